@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package the server, its tests and its clients need, and nothing else.
+# Idempotent: packages already installed are left alone; `apt-get update` runs only when something
+# has to be installed. Run as root or with sudo available.
+set -euo pipefail
+
+packages=(
+  # Toolchain.
+  build-essential cmake pkg-config ccache clang-format
+  # gRPC and Protocol Buffers (C++ libraries, compilers and the gRPC plugin).
+  libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  # Storage.
+  libsqlitecpp-dev libsqlite3-dev
+  # Time zones: Howard Hinnant's date with tz, reading the system tz database.
+  libhowardhinnant-date-dev tzdata
+  # Hashing and random tokens.
+  libssl-dev
+  # JSON log lines.
+  nlohmann-json3-dev
+  # gRPC health and reflection protocol definitions (for reflection and test clients).
+  grpc-proto
+  # Tests and benchmarks.
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages already installed"
+  exit 0
+fi
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

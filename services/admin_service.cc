@@ -1,0 +1,221 @@
+#include "services/admin_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "services/convert.h"
+#include "services/core/paging.h"
+#include "services/core/secrets.h"
+#include "services/core/validation.h"
+#include "storage/audit.h"
+#include "storage/cases.h"
+#include "storage/organisations.h"
+#include "storage/tokens.h"
+
+namespace mediation {
+namespace {
+
+constexpr size_t kMaxLabel = 200;
+
+// Checks the token's bindings against its role: each role takes exactly its own bindings.
+void ValidateBindings(Validator& v, const v1::IssueTokenRequest& r) {
+  const v1::Role role = r.role();
+  auto only_for = [&](absl::string_view field, int64_t value, bool wanted, absl::string_view who) {
+    if (wanted) {
+      v.PositiveId(field, value);
+    } else if (value != 0) {
+      v.Fail(field, absl::StrCat("only ", who, " tokens are bound to one"));
+    }
+  };
+  only_for("mediator_id", r.mediator_id(), role == v1::ROLE_MEDIATOR, "MEDIATOR");
+  only_for("organisation_id", r.organisation_id(), role == v1::ROLE_ORGANISATION, "ORGANISATION");
+  only_for("case_id", r.case_id(), role == v1::ROLE_PARTY, "PARTY");
+  only_for("party_id", r.party_id(), role == v1::ROLE_PARTY, "PARTY");
+}
+
+absl::Status IssueToken(CallContext& call, const v1::IssueTokenRequest& request,
+                        v1::IssueTokenResponse& response) {
+  Validator v;
+  v.Enum("role", request.role(), v1::Role_IsValid, /*required=*/true);
+  storage::TokenRecord token;
+  token.label = v.RequiredLine("label", request.label(), kMaxLabel);
+  ValidateBindings(v, request);
+  if (request.has_expires_at()) {
+    token.expires_at = FromProto(request.expires_at());
+    if (*token.expires_at <= call.now()) v.Fail("expires_at", "must be in the future");
+  }
+  if (!v.ok()) return v.status();
+
+  absl::StatusOr<std::string> secret = NewTokenSecret();
+  if (!secret.ok()) return secret.status();
+  token.sha256 = Sha256(*secret);
+  token.role = request.role();
+  token.mediator_id = request.mediator_id();
+  token.organisation_id = request.organisation_id();
+  token.case_id = request.case_id();
+  token.party_id = request.party_id();
+  token.created_at = call.now();
+  token.issued_by_token_id = call.principal().token_id;
+
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    if (token.organisation_id != 0) {
+      absl::StatusOr<storage::OrganisationRecord> org =
+          storage::GetOrganisation(tx, token.organisation_id);
+      if (absl::IsNotFound(org.status())) {
+        return FieldError("organisation_id",
+                          absl::StrCat("no organisation ", token.organisation_id));
+      }
+      if (!org.ok()) return org.status();
+    }
+    if (token.case_id != 0) {
+      absl::StatusOr<storage::CaseRecord> c = storage::GetCase(tx, token.case_id);
+      if (absl::IsNotFound(c.status())) {
+        return FieldError("case_id", absl::StrCat("no case ", token.case_id));
+      }
+      if (!c.ok()) return c.status();
+      const bool party_in_case = std::any_of(c->parties.begin(), c->parties.end(),
+                                             [&](const auto& p) { return p.id == token.party_id; });
+      if (!party_in_case) {
+        return FieldError("party_id", absl::StrCat("party ", token.party_id,
+                                                   " is not a party of case ", token.case_id));
+      }
+      call.AddObject("case", token.case_id);
+    }
+    absl::StatusOr<storage::TokenRecord> stored = storage::InsertToken(tx, token);
+    if (!stored.ok()) return stored.status();
+    call.AddObject("token", stored->id);
+    ToProto(*stored, response.mutable_token());
+    response.set_secret(*secret);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ListTokens(CallContext& call, const v1::ListTokensRequest& request,
+                        v1::ListTokensResponse& response) {
+  absl::StatusOr<storage::PageCursor> cursor =
+      PageCursorFor("ListTokens", request.page_size(), request.page_token());
+  if (!cursor.ok()) return cursor.status();
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<std::vector<storage::TokenRecord>> tokens =
+        storage::ListTokens(tx, request.include_inactive(), call.now(), *cursor);
+    if (!tokens.ok()) return tokens.status();
+    response.set_next_page_token(
+        FinishPage("ListTokens", *cursor, *tokens, [](const auto& t) { return t.id; }));
+    for (const storage::TokenRecord& t : *tokens) ToProto(t, response.add_tokens());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status RevokeToken(CallContext& call, const v1::RevokeTokenRequest& request,
+                         v1::RevokeTokenResponse& response) {
+  Validator v;
+  v.PositiveId("token_id", request.token_id());
+  if (!v.ok()) return v.status();
+  call.AddObject("token", request.token_id());
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::TokenRecord> token = storage::GetToken(tx, request.token_id());
+    if (!token.ok()) return token.status();
+    if (token->revoked_at.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("token ", token->id, " is already revoked"));
+    }
+    const bool active = !token->expires_at.has_value() || *token->expires_at > call.now();
+    if (token->role == v1::ROLE_ADMIN && active) {
+      absl::StatusOr<int64_t> admins = storage::CountActiveTokens(tx, v1::ROLE_ADMIN, call.now());
+      if (!admins.ok()) return admins.status();
+      if (*admins <= 1) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "token ", token->id,
+            " is the last active ADMIN token; issue another ADMIN token before revoking it"));
+      }
+    }
+    if (absl::Status s = storage::SetTokenRevoked(tx, token->id, call.now()); !s.ok()) return s;
+    token->revoked_at = call.now();
+    ToProto(*token, response.mutable_token());
+    return absl::OkStatus();
+  });
+}
+
+// An audit object filter is one "kind:id" word, e.g. "case:12".
+bool IsObjectWord(absl::string_view word) {
+  std::vector<absl::string_view> parts = absl::StrSplit(word, ':');
+  int64_t id = 0;
+  return parts.size() == 2 && !parts[0].empty() &&
+         std::all_of(parts[0].begin(), parts[0].end(),
+                     [](char c) { return absl::ascii_islower(c) || c == '_'; }) &&
+         absl::SimpleAtoi(parts[1], &id) && id > 0;
+}
+
+absl::Status ListAuditEvents(CallContext& call, const v1::ListAuditEventsRequest& request,
+                             v1::ListAuditEventsResponse& response) {
+  Validator v;
+  if (request.token_id() < 0) v.Fail("token_id", "must be a positive id, or 0 for every token");
+  if (!request.object().empty() && !IsObjectWord(request.object())) {
+    v.Fail("object", "expected one object written as kind:id, e.g. case:12");
+  }
+  if (!v.ok()) return v.status();
+  absl::StatusOr<storage::PageCursor> cursor =
+      PageCursorFor("ListAuditEvents", request.page_size(), request.page_token());
+  if (!cursor.ok()) return cursor.status();
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    storage::AuditFilter filter{.token_id = request.token_id(), .object = request.object()};
+    absl::StatusOr<std::vector<storage::AuditRecord>> rows =
+        storage::ListAudit(tx, filter, *cursor);
+    if (!rows.ok()) return rows.status();
+    response.set_next_page_token(
+        FinishPage("ListAuditEvents", *cursor, *rows, [](const auto& r) { return r.id; }));
+    for (const storage::AuditRecord& r : *rows) ToProto(r, response.add_events());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status WhoAmI(CallContext& call, const v1::WhoAmIRequest&, v1::WhoAmIResponse& response) {
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::TokenRecord> token = storage::GetToken(tx, call.principal().token_id);
+    if (!token.ok()) return token.status();
+    ToProto(*token, response.mutable_token());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminServiceImpl::IssueToken(grpc::CallbackServerContext* context,
+                                                       const v1::IssueTokenRequest* request,
+                                                       v1::IssueTokenResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.AdminService/IssueToken", request, response,
+                       &mediation::IssueToken);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListTokens(grpc::CallbackServerContext* context,
+                                                       const v1::ListTokensRequest* request,
+                                                       v1::ListTokensResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.AdminService/ListTokens", request, response,
+                       &mediation::ListTokens);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::RevokeToken(grpc::CallbackServerContext* context,
+                                                        const v1::RevokeTokenRequest* request,
+                                                        v1::RevokeTokenResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.AdminService/RevokeToken", request, response,
+                       &mediation::RevokeToken);
+}
+
+grpc::ServerUnaryReactor* AdminServiceImpl::ListAuditEvents(
+    grpc::CallbackServerContext* context, const v1::ListAuditEventsRequest* request,
+    v1::ListAuditEventsResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.AdminService/ListAuditEvents", request, response,
+                       &mediation::ListAuditEvents);
+}
+
+grpc::ServerUnaryReactor* IdentityServiceImpl::WhoAmI(grpc::CallbackServerContext* context,
+                                                      const v1::WhoAmIRequest* request,
+                                                      v1::WhoAmIResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.IdentityService/WhoAmI", request, response,
+                       &mediation::WhoAmI);
+}
+
+}  // namespace mediation

@@ -1,0 +1,45 @@
+// gRPC adapters for AdminService and IdentityService: tokens and the audit trail.
+#ifndef MEDIATION_SERVICES_ADMIN_SERVICE_H_
+#define MEDIATION_SERVICES_ADMIN_SERVICE_H_
+
+#include "ppa/mediation/v1/admin.grpc.pb.h"
+#include "services/core/rpc_runner.h"
+
+namespace mediation {
+
+class AdminServiceImpl final : public v1::AdminService::CallbackService {
+ public:
+  explicit AdminServiceImpl(RpcRunner& runner) : runner_(runner) {}
+
+  grpc::ServerUnaryReactor* IssueToken(grpc::CallbackServerContext* context,
+                                       const v1::IssueTokenRequest* request,
+                                       v1::IssueTokenResponse* response) override;
+  grpc::ServerUnaryReactor* ListTokens(grpc::CallbackServerContext* context,
+                                       const v1::ListTokensRequest* request,
+                                       v1::ListTokensResponse* response) override;
+  grpc::ServerUnaryReactor* RevokeToken(grpc::CallbackServerContext* context,
+                                        const v1::RevokeTokenRequest* request,
+                                        v1::RevokeTokenResponse* response) override;
+  grpc::ServerUnaryReactor* ListAuditEvents(grpc::CallbackServerContext* context,
+                                            const v1::ListAuditEventsRequest* request,
+                                            v1::ListAuditEventsResponse* response) override;
+
+ private:
+  RpcRunner& runner_;
+};
+
+class IdentityServiceImpl final : public v1::IdentityService::CallbackService {
+ public:
+  explicit IdentityServiceImpl(RpcRunner& runner) : runner_(runner) {}
+
+  grpc::ServerUnaryReactor* WhoAmI(grpc::CallbackServerContext* context,
+                                   const v1::WhoAmIRequest* request,
+                                   v1::WhoAmIResponse* response) override;
+
+ private:
+  RpcRunner& runner_;
+};
+
+}  // namespace mediation
+
+#endif  // MEDIATION_SERVICES_ADMIN_SERVICE_H_

@@ -1,0 +1,82 @@
+#include "services/convert.h"
+
+namespace mediation {
+
+void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
+  const int64_t seconds = absl::ToUnixSeconds(t);
+  out->set_seconds(seconds);
+  out->set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(seconds)) / absl::Nanoseconds(1)));
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+void ToProto(const storage::ContactRecord& c, v1::Contact* out) {
+  out->set_name(c.name);
+  out->set_email(c.email);
+  out->set_phone(c.phone);
+  out->set_job_title(c.job_title);
+}
+
+void ToProto(const storage::TokenRecord& t, v1::AccessToken* out) {
+  out->set_id(t.id);
+  out->set_role(t.role);
+  out->set_label(t.label);
+  out->set_mediator_id(t.mediator_id);
+  out->set_organisation_id(t.organisation_id);
+  out->set_case_id(t.case_id);
+  out->set_party_id(t.party_id);
+  ToProto(t.created_at, out->mutable_created_at());
+  if (t.expires_at) ToProto(*t.expires_at, out->mutable_expires_at());
+  if (t.revoked_at) ToProto(*t.revoked_at, out->mutable_revoked_at());
+  out->set_issued_by_token_id(t.issued_by_token_id);
+}
+
+void ToProto(const storage::AuditRecord& a, v1::AuditEvent* out) {
+  out->set_id(a.id);
+  ToProto(a.at, out->mutable_at());
+  out->set_call_id(a.call_id);
+  out->set_token_id(a.token_id);
+  out->set_role(a.role);
+  out->set_method(a.method);
+  out->set_objects(a.objects);
+  out->set_outcome(a.outcome);
+}
+
+void ToProto(const storage::OrganisationRecord& o, v1::Organisation* out) {
+  out->set_id(o.id);
+  out->set_name(o.name);
+  out->set_kind(o.kind);
+  out->set_nation(o.nation);
+  out->set_care_setting(o.care_setting);
+  out->set_sector(o.sector);
+  out->set_ods_code(o.ods_code);
+  ToProto(o.contact, out->mutable_contact());
+  ToProto(o.created_at, out->mutable_created_at());
+}
+
+void ToProto(const storage::PartyRecord& p, v1::Party* out) {
+  out->set_id(p.id);
+  ToProto(p.contact, out->mutable_contact());
+  out->set_profession(p.profession);
+  out->set_accessibility_needs(p.accessibility_needs);
+  out->set_bringing_companion(p.bringing_companion);
+}
+
+void ToProto(const storage::CaseRecord& c, v1::Case* out) {
+  out->set_id(c.id);
+  out->set_reference(c.reference);
+  out->set_organisation_id(c.organisation_id);
+  out->set_state(c.state);
+  ToProto(c.referrer, out->mutable_referrer());
+  out->set_summary(c.summary);
+  out->set_concern_level(c.concern_level);
+  out->set_concern_type(c.concern_type);
+  for (const storage::PartyRecord& p : c.parties) ToProto(p, out->add_parties());
+  for (const std::string& ref : c.linked_case_references) out->add_linked_case_references(ref);
+  ToProto(c.created_at, out->mutable_created_at());
+  ToProto(c.updated_at, out->mutable_updated_at());
+}
+
+}  // namespace mediation

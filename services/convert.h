@@ -1,0 +1,29 @@
+// Conversions between storage records and API messages. Validation happens before these run.
+#ifndef MEDIATION_SERVICES_CONVERT_H_
+#define MEDIATION_SERVICES_CONVERT_H_
+
+#include <google/protobuf/timestamp.pb.h>
+
+#include "absl/time/time.h"
+#include "ppa/mediation/v1/admin.pb.h"
+#include "ppa/mediation/v1/organisation.pb.h"
+#include "ppa/mediation/v1/referral.pb.h"
+#include "storage/records.h"
+
+namespace mediation {
+
+namespace v1 = ::ppa::mediation::v1;
+
+void ToProto(absl::Time t, google::protobuf::Timestamp* out);
+absl::Time FromProto(const google::protobuf::Timestamp& t);
+
+void ToProto(const storage::ContactRecord& c, v1::Contact* out);
+void ToProto(const storage::TokenRecord& t, v1::AccessToken* out);
+void ToProto(const storage::AuditRecord& a, v1::AuditEvent* out);
+void ToProto(const storage::OrganisationRecord& o, v1::Organisation* out);
+void ToProto(const storage::PartyRecord& p, v1::Party* out);
+void ToProto(const storage::CaseRecord& c, v1::Case* out);
+
+}  // namespace mediation
+
+#endif  // MEDIATION_SERVICES_CONVERT_H_

@@ -1,0 +1,65 @@
+// What a handler gets for one call: the verified principal, the time, and transactions on this
+// worker's store that keep the audit trail in step with the data.
+//
+// Not thread-safe: one call, one worker thread.
+#ifndef MEDIATION_SERVICES_CORE_CALL_CONTEXT_H_
+#define MEDIATION_SERVICES_CORE_CALL_CONTEXT_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/core/policy.h"
+#include "services/core/principal.h"
+#include "storage/records.h"
+#include "storage/store.h"
+
+namespace mediation {
+
+class CallContext {
+ public:
+  CallContext(storage::Store& store, const MethodPolicy& policy, Principal principal,
+              std::string call_id, absl::Time now)
+      : store_(store),
+        policy_(policy),
+        principal_(std::move(principal)),
+        call_id_(std::move(call_id)),
+        now_(now) {}
+
+  const Principal& principal() const { return principal_; }
+  const std::string& call_id() const { return call_id_; }
+  // The call's single notion of "now", so every row it writes agrees.
+  absl::Time now() const { return now_; }
+
+  // Names an object the call touched ("case", 12) for its audit row.
+  void AddObject(absl::string_view kind, int64_t id);
+  const std::string& objects() const { return objects_; }
+
+  absl::Status Read(const storage::TxFn& fn) { return store_.Read(fn); }
+
+  // Runs `fn` in a write transaction; if it succeeds, the call's audit row (outcome OK, with the
+  // objects named so far, including any `fn` named) is appended before the commit, so the change
+  // and its audit row are written together or not at all.
+  // REQUIRES: the method's policy is Access::kWrite; at most one successful Write per call.
+  absl::Status Write(const storage::TxFn& fn);
+
+  // Whether a Write already recorded the call in the audit trail.
+  bool audited() const { return audited_; }
+
+  // The audit row describing this call with `outcome`.
+  storage::AuditRecord AuditRow(absl::string_view outcome) const;
+
+ private:
+  storage::Store& store_;
+  const MethodPolicy& policy_;
+  const Principal principal_;
+  const std::string call_id_;
+  const absl::Time now_;
+  std::string objects_;
+  bool audited_ = false;
+};
+
+}  // namespace mediation
+
+#endif  // MEDIATION_SERVICES_CORE_CALL_CONTEXT_H_

@@ -1,0 +1,51 @@
+#include "services/core/policy.h"
+
+#include <algorithm>
+
+namespace mediation {
+namespace {
+
+using enum v1::Role;
+
+constexpr MethodPolicy kPolicies[] = {
+    // Administration.
+    {"/ppa.mediation.v1.AdminService/IssueToken", Access::kWrite, {ROLE_ADMIN}},
+    {"/ppa.mediation.v1.AdminService/ListTokens", Access::kRead, {ROLE_ADMIN}},
+    {"/ppa.mediation.v1.AdminService/RevokeToken", Access::kWrite, {ROLE_ADMIN}},
+    {"/ppa.mediation.v1.AdminService/ListAuditEvents", Access::kRead, {ROLE_ADMIN}},
+    {"/ppa.mediation.v1.IdentityService/WhoAmI", Access::kRead, RoleSet::All()},
+
+    // Organisations.
+    {"/ppa.mediation.v1.OrganisationService/RegisterOrganisation",
+     Access::kWrite,
+     {ROLE_ADMIN, ROLE_CASE_SUPPORT}},
+    {"/ppa.mediation.v1.OrganisationService/GetOrganisation",
+     Access::kRead,
+     {ROLE_ADMIN, ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER, ROLE_ORGANISATION}},
+    {"/ppa.mediation.v1.OrganisationService/ListOrganisations",
+     Access::kRead,
+     {ROLE_ADMIN, ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER}},
+
+    // Referrals and cases.
+    {"/ppa.mediation.v1.ReferralService/CreateReferral",
+     Access::kWrite,
+     {ROLE_CASE_SUPPORT, ROLE_ORGANISATION}},
+    {"/ppa.mediation.v1.ReferralService/GetCase",
+     Access::kRead,
+     {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER, ROLE_ORGANISATION, ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.ReferralService/ListCases",
+     Access::kRead,
+     {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER, ROLE_ORGANISATION, ROLE_MEDIATOR}},
+};
+
+}  // namespace
+
+std::span<const MethodPolicy> MethodPolicies() { return kPolicies; }
+
+const MethodPolicy* FindMethodPolicy(absl::string_view method) {
+  const auto* it = std::find_if(std::begin(kPolicies), std::end(kPolicies),
+                                [&](const MethodPolicy& p) { return p.method == method; });
+  return it == std::end(kPolicies) ? nullptr : it;
+}
+
+}  // namespace mediation

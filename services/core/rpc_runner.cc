@@ -1,0 +1,204 @@
+#include "services/core/rpc_runner.h"
+
+#include <exception>
+
+#include "absl/random/random.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/core/secrets.h"
+#include "storage/audit.h"
+#include "storage/tokens.h"
+
+namespace mediation {
+namespace {
+
+absl::string_view CodeName(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kOk:
+      return "OK";
+    case absl::StatusCode::kCancelled:
+      return "CANCELLED";
+    case absl::StatusCode::kInvalidArgument:
+      return "INVALID_ARGUMENT";
+    case absl::StatusCode::kDeadlineExceeded:
+      return "DEADLINE_EXCEEDED";
+    case absl::StatusCode::kNotFound:
+      return "NOT_FOUND";
+    case absl::StatusCode::kAlreadyExists:
+      return "ALREADY_EXISTS";
+    case absl::StatusCode::kPermissionDenied:
+      return "PERMISSION_DENIED";
+    case absl::StatusCode::kResourceExhausted:
+      return "RESOURCE_EXHAUSTED";
+    case absl::StatusCode::kFailedPrecondition:
+      return "FAILED_PRECONDITION";
+    case absl::StatusCode::kAborted:
+      return "ABORTED";
+    case absl::StatusCode::kOutOfRange:
+      return "OUT_OF_RANGE";
+    case absl::StatusCode::kUnimplemented:
+      return "UNIMPLEMENTED";
+    case absl::StatusCode::kInternal:
+      return "INTERNAL";
+    case absl::StatusCode::kUnavailable:
+      return "UNAVAILABLE";
+    case absl::StatusCode::kDataLoss:
+      return "DATA_LOSS";
+    case absl::StatusCode::kUnauthenticated:
+      return "UNAUTHENTICATED";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+// Read calls are audited only when refused: the caller was not allowed, or asked for something it
+// may not see.
+bool IsRefusal(absl::StatusCode code) {
+  return code == absl::StatusCode::kUnauthenticated ||
+         code == absl::StatusCode::kPermissionDenied || code == absl::StatusCode::kNotFound;
+}
+
+std::string AuthorizationHeader(const grpc::CallbackServerContext* context) {
+  const auto& metadata = context->client_metadata();
+  auto it = metadata.find("authorization");
+  if (it == metadata.end()) return "";
+  return std::string(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
+RpcRunner::RpcRunner(WorkerPool& pool, CallLog& log, Clock clock)
+    : pool_(pool),
+      log_(log),
+      clock_(std::move(clock)),
+      call_id_prefix_(absl::Uniform<uint32_t>(absl::BitGen())) {}
+
+std::string RpcRunner::NextCallId() {
+  return absl::StrFormat("%08x-%06x", call_id_prefix_, call_counter_.fetch_add(1) + 1);
+}
+
+absl::StatusOr<Principal> RpcRunner::Authenticate(storage::Store& store,
+                                                  absl::string_view authorization, absl::Time now) {
+  if (authorization.empty()) {
+    return absl::UnauthenticatedError(
+        "missing credentials: send the metadata header 'authorization: Bearer <token>'");
+  }
+  constexpr absl::string_view kScheme = "bearer ";
+  if (authorization.size() <= kScheme.size() ||
+      !absl::EqualsIgnoreCase(authorization.substr(0, kScheme.size()), kScheme)) {
+    return absl::UnauthenticatedError("malformed authorization header: expected 'Bearer <token>'");
+  }
+  const absl::string_view secret = absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
+  storage::TokenRecord token;
+  absl::Status status = store.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::TokenRecord> found = storage::FindTokenByHash(tx, Sha256(secret));
+    if (!found.ok()) return found.status();
+    token = *std::move(found);
+    return absl::OkStatus();
+  });
+  if (absl::IsNotFound(status)) return absl::UnauthenticatedError("unknown access token");
+  if (!status.ok()) return status;
+  if (token.revoked_at.has_value()) {
+    return absl::UnauthenticatedError(absl::StrCat("access token ", token.id, " was revoked"));
+  }
+  if (token.expires_at.has_value() && *token.expires_at <= now) {
+    return absl::UnauthenticatedError(absl::StrCat("access token ", token.id, " has expired"));
+  }
+  Principal principal;
+  principal.token_id = token.id;
+  principal.role = token.role;
+  principal.mediator_id = token.mediator_id;
+  principal.organisation_id = token.organisation_id;
+  principal.case_id = token.case_id;
+  principal.party_id = token.party_id;
+  return principal;
+}
+
+grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerContext* context,
+                                absl::string_view method,
+                                absl::FunctionRef<absl::Status(CallContext&)> run) {
+  const absl::Time start = absl::Now();
+  const absl::Time now = clock_();
+  const std::string call_id = NextCallId();
+  std::string principal_text = "anonymous";
+  absl::Status status;
+
+  const MethodPolicy* policy = FindMethodPolicy(method);
+  if (policy == nullptr) {
+    status = absl::InternalError(absl::StrCat("no access policy for ", method));
+  } else if (context->IsCancelled()) {
+    status = absl::CancelledError("the call was cancelled before it started");
+  } else {
+    absl::StatusOr<Principal> principal = Authenticate(store, AuthorizationHeader(context), now);
+    if (!principal.ok()) {
+      status = principal.status();
+      if (absl::IsUnauthenticated(status)) {
+        Audit(store, CallContext(store, *policy, Principal{}, call_id, now)
+                         .AuditRow(CodeName(status.code())));
+      }
+    } else {
+      principal_text = principal->Describe();
+      CallContext call(store, *policy, *principal, call_id, now);
+      if (!policy->roles.Contains(principal->role)) {
+        status = absl::PermissionDeniedError(
+            absl::StrCat("a ", v1::Role_Name(principal->role), " token may not call ", method));
+      } else {
+        try {
+          status = run(call);
+        } catch (const std::exception& e) {
+          status = absl::InternalError(absl::StrCat("handler threw: ", e.what()));
+        } catch (...) {
+          status = absl::InternalError("handler threw a non-standard exception");
+        }
+      }
+      const bool audit =
+          policy->access == Access::kWrite ? !call.audited() : IsRefusal(status.code());
+      if (audit) Audit(store, call.AuditRow(CodeName(status.code())));
+    }
+  }
+
+  grpc::Status result = ToGrpc(status, call_id);
+  log_.Call({.call_id = call_id,
+             .method = method,
+             .principal = principal_text,
+             .code = CodeName(status.code()),
+             .latency = absl::Now() - start});
+  return result;
+}
+
+grpc::Status RpcRunner::ToGrpc(const absl::Status& status, const std::string& call_id) {
+  const auto code = static_cast<grpc::StatusCode>(status.code());
+  if (status.ok()) return grpc::Status::OK;
+  const bool internal_detail =
+      storage::IsStorageError(status) || status.code() == absl::StatusCode::kInternal ||
+      status.code() == absl::StatusCode::kUnknown || status.code() == absl::StatusCode::kDataLoss;
+  if (!internal_detail) return grpc::Status(code, std::string(status.message()));
+  log_.Error(call_id, status.ToString(absl::StatusToStringMode::kWithNoExtraData));
+  std::string message;
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+      message = "the database is busy; try again shortly";
+      break;
+    case absl::StatusCode::kResourceExhausted:
+      message = "the server's storage is full; nothing was saved";
+      break;
+    case absl::StatusCode::kAborted:
+      message = "the change conflicted with another; try again";
+      break;
+    default:
+      message = "internal error; the service team can trace it by its call id";
+  }
+  return grpc::Status(code, absl::StrCat(message, " (call id ", call_id, ")"));
+}
+
+void RpcRunner::Audit(storage::Store& store, const storage::AuditRecord& row) {
+  absl::Status status = store.Write(
+      [&](storage::Tx& tx) -> absl::Status { return storage::AppendAudit(tx, row).status(); });
+  if (!status.ok()) {
+    log_.Error(row.call_id, absl::StrCat("could not write the audit row: ", status.ToString()));
+  }
+}
+
+}  // namespace mediation

@@ -1,0 +1,80 @@
+// Runs every unary RPC the same way, off the gRPC callback thread:
+//   authenticate the bearer token -> check the central policy -> run the handler on a worker's
+//   store -> audit (mutating calls always, refused calls too) -> log one line -> finish.
+// No exception escapes a handler; internal errors are logged under the call id and answered with
+// INTERNAL and that id, never with internals.
+//
+// Thread-safe.
+#ifndef MEDIATION_SERVICES_CORE_RPC_RUNNER_H_
+#define MEDIATION_SERVICES_CORE_RPC_RUNNER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <functional>
+#include <string>
+
+#include "absl/functional/function_ref.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "services/core/call_context.h"
+#include "services/core/call_log.h"
+#include "services/core/worker_pool.h"
+
+namespace mediation {
+
+using Clock = std::function<absl::Time()>;
+
+class RpcRunner {
+ public:
+  // `pool`, `log` must outlive the runner.
+  RpcRunner(WorkerPool& pool, CallLog& log, Clock clock);
+
+  template <typename Request, typename Response>
+  using Handler = absl::Status (*)(CallContext&, const Request&, Response&);
+
+  // Queues the call on the worker pool and returns the reactor that will finish it.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, absl::string_view method,
+                                  const Request* request, Response* response,
+                                  Handler<Request, Response> handler) {
+    grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    const bool queued = pool_.Submit([=, this](storage::Store& store) {
+      reactor->Finish(Execute(store, context, method, [&](CallContext& call) {
+        return handler(call, *request, *response);
+      }));
+    });
+    if (!queued) {
+      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
+    }
+    return reactor;
+  }
+
+  // Authenticates `authorization` (the header's value) against `store`; UNAUTHENTICATED with a
+  // message saying what is wrong when it fails.
+  static absl::StatusOr<Principal> Authenticate(storage::Store& store,
+                                                absl::string_view authorization, absl::Time now);
+
+ private:
+  grpc::Status Execute(storage::Store& store, grpc::CallbackServerContext* context,
+                       absl::string_view method, absl::FunctionRef<absl::Status(CallContext&)> run);
+
+  // Turns the handler's status into the caller's: internal detail is logged, not returned.
+  grpc::Status ToGrpc(const absl::Status& status, const std::string& call_id);
+
+  void Audit(storage::Store& store, const storage::AuditRecord& row);
+
+  std::string NextCallId();
+
+  WorkerPool& pool_;
+  CallLog& log_;
+  const Clock clock_;
+  const uint32_t call_id_prefix_;
+  std::atomic<uint64_t> call_counter_{0};
+};
+
+}  // namespace mediation
+
+#endif  // MEDIATION_SERVICES_CORE_RPC_RUNNER_H_

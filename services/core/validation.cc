@@ -1,0 +1,105 @@
+#include "services/core/validation.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
+
+namespace mediation {
+namespace {
+
+bool HasControl(absl::string_view text, bool allow_newlines) {
+  for (unsigned char c : text) {
+    if (c == 0x7f) return true;
+    if (c < 0x20 && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t'))) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::Status FieldError(absl::string_view field, absl::string_view problem) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
+}
+
+size_t CodePoints(absl::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
+void Validator::Fail(absl::string_view field, absl::string_view problem) {
+  problems_.push_back(absl::StrCat(field, ": ", problem));
+}
+
+std::string Validator::OptionalLine(absl::string_view field, absl::string_view value,
+                                    size_t max_chars) {
+  const absl::string_view trimmed = absl::StripAsciiWhitespace(value);
+  if (HasControl(trimmed, /*allow_newlines=*/false)) {
+    Fail(field, "must be a single line without control characters");
+  } else if (CodePoints(trimmed) > max_chars) {
+    Fail(field, absl::StrCat("too long: at most ", max_chars, " characters"));
+  }
+  return std::string(trimmed);
+}
+
+std::string Validator::RequiredLine(absl::string_view field, absl::string_view value,
+                                    size_t max_chars) {
+  std::string trimmed = OptionalLine(field, value, max_chars);
+  if (trimmed.empty()) Fail(field, "required");
+  return trimmed;
+}
+
+std::string Validator::OptionalText(absl::string_view field, absl::string_view value,
+                                    size_t max_chars) {
+  const absl::string_view trimmed = absl::StripAsciiWhitespace(value);
+  if (HasControl(trimmed, /*allow_newlines=*/true)) {
+    Fail(field, "must not contain control characters");
+  } else if (CodePoints(trimmed) > max_chars) {
+    Fail(field, absl::StrCat("too long: at most ", max_chars, " characters"));
+  }
+  return std::string(trimmed);
+}
+
+std::string Validator::RequiredText(absl::string_view field, absl::string_view value,
+                                    size_t max_chars) {
+  std::string trimmed = OptionalText(field, value, max_chars);
+  if (trimmed.empty()) Fail(field, "required");
+  return trimmed;
+}
+
+std::string Validator::Email(absl::string_view field, absl::string_view value, bool required) {
+  const std::string email = absl::AsciiStrToLower(absl::StripAsciiWhitespace(value));
+  if (email.empty()) {
+    if (required) Fail(field, "required");
+    return email;
+  }
+  const size_t at = email.find('@');
+  const bool plausible = email.size() <= 254 && at != std::string::npos && at > 0 && at <= 64 &&
+                         email.find('@', at + 1) == std::string::npos &&
+                         email.find('.', at + 2) != std::string::npos && email.back() != '.' &&
+                         email.find_first_of(" \t\r\n,;<>()[]\\\"") == std::string::npos;
+  if (!plausible) Fail(field, absl::StrCat("'", value, "' is not an email address"));
+  return email;
+}
+
+std::string Validator::Phone(absl::string_view field, absl::string_view value) {
+  const std::string phone(absl::StripAsciiWhitespace(value));
+  if (phone.size() > 32) {
+    Fail(field, "too long: at most 32 characters");
+  } else if (phone.find_first_not_of("0123456789 +()-") != std::string::npos) {
+    Fail(field, "may contain only digits, spaces and + ( ) -");
+  }
+  return phone;
+}
+
+void Validator::PositiveId(absl::string_view field, int64_t id) {
+  if (id <= 0) Fail(field, id == 0 ? "required" : "must be a positive id");
+}
+
+absl::Status Validator::status() const {
+  if (problems_.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(problems_, "; "));
+}
+
+}  // namespace mediation

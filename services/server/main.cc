@@ -1,0 +1,103 @@
+// mediation-server: the assisted-mediation gRPC server. Run with --help for its flags.
+#include <pthread.h>
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "services/server/server.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
+          "host:port to listen on. Plaintext is allowed only on loopback addresses unless "
+          "--allow_insecure_remote is given.");
+ABSL_FLAG(std::string, db, "var/mediation.db",
+          "SQLite database file; it and its directory are created on first start.");
+ABSL_FLAG(std::string, admin_token_file, "",
+          "Where the first ADMIN token's secret is written on first start "
+          "(default: admin.token beside --db).");
+ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for TLS (with --tls_key).");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key for TLS (with --tls_cert).");
+ABSL_FLAG(bool, allow_insecure_remote, false,
+          "Allow plaintext on a non-loopback address (only behind something that encrypts).");
+ABSL_FLAG(std::string, log_format, "text", "Log line format: text or json.");
+ABSL_FLAG(int, max_message_bytes, 4 * 1024 * 1024, "Largest request or response accepted.");
+ABSL_FLAG(int, workers, 4, "Threads that run database work, each with its own connection.");
+ABSL_FLAG(int, shutdown_grace_seconds, 20,
+          "On SIGTERM or SIGINT, how long in-flight calls get to finish.");
+
+namespace {
+
+// --help lists this program's flags (they live in services/server/), not the libraries'.
+bool OwnFlags(absl::string_view file) { return absl::StrContains(file, "services/server/"); }
+
+int Run() {
+  mediation::ServerOptions options;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.db_path = absl::GetFlag(FLAGS_db);
+  options.admin_token_path = absl::GetFlag(FLAGS_admin_token_file);
+  options.tls_cert_path = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key_path = absl::GetFlag(FLAGS_tls_key);
+  options.allow_insecure_remote = absl::GetFlag(FLAGS_allow_insecure_remote);
+  options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.workers = absl::GetFlag(FLAGS_workers);
+  options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  absl::StatusOr<mediation::LogFormat> format =
+      mediation::ParseLogFormat(absl::GetFlag(FLAGS_log_format));
+  if (!format.ok()) {
+    std::cerr << "mediation-server: " << format.status().message() << "\n";
+    return 2;
+  }
+  options.log_format = *format;
+
+  const std::filesystem::path dir = std::filesystem::path(options.db_path).parent_path();
+  std::error_code ec;
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (ec) {
+    std::cerr << "mediation-server: cannot create " << dir << ": " << ec.message() << "\n";
+    return 1;
+  }
+
+  // Block the shutdown signals in every thread (gRPC's included, which inherit this mask) so
+  // that only the sigwait below receives them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<mediation::MediationServer>> server =
+      mediation::MediationServer::Start(options);
+  if (!server.ok()) {
+    std::cerr << "mediation-server: " << server.status().message() << "\n";
+    return 1;
+  }
+  int received = 0;
+  sigwait(&signals, &received);
+  std::fprintf(stderr, "mediation-server: received %s\n",
+               received == SIGTERM ? "SIGTERM" : "SIGINT");
+  (*server)->Shutdown();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::FlagsUsageConfig config;
+  config.contains_help_flags = OwnFlags;
+  config.contains_helpshort_flags = OwnFlags;
+  absl::SetFlagsUsageConfig(config);
+  absl::SetProgramUsageMessage(
+      "The assisted-mediation gRPC server (package ppa.mediation.v1).\n"
+      "Usage: mediation-server [--listen=127.0.0.1:50051] [--db=var/mediation.db] [flags]");
+  absl::ParseCommandLine(argc, argv);
+  return Run();
+}

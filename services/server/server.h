@@ -1,0 +1,83 @@
+// The mediation server: storage, worker pool, services, health and reflection, assembled and
+// started on one listening address. main() and the in-process tests both use this class, so the
+// tests exercise exactly what runs in production.
+#ifndef MEDIATION_SERVICES_SERVER_SERVER_H_
+#define MEDIATION_SERVICES_SERVER_SERVER_H_
+
+#include <grpcpp/grpcpp.h>
+
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "services/core/call_log.h"
+#include "services/core/rpc_runner.h"
+#include "storage/store.h"
+
+namespace mediation {
+
+struct ServerOptions {
+  // host:port; port 0 picks a free port (see MediationServer::port()).
+  std::string listen = "127.0.0.1:50051";
+  // The SQLite database file; created, with its schema, on first start.
+  std::string db_path;
+  // Where the first ADMIN token is written on first start. Default: admin.token beside db_path.
+  std::string admin_token_path;
+  // PEM files. Both or neither. Without them the server speaks plaintext, which it allows only
+  // on a loopback address unless allow_insecure_remote is set.
+  std::string tls_cert_path;
+  std::string tls_key_path;
+  bool allow_insecure_remote = false;
+  int max_message_bytes = 4 * 1024 * 1024;
+  // Threads that run database work.
+  int workers = 4;
+  // How long shutdown waits for in-flight calls before cancelling them.
+  absl::Duration shutdown_grace = absl::Seconds(20);
+  LogFormat log_format = LogFormat::kText;
+  std::FILE* log_stream = stderr;  // Not owned.
+  // The source of "now" for every call. Default: the system clock.
+  Clock clock;
+  // Opens each worker's store. Default: SQLite connections to db_path. Tests wrap it to inject
+  // faults.
+  storage::StoreFactory store_factory;
+};
+
+class MediationServer {
+ public:
+  // Opens and migrates the database, creates the first ADMIN token if the database has none, and
+  // starts serving. Fails with a message an operator can act on.
+  static absl::StatusOr<std::unique_ptr<MediationServer>> Start(ServerOptions options);
+
+  ~MediationServer();
+
+  // The port actually listened on.
+  int port() const { return port_; }
+  const ServerOptions& options() const { return options_; }
+
+  // Graceful shutdown: health turns NOT_SERVING, no new calls are accepted, in-flight calls get
+  // up to shutdown_grace to finish, then the workers drain and the database closes. Idempotent
+  // and thread-safe.
+  void Shutdown();
+
+ private:
+  MediationServer() = default;
+
+  ServerOptions options_;
+  std::unique_ptr<CallLog> log_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<RpcRunner> runner_;
+  std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  std::once_flag shutdown_once_;
+};
+
+// Whether `listen` (host:port) names a loopback address.
+bool IsLoopbackAddress(absl::string_view listen);
+
+}  // namespace mediation
+
+#endif  // MEDIATION_SERVICES_SERVER_SERVER_H_

@@ -1,0 +1,166 @@
+#include "storage/schema.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "storage/sql_util.h"
+
+namespace mediation::storage {
+namespace {
+
+constexpr Migration kMigrations[] = {
+    {1, "tokens, organisations and audit", R"sql(
+CREATE TABLE organisations (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  nation TEXT NOT NULL,
+  care_setting TEXT NOT NULL,
+  sector TEXT NOT NULL,
+  ods_code TEXT UNIQUE,
+  contact_name TEXT NOT NULL,
+  contact_email TEXT NOT NULL,
+  contact_phone TEXT NOT NULL,
+  contact_job_title TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX organisations_by_nation ON organisations (nation, id);
+
+CREATE TABLE access_tokens (
+  id INTEGER PRIMARY KEY,
+  sha256 BLOB NOT NULL UNIQUE CHECK (length(sha256) = 32),
+  role TEXT NOT NULL,
+  label TEXT NOT NULL,
+  mediator_id INTEGER,
+  organisation_id INTEGER REFERENCES organisations (id),
+  case_id INTEGER,
+  party_id INTEGER,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  revoked_at INTEGER,
+  issued_by_token_id INTEGER REFERENCES access_tokens (id)
+);
+CREATE INDEX access_tokens_by_role ON access_tokens (role, revoked_at);
+
+CREATE TABLE audit_events (
+  id INTEGER PRIMARY KEY,
+  at INTEGER NOT NULL,
+  call_id TEXT NOT NULL,
+  token_id INTEGER,
+  role TEXT NOT NULL,
+  method TEXT NOT NULL,
+  objects TEXT NOT NULL,
+  outcome TEXT NOT NULL
+);
+CREATE INDEX audit_events_by_token ON audit_events (token_id, id);
+)sql"},
+    {2, "cases and parties", R"sql(
+CREATE TABLE cases (
+  id INTEGER PRIMARY KEY,
+  reference TEXT UNIQUE,
+  organisation_id INTEGER NOT NULL REFERENCES organisations (id),
+  state TEXT NOT NULL,
+  referrer_name TEXT NOT NULL,
+  referrer_email TEXT NOT NULL,
+  referrer_phone TEXT NOT NULL,
+  referrer_job_title TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  concern_level TEXT NOT NULL,
+  concern_type TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  created_by_token_id INTEGER REFERENCES access_tokens (id)
+);
+CREATE INDEX cases_by_organisation ON cases (organisation_id, id);
+CREATE INDEX cases_by_state ON cases (state, id);
+
+CREATE TABLE parties (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  position INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  email TEXT NOT NULL,
+  phone TEXT NOT NULL,
+  job_title TEXT NOT NULL,
+  profession TEXT NOT NULL,
+  accessibility_needs TEXT NOT NULL,
+  bringing_companion INTEGER NOT NULL,
+  UNIQUE (case_id, position)
+);
+
+CREATE TABLE case_links (
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  position INTEGER NOT NULL,
+  reference TEXT NOT NULL,
+  PRIMARY KEY (case_id, position)
+);
+
+CREATE TABLE case_state_history (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  from_state TEXT,
+  to_state TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  token_id INTEGER REFERENCES access_tokens (id),
+  reason TEXT NOT NULL
+);
+CREATE INDEX case_state_history_by_case ON case_state_history (case_id, id);
+)sql"},
+};
+
+constexpr absl::string_view kCreateMigrationsTable = R"sql(
+CREATE TABLE IF NOT EXISTS schema_migrations (
+  version INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  applied_at INTEGER NOT NULL
+))sql";
+
+int RecordedVersion(SQLite::Database& db) {
+  if (!db.tableExists("schema_migrations")) return 0;
+  return db.execAndGet("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").getInt();
+}
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
+
+absl::StatusOr<int> SchemaVersion(SQLite::Database& db) {
+  return Guard("read schema version", [&]() -> absl::StatusOr<int> { return RecordedVersion(db); });
+}
+
+absl::StatusOr<MigrationResult> Migrate(SQLite::Database& db, int target_version) {
+  if (target_version == 0) target_version = LatestSchemaVersion();
+  return Guard("migrate schema", [&]() -> absl::StatusOr<MigrationResult> {
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    MigrationResult result;
+    result.from_version = RecordedVersion(db);
+    if (result.from_version > LatestSchemaVersion()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("the database schema is version ", result.from_version,
+                       " but this server knows only up to ", LatestSchemaVersion(),
+                       "; run a newer mediation-server (the database is unchanged)"));
+    }
+    db.exec(std::string(kCreateMigrationsTable));
+    for (const Migration& m : kMigrations) {
+      if (m.version <= result.from_version || m.version > target_version) continue;
+      db.exec(std::string(m.sql));
+      SQLite::Statement record(db,
+                               "INSERT INTO schema_migrations (version, name, applied_at) "
+                               "VALUES (?, ?, ?)");
+      record.bind(1, m.version);
+      record.bind(2, std::string(m.name));
+      record.bind(3, static_cast<int64_t>(ToMicros(absl::Now())));
+      record.exec();
+    }
+    result.to_version = RecordedVersion(db);
+    tx.commit();
+    return result;
+  });
+}
+
+}  // namespace mediation::storage

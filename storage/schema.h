@@ -1,0 +1,43 @@
+// The database schema as an ordered list of forward-only migrations. Each migration runs once,
+// inside the same transaction as the row in `schema_migrations` that records it.
+#ifndef MEDIATION_STORAGE_SCHEMA_H_
+#define MEDIATION_STORAGE_SCHEMA_H_
+
+#include <span>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace mediation::storage {
+
+struct Migration {
+  int version;
+  absl::string_view name;
+  absl::string_view sql;
+};
+
+// All migrations, in version order starting at 1.
+std::span<const Migration> Migrations();
+
+// The schema version this binary writes.
+int LatestSchemaVersion();
+
+struct MigrationResult {
+  int from_version = 0;
+  int to_version = 0;
+};
+
+// Brings the database up to `target_version` (default: the latest) in one IMMEDIATE transaction.
+// Refuses (FAILED_PRECONDITION) a database whose schema is newer than this binary knows.
+absl::StatusOr<MigrationResult> Migrate(SQLite::Database& db, int target_version = 0);
+
+// The version recorded in the database; 0 for an empty database.
+absl::StatusOr<int> SchemaVersion(SQLite::Database& db);
+
+}  // namespace mediation::storage
+
+#endif  // MEDIATION_STORAGE_SCHEMA_H_

@@ -1,0 +1,55 @@
+// The SQLite implementation of Store: one connection, opened with WAL, synchronous=FULL,
+// foreign keys on and a busy timeout.
+#ifndef MEDIATION_STORAGE_SQLITE_STORE_H_
+#define MEDIATION_STORAGE_SQLITE_STORE_H_
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "storage/schema.h"
+#include "storage/store.h"
+
+namespace SQLite {
+class Database;
+}
+
+namespace mediation::storage {
+
+struct SqliteOptions {
+  std::string path;
+  // How long a connection waits for another's write lock before failing with UNAVAILABLE.
+  std::chrono::milliseconds busy_timeout{5000};
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating if absent) the database file. Does not migrate: see OpenAndMigrate.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
+
+  ~SqliteStore() override;
+
+  absl::Status Read(const TxFn& fn) override;
+  absl::Status Write(const TxFn& fn) override;
+
+  // Applies pending migrations; see storage/schema.h.
+  absl::StatusOr<MigrationResult> Migrate(int target_version = 0);
+
+  // Refuses a database whose schema is not exactly the one this binary writes.
+  absl::Status CheckSchemaIsCurrent();
+
+ private:
+  explicit SqliteStore(std::unique_ptr<SQLite::Database> db);
+
+  absl::Status Run(const TxFn& fn, bool writable);
+
+  std::unique_ptr<SQLite::Database> db_;
+};
+
+// A factory for per-thread connections to `options.path`, each checked against the schema.
+StoreFactory SqliteStoreFactory(SqliteOptions options);
+
+}  // namespace mediation::storage
+
+#endif  // MEDIATION_STORAGE_SQLITE_STORE_H_
