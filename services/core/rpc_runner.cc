@@ -120,7 +120,9 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
                                 absl::string_view method,
                                 absl::FunctionRef<absl::Status(CallContext&)> run) {
   const absl::Time start = absl::Now();
-  const absl::Time now = clock_();
+  // Stored instants have microsecond precision; "now" has the same, so a response built from
+  // it matches what a later read returns.
+  const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(clock_()));
   const std::string call_id = NextCallId();
   std::string principal_text = "anonymous";
   absl::Status status;

@@ -1,0 +1,54 @@
+#include "services/core/policy.h"
+
+#include <google/protobuf/descriptor.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "ppa/mediation/v1/admin.pb.h"
+#include "ppa/mediation/v1/organisation.pb.h"
+#include "ppa/mediation/v1/referral.pb.h"
+
+namespace mediation {
+namespace {
+
+// Every RPC the API declares, read from the generated descriptors.
+std::set<std::string> DeclaredMethods() {
+  // Touch one message of each file so its descriptor is registered.
+  const google::protobuf::FileDescriptor* files[] = {v1::AccessToken::descriptor()->file(),
+                                                     v1::Organisation::descriptor()->file(),
+                                                     v1::Case::descriptor()->file()};
+  std::set<std::string> methods;
+  for (const auto* file : files) {
+    for (int s = 0; s < file->service_count(); ++s) {
+      const auto* service = file->service(s);
+      for (int m = 0; m < service->method_count(); ++m) {
+        methods.insert(absl::StrCat("/", service->full_name(), "/", service->method(m)->name()));
+      }
+    }
+  }
+  return methods;
+}
+
+TEST(PolicyTest, EveryDeclaredRpcHasExactlyOnePolicyAndNoPolicyIsStale) {
+  std::set<std::string> with_policy;
+  for (const MethodPolicy& p : MethodPolicies()) {
+    EXPECT_TRUE(with_policy.insert(std::string(p.method)).second) << "twice: " << p.method;
+  }
+  EXPECT_EQ(with_policy, DeclaredMethods());
+}
+
+TEST(PolicyTest, UnknownMethodsHaveNoPolicy) {
+  EXPECT_EQ(FindMethodPolicy("/ppa.mediation.v1.AdminService/DropDatabase"), nullptr);
+}
+
+TEST(PolicyTest, NoRoleMayCallWithoutARole) {
+  for (const MethodPolicy& p : MethodPolicies()) {
+    EXPECT_FALSE(p.roles.Contains(v1::ROLE_UNSPECIFIED)) << p.method;
+  }
+}
+
+}  // namespace
+}  // namespace mediation

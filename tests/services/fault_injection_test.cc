@@ -1,0 +1,108 @@
+// Storage failures reach the caller as clear errors, leave nothing half-written, and are audited.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/support/faulty_store.h"
+#include "tests/support/test_server.h"
+
+namespace mediation {
+namespace {
+
+using ::mediation::testing::FaultPlan;
+using ::mediation::testing::FaultyStoreFactory;
+using ::mediation::testing::SqliteFailure;
+using ::mediation::testing::TestServer;
+using ::mediation::testing::ValidReferral;
+using ::mediation::testing::WithToken;
+
+class FaultInjectionTest : public ::testing::Test {
+ protected:
+  FaultInjectionTest()
+      : plan_(std::make_shared<FaultPlan>()), server_([this](ServerOptions& o) {
+          o.store_factory = FaultyStoreFactory(o.db_path, plan_);
+        }) {}
+
+  void SetUp() override { org_ = server_.RegisterOrganisation("Trust"); }
+
+  grpc::Status CreateReferral() {
+    v1::CreateReferralResponse out;
+    return server_.referrals().CreateReferral(WithToken(server_.case_support()).get(),
+                                              ValidReferral(org_), &out);
+  }
+
+  std::string LastAuditOutcome() {
+    auto db = server_.OpenDb();
+    return db->execAndGet("SELECT outcome FROM audit_events ORDER BY id DESC LIMIT 1").getString();
+  }
+
+  std::shared_ptr<FaultPlan> plan_;
+  TestServer server_;
+  int64_t org_ = 0;
+};
+
+TEST_F(FaultInjectionTest, AFullDiskIsResourceExhaustedAndLeavesNoPartialCase) {
+  plan_->FailWrite(1, SqliteFailure(SQLITE_FULL, "database or disk is full"));
+
+  grpc::Status status = CreateReferral();
+
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_TRUE(absl::StartsWith(status.error_message(),
+                               "the server's storage is full; nothing was saved (call id "))
+      << status.error_message();
+  EXPECT_FALSE(absl::StrContains(status.error_message(), "disk is full"));
+  EXPECT_EQ(server_.CountRows("cases"), 0);
+  EXPECT_EQ(server_.CountRows("parties"), 0);
+  EXPECT_EQ(server_.CountRows("case_state_history"), 0);
+  EXPECT_EQ(LastAuditOutcome(), "RESOURCE_EXHAUSTED");
+}
+
+TEST_F(FaultInjectionTest, AnInternalFailureIsLoggedWithItsCallIdAndAnsweredWithoutDetail) {
+  plan_->FailWrite(1, SqliteFailure(SQLITE_IOERR, "disk I/O error at page 7"));
+
+  grpc::Status status = CreateReferral();
+
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_FALSE(absl::StrContains(status.error_message(), "page 7"));
+  const size_t at = status.error_message().rfind("call id ");
+  ASSERT_NE(at, std::string::npos);
+  const std::string call_id =
+      status.error_message().substr(at + 8, status.error_message().size() - at - 9);
+  const std::string log = server_.Log();
+  EXPECT_TRUE(absl::StrContains(log, "disk I/O error at page 7 call_id=" + call_id)) << log;
+  EXPECT_EQ(server_.CountRows("cases"), 0);
+}
+
+TEST_F(FaultInjectionTest, ABusyDatabaseIsUnavailableAndTheNextTrySucceeds) {
+  plan_->FailWrite(1, SqliteFailure(SQLITE_BUSY, "database is locked"));
+  EXPECT_EQ(CreateReferral().error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(server_.CountRows("cases"), 0);
+  EXPECT_TRUE(CreateReferral().ok());
+  EXPECT_EQ(server_.CountRows("cases"), 1);
+  EXPECT_EQ(server_.CountRows("parties"), 2);
+}
+
+TEST_F(FaultInjectionTest, ShutdownDrainsACallAlreadyInFlight) {
+  plan_->HoldNextRead();
+  grpc::Status in_flight;
+  v1::WhoAmIResponse me;
+  std::thread caller([&] {
+    in_flight = server_.identity().WhoAmI(WithToken(server_.case_support()).get(), {}, &me);
+  });
+  plan_->WaitUntilHeld();
+  std::thread stopper([&] { server_.server().Shutdown(); });
+  // Give shutdown time to begin while the call is still held.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  plan_->Release();
+  caller.join();
+  stopper.join();
+  EXPECT_TRUE(in_flight.ok()) << in_flight.error_message();
+  EXPECT_EQ(me.token().role(), v1::ROLE_CASE_SUPPORT);
+  EXPECT_TRUE(absl::StrContains(server_.Log(), "stopped cleanly"));
+}
+
+}  // namespace
+}  // namespace mediation

@@ -1,0 +1,172 @@
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/support/test_server.h"
+
+namespace mediation {
+namespace {
+
+using ::mediation::testing::TestServer;
+using ::mediation::testing::ValidReferral;
+using ::mediation::testing::WithToken;
+
+class ReferralServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override { org_ = server_.RegisterOrganisation("Northshire Hospitals NHS Trust"); }
+
+  grpc::Status Create(const v1::CreateReferralRequest& r, v1::CreateReferralResponse* out,
+                      const std::string& token = "") {
+    return server_.referrals().CreateReferral(
+        WithToken(token.empty() ? server_.case_support() : token).get(), r, out);
+  }
+
+  TestServer server_;
+  int64_t org_ = 0;
+};
+
+TEST_F(ReferralServiceTest, AReferralOpensACaseInReferredWithAReferenceAndItsParties) {
+  v1::CreateReferralRequest r = ValidReferral(org_);
+  r.add_linked_case_references("PPA-2025-0042");
+  v1::CreateReferralResponse out;
+  ASSERT_TRUE(Create(r, &out).ok());
+  const v1::Case& c = out.case_();
+  EXPECT_GT(c.id(), 0);
+  EXPECT_TRUE(absl::StartsWith(c.reference(), "AM-"));
+  EXPECT_EQ(c.reference().size(), std::string("AM-2026-000001").size());
+  EXPECT_EQ(c.state(), v1::CASE_STATE_REFERRED);
+  EXPECT_EQ(c.organisation_id(), org_);
+  ASSERT_EQ(c.parties_size(), 2);
+  EXPECT_EQ(c.parties(1).contact().name(), "Dr Jo Reed");
+  EXPECT_EQ(c.parties(1).accessibility_needs(), "Step-free access");
+  EXPECT_EQ(c.linked_case_references(0), "PPA-2025-0042");
+
+  v1::GetCaseRequest get;
+  get.set_case_id(c.id());
+  v1::GetCaseResponse got;
+  ASSERT_TRUE(server_.referrals().GetCase(WithToken(server_.case_support()).get(), get, &got).ok());
+  EXPECT_EQ(got.case_().SerializeAsString(), c.SerializeAsString());
+
+  EXPECT_EQ(server_.CountRows(
+                "case_state_history",
+                absl::StrCat("case_id = ", c.id(), " AND to_state = 'CASE_STATE_REFERRED'")),
+            1);
+}
+
+TEST_F(ReferralServiceTest, FewerThanTwoPartiesIsRefusedAndNothingIsWritten) {
+  v1::CreateReferralRequest r = ValidReferral(org_);
+  r.mutable_parties()->RemoveLast();
+  v1::CreateReferralResponse out;
+  grpc::Status status = Create(r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "parties: a referral needs at least 2 parties, got 1");
+  EXPECT_EQ(server_.CountRows("cases"), 0);
+  EXPECT_EQ(server_.CountRows("parties"), 0);
+}
+
+TEST_F(ReferralServiceTest, AnUnknownOrganisationIsInvalidArgumentNamingTheField) {
+  v1::CreateReferralResponse out;
+  grpc::Status status = Create(ValidReferral(org_ + 100), &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            absl::StrCat("organisation_id: no organisation ", org_ + 100, "; register it first"));
+  EXPECT_EQ(server_.CountRows("cases"), 0);
+}
+
+TEST_F(ReferralServiceTest, EveryInvalidFieldIsNamed) {
+  v1::CreateReferralRequest r = ValidReferral(org_);
+  r.mutable_referrer()->set_name("");
+  r.set_summary(std::string(10001, 's'));
+  r.set_concern_level(static_cast<v1::ConcernLevel>(9));
+  r.mutable_parties(0)->set_profession(v1::PROFESSION_UNSPECIFIED);
+  r.mutable_parties(1)->mutable_contact()->set_email("ALEX.MORGAN@example.nhs.uk");
+  r.add_linked_case_references("bad ref!");
+  v1::CreateReferralResponse out;
+  grpc::Status status = Create(r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "referrer.name: required; summary: too long: at most 10000 characters; "
+            "concern_level: unknown value 9; parties[0].profession: required; "
+            "parties[1].contact.email: alex.morgan@example.nhs.uk is given for another party "
+            "too; linked_case_references[0]: must be 1 to 40 letters, digits, '-' or '/'");
+  EXPECT_EQ(server_.CountRows("cases"), 0);
+}
+
+TEST_F(ReferralServiceTest, AnOrganisationRefersForItselfWhenItGivesNoId) {
+  const std::string token = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
+  v1::CreateReferralResponse out;
+  ASSERT_TRUE(Create(ValidReferral(0), &out, token).ok());
+  EXPECT_EQ(out.case_().organisation_id(), org_);
+}
+
+TEST_F(ReferralServiceTest, CasesPageNewestFirstAndFilterByOrganisationAndState) {
+  const int64_t other = server_.RegisterOrganisation("Other Trust");
+  std::vector<int64_t> mine;
+  for (int i = 0; i < 7; ++i) {
+    v1::Case c = server_.CreateReferral(i % 3 == 0 ? other : org_);
+    if (i % 3 != 0) mine.insert(mine.begin(), c.id());
+  }
+  std::vector<int64_t> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    v1::ListCasesRequest r;
+    r.set_page_size(2);
+    r.set_page_token(token);
+    r.set_organisation_id(org_);
+    r.set_state(v1::CASE_STATE_REFERRED);
+    v1::ListCasesResponse out;
+    ASSERT_TRUE(
+        server_.referrals().ListCases(WithToken(server_.case_support()).get(), r, &out).ok());
+    for (const auto& c : out.cases()) seen.push_back(c.id());
+    token = out.next_page_token();
+    ++pages;
+  } while (!token.empty());
+  EXPECT_EQ(seen, mine);
+  EXPECT_EQ(pages, 2);
+
+  v1::ListCasesRequest none;
+  none.set_state(v1::CASE_STATE_CLOSED);
+  v1::ListCasesResponse out;
+  ASSERT_TRUE(
+      server_.referrals().ListCases(WithToken(server_.case_support()).get(), none, &out).ok());
+  EXPECT_EQ(out.cases_size(), 0);
+  EXPECT_TRUE(out.next_page_token().empty());
+}
+
+TEST_F(ReferralServiceTest, AnOrganisationListsOnlyItsOwnCases) {
+  const int64_t other = server_.RegisterOrganisation("Other Trust");
+  const v1::Case mine = server_.CreateReferral(org_);
+  server_.CreateReferral(other);
+  const std::string token = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
+  v1::ListCasesResponse out;
+  ASSERT_TRUE(server_.referrals().ListCases(WithToken(token).get(), {}, &out).ok());
+  ASSERT_EQ(out.cases_size(), 1);
+  EXPECT_EQ(out.cases(0).id(), mine.id());
+}
+
+TEST_F(ReferralServiceTest, ACreatedReferralIsAuditedWithItsCaseAndOrganisation) {
+  const v1::Case c = server_.CreateReferral(org_);
+  auto db = server_.OpenDb();
+  SQLite::Statement st(*db,
+                       "SELECT objects, outcome, role FROM audit_events WHERE method = "
+                       "'/ppa.mediation.v1.ReferralService/CreateReferral'");
+  ASSERT_TRUE(st.executeStep());
+  EXPECT_EQ(st.getColumn(0).getString(), absl::StrCat("organisation:", org_, " case:", c.id()));
+  EXPECT_EQ(st.getColumn(1).getString(), "OK");
+  EXPECT_EQ(st.getColumn(2).getString(), "ROLE_CASE_SUPPORT");
+  EXPECT_FALSE(st.executeStep());
+}
+
+TEST_F(ReferralServiceTest, ABadPageTokenIsInvalidArgument) {
+  v1::ListCasesRequest r;
+  r.set_page_token("garbage");
+  v1::ListCasesResponse out;
+  grpc::Status status =
+      server_.referrals().ListCases(WithToken(server_.case_support()).get(), r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(status.error_message(), "page_token: "));
+}
+
+}  // namespace
+}  // namespace mediation

@@ -1,0 +1,75 @@
+#include "tests/support/faulty_store.h"
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+#include "storage/sqlite_store.h"
+
+namespace mediation::testing {
+
+void FaultPlan::FailWrite(int n, absl::Status status) {
+  std::lock_guard lock(mu_);
+  writes_until_failure_ = n;
+  failure_ = std::move(status);
+}
+
+void FaultPlan::HoldNextRead() {
+  std::lock_guard lock(mu_);
+  hold_next_read_ = true;
+  holding_ = false;
+  released_ = false;
+}
+
+void FaultPlan::WaitUntilHeld() {
+  std::unique_lock lock(mu_);
+  changed_.wait(lock, [this] { return holding_; });
+}
+
+void FaultPlan::Release() {
+  std::lock_guard lock(mu_);
+  released_ = true;
+  changed_.notify_all();
+}
+
+absl::Status FaultPlan::AfterWrite() {
+  std::lock_guard lock(mu_);
+  if (writes_until_failure_ == 0) return absl::OkStatus();
+  if (--writes_until_failure_ > 0) return absl::OkStatus();
+  return failure_;
+}
+
+void FaultPlan::BeforeRead() {
+  std::unique_lock lock(mu_);
+  if (!hold_next_read_) return;
+  hold_next_read_ = false;
+  holding_ = true;
+  changed_.notify_all();
+  changed_.wait(lock, [this] { return released_; });
+}
+
+absl::Status FaultyStore::Read(const storage::TxFn& fn) {
+  plan_->BeforeRead();
+  return inner_->Read(fn);
+}
+
+absl::Status FaultyStore::Write(const storage::TxFn& fn) {
+  return inner_->Write([&](storage::Tx& tx) -> absl::Status {
+    if (absl::Status s = fn(tx); !s.ok()) return s;
+    return plan_->AfterWrite();  // Failing here makes the real store roll everything back.
+  });
+}
+
+storage::StoreFactory FaultyStoreFactory(const std::string& db_path,
+                                         std::shared_ptr<FaultPlan> plan) {
+  storage::StoreFactory real = storage::SqliteStoreFactory({.path = db_path});
+  return [real, plan]() -> absl::StatusOr<std::unique_ptr<storage::Store>> {
+    absl::StatusOr<std::unique_ptr<storage::Store>> inner = real();
+    if (!inner.ok()) return inner.status();
+    return std::unique_ptr<storage::Store>(new FaultyStore(*std::move(inner), plan));
+  };
+}
+
+absl::Status SqliteFailure(int sqlite_code, const std::string& message) {
+  return storage::StatusFromSqlite(SQLite::Exception(message, sqlite_code), "injected");
+}
+
+}  // namespace mediation::testing

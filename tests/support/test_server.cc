@@ -1,0 +1,139 @@
+#include "tests/support/test_server.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+
+namespace mediation::testing {
+
+std::unique_ptr<grpc::ClientContext> WithToken(const std::string& secret) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  if (!secret.empty()) context->AddMetadata("authorization", "Bearer " + secret);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return context;
+}
+
+v1::Organisation ValidOrganisation(const std::string& name) {
+  v1::Organisation o;
+  o.set_name(name);
+  o.set_kind(v1::ORGANISATION_KIND_NHS_TRUST);
+  o.set_nation(v1::NATION_ENGLAND);
+  o.set_care_setting(v1::CARE_SETTING_SECONDARY);
+  o.set_sector(v1::SECTOR_PUBLIC);
+  o.mutable_contact()->set_name("Priya Shah");
+  o.mutable_contact()->set_email("priya.shah@example.nhs.uk");
+  return o;
+}
+
+v1::CreateReferralRequest ValidReferral(int64_t organisation_id) {
+  v1::CreateReferralRequest r;
+  r.set_organisation_id(organisation_id);
+  r.mutable_referrer()->set_name("Sam Okafor");
+  r.mutable_referrer()->set_email("sam.okafor@example.nhs.uk");
+  r.mutable_referrer()->set_job_title("Clinical Director");
+  r.set_summary("Breakdown in communication between two consultants on the ward rota.");
+  r.set_concern_level(v1::CONCERN_LEVEL_MID);
+  r.set_concern_type(v1::CONCERN_TYPE_ACTIVE);
+  v1::Party* a = r.add_parties();
+  a->mutable_contact()->set_name("Dr Alex Morgan");
+  a->mutable_contact()->set_email("alex.morgan@example.nhs.uk");
+  a->set_profession(v1::PROFESSION_DOCTOR);
+  v1::Party* b = r.add_parties();
+  b->mutable_contact()->set_name("Dr Jo Reed");
+  b->mutable_contact()->set_email("jo.reed@example.nhs.uk");
+  b->set_profession(v1::PROFESSION_DOCTOR);
+  b->set_accessibility_needs("Step-free access");
+  return r;
+}
+
+TestServer::TestServer(std::function<void(ServerOptions&)> configure) {
+  log_ = std::fopen(dir_.File("server.log").c_str(), "w");
+  ServerOptions options;
+  options.listen = "127.0.0.1:0";
+  options.db_path = db_path();
+  options.workers = 2;
+  options.log_stream = log_;
+  options.shutdown_grace = absl::Seconds(5);
+  if (configure) configure(options);
+  absl::StatusOr<std::unique_ptr<MediationServer>> server = MediationServer::Start(options);
+  if (!server.ok()) throw std::runtime_error(std::string(server.status().message()));
+  server_ = *std::move(server);
+
+  std::ifstream token_file(dir_.File("admin.token"));
+  std::getline(token_file, admin_secret_);
+  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                 grpc::InsecureChannelCredentials());
+  admin_ = v1::AdminService::NewStub(channel_);
+  identity_ = v1::IdentityService::NewStub(channel_);
+  organisations_ = v1::OrganisationService::NewStub(channel_);
+  referrals_ = v1::ReferralService::NewStub(channel_);
+}
+
+TestServer::~TestServer() {
+  server_.reset();
+  if (log_ != nullptr) std::fclose(log_);
+}
+
+std::string TestServer::IssueToken(v1::Role role, int64_t mediator_id, int64_t organisation_id,
+                                   int64_t case_id, int64_t party_id) {
+  v1::IssueTokenRequest request;
+  request.set_role(role);
+  request.set_label(absl::StrCat("test ", v1::Role_Name(role)));
+  request.set_mediator_id(mediator_id);
+  request.set_organisation_id(organisation_id);
+  request.set_case_id(case_id);
+  request.set_party_id(party_id);
+  v1::IssueTokenResponse response;
+  grpc::Status status = admin_->IssueToken(WithToken(admin_secret_).get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.secret();
+}
+
+const std::string& TestServer::case_support() {
+  if (case_support_.empty()) case_support_ = IssueToken(v1::ROLE_CASE_SUPPORT);
+  return case_support_;
+}
+
+int64_t TestServer::RegisterOrganisation(const std::string& name) {
+  v1::RegisterOrganisationRequest request;
+  *request.mutable_organisation() = ValidOrganisation(name);
+  v1::RegisterOrganisationResponse response;
+  grpc::Status status =
+      organisations_->RegisterOrganisation(WithToken(case_support()).get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.organisation().id();
+}
+
+v1::Case TestServer::CreateReferral(int64_t organisation_id) {
+  v1::CreateReferralResponse response;
+  grpc::Status status = referrals_->CreateReferral(WithToken(case_support()).get(),
+                                                   ValidReferral(organisation_id), &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.case_();
+}
+
+std::unique_ptr<SQLite::Database> TestServer::OpenDb() const {
+  return std::make_unique<SQLite::Database>(db_path(), SQLite::OPEN_READONLY);
+}
+
+int64_t TestServer::CountRows(const std::string& table, const std::string& where) const {
+  auto db = OpenDb();
+  return db
+      ->execAndGet(absl::StrCat("SELECT COUNT(*) FROM ", table,
+                                where.empty() ? "" : absl::StrCat(" WHERE ", where)))
+      .getInt64();
+}
+
+std::string TestServer::Log() const {
+  std::fflush(log_);
+  std::ifstream in(dir_.File("server.log"));
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+}  // namespace mediation::testing

@@ -1,0 +1,81 @@
+// The real server, in-process, on an ephemeral loopback port with a real SQLite file in a
+// temporary directory, and generated stubs to call it with real tokens.
+#ifndef MEDIATION_TESTS_SUPPORT_TEST_SERVER_H_
+#define MEDIATION_TESTS_SUPPORT_TEST_SERVER_H_
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "ppa/mediation/v1/admin.grpc.pb.h"
+#include "ppa/mediation/v1/organisation.grpc.pb.h"
+#include "ppa/mediation/v1/referral.grpc.pb.h"
+#include "services/server/server.h"
+#include "tests/support/temp_dir.h"
+
+namespace mediation::testing {
+
+namespace v1 = ::ppa::mediation::v1;
+
+// A client context carrying `authorization: Bearer <secret>` (none when `secret` is empty) and a
+// 10-second deadline.
+std::unique_ptr<grpc::ClientContext> WithToken(const std::string& secret);
+
+// Requests that pass validation, for tests that vary one thing.
+v1::Organisation ValidOrganisation(const std::string& name);
+v1::CreateReferralRequest ValidReferral(int64_t organisation_id);
+
+class TestServer {
+ public:
+  // `configure` may adjust the options (clock, store factory, ...) before the server starts.
+  explicit TestServer(std::function<void(ServerOptions&)> configure = {});
+  ~TestServer();
+
+  MediationServer& server() { return *server_; }
+  const TempDir& dir() const { return dir_; }
+  std::string db_path() const { return dir_.File("mediation.db"); }
+  const std::string& admin_secret() const { return admin_secret_; }
+
+  v1::AdminService::Stub& admin() { return *admin_; }
+  v1::IdentityService::Stub& identity() { return *identity_; }
+  v1::OrganisationService::Stub& organisations() { return *organisations_; }
+  v1::ReferralService::Stub& referrals() { return *referrals_; }
+  std::shared_ptr<grpc::Channel> channel() { return channel_; }
+
+  // Issues a token through the API with the ADMIN token and returns its secret. Fails the
+  // current test if the server refuses.
+  std::string IssueToken(v1::Role role, int64_t mediator_id = 0, int64_t organisation_id = 0,
+                         int64_t case_id = 0, int64_t party_id = 0);
+  // A CASE_SUPPORT token, issued once and reused.
+  const std::string& case_support();
+  // Registers a valid organisation as CASE_SUPPORT and returns its id.
+  int64_t RegisterOrganisation(const std::string& name);
+  // Creates a valid referral for `organisation_id` as CASE_SUPPORT and returns the case.
+  v1::Case CreateReferral(int64_t organisation_id);
+
+  // A separate connection to the database file, for assertions on stored rows.
+  std::unique_ptr<SQLite::Database> OpenDb() const;
+  // SELECT COUNT(*) FROM <table> [WHERE <where>].
+  int64_t CountRows(const std::string& table, const std::string& where = "") const;
+  // Everything the server has logged so far.
+  std::string Log() const;
+
+ private:
+  TempDir dir_;
+  std::FILE* log_ = nullptr;
+  std::unique_ptr<MediationServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::unique_ptr<v1::IdentityService::Stub> identity_;
+  std::unique_ptr<v1::OrganisationService::Stub> organisations_;
+  std::unique_ptr<v1::ReferralService::Stub> referrals_;
+  std::string admin_secret_;
+  std::string case_support_;
+};
+
+}  // namespace mediation::testing
+
+#endif  // MEDIATION_TESTS_SUPPORT_TEST_SERVER_H_
