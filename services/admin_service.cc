@@ -43,7 +43,8 @@ absl::Status IssueToken(CallContext& call, const v1::IssueTokenRequest& request,
   storage::TokenRecord token;
   token.label = v.RequiredLine("label", request.label(), kMaxLabel);
   ValidateBindings(v, request);
-  if (request.has_expires_at()) {
+  if (request.has_expires_at() &&
+      v.Timestamp("expires_at", request.expires_at().seconds(), request.expires_at().nanos())) {
     token.expires_at = FromProto(request.expires_at());
     if (*token.expires_at <= call.now()) v.Fail("expires_at", "must be in the future");
   }

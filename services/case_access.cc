@@ -1,6 +1,9 @@
 #include "services/case_access.h"
 
 #include "absl/strings/str_cat.h"
+#include "services/convert.h"
+#include "storage/cases.h"
+#include "storage/screening.h"
 
 namespace mediation {
 
@@ -24,6 +27,48 @@ bool MayViewCase(const Principal& who, const storage::CaseRecord& c) {
 
 absl::Status CaseNotFound(int64_t case_id) {
   return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
+}
+
+absl::StatusOr<storage::CaseRecord> LoadCaseFor(storage::Tx& tx, const Principal& who,
+                                                int64_t case_id) {
+  absl::StatusOr<storage::CaseRecord> c = storage::GetCase(tx, case_id);
+  if (absl::IsNotFound(c.status())) return CaseNotFound(case_id);
+  if (!c.ok()) return c.status();
+  if (!MayViewCase(who, *c)) return CaseNotFound(case_id);
+  return c;
+}
+
+void ToCaseView(const Principal& who, const storage::CaseRecord& c,
+                const std::optional<storage::ScreeningDecisionRecord>& decision, v1::Case* out) {
+  if (who.role == v1::ROLE_PARTY) {
+    out->set_id(c.id);
+    out->set_reference(c.reference);
+    out->set_state(c.state);
+    return;
+  }
+  ToProto(c, out);
+  if (decision.has_value()) {
+    v1::ScreeningSummary* s = out->mutable_screening();
+    s->set_decision(decision->decision);
+    for (v1::Criterion criterion : decision->failed_criteria) s->add_failed_criteria(criterion);
+    for (const std::string& sign : decision->signposting) s->add_signposting(sign);
+    ToProto(decision->decided_at, s->mutable_decided_at());
+    s->set_overridden(decision->overridden);
+  }
+  if (who.role == v1::ROLE_ORGANISATION) {
+    out->clear_hold_reason();
+    out->clear_withdrawn_by();
+    out->clear_withdrawal_reason();
+  }
+}
+
+absl::Status WriteCaseView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,
+                           v1::Case* out) {
+  absl::StatusOr<std::optional<storage::ScreeningDecisionRecord>> decision =
+      storage::LatestScreeningDecision(tx, c.id);
+  if (!decision.ok()) return decision.status();
+  ToCaseView(who, c, *decision, out);
+  return absl::OkStatus();
 }
 
 }  // namespace mediation

@@ -1,13 +1,19 @@
-// Per-case visibility: which cases a principal may see at all. The policy table decides which
-// roles may call a case RPC; this decides, case by case, what they find. A case a principal may
-// not see is answered exactly like a case that does not exist (NOT_FOUND), so its existence is
-// not confirmed.
+// Per-case visibility and the view of a case each role gets.
+//
+// The policy table decides which roles may call a case RPC; this decides, case by case, what
+// they find. A case a principal may not see is answered exactly like a case that does not exist
+// (NOT_FOUND), so its existence is not confirmed.
 #ifndef MEDIATION_SERVICES_CASE_ACCESS_H_
 #define MEDIATION_SERVICES_CASE_ACCESS_H_
 
+#include <optional>
+
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "ppa/mediation/v1/referral.pb.h"
 #include "services/core/principal.h"
 #include "storage/records.h"
+#include "storage/tx.h"
 
 namespace mediation {
 
@@ -15,6 +21,22 @@ bool MayViewCase(const Principal& who, const storage::CaseRecord& c);
 
 // NOT_FOUND "case <id> not found", the same text whether the case is absent or hidden.
 absl::Status CaseNotFound(int64_t case_id);
+
+// Reads the case if `who` may see it; CaseNotFound otherwise.
+absl::StatusOr<storage::CaseRecord> LoadCaseFor(storage::Tx& tx, const Principal& who,
+                                                int64_t case_id);
+
+// The case as `who` may see it, with its latest screening decision (if any):
+// - ORGANISATION: no hold reason, and of a withdrawal only the state;
+// - PARTY: only the id, the reference and the state;
+// - everyone else allowed to see the case: all of it.
+// Screening notes and justifications are never part of a case.
+void ToCaseView(const Principal& who, const storage::CaseRecord& c,
+                const std::optional<storage::ScreeningDecisionRecord>& decision, v1::Case* out);
+
+// Reads the case's latest screening decision and writes the view of it for `who`.
+absl::Status WriteCaseView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,
+                           v1::Case* out);
 
 }  // namespace mediation
 

@@ -62,6 +62,7 @@ void ToProto(const storage::PartyRecord& p, v1::Party* out) {
   out->set_profession(p.profession);
   out->set_accessibility_needs(p.accessibility_needs);
   out->set_bringing_companion(p.bringing_companion);
+  out->set_typical_availability(p.typical_availability);
 }
 
 void ToProto(const storage::CaseRecord& c, v1::Case* out) {
@@ -77,6 +78,11 @@ void ToProto(const storage::CaseRecord& c, v1::Case* out) {
   for (const std::string& ref : c.linked_case_references) out->add_linked_case_references(ref);
   ToProto(c.created_at, out->mutable_created_at());
   ToProto(c.updated_at, out->mutable_updated_at());
+  out->set_revision(c.revision);
+  out->set_hold_reason(c.hold_reason);
+  out->set_held_from_state(c.held_from_state);
+  out->set_withdrawn_by(c.withdrawn_by);
+  out->set_withdrawal_reason(c.withdrawal_reason);
 }
 
 }  // namespace mediation

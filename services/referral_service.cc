@@ -9,6 +9,7 @@
 #include "services/convert.h"
 #include "services/core/paging.h"
 #include "services/core/validation.h"
+#include "services/rules/lifecycle.h"
 #include "storage/cases.h"
 #include "storage/organisations.h"
 
@@ -19,6 +20,8 @@ constexpr int kMinParties = 2;
 constexpr int kMaxParties = 10;
 constexpr size_t kMaxSummaryChars = 10000;
 constexpr size_t kMaxAccessibilityChars = 2000;
+constexpr size_t kMaxAvailabilityChars = 500;
+constexpr size_t kMaxReasonChars = 1000;
 constexpr int kMaxLinks = 20;
 constexpr size_t kMaxLinkChars = 40;
 
@@ -28,35 +31,52 @@ bool IsCaseReference(absl::string_view ref) {
                      [](char c) { return absl::ascii_isalnum(c) || c == '-' || c == '/'; });
 }
 
-// Validates everything that needs no database; the organisation's existence is checked in the
-// write transaction.
-absl::StatusOr<storage::CaseRecord> ValidateReferral(const v1::CreateReferralRequest& r) {
-  Validator v;
-  storage::CaseRecord c;
-  v.PositiveId("organisation_id", r.organisation_id());
-  c.referrer = ValidateContact(v, "referrer", r.referrer());
-  c.summary = v.RequiredText("summary", r.summary(), kMaxSummaryChars);
-  v.Enum("concern_level", r.concern_level(), v1::ConcernLevel_IsValid, /*required=*/false);
-  v.Enum("concern_type", r.concern_type(), v1::ConcernType_IsValid, /*required=*/false);
+// The parts of a referral that CreateReferral and UpdateReferral share.
+struct ReferralInput {
+  const v1::Contact& referrer;
+  const std::string& summary;
+  int concern_level;
+  int concern_type;
+  const google::protobuf::RepeatedPtrField<v1::Party>& parties;
+  const google::protobuf::RepeatedPtrField<std::string>& links;
+};
 
-  if (r.parties_size() < kMinParties) {
+// Validates the referral's details into `c` (everything that needs no database). Party ids are
+// kept as given: 0 for new parties.
+void ValidateReferralDetails(Validator& v, const ReferralInput& in, storage::CaseRecord& c) {
+  c.referrer = ValidateContact(v, "referrer", in.referrer);
+  c.summary = v.RequiredText("summary", in.summary, kMaxSummaryChars);
+  v.Enum("concern_level", in.concern_level, v1::ConcernLevel_IsValid, /*required=*/false);
+  v.Enum("concern_type", in.concern_type, v1::ConcernType_IsValid, /*required=*/false);
+  c.concern_level = static_cast<v1::ConcernLevel>(in.concern_level);
+  c.concern_type = static_cast<v1::ConcernType>(in.concern_type);
+
+  if (in.parties.size() < kMinParties) {
     v.Fail("parties", absl::StrCat("a referral needs at least ", kMinParties, " parties, got ",
-                                   r.parties_size()));
-  } else if (r.parties_size() > kMaxParties) {
+                                   in.parties.size()));
+  } else if (in.parties.size() > kMaxParties) {
     v.Fail("parties", absl::StrCat("at most ", kMaxParties, " parties"));
   }
   std::set<std::string> emails;
-  for (int i = 0; i < r.parties_size() && i < kMaxParties; ++i) {
-    const v1::Party& in = r.parties(i);
+  std::set<int64_t> ids;
+  for (int i = 0; i < in.parties.size() && i < kMaxParties; ++i) {
+    const v1::Party& party = in.parties[i];
     const std::string field = absl::StrCat("parties[", i, "]");
     storage::PartyRecord p;
-    p.contact = ValidateContact(v, absl::StrCat(field, ".contact"), in.contact());
-    v.Enum(absl::StrCat(field, ".profession"), in.profession(), v1::Profession_IsValid,
+    p.id = party.id();
+    if (p.id < 0 || (p.id > 0 && !ids.insert(p.id).second)) {
+      v.Fail(absl::StrCat(field, ".id"),
+             "must be an existing party's id, once, or 0 for a new one");
+    }
+    p.contact = ValidateContact(v, absl::StrCat(field, ".contact"), party.contact());
+    v.Enum(absl::StrCat(field, ".profession"), party.profession(), v1::Profession_IsValid,
            /*required=*/true);
-    p.profession = in.profession();
+    p.profession = party.profession();
     p.accessibility_needs = v.OptionalText(absl::StrCat(field, ".accessibility_needs"),
-                                           in.accessibility_needs(), kMaxAccessibilityChars);
-    p.bringing_companion = in.bringing_companion();
+                                           party.accessibility_needs(), kMaxAccessibilityChars);
+    p.bringing_companion = party.bringing_companion();
+    p.typical_availability = v.OptionalText(absl::StrCat(field, ".typical_availability"),
+                                            party.typical_availability(), kMaxAvailabilityChars);
     if (!p.contact.email.empty() && !emails.insert(p.contact.email).second) {
       v.Fail(absl::StrCat(field, ".contact.email"),
              absl::StrCat(p.contact.email, " is given for another party too"));
@@ -64,58 +84,156 @@ absl::StatusOr<storage::CaseRecord> ValidateReferral(const v1::CreateReferralReq
     c.parties.push_back(std::move(p));
   }
 
-  if (r.linked_case_references_size() > kMaxLinks) {
+  if (in.links.size() > kMaxLinks) {
     v.Fail("linked_case_references", absl::StrCat("at most ", kMaxLinks, " references"));
   }
-  for (int i = 0; i < r.linked_case_references_size() && i < kMaxLinks; ++i) {
-    const std::string ref(absl::StripAsciiWhitespace(r.linked_case_references(i)));
+  for (int i = 0; i < in.links.size() && i < kMaxLinks; ++i) {
+    const std::string ref(absl::StripAsciiWhitespace(in.links[i]));
     if (!IsCaseReference(ref)) {
       v.Fail(absl::StrCat("linked_case_references[", i, "]"),
              absl::StrCat("must be 1 to ", kMaxLinkChars, " letters, digits, '-' or '/'"));
     }
     c.linked_case_references.push_back(ref);
   }
-  if (!v.ok()) return v.status();
-  c.organisation_id = r.organisation_id();
-  c.concern_level = r.concern_level();
-  c.concern_type = r.concern_type();
-  return c;
 }
 
-absl::Status CreateReferral(CallContext& call, const v1::CreateReferralRequest& in,
+// What changed between two versions of a referral, as field paths for the history.
+std::vector<std::string> ChangedFields(const storage::CaseRecord& before,
+                                       const storage::CaseRecord& after) {
+  std::vector<std::string> changed;
+  if (!(before.referrer == after.referrer)) changed.push_back("referrer");
+  if (before.summary != after.summary) changed.push_back("summary");
+  if (before.concern_level != after.concern_level) changed.push_back("concern_level");
+  if (before.concern_type != after.concern_type) changed.push_back("concern_type");
+  for (const storage::PartyRecord& p : after.parties) {
+    const storage::PartyRecord* old = nullptr;
+    for (const storage::PartyRecord& b : before.parties) {
+      if (b.id == p.id) old = &b;
+    }
+    if (old == nullptr) {
+      changed.push_back(absl::StrCat("parties[", p.id, "] added"));
+      continue;
+    }
+    auto differs = [&](absl::string_view field, bool different) {
+      if (different) changed.push_back(absl::StrCat("parties[", p.id, "].", field));
+    };
+    differs("contact", !(old->contact == p.contact));
+    differs("profession", old->profession != p.profession);
+    differs("accessibility_needs", old->accessibility_needs != p.accessibility_needs);
+    differs("bringing_companion", old->bringing_companion != p.bringing_companion);
+    differs("typical_availability", old->typical_availability != p.typical_availability);
+  }
+  if (before.linked_case_references != after.linked_case_references) {
+    changed.push_back("linked_case_references");
+  }
+  return changed;
+}
+
+absl::Status CreateReferral(CallContext& call, const v1::CreateReferralRequest& request,
                             v1::CreateReferralResponse& response) {
   const Principal& who = call.principal();
-  v1::CreateReferralRequest request = in;
+  int64_t organisation_id = request.organisation_id();
   if (who.role == v1::ROLE_ORGANISATION) {
     // An organisation refers only for itself: 0 means "my organisation".
-    if (request.organisation_id() == 0) request.set_organisation_id(who.organisation_id);
-    if (request.organisation_id() != who.organisation_id) {
+    if (organisation_id == 0) organisation_id = who.organisation_id;
+    if (organisation_id != who.organisation_id) {
       return absl::PermissionDeniedError(
           absl::StrCat("organisation_id: this token acts for organisation ", who.organisation_id,
                        " and may refer cases only for it"));
     }
   }
-  absl::StatusOr<storage::CaseRecord> c = ValidateReferral(request);
-  if (!c.ok()) return c.status();
-  c->state = v1::CASE_STATE_REFERRED;
-  c->created_at = call.now();
-  c->updated_at = call.now();
-  c->created_by_token_id = who.token_id;
-  call.AddObject("organisation", c->organisation_id);
+  Validator v;
+  v.PositiveId("organisation_id", organisation_id);
+  storage::CaseRecord c;
+  ValidateReferralDetails(
+      v,
+      {request.referrer(), request.summary(), request.concern_level(), request.concern_type(),
+       request.parties(), request.linked_case_references()},
+      c);
+  for (const storage::PartyRecord& p : c.parties) {
+    if (p.id != 0) v.Fail("parties", "new parties have no id; leave it 0");
+  }
+  if (!v.ok()) return v.status();
+  c.organisation_id = organisation_id;
+  c.state = v1::CASE_STATE_REFERRED;
+  c.created_at = call.now();
+  c.updated_at = call.now();
+  c.created_by_token_id = who.token_id;
+  call.AddObject("organisation", c.organisation_id);
 
   return call.Write([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<storage::OrganisationRecord> org =
-        storage::GetOrganisation(tx, c->organisation_id);
+        storage::GetOrganisation(tx, c.organisation_id);
     if (absl::IsNotFound(org.status())) {
-      return FieldError("organisation_id", absl::StrCat("no organisation ", c->organisation_id,
-                                                        "; register it first"));
+      return FieldError("organisation_id",
+                        absl::StrCat("no organisation ", c.organisation_id, "; register it first"));
     }
     if (!org.ok()) return org.status();
-    absl::StatusOr<storage::CaseRecord> stored = storage::InsertCase(tx, *c);
+    absl::StatusOr<storage::CaseRecord> stored = storage::InsertCase(tx, c);
     if (!stored.ok()) return stored.status();
     call.AddObject("case", stored->id);
-    ToProto(*stored, response.mutable_case_());
+    ToCaseView(who, *stored, std::nullopt, response.mutable_case_());
     return absl::OkStatus();
+  });
+}
+
+absl::Status UpdateReferral(CallContext& call, const v1::UpdateReferralRequest& request,
+                            v1::UpdateReferralResponse& response) {
+  Validator v;
+  v.PositiveId("case_id", request.case_id());
+  if (request.expected_revision() < 0) v.Fail("expected_revision", "must be 0 or a revision");
+  storage::CaseRecord updated;
+  ValidateReferralDetails(
+      v,
+      {request.referrer(), request.summary(), request.concern_level(), request.concern_type(),
+       request.parties(), request.linked_case_references()},
+      updated);
+  const std::string reason = v.RequiredText("reason", request.reason(), kMaxReasonChars);
+  if (!v.ok()) return v.status();
+  call.AddObject("case", request.case_id());
+
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::CaseRecord> current =
+        LoadCaseFor(tx, call.principal(), request.case_id());
+    if (!current.ok()) return current.status();
+    if (rules::IsTerminal(current->state)) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("case ", current->id, " is ", v1::CaseState_Name(current->state),
+                       "; a finished case's referral cannot change"));
+    }
+    if (request.expected_revision() != 0 && request.expected_revision() != current->revision) {
+      return absl::AbortedError(
+          absl::StrCat("case ", current->id, " is at revision ", current->revision, ", not ",
+                       request.expected_revision(), "; read it again and reapply your change"));
+    }
+    for (const storage::PartyRecord& existing : current->parties) {
+      const bool kept = std::any_of(updated.parties.begin(), updated.parties.end(),
+                                    [&](const auto& p) { return p.id == existing.id; });
+      if (!kept) {
+        return FieldError("parties", absl::StrCat("party ", existing.id,
+                                                  " is missing; parties cannot be removed"));
+      }
+    }
+    std::vector<std::string> changed = ChangedFields(*current, updated);
+    if (changed.empty()) {
+      return absl::FailedPreconditionError("the referral is unchanged; nothing to update");
+    }
+    v1::Case previous;
+    ToProto(*current, &previous);
+
+    updated.id = current->id;
+    updated.revision = current->revision + 1;
+    updated.updated_at = call.now();
+    storage::ReferralRevisionRecord revision{.revision = updated.revision,
+                                             .at = call.now(),
+                                             .token_id = call.principal().token_id,
+                                             .reason = reason,
+                                             .changed_fields = std::move(changed),
+                                             .previous = previous.SerializeAsString()};
+    absl::StatusOr<storage::CaseRecord> stored =
+        storage::UpdateReferralDetails(tx, updated, revision);
+    if (!stored.ok()) return stored.status();
+    return WriteCaseView(tx, call.principal(), *stored, response.mutable_case_());
   });
 }
 
@@ -126,13 +244,9 @@ absl::Status GetCase(CallContext& call, const v1::GetCaseRequest& request,
   if (!v.ok()) return v.status();
   call.AddObject("case", request.case_id());
   return call.Read([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<storage::CaseRecord> c = storage::GetCase(tx, request.case_id());
-    if (absl::IsNotFound(c.status()) || (c.ok() && !MayViewCase(call.principal(), *c))) {
-      return CaseNotFound(request.case_id());
-    }
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), request.case_id());
     if (!c.ok()) return c.status();
-    ToProto(*c, response.mutable_case_());
-    return absl::OkStatus();
+    return WriteCaseView(tx, call.principal(), *c, response.mutable_case_());
   });
 }
 
@@ -168,7 +282,8 @@ absl::Status ListCases(CallContext& call, const v1::ListCasesRequest& request,
     response.set_next_page_token(
         FinishPage("ListCases", *cursor, *cases, [](const auto& c) { return c.id; }));
     for (const storage::CaseRecord& c : *cases) {
-      if (MayViewCase(who, c)) ToProto(c, response.add_cases());
+      if (!MayViewCase(who, c)) continue;
+      if (absl::Status s = WriteCaseView(tx, who, c, response.add_cases()); !s.ok()) return s;
     }
     return absl::OkStatus();
   });
@@ -181,6 +296,13 @@ grpc::ServerUnaryReactor* ReferralServiceImpl::CreateReferral(
     v1::CreateReferralResponse* response) {
   return runner_.Unary(context, "/ppa.mediation.v1.ReferralService/CreateReferral", request,
                        response, &mediation::CreateReferral);
+}
+
+grpc::ServerUnaryReactor* ReferralServiceImpl::UpdateReferral(
+    grpc::CallbackServerContext* context, const v1::UpdateReferralRequest* request,
+    v1::UpdateReferralResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.ReferralService/UpdateReferral", request,
+                       response, &mediation::UpdateReferral);
 }
 
 grpc::ServerUnaryReactor* ReferralServiceImpl::GetCase(grpc::CallbackServerContext* context,

@@ -14,6 +14,9 @@ class ReferralServiceImpl final : public v1::ReferralService::CallbackService {
   grpc::ServerUnaryReactor* CreateReferral(grpc::CallbackServerContext* context,
                                            const v1::CreateReferralRequest* request,
                                            v1::CreateReferralResponse* response) override;
+  grpc::ServerUnaryReactor* UpdateReferral(grpc::CallbackServerContext* context,
+                                           const v1::UpdateReferralRequest* request,
+                                           v1::UpdateReferralResponse* response) override;
   grpc::ServerUnaryReactor* GetCase(grpc::CallbackServerContext* context,
                                     const v1::GetCaseRequest* request,
                                     v1::GetCaseResponse* response) override;

@@ -1,7 +1,11 @@
 #include "storage/cases.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "storage/sql_util.h"
 
 namespace mediation::storage {
@@ -10,7 +14,7 @@ namespace {
 constexpr char kCaseColumns[] =
     "id, reference, organisation_id, state, referrer_name, referrer_email, referrer_phone, "
     "referrer_job_title, summary, concern_level, concern_type, created_at, updated_at, "
-    "created_by_token_id";
+    "created_by_token_id, revision, held_from_state, hold_reason, withdrawn_by, withdrawal_reason";
 
 CaseRecord ReadCaseRow(SQLite::Statement& st) {
   CaseRecord c;
@@ -30,15 +34,65 @@ CaseRecord ReadCaseRow(SQLite::Statement& st) {
   c.created_at = FromMicros(st.getColumn(11).getInt64());
   c.updated_at = FromMicros(st.getColumn(12).getInt64());
   c.created_by_token_id = OptionalId(st.getColumn(13));
+  c.revision = st.getColumn(14).getInt64();
+  if (!st.getColumn(15).isNull()) {
+    c.held_from_state =
+        EnumFromText<v1::CaseState>(st.getColumn(15).getString(), v1::CaseState_Parse);
+  }
+  c.hold_reason = st.getColumn(16).getString();
+  c.withdrawn_by =
+      EnumFromText<v1::WithdrawnBy>(st.getColumn(17).getString(), v1::WithdrawnBy_Parse);
+  c.withdrawal_reason = st.getColumn(18).getString();
   return c;
+}
+
+std::string JoinLines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) absl::StrAppend(&out, out.empty() ? "" : "\n", line);
+  return out;
+}
+
+std::vector<std::string> SplitLines(const std::string& text) {
+  if (text.empty()) return {};
+  return absl::StrSplit(text, '\n');
+}
+
+void InsertParty(SQLite::Database& db, const PartyRecord& p) {
+  SQLite::Statement party(db,
+                          "INSERT INTO parties (case_id, position, name, email, phone, job_title, "
+                          "profession, accessibility_needs, bringing_companion, "
+                          "typical_availability) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  party.bind(1, static_cast<int64_t>(p.case_id));
+  party.bind(2, p.position);
+  party.bind(3, p.contact.name);
+  party.bind(4, p.contact.email);
+  party.bind(5, p.contact.phone);
+  party.bind(6, p.contact.job_title);
+  party.bind(7, v1::Profession_Name(p.profession));
+  party.bind(8, p.accessibility_needs);
+  party.bind(9, p.bringing_companion ? 1 : 0);
+  party.bind(10, p.typical_availability);
+  party.exec();
+}
+
+void InsertLinks(SQLite::Database& db, int64_t case_id, const std::vector<std::string>& refs) {
+  SQLite::Statement link(db,
+                         "INSERT INTO case_links (case_id, position, reference) VALUES (?, ?, ?)");
+  for (size_t i = 0; i < refs.size(); ++i) {
+    link.reset();
+    link.bind(1, static_cast<int64_t>(case_id));
+    link.bind(2, static_cast<int>(i) + 1);
+    link.bind(3, refs[i]);
+    link.exec();
+  }
 }
 
 // Fills in the parties and links of a case read by ReadCaseRow.
 void ReadCaseChildren(SQLite::Database& db, CaseRecord& c) {
   SQLite::Statement parties(db,
                             "SELECT id, position, name, email, phone, job_title, profession, "
-                            "accessibility_needs, bringing_companion FROM parties "
-                            "WHERE case_id = ? ORDER BY position");
+                            "accessibility_needs, bringing_companion, typical_availability "
+                            "FROM parties WHERE case_id = ? ORDER BY position");
   parties.bind(1, static_cast<int64_t>(c.id));
   while (parties.executeStep()) {
     PartyRecord p;
@@ -53,6 +107,7 @@ void ReadCaseChildren(SQLite::Database& db, CaseRecord& c) {
         EnumFromText<v1::Profession>(parties.getColumn(6).getString(), v1::Profession_Parse);
     p.accessibility_needs = parties.getColumn(7).getString();
     p.bringing_companion = parties.getColumn(8).getInt() != 0;
+    p.typical_availability = parties.getColumn(9).getString();
     c.parties.push_back(std::move(p));
   }
   SQLite::Statement links(db,
@@ -95,37 +150,14 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
     ref.bind(2, static_cast<int64_t>(c.id));
     ref.exec();
 
-    SQLite::Statement party(db,
-                            "INSERT INTO parties (case_id, position, name, email, phone, "
-                            "job_title, profession, accessibility_needs, bringing_companion) "
-                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
     for (size_t i = 0; i < c.parties.size(); ++i) {
       PartyRecord& p = c.parties[i];
       p.case_id = c.id;
       p.position = static_cast<int>(i) + 1;
-      party.reset();
-      party.bind(1, static_cast<int64_t>(c.id));
-      party.bind(2, p.position);
-      party.bind(3, p.contact.name);
-      party.bind(4, p.contact.email);
-      party.bind(5, p.contact.phone);
-      party.bind(6, p.contact.job_title);
-      party.bind(7, v1::Profession_Name(p.profession));
-      party.bind(8, p.accessibility_needs);
-      party.bind(9, p.bringing_companion ? 1 : 0);
-      party.exec();
+      InsertParty(db, p);
       p.id = db.getLastInsertRowid();
     }
-
-    SQLite::Statement link(
-        db, "INSERT INTO case_links (case_id, position, reference) VALUES (?, ?, ?)");
-    for (size_t i = 0; i < c.linked_case_references.size(); ++i) {
-      link.reset();
-      link.bind(1, static_cast<int64_t>(c.id));
-      link.bind(2, static_cast<int>(i) + 1);
-      link.bind(3, c.linked_case_references[i]);
-      link.exec();
-    }
+    InsertLinks(db, c.id, c.linked_case_references);
 
     SQLite::Statement history(db,
                               "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
@@ -170,25 +202,169 @@ absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filt
   });
 }
 
-absl::StatusOr<std::vector<StateChange>> CaseHistory(Tx& tx, int64_t case_id) {
-  return Guard("case history", [&]() -> absl::StatusOr<std::vector<StateChange>> {
-    SQLite::Statement st(tx.db(),
-                         "SELECT from_state, to_state, at, token_id, reason FROM "
-                         "case_state_history WHERE case_id = ? ORDER BY id");
-    st.bind(1, static_cast<int64_t>(case_id));
-    std::vector<StateChange> changes;
-    while (st.executeStep()) {
-      StateChange change;
-      if (!st.getColumn(0).isNull()) {
-        change.from = EnumFromText<v1::CaseState>(st.getColumn(0).getString(), v1::CaseState_Parse);
-      }
-      change.to = EnumFromText<v1::CaseState>(st.getColumn(1).getString(), v1::CaseState_Parse);
-      change.at = FromMicros(st.getColumn(2).getInt64());
-      change.token_id = OptionalId(st.getColumn(3));
-      change.reason = st.getColumn(4).getString();
-      changes.push_back(std::move(change));
+absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
+                                                 const ReferralRevisionRecord& revision) {
+  if (absl::Status s = tx.RequireWritable("update referral"); !s.ok()) return s;
+  return Guard("update referral", [&]() -> absl::StatusOr<CaseRecord> {
+    SQLite::Database& db = tx.db();
+    SQLite::Statement st(db,
+                         "UPDATE cases SET referrer_name = ?, referrer_email = ?, "
+                         "referrer_phone = ?, referrer_job_title = ?, summary = ?, "
+                         "concern_level = ?, concern_type = ?, revision = ?, updated_at = ? "
+                         "WHERE id = ? AND revision = ?");
+    st.bind(1, updated.referrer.name);
+    st.bind(2, updated.referrer.email);
+    st.bind(3, updated.referrer.phone);
+    st.bind(4, updated.referrer.job_title);
+    st.bind(5, updated.summary);
+    st.bind(6, v1::ConcernLevel_Name(updated.concern_level));
+    st.bind(7, v1::ConcernType_Name(updated.concern_type));
+    st.bind(8, static_cast<int64_t>(updated.revision));
+    st.bind(9, static_cast<int64_t>(ToMicros(updated.updated_at)));
+    st.bind(10, static_cast<int64_t>(updated.id));
+    st.bind(11, static_cast<int64_t>(updated.revision - 1));
+    if (st.exec() != 1) {
+      return absl::AbortedError(absl::StrCat("case ", updated.id,
+                                             " was changed by someone else meanwhile; read it "
+                                             "again and reapply your change"));
     }
-    return changes;
+
+    int next_position =
+        db
+            .execAndGet(absl::StrCat(
+                "SELECT COALESCE(MAX(position), 0) FROM parties WHERE case_id = ", updated.id))
+            .getInt();
+    SQLite::Statement party(db,
+                            "UPDATE parties SET name = ?, email = ?, phone = ?, job_title = ?, "
+                            "profession = ?, accessibility_needs = ?, bringing_companion = ?, "
+                            "typical_availability = ? WHERE id = ? AND case_id = ?");
+    for (PartyRecord& p : updated.parties) {
+      p.case_id = updated.id;
+      if (p.id == 0) {
+        p.position = ++next_position;
+        InsertParty(db, p);
+        p.id = db.getLastInsertRowid();
+        continue;
+      }
+      party.reset();
+      party.bind(1, p.contact.name);
+      party.bind(2, p.contact.email);
+      party.bind(3, p.contact.phone);
+      party.bind(4, p.contact.job_title);
+      party.bind(5, v1::Profession_Name(p.profession));
+      party.bind(6, p.accessibility_needs);
+      party.bind(7, p.bringing_companion ? 1 : 0);
+      party.bind(8, p.typical_availability);
+      party.bind(9, static_cast<int64_t>(p.id));
+      party.bind(10, static_cast<int64_t>(updated.id));
+      if (party.exec() != 1) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("parties: party ", p.id, " is not a party of case ", updated.id));
+      }
+    }
+    SQLite::Statement clear(db, "DELETE FROM case_links WHERE case_id = ?");
+    clear.bind(1, static_cast<int64_t>(updated.id));
+    clear.exec();
+    InsertLinks(db, updated.id, updated.linked_case_references);
+
+    SQLite::Statement rev(db,
+                          "INSERT INTO referral_revisions (case_id, revision, at, token_id, "
+                          "reason, changed_fields, previous) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    rev.bind(1, static_cast<int64_t>(updated.id));
+    rev.bind(2, static_cast<int64_t>(revision.revision));
+    rev.bind(3, static_cast<int64_t>(ToMicros(revision.at)));
+    BindOptionalId(rev, 4, revision.token_id);
+    rev.bind(5, revision.reason);
+    rev.bind(6, JoinLines(revision.changed_fields));
+    rev.bind(7, revision.previous.data(), static_cast<int>(revision.previous.size()));
+    rev.exec();
+    return GetCase(tx, updated.id);
+  });
+}
+
+absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecord& change) {
+  if (absl::Status s = tx.RequireWritable("change case state"); !s.ok()) return s;
+  return Guard("change case state", [&]() -> absl::Status {
+    SQLite::Statement st(tx.db(),
+                         "UPDATE cases SET state = ?, held_from_state = ?, hold_reason = ?, "
+                         "withdrawn_by = ?, withdrawal_reason = ?, updated_at = ? "
+                         "WHERE id = ? AND state = ?");
+    st.bind(1, v1::CaseState_Name(change.to));
+    if (change.held_from_state == v1::CASE_STATE_UNSPECIFIED) {
+      st.bind(2);
+    } else {
+      st.bind(2, v1::CaseState_Name(change.held_from_state));
+    }
+    st.bind(3, change.hold_reason);
+    st.bind(4, v1::WithdrawnBy_Name(change.withdrawn_by));
+    st.bind(5, change.withdrawal_reason);
+    st.bind(6, static_cast<int64_t>(ToMicros(change.at)));
+    st.bind(7, static_cast<int64_t>(c.id));
+    st.bind(8, v1::CaseState_Name(c.state));
+    if (st.exec() != 1) {
+      return absl::AbortedError(
+          absl::StrCat("case ", c.id, " changed state meanwhile; read it again and retry"));
+    }
+    SQLite::Statement history(tx.db(),
+                              "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
+                              "token_id, reason) VALUES (?, ?, ?, ?, ?, ?)");
+    history.bind(1, static_cast<int64_t>(c.id));
+    history.bind(2, v1::CaseState_Name(c.state));
+    history.bind(3, v1::CaseState_Name(change.to));
+    history.bind(4, static_cast<int64_t>(ToMicros(change.at)));
+    BindOptionalId(history, 5, change.token_id);
+    history.bind(6, change.reason);
+    history.exec();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) {
+  return Guard("case history", [&]() -> absl::StatusOr<std::vector<HistoryRecord>> {
+    auto actor = [](SQLite::Statement& st, HistoryRecord& h, int first) {
+      h.at = FromMicros(st.getColumn(first).getInt64());
+      h.token_id = OptionalId(st.getColumn(first + 1));
+      if (!st.getColumn(first + 2).isNull()) {
+        h.role = EnumFromText<v1::Role>(st.getColumn(first + 2).getString(), v1::Role_Parse);
+        h.actor = st.getColumn(first + 3).getString();
+      }
+    };
+    std::vector<HistoryRecord> states;
+    SQLite::Statement st(tx.db(),
+                         "SELECT h.at, h.token_id, t.role, t.label, h.from_state, h.to_state, "
+                         "h.reason FROM case_state_history h LEFT JOIN access_tokens t "
+                         "ON t.id = h.token_id WHERE h.case_id = ? ORDER BY h.id");
+    st.bind(1, static_cast<int64_t>(case_id));
+    while (st.executeStep()) {
+      HistoryRecord h;
+      actor(st, h, 0);
+      if (!st.getColumn(4).isNull()) {
+        h.from = EnumFromText<v1::CaseState>(st.getColumn(4).getString(), v1::CaseState_Parse);
+      }
+      h.to = EnumFromText<v1::CaseState>(st.getColumn(5).getString(), v1::CaseState_Parse);
+      h.reason = st.getColumn(6).getString();
+      states.push_back(std::move(h));
+    }
+    std::vector<HistoryRecord> revisions;
+    SQLite::Statement rev(tx.db(),
+                          "SELECT r.at, r.token_id, t.role, t.label, r.revision, "
+                          "r.changed_fields, r.reason FROM referral_revisions r LEFT JOIN "
+                          "access_tokens t ON t.id = r.token_id WHERE r.case_id = ? ORDER BY r.id");
+    rev.bind(1, static_cast<int64_t>(case_id));
+    while (rev.executeStep()) {
+      HistoryRecord h;
+      actor(rev, h, 0);
+      h.is_state_change = false;
+      h.revision = rev.getColumn(4).getInt64();
+      h.changed_fields = SplitLines(rev.getColumn(5).getString());
+      h.reason = rev.getColumn(6).getString();
+      revisions.push_back(std::move(h));
+    }
+    std::vector<HistoryRecord> merged;
+    std::merge(states.begin(), states.end(), revisions.begin(), revisions.end(),
+               std::back_inserter(merged),
+               [](const HistoryRecord& a, const HistoryRecord& b) { return a.at < b.at; });
+    return merged;
   });
 }
 

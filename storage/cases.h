@@ -28,16 +28,52 @@ struct CaseFilter {
 absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filter,
                                                   const PageCursor& cursor);
 
-struct StateChange {
-  v1::CaseState from = v1::CASE_STATE_UNSPECIFIED;  // UNSPECIFIED for the initial state.
+// Replaces the case's referral details (referrer, summary, concern, parties, links) with those
+// of `updated`, bumps its revision and records the previous details in referral_revisions.
+// Parties with an id are updated in place; parties with id 0 are inserted. ABORTED when the
+// stored revision is not `updated.revision - 1`, i.e. someone else changed it first.
+struct ReferralRevisionRecord {
+  int64_t revision = 0;  // The revision the change produced.
+  absl::Time at;
+  int64_t token_id = 0;
+  std::string reason;
+  std::vector<std::string> changed_fields;
+  std::string previous;  // The details before the change, serialised by the caller.
+};
+absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
+                                                 const ReferralRevisionRecord& revision);
+
+// Moves a case from `c.state` (as last read) to `to`, with hold and withdrawal details as in `c`,
+// and records the change in the history. ABORTED when the stored state is no longer `c.state`.
+struct StateChangeRecord {
   v1::CaseState to = v1::CASE_STATE_UNSPECIFIED;
   absl::Time at;
   int64_t token_id = 0;
   std::string reason;
+  // Stored on the case with the new state (cleared otherwise).
+  v1::CaseState held_from_state = v1::CASE_STATE_UNSPECIFIED;
+  std::string hold_reason;
+  v1::WithdrawnBy withdrawn_by = v1::WITHDRAWN_BY_UNSPECIFIED;
+  std::string withdrawal_reason;
+};
+absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecord& change);
+
+// One entry of a case's history: a state change or a referral revision.
+struct HistoryRecord {
+  absl::Time at;
+  int64_t token_id = 0;
+  v1::Role role = v1::ROLE_UNSPECIFIED;  // Of the token, when there is one.
+  std::string actor;                     // The token's label.
+  bool is_state_change = true;
+  v1::CaseState from = v1::CASE_STATE_UNSPECIFIED;  // UNSPECIFIED for the initial state.
+  v1::CaseState to = v1::CASE_STATE_UNSPECIFIED;
+  int64_t revision = 0;
+  std::vector<std::string> changed_fields;
+  std::string reason;
 };
 
-// Oldest first.
-absl::StatusOr<std::vector<StateChange>> CaseHistory(Tx& tx, int64_t case_id);
+// Oldest first; state changes before revisions made at the same instant.
+absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id);
 
 }  // namespace mediation::storage
 

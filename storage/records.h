@@ -60,6 +60,7 @@ struct PartyRecord {
   v1::Profession profession = v1::PROFESSION_UNSPECIFIED;
   std::string accessibility_needs;
   bool bringing_companion = false;
+  std::string typical_availability;
 };
 
 struct CaseRecord {
@@ -76,6 +77,73 @@ struct CaseRecord {
   absl::Time created_at;
   absl::Time updated_at;
   int64_t created_by_token_id = 0;
+  int64_t revision = 1;                                        // Of the referral's details.
+  v1::CaseState held_from_state = v1::CASE_STATE_UNSPECIFIED;  // While ON_HOLD.
+  std::string hold_reason;
+  v1::WithdrawnBy withdrawn_by = v1::WITHDRAWN_BY_UNSPECIFIED;
+  std::string withdrawal_reason;
+};
+
+struct ScreeningAnswerRecord {
+  int64_t id = 0;
+  int64_t case_id = 0;
+  v1::Criterion criterion = v1::CRITERION_UNSPECIFIED;
+  int64_t party_id = 0;  // 0 for per-case criteria.
+  v1::CriterionAnswer answer = v1::CRITERION_ANSWER_UNSPECIFIED;
+  std::string note;
+  int64_t recorded_by_token_id = 0;
+  absl::Time recorded_at;
+  int64_t superseded_by = 0;
+};
+
+struct ScreeningDecisionRecord {
+  int64_t id = 0;
+  int64_t case_id = 0;
+  v1::Suitability evaluated = v1::SUITABILITY_UNSPECIFIED;
+  v1::Suitability decision = v1::SUITABILITY_UNSPECIFIED;
+  bool overridden = false;
+  std::string justification;
+  bool high_concern_confirmed = false;
+  std::vector<v1::Criterion> failed_criteria;
+  std::vector<std::string> signposting;  // One per failed criterion.
+  int64_t decided_by_token_id = 0;
+  absl::Time decided_at;
+};
+
+struct FeeScheduleRecord {
+  int64_t version = 0;
+  int64_t mediation_day_pence = 0;
+  int64_t individual_meeting_pence = 0;
+  int64_t co_mediation_day_pence = 0;
+  int64_t venue_day_pence = 0;
+  int64_t travel_per_mediator_day_pence = 0;
+  int32_t vat_basis_points = 0;
+  absl::Time created_at;
+  int64_t created_by_token_id = 0;
+};
+
+struct ChargeItemRecord {
+  std::string description;
+  int quantity = 0;
+  int64_t unit_pence = 0;
+  int64_t amount_pence = 0;
+};
+
+struct ChargeIndicationRecord {
+  int64_t id = 0;
+  int64_t case_id = 0;
+  int64_t schedule_version = 0;
+  int parties = 0;
+  int days = 0;
+  v1::SessionMode mode = v1::SESSION_MODE_UNSPECIFIED;
+  bool co_mediation = false;
+  std::vector<ChargeItemRecord> items;
+  int64_t subtotal_pence = 0;
+  int64_t vat_pence = 0;
+  int32_t vat_basis_points = 0;
+  int64_t total_pence = 0;
+  int64_t indicated_by_token_id = 0;
+  absl::Time indicated_at;
 };
 
 // One audited call. Never holds a request body.

@@ -109,6 +109,95 @@ CREATE TABLE case_state_history (
 );
 CREATE INDEX case_state_history_by_case ON case_state_history (case_id, id);
 )sql"},
+    {3, "screening, lifecycle, referral revisions and charges", R"sql(
+ALTER TABLE parties ADD COLUMN typical_availability TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE cases ADD COLUMN held_from_state TEXT;
+ALTER TABLE cases ADD COLUMN hold_reason TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN withdrawn_by TEXT NOT NULL DEFAULT 'WITHDRAWN_BY_UNSPECIFIED';
+ALTER TABLE cases ADD COLUMN withdrawal_reason TEXT NOT NULL DEFAULT '';
+
+CREATE TABLE referral_revisions (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  revision INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  token_id INTEGER REFERENCES access_tokens (id),
+  reason TEXT NOT NULL,
+  changed_fields TEXT NOT NULL,
+  previous BLOB NOT NULL,
+  UNIQUE (case_id, revision)
+);
+
+CREATE TABLE screening_answers (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  criterion TEXT NOT NULL,
+  party_id INTEGER REFERENCES parties (id),
+  answer TEXT NOT NULL,
+  note TEXT NOT NULL,
+  recorded_by_token_id INTEGER REFERENCES access_tokens (id),
+  recorded_at INTEGER NOT NULL,
+  superseded_by INTEGER REFERENCES screening_answers (id)
+);
+CREATE INDEX screening_answers_by_case ON screening_answers (case_id, criterion, party_id);
+
+CREATE TABLE screening_decisions (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  evaluated TEXT NOT NULL,
+  decision TEXT NOT NULL,
+  overridden INTEGER NOT NULL,
+  justification TEXT NOT NULL,
+  high_concern_confirmed INTEGER NOT NULL,
+  failed_criteria TEXT NOT NULL,
+  signposting TEXT NOT NULL,
+  decided_by_token_id INTEGER REFERENCES access_tokens (id),
+  decided_at INTEGER NOT NULL
+);
+CREATE INDEX screening_decisions_by_case ON screening_decisions (case_id, id);
+
+CREATE TABLE fee_schedules (
+  version INTEGER PRIMARY KEY,
+  mediation_day_pence INTEGER NOT NULL,
+  individual_meeting_pence INTEGER NOT NULL,
+  co_mediation_day_pence INTEGER NOT NULL,
+  venue_day_pence INTEGER NOT NULL,
+  travel_per_mediator_day_pence INTEGER NOT NULL,
+  vat_basis_points INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  created_by_token_id INTEGER REFERENCES access_tokens (id)
+);
+-- An illustrative starting schedule; an administrator sets the real one.
+INSERT INTO fee_schedules VALUES (1, 120000, 35000, 60000, 25000, 9500, 2000, 0, NULL);
+
+CREATE TABLE charge_indications (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  schedule_version INTEGER NOT NULL REFERENCES fee_schedules (version),
+  parties INTEGER NOT NULL,
+  days INTEGER NOT NULL,
+  mode TEXT NOT NULL,
+  co_mediation INTEGER NOT NULL,
+  subtotal_pence INTEGER NOT NULL,
+  vat_pence INTEGER NOT NULL,
+  vat_basis_points INTEGER NOT NULL,
+  total_pence INTEGER NOT NULL,
+  indicated_by_token_id INTEGER REFERENCES access_tokens (id),
+  indicated_at INTEGER NOT NULL
+);
+CREATE INDEX charge_indications_by_case ON charge_indications (case_id, id);
+
+CREATE TABLE charge_items (
+  indication_id INTEGER NOT NULL REFERENCES charge_indications (id),
+  position INTEGER NOT NULL,
+  description TEXT NOT NULL,
+  quantity INTEGER NOT NULL,
+  unit_pence INTEGER NOT NULL,
+  amount_pence INTEGER NOT NULL,
+  PRIMARY KEY (indication_id, position)
+);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

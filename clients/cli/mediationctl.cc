@@ -81,9 +81,10 @@ const DescriptorPool& Pool() {
 
 std::vector<const google::protobuf::ServiceDescriptor*> Services() {
   std::vector<const google::protobuf::ServiceDescriptor*> services;
-  std::vector<std::string> files = {"ppa/mediation/v1/admin.proto",
-                                    "ppa/mediation/v1/organisation.proto",
-                                    "ppa/mediation/v1/referral.proto"};
+  std::vector<std::string> files = {
+      "ppa/mediation/v1/admin.proto",    "ppa/mediation/v1/organisation.proto",
+      "ppa/mediation/v1/referral.proto", "ppa/mediation/v1/screening.proto",
+      "ppa/mediation/v1/case.proto",     "ppa/mediation/v1/charges.proto"};
   for (const std::string& name : files) {
     const google::protobuf::FileDescriptor* file = Pool().FindFileByName(name);
     if (file == nullptr) continue;

@@ -80,7 +80,8 @@ std::string RpcRunner::NextCallId() {
 }
 
 absl::StatusOr<Principal> RpcRunner::Authenticate(storage::Store& store,
-                                                  absl::string_view authorization, absl::Time now) {
+                                                  absl::string_view authorization, absl::Time now,
+                                                  int64_t* known_token_id) {
   if (authorization.empty()) {
     return absl::UnauthenticatedError(
         "missing credentials: send the metadata header 'authorization: Bearer <token>'");
@@ -100,6 +101,7 @@ absl::StatusOr<Principal> RpcRunner::Authenticate(storage::Store& store,
   });
   if (absl::IsNotFound(status)) return absl::UnauthenticatedError("unknown access token");
   if (!status.ok()) return status;
+  *known_token_id = token.id;
   if (token.revoked_at.has_value()) {
     return absl::UnauthenticatedError(absl::StrCat("access token ", token.id, " was revoked"));
   }
@@ -133,11 +135,14 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
   } else if (context->IsCancelled()) {
     status = absl::CancelledError("the call was cancelled before it started");
   } else {
-    absl::StatusOr<Principal> principal = Authenticate(store, AuthorizationHeader(context), now);
+    int64_t known_token_id = 0;
+    absl::StatusOr<Principal> principal =
+        Authenticate(store, AuthorizationHeader(context), now, &known_token_id);
     if (!principal.ok()) {
       status = principal.status();
       if (absl::IsUnauthenticated(status)) {
-        Audit(store, CallContext(store, *policy, Principal{}, call_id, now)
+        const Principal unverified{.token_id = known_token_id};
+        Audit(store, CallContext(store, *policy, unverified, call_id, now)
                          .AuditRow(CodeName(status.code())));
       }
     } else {

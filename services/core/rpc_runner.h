@@ -53,9 +53,11 @@ class RpcRunner {
   }
 
   // Authenticates `authorization` (the header's value) against `store`; UNAUTHENTICATED with a
-  // message saying what is wrong when it fails.
+  // message saying what is wrong when it fails. When the token is known but revoked or expired,
+  // `*known_token_id` is set to its id, so the refusal can be audited against it.
   static absl::StatusOr<Principal> Authenticate(storage::Store& store,
-                                                absl::string_view authorization, absl::Time now);
+                                                absl::string_view authorization, absl::Time now,
+                                                int64_t* known_token_id);
 
  private:
   grpc::Status Execute(storage::Store& store, grpc::CallbackServerContext* context,

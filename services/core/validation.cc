@@ -79,7 +79,8 @@ std::string Validator::Email(absl::string_view field, absl::string_view value, b
                          email.find('@', at + 1) == std::string::npos &&
                          email.find('.', at + 2) != std::string::npos && email.back() != '.' &&
                          email.find_first_of(" \t\r\n,;<>()[]\\\"") == std::string::npos;
-  if (!plausible) Fail(field, absl::StrCat("'", value, "' is not an email address"));
+  // The value is not echoed: it may be huge, and an error message travels in metadata.
+  if (!plausible) Fail(field, "not an email address (expected name@domain.tld)");
   return email;
 }
 
@@ -95,6 +96,16 @@ std::string Validator::Phone(absl::string_view field, absl::string_view value) {
 
 void Validator::PositiveId(absl::string_view field, int64_t id) {
   if (id <= 0) Fail(field, id == 0 ? "required" : "must be a positive id");
+}
+
+bool Validator::Timestamp(absl::string_view field, int64_t seconds, int32_t nanos) {
+  constexpr int64_t kMinSeconds = -62135596800;  // 0001-01-01T00:00:00Z
+  constexpr int64_t kMaxSeconds = 253402300799;  // 9999-12-31T23:59:59Z
+  if (seconds < kMinSeconds || seconds > kMaxSeconds || nanos < 0 || nanos > 999999999) {
+    Fail(field, "not a valid timestamp (years 0001 to 9999, nanos 0 to 999999999)");
+    return false;
+  }
+  return true;
 }
 
 absl::Status Validator::status() const {

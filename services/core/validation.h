@@ -38,6 +38,9 @@ class Validator {
   // Digits, spaces and + ( ) - only, at most 32 characters. Empty is fine.
   std::string Phone(absl::string_view field, absl::string_view value);
   void PositiveId(absl::string_view field, int64_t id);
+  // A google.protobuf.Timestamp's parts: years 0001 to 9999, nanos 0 to 999,999,999. Returns
+  // whether they are valid.
+  bool Timestamp(absl::string_view field, int64_t seconds, int32_t nanos);
 
   // An enum field: `is_valid` is the generated Foo_IsValid. Zero (UNSPECIFIED) is refused when
   // `required`; a number the API does not define is always refused.

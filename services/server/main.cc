@@ -1,6 +1,7 @@
 // mediation-server: the assisted-mediation gRPC server. Run with --help for its flags.
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -40,6 +41,8 @@ namespace {
 bool OwnFlags(absl::string_view file) { return absl::StrContains(file, "services/server/"); }
 
 int Run() {
+  // The database, its WAL and the token file hold personal data: readable by this user only.
+  ::umask(077);
   mediation::ServerOptions options;
   options.listen = absl::GetFlag(FLAGS_listen);
   options.db_path = absl::GetFlag(FLAGS_db);

@@ -1,5 +1,6 @@
 #include "services/server/server.h"
 
+#include <arpa/inet.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 
@@ -13,8 +14,11 @@
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
 #include "services/admin_service.h"
+#include "services/case_service.h"
+#include "services/charges_service.h"
 #include "services/organisation_service.h"
 #include "services/referral_service.h"
+#include "services/screening_service.h"
 #include "services/server/bootstrap.h"
 #include "storage/sqlite_store.h"
 
@@ -55,14 +59,18 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
 }  // namespace
 
 bool IsLoopbackAddress(absl::string_view listen) {
-  absl::string_view host = listen;
+  std::string host(listen);
   if (absl::StartsWith(host, "[")) {
-    host = host.substr(
-        1, host.find(']') == absl::string_view::npos ? host.size() - 1 : host.find(']') - 1);
-  } else if (size_t colon = host.rfind(':'); colon != absl::string_view::npos) {
+    const size_t close = host.find(']');
+    host = close == std::string::npos ? "" : host.substr(1, close - 1);
+  } else if (size_t colon = host.rfind(':'); colon != std::string::npos) {
     host = host.substr(0, colon);
   }
-  return host == "localhost" || host == "::1" || absl::StartsWith(host, "127.");
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOptions options) {
@@ -113,6 +121,9 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   server->services_.push_back(std::make_unique<IdentityServiceImpl>(runner));
   server->services_.push_back(std::make_unique<OrganisationServiceImpl>(runner));
   server->services_.push_back(std::make_unique<ReferralServiceImpl>(runner));
+  server->services_.push_back(std::make_unique<ScreeningServiceImpl>(runner));
+  server->services_.push_back(std::make_unique<CaseServiceImpl>(runner));
+  server->services_.push_back(std::make_unique<ChargesServiceImpl>(runner));
 
   // Why the callback API: it is the gRPC team's recommendation for new C++ servers, and an empty
   // callback-API server answers about three times the calls per second of a sync-API one on this

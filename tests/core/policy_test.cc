@@ -8,8 +8,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "ppa/mediation/v1/admin.pb.h"
+#include "ppa/mediation/v1/case.pb.h"
+#include "ppa/mediation/v1/charges.pb.h"
 #include "ppa/mediation/v1/organisation.pb.h"
 #include "ppa/mediation/v1/referral.pb.h"
+#include "ppa/mediation/v1/screening.pb.h"
 
 namespace mediation {
 namespace {
@@ -19,7 +22,10 @@ std::set<std::string> DeclaredMethods() {
   // Touch one message of each file so its descriptor is registered.
   const google::protobuf::FileDescriptor* files[] = {v1::AccessToken::descriptor()->file(),
                                                      v1::Organisation::descriptor()->file(),
-                                                     v1::Case::descriptor()->file()};
+                                                     v1::Case::descriptor()->file(),
+                                                     v1::ScreeningAnswer::descriptor()->file(),
+                                                     v1::HoldCaseRequest::descriptor()->file(),
+                                                     v1::FeeSchedule::descriptor()->file()};
   std::set<std::string> methods;
   for (const auto* file : files) {
     for (int s = 0; s < file->service_count(); ++s) {

@@ -58,8 +58,8 @@ TEST_F(OrganisationServiceTest, InvalidOrganisationNamesEveryBadFieldAndWritesNo
             "organisation.name: required; organisation.kind: required; organisation.nation: "
             "unknown value 17; organisation.care_setting: required; organisation.sector: "
             "required; organisation.ods_code: must be 3 to 10 letters and digits; "
-            "organisation.contact.name: required; organisation.contact.email: 'not-an-email' is "
-            "not an email address");
+            "organisation.contact.name: required; organisation.contact.email: not an email "
+            "address (expected name@domain.tld)");
   EXPECT_EQ(server_.CountRows("organisations"), 0);
 }
 

@@ -29,9 +29,11 @@ TEST(SchemaTest, MigratesAnEmptyDatabaseToTheLatestVersion) {
   EXPECT_EQ(result->to_version, LatestSchemaVersion());
   EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM schema_migrations").getInt(),
             static_cast<int>(Migrations().size()));
-  EXPECT_EQ(Tables(db), (std::vector<std::string>{"access_tokens", "audit_events", "case_links",
-                                                  "case_state_history", "cases", "organisations",
-                                                  "parties", "schema_migrations"}));
+  EXPECT_EQ(Tables(db), (std::vector<std::string>{
+                            "access_tokens", "audit_events", "case_links", "case_state_history",
+                            "cases", "charge_indications", "charge_items", "fee_schedules",
+                            "organisations", "parties", "referral_revisions", "schema_migrations",
+                            "screening_answers", "screening_decisions"}));
 }
 
 TEST(SchemaTest, MigratingTwiceChangesNothing) {

@@ -131,13 +131,13 @@ TEST_F(SqliteStoreTest, CaseRoundTripsWithPartiesLinksReferenceAndHistory) {
                   .ok());
 
   CaseRecord read;
-  std::vector<StateChange> history;
+  std::vector<HistoryRecord> history;
   ASSERT_TRUE(store_
                   ->Read([&](Tx& tx) -> absl::Status {
                     absl::StatusOr<CaseRecord> c = GetCase(tx, stored.id);
                     if (!c.ok()) return c.status();
                     read = *c;
-                    absl::StatusOr<std::vector<StateChange>> h = CaseHistory(tx, stored.id);
+                    absl::StatusOr<std::vector<HistoryRecord>> h = CaseHistory(tx, stored.id);
                     if (!h.ok()) return h.status();
                     history = *h;
                     return absl::OkStatus();

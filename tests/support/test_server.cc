@@ -71,6 +71,9 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure) {
   identity_ = v1::IdentityService::NewStub(channel_);
   organisations_ = v1::OrganisationService::NewStub(channel_);
   referrals_ = v1::ReferralService::NewStub(channel_);
+  screening_ = v1::ScreeningService::NewStub(channel_);
+  cases_ = v1::CaseService::NewStub(channel_);
+  charges_ = v1::ChargesService::NewStub(channel_);
 }
 
 TestServer::~TestServer() {
@@ -114,6 +117,55 @@ v1::Case TestServer::CreateReferral(int64_t organisation_id) {
                                                    ValidReferral(organisation_id), &response);
   EXPECT_TRUE(status.ok()) << status.error_message();
   return response.case_();
+}
+
+const std::string& TestServer::senior_adviser() {
+  if (senior_adviser_.empty()) senior_adviser_ = IssueToken(v1::ROLE_SENIOR_ADVISER);
+  return senior_adviser_;
+}
+
+void TestServer::AnswerAll(const v1::Case& c, v1::CriterionAnswer answer) {
+  auto record = [&](v1::Criterion criterion, int64_t party_id) {
+    v1::RecordScreeningAnswerRequest r;
+    r.set_case_id(c.id());
+    r.set_criterion(criterion);
+    r.set_party_id(party_id);
+    r.set_answer(answer);
+    if (answer != v1::CRITERION_ANSWER_MET) r.set_note("recorded by the test");
+    v1::RecordScreeningAnswerResponse out;
+    grpc::Status status =
+        screening_->RecordScreeningAnswer(WithToken(case_support()).get(), r, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  };
+  for (v1::Criterion per_party :
+       {v1::CRITERION_JOINT_PROBLEM, v1::CRITERION_WILLING, v1::CRITERION_FIT_TO_ATTEND}) {
+    for (const v1::Party& p : c.parties()) record(per_party, p.id());
+  }
+  for (v1::Criterion per_case : {v1::CRITERION_NOT_CONTRACTUAL, v1::CRITERION_NO_FORMAL_PROCESS,
+                                 v1::CRITERION_NO_RELATIONSHIP}) {
+    record(per_case, 0);
+  }
+}
+
+void TestServer::MakeSuitable(const v1::Case& c) {
+  AnswerAll(c, v1::CRITERION_ANSWER_MET);
+  v1::RecordScreeningDecisionRequest r;
+  r.set_case_id(c.id());
+  r.set_confirm_high_concern(true);
+  v1::RecordScreeningDecisionResponse out;
+  grpc::Status status =
+      screening_->RecordScreeningDecision(WithToken(senior_adviser()).get(), r, &out);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(out.state(), v1::CASE_STATE_SUITABLE);
+}
+
+v1::CaseState TestServer::StateOf(int64_t case_id) {
+  v1::GetCaseRequest r;
+  r.set_case_id(case_id);
+  v1::GetCaseResponse out;
+  grpc::Status status = referrals_->GetCase(WithToken(case_support()).get(), r, &out);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return out.case_().state();
 }
 
 std::unique_ptr<SQLite::Database> TestServer::OpenDb() const {

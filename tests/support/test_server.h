@@ -11,8 +11,11 @@
 #include <string>
 
 #include "ppa/mediation/v1/admin.grpc.pb.h"
+#include "ppa/mediation/v1/case.grpc.pb.h"
+#include "ppa/mediation/v1/charges.grpc.pb.h"
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
+#include "ppa/mediation/v1/screening.grpc.pb.h"
 #include "services/server/server.h"
 #include "tests/support/temp_dir.h"
 
@@ -43,6 +46,9 @@ class TestServer {
   v1::IdentityService::Stub& identity() { return *identity_; }
   v1::OrganisationService::Stub& organisations() { return *organisations_; }
   v1::ReferralService::Stub& referrals() { return *referrals_; }
+  v1::ScreeningService::Stub& screening() { return *screening_; }
+  v1::CaseService::Stub& cases() { return *cases_; }
+  v1::ChargesService::Stub& charges() { return *charges_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
   // Issues a token through the API with the ADMIN token and returns its secret. Fails the
@@ -55,6 +61,15 @@ class TestServer {
   int64_t RegisterOrganisation(const std::string& name);
   // Creates a valid referral for `organisation_id` as CASE_SUPPORT and returns the case.
   v1::Case CreateReferral(int64_t organisation_id);
+  // A SENIOR_ADVISER token, issued once and reused.
+  const std::string& senior_adviser();
+  // Records `answer` for every criterion (and party) of `c` as CASE_SUPPORT; NOT_MET and UNKNOWN
+  // answers get a note.
+  void AnswerAll(const v1::Case& c, v1::CriterionAnswer answer);
+  // Answers everything MET and records a Senior Adviser's confirmation: the case is SUITABLE.
+  void MakeSuitable(const v1::Case& c);
+  // The case's state as CASE_SUPPORT sees it.
+  v1::CaseState StateOf(int64_t case_id);
 
   // A separate connection to the database file, for assertions on stored rows.
   std::unique_ptr<SQLite::Database> OpenDb() const;
@@ -72,8 +87,12 @@ class TestServer {
   std::unique_ptr<v1::IdentityService::Stub> identity_;
   std::unique_ptr<v1::OrganisationService::Stub> organisations_;
   std::unique_ptr<v1::ReferralService::Stub> referrals_;
+  std::unique_ptr<v1::ScreeningService::Stub> screening_;
+  std::unique_ptr<v1::CaseService::Stub> cases_;
+  std::unique_ptr<v1::ChargesService::Stub> charges_;
   std::string admin_secret_;
   std::string case_support_;
+  std::string senior_adviser_;
 };
 
 }  // namespace mediation::testing

@@ -1,0 +1,174 @@
+#include "services/case_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/case_access.h"
+#include "services/case_transitions.h"
+#include "services/convert.h"
+#include "services/core/validation.h"
+#include "storage/cases.h"
+
+namespace mediation {
+namespace {
+
+constexpr size_t kMaxReasonChars = 1000;
+
+absl::Status HoldCase(CallContext& call, const v1::HoldCaseRequest& r,
+                      v1::HoldCaseResponse& response) {
+  Validator v;
+  v.PositiveId("case_id", r.case_id());
+  const std::string reason = v.RequiredText("reason", r.reason(), kMaxReasonChars);
+  if (!v.ok()) return v.status();
+  call.AddObject("case", r.case_id());
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
+    if (!c.ok()) return c.status();
+    absl::Status moved = MoveCase(tx, *c,
+                                  {.to = v1::CASE_STATE_ON_HOLD,
+                                   .at = call.now(),
+                                   .token_id = call.principal().token_id,
+                                   .reason = reason,
+                                   .held_from_state = c->state,
+                                   .hold_reason = reason});
+    if (!moved.ok()) return moved;
+    response.set_state(c->state);
+    response.set_held_from_state(c->held_from_state);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ResumeCase(CallContext& call, const v1::ResumeCaseRequest& r,
+                        v1::ResumeCaseResponse& response) {
+  Validator v;
+  v.PositiveId("case_id", r.case_id());
+  const std::string reason = v.OptionalText("reason", r.reason(), kMaxReasonChars);
+  if (!v.ok()) return v.status();
+  call.AddObject("case", r.case_id());
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
+    if (!c.ok()) return c.status();
+    if (c->state != v1::CASE_STATE_ON_HOLD) {
+      return absl::FailedPreconditionError(absl::StrCat("case ", c->id, " is ",
+                                                        v1::CaseState_Name(c->state),
+                                                        ", not ON_HOLD: nothing to resume"));
+    }
+    absl::Status moved = MoveCase(tx, *c,
+                                  {.to = c->held_from_state,
+                                   .at = call.now(),
+                                   .token_id = call.principal().token_id,
+                                   .reason = reason.empty() ? "resumed" : reason});
+    if (!moved.ok()) return moved;
+    response.set_state(c->state);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status WithdrawCase(CallContext& call, const v1::WithdrawCaseRequest& r,
+                          v1::WithdrawCaseResponse& response) {
+  const Principal& who = call.principal();
+  Validator v;
+  v.PositiveId("case_id", r.case_id());
+  v.Enum("withdrawn_by", r.withdrawn_by(), v1::WithdrawnBy_IsValid, /*required=*/false);
+  const std::string reason = v.RequiredText("reason", r.reason(), kMaxReasonChars);
+  // Who withdrew comes from the token where the token says it.
+  v1::WithdrawnBy by = r.withdrawn_by();
+  const v1::WithdrawnBy implied = who.role == v1::ROLE_ORGANISATION ? v1::WITHDRAWN_BY_ORGANISATION
+                                  : who.role == v1::ROLE_PARTY      ? v1::WITHDRAWN_BY_PARTY
+                                                                    : v1::WITHDRAWN_BY_UNSPECIFIED;
+  if (implied != v1::WITHDRAWN_BY_UNSPECIFIED) {
+    if (by != v1::WITHDRAWN_BY_UNSPECIFIED && by != implied) {
+      v.Fail("withdrawn_by", absl::StrCat("a ", v1::Role_Name(who.role), " token withdraws as ",
+                                          v1::WithdrawnBy_Name(implied)));
+    }
+    by = implied;
+  } else if (by == v1::WITHDRAWN_BY_UNSPECIFIED) {
+    v.Fail("withdrawn_by", "required: say who asked for the withdrawal");
+  }
+  if (!v.ok()) return v.status();
+  call.AddObject("case", r.case_id());
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, who, r.case_id());
+    if (!c.ok()) return c.status();
+    std::string history_reason = reason;
+    if (who.role == v1::ROLE_PARTY) {
+      history_reason = absl::StrCat("withdrawn by party ", who.party_id, ": ", reason);
+    }
+    absl::Status moved = MoveCase(tx, *c,
+                                  {.to = v1::CASE_STATE_WITHDRAWN,
+                                   .at = call.now(),
+                                   .token_id = who.token_id,
+                                   .reason = history_reason,
+                                   .withdrawn_by = by,
+                                   .withdrawal_reason = reason});
+    if (!moved.ok()) return moved;
+    response.set_state(c->state);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& r,
+                            v1::GetCaseHistoryResponse& response) {
+  Validator v;
+  v.PositiveId("case_id", r.case_id());
+  if (!v.ok()) return v.status();
+  call.AddObject("case", r.case_id());
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
+    if (!c.ok()) return c.status();
+    absl::StatusOr<std::vector<storage::HistoryRecord>> history = storage::CaseHistory(tx, c->id);
+    if (!history.ok()) return history.status();
+    // An organisation sees what happened and when, not why or by whom by name: reasons can hold
+    // health or party detail.
+    const bool redact = call.principal().role == v1::ROLE_ORGANISATION;
+    for (const storage::HistoryRecord& h : *history) {
+      v1::CaseHistoryEntry* e = response.add_entries();
+      ToProto(h.at, e->mutable_at());
+      e->set_token_id(h.token_id);
+      e->set_role(h.role);
+      if (!redact) e->set_actor(h.actor);
+      if (h.is_state_change) {
+        v1::StateChange* s = e->mutable_state_change();
+        s->set_from_state(h.from);
+        s->set_to_state(h.to);
+        if (!redact) s->set_reason(h.reason);
+      } else {
+        v1::ReferralRevision* rev = e->mutable_referral_revision();
+        rev->set_revision(h.revision);
+        for (const std::string& f : h.changed_fields) rev->add_changed_fields(f);
+        if (!redact) rev->set_reason(h.reason);
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* CaseServiceImpl::HoldCase(grpc::CallbackServerContext* context,
+                                                    const v1::HoldCaseRequest* request,
+                                                    v1::HoldCaseResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.CaseService/HoldCase", request, response,
+                       &mediation::HoldCase);
+}
+
+grpc::ServerUnaryReactor* CaseServiceImpl::ResumeCase(grpc::CallbackServerContext* context,
+                                                      const v1::ResumeCaseRequest* request,
+                                                      v1::ResumeCaseResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.CaseService/ResumeCase", request, response,
+                       &mediation::ResumeCase);
+}
+
+grpc::ServerUnaryReactor* CaseServiceImpl::WithdrawCase(grpc::CallbackServerContext* context,
+                                                        const v1::WithdrawCaseRequest* request,
+                                                        v1::WithdrawCaseResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.CaseService/WithdrawCase", request, response,
+                       &mediation::WithdrawCase);
+}
+
+grpc::ServerUnaryReactor* CaseServiceImpl::GetCaseHistory(grpc::CallbackServerContext* context,
+                                                          const v1::GetCaseHistoryRequest* request,
+                                                          v1::GetCaseHistoryResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.CaseService/GetCaseHistory", request, response,
+                       &mediation::GetCaseHistory);
+}
+
+}  // namespace mediation

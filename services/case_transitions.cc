@@ -1,0 +1,39 @@
+#include "services/case_transitions.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/rules/lifecycle.h"
+
+namespace mediation {
+
+namespace v1 = ::ppa::mediation::v1;
+
+absl::Status MoveCase(storage::Tx& tx, storage::CaseRecord& c,
+                      const storage::StateChangeRecord& change) {
+  absl::Status allowed;
+  if (change.to == v1::CASE_STATE_ON_HOLD) {
+    allowed = rules::CheckHold(c.state);
+  } else if (c.state == v1::CASE_STATE_ON_HOLD && change.to != v1::CASE_STATE_WITHDRAWN) {
+    absl::StatusOr<v1::CaseState> target = rules::ResumeTarget(c.state, c.held_from_state);
+    allowed = target.status();
+    if (target.ok() && *target != change.to) {
+      allowed = absl::FailedPreconditionError(absl::StrCat("the case is ON_HOLD; resume it (to ",
+                                                           v1::CaseState_Name(*target),
+                                                           ") before moving it on"));
+    }
+  } else {
+    allowed = rules::CheckTransition(c.state, change.to);
+  }
+  if (!allowed.ok()) {
+    return absl::Status(allowed.code(), absl::StrCat("case ", c.id, ": ", allowed.message()));
+  }
+  if (absl::Status s = storage::ChangeCaseState(tx, c, change); !s.ok()) return s;
+  c.state = change.to;
+  c.held_from_state = change.held_from_state;
+  c.hold_reason = change.hold_reason;
+  c.withdrawn_by = change.withdrawn_by;
+  c.withdrawal_reason = change.withdrawal_reason;
+  c.updated_at = change.at;
+  return absl::OkStatus();
+}
+
+}  // namespace mediation

@@ -1,0 +1,330 @@
+#include "services/screening_service.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "services/case_access.h"
+#include "services/case_transitions.h"
+#include "services/convert.h"
+#include "services/core/validation.h"
+#include "services/rules/screening.h"
+#include "storage/cases.h"
+#include "storage/screening.h"
+
+namespace mediation {
+namespace {
+
+constexpr size_t kMaxNoteChars = 4000;
+constexpr size_t kMinJustificationChars = 20;
+
+void ToProto(const storage::ScreeningAnswerRecord& a, v1::ScreeningAnswer* out) {
+  out->set_id(a.id);
+  out->set_case_id(a.case_id);
+  out->set_criterion(a.criterion);
+  out->set_party_id(a.party_id);
+  out->set_answer(a.answer);
+  out->set_note(a.note);
+  out->set_recorded_by_token_id(a.recorded_by_token_id);
+  mediation::ToProto(a.recorded_at, out->mutable_recorded_at());
+  out->set_superseded_by(a.superseded_by);
+}
+
+void ToProto(const storage::ScreeningDecisionRecord& d, v1::ScreeningDecision* out) {
+  out->set_id(d.id);
+  out->set_case_id(d.case_id);
+  out->set_evaluated(d.evaluated);
+  out->set_decision(d.decision);
+  out->set_overridden(d.overridden);
+  out->set_justification(d.justification);
+  out->set_high_concern_confirmed(d.high_concern_confirmed);
+  for (v1::Criterion c : d.failed_criteria) out->add_failed_criteria(c);
+  for (const std::string& s : d.signposting) out->add_signposting(s);
+  out->set_decided_by_token_id(d.decided_by_token_id);
+  mediation::ToProto(d.decided_at, out->mutable_decided_at());
+}
+
+void ToProto(const rules::CriterionOutcome& o, v1::CriterionIssue* out) {
+  out->set_criterion(o.criterion);
+  out->set_party_id(o.party_id);
+  out->set_answer(o.answer);
+  out->set_signposting(std::string(rules::RuleFor(o.criterion).signposting));
+}
+
+void ToProto(const rules::ScreeningResult& r, v1::ScreeningEvaluation* out) {
+  out->set_decision(r.decision);
+  for (const rules::CriterionOutcome& o : r.statuses) {
+    v1::CriterionStatus* s = out->add_statuses();
+    s->set_criterion(o.criterion);
+    s->set_party_id(o.party_id);
+    s->set_answer(o.answer);
+    s->set_answer_id(o.answer_id);
+  }
+  for (const rules::CriterionOutcome& o : r.failures) ToProto(o, out->add_failures());
+  for (const rules::CriterionOutcome& o : r.open) ToProto(o, out->add_open());
+  for (const std::string& c : r.cautions) out->add_cautions(c);
+  out->set_high_concern(r.high_concern);
+}
+
+// Evaluates the answers in force for `c`.
+absl::StatusOr<rules::ScreeningResult> Evaluate(storage::Tx& tx, const storage::CaseRecord& c) {
+  absl::StatusOr<std::vector<storage::ScreeningAnswerRecord>> answers =
+      storage::ListScreeningAnswers(tx, c.id, /*include_superseded=*/false);
+  if (!answers.ok()) return answers.status();
+  rules::ScreeningInput input;
+  input.concern_level = c.concern_level;
+  for (const storage::PartyRecord& p : c.parties) input.party_ids.push_back(p.id);
+  for (const storage::ScreeningAnswerRecord& a : *answers) {
+    input.answers.push_back(
+        {.criterion = a.criterion, .party_id = a.party_id, .answer = a.answer, .answer_id = a.id});
+  }
+  return rules::EvaluateScreening(input);
+}
+
+absl::Status RecordScreeningAnswer(CallContext& call, const v1::RecordScreeningAnswerRequest& r,
+                                   v1::RecordScreeningAnswerResponse& response) {
+  Validator v;
+  v.PositiveId("case_id", r.case_id());
+  v.Enum("criterion", r.criterion(), v1::Criterion_IsValid, /*required=*/true);
+  v.Enum("answer", r.answer(), v1::CriterionAnswer_IsValid, /*required=*/true);
+  storage::ScreeningAnswerRecord answer;
+  answer.note = v.OptionalText("note", r.note(), kMaxNoteChars);
+  if (answer.note.empty() &&
+      (r.answer() == v1::CRITERION_ANSWER_NOT_MET || r.answer() == v1::CRITERION_ANSWER_UNKNOWN)) {
+    v.Fail("note", "required for NOT_MET and UNKNOWN: say what is wrong or missing");
+  }
+  if (v1::Criterion_IsValid(r.criterion()) && r.criterion() != v1::CRITERION_UNSPECIFIED) {
+    const bool per_party = rules::RuleFor(r.criterion()).scope == rules::CriterionScope::kPerParty;
+    if (per_party && r.party_id() <= 0) {
+      v.Fail("party_id", absl::StrCat(v1::Criterion_Name(r.criterion()),
+                                      " is answered for each party: give the party's id"));
+    } else if (!per_party && r.party_id() != 0) {
+      v.Fail("party_id", absl::StrCat(v1::Criterion_Name(r.criterion()),
+                                      " is answered once for the case: leave party_id 0"));
+    }
+  }
+  if (!v.ok()) return v.status();
+  answer.case_id = r.case_id();
+  answer.criterion = r.criterion();
+  answer.party_id = r.party_id();
+  answer.answer = r.answer();
+  answer.recorded_by_token_id = call.principal().token_id;
+  answer.recorded_at = call.now();
+  call.AddObject("case", r.case_id());
+
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
+    if (!c.ok()) return c.status();
+    if (c->state != v1::CASE_STATE_REFERRED && c->state != v1::CASE_STATE_SCREENING) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("case ", c->id, " is ", v1::CaseState_Name(c->state),
+                       "; screening answers can be recorded only while it is REFERRED or "
+                       "SCREENING"));
+    }
+    if (answer.party_id != 0 &&
+        std::none_of(c->parties.begin(), c->parties.end(),
+                     [&](const auto& p) { return p.id == answer.party_id; })) {
+      return FieldError("party_id",
+                        absl::StrCat("party ", answer.party_id, " is not a party of case ", c->id));
+    }
+    if (c->state == v1::CASE_STATE_REFERRED) {
+      absl::Status moved = MoveCase(tx, *c,
+                                    {.to = v1::CASE_STATE_SCREENING,
+                                     .at = call.now(),
+                                     .token_id = call.principal().token_id,
+                                     .reason = "first screening answer recorded"});
+      if (!moved.ok()) return moved;
+    }
+    absl::StatusOr<storage::ScreeningAnswerRecord> stored =
+        storage::InsertScreeningAnswer(tx, answer);
+    if (!stored.ok()) return stored.status();
+    call.AddObject("screening_answer", stored->id);
+    ToProto(*stored, response.mutable_answer());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ListScreeningAnswers(CallContext& call, const v1::ListScreeningAnswersRequest& r,
+                                  v1::ListScreeningAnswersResponse& response) {
+  Validator v;
+  v.PositiveId("case_id", r.case_id());
+  if (!v.ok()) return v.status();
+  call.AddObject("case", r.case_id());
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
+    if (!c.ok()) return c.status();
+    absl::StatusOr<std::vector<storage::ScreeningAnswerRecord>> answers =
+        storage::ListScreeningAnswers(tx, c->id, r.include_superseded());
+    if (!answers.ok()) return answers.status();
+    for (const auto& a : *answers) ToProto(a, response.add_answers());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status EvaluateScreening(CallContext& call, const v1::EvaluateScreeningRequest& r,
+                               v1::EvaluateScreeningResponse& response) {
+  Validator v;
+  v.PositiveId("case_id", r.case_id());
+  if (!v.ok()) return v.status();
+  call.AddObject("case", r.case_id());
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
+    if (!c.ok()) return c.status();
+    absl::StatusOr<rules::ScreeningResult> result = Evaluate(tx, *c);
+    if (!result.ok()) return result.status();
+    ToProto(*result, response.mutable_evaluation());
+    return absl::OkStatus();
+  });
+}
+
+std::string Short(v1::Suitability s) {
+  std::string name = v1::Suitability_Name(s);
+  return name.substr(std::string("SUITABILITY_").size());
+}
+
+absl::Status RecordScreeningDecision(CallContext& call, const v1::RecordScreeningDecisionRequest& r,
+                                     v1::RecordScreeningDecisionResponse& response) {
+  Validator v;
+  v.PositiveId("case_id", r.case_id());
+  v.Enum("override_decision", r.override_decision(), v1::Suitability_IsValid, false);
+  if (r.override_decision() == v1::SUITABILITY_NEEDS_INFORMATION) {
+    v.Fail("override_decision", "may only be SUITABLE or NOT_SUITABLE (or unset to confirm)");
+  }
+  const std::string justification = v.OptionalText("justification", r.justification(), 4000);
+  if (!v.ok()) return v.status();
+  call.AddObject("case", r.case_id());
+
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
+    if (!c.ok()) return c.status();
+    if (c->state != v1::CASE_STATE_SCREENING) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("case ", c->id, " is ", v1::CaseState_Name(c->state),
+                       "; a screening decision needs the case to be SCREENING"));
+    }
+    absl::StatusOr<rules::ScreeningResult> result = Evaluate(tx, *c);
+    if (!result.ok()) return result.status();
+
+    storage::ScreeningDecisionRecord d;
+    d.case_id = c->id;
+    d.evaluated = result->decision;
+    d.decision = r.override_decision() == v1::SUITABILITY_UNSPECIFIED ? result->decision
+                                                                      : r.override_decision();
+    d.overridden = d.decision != d.evaluated;
+    d.justification = justification;
+    d.decided_by_token_id = call.principal().token_id;
+    d.decided_at = call.now();
+    if (d.overridden && CodePoints(justification) < kMinJustificationChars) {
+      return FieldError("justification",
+                        absl::StrCat("overriding ", Short(d.evaluated), " with ", Short(d.decision),
+                                     " needs a written justification of at "
+                                     "least ",
+                                     kMinJustificationChars, " characters"));
+    }
+    if (d.decision == v1::SUITABILITY_NEEDS_INFORMATION) {
+      std::vector<std::string> open;
+      for (const auto& o : result->open) {
+        open.push_back(o.party_id == 0 ? v1::Criterion_Name(o.criterion)
+                                       : absl::StrCat(v1::Criterion_Name(o.criterion), " (party ",
+                                                      o.party_id, ")"));
+      }
+      return absl::FailedPreconditionError(
+          absl::StrCat("the answers give NEEDS_INFORMATION (open: ", absl::StrJoin(open, ", "),
+                       "); record the missing answers, or override with a justification"));
+    }
+    if (d.decision == v1::SUITABILITY_SUITABLE && result->high_concern) {
+      if (!r.confirm_high_concern()) {
+        return absl::FailedPreconditionError(
+            "the concern level is HIGH: set confirm_high_concern to confirm that mediation may "
+            "proceed rather than the formal Dignity at Work policy");
+      }
+      d.high_concern_confirmed = true;
+    }
+    if (d.decision == v1::SUITABILITY_NOT_SUITABLE) {
+      // Every failed criterion once, with its signposting; for an override of a case with no
+      // failures, the open criteria are why.
+      const auto& why = result->failures.empty() ? result->open : result->failures;
+      for (const rules::CriterionOutcome& o : why) {
+        if (std::find(d.failed_criteria.begin(), d.failed_criteria.end(), o.criterion) ==
+            d.failed_criteria.end()) {
+          d.failed_criteria.push_back(o.criterion);
+          d.signposting.emplace_back(rules::RuleFor(o.criterion).signposting);
+        }
+      }
+    }
+    absl::StatusOr<storage::ScreeningDecisionRecord> stored =
+        storage::InsertScreeningDecision(tx, d);
+    if (!stored.ok()) return stored.status();
+    call.AddObject("screening_decision", stored->id);
+
+    const v1::CaseState to = d.decision == v1::SUITABILITY_SUITABLE ? v1::CASE_STATE_SUITABLE
+                                                                    : v1::CASE_STATE_NOT_SUITABLE;
+    const std::string reason = d.overridden
+                                   ? absl::StrCat("Senior Adviser overrode ", Short(d.evaluated),
+                                                  " with ", Short(d.decision))
+                                   : absl::StrCat("Senior Adviser confirmed ", Short(d.decision));
+    absl::Status moved = MoveCase(
+        tx, *c,
+        {.to = to, .at = call.now(), .token_id = call.principal().token_id, .reason = reason});
+    if (!moved.ok()) return moved;
+    ToProto(*stored, response.mutable_decision());
+    response.set_state(c->state);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ListScreeningDecisions(CallContext& call, const v1::ListScreeningDecisionsRequest& r,
+                                    v1::ListScreeningDecisionsResponse& response) {
+  Validator v;
+  v.PositiveId("case_id", r.case_id());
+  if (!v.ok()) return v.status();
+  call.AddObject("case", r.case_id());
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
+    if (!c.ok()) return c.status();
+    absl::StatusOr<std::vector<storage::ScreeningDecisionRecord>> decisions =
+        storage::ListScreeningDecisions(tx, c->id);
+    if (!decisions.ok()) return decisions.status();
+    for (const auto& d : *decisions) ToProto(d, response.add_decisions());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* ScreeningServiceImpl::RecordScreeningAnswer(
+    grpc::CallbackServerContext* context, const v1::RecordScreeningAnswerRequest* request,
+    v1::RecordScreeningAnswerResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.ScreeningService/RecordScreeningAnswer", request,
+                       response, &mediation::RecordScreeningAnswer);
+}
+
+grpc::ServerUnaryReactor* ScreeningServiceImpl::ListScreeningAnswers(
+    grpc::CallbackServerContext* context, const v1::ListScreeningAnswersRequest* request,
+    v1::ListScreeningAnswersResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.ScreeningService/ListScreeningAnswers", request,
+                       response, &mediation::ListScreeningAnswers);
+}
+
+grpc::ServerUnaryReactor* ScreeningServiceImpl::EvaluateScreening(
+    grpc::CallbackServerContext* context, const v1::EvaluateScreeningRequest* request,
+    v1::EvaluateScreeningResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.ScreeningService/EvaluateScreening", request,
+                       response, &mediation::EvaluateScreening);
+}
+
+grpc::ServerUnaryReactor* ScreeningServiceImpl::RecordScreeningDecision(
+    grpc::CallbackServerContext* context, const v1::RecordScreeningDecisionRequest* request,
+    v1::RecordScreeningDecisionResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.ScreeningService/RecordScreeningDecision",
+                       request, response, &mediation::RecordScreeningDecision);
+}
+
+grpc::ServerUnaryReactor* ScreeningServiceImpl::ListScreeningDecisions(
+    grpc::CallbackServerContext* context, const v1::ListScreeningDecisionsRequest* request,
+    v1::ListScreeningDecisionsResponse* response) {
+  return runner_.Unary(context, "/ppa.mediation.v1.ScreeningService/ListScreeningDecisions",
+                       request, response, &mediation::ListScreeningDecisions);
+}
+
+}  // namespace mediation

@@ -1,0 +1,157 @@
+#include "storage/screening.h"
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "storage/sql_util.h"
+
+namespace mediation::storage {
+namespace {
+
+constexpr char kAnswerColumns[] =
+    "id, case_id, criterion, party_id, answer, note, recorded_by_token_id, recorded_at, "
+    "superseded_by";
+
+ScreeningAnswerRecord ReadAnswer(SQLite::Statement& st) {
+  ScreeningAnswerRecord a;
+  a.id = st.getColumn(0).getInt64();
+  a.case_id = st.getColumn(1).getInt64();
+  a.criterion = EnumFromText<v1::Criterion>(st.getColumn(2).getString(), v1::Criterion_Parse);
+  a.party_id = OptionalId(st.getColumn(3));
+  a.answer =
+      EnumFromText<v1::CriterionAnswer>(st.getColumn(4).getString(), v1::CriterionAnswer_Parse);
+  a.note = st.getColumn(5).getString();
+  a.recorded_by_token_id = OptionalId(st.getColumn(6));
+  a.recorded_at = FromMicros(st.getColumn(7).getInt64());
+  a.superseded_by = OptionalId(st.getColumn(8));
+  return a;
+}
+
+constexpr char kDecisionColumns[] =
+    "id, case_id, evaluated, decision, overridden, justification, high_concern_confirmed, "
+    "failed_criteria, signposting, decided_by_token_id, decided_at";
+
+ScreeningDecisionRecord ReadDecision(SQLite::Statement& st) {
+  ScreeningDecisionRecord d;
+  d.id = st.getColumn(0).getInt64();
+  d.case_id = st.getColumn(1).getInt64();
+  d.evaluated = EnumFromText<v1::Suitability>(st.getColumn(2).getString(), v1::Suitability_Parse);
+  d.decision = EnumFromText<v1::Suitability>(st.getColumn(3).getString(), v1::Suitability_Parse);
+  d.overridden = st.getColumn(4).getInt() != 0;
+  d.justification = st.getColumn(5).getString();
+  d.high_concern_confirmed = st.getColumn(6).getInt() != 0;
+  const std::string failed = st.getColumn(7).getString();
+  if (!failed.empty()) {
+    for (absl::string_view name : absl::StrSplit(failed, ' ')) {
+      d.failed_criteria.push_back(
+          EnumFromText<v1::Criterion>(std::string(name), v1::Criterion_Parse));
+    }
+  }
+  const std::string signposting = st.getColumn(8).getString();
+  if (!signposting.empty()) d.signposting = absl::StrSplit(signposting, '\n');
+  d.decided_by_token_id = OptionalId(st.getColumn(9));
+  d.decided_at = FromMicros(st.getColumn(10).getInt64());
+  return d;
+}
+
+}  // namespace
+
+absl::StatusOr<ScreeningAnswerRecord> InsertScreeningAnswer(Tx& tx, ScreeningAnswerRecord answer) {
+  if (absl::Status s = tx.RequireWritable("insert screening answer"); !s.ok()) return s;
+  return Guard("insert screening answer", [&]() -> absl::StatusOr<ScreeningAnswerRecord> {
+    SQLite::Statement st(tx.db(),
+                         "INSERT INTO screening_answers (case_id, criterion, party_id, answer, "
+                         "note, recorded_by_token_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, static_cast<int64_t>(answer.case_id));
+    st.bind(2, v1::Criterion_Name(answer.criterion));
+    BindOptionalId(st, 3, answer.party_id);
+    st.bind(4, v1::CriterionAnswer_Name(answer.answer));
+    st.bind(5, answer.note);
+    BindOptionalId(st, 6, answer.recorded_by_token_id);
+    st.bind(7, static_cast<int64_t>(ToMicros(answer.recorded_at)));
+    st.exec();
+    answer.id = tx.db().getLastInsertRowid();
+
+    SQLite::Statement supersede(tx.db(),
+                                "UPDATE screening_answers SET superseded_by = ?1 WHERE case_id = "
+                                "?2 AND criterion = ?3 AND party_id IS ?4 AND id <> ?1 AND "
+                                "superseded_by IS NULL");
+    supersede.bind(1, static_cast<int64_t>(answer.id));
+    supersede.bind(2, static_cast<int64_t>(answer.case_id));
+    supersede.bind(3, v1::Criterion_Name(answer.criterion));
+    BindOptionalId(supersede, 4, answer.party_id);
+    supersede.exec();
+    return answer;
+  });
+}
+
+absl::StatusOr<std::vector<ScreeningAnswerRecord>> ListScreeningAnswers(Tx& tx, int64_t case_id,
+                                                                        bool include_superseded) {
+  return Guard("list screening answers",
+               [&]() -> absl::StatusOr<std::vector<ScreeningAnswerRecord>> {
+                 SQLite::Statement st(
+                     tx.db(), absl::StrCat("SELECT ", kAnswerColumns,
+                                           " FROM screening_answers WHERE case_id = ? AND (? OR "
+                                           "superseded_by IS NULL) ORDER BY id DESC"));
+                 st.bind(1, static_cast<int64_t>(case_id));
+                 st.bind(2, include_superseded ? 1 : 0);
+                 std::vector<ScreeningAnswerRecord> answers;
+                 while (st.executeStep()) answers.push_back(ReadAnswer(st));
+                 return answers;
+               });
+}
+
+absl::StatusOr<ScreeningDecisionRecord> InsertScreeningDecision(Tx& tx,
+                                                                ScreeningDecisionRecord decision) {
+  if (absl::Status s = tx.RequireWritable("insert screening decision"); !s.ok()) return s;
+  return Guard("insert screening decision", [&]() -> absl::StatusOr<ScreeningDecisionRecord> {
+    std::vector<std::string> failed;
+    for (v1::Criterion c : decision.failed_criteria) failed.push_back(v1::Criterion_Name(c));
+    SQLite::Statement st(tx.db(),
+                         "INSERT INTO screening_decisions (case_id, evaluated, decision, "
+                         "overridden, justification, high_concern_confirmed, failed_criteria, "
+                         "signposting, decided_by_token_id, decided_at) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, static_cast<int64_t>(decision.case_id));
+    st.bind(2, v1::Suitability_Name(decision.evaluated));
+    st.bind(3, v1::Suitability_Name(decision.decision));
+    st.bind(4, decision.overridden ? 1 : 0);
+    st.bind(5, decision.justification);
+    st.bind(6, decision.high_concern_confirmed ? 1 : 0);
+    st.bind(7, absl::StrJoin(failed, " "));
+    st.bind(8, absl::StrJoin(decision.signposting, "\n"));
+    BindOptionalId(st, 9, decision.decided_by_token_id);
+    st.bind(10, static_cast<int64_t>(ToMicros(decision.decided_at)));
+    st.exec();
+    decision.id = tx.db().getLastInsertRowid();
+    return decision;
+  });
+}
+
+absl::StatusOr<std::vector<ScreeningDecisionRecord>> ListScreeningDecisions(Tx& tx,
+                                                                            int64_t case_id) {
+  return Guard(
+      "list screening decisions", [&]() -> absl::StatusOr<std::vector<ScreeningDecisionRecord>> {
+        SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
+                                                   " FROM screening_decisions WHERE case_id = ? "
+                                                   "ORDER BY id DESC"));
+        st.bind(1, static_cast<int64_t>(case_id));
+        std::vector<ScreeningDecisionRecord> decisions;
+        while (st.executeStep()) decisions.push_back(ReadDecision(st));
+        return decisions;
+      });
+}
+
+absl::StatusOr<std::optional<ScreeningDecisionRecord>> LatestScreeningDecision(Tx& tx,
+                                                                               int64_t case_id) {
+  return Guard(
+      "latest screening decision", [&]() -> absl::StatusOr<std::optional<ScreeningDecisionRecord>> {
+        SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
+                                                   " FROM screening_decisions WHERE case_id = ? "
+                                                   "ORDER BY id DESC LIMIT 1"));
+        st.bind(1, static_cast<int64_t>(case_id));
+        if (!st.executeStep()) return std::optional<ScreeningDecisionRecord>();
+        return std::optional<ScreeningDecisionRecord>(ReadDecision(st));
+      });
+}
+
+}  // namespace mediation::storage
