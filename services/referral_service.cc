@@ -111,7 +111,7 @@ std::vector<std::string> ChangedFields(const storage::CaseRecord& before,
       if (b.id == p.id) old = &b;
     }
     if (old == nullptr) {
-      changed.push_back(absl::StrCat("parties[", p.id, "] added"));
+      changed.push_back(absl::StrCat("parties: added ", p.contact.name));
       continue;
     }
     auto differs = [&](absl::string_view field, bool different) {

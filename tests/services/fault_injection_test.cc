@@ -58,6 +58,11 @@ TEST_F(FaultInjectionTest, AFullDiskIsResourceExhaustedAndLeavesNoPartialCase) {
   EXPECT_EQ(server_.CountRows("parties"), 0);
   EXPECT_EQ(server_.CountRows("case_state_history"), 0);
   EXPECT_EQ(LastAuditOutcome(), "RESOURCE_EXHAUSTED");
+  // The refusal's audit row names the organisation asked for, not the case id that was rolled
+  // back (and will be reused by the next case).
+  auto db = server_.OpenDb();
+  EXPECT_EQ(db->execAndGet("SELECT objects FROM audit_events ORDER BY id DESC LIMIT 1").getString(),
+            "organisation:" + std::to_string(org_));
 }
 
 TEST_F(FaultInjectionTest, AnInternalFailureIsLoggedWithItsCallIdAndAnsweredWithoutDetail) {

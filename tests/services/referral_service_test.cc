@@ -158,6 +158,105 @@ TEST_F(ReferralServiceTest, ACreatedReferralIsAuditedWithItsCaseAndOrganisation)
   EXPECT_FALSE(st.executeStep());
 }
 
+v1::UpdateReferralRequest UpdateOf(const v1::Case& c) {
+  v1::UpdateReferralRequest r;
+  r.set_case_id(c.id());
+  r.set_expected_revision(c.revision());
+  *r.mutable_referrer() = c.referrer();
+  r.set_summary(c.summary());
+  r.set_concern_level(c.concern_level());
+  r.set_concern_type(c.concern_type());
+  *r.mutable_parties() = c.parties();
+  *r.mutable_linked_case_references() = c.linked_case_references();
+  r.set_reason("new information from the trust");
+  return r;
+}
+
+TEST_F(ReferralServiceTest, UpdatingAReferralBumpsTheRevisionAndKeepsHistory) {
+  const v1::Case c = server_.CreateReferral(org_);
+  v1::UpdateReferralRequest r = UpdateOf(c);
+  r.set_summary("Communication breakdown, now also affecting the wider team.");
+  r.mutable_parties(1)->set_typical_availability("Tuesday and Thursday afternoons");
+  v1::Party* added = r.add_parties();
+  added->mutable_contact()->set_name("Sam Patel");
+  added->mutable_contact()->set_email("sam.patel@example.nhs.uk");
+  added->set_profession(v1::PROFESSION_MANAGER);
+  v1::UpdateReferralResponse out;
+  ASSERT_TRUE(
+      server_.referrals().UpdateReferral(WithToken(server_.case_support()).get(), r, &out).ok());
+  EXPECT_EQ(out.case_().revision(), c.revision() + 1);
+  ASSERT_EQ(out.case_().parties_size(), 3);
+  EXPECT_EQ(out.case_().parties(0).id(), c.parties(0).id());
+  EXPECT_EQ(out.case_().parties(1).typical_availability(), "Tuesday and Thursday afternoons");
+  EXPECT_EQ(out.case_().parties(2).contact().name(), "Sam Patel");
+
+  v1::GetCaseHistoryRequest h;
+  h.set_case_id(c.id());
+  v1::GetCaseHistoryResponse history;
+  ASSERT_TRUE(
+      server_.cases().GetCaseHistory(WithToken(server_.case_support()).get(), h, &history).ok());
+  ASSERT_EQ(history.entries_size(), 2);
+  const v1::ReferralRevision& rev = history.entries(1).referral_revision();
+  EXPECT_EQ(rev.revision(), 2);
+  EXPECT_EQ(rev.reason(), "new information from the trust");
+  EXPECT_EQ(std::vector<std::string>(rev.changed_fields().begin(), rev.changed_fields().end()),
+            (std::vector<std::string>{
+                "summary", absl::StrCat("parties[", c.parties(1).id(), "].typical_availability"),
+                "parties: added Sam Patel"}));
+
+  // The previous version is kept, whole.
+  auto db = server_.OpenDb();
+  SQLite::Statement st(*db, "SELECT previous FROM referral_revisions WHERE case_id = ?");
+  st.bind(1, static_cast<int64_t>(c.id()));
+  ASSERT_TRUE(st.executeStep());
+  v1::Case previous;
+  ASSERT_TRUE(previous.ParseFromArray(st.getColumn(0).getBlob(), st.getColumn(0).getBytes()));
+  EXPECT_EQ(previous.summary(), c.summary());
+  EXPECT_EQ(previous.parties_size(), 2);
+}
+
+TEST_F(ReferralServiceTest, AStaleRevisionIsAbortedAndChangesNothing) {
+  const v1::Case c = server_.CreateReferral(org_);
+  v1::UpdateReferralRequest first = UpdateOf(c);
+  first.set_summary("First change.");
+  v1::UpdateReferralResponse out;
+  ASSERT_TRUE(server_.referrals()
+                  .UpdateReferral(WithToken(server_.case_support()).get(), first, &out)
+                  .ok());
+  v1::UpdateReferralRequest second = UpdateOf(c);  // Still at the old revision.
+  second.set_summary("Second change.");
+  grpc::Status status =
+      server_.referrals().UpdateReferral(WithToken(server_.case_support()).get(), second, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(server_.CountRows("referral_revisions"), 1);
+  EXPECT_EQ(server_.CountRows("cases", "summary = 'First change.'"), 1);
+}
+
+TEST_F(ReferralServiceTest, PartiesCannotBeRemovedAndOtherOrganisationsCannotUpdate) {
+  const v1::Case c = server_.CreateReferral(org_);
+  v1::UpdateReferralRequest r = UpdateOf(c);
+  v1::Party* p = r.add_parties();
+  p->mutable_contact()->set_name("New Person");
+  p->mutable_contact()->set_email("new.person@example.nhs.uk");
+  p->set_profession(v1::PROFESSION_DENTIST);
+  r.mutable_parties()->DeleteSubrange(0, 1);
+  v1::UpdateReferralResponse out;
+  grpc::Status status =
+      server_.referrals().UpdateReferral(WithToken(server_.case_support()).get(), r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), absl::StrCat("parties: party ", c.parties(0).id(),
+                                                 " is missing; parties cannot be removed"));
+
+  const int64_t other = server_.RegisterOrganisation("Other Trust");
+  const std::string stranger = server_.IssueToken(v1::ROLE_ORGANISATION, 0, other);
+  r = UpdateOf(c);
+  r.set_summary("Hijacked.");
+  status = server_.referrals().UpdateReferral(WithToken(stranger).get(), r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(server_.CountRows("referral_revisions"), 0);
+  EXPECT_EQ(server_.CountRows("parties"), 2);
+}
+
 TEST_F(ReferralServiceTest, ABadPageTokenIsInvalidArgument) {
   v1::ListCasesRequest r;
   r.set_page_token("garbage");

@@ -1,0 +1,202 @@
+// The lifecycle through the real server: holds, resumes, withdrawals, illegal transitions and the
+// history.
+#include <gtest/gtest.h>
+
+#include "absl/strings/str_cat.h"
+#include "tests/support/test_server.h"
+
+namespace mediation {
+namespace {
+
+using ::mediation::testing::TestServer;
+using ::mediation::testing::WithToken;
+
+class CaseServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    org_ = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
+    case_ = server_.CreateReferral(org_);
+  }
+
+  grpc::Status Hold(const std::string& reason, v1::HoldCaseResponse* out = nullptr) {
+    v1::HoldCaseRequest r;
+    r.set_case_id(case_.id());
+    r.set_reason(reason);
+    v1::HoldCaseResponse ignored;
+    return server_.cases().HoldCase(WithToken(server_.case_support()).get(), r,
+                                    out != nullptr ? out : &ignored);
+  }
+  grpc::Status Resume(v1::ResumeCaseResponse* out = nullptr) {
+    v1::ResumeCaseRequest r;
+    r.set_case_id(case_.id());
+    v1::ResumeCaseResponse ignored;
+    return server_.cases().ResumeCase(WithToken(server_.case_support()).get(), r,
+                                      out != nullptr ? out : &ignored);
+  }
+  grpc::Status Withdraw(const std::string& token, v1::WithdrawnBy by, const std::string& reason) {
+    v1::WithdrawCaseRequest r;
+    r.set_case_id(case_.id());
+    r.set_withdrawn_by(by);
+    r.set_reason(reason);
+    v1::WithdrawCaseResponse out;
+    return server_.cases().WithdrawCase(WithToken(token).get(), r, &out);
+  }
+  std::vector<v1::CaseHistoryEntry> History(const std::string& token) {
+    v1::GetCaseHistoryRequest r;
+    r.set_case_id(case_.id());
+    v1::GetCaseHistoryResponse out;
+    grpc::Status status = server_.cases().GetCaseHistory(WithToken(token).get(), r, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return {out.entries().begin(), out.entries().end()};
+  }
+
+  TestServer server_;
+  int64_t org_ = 0;
+  v1::Case case_;
+};
+
+TEST_F(CaseServiceTest, AHeldCaseResumesToTheStateItLeft) {
+  server_.MakeSuitable(case_);
+  v1::HoldCaseResponse held;
+  ASSERT_TRUE(Hold("grievance raised; waiting for it to end", &held).ok());
+  EXPECT_EQ(held.state(), v1::CASE_STATE_ON_HOLD);
+  EXPECT_EQ(held.held_from_state(), v1::CASE_STATE_SUITABLE);
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_ON_HOLD);
+
+  // Holding twice is refused, naming the state.
+  grpc::Status again = Hold("again");
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(again.error_message(),
+            absl::StrCat("case ", case_.id(),
+                         ": cannot put on hold: the case is ON_HOLD; from there it may move only "
+                         "to WITHDRAWN, the state it was held from (resume)"));
+
+  v1::ResumeCaseResponse resumed;
+  ASSERT_TRUE(Resume(&resumed).ok());
+  EXPECT_EQ(resumed.state(), v1::CASE_STATE_SUITABLE);
+  EXPECT_EQ(Resume().error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(CaseServiceTest, IllegalTransitionsAreRefusedAndChangeNothing) {
+  ASSERT_TRUE(
+      Withdraw(server_.case_support(), v1::WITHDRAWN_BY_SERVICE, "trust asked by phone").ok());
+  const size_t history_before = History(server_.case_support()).size();
+  const int64_t audit_ok_before = server_.CountRows("audit_events", "outcome = 'OK'");
+
+  EXPECT_EQ(Hold("too late").error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  grpc::Status withdraw = Withdraw(server_.case_support(), v1::WITHDRAWN_BY_SERVICE, "twice");
+  EXPECT_EQ(withdraw.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(withdraw.error_message(),
+            absl::StrCat("case ", case_.id(),
+                         ": cannot move to WITHDRAWN: the case is WITHDRAWN, which is final"));
+  v1::RecordScreeningAnswerRequest answer;
+  answer.set_case_id(case_.id());
+  answer.set_criterion(v1::CRITERION_NOT_CONTRACTUAL);
+  answer.set_answer(v1::CRITERION_ANSWER_MET);
+  v1::RecordScreeningAnswerResponse answered;
+  EXPECT_EQ(server_.screening()
+                .RecordScreeningAnswer(WithToken(server_.case_support()).get(), answer, &answered)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_WITHDRAWN);
+  EXPECT_EQ(History(server_.case_support()).size(), history_before);
+  EXPECT_EQ(server_.CountRows("audit_events", "outcome = 'OK'"), audit_ok_before);
+  EXPECT_EQ(server_.CountRows("audit_events", "outcome = 'FAILED_PRECONDITION'"), 3);
+}
+
+TEST_F(CaseServiceTest, HistoryShowsEveryTransitionWithWhoAndWhen) {
+  server_.MakeSuitable(case_);
+  ASSERT_TRUE(Hold("party on leave").ok());
+  ASSERT_TRUE(Resume().ok());
+  const std::vector<v1::CaseHistoryEntry> h = History(server_.case_support());
+  ASSERT_EQ(h.size(), 5u);
+  auto state = [](const v1::CaseHistoryEntry& e) {
+    return std::make_pair(e.state_change().from_state(), e.state_change().to_state());
+  };
+  EXPECT_EQ(state(h[0]), std::make_pair(v1::CASE_STATE_UNSPECIFIED, v1::CASE_STATE_REFERRED));
+  EXPECT_EQ(state(h[1]), std::make_pair(v1::CASE_STATE_REFERRED, v1::CASE_STATE_SCREENING));
+  EXPECT_EQ(state(h[2]), std::make_pair(v1::CASE_STATE_SCREENING, v1::CASE_STATE_SUITABLE));
+  EXPECT_EQ(state(h[3]), std::make_pair(v1::CASE_STATE_SUITABLE, v1::CASE_STATE_ON_HOLD));
+  EXPECT_EQ(state(h[4]), std::make_pair(v1::CASE_STATE_ON_HOLD, v1::CASE_STATE_SUITABLE));
+  EXPECT_EQ(h[2].role(), v1::ROLE_SENIOR_ADVISER);
+  EXPECT_EQ(h[2].state_change().reason(), "Senior Adviser confirmed SUITABLE");
+  EXPECT_EQ(h[3].role(), v1::ROLE_CASE_SUPPORT);
+  EXPECT_EQ(h[3].actor(), "test ROLE_CASE_SUPPORT");
+  EXPECT_EQ(h[3].state_change().reason(), "party on leave");
+  for (size_t i = 1; i < h.size(); ++i) {
+    EXPECT_GE(h[i].at().seconds(), h[i - 1].at().seconds());
+    EXPECT_GT(h[i].token_id(), 0);
+  }
+}
+
+TEST_F(CaseServiceTest, TheOrganisationSeesTransitionsButNotReasonsOrNames) {
+  ASSERT_TRUE(Hold("Dr Reed is signed off sick").ok());
+  const std::string org_token = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
+  const std::vector<v1::CaseHistoryEntry> h = History(org_token);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h[1].state_change().to_state(), v1::CASE_STATE_ON_HOLD);
+  EXPECT_EQ(h[1].state_change().reason(), "");
+  EXPECT_EQ(h[1].actor(), "");
+
+  v1::GetCaseRequest get;
+  get.set_case_id(case_.id());
+  v1::GetCaseResponse got;
+  ASSERT_TRUE(server_.referrals().GetCase(WithToken(org_token).get(), get, &got).ok());
+  EXPECT_EQ(got.case_().state(), v1::CASE_STATE_ON_HOLD);
+  EXPECT_EQ(got.case_().hold_reason(), "");
+  ASSERT_TRUE(server_.referrals().GetCase(WithToken(server_.case_support()).get(), get, &got).ok());
+  EXPECT_EQ(got.case_().hold_reason(), "Dr Reed is signed off sick");
+}
+
+TEST_F(CaseServiceTest, APartyWithdrawsAndTheOrganisationLearnsOnlyThatMediationEnded) {
+  const std::string party =
+      server_.IssueToken(v1::ROLE_PARTY, 0, 0, case_.id(), case_.parties(1).id());
+  ASSERT_TRUE(Withdraw(party, v1::WITHDRAWN_BY_UNSPECIFIED, "I no longer wish to take part").ok());
+
+  v1::GetCaseRequest get;
+  get.set_case_id(case_.id());
+  v1::GetCaseResponse support_view, org_view, party_view;
+  ASSERT_TRUE(server_.referrals()
+                  .GetCase(WithToken(server_.case_support()).get(), get, &support_view)
+                  .ok());
+  EXPECT_EQ(support_view.case_().withdrawn_by(), v1::WITHDRAWN_BY_PARTY);
+  EXPECT_EQ(support_view.case_().withdrawal_reason(), "I no longer wish to take part");
+
+  const std::string org_token = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
+  ASSERT_TRUE(server_.referrals().GetCase(WithToken(org_token).get(), get, &org_view).ok());
+  EXPECT_EQ(org_view.case_().state(), v1::CASE_STATE_WITHDRAWN);
+  EXPECT_EQ(org_view.case_().withdrawn_by(), v1::WITHDRAWN_BY_UNSPECIFIED);
+  EXPECT_EQ(org_view.case_().withdrawal_reason(), "");
+
+  // A party sees only the reference and the state of its own case.
+  ASSERT_TRUE(server_.referrals().GetCase(WithToken(party).get(), get, &party_view).ok());
+  EXPECT_EQ(party_view.case_().state(), v1::CASE_STATE_WITHDRAWN);
+  EXPECT_EQ(party_view.case_().reference(), case_.reference());
+  EXPECT_EQ(party_view.case_().parties_size(), 0);
+  EXPECT_EQ(party_view.case_().summary(), "");
+}
+
+TEST_F(CaseServiceTest, WithdrawalValidatesWhoWithdrew) {
+  grpc::Status status = Withdraw(server_.case_support(), v1::WITHDRAWN_BY_UNSPECIFIED, "asked");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "withdrawn_by: required: say who asked for the withdrawal");
+  const std::string org_token = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
+  status = Withdraw(org_token, v1::WITHDRAWN_BY_PARTY, "asked");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "withdrawn_by: a ROLE_ORGANISATION token withdraws as WITHDRAWN_BY_ORGANISATION");
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_REFERRED);
+}
+
+TEST_F(CaseServiceTest, AnotherPartysTokenCannotWithdrawThisCase) {
+  const v1::Case other = server_.CreateReferral(org_);
+  const std::string stranger =
+      server_.IssueToken(v1::ROLE_PARTY, 0, 0, other.id(), other.parties(0).id());
+  grpc::Status status = Withdraw(stranger, v1::WITHDRAWN_BY_UNSPECIFIED, "not mine");
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_REFERRED);
+}
+
+}  // namespace
+}  // namespace mediation
