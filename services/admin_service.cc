@@ -12,6 +12,7 @@
 #include "services/core/validation.h"
 #include "storage/audit.h"
 #include "storage/cases.h"
+#include "storage/mediators.h"
 #include "storage/organisations.h"
 #include "storage/tokens.h"
 
@@ -70,6 +71,14 @@ absl::Status IssueToken(CallContext& call, const v1::IssueTokenRequest& request,
                           absl::StrCat("no organisation ", token.organisation_id));
       }
       if (!org.ok()) return org.status();
+    }
+    if (token.mediator_id != 0) {
+      absl::StatusOr<storage::MediatorRecord> m = storage::GetMediator(tx, token.mediator_id);
+      if (absl::IsNotFound(m.status())) {
+        return FieldError("mediator_id", absl::StrCat("no mediator ", token.mediator_id,
+                                                      "; register the mediator first"));
+      }
+      if (!m.ok()) return m.status();
     }
     if (token.case_id != 0) {
       absl::StatusOr<storage::CaseRecord> c = storage::GetCase(tx, token.case_id);

@@ -2,12 +2,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/convert.h"
+#include "storage/allocations.h"
 #include "storage/cases.h"
 #include "storage/screening.h"
 
 namespace mediation {
 
-bool MayViewCase(const Principal& who, const storage::CaseRecord& c) {
+absl::StatusOr<bool> MayViewCase(storage::Tx& tx, const Principal& who,
+                                 const storage::CaseRecord& c) {
   switch (who.role) {
     case v1::ROLE_CASE_SUPPORT:
     case v1::ROLE_SENIOR_ADVISER:
@@ -17,8 +19,7 @@ bool MayViewCase(const Principal& who, const storage::CaseRecord& c) {
     case v1::ROLE_PARTY:
       return who.case_id == c.id;
     case v1::ROLE_MEDIATOR:
-      // Mediators see only cases allocated to them; allocation does not exist yet, so none.
-      return false;
+      return storage::MediatorHoldsCase(tx, c.id, who.mediator_id);
     default:
       // ADMIN manages the service, not cases.
       return false;
@@ -34,7 +35,9 @@ absl::StatusOr<storage::CaseRecord> LoadCaseFor(storage::Tx& tx, const Principal
   absl::StatusOr<storage::CaseRecord> c = storage::GetCase(tx, case_id);
   if (absl::IsNotFound(c.status())) return CaseNotFound(case_id);
   if (!c.ok()) return c.status();
-  if (!MayViewCase(who, *c)) return CaseNotFound(case_id);
+  absl::StatusOr<bool> visible = MayViewCase(tx, who, *c);
+  if (!visible.ok()) return visible.status();
+  if (!*visible) return CaseNotFound(case_id);
   return c;
 }
 

@@ -17,7 +17,10 @@
 
 namespace mediation {
 
-bool MayViewCase(const Principal& who, const storage::CaseRecord& c);
+// Whether `who` may see case `c`. A MEDIATOR may see the cases it holds an offered or accepted
+// allocation on, which needs the transaction.
+absl::StatusOr<bool> MayViewCase(storage::Tx& tx, const Principal& who,
+                                 const storage::CaseRecord& c);
 
 // NOT_FOUND "case <id> not found", the same text whether the case is absent or hidden.
 absl::Status CaseNotFound(int64_t case_id);

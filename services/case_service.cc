@@ -125,16 +125,30 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
       e->set_token_id(h.token_id);
       e->set_role(h.role);
       if (!redact) e->set_actor(h.actor);
-      if (h.is_state_change) {
-        v1::StateChange* s = e->mutable_state_change();
-        s->set_from_state(h.from);
-        s->set_to_state(h.to);
-        if (!redact) s->set_reason(h.reason);
-      } else {
-        v1::ReferralRevision* rev = e->mutable_referral_revision();
-        rev->set_revision(h.revision);
-        for (const std::string& f : h.changed_fields) rev->add_changed_fields(f);
-        if (!redact) rev->set_reason(h.reason);
+      switch (h.kind) {
+        case storage::HistoryRecord::Kind::kStateChange: {
+          v1::StateChange* s = e->mutable_state_change();
+          s->set_from_state(h.from);
+          s->set_to_state(h.to);
+          if (!redact) s->set_reason(h.reason);
+          break;
+        }
+        case storage::HistoryRecord::Kind::kReferralRevision: {
+          v1::ReferralRevision* rev = e->mutable_referral_revision();
+          rev->set_revision(h.revision);
+          for (const std::string& f : h.changed_fields) rev->add_changed_fields(f);
+          if (!redact) rev->set_reason(h.reason);
+          break;
+        }
+        case storage::HistoryRecord::Kind::kAllocation: {
+          v1::AllocationChange* a = e->mutable_allocation_change();
+          a->set_allocation_id(h.allocation_id);
+          a->set_mediator_id(h.mediator_id);
+          a->set_role(h.allocation_role);
+          a->set_state(h.allocation_state);
+          if (!redact) a->set_note(h.reason);
+          break;
+        }
       }
     }
     return absl::OkStatus();

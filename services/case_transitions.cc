@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/rules/lifecycle.h"
+#include "storage/allocations.h"
 
 namespace mediation {
 
@@ -27,6 +28,10 @@ absl::Status MoveCase(storage::Tx& tx, storage::CaseRecord& c,
     return absl::Status(allowed.code(), absl::StrCat("case ", c.id, ": ", allowed.message()));
   }
   if (absl::Status s = storage::ChangeCaseState(tx, c, change); !s.ok()) return s;
+  if (rules::IsTerminal(change.to)) {
+    // A finished case no longer occupies its mediators, and open offers lapse.
+    if (absl::Status s = storage::ReleaseAllocationsOfCase(tx, c.id, change.at); !s.ok()) return s;
+  }
   c.state = change.to;
   c.held_from_state = change.held_from_state;
   c.hold_reason = change.hold_reason;

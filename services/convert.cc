@@ -1,5 +1,7 @@
 #include "services/convert.h"
 
+#include <date/date.h>
+
 namespace mediation {
 
 void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
@@ -10,6 +12,25 @@ void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
 
 absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+void DayToProto(int32_t day, v1::Date* out) {
+  const date::year_month_day ymd{date::sys_days{date::days{day}}};
+  out->set_year(static_cast<int>(ymd.year()));
+  out->set_month(static_cast<int>(static_cast<unsigned>(ymd.month())));
+  out->set_day(static_cast<int>(static_cast<unsigned>(ymd.day())));
+}
+
+std::optional<int32_t> DayFromProto(const v1::Date& d) {
+  if (d.year() < 1900 || d.year() > 2200 || d.month() < 1 || d.month() > 12 || d.day() < 1 ||
+      d.day() > 31) {
+    return std::nullopt;
+  }
+  const date::year_month_day ymd{date::year{d.year()},
+                                 date::month{static_cast<unsigned>(d.month())},
+                                 date::day{static_cast<unsigned>(d.day())}};
+  if (!ymd.ok()) return std::nullopt;
+  return static_cast<int32_t>(date::sys_days{ymd}.time_since_epoch().count());
 }
 
 void ToProto(const storage::ContactRecord& c, v1::Contact* out) {

@@ -4,6 +4,8 @@
 
 #include <google/protobuf/timestamp.pb.h>
 
+#include <optional>
+
 #include "absl/time/time.h"
 #include "ppa/mediation/v1/admin.pb.h"
 #include "ppa/mediation/v1/organisation.pb.h"
@@ -16,6 +18,11 @@ namespace v1 = ::ppa::mediation::v1;
 
 void ToProto(absl::Time t, google::protobuf::Timestamp* out);
 absl::Time FromProto(const google::protobuf::Timestamp& t);
+
+// Dates as days since 1970-01-01.
+void DayToProto(int32_t day, v1::Date* out);
+// nullopt when the date does not exist (e.g. 31 February) or is outside years 1900-2200.
+std::optional<int32_t> DayFromProto(const v1::Date& date);
 
 void ToProto(const storage::ContactRecord& c, v1::Contact* out);
 void ToProto(const storage::TokenRecord& t, v1::AccessToken* out);

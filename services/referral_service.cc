@@ -271,10 +271,7 @@ absl::Status ListCases(CallContext& call, const v1::ListCasesRequest& request,
     }
     filter.organisation_id = who.organisation_id;
   }
-  if (who.role == v1::ROLE_MEDIATOR) {
-    // Mediators see only their allocated cases, and allocation does not exist yet: none.
-    return absl::OkStatus();
-  }
+  if (who.role == v1::ROLE_MEDIATOR) filter.mediator_id = who.mediator_id;
   return call.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<std::vector<storage::CaseRecord>> cases =
         storage::ListCases(tx, filter, *cursor);
@@ -282,7 +279,9 @@ absl::Status ListCases(CallContext& call, const v1::ListCasesRequest& request,
     response.set_next_page_token(
         FinishPage("ListCases", *cursor, *cases, [](const auto& c) { return c.id; }));
     for (const storage::CaseRecord& c : *cases) {
-      if (!MayViewCase(who, c)) continue;
+      absl::StatusOr<bool> visible = MayViewCase(tx, who, c);
+      if (!visible.ok()) return visible.status();
+      if (!*visible) continue;
       if (absl::Status s = WriteCaseView(tx, who, c, response.add_cases()); !s.ok()) return s;
     }
     return absl::OkStatus();

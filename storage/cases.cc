@@ -14,7 +14,8 @@ namespace {
 constexpr char kCaseColumns[] =
     "id, reference, organisation_id, state, referrer_name, referrer_email, referrer_phone, "
     "referrer_job_title, summary, concern_level, concern_type, created_at, updated_at, "
-    "created_by_token_id, revision, held_from_state, hold_reason, withdrawn_by, withdrawal_reason";
+    "created_by_token_id, revision, held_from_state, hold_reason, withdrawn_by, withdrawal_reason, "
+    "mediators_required";
 
 CaseRecord ReadCaseRow(SQLite::Statement& st) {
   CaseRecord c;
@@ -43,6 +44,7 @@ CaseRecord ReadCaseRow(SQLite::Statement& st) {
   c.withdrawn_by =
       EnumFromText<v1::WithdrawnBy>(st.getColumn(17).getString(), v1::WithdrawnBy_Parse);
   c.withdrawal_reason = st.getColumn(18).getString();
+  c.mediators_required = st.getColumn(19).getInt();
   return c;
 }
 
@@ -189,12 +191,16 @@ absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filt
     SQLite::Statement st(
         tx.db(), absl::StrCat("SELECT ", kCaseColumns,
                               " FROM cases WHERE (?1 = 0 OR id < ?1) AND (?2 = '' OR state = ?2) "
-                              "AND (?3 = 0 OR organisation_id = ?3) ORDER BY id DESC LIMIT ?4"));
+                              "AND (?3 = 0 OR organisation_id = ?3) AND (?5 = 0 OR id IN (SELECT "
+                              "case_id FROM allocations WHERE mediator_id = ?5 AND state IN "
+                              "('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED'))) "
+                              "ORDER BY id DESC LIMIT ?4"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
     st.bind(2, filter.state == v1::CASE_STATE_UNSPECIFIED ? std::string()
                                                           : v1::CaseState_Name(filter.state));
     st.bind(3, static_cast<int64_t>(filter.organisation_id));
     st.bind(4, cursor.limit);
+    st.bind(5, static_cast<int64_t>(filter.mediator_id));
     std::vector<CaseRecord> cases;
     while (st.executeStep()) cases.push_back(ReadCaseRow(st));
     for (CaseRecord& c : cases) ReadCaseChildren(tx.db(), c);
@@ -319,6 +325,19 @@ absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecor
   });
 }
 
+absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time at) {
+  if (absl::Status s = tx.RequireWritable("set mediators required"); !s.ok()) return s;
+  return Guard("set mediators required", [&]() -> absl::Status {
+    SQLite::Statement st(tx.db(),
+                         "UPDATE cases SET mediators_required = ?, updated_at = ? WHERE id = ?");
+    st.bind(1, count);
+    st.bind(2, static_cast<int64_t>(ToMicros(at)));
+    st.bind(3, static_cast<int64_t>(case_id));
+    if (st.exec() != 1) return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) {
   return Guard("case history", [&]() -> absl::StatusOr<std::vector<HistoryRecord>> {
     auto actor = [](SQLite::Statement& st, HistoryRecord& h, int first) {
@@ -354,16 +373,56 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
     while (rev.executeStep()) {
       HistoryRecord h;
       actor(rev, h, 0);
-      h.is_state_change = false;
+      h.kind = HistoryRecord::Kind::kReferralRevision;
       h.revision = rev.getColumn(4).getInt64();
       h.changed_fields = SplitLines(rev.getColumn(5).getString());
       h.reason = rev.getColumn(6).getString();
       revisions.push_back(std::move(h));
     }
+    // Each allocation is two events: the offer, and the response (if any).
+    std::vector<HistoryRecord> allocations;
+    std::vector<HistoryRecord> responses;
+    SQLite::Statement alloc(tx.db(),
+                            "SELECT a.offered_at, a.offered_by_token_id, t.role, t.label, a.id, "
+                            "a.mediator_id, a.role, a.state, a.responded_at, "
+                            "a.responded_by_token_id, r.role, r.label, a.response_note "
+                            "FROM allocations a LEFT JOIN access_tokens t ON t.id = "
+                            "a.offered_by_token_id LEFT JOIN access_tokens r ON r.id = "
+                            "a.responded_by_token_id WHERE a.case_id = ? ORDER BY a.id");
+    alloc.bind(1, static_cast<int64_t>(case_id));
+    while (alloc.executeStep()) {
+      HistoryRecord offer;
+      actor(alloc, offer, 0);
+      offer.kind = HistoryRecord::Kind::kAllocation;
+      offer.allocation_id = alloc.getColumn(4).getInt64();
+      offer.mediator_id = alloc.getColumn(5).getInt64();
+      offer.allocation_role = EnumFromText<v1::AllocationRole>(alloc.getColumn(6).getString(),
+                                                               v1::AllocationRole_Parse);
+      offer.allocation_state = v1::ALLOCATION_STATE_PENDING;
+      const auto state = EnumFromText<v1::AllocationState>(alloc.getColumn(7).getString(),
+                                                           v1::AllocationState_Parse);
+      if (!alloc.getColumn(8).isNull()) {
+        HistoryRecord response = offer;
+        response.at = FromMicros(alloc.getColumn(8).getInt64());
+        response.token_id = OptionalId(alloc.getColumn(9));
+        response.role = v1::ROLE_UNSPECIFIED;
+        response.actor.clear();
+        if (!alloc.getColumn(10).isNull()) {
+          response.role = EnumFromText<v1::Role>(alloc.getColumn(10).getString(), v1::Role_Parse);
+          response.actor = alloc.getColumn(11).getString();
+        }
+        response.allocation_state = state;
+        response.reason = alloc.getColumn(12).getString();
+        responses.push_back(std::move(response));
+      }
+      allocations.push_back(std::move(offer));
+    }
     std::vector<HistoryRecord> merged;
-    std::merge(states.begin(), states.end(), revisions.begin(), revisions.end(),
-               std::back_inserter(merged),
-               [](const HistoryRecord& a, const HistoryRecord& b) { return a.at < b.at; });
+    for (auto* part : {&states, &revisions, &allocations, &responses}) {
+      merged.insert(merged.end(), part->begin(), part->end());
+    }
+    std::stable_sort(merged.begin(), merged.end(),
+                     [](const HistoryRecord& a, const HistoryRecord& b) { return a.at < b.at; });
     return merged;
   });
 }

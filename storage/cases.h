@@ -22,6 +22,8 @@ absl::StatusOr<CaseRecord> GetCase(Tx& tx, int64_t id);
 struct CaseFilter {
   v1::CaseState state = v1::CASE_STATE_UNSPECIFIED;  // UNSPECIFIED: any.
   int64_t organisation_id = 0;                       // 0: any.
+  // Only cases the mediator holds a PENDING or ACCEPTED allocation on (0: any).
+  int64_t mediator_id = 0;
 };
 
 // Newest first: cases with id below `cursor.after_id` (0: from the newest).
@@ -64,13 +66,22 @@ struct HistoryRecord {
   int64_t token_id = 0;
   v1::Role role = v1::ROLE_UNSPECIFIED;  // Of the token, when there is one.
   std::string actor;                     // The token's label.
-  bool is_state_change = true;
+  enum class Kind { kStateChange, kReferralRevision, kAllocation };
+  Kind kind = Kind::kStateChange;
   v1::CaseState from = v1::CASE_STATE_UNSPECIFIED;  // UNSPECIFIED for the initial state.
   v1::CaseState to = v1::CASE_STATE_UNSPECIFIED;
   int64_t revision = 0;
   std::vector<std::string> changed_fields;
+  // For allocation events: the allocation and the state it reached at `at`.
+  int64_t allocation_id = 0;
+  int64_t mediator_id = 0;
+  v1::AllocationRole allocation_role = v1::ALLOCATION_ROLE_UNSPECIFIED;
+  v1::AllocationState allocation_state = v1::ALLOCATION_STATE_UNSPECIFIED;
   std::string reason;
 };
+
+// Sets how many mediators the case needs (1 or 2).
+absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time at);
 
 // Oldest first; state changes before revisions made at the same instant.
 absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id);

@@ -10,7 +10,9 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "ppa/mediation/v1/allocation.pb.h"
 #include "ppa/mediation/v1/common.pb.h"
+#include "ppa/mediation/v1/mediator.pb.h"
 
 namespace mediation::storage {
 
@@ -82,6 +84,7 @@ struct CaseRecord {
   std::string hold_reason;
   v1::WithdrawnBy withdrawn_by = v1::WITHDRAWN_BY_UNSPECIFIED;
   std::string withdrawal_reason;
+  int mediators_required = 2;  // 1 (lead only) or 2 (lead and co-mediator).
 };
 
 struct ScreeningAnswerRecord {
@@ -144,6 +147,82 @@ struct ChargeIndicationRecord {
   int64_t total_pence = 0;
   int64_t indicated_by_token_id = 0;
   absl::Time indicated_at;
+};
+
+struct WorkingHoursRecord {
+  int weekday = 0;       // 1 Monday .. 7 Sunday.
+  int start_minute = 0;  // Minutes after local midnight, Europe/London.
+  int end_minute = 0;
+
+  friend bool operator==(const WorkingHoursRecord&, const WorkingHoursRecord&) = default;
+};
+
+struct LeaveRecord {
+  int64_t id = 0;
+  int64_t mediator_id = 0;
+  int32_t first_day = 0;  // Days since 1970-01-01, Europe/London dates, inclusive.
+  int32_t last_day = 0;
+  std::string note;
+};
+
+struct ConflictRecord {
+  int64_t id = 0;
+  int64_t mediator_id = 0;
+  v1::ConflictKind kind = v1::CONFLICT_KIND_UNSPECIFIED;
+  int64_t organisation_id = 0;
+  std::string person_name;
+  std::string normalised_name;
+  std::string person_email;  // Lower-cased.
+  int64_t case_id = 0;
+  v1::ConflictSource source = v1::CONFLICT_SOURCE_UNSPECIFIED;
+  std::string note;
+  absl::Time recorded_at;
+  int64_t recorded_by_token_id = 0;
+};
+
+struct ExperienceRecord {
+  v1::Profession profession = v1::PROFESSION_UNSPECIFIED;
+  int cases = 0;
+};
+
+struct MediatorRecord {
+  int64_t id = 0;
+  ContactRecord contact;
+  std::string normalised_name;
+  v1::AccreditationBody accreditation_body = v1::ACCREDITATION_BODY_UNSPECIFIED;
+  std::string accreditation_level;
+  std::string registration_number;
+  int32_t accreditation_expires = 0;  // Days since 1970-01-01: the last valid day.
+  int32_t insurance_expires = 0;
+  int cpd_hours = 0;
+  std::vector<v1::Nation> nations;
+  std::vector<std::string> languages;
+  std::vector<ExperienceRecord> experience;
+  int max_concurrent_cases = 0;
+  bool active = true;
+  // Read by GetMediator only.
+  std::vector<WorkingHoursRecord> working_hours;
+  std::vector<LeaveRecord> leave;
+  std::vector<ConflictRecord> conflicts;
+  int current_cases = 0;
+  std::optional<absl::Time> last_allocated_at;
+  absl::Time created_at;
+  absl::Time updated_at;
+};
+
+struct AllocationRecord {
+  int64_t id = 0;
+  int64_t case_id = 0;
+  int64_t mediator_id = 0;
+  v1::AllocationRole role = v1::ALLOCATION_ROLE_UNSPECIFIED;
+  v1::AllocationState state = v1::ALLOCATION_STATE_UNSPECIFIED;
+  bool open = false;  // PENDING or ACCEPTED on an unfinished case: counts towards capacity.
+  absl::Time offered_at;
+  int64_t offered_by_token_id = 0;
+  std::optional<absl::Time> responded_at;
+  int64_t responded_by_token_id = 0;
+  v1::DeclineReason decline_reason = v1::DECLINE_REASON_UNSPECIFIED;
+  std::string response_note;
 };
 
 // One audited call. Never holds a request body.

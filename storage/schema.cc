@@ -198,6 +198,101 @@ CREATE TABLE charge_items (
   PRIMARY KEY (indication_id, position)
 );
 )sql"},
+    {4, "mediator registry and allocation", R"sql(
+ALTER TABLE cases ADD COLUMN mediators_required INTEGER NOT NULL DEFAULT 2;
+
+CREATE TABLE mediators (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  normalised_name TEXT NOT NULL,
+  email TEXT NOT NULL UNIQUE,
+  phone TEXT NOT NULL,
+  job_title TEXT NOT NULL,
+  accreditation_body TEXT NOT NULL,
+  accreditation_level TEXT NOT NULL,
+  registration_number TEXT NOT NULL,
+  accreditation_expires INTEGER NOT NULL,  -- days since 1970-01-01
+  insurance_expires INTEGER NOT NULL,
+  cpd_hours INTEGER NOT NULL,
+  nations INTEGER NOT NULL,                -- bit per Nation value
+  languages TEXT NOT NULL,                 -- one per line
+  max_concurrent_cases INTEGER NOT NULL,
+  active INTEGER NOT NULL,
+  professions INTEGER NOT NULL,            -- bit per Profession with experience
+  working_days INTEGER NOT NULL DEFAULT 0, -- bit (ISO weekday - 1) per day worked
+  last_allocated_at INTEGER,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX mediators_by_name ON mediators (normalised_name);
+
+CREATE TABLE mediator_experience (
+  mediator_id INTEGER NOT NULL REFERENCES mediators (id),
+  profession TEXT NOT NULL,
+  cases INTEGER NOT NULL,
+  PRIMARY KEY (mediator_id, profession)
+);
+
+CREATE TABLE working_hours (
+  mediator_id INTEGER NOT NULL REFERENCES mediators (id),
+  weekday INTEGER NOT NULL,                -- 1 Monday .. 7 Sunday
+  start_minute INTEGER NOT NULL,           -- minutes after local midnight, Europe/London
+  end_minute INTEGER NOT NULL
+);
+CREATE INDEX working_hours_by_mediator ON working_hours (mediator_id);
+
+CREATE TABLE mediator_leave (
+  id INTEGER PRIMARY KEY,
+  mediator_id INTEGER NOT NULL REFERENCES mediators (id),
+  first_day INTEGER NOT NULL,
+  last_day INTEGER NOT NULL,
+  note TEXT NOT NULL
+);
+CREATE INDEX mediator_leave_by_mediator ON mediator_leave (mediator_id);
+CREATE INDEX mediator_leave_by_last_day ON mediator_leave (last_day);
+
+CREATE TABLE mediator_conflicts (
+  id INTEGER PRIMARY KEY,
+  mediator_id INTEGER NOT NULL REFERENCES mediators (id),
+  kind TEXT NOT NULL,
+  organisation_id INTEGER REFERENCES organisations (id),
+  person_name TEXT NOT NULL,
+  normalised_name TEXT NOT NULL,
+  person_email TEXT NOT NULL,
+  case_id INTEGER REFERENCES cases (id),
+  source TEXT NOT NULL,
+  note TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  recorded_by_token_id INTEGER REFERENCES access_tokens (id)
+);
+CREATE INDEX mediator_conflicts_by_mediator ON mediator_conflicts (mediator_id);
+CREATE INDEX mediator_conflicts_by_organisation ON mediator_conflicts (organisation_id)
+  WHERE organisation_id IS NOT NULL;
+CREATE INDEX mediator_conflicts_by_email ON mediator_conflicts (person_email)
+  WHERE person_email <> '';
+CREATE INDEX mediator_conflicts_by_name ON mediator_conflicts (normalised_name)
+  WHERE normalised_name <> '';
+CREATE INDEX mediator_conflicts_by_case ON mediator_conflicts (case_id) WHERE case_id IS NOT NULL;
+
+CREATE TABLE allocations (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  mediator_id INTEGER NOT NULL REFERENCES mediators (id),
+  role TEXT NOT NULL,
+  state TEXT NOT NULL,
+  open INTEGER NOT NULL,                   -- 1 while PENDING or ACCEPTED on an unfinished case
+  offered_at INTEGER NOT NULL,
+  offered_by_token_id INTEGER REFERENCES access_tokens (id),
+  responded_at INTEGER,
+  responded_by_token_id INTEGER REFERENCES access_tokens (id),
+  decline_reason TEXT NOT NULL DEFAULT 'DECLINE_REASON_UNSPECIFIED',
+  response_note TEXT NOT NULL DEFAULT '',
+  closed_at INTEGER
+);
+CREATE INDEX allocations_by_case ON allocations (case_id);
+CREATE INDEX allocations_by_mediator ON allocations (mediator_id, id);
+CREATE INDEX allocations_open_by_mediator ON allocations (mediator_id) WHERE open = 1;
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

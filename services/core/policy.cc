@@ -80,6 +80,41 @@ constexpr MethodPolicy kPolicies[] = {
     {"/ppa.mediation.v1.ChargesService/ListChargeIndications",
      Access::kRead,
      {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER, ROLE_ORGANISATION}},
+
+    // The mediator registry: administrators keep it; a mediator keeps its own availability,
+    // leave and conflicts (handlers refuse other mediators' records).
+    {"/ppa.mediation.v1.MediatorService/RegisterMediator", Access::kWrite, {ROLE_ADMIN}},
+    {"/ppa.mediation.v1.MediatorService/UpdateMediator", Access::kWrite, {ROLE_ADMIN}},
+    {"/ppa.mediation.v1.MediatorService/GetMediator",
+     Access::kRead,
+     {ROLE_ADMIN, ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER, ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.MediatorService/ListMediators",
+     Access::kRead,
+     {ROLE_ADMIN, ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER}},
+    {"/ppa.mediation.v1.MediatorService/SetWorkingPattern",
+     Access::kWrite,
+     {ROLE_ADMIN, ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.MediatorService/AddLeave", Access::kWrite, {ROLE_ADMIN, ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.MediatorService/RemoveLeave", Access::kWrite, {ROLE_ADMIN, ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.MediatorService/DeclareConflict",
+     Access::kWrite,
+     {ROLE_ADMIN, ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.MediatorService/RemoveConflict",
+     Access::kWrite,
+     {ROLE_ADMIN, ROLE_MEDIATOR}},
+
+    // Allocation.
+    {"/ppa.mediation.v1.AllocationService/ProposeAllocation",
+     Access::kRead,
+     {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER}},
+    {"/ppa.mediation.v1.AllocationService/AllocateMediator", Access::kWrite, {ROLE_CASE_SUPPORT}},
+    {"/ppa.mediation.v1.AllocationService/RespondToAllocation", Access::kWrite, {ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.AllocationService/ListAllocations",
+     Access::kRead,
+     {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER, ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.AllocationService/SetMediatorsRequired",
+     Access::kWrite,
+     {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER}},
 };
 
 }  // namespace

@@ -14,8 +14,11 @@
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
 #include "services/admin_service.h"
+#include "services/allocation_service.h"
 #include "services/case_service.h"
 #include "services/charges_service.h"
+#include "services/core/london.h"
+#include "services/mediator_service.h"
 #include "services/organisation_service.h"
 #include "services/referral_service.h"
 #include "services/screening_service.h"
@@ -81,6 +84,7 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   }
   if (!options.clock) options.clock = [] { return absl::Now(); };
   if (options.workers < 1) return absl::InvalidArgumentError("--workers: at least 1");
+  if (absl::Status tz = CheckLondonTimeZone(); !tz.ok()) return tz;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
 
@@ -124,6 +128,8 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   server->services_.push_back(std::make_unique<ScreeningServiceImpl>(runner));
   server->services_.push_back(std::make_unique<CaseServiceImpl>(runner));
   server->services_.push_back(std::make_unique<ChargesServiceImpl>(runner));
+  server->services_.push_back(std::make_unique<MediatorServiceImpl>(runner));
+  server->services_.push_back(std::make_unique<AllocationServiceImpl>(runner));
 
   // Why the callback API: it is the gRPC team's recommendation for new C++ servers, and an empty
   // callback-API server answers about three times the calls per second of a sync-API one on this

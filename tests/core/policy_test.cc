@@ -8,8 +8,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "ppa/mediation/v1/admin.pb.h"
+#include "ppa/mediation/v1/allocation.pb.h"
 #include "ppa/mediation/v1/case.pb.h"
 #include "ppa/mediation/v1/charges.pb.h"
+#include "ppa/mediation/v1/mediator.pb.h"
 #include "ppa/mediation/v1/organisation.pb.h"
 #include "ppa/mediation/v1/referral.pb.h"
 #include "ppa/mediation/v1/screening.pb.h"
@@ -25,7 +27,9 @@ std::set<std::string> DeclaredMethods() {
                                                      v1::Case::descriptor()->file(),
                                                      v1::ScreeningAnswer::descriptor()->file(),
                                                      v1::HoldCaseRequest::descriptor()->file(),
-                                                     v1::FeeSchedule::descriptor()->file()};
+                                                     v1::FeeSchedule::descriptor()->file(),
+                                                     v1::Mediator::descriptor()->file(),
+                                                     v1::Allocation::descriptor()->file()};
   std::set<std::string> methods;
   for (const auto* file : files) {
     for (int s = 0; s < file->service_count(); ++s) {

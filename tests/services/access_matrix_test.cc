@@ -13,6 +13,7 @@ namespace mediation {
 namespace {
 
 using ::mediation::testing::TestServer;
+using ::mediation::testing::ValidMediator;
 using ::mediation::testing::ValidOrganisation;
 using ::mediation::testing::ValidReferral;
 using ::mediation::testing::WithToken;
@@ -37,7 +38,8 @@ class AccessMatrixTest : public ::testing::Test {
     tokens_[kAdmin] = server_.admin_secret();
     tokens_[kCaseSupport] = server_.case_support();
     tokens_[kSeniorAdviser] = server_.senior_adviser();
-    tokens_[kMediator] = server_.IssueToken(v1::ROLE_MEDIATOR, /*mediator_id=*/7);
+    mediator_ = server_.RegisterMediator(ValidMediator("Morgan Ellis", "morgan.ellis@example.org"));
+    tokens_[kMediator] = server_.IssueToken(v1::ROLE_MEDIATOR, mediator_);
     tokens_[kOrganisation] = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
     tokens_[kParty] = PartyToken(case_);
   }
@@ -131,7 +133,9 @@ class AccessMatrixTest : public ::testing::Test {
     if (method == svc + "ReferralService/ListCases") {
       v1::ListCasesResponse out;
       grpc::Status status = server_.referrals().ListCases(ctx().get(), {}, &out);
-      if (caller == kMediator) EXPECT_EQ(out.cases_size(), 0) << "nothing is allocated yet";
+      if (caller == kMediator) {
+        for (const v1::Case& c : out.cases()) EXPECT_NE(c.id(), case_.id()) << "not allocated";
+      }
       return status;
     }
     if (method == svc + "ScreeningService/RecordScreeningAnswer") {
@@ -237,12 +241,133 @@ class AccessMatrixTest : public ::testing::Test {
       v1::ListChargeIndicationsResponse out;
       return server_.charges().ListChargeIndications(ctx().get(), r, &out);
     }
+    if (method == svc + "MediatorService/RegisterMediator") {
+      v1::RegisterMediatorRequest r;
+      *r.mutable_mediator() =
+          ValidMediator("New Mediator", "new." + std::to_string(++counter_) + "@example.org");
+      v1::RegisterMediatorResponse out;
+      return server_.mediators().RegisterMediator(ctx().get(), r, &out);
+    }
+    if (method == svc + "MediatorService/UpdateMediator") {
+      v1::UpdateMediatorRequest r;
+      *r.mutable_mediator() = ValidMediator("Morgan Ellis", "morgan.ellis@example.org");
+      r.mutable_mediator()->set_id(mediator_);
+      r.mutable_mediator()->set_cpd_hours_last_12_months(14);
+      v1::UpdateMediatorResponse out;
+      return server_.mediators().UpdateMediator(ctx().get(), r, &out);
+    }
+    if (method == svc + "MediatorService/GetMediator") {
+      v1::GetMediatorRequest r;
+      r.set_mediator_id(mediator_);
+      v1::GetMediatorResponse out;
+      return server_.mediators().GetMediator(ctx().get(), r, &out);
+    }
+    if (method == svc + "MediatorService/ListMediators") {
+      v1::ListMediatorsResponse out;
+      return server_.mediators().ListMediators(ctx().get(), {}, &out);
+    }
+    if (method == svc + "MediatorService/SetWorkingPattern") {
+      v1::SetWorkingPatternRequest r;
+      r.set_mediator_id(mediator_);
+      for (int day = 1; day <= 5; ++day) {
+        v1::WorkingHours* h = r.add_hours();
+        h->set_weekday(day);
+        h->mutable_start()->set_hours(9);
+        h->mutable_end()->set_hours(17);
+      }
+      v1::SetWorkingPatternResponse out;
+      return server_.mediators().SetWorkingPattern(ctx().get(), r, &out);
+    }
+    if (method == svc + "MediatorService/AddLeave" ||
+        method == svc + "MediatorService/RemoveLeave") {
+      v1::AddLeaveRequest add;
+      add.set_mediator_id(mediator_);
+      add.mutable_leave()->mutable_first_day()->set_year(2031);
+      add.mutable_leave()->mutable_first_day()->set_month(1);
+      add.mutable_leave()->mutable_first_day()->set_day(5);
+      *add.mutable_leave()->mutable_last_day() = add.leave().first_day();
+      v1::AddLeaveResponse added;
+      if (method == svc + "MediatorService/AddLeave") {
+        return server_.mediators().AddLeave(ctx().get(), add, &added);
+      }
+      EXPECT_TRUE(
+          server_.mediators().AddLeave(WithToken(server_.admin_secret()).get(), add, &added).ok());
+      v1::RemoveLeaveRequest r;
+      r.set_mediator_id(mediator_);
+      r.set_leave_id(added.leave().id());
+      v1::RemoveLeaveResponse out;
+      return server_.mediators().RemoveLeave(ctx().get(), r, &out);
+    }
+    if (method == svc + "MediatorService/DeclareConflict" ||
+        method == svc + "MediatorService/RemoveConflict") {
+      v1::DeclareConflictRequest declare;
+      declare.set_mediator_id(mediator_);
+      declare.mutable_conflict()->set_kind(v1::CONFLICT_KIND_PERSON);
+      declare.mutable_conflict()->set_person_name("Someone Unrelated");
+      v1::DeclareConflictResponse declared;
+      if (method == svc + "MediatorService/DeclareConflict") {
+        return server_.mediators().DeclareConflict(ctx().get(), declare, &declared);
+      }
+      EXPECT_TRUE(server_.mediators()
+                      .DeclareConflict(WithToken(server_.admin_secret()).get(), declare, &declared)
+                      .ok());
+      v1::RemoveConflictRequest r;
+      r.set_mediator_id(mediator_);
+      r.set_conflict_id(declared.conflict().id());
+      v1::RemoveConflictResponse out;
+      return server_.mediators().RemoveConflict(ctx().get(), r, &out);
+    }
+    if (method == svc + "AllocationService/ProposeAllocation") {
+      const v1::Case c = FreshCase(caller, token);
+      server_.MakeSuitable(c);
+      v1::ProposeAllocationRequest r;
+      r.set_case_id(c.id());
+      v1::ProposeAllocationResponse out;
+      return server_.allocation().ProposeAllocation(ctx().get(), r, &out);
+    }
+    if (method == svc + "AllocationService/AllocateMediator") {
+      const v1::Case c = FreshCase(caller, token);
+      server_.MakeSuitable(c);
+      v1::AllocateMediatorRequest r;
+      r.set_case_id(c.id());
+      r.set_mediator_id(mediator_);
+      r.set_role(v1::ALLOCATION_ROLE_LEAD);
+      v1::AllocateMediatorResponse out;
+      return server_.allocation().AllocateMediator(ctx().get(), r, &out);
+    }
+    if (method == svc + "AllocationService/RespondToAllocation") {
+      const v1::Case c = FreshCase(caller, token);
+      server_.MakeSuitable(c);
+      const int64_t allocation = server_.Allocate(c.id(), mediator_, v1::ALLOCATION_ROLE_LEAD);
+      v1::RespondToAllocationRequest r;
+      r.set_allocation_id(allocation);
+      r.set_accept(true);
+      v1::RespondToAllocationResponse out;
+      return server_.allocation().RespondToAllocation(ctx().get(), r, &out);
+    }
+    if (method == svc + "AllocationService/ListAllocations") {
+      v1::ListAllocationsRequest r;
+      r.set_mediator_id(mediator_);
+      v1::ListAllocationsResponse out;
+      return server_.allocation().ListAllocations(ctx().get(), r, &out);
+    }
+    if (method == svc + "AllocationService/SetMediatorsRequired") {
+      const v1::Case c = FreshCase(caller, token);
+      server_.MakeSuitable(c);
+      v1::SetMediatorsRequiredRequest r;
+      r.set_case_id(c.id());
+      r.set_count(1);
+      v1::SetMediatorsRequiredResponse out;
+      return server_.allocation().SetMediatorsRequired(ctx().get(), r, &out);
+    }
     ADD_FAILURE() << "the matrix does not know how to call " << method;
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "");
   }
 
   TestServer server_;
   int64_t org_ = 0;
+  int64_t mediator_ = 0;
+  int counter_ = 0;
   v1::Case case_;
   std::map<Caller, std::string> tokens_;
 };
@@ -305,6 +430,34 @@ const Row kMatrix[] = {
      {UNAUTH, DENIED, DENIED, OK, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.ChargesService/ListChargeIndications",
      {UNAUTH, DENIED, OK, OK, DENIED, OK, DENIED}},
+    {"/ppa.mediation.v1.MediatorService/RegisterMediator",
+     {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.MediatorService/UpdateMediator",
+     {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
+    // The mediator reads its own record.
+    {"/ppa.mediation.v1.MediatorService/GetMediator", {UNAUTH, OK, OK, OK, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.MediatorService/ListMediators",
+     {UNAUTH, OK, OK, OK, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.MediatorService/SetWorkingPattern",
+     {UNAUTH, OK, DENIED, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.MediatorService/AddLeave",
+     {UNAUTH, OK, DENIED, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.MediatorService/RemoveLeave",
+     {UNAUTH, OK, DENIED, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.MediatorService/DeclareConflict",
+     {UNAUTH, OK, DENIED, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.MediatorService/RemoveConflict",
+     {UNAUTH, OK, DENIED, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AllocationService/ProposeAllocation",
+     {UNAUTH, DENIED, OK, OK, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AllocationService/AllocateMediator",
+     {UNAUTH, DENIED, OK, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AllocationService/RespondToAllocation",
+     {UNAUTH, DENIED, DENIED, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AllocationService/ListAllocations",
+     {UNAUTH, DENIED, OK, OK, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AllocationService/SetMediatorsRequired",
+     {UNAUTH, DENIED, OK, OK, DENIED, DENIED, DENIED}},
 };
 
 TEST_F(AccessMatrixTest, EveryRpcGivesTheExpectedCodeForEveryRole) {

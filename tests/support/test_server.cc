@@ -50,6 +50,31 @@ v1::CreateReferralRequest ValidReferral(int64_t organisation_id) {
   return r;
 }
 
+v1::Mediator ValidMediator(const std::string& name, const std::string& email) {
+  v1::Mediator m;
+  m.mutable_contact()->set_name(name);
+  m.mutable_contact()->set_email(email);
+  v1::Accreditation* a = m.mutable_accreditation();
+  a->set_body(v1::ACCREDITATION_BODY_CIVIL_MEDIATION_COUNCIL);
+  a->set_level("Registered Mediator");
+  a->set_registration_number("CMC-" + email.substr(0, email.find('@')));
+  a->mutable_expires_on()->set_year(2030);
+  a->mutable_expires_on()->set_month(12);
+  a->mutable_expires_on()->set_day(31);
+  m.mutable_insurance_expires_on()->set_year(2030);
+  m.mutable_insurance_expires_on()->set_month(6);
+  m.mutable_insurance_expires_on()->set_day(30);
+  m.set_cpd_hours_last_12_months(12);
+  m.add_nations(v1::NATION_ENGLAND);
+  m.add_languages("English");
+  v1::ProfessionExperience* e = m.add_experience();
+  e->set_profession(v1::PROFESSION_DOCTOR);
+  e->set_cases(8);
+  m.set_max_concurrent_cases(20);
+  m.set_active(true);
+  return m;
+}
+
 TestServer::TestServer(std::function<void(ServerOptions&)> configure) {
   log_ = std::fopen(dir_.File("server.log").c_str(), "w");
   ServerOptions options;
@@ -74,6 +99,8 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure) {
   screening_ = v1::ScreeningService::NewStub(channel_);
   cases_ = v1::CaseService::NewStub(channel_);
   charges_ = v1::ChargesService::NewStub(channel_);
+  mediators_ = v1::MediatorService::NewStub(channel_);
+  allocation_ = v1::AllocationService::NewStub(channel_);
 }
 
 TestServer::~TestServer() {
@@ -166,6 +193,51 @@ v1::CaseState TestServer::StateOf(int64_t case_id) {
   grpc::Status status = referrals_->GetCase(WithToken(case_support()).get(), r, &out);
   EXPECT_TRUE(status.ok()) << status.error_message();
   return out.case_().state();
+}
+
+int64_t TestServer::RegisterMediator(const v1::Mediator& m) {
+  v1::RegisterMediatorRequest r;
+  *r.mutable_mediator() = m;
+  v1::RegisterMediatorResponse out;
+  grpc::Status status = mediators_->RegisterMediator(WithToken(admin_secret_).get(), r, &out);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  v1::SetWorkingPatternRequest pattern;
+  pattern.set_mediator_id(out.mediator().id());
+  for (int day = 1; day <= 5; ++day) {
+    v1::WorkingHours* h = pattern.add_hours();
+    h->set_weekday(day);
+    h->mutable_start()->set_hours(9);
+    h->mutable_end()->set_hours(17);
+  }
+  v1::SetWorkingPatternResponse set;
+  status = mediators_->SetWorkingPattern(WithToken(admin_secret_).get(), pattern, &set);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return out.mediator().id();
+}
+
+int64_t TestServer::Allocate(int64_t case_id, int64_t mediator_id, v1::AllocationRole role) {
+  v1::AllocateMediatorRequest r;
+  r.set_case_id(case_id);
+  r.set_mediator_id(mediator_id);
+  r.set_role(role);
+  v1::AllocateMediatorResponse out;
+  grpc::Status status = allocation_->AllocateMediator(WithToken(case_support()).get(), r, &out);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return out.allocation().id();
+}
+
+grpc::Status TestServer::Respond(const std::string& mediator_token, int64_t allocation_id,
+                                 bool accept, v1::DeclineReason reason, int64_t conflict_party_id) {
+  v1::RespondToAllocationRequest r;
+  r.set_allocation_id(allocation_id);
+  r.set_accept(accept);
+  if (!accept) {
+    r.set_decline_reason(reason);
+    r.set_note("declined by the test");
+    r.set_conflict_party_id(conflict_party_id);
+  }
+  v1::RespondToAllocationResponse out;
+  return allocation_->RespondToAllocation(WithToken(mediator_token).get(), r, &out);
 }
 
 std::unique_ptr<SQLite::Database> TestServer::OpenDb() const {

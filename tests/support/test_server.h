@@ -11,8 +11,10 @@
 #include <string>
 
 #include "ppa/mediation/v1/admin.grpc.pb.h"
+#include "ppa/mediation/v1/allocation.grpc.pb.h"
 #include "ppa/mediation/v1/case.grpc.pb.h"
 #include "ppa/mediation/v1/charges.grpc.pb.h"
+#include "ppa/mediation/v1/mediator.grpc.pb.h"
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
 #include "ppa/mediation/v1/screening.grpc.pb.h"
@@ -30,6 +32,9 @@ std::unique_ptr<grpc::ClientContext> WithToken(const std::string& secret);
 // Requests that pass validation, for tests that vary one thing.
 v1::Organisation ValidOrganisation(const std::string& name);
 v1::CreateReferralRequest ValidReferral(int64_t organisation_id);
+// An eligible mediator for English cases until 2030: accredited, insured, 12 CPD hours,
+// experienced with doctors, up to 20 cases.
+v1::Mediator ValidMediator(const std::string& name, const std::string& email);
 
 class TestServer {
  public:
@@ -49,6 +54,8 @@ class TestServer {
   v1::ScreeningService::Stub& screening() { return *screening_; }
   v1::CaseService::Stub& cases() { return *cases_; }
   v1::ChargesService::Stub& charges() { return *charges_; }
+  v1::MediatorService::Stub& mediators() { return *mediators_; }
+  v1::AllocationService::Stub& allocation() { return *allocation_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
   // Issues a token through the API with the ADMIN token and returns its secret. Fails the
@@ -70,6 +77,14 @@ class TestServer {
   void MakeSuitable(const v1::Case& c);
   // The case's state as CASE_SUPPORT sees it.
   v1::CaseState StateOf(int64_t case_id);
+  // Registers `m` as ADMIN, sets a Monday-to-Friday 09:00-17:00 pattern and returns the id.
+  int64_t RegisterMediator(const v1::Mediator& m);
+  // Offers `role` on the case to the mediator as CASE_SUPPORT; returns the allocation id.
+  int64_t Allocate(int64_t case_id, int64_t mediator_id, v1::AllocationRole role);
+  // The mediator accepts (or declines for `reason`) with its own token.
+  grpc::Status Respond(const std::string& mediator_token, int64_t allocation_id, bool accept,
+                       v1::DeclineReason reason = v1::DECLINE_REASON_UNSPECIFIED,
+                       int64_t conflict_party_id = 0);
 
   // A separate connection to the database file, for assertions on stored rows.
   std::unique_ptr<SQLite::Database> OpenDb() const;
@@ -90,6 +105,8 @@ class TestServer {
   std::unique_ptr<v1::ScreeningService::Stub> screening_;
   std::unique_ptr<v1::CaseService::Stub> cases_;
   std::unique_ptr<v1::ChargesService::Stub> charges_;
+  std::unique_ptr<v1::MediatorService::Stub> mediators_;
+  std::unique_ptr<v1::AllocationService::Stub> allocation_;
   std::string admin_secret_;
   std::string case_support_;
   std::string senior_adviser_;

@@ -1,0 +1,418 @@
+#include "services/mediator_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "services/contact_validation.h"
+#include "services/convert.h"
+#include "services/core/paging.h"
+#include "services/core/validation.h"
+#include "services/rules/allocation.h"
+#include "storage/cases.h"
+#include "storage/mediators.h"
+#include "storage/organisations.h"
+
+namespace mediation {
+namespace {
+
+constexpr int kMaxCpdHours = 1000;
+constexpr int kMaxLanguages = 10;
+constexpr size_t kMaxLanguageChars = 40;
+constexpr int kMaxCasesLimit = 50;
+constexpr int kMaxLeaveDays = 366;
+constexpr int kMaxWorkingStretches = 21;
+
+int32_t RequiredDay(Validator& v, absl::string_view field, bool present, const v1::Date& d) {
+  if (!present) {
+    v.Fail(field, "required");
+    return 0;
+  }
+  std::optional<int32_t> day = DayFromProto(d);
+  if (!day.has_value()) v.Fail(field, "not a valid date (years 1900 to 2200)");
+  return day.value_or(0);
+}
+
+absl::StatusOr<storage::MediatorRecord> ValidateProfile(const v1::Mediator& in) {
+  Validator v;
+  storage::MediatorRecord m;
+  m.contact = ValidateContact(v, "mediator.contact", in.contact());
+  m.normalised_name = rules::NormaliseName(m.contact.name);
+  const v1::Accreditation& a = in.accreditation();
+  v.Enum("mediator.accreditation.body", a.body(), v1::AccreditationBody_IsValid, true);
+  m.accreditation_body = a.body();
+  m.accreditation_level = v.RequiredLine("mediator.accreditation.level", a.level(), 100);
+  m.registration_number =
+      v.RequiredLine("mediator.accreditation.registration_number", a.registration_number(), 50);
+  m.accreditation_expires =
+      RequiredDay(v, "mediator.accreditation.expires_on", a.has_expires_on(), a.expires_on());
+  m.insurance_expires = RequiredDay(v, "mediator.insurance_expires_on",
+                                    in.has_insurance_expires_on(), in.insurance_expires_on());
+  if (in.cpd_hours_last_12_months() < 0 || in.cpd_hours_last_12_months() > kMaxCpdHours) {
+    v.Fail("mediator.cpd_hours_last_12_months", absl::StrCat("must be 0 to ", kMaxCpdHours));
+  }
+  m.cpd_hours = in.cpd_hours_last_12_months();
+  if (in.nations_size() == 0) v.Fail("mediator.nations", "at least one nation is required");
+  std::set<int> nations;
+  for (int i = 0; i < in.nations_size(); ++i) {
+    const std::string field = absl::StrCat("mediator.nations[", i, "]");
+    v.Enum(field, in.nations(i), v1::Nation_IsValid, true);
+    if (!nations.insert(in.nations(i)).second) v.Fail(field, "given twice");
+    m.nations.push_back(in.nations(i));
+  }
+  if (in.languages_size() > kMaxLanguages) {
+    v.Fail("mediator.languages", absl::StrCat("at most ", kMaxLanguages));
+  }
+  for (int i = 0; i < in.languages_size() && i < kMaxLanguages; ++i) {
+    m.languages.push_back(v.RequiredLine(absl::StrCat("mediator.languages[", i, "]"),
+                                         in.languages(i), kMaxLanguageChars));
+  }
+  std::set<int> professions;
+  for (int i = 0; i < in.experience_size(); ++i) {
+    const v1::ProfessionExperience& e = in.experience(i);
+    const std::string field = absl::StrCat("mediator.experience[", i, "]");
+    v.Enum(absl::StrCat(field, ".profession"), e.profession(), v1::Profession_IsValid, true);
+    if (!professions.insert(e.profession()).second) {
+      v.Fail(absl::StrCat(field, ".profession"), "given twice");
+    }
+    if (e.cases() < 0 || e.cases() > 10000) {
+      v.Fail(absl::StrCat(field, ".cases"), "must be 0 to 10000");
+    }
+    m.experience.push_back({e.profession(), e.cases()});
+  }
+  if (in.max_concurrent_cases() < 1 || in.max_concurrent_cases() > kMaxCasesLimit) {
+    v.Fail("mediator.max_concurrent_cases", absl::StrCat("must be 1 to ", kMaxCasesLimit));
+  }
+  m.max_concurrent_cases = in.max_concurrent_cases();
+  m.active = in.active();
+  if (!v.ok()) return v.status();
+  return m;
+}
+
+// A MEDIATOR token may act only on its own record.
+absl::Status CheckSelf(const Principal& who, int64_t mediator_id) {
+  if (who.role == v1::ROLE_MEDIATOR && who.mediator_id != mediator_id) {
+    return absl::PermissionDeniedError(absl::StrCat("this token is mediator ", who.mediator_id,
+                                                    " and may act only on its own record"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RegisterMediator(CallContext& call, const v1::RegisterMediatorRequest& r,
+                              v1::RegisterMediatorResponse& response) {
+  absl::StatusOr<storage::MediatorRecord> m = ValidateProfile(r.mediator());
+  if (!m.ok()) return m.status();
+  m->active = true;  // Registered mediators start active; UpdateMediator deactivates.
+  m->created_at = m->updated_at = call.now();
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::MediatorRecord> stored = storage::InsertMediator(tx, *m);
+    if (!stored.ok()) return stored.status();
+    call.AddObject("mediator", stored->id);
+    absl::StatusOr<storage::MediatorRecord> full = storage::GetMediator(tx, stored->id);
+    if (!full.ok()) return full.status();
+    ToProto(*full, response.mutable_mediator());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status UpdateMediator(CallContext& call, const v1::UpdateMediatorRequest& r,
+                            v1::UpdateMediatorResponse& response) {
+  Validator ids;
+  ids.PositiveId("mediator.id", r.mediator().id());
+  if (!ids.ok()) return ids.status();
+  absl::StatusOr<storage::MediatorRecord> m = ValidateProfile(r.mediator());
+  if (!m.ok()) return m.status();
+  m->id = r.mediator().id();
+  m->updated_at = call.now();
+  call.AddObject("mediator", m->id);
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    if (absl::Status s = storage::UpdateMediatorProfile(tx, *m); !s.ok()) return s;
+    absl::StatusOr<storage::MediatorRecord> full = storage::GetMediator(tx, m->id);
+    if (!full.ok()) return full.status();
+    ToProto(*full, response.mutable_mediator());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status GetMediator(CallContext& call, const v1::GetMediatorRequest& r,
+                         v1::GetMediatorResponse& response) {
+  Validator v;
+  v.PositiveId("mediator_id", r.mediator_id());
+  if (!v.ok()) return v.status();
+  call.AddObject("mediator", r.mediator_id());
+  if (absl::Status s = CheckSelf(call.principal(), r.mediator_id()); !s.ok()) return s;
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::MediatorRecord> m = storage::GetMediator(tx, r.mediator_id());
+    if (!m.ok()) return m.status();
+    ToProto(*m, response.mutable_mediator());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ListMediators(CallContext& call, const v1::ListMediatorsRequest& r,
+                           v1::ListMediatorsResponse& response) {
+  Validator v;
+  v.Enum("nation", r.nation(), v1::Nation_IsValid, false);
+  if (!v.ok()) return v.status();
+  absl::StatusOr<storage::PageCursor> cursor =
+      PageCursorFor("ListMediators", r.page_size(), r.page_token());
+  if (!cursor.ok()) return cursor.status();
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<std::vector<storage::MediatorRecord>> list =
+        storage::ListMediators(tx, r.active_only(), r.nation(), *cursor);
+    if (!list.ok()) return list.status();
+    response.set_next_page_token(
+        FinishPage("ListMediators", *cursor, *list, [](const auto& m) { return m.id; }));
+    for (const auto& m : *list) ToProto(m, response.add_mediators());
+    return absl::OkStatus();
+  });
+}
+
+int Minutes(const v1::TimeOfDay& t) { return t.hours() * 60 + t.minutes(); }
+
+absl::Status SetWorkingPattern(CallContext& call, const v1::SetWorkingPatternRequest& r,
+                               v1::SetWorkingPatternResponse& response) {
+  Validator v;
+  v.PositiveId("mediator_id", r.mediator_id());
+  if (r.hours_size() > kMaxWorkingStretches) {
+    v.Fail("hours", absl::StrCat("at most ", kMaxWorkingStretches, " stretches"));
+  }
+  std::vector<storage::WorkingHoursRecord> hours;
+  for (int i = 0; i < r.hours_size(); ++i) {
+    const v1::WorkingHours& h = r.hours(i);
+    const std::string field = absl::StrCat("hours[", i, "]");
+    auto valid_time = [](const v1::TimeOfDay& t) {
+      return t.hours() >= 0 && t.hours() <= 23 && t.minutes() >= 0 && t.minutes() <= 59;
+    };
+    if (h.weekday() < 1 || h.weekday() > 7) {
+      v.Fail(absl::StrCat(field, ".weekday"), "must be 1 (Monday) to 7 (Sunday)");
+    }
+    if (!valid_time(h.start())) v.Fail(absl::StrCat(field, ".start"), "not a time of day");
+    if (!valid_time(h.end())) v.Fail(absl::StrCat(field, ".end"), "not a time of day");
+    if (Minutes(h.end()) <= Minutes(h.start())) {
+      v.Fail(absl::StrCat(field, ".end"), "must be after start, on the same day");
+    }
+    hours.push_back({h.weekday(), Minutes(h.start()), Minutes(h.end())});
+  }
+  std::sort(hours.begin(), hours.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.weekday, a.start_minute) < std::tie(b.weekday, b.start_minute);
+  });
+  for (size_t i = 1; i < hours.size(); ++i) {
+    if (hours[i].weekday == hours[i - 1].weekday &&
+        hours[i].start_minute < hours[i - 1].end_minute) {
+      v.Fail("hours", absl::StrCat("stretches on weekday ", hours[i].weekday, " overlap"));
+    }
+  }
+  if (!v.ok()) return v.status();
+  call.AddObject("mediator", r.mediator_id());
+  if (absl::Status s = CheckSelf(call.principal(), r.mediator_id()); !s.ok()) return s;
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    if (absl::Status s = storage::ReplaceWorkingHours(tx, r.mediator_id(), hours); !s.ok()) {
+      return s;
+    }
+    for (const auto& h : hours) {
+      v1::WorkingHours* out = response.add_hours();
+      out->set_weekday(h.weekday);
+      out->mutable_start()->set_hours(h.start_minute / 60);
+      out->mutable_start()->set_minutes(h.start_minute % 60);
+      out->mutable_end()->set_hours(h.end_minute / 60);
+      out->mutable_end()->set_minutes(h.end_minute % 60);
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status AddLeave(CallContext& call, const v1::AddLeaveRequest& r,
+                      v1::AddLeaveResponse& response) {
+  Validator v;
+  v.PositiveId("mediator_id", r.mediator_id());
+  storage::LeaveRecord leave;
+  leave.mediator_id = r.mediator_id();
+  leave.first_day =
+      RequiredDay(v, "leave.first_day", r.leave().has_first_day(), r.leave().first_day());
+  leave.last_day = RequiredDay(v, "leave.last_day", r.leave().has_last_day(), r.leave().last_day());
+  if (v.ok() && leave.last_day < leave.first_day) {
+    v.Fail("leave.last_day", "must not be before first_day");
+  } else if (v.ok() && leave.last_day - leave.first_day >= kMaxLeaveDays) {
+    v.Fail("leave", absl::StrCat("at most ", kMaxLeaveDays, " days at a time"));
+  }
+  leave.note = v.OptionalLine("leave.note", r.leave().note(), 200);
+  if (!v.ok()) return v.status();
+  call.AddObject("mediator", r.mediator_id());
+  if (absl::Status s = CheckSelf(call.principal(), r.mediator_id()); !s.ok()) return s;
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    if (absl::Status s = storage::GetMediator(tx, r.mediator_id()).status(); !s.ok()) return s;
+    absl::StatusOr<storage::LeaveRecord> stored = storage::InsertLeave(tx, leave);
+    if (!stored.ok()) return stored.status();
+    call.AddObject("leave", stored->id);
+    v1::Leave* out = response.mutable_leave();
+    out->set_id(stored->id);
+    DayToProto(stored->first_day, out->mutable_first_day());
+    DayToProto(stored->last_day, out->mutable_last_day());
+    out->set_note(stored->note);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status RemoveLeave(CallContext& call, const v1::RemoveLeaveRequest& r,
+                         v1::RemoveLeaveResponse&) {
+  Validator v;
+  v.PositiveId("mediator_id", r.mediator_id());
+  v.PositiveId("leave_id", r.leave_id());
+  if (!v.ok()) return v.status();
+  call.AddObject("mediator", r.mediator_id());
+  call.AddObject("leave", r.leave_id());
+  if (absl::Status s = CheckSelf(call.principal(), r.mediator_id()); !s.ok()) return s;
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    return storage::DeleteLeave(tx, r.mediator_id(), r.leave_id());
+  });
+}
+
+absl::Status DeclareConflict(CallContext& call, const v1::DeclareConflictRequest& r,
+                             v1::DeclareConflictResponse& response) {
+  Validator v;
+  v.PositiveId("mediator_id", r.mediator_id());
+  const v1::Conflict& in = r.conflict();
+  v.Enum("conflict.kind", in.kind(), v1::ConflictKind_IsValid, true);
+  storage::ConflictRecord c;
+  c.mediator_id = r.mediator_id();
+  c.kind = in.kind();
+  c.source = v1::CONFLICT_SOURCE_DECLARED;
+  c.note = v.OptionalText("conflict.note", in.note(), 500);
+  auto only = [&](absl::string_view field, bool given, bool wanted, absl::string_view kind) {
+    if (wanted && !given) v.Fail(field, absl::StrCat("required for a ", kind, " conflict"));
+    if (!wanted && given) v.Fail(field, absl::StrCat("only for ", kind, " conflicts"));
+  };
+  only("conflict.organisation_id", in.organisation_id() != 0,
+       in.kind() == v1::CONFLICT_KIND_ORGANISATION, "ORGANISATION");
+  only("conflict.case_id", in.case_id() != 0, in.kind() == v1::CONFLICT_KIND_CASE, "CASE");
+  if (in.kind() == v1::CONFLICT_KIND_PERSON) {
+    c.person_name = v.OptionalLine("conflict.person_name", in.person_name(), kMaxNameChars);
+    c.person_email = v.Email("conflict.person_email", in.person_email(), false);
+    if (c.person_name.empty() && c.person_email.empty()) {
+      v.Fail("conflict", "a PERSON conflict needs the person's name or email");
+    }
+    c.normalised_name = rules::NormaliseName(c.person_name);
+  } else if (!in.person_name().empty() || !in.person_email().empty()) {
+    v.Fail("conflict.person_name", "only for PERSON conflicts");
+  }
+  if (!v.ok()) return v.status();
+  c.organisation_id = in.organisation_id();
+  c.case_id = in.case_id();
+  c.recorded_at = call.now();
+  c.recorded_by_token_id = call.principal().token_id;
+  call.AddObject("mediator", r.mediator_id());
+  if (absl::Status s = CheckSelf(call.principal(), r.mediator_id()); !s.ok()) return s;
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    if (absl::Status s = storage::GetMediator(tx, r.mediator_id()).status(); !s.ok()) return s;
+    if (c.organisation_id != 0 &&
+        absl::IsNotFound(storage::GetOrganisation(tx, c.organisation_id).status())) {
+      return FieldError("conflict.organisation_id",
+                        absl::StrCat("no organisation ", c.organisation_id));
+    }
+    if (c.case_id != 0 && absl::IsNotFound(storage::GetCase(tx, c.case_id).status())) {
+      return FieldError("conflict.case_id", absl::StrCat("no case ", c.case_id));
+    }
+    absl::StatusOr<storage::ConflictRecord> stored = storage::InsertConflict(tx, c);
+    if (!stored.ok()) return stored.status();
+    call.AddObject("conflict", stored->id);
+    absl::StatusOr<storage::MediatorRecord> m = storage::GetMediator(tx, r.mediator_id());
+    if (!m.ok()) return m.status();
+    v1::Mediator view;
+    ToProto(*m, &view);
+    for (const v1::Conflict& conflict : view.conflicts()) {
+      if (conflict.id() == stored->id) *response.mutable_conflict() = conflict;
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status RemoveConflict(CallContext& call, const v1::RemoveConflictRequest& r,
+                            v1::RemoveConflictResponse&) {
+  Validator v;
+  v.PositiveId("mediator_id", r.mediator_id());
+  v.PositiveId("conflict_id", r.conflict_id());
+  if (!v.ok()) return v.status();
+  call.AddObject("mediator", r.mediator_id());
+  call.AddObject("conflict", r.conflict_id());
+  if (absl::Status s = CheckSelf(call.principal(), r.mediator_id()); !s.ok()) return s;
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    return storage::DeleteConflict(tx, r.mediator_id(), r.conflict_id());
+  });
+}
+
+}  // namespace
+
+void ToProto(const storage::MediatorRecord& m, v1::Mediator* out) {
+  out->set_id(m.id);
+  ToProto(m.contact, out->mutable_contact());
+  v1::Accreditation* a = out->mutable_accreditation();
+  a->set_body(m.accreditation_body);
+  a->set_level(m.accreditation_level);
+  a->set_registration_number(m.registration_number);
+  DayToProto(m.accreditation_expires, a->mutable_expires_on());
+  DayToProto(m.insurance_expires, out->mutable_insurance_expires_on());
+  out->set_cpd_hours_last_12_months(m.cpd_hours);
+  for (v1::Nation n : m.nations) out->add_nations(n);
+  for (const std::string& l : m.languages) out->add_languages(l);
+  for (const storage::ExperienceRecord& e : m.experience) {
+    v1::ProfessionExperience* x = out->add_experience();
+    x->set_profession(e.profession);
+    x->set_cases(e.cases);
+  }
+  out->set_max_concurrent_cases(m.max_concurrent_cases);
+  out->set_active(m.active);
+  for (const storage::WorkingHoursRecord& h : m.working_hours) {
+    v1::WorkingHours* w = out->add_working_pattern();
+    w->set_weekday(h.weekday);
+    w->mutable_start()->set_hours(h.start_minute / 60);
+    w->mutable_start()->set_minutes(h.start_minute % 60);
+    w->mutable_end()->set_hours(h.end_minute / 60);
+    w->mutable_end()->set_minutes(h.end_minute % 60);
+  }
+  for (const storage::LeaveRecord& l : m.leave) {
+    v1::Leave* x = out->add_leave();
+    x->set_id(l.id);
+    DayToProto(l.first_day, x->mutable_first_day());
+    DayToProto(l.last_day, x->mutable_last_day());
+    x->set_note(l.note);
+  }
+  for (const storage::ConflictRecord& c : m.conflicts) {
+    v1::Conflict* x = out->add_conflicts();
+    x->set_id(c.id);
+    x->set_kind(c.kind);
+    x->set_organisation_id(c.organisation_id);
+    x->set_person_name(c.person_name);
+    x->set_person_email(c.person_email);
+    x->set_case_id(c.case_id);
+    x->set_source(c.source);
+    x->set_note(c.note);
+    ToProto(c.recorded_at, x->mutable_recorded_at());
+  }
+  out->set_current_cases(m.current_cases);
+  if (m.last_allocated_at) ToProto(*m.last_allocated_at, out->mutable_last_allocated_at());
+  ToProto(m.created_at, out->mutable_created_at());
+  ToProto(m.updated_at, out->mutable_updated_at());
+}
+
+#define MEDIATION_UNARY(Method)                                                                    \
+  grpc::ServerUnaryReactor* MediatorServiceImpl::Method(grpc::CallbackServerContext* context,      \
+                                                        const v1::Method##Request* request,        \
+                                                        v1::Method##Response* response) {          \
+    return runner_.Unary(context, "/ppa.mediation.v1.MediatorService/" #Method, request, response, \
+                         &mediation::Method);                                                      \
+  }
+
+MEDIATION_UNARY(RegisterMediator)
+MEDIATION_UNARY(UpdateMediator)
+MEDIATION_UNARY(GetMediator)
+MEDIATION_UNARY(ListMediators)
+MEDIATION_UNARY(SetWorkingPattern)
+MEDIATION_UNARY(AddLeave)
+MEDIATION_UNARY(RemoveLeave)
+MEDIATION_UNARY(DeclareConflict)
+MEDIATION_UNARY(RemoveConflict)
+
+#undef MEDIATION_UNARY
+
+}  // namespace mediation

@@ -1,0 +1,77 @@
+// The mediator registry: profiles, working patterns, leave and conflicts, and the bulk reads the
+// allocation proposal needs.
+#ifndef MEDIATION_STORAGE_MEDIATORS_H_
+#define MEDIATION_STORAGE_MEDIATORS_H_
+
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "storage/records.h"
+#include "storage/tx.h"
+
+namespace mediation::storage {
+
+// Inserts the profile and experience. ALREADY_EXISTS when another mediator has the email.
+absl::StatusOr<MediatorRecord> InsertMediator(Tx& tx, MediatorRecord m);
+
+// Replaces the profile and experience of mediator `m.id`. NOT_FOUND, ALREADY_EXISTS (email).
+absl::Status UpdateMediatorProfile(Tx& tx, const MediatorRecord& m);
+
+// The whole record: profile, experience, working hours, leave, conflicts, current cases.
+absl::StatusOr<MediatorRecord> GetMediator(Tx& tx, int64_t id);
+
+// Oldest first; profile, experience and current cases only.
+absl::StatusOr<std::vector<MediatorRecord>> ListMediators(Tx& tx, bool active_only,
+                                                          v1::Nation nation,
+                                                          const PageCursor& cursor);
+
+// Replaces the weekly pattern (and the working-days summary used by allocation).
+absl::Status ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
+                                 const std::vector<WorkingHoursRecord>& hours);
+
+absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave);
+// NOT_FOUND unless the leave belongs to the mediator.
+absl::Status DeleteLeave(Tx& tx, int64_t mediator_id, int64_t leave_id);
+
+absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord conflict);
+// NOT_FOUND unless the conflict belongs to the mediator.
+absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id);
+
+// What the allocation proposal reads about every mediator, in one pass over the registry.
+struct MediatorSummary {
+  int64_t id = 0;
+  std::string name;
+  std::string normalised_name;
+  std::string email;
+  bool active = false;
+  int32_t accreditation_expires = 0;
+  int32_t insurance_expires = 0;
+  int cpd_hours = 0;
+  uint32_t nations = 0;
+  uint32_t professions = 0;
+  int max_concurrent_cases = 0;
+  uint32_t working_days = 0;
+  std::optional<absl::Time> last_allocated_at;
+};
+
+// Every mediator (id > 0), or just `only_id`.
+absl::StatusOr<std::vector<MediatorSummary>> MediatorSummaries(Tx& tx, int64_t only_id = 0);
+
+// Open allocations per mediator (mediators with none are absent). Reads only open allocations.
+absl::StatusOr<std::unordered_map<int64_t, int>> OpenAllocationCounts(Tx& tx);
+
+// Leave overlapping [first_day, last_day].
+absl::StatusOr<std::vector<LeaveRecord>> LeaveOverlapping(Tx& tx, int32_t first_day,
+                                                          int32_t last_day);
+
+// Conflicts that may concern a case: with its organisation, with the case, or with a person
+// whose email or normalised name is among those given. Found through indexes.
+absl::StatusOr<std::vector<ConflictRecord>> ConflictsTouching(
+    Tx& tx, int64_t organisation_id, int64_t case_id, const std::vector<std::string>& emails,
+    const std::vector<std::string>& normalised_names);
+
+}  // namespace mediation::storage
+
+#endif  // MEDIATION_STORAGE_MEDIATORS_H_
