@@ -116,15 +116,18 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
     if (!c.ok()) return c.status();
     absl::StatusOr<std::vector<storage::HistoryRecord>> history = storage::CaseHistory(tx, c->id);
     if (!history.ok()) return history.status();
-    // An organisation sees what happened and when, not why or by whom by name: reasons can hold
-    // health or party detail.
+    // An organisation sees what happened and when, not why or by whom: reasons can hold health
+    // or party detail, and who withdrew is not theirs to know.
     const bool redact = call.principal().role == v1::ROLE_ORGANISATION;
     for (const storage::HistoryRecord& h : *history) {
       v1::CaseHistoryEntry* e = response.add_entries();
       ToProto(h.at, e->mutable_at());
-      e->set_token_id(h.token_id);
-      e->set_role(h.role);
-      if (!redact) e->set_actor(h.actor);
+      if (!redact) {
+        // Who acted (even by role) would tell an organisation that a party withdrew.
+        e->set_token_id(h.token_id);
+        e->set_role(h.role);
+        e->set_actor(h.actor);
+      }
       switch (h.kind) {
         case storage::HistoryRecord::Kind::kStateChange: {
           v1::StateChange* s = e->mutable_state_change();

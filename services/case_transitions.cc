@@ -13,6 +13,8 @@ absl::Status MoveCase(storage::Tx& tx, storage::CaseRecord& c,
   absl::Status allowed;
   if (change.to == v1::CASE_STATE_ON_HOLD) {
     allowed = rules::CheckHold(c.state);
+  } else if (change.to == v1::CASE_STATE_WITHDRAWN) {
+    allowed = rules::CheckWithdrawal(c.state, c.held_from_state);
   } else if (c.state == v1::CASE_STATE_ON_HOLD && change.to != v1::CASE_STATE_WITHDRAWN) {
     absl::StatusOr<v1::CaseState> target = rules::ResumeTarget(c.state, c.held_from_state);
     allowed = target.status();

@@ -83,7 +83,9 @@ absl::Status SetFeeSchedule(CallContext& call, const v1::SetFeeScheduleRequest& 
   f.venue_day_pence = fee("venue_day", in.has_venue_day(), in.venue_day());
   f.travel_per_mediator_day_pence = fee("travel_per_mediator_day", in.has_travel_per_mediator_day(),
                                         in.travel_per_mediator_day());
-  if (in.vat_basis_points() < 0 || in.vat_basis_points() > 10000) {
+  if (!in.has_vat_basis_points()) {
+    v.Fail("schedule.vat_basis_points", "required (0 is allowed)");
+  } else if (in.vat_basis_points() < 0 || in.vat_basis_points() > 10000) {
     v.Fail("schedule.vat_basis_points", "must be between 0 and 10000 (2000 is 20%)");
   }
   if (!v.ok()) return v.status();
@@ -175,7 +177,12 @@ absl::Status ListChargeIndications(CallContext& call, const v1::ListChargeIndica
     absl::StatusOr<std::vector<storage::ChargeIndicationRecord>> list =
         storage::ListChargeIndications(tx, c->id);
     if (!list.ok()) return list.status();
-    for (const auto& i : *list) ToProto(i, response.add_indications());
+    for (const auto& i : *list) {
+      v1::ChargeIndication* out = response.add_indications();
+      ToProto(i, out);
+      // Staff token ids are the service's business.
+      if (call.principal().role == v1::ROLE_ORGANISATION) out->clear_indicated_by_token_id();
+    }
     return absl::OkStatus();
   });
 }

@@ -214,6 +214,17 @@ absl::Status UpdateReferral(CallContext& call, const v1::UpdateReferralRequest& 
                                                   " is missing; parties cannot be removed"));
       }
     }
+    // Once screening is decided, changes that screening depends on would bypass it.
+    if (current->state != v1::CASE_STATE_REFERRED && current->state != v1::CASE_STATE_SCREENING) {
+      const bool adds_party = std::any_of(updated.parties.begin(), updated.parties.end(),
+                                          [](const auto& p) { return p.id == 0; });
+      if (adds_party || updated.concern_level != current->concern_level) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "case ", current->id, " is ", v1::CaseState_Name(current->state),
+            ": its screening is decided, so parties cannot be added and the concern level "
+            "cannot change; these need a new referral and screening"));
+      }
+    }
     std::vector<std::string> changed = ChangedFields(*current, updated);
     if (changed.empty()) {
       return absl::FailedPreconditionError("the referral is unchanged; nothing to update");

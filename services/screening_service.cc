@@ -66,15 +66,19 @@ void ToProto(const rules::ScreeningResult& r, v1::ScreeningEvaluation* out) {
   out->set_high_concern(r.high_concern);
 }
 
-// Evaluates the answers in force for `c`.
-absl::StatusOr<rules::ScreeningResult> Evaluate(storage::Tx& tx, const storage::CaseRecord& c) {
+// Evaluates the answers in force for `c`; sets `*answers_version` to the newest answer's id.
+absl::StatusOr<rules::ScreeningResult> Evaluate(storage::Tx& tx, const storage::CaseRecord& c,
+                                                int64_t* answers_version) {
   absl::StatusOr<std::vector<storage::ScreeningAnswerRecord>> answers =
       storage::ListScreeningAnswers(tx, c.id, /*include_superseded=*/false);
   if (!answers.ok()) return answers.status();
   rules::ScreeningInput input;
   input.concern_level = c.concern_level;
   for (const storage::PartyRecord& p : c.parties) input.party_ids.push_back(p.id);
+  *answers_version = 0;
   for (const storage::ScreeningAnswerRecord& a : *answers) {
+    // The newest answer is always in force, so the largest id in force is the newest of all.
+    *answers_version = std::max(*answers_version, a.id);
     input.answers.push_back(
         {.criterion = a.criterion, .party_id = a.party_id, .answer = a.answer, .answer_id = a.id});
   }
@@ -170,9 +174,11 @@ absl::Status EvaluateScreening(CallContext& call, const v1::EvaluateScreeningReq
   return call.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
     if (!c.ok()) return c.status();
-    absl::StatusOr<rules::ScreeningResult> result = Evaluate(tx, *c);
+    int64_t answers_version = 0;
+    absl::StatusOr<rules::ScreeningResult> result = Evaluate(tx, *c, &answers_version);
     if (!result.ok()) return result.status();
     ToProto(*result, response.mutable_evaluation());
+    response.mutable_evaluation()->set_answers_version(answers_version);
     return absl::OkStatus();
   });
 }
@@ -191,6 +197,14 @@ absl::Status RecordScreeningDecision(CallContext& call, const v1::RecordScreenin
     v.Fail("override_decision", "may only be SUITABLE or NOT_SUITABLE (or unset to confirm)");
   }
   const std::string justification = v.OptionalText("justification", r.justification(), 4000);
+  if (r.expected_answers_version() < 0) v.Fail("expected_answers_version", "must be 0 or more");
+  for (int i = 0; i < r.override_criteria_size(); ++i) {
+    v.Enum(absl::StrCat("override_criteria[", i, "]"), r.override_criteria(i),
+           v1::Criterion_IsValid, true);
+  }
+  if (r.override_criteria_size() > 0 && r.override_decision() != v1::SUITABILITY_NOT_SUITABLE) {
+    v.Fail("override_criteria", "only for an override to NOT_SUITABLE");
+  }
   if (!v.ok()) return v.status();
   call.AddObject("case", r.case_id());
 
@@ -202,8 +216,14 @@ absl::Status RecordScreeningDecision(CallContext& call, const v1::RecordScreenin
           absl::StrCat("case ", c->id, " is ", v1::CaseState_Name(c->state),
                        "; a screening decision needs the case to be SCREENING"));
     }
-    absl::StatusOr<rules::ScreeningResult> result = Evaluate(tx, *c);
+    int64_t answers_version = 0;
+    absl::StatusOr<rules::ScreeningResult> result = Evaluate(tx, *c, &answers_version);
     if (!result.ok()) return result.status();
+    if (r.expected_answers_version() != 0 && r.expected_answers_version() != answers_version) {
+      return absl::AbortedError(absl::StrCat(
+          "screening answers were recorded since you evaluated (answers version is now ",
+          answers_version, ", not ", r.expected_answers_version(), "); evaluate again"));
+    }
 
     storage::ScreeningDecisionRecord d;
     d.case_id = c->id;
@@ -241,14 +261,23 @@ absl::Status RecordScreeningDecision(CallContext& call, const v1::RecordScreenin
       d.high_concern_confirmed = true;
     }
     if (d.decision == v1::SUITABILITY_NOT_SUITABLE) {
-      // Every failed criterion once, with its signposting; for an override of a case with no
-      // failures, the open criteria are why.
-      const auto& why = result->failures.empty() ? result->open : result->failures;
-      for (const rules::CriterionOutcome& o : why) {
-        if (std::find(d.failed_criteria.begin(), d.failed_criteria.end(), o.criterion) ==
+      // Every failed criterion once, with its signposting: the answers' failures, or for an
+      // override the criteria the Senior Adviser names.
+      std::vector<v1::Criterion> why;
+      if (d.overridden) {
+        if (r.override_criteria_size() == 0) {
+          return FieldError("override_criteria",
+                            "an override to NOT_SUITABLE must name the criteria it rests on");
+        }
+        for (int c : r.override_criteria()) why.push_back(static_cast<v1::Criterion>(c));
+      } else {
+        for (const rules::CriterionOutcome& o : result->failures) why.push_back(o.criterion);
+      }
+      for (v1::Criterion criterion : why) {
+        if (std::find(d.failed_criteria.begin(), d.failed_criteria.end(), criterion) ==
             d.failed_criteria.end()) {
-          d.failed_criteria.push_back(o.criterion);
-          d.signposting.emplace_back(rules::RuleFor(o.criterion).signposting);
+          d.failed_criteria.push_back(criterion);
+          d.signposting.emplace_back(rules::RuleFor(criterion).signposting);
         }
       }
     }

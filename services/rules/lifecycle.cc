@@ -82,6 +82,14 @@ bool IsTerminal(v1::CaseState state) {
          state == v1::CASE_STATE_WITHDRAWN;
 }
 
+absl::Status CheckWithdrawal(v1::CaseState from, v1::CaseState held_from) {
+  if (from != v1::CASE_STATE_ON_HOLD) return CheckTransition(from, v1::CASE_STATE_WITHDRAWN);
+  if (CheckTransition(held_from, v1::CASE_STATE_WITHDRAWN).ok()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot move to WITHDRAWN: the case is ON_HOLD from ", Short(held_from),
+                   ", after the outcome was recorded"));
+}
+
 absl::Status CheckHold(v1::CaseState from) {
   if (Holdable(from)) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat("cannot put on hold: ", WhereItMayGo(from)));

@@ -27,6 +27,10 @@ bool IsTerminal(v1::CaseState state);
 // OK when a case in `from` may be put on hold.
 absl::Status CheckHold(v1::CaseState from);
 
+// OK when a case in `from` (held from `held_from` if ON_HOLD) may be withdrawn: only before the
+// outcome is recorded, whether or not it is on hold.
+absl::Status CheckWithdrawal(v1::CaseState from, v1::CaseState held_from);
+
 // The state a held case resumes to; FAILED_PRECONDITION unless `from` is ON_HOLD.
 absl::StatusOr<v1::CaseState> ResumeTarget(v1::CaseState from, v1::CaseState held_from);
 

@@ -55,6 +55,16 @@ TEST(LifecycleTest, WithdrawalIsPossibleOnlyBeforeTheOutcome) {
   }
 }
 
+TEST(LifecycleTest, AHeldCaseCanBeWithdrawnOnlyIfHeldBeforeTheOutcome) {
+  EXPECT_TRUE(CheckWithdrawal(v1::CASE_STATE_ON_HOLD, v1::CASE_STATE_IN_MEDIATION).ok());
+  absl::Status s = CheckWithdrawal(v1::CASE_STATE_ON_HOLD, v1::CASE_STATE_FOLLOW_UP);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(s.message(),
+            "cannot move to WITHDRAWN: the case is ON_HOLD from FOLLOW_UP, after the outcome was "
+            "recorded");
+  EXPECT_FALSE(CheckWithdrawal(v1::CASE_STATE_OUTCOME_RECORDED, v1::CASE_STATE_UNSPECIFIED).ok());
+}
+
 TEST(LifecycleTest, HoldAndResumeReturnToTheStateLeft) {
   EXPECT_TRUE(CheckHold(v1::CASE_STATE_SESSIONS_SCHEDULED).ok());
   EXPECT_FALSE(CheckHold(v1::CASE_STATE_ON_HOLD).ok());

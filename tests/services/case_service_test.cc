@@ -168,6 +168,12 @@ TEST_F(CaseServiceTest, APartyWithdrawsAndTheOrganisationLearnsOnlyThatMediation
   EXPECT_EQ(org_view.case_().state(), v1::CASE_STATE_WITHDRAWN);
   EXPECT_EQ(org_view.case_().withdrawn_by(), v1::WITHDRAWN_BY_UNSPECIFIED);
   EXPECT_EQ(org_view.case_().withdrawal_reason(), "");
+  // Nor does the history say who withdrew, even by role.
+  const std::vector<v1::CaseHistoryEntry> history = History(org_token);
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1].state_change().to_state(), v1::CASE_STATE_WITHDRAWN);
+  EXPECT_EQ(history[1].role(), v1::ROLE_UNSPECIFIED);
+  EXPECT_EQ(history[1].token_id(), 0);
 
   // A party sees only the reference and the state of its own case.
   ASSERT_TRUE(server_.referrals().GetCase(WithToken(party).get(), get, &party_view).ok());

@@ -257,6 +257,41 @@ TEST_F(ReferralServiceTest, PartiesCannotBeRemovedAndOtherOrganisationsCannotUpd
   EXPECT_EQ(server_.CountRows("parties"), 2);
 }
 
+TEST_F(ReferralServiceTest, AfterScreeningPartiesCannotBeAddedNorTheConcernRaised) {
+  const v1::Case c = server_.CreateReferral(org_);
+  server_.MakeSuitable(c);
+  v1::GetCaseRequest get;
+  get.set_case_id(c.id());
+  v1::GetCaseResponse now;
+  ASSERT_TRUE(server_.referrals().GetCase(WithToken(server_.case_support()).get(), get, &now).ok());
+
+  v1::UpdateReferralRequest higher = UpdateOf(now.case_());
+  higher.set_concern_level(v1::CONCERN_LEVEL_HIGH);
+  v1::UpdateReferralResponse out;
+  grpc::Status status =
+      server_.referrals().UpdateReferral(WithToken(server_.case_support()).get(), higher, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "its screening is decided"));
+
+  v1::UpdateReferralRequest wider = UpdateOf(now.case_());
+  v1::Party* p = wider.add_parties();
+  p->mutable_contact()->set_name("Unscreened Person");
+  p->mutable_contact()->set_email("unscreened@example.nhs.uk");
+  p->set_profession(v1::PROFESSION_MANAGER);
+  EXPECT_EQ(server_.referrals()
+                .UpdateReferral(WithToken(server_.case_support()).get(), wider, &out)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // A correction to contact details is still fine.
+  v1::UpdateReferralRequest phone = UpdateOf(now.case_());
+  phone.mutable_referrer()->set_phone("020 7811 2600");
+  EXPECT_TRUE(server_.referrals()
+                  .UpdateReferral(WithToken(server_.case_support()).get(), phone, &out)
+                  .ok());
+  EXPECT_EQ(server_.CountRows("parties"), 2);
+}
+
 TEST_F(ReferralServiceTest, ABadPageTokenIsInvalidArgument) {
   v1::ListCasesRequest r;
   r.set_page_token("garbage");

@@ -226,6 +226,51 @@ TEST_F(ScreeningServiceTest, AnOverrideNeedsAJustificationAndIsKeptWithIt) {
   EXPECT_EQ(decisions.decisions(0).justification(), why);
 }
 
+TEST_F(ScreeningServiceTest, AnOverrideToNotSuitableNamesTheCriteriaItRestsOn) {
+  server_.AnswerAll(case_, v1::CRITERION_ANSWER_MET);
+  v1::RecordScreeningDecisionRequest r;
+  r.set_case_id(case_.id());
+  r.set_override_decision(v1::SUITABILITY_NOT_SUITABLE);
+  r.set_justification("The trust has since started a formal grievance process.");
+  v1::RecordScreeningDecisionResponse out;
+  grpc::Status status = server_.screening().RecordScreeningDecision(
+      WithToken(server_.senior_adviser()).get(), r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "override_criteria: an override to NOT_SUITABLE must name the criteria it rests on");
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_SCREENING);
+
+  r.add_override_criteria(v1::CRITERION_NO_FORMAL_PROCESS);
+  ASSERT_TRUE(server_.screening()
+                  .RecordScreeningDecision(WithToken(server_.senior_adviser()).get(), r, &out)
+                  .ok());
+  EXPECT_EQ(out.state(), v1::CASE_STATE_NOT_SUITABLE);
+  ASSERT_EQ(out.decision().failed_criteria_size(), 1);
+  EXPECT_EQ(out.decision().failed_criteria(0), v1::CRITERION_NO_FORMAL_PROCESS);
+  EXPECT_EQ(out.decision().signposting(0),
+            "hold until the formal process ends; the formal Dignity at Work policy");
+}
+
+TEST_F(ScreeningServiceTest, ADecisionOnAStaleEvaluationIsAborted) {
+  server_.AnswerAll(case_, v1::CRITERION_ANSWER_MET);
+  const v1::ScreeningEvaluation seen = Evaluate();
+  ASSERT_EQ(seen.decision(), v1::SUITABILITY_SUITABLE);
+  ASSERT_GT(seen.answers_version(), 0);
+  // Case support records a failure after the Senior Adviser looked.
+  ASSERT_TRUE(Answer(v1::CRITERION_WILLING, party(1), v1::CRITERION_ANSWER_NOT_MET,
+                     "has refused to take part")
+                  .ok());
+  v1::RecordScreeningDecisionRequest r;
+  r.set_case_id(case_.id());
+  r.set_expected_answers_version(seen.answers_version());
+  v1::RecordScreeningDecisionResponse out;
+  grpc::Status status = server_.screening().RecordScreeningDecision(
+      WithToken(server_.senior_adviser()).get(), r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_SCREENING);
+  EXPECT_EQ(server_.CountRows("screening_decisions"), 0);
+}
+
 TEST_F(ScreeningServiceTest, AHighConcernNeedsExplicitConfirmationToProceed) {
   v1::UpdateReferralRequest update;
   update.set_case_id(case_.id());
