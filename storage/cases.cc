@@ -417,8 +417,9 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
       }
       allocations.push_back(std::move(offer));
     }
+    // At the same instant, what was done comes before the state change it caused.
     std::vector<HistoryRecord> merged;
-    for (auto* part : {&states, &revisions, &allocations, &responses}) {
+    for (auto* part : {&revisions, &allocations, &responses, &states}) {
       merged.insert(merged.end(), part->begin(), part->end());
     }
     std::stable_sort(merged.begin(), merged.end(),

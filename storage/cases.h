@@ -83,7 +83,8 @@ struct HistoryRecord {
 // Sets how many mediators the case needs (1 or 2).
 absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time at);
 
-// Oldest first; state changes before revisions made at the same instant.
+// Oldest first; at the same instant, revisions and allocation events come before the state
+// change they caused.
 absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id);
 
 }  // namespace mediation::storage

@@ -1,0 +1,320 @@
+// Mediator registry and allocation through the real server: proposals, offers, acceptance,
+// declines (conflicts feed back into exclusion), scoping of mediators, fairness.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/support/test_server.h"
+
+namespace mediation {
+namespace {
+
+using ::mediation::testing::TestServer;
+using ::mediation::testing::ValidMediator;
+using ::mediation::testing::WithToken;
+
+class AllocationServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    org_ = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
+    case_ = server_.CreateReferral(org_);
+    server_.MakeSuitable(case_);
+    for (const char* name : {"Ana", "Ben", "Cai"}) {
+      const int64_t id = server_.RegisterMediator(
+          ValidMediator(absl::StrCat(name, " Mediator"), absl::StrCat(name, "@mediators.example")));
+      ids_.push_back(id);
+      tokens_[id] = server_.IssueToken(v1::ROLE_MEDIATOR, id);
+    }
+  }
+
+  v1::AllocationProposal Propose(int64_t case_id,
+                                 v1::AllocationRole role = v1::ALLOCATION_ROLE_UNSPECIFIED) {
+    v1::ProposeAllocationRequest r;
+    r.set_case_id(case_id);
+    r.set_role(role);
+    v1::ProposeAllocationResponse out;
+    grpc::Status status =
+        server_.allocation().ProposeAllocation(WithToken(server_.case_support()).get(), r, &out);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return out.proposal();
+  }
+
+  std::vector<int64_t> RankedIds(const v1::AllocationProposal& p) {
+    std::vector<int64_t> out;
+    for (const auto& m : p.ranked()) out.push_back(m.mediator_id());
+    return out;
+  }
+
+  const v1::ExcludedMediator* Excluded(const v1::AllocationProposal& p, int64_t id) {
+    for (const auto& e : p.excluded()) {
+      if (e.mediator_id() == id) return &e;
+    }
+    return nullptr;
+  }
+
+  grpc::Status GetCaseAs(const std::string& token, int64_t case_id) {
+    v1::GetCaseRequest r;
+    r.set_case_id(case_id);
+    v1::GetCaseResponse out;
+    return server_.referrals().GetCase(WithToken(token).get(), r, &out);
+  }
+
+  TestServer server_;
+  int64_t org_ = 0;
+  v1::Case case_;
+  std::vector<int64_t> ids_;
+  std::map<int64_t, std::string> tokens_;
+};
+
+TEST_F(AllocationServiceTest, AProposalRanksTheEligibleAndExplainsEveryExclusion) {
+  v1::Mediator welsh = ValidMediator("Dai Welsh", "dai@mediators.example");
+  welsh.clear_nations();
+  welsh.add_nations(v1::NATION_WALES);
+  const int64_t welsh_id = server_.RegisterMediator(welsh);
+  v1::Mediator lapsed = ValidMediator("Lou Lapsed", "lou@mediators.example");
+  lapsed.set_cpd_hours_last_12_months(2);
+  lapsed.mutable_insurance_expires_on()->set_year(2026);
+  lapsed.mutable_insurance_expires_on()->set_month(1);
+  const int64_t lapsed_id = server_.RegisterMediator(lapsed);
+  // Knows the second party, under a slightly different spelling of the name.
+  v1::Mediator knows = ValidMediator("Kim Knows", "kim@mediators.example");
+  const int64_t knows_id = server_.RegisterMediator(knows);
+  v1::DeclareConflictRequest declare;
+  declare.set_mediator_id(knows_id);
+  declare.mutable_conflict()->set_kind(v1::CONFLICT_KIND_PERSON);
+  declare.mutable_conflict()->set_person_name("dr jo REED");
+  v1::DeclareConflictResponse declared;
+  ASSERT_TRUE(server_.mediators()
+                  .DeclareConflict(WithToken(server_.admin_secret()).get(), declare, &declared)
+                  .ok());
+
+  const v1::AllocationProposal p = Propose(case_.id());
+  EXPECT_EQ(p.role(), v1::ALLOCATION_ROLE_LEAD);
+  EXPECT_EQ(RankedIds(p), ids_);  // Equal in every component: by id.
+  EXPECT_EQ(p.eligible_count(), 3);
+  ASSERT_EQ(p.excluded_size(), 3);
+  ASSERT_NE(Excluded(p, welsh_id), nullptr);
+  EXPECT_EQ(Excluded(p, welsh_id)->reasons(0), v1::EXCLUSION_REASON_NATION_NOT_COVERED);
+  ASSERT_NE(Excluded(p, lapsed_id), nullptr);
+  EXPECT_EQ(Excluded(p, lapsed_id)->reasons_size(), 2);
+  EXPECT_EQ(Excluded(p, lapsed_id)->reasons(0), v1::EXCLUSION_REASON_INSURANCE_EXPIRES);
+  EXPECT_EQ(Excluded(p, lapsed_id)->reasons(1), v1::EXCLUSION_REASON_CPD_BELOW_MINIMUM);
+  EXPECT_EQ(Excluded(p, lapsed_id)->details(1),
+            "2 CPD hours in the last 12 months; the minimum is 6");
+  ASSERT_NE(Excluded(p, knows_id), nullptr);
+  EXPECT_EQ(Excluded(p, knows_id)->reasons(0), v1::EXCLUSION_REASON_CONFLICT_WITH_PARTY);
+  EXPECT_EQ(
+      Excluded(p, knows_id)->details(0),
+      absl::StrCat("declared conflict with party ", case_.parties(1).id(), " (matched by name)"));
+
+  // The same question gives the same answer.
+  EXPECT_EQ(Propose(case_.id()).SerializeAsString(), p.SerializeAsString());
+}
+
+TEST_F(AllocationServiceTest, LeadAndCoMediatorAcceptingMovesTheCaseOn) {
+  const int64_t lead = Propose(case_.id()).ranked(0).mediator_id();
+  const int64_t lead_offer = server_.Allocate(case_.id(), lead, v1::ALLOCATION_ROLE_LEAD);
+  ASSERT_TRUE(server_.Respond(tokens_[lead], lead_offer, true).ok());
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_SUITABLE);  // One role still open.
+
+  const v1::AllocationProposal co = Propose(case_.id());
+  EXPECT_EQ(co.role(), v1::ALLOCATION_ROLE_CO_MEDIATOR);
+  ASSERT_NE(Excluded(co, lead), nullptr);
+  EXPECT_EQ(Excluded(co, lead)->reasons(0), v1::EXCLUSION_REASON_ALREADY_ON_CASE);
+  const int64_t second = co.ranked(0).mediator_id();
+  EXPECT_NE(second, lead);
+  const int64_t co_offer = server_.Allocate(case_.id(), second, v1::ALLOCATION_ROLE_CO_MEDIATOR);
+  ASSERT_TRUE(server_.Respond(tokens_[second], co_offer, true).ok());
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_MEDIATORS_ALLOCATED);
+
+  // History: both offers and both acceptances, and the move.
+  v1::GetCaseHistoryRequest h;
+  h.set_case_id(case_.id());
+  v1::GetCaseHistoryResponse history;
+  ASSERT_TRUE(
+      server_.cases().GetCaseHistory(WithToken(server_.case_support()).get(), h, &history).ok());
+  std::vector<std::string> events;
+  for (const auto& e : history.entries()) {
+    if (e.has_allocation_change()) {
+      events.push_back(absl::StrCat(e.allocation_change().mediator_id(), " ",
+                                    v1::AllocationState_Name(e.allocation_change().state()), " ",
+                                    v1::Role_Name(e.role())));
+    }
+  }
+  EXPECT_EQ(events, (std::vector<std::string>{
+                        absl::StrCat(lead, " ALLOCATION_STATE_PENDING ROLE_CASE_SUPPORT"),
+                        absl::StrCat(lead, " ALLOCATION_STATE_ACCEPTED ROLE_MEDIATOR"),
+                        absl::StrCat(second, " ALLOCATION_STATE_PENDING ROLE_CASE_SUPPORT"),
+                        absl::StrCat(second, " ALLOCATION_STATE_ACCEPTED ROLE_MEDIATOR")}));
+  EXPECT_EQ(history.entries(history.entries_size() - 1).state_change().to_state(),
+            v1::CASE_STATE_MEDIATORS_ALLOCATED);
+}
+
+TEST_F(AllocationServiceTest, ADeclineForAConflictIsRecordedAndExcludesFromNextProposals) {
+  const int64_t first = ids_[0];
+  const int64_t offer = server_.Allocate(case_.id(), first, v1::ALLOCATION_ROLE_LEAD);
+  ASSERT_TRUE(server_
+                  .Respond(tokens_[first], offer, false, v1::DECLINE_REASON_CONFLICT_OF_INTEREST,
+                           case_.parties(0).id())
+                  .ok());
+
+  // The role is open again, and the decliner is excluded for the conflict (and the decline).
+  const v1::AllocationProposal p = Propose(case_.id());
+  EXPECT_EQ(p.role(), v1::ALLOCATION_ROLE_LEAD);
+  ASSERT_NE(Excluded(p, first), nullptr);
+  EXPECT_EQ(Excluded(p, first)->reasons(0), v1::EXCLUSION_REASON_CONFLICT_WITH_PARTY);
+  EXPECT_EQ(Excluded(p, first)->reasons(1), v1::EXCLUSION_REASON_DECLINED_CASE);
+  EXPECT_EQ(RankedIds(p), (std::vector<int64_t>{ids_[1], ids_[2]}));
+
+  // Another case with the same person excludes the mediator too.
+  const v1::Case other = server_.CreateReferral(org_);
+  server_.MakeSuitable(other);
+  const v1::AllocationProposal q = Propose(other.id());
+  ASSERT_NE(Excluded(q, first), nullptr);
+  EXPECT_EQ(Excluded(q, first)->reasons_size(), 1);
+  EXPECT_EQ(Excluded(q, first)->reasons(0), v1::EXCLUSION_REASON_CONFLICT_WITH_PARTY);
+
+  v1::GetMediatorRequest get;
+  get.set_mediator_id(first);
+  v1::GetMediatorResponse m;
+  ASSERT_TRUE(server_.mediators().GetMediator(WithToken(tokens_[first]).get(), get, &m).ok());
+  ASSERT_EQ(m.mediator().conflicts_size(), 1);
+  EXPECT_EQ(m.mediator().conflicts(0).source(), v1::CONFLICT_SOURCE_DISCOVERED);
+  EXPECT_EQ(m.mediator().conflicts(0).person_email(), case_.parties(0).contact().email());
+}
+
+TEST_F(AllocationServiceTest, AMediatorSeesOnlyCasesOfferedToOrHeldByIt) {
+  const int64_t a = ids_[0];
+  EXPECT_EQ(GetCaseAs(tokens_[a], case_.id()).error_code(), grpc::StatusCode::NOT_FOUND);
+  const int64_t offer = server_.Allocate(case_.id(), a, v1::ALLOCATION_ROLE_LEAD);
+  EXPECT_TRUE(GetCaseAs(tokens_[a], case_.id()).ok());
+  EXPECT_EQ(GetCaseAs(tokens_[ids_[1]], case_.id()).error_code(), grpc::StatusCode::NOT_FOUND);
+  v1::ListCasesResponse listed;
+  ASSERT_TRUE(server_.referrals().ListCases(WithToken(tokens_[a]).get(), {}, &listed).ok());
+  ASSERT_EQ(listed.cases_size(), 1);
+  EXPECT_EQ(listed.cases(0).id(), case_.id());
+
+  // Someone else's offer reads as absent.
+  EXPECT_EQ(server_.Respond(tokens_[ids_[1]], offer, true).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(server_.Respond(tokens_[a], offer, false, v1::DECLINE_REASON_UNAVAILABLE).ok());
+  EXPECT_EQ(GetCaseAs(tokens_[a], case_.id()).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(AllocationServiceTest, AMediatorKeepsOnlyItsOwnRecord) {
+  v1::AddLeaveRequest r;
+  r.set_mediator_id(ids_[1]);
+  r.mutable_leave()->mutable_first_day()->set_year(2027);
+  r.mutable_leave()->mutable_first_day()->set_month(8);
+  r.mutable_leave()->mutable_first_day()->set_day(2);
+  *r.mutable_leave()->mutable_last_day() = r.leave().first_day();
+  v1::AddLeaveResponse out;
+  grpc::Status status = server_.mediators().AddLeave(WithToken(tokens_[ids_[0]]).get(), r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(server_.CountRows("mediator_leave"), 0);
+  EXPECT_TRUE(server_.mediators().AddLeave(WithToken(tokens_[ids_[1]]).get(), r, &out).ok());
+  v1::GetMediatorRequest get;
+  get.set_mediator_id(ids_[1]);
+  v1::GetMediatorResponse m;
+  EXPECT_EQ(
+      server_.mediators().GetMediator(WithToken(tokens_[ids_[0]]).get(), get, &m).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(AllocationServiceTest, OffersAreRefusedForIneligibleMediatorsFilledRolesAndUnsuitableCases) {
+  v1::UpdateMediatorRequest inactive;
+  *inactive.mutable_mediator() = ValidMediator("Ana Mediator", "ana@mediators.example");
+  inactive.mutable_mediator()->set_id(ids_[0]);
+  inactive.mutable_mediator()->set_active(false);
+  v1::UpdateMediatorResponse updated;
+  ASSERT_TRUE(server_.mediators()
+                  .UpdateMediator(WithToken(server_.admin_secret()).get(), inactive, &updated)
+                  .ok());
+  v1::AllocateMediatorRequest r;
+  r.set_case_id(case_.id());
+  r.set_mediator_id(ids_[0]);
+  r.set_role(v1::ALLOCATION_ROLE_LEAD);
+  v1::AllocateMediatorResponse out;
+  grpc::Status status =
+      server_.allocation().AllocateMediator(WithToken(server_.case_support()).get(), r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(),
+            absl::StrCat("mediator ", ids_[0], " cannot take case ", case_.id(), ": not active"));
+
+  server_.Allocate(case_.id(), ids_[1], v1::ALLOCATION_ROLE_LEAD);
+  r.set_mediator_id(ids_[2]);
+  status = server_.allocation().AllocateMediator(WithToken(server_.case_support()).get(), r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "already offered to or held by"));
+
+  const v1::Case referred = server_.CreateReferral(org_);
+  r.set_case_id(referred.id());
+  status = server_.allocation().AllocateMediator(WithToken(server_.case_support()).get(), r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(server_.CountRows("allocations"), 1);
+}
+
+TEST_F(AllocationServiceTest, WithdrawingTheCaseReleasesOpenOffers) {
+  const int64_t offer = server_.Allocate(case_.id(), ids_[0], v1::ALLOCATION_ROLE_LEAD);
+  v1::WithdrawCaseRequest w;
+  w.set_case_id(case_.id());
+  w.set_withdrawn_by(v1::WITHDRAWN_BY_ORGANISATION);
+  w.set_reason("resolved informally");
+  v1::WithdrawCaseResponse withdrawn;
+  ASSERT_TRUE(
+      server_.cases().WithdrawCase(WithToken(server_.case_support()).get(), w, &withdrawn).ok());
+  EXPECT_EQ(
+      server_.CountRows(
+          "allocations",
+          absl::StrCat("id = ", offer, " AND state = 'ALLOCATION_STATE_RELEASED' AND open = 0")),
+      1);
+  EXPECT_EQ(server_.Respond(tokens_[ids_[0]], offer, true).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // RELEASED, not PENDING.
+  EXPECT_EQ(GetCaseAs(tokens_[ids_[0]], case_.id()).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST(AllocationFairnessTest, HundredSequentialAllocationsSpreadEvenly) {
+  TestServer server;
+  const int64_t org = server.RegisterOrganisation("Trust");
+  std::map<int64_t, std::string> tokens;
+  for (int i = 0; i < 7; ++i) {
+    const int64_t id = server.RegisterMediator(
+        ValidMediator(absl::StrCat("Mediator ", i), absl::StrCat("m", i, "@mediators.example")));
+    tokens[id] = server.IssueToken(v1::ROLE_MEDIATOR, id);
+  }
+  std::map<int64_t, int> count;
+  for (int n = 0; n < 100; ++n) {
+    const v1::Case c = server.CreateReferral(org);
+    server.MakeSuitable(c);
+    v1::SetMediatorsRequiredRequest one;
+    one.set_case_id(c.id());
+    one.set_count(1);
+    v1::SetMediatorsRequiredResponse set;
+    ASSERT_TRUE(server.allocation()
+                    .SetMediatorsRequired(WithToken(server.case_support()).get(), one, &set)
+                    .ok());
+    v1::ProposeAllocationRequest r;
+    r.set_case_id(c.id());
+    r.set_max_candidates(1);
+    v1::ProposeAllocationResponse p;
+    ASSERT_TRUE(
+        server.allocation().ProposeAllocation(WithToken(server.case_support()).get(), r, &p).ok());
+    ASSERT_EQ(p.proposal().ranked_size(), 1);
+    const int64_t chosen = p.proposal().ranked(0).mediator_id();
+    const int64_t offer = server.Allocate(c.id(), chosen, v1::ALLOCATION_ROLE_LEAD);
+    ASSERT_TRUE(server.Respond(tokens[chosen], offer, true).ok());
+    ++count[chosen];
+  }
+  int lo = 1000, hi = 0;
+  for (const auto& [id, n] : count) {
+    lo = std::min(lo, n);
+    hi = std::max(hi, n);
+  }
+  EXPECT_EQ(count.size(), 7u);
+  EXPECT_LE(hi - lo, 1) << "lo " << lo << " hi " << hi;
+}
+
+}  // namespace
+}  // namespace mediation
