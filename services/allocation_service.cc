@@ -146,19 +146,6 @@ rules::CaseFacts CaseFactsOf(const CaseContext& ctx, const rules::DayRange& wind
 absl::StatusOr<std::vector<rules::MediatorFacts>> MediatorFactsFor(
     storage::Tx& tx, const CaseContext& ctx, const rules::CaseFacts& case_facts,
     const std::vector<int64_t>& only) {
-  std::vector<storage::MediatorSummary> summaries;
-  if (only.empty()) {
-    absl::StatusOr<std::vector<storage::MediatorSummary>> all = storage::MediatorSummaries(tx);
-    if (!all.ok()) return all.status();
-    summaries = *std::move(all);
-  } else {
-    for (int64_t id : only) {
-      absl::StatusOr<std::vector<storage::MediatorSummary>> one =
-          storage::MediatorSummaries(tx, id);
-      if (!one.ok()) return one.status();
-      summaries.insert(summaries.end(), one->begin(), one->end());
-    }
-  }
   absl::StatusOr<std::unordered_map<int64_t, int>> open = storage::OpenAllocationCounts(tx);
   if (!open.ok()) return open.status();
   absl::StatusOr<std::vector<storage::LeaveRecord>> leave =
@@ -175,8 +162,7 @@ absl::StatusOr<std::vector<rules::MediatorFacts>> MediatorFactsFor(
 
   std::unordered_map<int64_t, size_t> index;
   std::vector<rules::MediatorFacts> facts;
-  facts.reserve(summaries.size());
-  for (storage::MediatorSummary& s : summaries) {
+  auto add = [&](storage::MediatorSummary&& s) {
     rules::MediatorFacts m;
     m.id = s.id;
     m.name = std::move(s.name);
@@ -194,6 +180,13 @@ absl::StatusOr<std::vector<rules::MediatorFacts>> MediatorFactsFor(
     if (auto it = open->find(s.id); it != open->end()) m.current_cases = it->second;
     index[m.id] = facts.size();
     facts.push_back(std::move(m));
+  };
+  if (only.empty()) {
+    if (absl::Status s = storage::VisitMediatorSummaries(tx, 0, add); !s.ok()) return s;
+  } else {
+    for (int64_t id : only) {
+      if (absl::Status s = storage::VisitMediatorSummaries(tx, id, add); !s.ok()) return s;
+    }
   }
   for (const storage::LeaveRecord& l : *leave) {
     if (auto it = index.find(l.mediator_id); it != index.end()) {

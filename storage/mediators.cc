@@ -341,15 +341,15 @@ absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id) {
   });
 }
 
-absl::StatusOr<std::vector<MediatorSummary>> MediatorSummaries(Tx& tx, int64_t only_id) {
-  return Guard("mediator summaries", [&]() -> absl::StatusOr<std::vector<MediatorSummary>> {
+absl::Status VisitMediatorSummaries(Tx& tx, int64_t only_id,
+                                    absl::FunctionRef<void(MediatorSummary&&)> visit) {
+  return Guard("mediator summaries", [&]() -> absl::Status {
     SQLite::Statement st(tx.db(),
                          "SELECT id, name, normalised_name, email, active, accreditation_expires, "
                          "insurance_expires, cpd_hours, nations, professions, "
                          "max_concurrent_cases, working_days, last_allocated_at FROM mediators "
                          "WHERE ?1 = 0 OR id = ?1 ORDER BY id");
     st.bind(1, static_cast<int64_t>(only_id));
-    std::vector<MediatorSummary> out;
     while (st.executeStep()) {
       MediatorSummary m;
       m.id = st.getColumn(0).getInt64();
@@ -365,9 +365,9 @@ absl::StatusOr<std::vector<MediatorSummary>> MediatorSummaries(Tx& tx, int64_t o
       m.max_concurrent_cases = st.getColumn(10).getInt();
       m.working_days = static_cast<uint32_t>(st.getColumn(11).getInt64());
       m.last_allocated_at = OptionalTime(st.getColumn(12));
-      out.push_back(std::move(m));
+      visit(std::move(m));
     }
-    return out;
+    return absl::OkStatus();
   });
 }
 

@@ -7,6 +7,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "storage/records.h"
 #include "storage/tx.h"
@@ -56,8 +57,10 @@ struct MediatorSummary {
   std::optional<absl::Time> last_allocated_at;
 };
 
-// Every mediator (id > 0), or just `only_id`.
-absl::StatusOr<std::vector<MediatorSummary>> MediatorSummaries(Tx& tx, int64_t only_id = 0);
+// Calls `visit` for every mediator in id order (or just `only_id` when it is not 0), without
+// holding the whole roster in memory twice.
+absl::Status VisitMediatorSummaries(Tx& tx, int64_t only_id,
+                                    absl::FunctionRef<void(MediatorSummary&&)> visit);
 
 // Open allocations per mediator (mediators with none are absent). Reads only open allocations.
 absl::StatusOr<std::unordered_map<int64_t, int>> OpenAllocationCounts(Tx& tx);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 
@@ -46,7 +47,12 @@ std::string NormaliseName(absl::string_view name) {
   return absl::StrJoin(words, " ");
 }
 
-std::string FormatDay(Day day) { return date::format("%F", date::sys_days{date::days{day}}); }
+std::string FormatDay(Day day) {
+  // Not date::format: it goes through iostreams, and a proposal formats thousands of days.
+  const date::year_month_day ymd{date::sys_days{date::days{day}}};
+  return absl::StrFormat("%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                         static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+}
 
 int IsoWeekday(Day day) {
   return static_cast<int>(date::weekday{date::sys_days{date::days{day}}}.iso_encoding());

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <malloc.h>
 
 #include <filesystem>
 #include <fstream>
@@ -60,6 +61,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
 }
 
 }  // namespace
+
+void TuneAllocatorForLargeRequests() {
+  mallopt(M_MMAP_THRESHOLD, 64 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+}
 
 bool IsLoopbackAddress(absl::string_view listen) {
   std::string host(listen);
