@@ -193,39 +193,14 @@ absl::Status WhoAmI(CallContext& call, const v1::WhoAmIRequest&, v1::WhoAmIRespo
 
 }  // namespace
 
-grpc::ServerUnaryReactor* AdminServiceImpl::IssueToken(grpc::CallbackServerContext* context,
-                                                       const v1::IssueTokenRequest* request,
-                                                       v1::IssueTokenResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.AdminService/IssueToken", request, response,
-                       &mediation::IssueToken);
-}
+MEDIATION_UNARY_RPC(AdminService, IssueToken)
 
-grpc::ServerUnaryReactor* AdminServiceImpl::ListTokens(grpc::CallbackServerContext* context,
-                                                       const v1::ListTokensRequest* request,
-                                                       v1::ListTokensResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.AdminService/ListTokens", request, response,
-                       &mediation::ListTokens);
-}
+MEDIATION_UNARY_RPC(AdminService, ListTokens)
 
-grpc::ServerUnaryReactor* AdminServiceImpl::RevokeToken(grpc::CallbackServerContext* context,
-                                                        const v1::RevokeTokenRequest* request,
-                                                        v1::RevokeTokenResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.AdminService/RevokeToken", request, response,
-                       &mediation::RevokeToken);
-}
+MEDIATION_UNARY_RPC(AdminService, RevokeToken)
 
-grpc::ServerUnaryReactor* AdminServiceImpl::ListAuditEvents(
-    grpc::CallbackServerContext* context, const v1::ListAuditEventsRequest* request,
-    v1::ListAuditEventsResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.AdminService/ListAuditEvents", request, response,
-                       &mediation::ListAuditEvents);
-}
+MEDIATION_UNARY_RPC(AdminService, ListAuditEvents)
 
-grpc::ServerUnaryReactor* IdentityServiceImpl::WhoAmI(grpc::CallbackServerContext* context,
-                                                      const v1::WhoAmIRequest* request,
-                                                      v1::WhoAmIResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.IdentityService/WhoAmI", request, response,
-                       &mediation::WhoAmI);
-}
+MEDIATION_UNARY_RPC(IdentityService, WhoAmI)
 
 }  // namespace mediation

@@ -505,20 +505,10 @@ absl::Status BuildProposal(storage::Tx& tx, const Principal& who, absl::Time now
   return absl::OkStatus();
 }
 
-#define MEDIATION_UNARY(Method)                                                                 \
-  grpc::ServerUnaryReactor* AllocationServiceImpl::Method(grpc::CallbackServerContext* context, \
-                                                          const v1::Method##Request* request,   \
-                                                          v1::Method##Response* response) {     \
-    return runner_.Unary(context, "/ppa.mediation.v1.AllocationService/" #Method, request,      \
-                         response, &mediation::Method);                                         \
-  }
-
-MEDIATION_UNARY(ProposeAllocation)
-MEDIATION_UNARY(AllocateMediator)
-MEDIATION_UNARY(RespondToAllocation)
-MEDIATION_UNARY(ListAllocations)
-MEDIATION_UNARY(SetMediatorsRequired)
-
-#undef MEDIATION_UNARY
+MEDIATION_UNARY_RPC(AllocationService, ProposeAllocation)
+MEDIATION_UNARY_RPC(AllocationService, AllocateMediator)
+MEDIATION_UNARY_RPC(AllocationService, RespondToAllocation)
+MEDIATION_UNARY_RPC(AllocationService, ListAllocations)
+MEDIATION_UNARY_RPC(AllocationService, SetMediatorsRequired)
 
 }  // namespace mediation

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "services/convert.h"
+#include "services/core/validation.h"
 #include "storage/allocations.h"
 #include "storage/cases.h"
 #include "storage/screening.h"
@@ -63,6 +64,29 @@ void ToCaseView(const Principal& who, const storage::CaseRecord& c,
     out->clear_withdrawn_by();
     out->clear_withdrawal_reason();
   }
+}
+
+namespace {
+
+absl::Status OnCase(CallContext& call, int64_t case_id, bool write, CaseFn fn) {
+  if (case_id <= 0) return FieldError("case_id", case_id == 0 ? "required" : "must be positive");
+  call.AddObject("case", case_id);
+  auto run = [&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), case_id);
+    if (!c.ok()) return c.status();
+    return fn(tx, *c);
+  };
+  return write ? call.Write(run) : call.Read(run);
+}
+
+}  // namespace
+
+absl::Status ReadCase(CallContext& call, int64_t case_id, CaseFn fn) {
+  return OnCase(call, case_id, /*write=*/false, fn);
+}
+
+absl::Status WriteCase(CallContext& call, int64_t case_id, CaseFn fn) {
+  return OnCase(call, case_id, /*write=*/true, fn);
 }
 
 absl::Status WriteCaseView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,

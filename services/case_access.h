@@ -8,9 +8,11 @@
 
 #include <optional>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ppa/mediation/v1/referral.pb.h"
+#include "services/core/call_context.h"
 #include "services/core/principal.h"
 #include "storage/records.h"
 #include "storage/tx.h"
@@ -36,6 +38,12 @@ absl::StatusOr<storage::CaseRecord> LoadCaseFor(storage::Tx& tx, const Principal
 // Screening notes and justifications are never part of a case.
 void ToCaseView(const Principal& who, const storage::CaseRecord& c,
                 const std::optional<storage::ScreeningDecisionRecord>& decision, v1::Case* out);
+
+// The shape of most calls about one case: check `case_id`, name it for the audit row, open a
+// read (or write) transaction, load the case if the caller may see it, and run `fn` on it.
+using CaseFn = absl::FunctionRef<absl::Status(storage::Tx&, storage::CaseRecord&)>;
+absl::Status ReadCase(CallContext& call, int64_t case_id, CaseFn fn);
+absl::Status WriteCase(CallContext& call, int64_t case_id, CaseFn fn);
 
 // Reads the case's latest screening decision and writes the view of it for `who`.
 absl::Status WriteCaseView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,

@@ -18,20 +18,17 @@ absl::Status HoldCase(CallContext& call, const v1::HoldCaseRequest& r,
   v.PositiveId("case_id", r.case_id());
   const std::string reason = v.RequiredText("reason", r.reason(), kMaxReasonChars);
   if (!v.ok()) return v.status();
-  call.AddObject("case", r.case_id());
-  return call.Write([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
-    if (!c.ok()) return c.status();
-    absl::Status moved = MoveCase(tx, *c,
+  return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    absl::Status moved = MoveCase(tx, c,
                                   {.to = v1::CASE_STATE_ON_HOLD,
                                    .at = call.now(),
                                    .token_id = call.principal().token_id,
                                    .reason = reason,
-                                   .held_from_state = c->state,
+                                   .held_from_state = c.state,
                                    .hold_reason = reason});
     if (!moved.ok()) return moved;
-    response.set_state(c->state);
-    response.set_held_from_state(c->held_from_state);
+    response.set_state(c.state);
+    response.set_held_from_state(c.held_from_state);
     return absl::OkStatus();
   });
 }
@@ -42,22 +39,18 @@ absl::Status ResumeCase(CallContext& call, const v1::ResumeCaseRequest& r,
   v.PositiveId("case_id", r.case_id());
   const std::string reason = v.OptionalText("reason", r.reason(), kMaxReasonChars);
   if (!v.ok()) return v.status();
-  call.AddObject("case", r.case_id());
-  return call.Write([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
-    if (!c.ok()) return c.status();
-    if (c->state != v1::CASE_STATE_ON_HOLD) {
-      return absl::FailedPreconditionError(absl::StrCat("case ", c->id, " is ",
-                                                        v1::CaseState_Name(c->state),
-                                                        ", not ON_HOLD: nothing to resume"));
+  return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    if (c.state != v1::CASE_STATE_ON_HOLD) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "case ", c.id, " is ", v1::CaseState_Name(c.state), ", not ON_HOLD: nothing to resume"));
     }
-    absl::Status moved = MoveCase(tx, *c,
-                                  {.to = c->held_from_state,
+    absl::Status moved = MoveCase(tx, c,
+                                  {.to = c.held_from_state,
                                    .at = call.now(),
                                    .token_id = call.principal().token_id,
                                    .reason = reason.empty() ? "resumed" : reason});
     if (!moved.ok()) return moved;
-    response.set_state(c->state);
+    response.set_state(c.state);
     return absl::OkStatus();
   });
 }
@@ -84,15 +77,12 @@ absl::Status WithdrawCase(CallContext& call, const v1::WithdrawCaseRequest& r,
     v.Fail("withdrawn_by", "required: say who asked for the withdrawal");
   }
   if (!v.ok()) return v.status();
-  call.AddObject("case", r.case_id());
-  return call.Write([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, who, r.case_id());
-    if (!c.ok()) return c.status();
+  return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     std::string history_reason = reason;
     if (who.role == v1::ROLE_PARTY) {
       history_reason = absl::StrCat("withdrawn by party ", who.party_id, ": ", reason);
     }
-    absl::Status moved = MoveCase(tx, *c,
+    absl::Status moved = MoveCase(tx, c,
                                   {.to = v1::CASE_STATE_WITHDRAWN,
                                    .at = call.now(),
                                    .token_id = who.token_id,
@@ -100,21 +90,15 @@ absl::Status WithdrawCase(CallContext& call, const v1::WithdrawCaseRequest& r,
                                    .withdrawn_by = by,
                                    .withdrawal_reason = reason});
     if (!moved.ok()) return moved;
-    response.set_state(c->state);
+    response.set_state(c.state);
     return absl::OkStatus();
   });
 }
 
 absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& r,
                             v1::GetCaseHistoryResponse& response) {
-  Validator v;
-  v.PositiveId("case_id", r.case_id());
-  if (!v.ok()) return v.status();
-  call.AddObject("case", r.case_id());
-  return call.Read([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
-    if (!c.ok()) return c.status();
-    absl::StatusOr<std::vector<storage::HistoryRecord>> history = storage::CaseHistory(tx, c->id);
+  return ReadCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    absl::StatusOr<std::vector<storage::HistoryRecord>> history = storage::CaseHistory(tx, c.id);
     if (!history.ok()) return history.status();
     // An organisation sees what happened and when, not why or by whom: reasons can hold health
     // or party detail, and who withdrew is not theirs to know.
@@ -160,32 +144,12 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
 
 }  // namespace
 
-grpc::ServerUnaryReactor* CaseServiceImpl::HoldCase(grpc::CallbackServerContext* context,
-                                                    const v1::HoldCaseRequest* request,
-                                                    v1::HoldCaseResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.CaseService/HoldCase", request, response,
-                       &mediation::HoldCase);
-}
+MEDIATION_UNARY_RPC(CaseService, HoldCase)
 
-grpc::ServerUnaryReactor* CaseServiceImpl::ResumeCase(grpc::CallbackServerContext* context,
-                                                      const v1::ResumeCaseRequest* request,
-                                                      v1::ResumeCaseResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.CaseService/ResumeCase", request, response,
-                       &mediation::ResumeCase);
-}
+MEDIATION_UNARY_RPC(CaseService, ResumeCase)
 
-grpc::ServerUnaryReactor* CaseServiceImpl::WithdrawCase(grpc::CallbackServerContext* context,
-                                                        const v1::WithdrawCaseRequest* request,
-                                                        v1::WithdrawCaseResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.CaseService/WithdrawCase", request, response,
-                       &mediation::WithdrawCase);
-}
+MEDIATION_UNARY_RPC(CaseService, WithdrawCase)
 
-grpc::ServerUnaryReactor* CaseServiceImpl::GetCaseHistory(grpc::CallbackServerContext* context,
-                                                          const v1::GetCaseHistoryRequest* request,
-                                                          v1::GetCaseHistoryResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.CaseService/GetCaseHistory", request, response,
-                       &mediation::GetCaseHistory);
-}
+MEDIATION_UNARY_RPC(CaseService, GetCaseHistory)
 
 }  // namespace mediation

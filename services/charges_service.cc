@@ -167,15 +167,9 @@ absl::Status IndicateCharges(CallContext& call, const v1::IndicateChargesRequest
 
 absl::Status ListChargeIndications(CallContext& call, const v1::ListChargeIndicationsRequest& r,
                                    v1::ListChargeIndicationsResponse& response) {
-  Validator v;
-  v.PositiveId("case_id", r.case_id());
-  if (!v.ok()) return v.status();
-  call.AddObject("case", r.case_id());
-  return call.Read([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
-    if (!c.ok()) return c.status();
+  return ReadCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     absl::StatusOr<std::vector<storage::ChargeIndicationRecord>> list =
-        storage::ListChargeIndications(tx, c->id);
+        storage::ListChargeIndications(tx, c.id);
     if (!list.ok()) return list.status();
     for (const auto& i : *list) {
       v1::ChargeIndication* out = response.add_indications();
@@ -189,32 +183,12 @@ absl::Status ListChargeIndications(CallContext& call, const v1::ListChargeIndica
 
 }  // namespace
 
-grpc::ServerUnaryReactor* ChargesServiceImpl::GetFeeSchedule(
-    grpc::CallbackServerContext* context, const v1::GetFeeScheduleRequest* request,
-    v1::GetFeeScheduleResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ChargesService/GetFeeSchedule", request,
-                       response, &mediation::GetFeeSchedule);
-}
+MEDIATION_UNARY_RPC(ChargesService, GetFeeSchedule)
 
-grpc::ServerUnaryReactor* ChargesServiceImpl::SetFeeSchedule(
-    grpc::CallbackServerContext* context, const v1::SetFeeScheduleRequest* request,
-    v1::SetFeeScheduleResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ChargesService/SetFeeSchedule", request,
-                       response, &mediation::SetFeeSchedule);
-}
+MEDIATION_UNARY_RPC(ChargesService, SetFeeSchedule)
 
-grpc::ServerUnaryReactor* ChargesServiceImpl::IndicateCharges(
-    grpc::CallbackServerContext* context, const v1::IndicateChargesRequest* request,
-    v1::IndicateChargesResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ChargesService/IndicateCharges", request,
-                       response, &mediation::IndicateCharges);
-}
+MEDIATION_UNARY_RPC(ChargesService, IndicateCharges)
 
-grpc::ServerUnaryReactor* ChargesServiceImpl::ListChargeIndications(
-    grpc::CallbackServerContext* context, const v1::ListChargeIndicationsRequest* request,
-    v1::ListChargeIndicationsResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ChargesService/ListChargeIndications", request,
-                       response, &mediation::ListChargeIndications);
-}
+MEDIATION_UNARY_RPC(ChargesService, ListChargeIndications)
 
 }  // namespace mediation

@@ -395,24 +395,14 @@ void ToProto(const storage::MediatorRecord& m, v1::Mediator* out) {
   ToProto(m.updated_at, out->mutable_updated_at());
 }
 
-#define MEDIATION_UNARY(Method)                                                                    \
-  grpc::ServerUnaryReactor* MediatorServiceImpl::Method(grpc::CallbackServerContext* context,      \
-                                                        const v1::Method##Request* request,        \
-                                                        v1::Method##Response* response) {          \
-    return runner_.Unary(context, "/ppa.mediation.v1.MediatorService/" #Method, request, response, \
-                         &mediation::Method);                                                      \
-  }
-
-MEDIATION_UNARY(RegisterMediator)
-MEDIATION_UNARY(UpdateMediator)
-MEDIATION_UNARY(GetMediator)
-MEDIATION_UNARY(ListMediators)
-MEDIATION_UNARY(SetWorkingPattern)
-MEDIATION_UNARY(AddLeave)
-MEDIATION_UNARY(RemoveLeave)
-MEDIATION_UNARY(DeclareConflict)
-MEDIATION_UNARY(RemoveConflict)
-
-#undef MEDIATION_UNARY
+MEDIATION_UNARY_RPC(MediatorService, RegisterMediator)
+MEDIATION_UNARY_RPC(MediatorService, UpdateMediator)
+MEDIATION_UNARY_RPC(MediatorService, GetMediator)
+MEDIATION_UNARY_RPC(MediatorService, ListMediators)
+MEDIATION_UNARY_RPC(MediatorService, SetWorkingPattern)
+MEDIATION_UNARY_RPC(MediatorService, AddLeave)
+MEDIATION_UNARY_RPC(MediatorService, RemoveLeave)
+MEDIATION_UNARY_RPC(MediatorService, DeclareConflict)
+MEDIATION_UNARY_RPC(MediatorService, RemoveConflict)
 
 }  // namespace mediation

@@ -91,25 +91,10 @@ absl::Status ListOrganisations(CallContext& call, const v1::ListOrganisationsReq
 
 }  // namespace
 
-grpc::ServerUnaryReactor* OrganisationServiceImpl::RegisterOrganisation(
-    grpc::CallbackServerContext* context, const v1::RegisterOrganisationRequest* request,
-    v1::RegisterOrganisationResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.OrganisationService/RegisterOrganisation",
-                       request, response, &mediation::RegisterOrganisation);
-}
+MEDIATION_UNARY_RPC(OrganisationService, RegisterOrganisation)
 
-grpc::ServerUnaryReactor* OrganisationServiceImpl::GetOrganisation(
-    grpc::CallbackServerContext* context, const v1::GetOrganisationRequest* request,
-    v1::GetOrganisationResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.OrganisationService/GetOrganisation", request,
-                       response, &mediation::GetOrganisation);
-}
+MEDIATION_UNARY_RPC(OrganisationService, GetOrganisation)
 
-grpc::ServerUnaryReactor* OrganisationServiceImpl::ListOrganisations(
-    grpc::CallbackServerContext* context, const v1::ListOrganisationsRequest* request,
-    v1::ListOrganisationsResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.OrganisationService/ListOrganisations", request,
-                       response, &mediation::ListOrganisations);
-}
+MEDIATION_UNARY_RPC(OrganisationService, ListOrganisations)
 
 }  // namespace mediation

@@ -250,15 +250,10 @@ absl::Status UpdateReferral(CallContext& call, const v1::UpdateReferralRequest& 
 
 absl::Status GetCase(CallContext& call, const v1::GetCaseRequest& request,
                      v1::GetCaseResponse& response) {
-  Validator v;
-  v.PositiveId("case_id", request.case_id());
-  if (!v.ok()) return v.status();
-  call.AddObject("case", request.case_id());
-  return call.Read([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), request.case_id());
-    if (!c.ok()) return c.status();
-    return WriteCaseView(tx, call.principal(), *c, response.mutable_case_());
-  });
+  return ReadCase(call, request.case_id(),
+                  [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+                    return WriteCaseView(tx, call.principal(), c, response.mutable_case_());
+                  });
 }
 
 absl::Status ListCases(CallContext& call, const v1::ListCasesRequest& request,
@@ -301,32 +296,12 @@ absl::Status ListCases(CallContext& call, const v1::ListCasesRequest& request,
 
 }  // namespace
 
-grpc::ServerUnaryReactor* ReferralServiceImpl::CreateReferral(
-    grpc::CallbackServerContext* context, const v1::CreateReferralRequest* request,
-    v1::CreateReferralResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ReferralService/CreateReferral", request,
-                       response, &mediation::CreateReferral);
-}
+MEDIATION_UNARY_RPC(ReferralService, CreateReferral)
 
-grpc::ServerUnaryReactor* ReferralServiceImpl::UpdateReferral(
-    grpc::CallbackServerContext* context, const v1::UpdateReferralRequest* request,
-    v1::UpdateReferralResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ReferralService/UpdateReferral", request,
-                       response, &mediation::UpdateReferral);
-}
+MEDIATION_UNARY_RPC(ReferralService, UpdateReferral)
 
-grpc::ServerUnaryReactor* ReferralServiceImpl::GetCase(grpc::CallbackServerContext* context,
-                                                       const v1::GetCaseRequest* request,
-                                                       v1::GetCaseResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ReferralService/GetCase", request, response,
-                       &mediation::GetCase);
-}
+MEDIATION_UNARY_RPC(ReferralService, GetCase)
 
-grpc::ServerUnaryReactor* ReferralServiceImpl::ListCases(grpc::CallbackServerContext* context,
-                                                         const v1::ListCasesRequest* request,
-                                                         v1::ListCasesResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ReferralService/ListCases", request, response,
-                       &mediation::ListCases);
-}
+MEDIATION_UNARY_RPC(ReferralService, ListCases)
 
 }  // namespace mediation

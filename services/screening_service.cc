@@ -150,15 +150,9 @@ absl::Status RecordScreeningAnswer(CallContext& call, const v1::RecordScreeningA
 
 absl::Status ListScreeningAnswers(CallContext& call, const v1::ListScreeningAnswersRequest& r,
                                   v1::ListScreeningAnswersResponse& response) {
-  Validator v;
-  v.PositiveId("case_id", r.case_id());
-  if (!v.ok()) return v.status();
-  call.AddObject("case", r.case_id());
-  return call.Read([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
-    if (!c.ok()) return c.status();
+  return ReadCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     absl::StatusOr<std::vector<storage::ScreeningAnswerRecord>> answers =
-        storage::ListScreeningAnswers(tx, c->id, r.include_superseded());
+        storage::ListScreeningAnswers(tx, c.id, r.include_superseded());
     if (!answers.ok()) return answers.status();
     for (const auto& a : *answers) ToProto(a, response.add_answers());
     return absl::OkStatus();
@@ -167,15 +161,9 @@ absl::Status ListScreeningAnswers(CallContext& call, const v1::ListScreeningAnsw
 
 absl::Status EvaluateScreening(CallContext& call, const v1::EvaluateScreeningRequest& r,
                                v1::EvaluateScreeningResponse& response) {
-  Validator v;
-  v.PositiveId("case_id", r.case_id());
-  if (!v.ok()) return v.status();
-  call.AddObject("case", r.case_id());
-  return call.Read([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
-    if (!c.ok()) return c.status();
+  return ReadCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     int64_t answers_version = 0;
-    absl::StatusOr<rules::ScreeningResult> result = Evaluate(tx, *c, &answers_version);
+    absl::StatusOr<rules::ScreeningResult> result = Evaluate(tx, c, &answers_version);
     if (!result.ok()) return result.status();
     ToProto(*result, response.mutable_evaluation());
     response.mutable_evaluation()->set_answers_version(answers_version);
@@ -304,15 +292,9 @@ absl::Status RecordScreeningDecision(CallContext& call, const v1::RecordScreenin
 
 absl::Status ListScreeningDecisions(CallContext& call, const v1::ListScreeningDecisionsRequest& r,
                                     v1::ListScreeningDecisionsResponse& response) {
-  Validator v;
-  v.PositiveId("case_id", r.case_id());
-  if (!v.ok()) return v.status();
-  call.AddObject("case", r.case_id());
-  return call.Read([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, call.principal(), r.case_id());
-    if (!c.ok()) return c.status();
+  return ReadCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     absl::StatusOr<std::vector<storage::ScreeningDecisionRecord>> decisions =
-        storage::ListScreeningDecisions(tx, c->id);
+        storage::ListScreeningDecisions(tx, c.id);
     if (!decisions.ok()) return decisions.status();
     for (const auto& d : *decisions) ToProto(d, response.add_decisions());
     return absl::OkStatus();
@@ -321,39 +303,14 @@ absl::Status ListScreeningDecisions(CallContext& call, const v1::ListScreeningDe
 
 }  // namespace
 
-grpc::ServerUnaryReactor* ScreeningServiceImpl::RecordScreeningAnswer(
-    grpc::CallbackServerContext* context, const v1::RecordScreeningAnswerRequest* request,
-    v1::RecordScreeningAnswerResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ScreeningService/RecordScreeningAnswer", request,
-                       response, &mediation::RecordScreeningAnswer);
-}
+MEDIATION_UNARY_RPC(ScreeningService, RecordScreeningAnswer)
 
-grpc::ServerUnaryReactor* ScreeningServiceImpl::ListScreeningAnswers(
-    grpc::CallbackServerContext* context, const v1::ListScreeningAnswersRequest* request,
-    v1::ListScreeningAnswersResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ScreeningService/ListScreeningAnswers", request,
-                       response, &mediation::ListScreeningAnswers);
-}
+MEDIATION_UNARY_RPC(ScreeningService, ListScreeningAnswers)
 
-grpc::ServerUnaryReactor* ScreeningServiceImpl::EvaluateScreening(
-    grpc::CallbackServerContext* context, const v1::EvaluateScreeningRequest* request,
-    v1::EvaluateScreeningResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ScreeningService/EvaluateScreening", request,
-                       response, &mediation::EvaluateScreening);
-}
+MEDIATION_UNARY_RPC(ScreeningService, EvaluateScreening)
 
-grpc::ServerUnaryReactor* ScreeningServiceImpl::RecordScreeningDecision(
-    grpc::CallbackServerContext* context, const v1::RecordScreeningDecisionRequest* request,
-    v1::RecordScreeningDecisionResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ScreeningService/RecordScreeningDecision",
-                       request, response, &mediation::RecordScreeningDecision);
-}
+MEDIATION_UNARY_RPC(ScreeningService, RecordScreeningDecision)
 
-grpc::ServerUnaryReactor* ScreeningServiceImpl::ListScreeningDecisions(
-    grpc::CallbackServerContext* context, const v1::ListScreeningDecisionsRequest* request,
-    v1::ListScreeningDecisionsResponse* response) {
-  return runner_.Unary(context, "/ppa.mediation.v1.ScreeningService/ListScreeningDecisions",
-                       request, response, &mediation::ListScreeningDecisions);
-}
+MEDIATION_UNARY_RPC(ScreeningService, ListScreeningDecisions)
 
 }  // namespace mediation

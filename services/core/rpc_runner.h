@@ -23,6 +23,17 @@
 #include "services/core/call_log.h"
 #include "services/core/worker_pool.h"
 
+// Defines `Service##Impl::Method`, which runs the handler function `mediation::Method` (defined
+// in the adapter's .cc) through the adapter's `runner_`. The policy key is built from the same
+// tokens as the generated method, so the two cannot drift apart.
+#define MEDIATION_UNARY_RPC(Service, Method)                                                    \
+  grpc::ServerUnaryReactor* Service##Impl::Method(grpc::CallbackServerContext* context,         \
+                                                  const v1::Method##Request* request,           \
+                                                  v1::Method##Response* response) {             \
+    return runner_.Unary(context, "/ppa.mediation.v1." #Service "/" #Method, request, response, \
+                         &::mediation::Method);                                                 \
+  }
+
 namespace mediation {
 
 using Clock = std::function<absl::Time()>;
