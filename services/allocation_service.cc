@@ -1,5 +1,6 @@
 #include "services/allocation_service.h"
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "absl/strings/str_cat.h"
@@ -53,7 +54,10 @@ absl::StatusOr<rules::DayRange> Window(absl::Time now, bool has_first, const v1:
     if (!day) v.Fail("window_last_day", "not a valid date");
     window.last = day.value_or(0);
   }
-  if (v.ok() && window.last < window.first) {
+  if (v.ok() && window.first < LondonDay(now)) {
+    // A window in the past would let expired accreditation or insurance pass.
+    v.Fail("window_first_day", "must not be before today (Europe/London)");
+  } else if (v.ok() && window.last < window.first) {
     v.Fail("window_last_day", "must not be before window_first_day");
   } else if (v.ok() && window.last - window.first >= kMaxWindowDays) {
     v.Fail("window_last_day", absl::StrCat("the window is at most ", kMaxWindowDays, " days"));
@@ -185,6 +189,7 @@ absl::StatusOr<std::vector<rules::MediatorFacts>> MediatorFactsFor(
     if (absl::Status s = storage::VisitMediatorSummaries(tx, 0, add); !s.ok()) return s;
   } else {
     for (int64_t id : only) {
+      if (index.contains(id)) continue;
       if (absl::Status s = storage::VisitMediatorSummaries(tx, id, add); !s.ok()) return s;
     }
   }
@@ -213,6 +218,26 @@ absl::StatusOr<std::vector<rules::MediatorFacts>> MediatorFactsFor(
     }
   }
   return facts;
+}
+
+// Moves the case to MEDIATORS_ALLOCATED once every role it needs (LEAD, and CO_MEDIATOR when
+// it needs two) is held by an accepted allocation. `ctx` reflects the changes made so far.
+absl::Status MoveOnIfEveryRoleAccepted(storage::Tx& tx, CaseContext& ctx, CallContext& call) {
+  auto accepted = [&](v1::AllocationRole role) {
+    return std::any_of(ctx.allocations.begin(), ctx.allocations.end(), [&](const auto& a) {
+      return a.role == role && a.state == v1::ALLOCATION_STATE_ACCEPTED;
+    });
+  };
+  const bool two = ctx.c.mediators_required >= 2;
+  if (!accepted(v1::ALLOCATION_ROLE_LEAD) || (two && !accepted(v1::ALLOCATION_ROLE_CO_MEDIATOR))) {
+    return absl::OkStatus();
+  }
+  return MoveCase(tx, ctx.c,
+                  {.to = v1::CASE_STATE_MEDIATORS_ALLOCATED,
+                   .at = call.now(),
+                   .token_id = call.principal().token_id,
+                   .reason = two ? "the lead mediator and the co-mediator accepted"
+                                 : "the lead mediator accepted"});
 }
 
 // The mediator holding the other role, if any.
@@ -265,11 +290,15 @@ absl::Status AllocateMediator(CallContext& call, const v1::AllocateMediatorReque
     absl::StatusOr<std::vector<rules::MediatorFacts>> facts =
         MediatorFactsFor(tx, *ctx, case_facts, ids);
     if (!facts.ok()) return facts.status();
-    if (facts->empty() || (*facts)[0].id != r.mediator_id()) {
+    const rules::MediatorFacts* candidate = nullptr;
+    for (const rules::MediatorFacts& m : *facts) {
+      if (m.id == r.mediator_id()) candidate = &m;
+      if (partner != nullptr && m.id == partner->mediator_id) case_facts.partner = &m;
+    }
+    if (candidate == nullptr) {
       return FieldError("mediator_id", absl::StrCat("no mediator ", r.mediator_id()));
     }
-    if (partner != nullptr && facts->size() > 1) case_facts.partner = &(*facts)[1];
-    const rules::Exclusion exclusion = rules::Exclude(case_facts, (*facts)[0]);
+    const rules::Exclusion exclusion = rules::Exclude(case_facts, *candidate);
     if (!exclusion.reasons.empty()) {
       return absl::FailedPreconditionError(absl::StrCat("mediator ", r.mediator_id(),
                                                         " cannot take case ", r.case_id(), ": ",
@@ -377,21 +406,10 @@ absl::Status RespondToAllocation(CallContext& call, const v1::RespondToAllocatio
     }
 
     if (r.accept()) {
-      int accepted = 0;
-      for (const auto& other : ctx->allocations) {
-        if (other.id != a->id && other.state == v1::ALLOCATION_STATE_ACCEPTED) ++accepted;
+      for (auto& other : ctx->allocations) {
+        if (other.id == a->id) other.state = v1::ALLOCATION_STATE_ACCEPTED;
       }
-      if (accepted + 1 >= ctx->c.mediators_required) {
-        absl::Status moved =
-            MoveCase(tx, ctx->c,
-                     {.to = v1::CASE_STATE_MEDIATORS_ALLOCATED,
-                      .at = call.now(),
-                      .token_id = who.token_id,
-                      .reason = ctx->c.mediators_required == 1
-                                    ? "the mediator accepted"
-                                    : "the lead mediator and the co-mediator accepted"});
-        if (!moved.ok()) return moved;
-      }
+      if (absl::Status s = MoveOnIfEveryRoleAccepted(tx, *ctx, call); !s.ok()) return s;
     }
     ToProto(*a, response.mutable_allocation());
     response.set_case_state(ctx->c.state);
@@ -447,6 +465,9 @@ absl::Status SetMediatorsRequired(CallContext& call, const v1::SetMediatorsRequi
         !s.ok()) {
       return s;
     }
+    // Needing fewer mediators may mean the accepted ones already suffice.
+    ctx->c.mediators_required = r.count();
+    if (absl::Status s = MoveOnIfEveryRoleAccepted(tx, *ctx, call); !s.ok()) return s;
     response.set_count(r.count());
     return absl::OkStatus();
   });

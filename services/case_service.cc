@@ -103,14 +103,28 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
     // An organisation sees what happened and when, not why or by whom: reasons can hold health
     // or party detail, and who withdrew is not theirs to know.
     const bool redact = call.principal().role == v1::ROLE_ORGANISATION;
+    const Principal& who = call.principal();
+    const bool mediator = who.role == v1::ROLE_MEDIATOR;
     for (const storage::HistoryRecord& h : *history) {
+      const bool allocation = h.kind == storage::HistoryRecord::Kind::kAllocation;
+      const bool own = allocation && h.mediator_id == who.mediator_id;
+      // Offers and declines are the service's business: an organisation sees only that
+      // mediators were allocated (the state change); a mediator sees its own offers and its
+      // partner's acceptance, not who else was asked or why they declined.
+      if (allocation && redact) continue;
+      if (allocation && mediator && !own && h.allocation_state != v1::ALLOCATION_STATE_ACCEPTED) {
+        continue;
+      }
+      const bool by_caller = h.token_id == who.token_id;
       v1::CaseHistoryEntry* e = response.add_entries();
       ToProto(h.at, e->mutable_at());
       if (!redact) {
         // Who acted (even by role) would tell an organisation that a party withdrew.
-        e->set_token_id(h.token_id);
         e->set_role(h.role);
-        e->set_actor(h.actor);
+        if (!mediator || by_caller) {
+          e->set_token_id(h.token_id);
+          e->set_actor(h.actor);
+        }
       }
       switch (h.kind) {
         case storage::HistoryRecord::Kind::kStateChange: {
@@ -133,7 +147,7 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
           a->set_mediator_id(h.mediator_id);
           a->set_role(h.allocation_role);
           a->set_state(h.allocation_state);
-          if (!redact) a->set_note(h.reason);
+          if (own || !mediator) a->set_note(h.reason);
           break;
         }
       }

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "services/case_access.h"
 #include "services/contact_validation.h"
 #include "services/convert.h"
 #include "services/core/paging.h"
@@ -310,8 +311,15 @@ absl::Status DeclareConflict(CallContext& call, const v1::DeclareConflictRequest
       return FieldError("conflict.organisation_id",
                         absl::StrCat("no organisation ", c.organisation_id));
     }
-    if (c.case_id != 0 && absl::IsNotFound(storage::GetCase(tx, c.case_id).status())) {
-      return FieldError("conflict.case_id", absl::StrCat("no case ", c.case_id));
+    if (c.case_id != 0) {
+      // A mediator may name only a case it can see; a hidden case reads as absent.
+      absl::Status found = call.principal().role == v1::ROLE_MEDIATOR
+                               ? LoadCaseFor(tx, call.principal(), c.case_id).status()
+                               : storage::GetCase(tx, c.case_id).status();
+      if (absl::IsNotFound(found)) {
+        return FieldError("conflict.case_id", absl::StrCat("no case ", c.case_id));
+      }
+      if (!found.ok()) return found;
     }
     absl::StatusOr<storage::ConflictRecord> stored = storage::InsertConflict(tx, c);
     if (!stored.ok()) return stored.status();
@@ -336,8 +344,11 @@ absl::Status RemoveConflict(CallContext& call, const v1::RemoveConflictRequest& 
   call.AddObject("mediator", r.mediator_id());
   call.AddObject("conflict", r.conflict_id());
   if (absl::Status s = CheckSelf(call.principal(), r.mediator_id()); !s.ok()) return s;
+  // A conflict discovered on declining an allocation protects the parties; only an
+  // administrator may remove it.
+  const bool allow_discovered = call.principal().role == v1::ROLE_ADMIN;
   return call.Write([&](storage::Tx& tx) -> absl::Status {
-    return storage::DeleteConflict(tx, r.mediator_id(), r.conflict_id());
+    return storage::DeleteConflict(tx, r.mediator_id(), r.conflict_id(), allow_discovered);
   });
 }
 

@@ -326,9 +326,22 @@ absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord c) {
   });
 }
 
-absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id) {
+absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id,
+                            bool allow_discovered) {
   if (absl::Status s = tx.RequireWritable("delete conflict"); !s.ok()) return s;
   return Guard("delete conflict", [&]() -> absl::Status {
+    SQLite::Statement source(tx.db(),
+                             "SELECT source FROM mediator_conflicts WHERE id = ? AND "
+                             "mediator_id = ?");
+    source.bind(1, static_cast<int64_t>(conflict_id));
+    source.bind(2, static_cast<int64_t>(mediator_id));
+    if (source.executeStep() && source.getColumn(0).getString() == "CONFLICT_SOURCE_DISCOVERED" &&
+        !allow_discovered) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("conflict ", conflict_id,
+                       " was recorded when declining an allocation; only an administrator may "
+                       "remove it"));
+    }
     SQLite::Statement st(tx.db(),
                          "DELETE FROM mediator_conflicts WHERE id = ? AND mediator_id = ?");
     st.bind(1, static_cast<int64_t>(conflict_id));

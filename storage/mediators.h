@@ -37,8 +37,10 @@ absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave);
 absl::Status DeleteLeave(Tx& tx, int64_t mediator_id, int64_t leave_id);
 
 absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord conflict);
-// NOT_FOUND unless the conflict belongs to the mediator.
-absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id);
+// NOT_FOUND unless the conflict belongs to the mediator; FAILED_PRECONDITION for a DISCOVERED
+// conflict unless `allow_discovered`.
+absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id,
+                            bool allow_discovered);
 
 // What the allocation proposal reads about every mediator, in one pass over the registry.
 struct MediatorSummary {

@@ -292,6 +292,11 @@ CREATE TABLE allocations (
 CREATE INDEX allocations_by_case ON allocations (case_id);
 CREATE INDEX allocations_by_mediator ON allocations (mediator_id, id);
 CREATE INDEX allocations_open_by_mediator ON allocations (mediator_id) WHERE open = 1;
+-- A role is offered to or held by one mediator at a time, and a mediator holds one role a case.
+CREATE UNIQUE INDEX allocations_one_per_role ON allocations (case_id, role)
+  WHERE state IN ('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED');
+CREATE UNIQUE INDEX allocations_one_role_per_mediator ON allocations (case_id, mediator_id)
+  WHERE state IN ('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED');
 )sql"},
 };
 

@@ -157,9 +157,10 @@ void Populate(SQLite::Database& db, int mediators, int allocations, int64_t* cas
   for (int i = 0; i < allocations; ++i) {
     a.reset();
     const bool open = i % 25 == 0;  // 4% still open: about 0.4 cases per mediator.
-    a.bind(1, static_cast<int64_t>(1 + rng() % (cases - 1)));
+    // An open allocation holds its case's role alone (a unique index says so).
+    a.bind(1, static_cast<int64_t>(open ? 1 + (i / 25) % (cases - 1) : 1 + rng() % (cases - 1)));
     a.bind(2, static_cast<int64_t>(1 + rng() % mediators));
-    a.bind(3, i % 2 == 0 ? "ALLOCATION_ROLE_LEAD" : "ALLOCATION_ROLE_CO_MEDIATOR");
+    a.bind(3, open || i % 2 == 0 ? "ALLOCATION_ROLE_LEAD" : "ALLOCATION_ROLE_CO_MEDIATOR");
     a.bind(4, open ? "ALLOCATION_STATE_ACCEPTED" : "ALLOCATION_STATE_DECLINED");
     a.bind(5, open ? 1 : 0);
     a.bind(6, now - static_cast<int64_t>(rng() % 10'000'000'000LL));

@@ -275,6 +275,164 @@ TEST_F(AllocationServiceTest, WithdrawingTheCaseReleasesOpenOffers) {
   EXPECT_EQ(GetCaseAs(tokens_[ids_[0]], case_.id()).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(AllocationServiceTest, OneMediatorCannotHoldBothRoles) {
+  const int64_t offer = server_.Allocate(case_.id(), ids_[0], v1::ALLOCATION_ROLE_LEAD);
+  ASSERT_TRUE(server_.Respond(tokens_[ids_[0]], offer, true).ok());
+  v1::AllocateMediatorRequest r;
+  r.set_case_id(case_.id());
+  r.set_mediator_id(ids_[0]);
+  r.set_role(v1::ALLOCATION_ROLE_CO_MEDIATOR);
+  v1::AllocateMediatorResponse out;
+  grpc::Status status =
+      server_.allocation().AllocateMediator(WithToken(server_.case_support()).get(), r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "already allocated to this case"))
+      << status.error_message();
+  EXPECT_EQ(server_.CountRows("allocations"), 1);
+}
+
+TEST_F(AllocationServiceTest, NeedingOneMediatorOnceTheLeadAcceptedMovesTheCaseOn) {
+  const int64_t offer = server_.Allocate(case_.id(), ids_[0], v1::ALLOCATION_ROLE_LEAD);
+  ASSERT_TRUE(server_.Respond(tokens_[ids_[0]], offer, true).ok());
+  ASSERT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_SUITABLE);
+  v1::SetMediatorsRequiredRequest one;
+  one.set_case_id(case_.id());
+  one.set_count(1);
+  v1::SetMediatorsRequiredResponse set;
+  ASSERT_TRUE(server_.allocation()
+                  .SetMediatorsRequired(WithToken(server_.case_support()).get(), one, &set)
+                  .ok());
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_MEDIATORS_ALLOCATED);
+}
+
+TEST_F(AllocationServiceTest, AWindowInThePastIsRefused) {
+  v1::ProposeAllocationRequest r;
+  r.set_case_id(case_.id());
+  r.mutable_window_first_day()->set_year(2024);
+  r.mutable_window_first_day()->set_month(1);
+  r.mutable_window_first_day()->set_day(1);
+  v1::ProposeAllocationResponse out;
+  grpc::Status status =
+      server_.allocation().ProposeAllocation(WithToken(server_.case_support()).get(), r, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "window_first_day: must not be before today (Europe/London)");
+}
+
+TEST_F(AllocationServiceTest, HistoryShowsAMediatorOnlyItsOwnOffersAndTheOrganisationNone) {
+  const int64_t declined = server_.Allocate(case_.id(), ids_[0], v1::ALLOCATION_ROLE_LEAD);
+  v1::RespondToAllocationRequest no;
+  no.set_allocation_id(declined);
+  no.set_decline_reason(v1::DECLINE_REASON_CONFLICT_OF_INTEREST);
+  no.set_note("I know Dr Reed's husband socially");
+  v1::RespondToAllocationResponse answered;
+  ASSERT_TRUE(server_.allocation()
+                  .RespondToAllocation(WithToken(tokens_[ids_[0]]).get(), no, &answered)
+                  .ok());
+  const int64_t lead = server_.Allocate(case_.id(), ids_[1], v1::ALLOCATION_ROLE_LEAD);
+  ASSERT_TRUE(server_.Respond(tokens_[ids_[1]], lead, true).ok());
+  server_.Allocate(case_.id(), ids_[2], v1::ALLOCATION_ROLE_CO_MEDIATOR);
+
+  auto history = [&](const std::string& token) {
+    v1::GetCaseHistoryRequest h;
+    h.set_case_id(case_.id());
+    v1::GetCaseHistoryResponse out;
+    EXPECT_TRUE(server_.cases().GetCaseHistory(WithToken(token).get(), h, &out).ok());
+    return out;
+  };
+  // The co-mediator sees its own offer and the lead's acceptance, nothing of the decline.
+  const v1::GetCaseHistoryResponse co = history(tokens_[ids_[2]]);
+  std::vector<std::string> seen;
+  for (const auto& e : co.entries()) {
+    if (!e.has_allocation_change()) continue;
+    seen.push_back(absl::StrCat(e.allocation_change().mediator_id(), " ",
+                                v1::AllocationState_Name(e.allocation_change().state())));
+    EXPECT_EQ(e.allocation_change().note(), "");
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{absl::StrCat(ids_[1], " ALLOCATION_STATE_ACCEPTED"),
+                                            absl::StrCat(ids_[2], " ALLOCATION_STATE_PENDING")}));
+  EXPECT_EQ(co.SerializeAsString().find("husband"), std::string::npos);
+
+  const std::string org_token = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
+  const v1::GetCaseHistoryResponse org = history(org_token);
+  for (const auto& e : org.entries()) EXPECT_FALSE(e.has_allocation_change());
+  EXPECT_EQ(org.SerializeAsString().find("husband"), std::string::npos);
+}
+
+TEST_F(AllocationServiceTest, ADiscoveredConflictStaysUntilAnAdministratorRemovesIt) {
+  const int64_t offer = server_.Allocate(case_.id(), ids_[0], v1::ALLOCATION_ROLE_LEAD);
+  ASSERT_TRUE(server_
+                  .Respond(tokens_[ids_[0]], offer, false, v1::DECLINE_REASON_CONFLICT_OF_INTEREST,
+                           case_.parties(1).id())
+                  .ok());
+  v1::GetMediatorRequest get;
+  get.set_mediator_id(ids_[0]);
+  v1::GetMediatorResponse m;
+  ASSERT_TRUE(
+      server_.mediators().GetMediator(WithToken(server_.admin_secret()).get(), get, &m).ok());
+  ASSERT_EQ(m.mediator().conflicts_size(), 1);
+  v1::RemoveConflictRequest r;
+  r.set_mediator_id(ids_[0]);
+  r.set_conflict_id(m.mediator().conflicts(0).id());
+  v1::RemoveConflictResponse out;
+  EXPECT_EQ(
+      server_.mediators().RemoveConflict(WithToken(tokens_[ids_[0]]).get(), r, &out).error_code(),
+      grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(server_.CountRows("mediator_conflicts"), 1);
+  EXPECT_TRUE(
+      server_.mediators().RemoveConflict(WithToken(server_.admin_secret()).get(), r, &out).ok());
+  EXPECT_EQ(server_.CountRows("mediator_conflicts"), 0);
+}
+
+TEST_F(AllocationServiceTest, AMediatorCannotProbeForCasesItCannotSee) {
+  v1::DeclareConflictRequest r;
+  r.set_mediator_id(ids_[0]);
+  r.mutable_conflict()->set_kind(v1::CONFLICT_KIND_CASE);
+  r.mutable_conflict()->set_case_id(case_.id());  // Exists, but not offered to this mediator.
+  v1::DeclareConflictResponse out;
+  grpc::Status hidden =
+      server_.mediators().DeclareConflict(WithToken(tokens_[ids_[0]]).get(), r, &out);
+  r.mutable_conflict()->set_case_id(case_.id() + 1000);
+  grpc::Status missing =
+      server_.mediators().DeclareConflict(WithToken(tokens_[ids_[0]]).get(), r, &out);
+  EXPECT_EQ(hidden.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(hidden.error_message(), absl::StrCat("conflict.case_id: no case ", case_.id()));
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(server_.CountRows("mediator_conflicts"), 0);
+}
+
+TEST(AllocationFairnessTest, RotationFollowsTheLeastRecentlyAllocatedWhenCasesFinish) {
+  TestServer server;
+  const int64_t org = server.RegisterOrganisation("Trust");
+  std::map<int64_t, std::string> tokens;
+  for (int i = 0; i < 4; ++i) {
+    const int64_t id = server.RegisterMediator(
+        ValidMediator(absl::StrCat("Mediator ", i), absl::StrCat("m", i, "@mediators.example")));
+    tokens[id] = server.IssueToken(v1::ROLE_MEDIATOR, id);
+  }
+  std::vector<int64_t> chosen;
+  for (int n = 0; n < 8; ++n) {
+    const v1::Case c = server.CreateReferral(org);
+    server.MakeSuitable(c);
+    v1::ProposeAllocationRequest r;
+    r.set_case_id(c.id());
+    v1::ProposeAllocationResponse p;
+    ASSERT_TRUE(
+        server.allocation().ProposeAllocation(WithToken(server.case_support()).get(), r, &p).ok());
+    const int64_t lead = p.proposal().ranked(0).mediator_id();
+    chosen.push_back(lead);
+    const int64_t offer = server.Allocate(c.id(), lead, v1::ALLOCATION_ROLE_LEAD);
+    ASSERT_TRUE(server.Respond(tokens[lead], offer, true).ok());
+    // The case ends at once, so caseloads stay level and recency alone rotates the offers.
+    v1::WithdrawCaseRequest w;
+    w.set_case_id(c.id());
+    w.set_withdrawn_by(v1::WITHDRAWN_BY_SERVICE);
+    w.set_reason("test");
+    v1::WithdrawCaseResponse done;
+    ASSERT_TRUE(server.cases().WithdrawCase(WithToken(server.case_support()).get(), w, &done).ok());
+  }
+  EXPECT_EQ(chosen, (std::vector<int64_t>{1, 2, 3, 4, 1, 2, 3, 4}));
+}
+
 TEST(AllocationFairnessTest, HundredSequentialAllocationsSpreadEvenly) {
   TestServer server;
   const int64_t org = server.RegisterOrganisation("Trust");
