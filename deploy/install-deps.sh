@@ -21,6 +21,8 @@ packages=(
   grpc-proto
   # Tests and benchmarks.
   libgtest-dev libgmock-dev libbenchmark-dev
+  # iCalendar export is checked with a standards-following parser in the tests.
+  libical-dev
 )
 
 missing=()

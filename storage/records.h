@@ -13,6 +13,7 @@
 #include "ppa/mediation/v1/allocation.pb.h"
 #include "ppa/mediation/v1/common.pb.h"
 #include "ppa/mediation/v1/mediator.pb.h"
+#include "ppa/mediation/v1/scheduling.pb.h"
 
 namespace mediation::storage {
 
@@ -223,6 +224,59 @@ struct AllocationRecord {
   int64_t responded_by_token_id = 0;
   v1::DeclineReason decline_reason = v1::DECLINE_REASON_UNSPECIFIED;
   std::string response_note;
+};
+
+struct RoomRecord {
+  int64_t id = 0;
+  int64_t venue_id = 0;
+  std::string name;
+  v1::RoomKind kind = v1::ROOM_KIND_UNSPECIFIED;
+};
+
+struct VenueRecord {
+  int64_t id = 0;
+  std::string name;
+  std::string address;
+  std::vector<RoomRecord> rooms;
+  absl::Time created_at;
+};
+
+// Times of sessions and bookings are whole seconds since the epoch, UTC.
+struct BookingRecord {
+  int64_t id = 0;
+  int64_t session_id = 0;
+  std::string resource;  // "mediator", "party" or "room".
+  int64_t resource_id = 0;
+  int64_t for_party_id = 0;  // Rooms: the party a private room is for (0: the joint room).
+  int64_t start_at = 0;
+  int64_t end_at = 0;
+};
+
+struct SessionChangeRecord {
+  absl::Time at;
+  int64_t token_id = 0;
+  std::string change;          // "booked", "rescheduled", "cancelled".
+  int64_t previous_start = 0;  // 0 when there is none.
+  int64_t previous_end = 0;
+  std::string reason;
+};
+
+struct SessionRecord {
+  int64_t id = 0;
+  int64_t case_id = 0;
+  v1::SessionKind kind = v1::SESSION_KIND_UNSPECIFIED;
+  v1::SessionMode mode = v1::SESSION_MODE_UNSPECIFIED;
+  int64_t party_id = 0;  // For individual meetings.
+  int64_t start_at = 0;
+  int64_t end_at = 0;
+  v1::SessionState state = v1::SESSION_STATE_UNSPECIFIED;
+  int64_t venue_id = 0;
+  std::string video_link;
+  int sequence = 0;
+  absl::Time created_at;
+  absl::Time updated_at;
+  std::vector<BookingRecord> bookings;  // Who and what it holds.
+  std::vector<SessionChangeRecord> changes;
 };
 
 // One audited call. Never holds a request body.

@@ -298,6 +298,75 @@ CREATE UNIQUE INDEX allocations_one_per_role ON allocations (case_id, role)
 CREATE UNIQUE INDEX allocations_one_role_per_mediator ON allocations (case_id, mediator_id)
   WHERE state IN ('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED');
 )sql"},
+    {5, "venues, availability and sessions", R"sql(
+CREATE TABLE venues (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  address TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE rooms (
+  id INTEGER PRIMARY KEY,
+  venue_id INTEGER NOT NULL REFERENCES venues (id),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL
+);
+CREATE INDEX rooms_by_venue ON rooms (venue_id);
+
+CREATE TABLE party_availability (
+  id INTEGER PRIMARY KEY,
+  party_id INTEGER NOT NULL REFERENCES parties (id),
+  start_at INTEGER NOT NULL,  -- UTC seconds
+  end_at INTEGER NOT NULL
+);
+CREATE INDEX party_availability_by_party ON party_availability (party_id, start_at);
+
+CREATE TABLE sessions (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  kind TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  party_id INTEGER REFERENCES parties (id),
+  start_at INTEGER NOT NULL,  -- UTC seconds
+  end_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  venue_id INTEGER REFERENCES venues (id),
+  video_link TEXT NOT NULL,
+  sequence INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX sessions_by_case ON sessions (case_id, start_at);
+CREATE INDEX sessions_scheduled_by_start ON sessions (start_at) WHERE state = 'SESSION_STATE_SCHEDULED';
+
+-- Who and what a session holds, for the double-booking checks: one row per mediator, party and
+-- room, active while the session is scheduled.
+CREATE TABLE bookings (
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions (id),
+  resource TEXT NOT NULL,     -- 'mediator', 'party' or 'room'
+  resource_id INTEGER NOT NULL,
+  for_party_id INTEGER,       -- rooms: the party a private room is for
+  start_at INTEGER NOT NULL,
+  end_at INTEGER NOT NULL,
+  active INTEGER NOT NULL
+);
+CREATE INDEX bookings_active ON bookings (resource, resource_id, start_at) WHERE active = 1;
+CREATE INDEX bookings_by_session ON bookings (session_id);
+
+CREATE TABLE session_changes (
+  id INTEGER PRIMARY KEY,
+  session_id INTEGER NOT NULL REFERENCES sessions (id),
+  at INTEGER NOT NULL,
+  token_id INTEGER REFERENCES access_tokens (id),
+  change TEXT NOT NULL,
+  previous_start INTEGER,
+  previous_end INTEGER,
+  reason TEXT NOT NULL
+);
+CREATE INDEX session_changes_by_session ON session_changes (session_id, id);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

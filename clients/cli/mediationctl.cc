@@ -82,10 +82,11 @@ const DescriptorPool& Pool() {
 std::vector<const google::protobuf::ServiceDescriptor*> Services() {
   std::vector<const google::protobuf::ServiceDescriptor*> services;
   std::vector<std::string> files = {
-      "ppa/mediation/v1/admin.proto",    "ppa/mediation/v1/organisation.proto",
-      "ppa/mediation/v1/referral.proto", "ppa/mediation/v1/screening.proto",
-      "ppa/mediation/v1/case.proto",     "ppa/mediation/v1/charges.proto",
-      "ppa/mediation/v1/mediator.proto", "ppa/mediation/v1/allocation.proto"};
+      "ppa/mediation/v1/admin.proto",     "ppa/mediation/v1/organisation.proto",
+      "ppa/mediation/v1/referral.proto",  "ppa/mediation/v1/screening.proto",
+      "ppa/mediation/v1/case.proto",      "ppa/mediation/v1/charges.proto",
+      "ppa/mediation/v1/mediator.proto",  "ppa/mediation/v1/allocation.proto",
+      "ppa/mediation/v1/scheduling.proto"};
   for (const std::string& name : files) {
     const google::protobuf::FileDescriptor* file = Pool().FindFileByName(name);
     if (file == nullptr) continue;

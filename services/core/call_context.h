@@ -12,6 +12,7 @@
 #include "absl/time/time.h"
 #include "services/core/policy.h"
 #include "services/core/principal.h"
+#include "services/core/settings.h"
 #include "storage/records.h"
 #include "storage/store.h"
 
@@ -20,17 +21,19 @@ namespace mediation {
 class CallContext {
  public:
   CallContext(storage::Store& store, const MethodPolicy& policy, Principal principal,
-              std::string call_id, absl::Time now)
+              std::string call_id, absl::Time now, const ServiceSettings& settings)
       : store_(store),
         policy_(policy),
         principal_(std::move(principal)),
         call_id_(std::move(call_id)),
-        now_(now) {}
+        now_(now),
+        settings_(settings) {}
 
   const Principal& principal() const { return principal_; }
   const std::string& call_id() const { return call_id_; }
   // The call's single notion of "now", so every row it writes agrees.
   absl::Time now() const { return now_; }
+  const ServiceSettings& settings() const { return settings_; }
 
   // Names an object the call touched ("case", 12) for its audit row.
   void AddObject(absl::string_view kind, int64_t id);
@@ -56,6 +59,7 @@ class CallContext {
   const Principal principal_;
   const std::string call_id_;
   const absl::Time now_;
+  const ServiceSettings& settings_;
   std::string objects_;
   bool audited_ = false;
 };

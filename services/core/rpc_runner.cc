@@ -69,10 +69,11 @@ std::string AuthorizationHeader(const grpc::CallbackServerContext* context) {
 
 }  // namespace
 
-RpcRunner::RpcRunner(WorkerPool& pool, CallLog& log, Clock clock)
+RpcRunner::RpcRunner(WorkerPool& pool, CallLog& log, Clock clock, ServiceSettings settings)
     : pool_(pool),
       log_(log),
       clock_(std::move(clock)),
+      settings_(settings),
       call_id_prefix_(absl::Uniform<uint32_t>(absl::BitGen())) {}
 
 std::string RpcRunner::NextCallId() {
@@ -142,12 +143,12 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
       status = principal.status();
       if (absl::IsUnauthenticated(status)) {
         const Principal unverified{.token_id = known_token_id};
-        Audit(store, CallContext(store, *policy, unverified, call_id, now)
+        Audit(store, CallContext(store, *policy, unverified, call_id, now, settings_)
                          .AuditRow(CodeName(status.code())));
       }
     } else {
       principal_text = principal->Describe();
-      CallContext call(store, *policy, *principal, call_id, now);
+      CallContext call(store, *policy, *principal, call_id, now, settings_);
       if (!policy->roles.Contains(principal->role)) {
         status = absl::PermissionDeniedError(
             absl::StrCat("a ", v1::Role_Name(principal->role), " token may not call ", method));

@@ -41,7 +41,7 @@ using Clock = std::function<absl::Time()>;
 class RpcRunner {
  public:
   // `pool`, `log` must outlive the runner.
-  RpcRunner(WorkerPool& pool, CallLog& log, Clock clock);
+  RpcRunner(WorkerPool& pool, CallLog& log, Clock clock, ServiceSettings settings = {});
 
   template <typename Request, typename Response>
   using Handler = absl::Status (*)(CallContext&, const Request&, Response&);
@@ -84,6 +84,7 @@ class RpcRunner {
   WorkerPool& pool_;
   CallLog& log_;
   const Clock clock_;
+  const ServiceSettings settings_;
   const uint32_t call_id_prefix_;
   std::atomic<uint64_t> call_counter_{0};
 };

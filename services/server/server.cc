@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -22,6 +23,7 @@
 #include "services/mediator_service.h"
 #include "services/organisation_service.h"
 #include "services/referral_service.h"
+#include "services/scheduling_service.h"
 #include "services/screening_service.h"
 #include "services/server/bootstrap.h"
 #include "storage/sqlite_store.h"
@@ -124,7 +126,8 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   absl::StatusOr<std::unique_ptr<WorkerPool>> pool = WorkerPool::Start(options.workers, factory);
   if (!pool.ok()) return pool.status();
   server->pool_ = *std::move(pool);
-  server->runner_ = std::make_unique<RpcRunner>(*server->pool_, log, options.clock);
+  server->runner_ =
+      std::make_unique<RpcRunner>(*server->pool_, log, options.clock, options.settings);
 
   RpcRunner& runner = *server->runner_;
   server->services_.push_back(std::make_unique<AdminServiceImpl>(runner));
@@ -136,6 +139,7 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   server->services_.push_back(std::make_unique<ChargesServiceImpl>(runner));
   server->services_.push_back(std::make_unique<MediatorServiceImpl>(runner));
   server->services_.push_back(std::make_unique<AllocationServiceImpl>(runner));
+  server->services_.push_back(std::make_unique<SchedulingServiceImpl>(runner));
 
   // Why the callback API: it is the gRPC team's recommendation for new C++ servers, and an empty
   // callback-API server answers about three times the calls per second of a sync-API one on this
@@ -159,6 +163,17 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
                      " (is another server using the port, or is the address wrong?)"));
   }
   server->options_ = std::move(options);
+  MediationServer* self = server.get();
+  server->maintenance_ = std::thread([self] {
+    std::unique_lock lock(self->maintenance_mu_);
+    while (!self->maintenance_wake_.wait_for(
+        lock, absl::ToChronoMilliseconds(self->options_.maintenance_interval),
+        [self] { return self->stopping_; })) {
+      lock.unlock();
+      (void)self->RunMaintenance();
+      lock.lock();
+    }
+  });
   log.Info(absl::StrCat("serving ppa.mediation.v1 on port ", server->port_,
                         server->options_.tls_cert_path.empty() ? " (plaintext)" : " (TLS)"));
   return server;
@@ -166,8 +181,32 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
 
 MediationServer::~MediationServer() { Shutdown(); }
 
+absl::StatusOr<int> MediationServer::RunMaintenance() {
+  auto result = std::make_shared<std::promise<absl::StatusOr<int>>>();
+  std::future<absl::StatusOr<int>> done = result->get_future();
+  const absl::Time now = options_.clock();
+  const bool queued = pool_ != nullptr && pool_->Submit([result, now](storage::Store& store) {
+    result->set_value(AdvanceCasesWithStartedSessions(store, now));
+  });
+  if (!queued) return absl::UnavailableError("the server is shutting down");
+  absl::StatusOr<int> moved = done.get();
+  if (!moved.ok()) {
+    log_->Error("maintenance",
+                absl::StrCat("moving started cases failed: ", moved.status().ToString()));
+  } else if (*moved > 0) {
+    log_->Info(absl::StrCat("maintenance: ", *moved, " case(s) moved to IN_MEDIATION"));
+  }
+  return moved;
+}
+
 void MediationServer::Shutdown() {
   std::call_once(shutdown_once_, [this] {
+    {
+      std::lock_guard lock(maintenance_mu_);
+      stopping_ = true;
+    }
+    maintenance_wake_.notify_all();
+    if (maintenance_.joinable()) maintenance_.join();
     if (server_ != nullptr) {
       log_->Info("shutting down: refusing new calls, draining in-flight calls");
       if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {

@@ -6,10 +6,12 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -40,6 +42,10 @@ struct ServerOptions {
   std::FILE* log_stream = stderr;  // Not owned.
   // The source of "now" for every call. Default: the system clock.
   Clock clock;
+  // Session buffer and minimum notice.
+  ServiceSettings settings;
+  // How often cases whose first session has started move to IN_MEDIATION.
+  absl::Duration maintenance_interval = absl::Minutes(1);
   // Opens each worker's store. Default: SQLite connections to db_path. Tests wrap it to inject
   // faults.
   storage::StoreFactory store_factory;
@@ -57,6 +63,10 @@ class MediationServer {
   int port() const { return port_; }
   const ServerOptions& options() const { return options_; }
 
+  // Runs the periodic work now and waits for it: cases whose first session has started move to
+  // IN_MEDIATION. Returns how many moved. The server also runs it every maintenance_interval.
+  absl::StatusOr<int> RunMaintenance();
+
   // Graceful shutdown: health turns NOT_SERVING, no new calls are accepted, in-flight calls get
   // up to shutdown_grace to finish, then the workers drain and the database closes. Idempotent
   // and thread-safe.
@@ -73,6 +83,11 @@ class MediationServer {
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::once_flag shutdown_once_;
+
+  std::mutex maintenance_mu_;
+  std::condition_variable maintenance_wake_;
+  bool stopping_ = false;  // Guarded by maintenance_mu_.
+  std::thread maintenance_;
 };
 
 // Keeps large, short-lived allocations (an allocation proposal holds facts about every

@@ -1,0 +1,114 @@
+#include "services/rules/icalendar.h"
+
+#include <date/date.h>
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
+
+namespace mediation::rules {
+namespace {
+
+// Europe/London since 1996: BST from 01:00 UTC on the last Sunday of March, GMT from 01:00 UTC
+// (02:00 BST) on the last Sunday of October.
+constexpr absl::string_view kLondonTimeZone[] = {
+    "BEGIN:VTIMEZONE",
+    "TZID:Europe/London",
+    "BEGIN:DAYLIGHT",
+    "TZOFFSETFROM:+0000",
+    "TZOFFSETTO:+0100",
+    "TZNAME:BST",
+    "DTSTART:19810329T010000",
+    "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+    "END:DAYLIGHT",
+    "BEGIN:STANDARD",
+    "TZOFFSETFROM:+0100",
+    "TZOFFSETTO:+0000",
+    "TZNAME:GMT",
+    "DTSTART:19961027T020000",
+    "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+    "END:STANDARD",
+    "END:VTIMEZONE",
+};
+
+// "20270328T090000" in Europe/London.
+std::string LocalStamp(Instant t) {
+  std::string local = LondonLocalText(t);  // "2027-03-28T09:00"
+  local.erase(std::remove(local.begin(), local.end(), '-'), local.end());
+  local.erase(std::remove(local.begin(), local.end(), ':'), local.end());
+  return absl::StrCat(local, "00");
+}
+
+// "20270328T080000Z".
+std::string UtcStamp(Instant t) {
+  const date::sys_seconds s{std::chrono::seconds{t}};
+  const date::sys_days day = date::floor<date::days>(s);
+  const date::year_month_day ymd{day};
+  const auto secs = (s - day).count();
+  return absl::StrFormat("%04d%02u%02uT%02d%02d%02dZ", static_cast<int>(ymd.year()),
+                         static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                         static_cast<int>(secs / 3600), static_cast<int>(secs / 60 % 60),
+                         static_cast<int>(secs % 60));
+}
+
+}  // namespace
+
+std::string EscapeText(absl::string_view text) {
+  std::string unix_lines = absl::StrReplaceAll(text, {{"\r\n", "\n"}, {"\r", "\n"}});
+  return absl::StrReplaceAll(unix_lines,
+                             {{"\\", "\\\\"}, {";", "\\;"}, {",", "\\,"}, {"\n", "\\n"}});
+}
+
+std::string FoldLine(absl::string_view line) {
+  std::string out;
+  size_t used = 0;  // Octets on the current physical line.
+  for (size_t i = 0; i < line.size();) {
+    // The length of the UTF-8 character starting at i.
+    const unsigned char c = static_cast<unsigned char>(line[i]);
+    const size_t n = c < 0x80           ? 1
+                     : (c >> 5) == 0x6  ? 2
+                     : (c >> 4) == 0xE  ? 3
+                     : (c >> 3) == 0x1E ? 4
+                                        : 1;
+    if (used + n > 75) {
+      out += "\r\n ";
+      used = 1;
+    }
+    out.append(line.data() + i, n);
+    used += n;
+    i += n;
+  }
+  out += "\r\n";
+  return out;
+}
+
+std::string RenderCalendar(const std::vector<CalendarEvent>& events) {
+  std::string out;
+  auto line = [&](absl::string_view text) { out += FoldLine(text); };
+  line("BEGIN:VCALENDAR");
+  line("VERSION:2.0");
+  line("PRODID:-//Practitioner Performance Advice//Assisted mediation//EN");
+  line("CALSCALE:GREGORIAN");
+  line("METHOD:PUBLISH");
+  for (absl::string_view tz : kLondonTimeZone) line(tz);
+  for (const CalendarEvent& e : events) {
+    line("BEGIN:VEVENT");
+    line(absl::StrCat("UID:", e.uid));
+    line(absl::StrCat("DTSTAMP:", UtcStamp(e.stamp)));
+    line(absl::StrCat("DTSTART;TZID=Europe/London:", LocalStamp(e.start)));
+    line(absl::StrCat("DTEND;TZID=Europe/London:", LocalStamp(e.end)));
+    line(absl::StrCat("SEQUENCE:", e.sequence));
+    line(absl::StrCat("STATUS:", e.cancelled ? "CANCELLED" : "CONFIRMED"));
+    line(absl::StrCat("SUMMARY:", EscapeText(e.summary)));
+    if (!e.location.empty()) line(absl::StrCat("LOCATION:", EscapeText(e.location)));
+    if (!e.description.empty()) line(absl::StrCat("DESCRIPTION:", EscapeText(e.description)));
+    if (!e.url.empty()) line(absl::StrCat("URL:", e.url));
+    line("END:VEVENT");
+  }
+  line("END:VCALENDAR");
+  return out;
+}
+
+}  // namespace mediation::rules

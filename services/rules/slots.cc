@@ -1,0 +1,196 @@
+#include "services/rules/slots.h"
+
+#include <date/tz.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/str_format.h"
+
+namespace mediation::rules {
+namespace {
+
+const date::time_zone* London() {
+  static const date::time_zone* const zone = date::locate_zone("Europe/London");
+  return zone;
+}
+
+}  // namespace
+
+IntervalList Normalise(std::vector<Interval> intervals) {
+  std::erase_if(intervals, [](const Interval& i) { return i.end <= i.start; });
+  std::sort(intervals.begin(), intervals.end(),
+            [](const Interval& a, const Interval& b) { return a.start < b.start; });
+  IntervalList out;
+  for (const Interval& i : intervals) {
+    if (!out.empty() && i.start <= out.back().end) {
+      out.back().end = std::max(out.back().end, i.end);
+    } else {
+      out.push_back(i);
+    }
+  }
+  return out;
+}
+
+IntervalList Intersect(const IntervalList& a, const IntervalList& b) {
+  IntervalList out;
+  size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    const Instant start = std::max(a[i].start, b[j].start);
+    const Instant end = std::min(a[i].end, b[j].end);
+    if (start < end) out.push_back({start, end});
+    if (a[i].end < b[j].end) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return out;
+}
+
+IntervalList Subtract(const IntervalList& from, const IntervalList& busy) {
+  IntervalList out;
+  size_t j = 0;
+  for (const Interval& f : from) {
+    Instant cursor = f.start;
+    while (j < busy.size() && busy[j].end <= cursor) ++j;
+    size_t k = j;
+    while (k < busy.size() && busy[k].start < f.end) {
+      if (busy[k].start > cursor) out.push_back({cursor, busy[k].start});
+      cursor = std::max(cursor, busy[k].end);
+      if (busy[k].end > f.end) break;
+      ++k;
+    }
+    if (cursor < f.end) out.push_back({cursor, f.end});
+  }
+  return out;
+}
+
+IntervalList Widen(const IntervalList& intervals, Instant before, Instant after) {
+  std::vector<Interval> wide;
+  wide.reserve(intervals.size());
+  for (const Interval& i : intervals) wide.push_back({i.start - before, i.end + after});
+  return Normalise(std::move(wide));
+}
+
+bool Covers(const IntervalList& list, const Interval& interval) {
+  auto it = std::upper_bound(list.begin(), list.end(), interval.start,
+                             [](Instant t, const Interval& i) { return t < i.start; });
+  if (it == list.begin()) return false;
+  --it;
+  return it->start <= interval.start && interval.end <= it->end;
+}
+
+Instant TotalLength(const IntervalList& list) {
+  Instant total = 0;
+  for (const Interval& i : list) total += i.length();
+  return total;
+}
+
+Instant LondonToUtc(Day day, int minute) {
+  const date::local_seconds local{date::local_days{date::days{day}} + std::chrono::minutes{minute}};
+  const date::local_info info = London()->get_info(local);
+  switch (info.result) {
+    case date::local_info::unique:
+      return (local - info.first.offset).time_since_epoch().count();
+    case date::local_info::ambiguous:  // The earlier of the two: still on summer time.
+      return (local - info.first.offset).time_since_epoch().count();
+    default:  // nonexistent: the clocks jumped over it; the first instant after the gap.
+      return info.second.begin.time_since_epoch().count();
+  }
+}
+
+std::string LondonLocalText(Instant t) {
+  const date::sys_seconds instant{std::chrono::seconds{t}};
+  const date::local_seconds local = London()->to_local(instant);
+  const date::local_days day = date::floor<date::days>(local);
+  const date::year_month_day ymd{day};
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(local - day).count();
+  return absl::StrFormat("%04d-%02u-%02uT%02d:%02d", static_cast<int>(ymd.year()),
+                         static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                         static_cast<int>(minutes / 60), static_cast<int>(minutes % 60));
+}
+
+Day LondonDayOf(Instant t) {
+  const date::local_seconds local = London()->to_local(date::sys_seconds{std::chrono::seconds{t}});
+  return static_cast<Day>(date::floor<date::days>(local).time_since_epoch().count());
+}
+
+IntervalList ExpandWorkingPattern(const std::vector<WeeklyHours>& pattern, Day first, Day last) {
+  std::vector<Interval> out;
+  for (Day day = first; day <= last; ++day) {
+    const int weekday = IsoWeekday(day);
+    for (const WeeklyHours& h : pattern) {
+      if (h.weekday == weekday) {
+        out.push_back({LondonToUtc(day, h.start_minute), LondonToUtc(day, h.end_minute)});
+      }
+    }
+  }
+  return Normalise(std::move(out));
+}
+
+IntervalList LondonDays(const std::vector<DayRange>& days) {
+  std::vector<Interval> out;
+  for (const DayRange& r : days)
+    out.push_back({LondonToUtc(r.first, 0), LondonToUtc(r.last + 1, 0)});
+  return Normalise(std::move(out));
+}
+
+IntervalList PoolFree(const RoomPool& pool) {
+  if (pool.needed <= 0) return {};
+  // +1 where a room becomes free, -1 where it stops; free enough where the count reaches
+  // `needed`. Ends sort before starts at the same instant, so touching stretches do not count
+  // twice.
+  std::vector<std::pair<Instant, int>> events;
+  for (const IntervalList& room : pool.free_per_room) {
+    for (const Interval& i : room) {
+      events.push_back({i.start, +1});
+      events.push_back({i.end, -1});
+    }
+  }
+  std::sort(events.begin(), events.end());
+  std::vector<Interval> out;
+  int free = 0;
+  Instant since = 0;
+  for (const auto& [at, delta] : events) {
+    const bool was = free >= pool.needed;
+    free += delta;
+    const bool is = free >= pool.needed;
+    if (!was && is) since = at;
+    if (was && !is) out.push_back({since, at});
+  }
+  return Normalise(std::move(out));
+}
+
+SlotResult FindCommonSlots(const SlotQuery& q) {
+  IntervalList common = {q.window};
+  std::vector<std::pair<std::string, IntervalList>> constraints;
+  for (const Participant& p : q.people)
+    constraints.push_back({p.name, Intersect(p.free, {q.window})});
+  for (const RoomPool& pool : q.rooms)
+    constraints.push_back({pool.name, Intersect(PoolFree(pool), {q.window})});
+  for (const auto& [name, free] : constraints) common = Intersect(common, free);
+
+  SlotResult result;
+  const Instant g = std::max<Instant>(q.granularity, 1);
+  for (const Interval& free : common) {
+    Instant start = (free.start + g - 1) / g * g;  // Instants are positive.
+    while (start + q.duration <= free.end && static_cast<int>(result.slots.size()) < q.max_slots) {
+      result.slots.push_back({start, start + q.duration});
+      start += q.duration;
+    }
+    if (static_cast<int>(result.slots.size()) >= q.max_slots) break;
+  }
+  if (result.slots.empty()) {
+    for (const auto& [name, free] : constraints) {
+      const Instant blocked = q.window.length() - TotalLength(free);
+      if (blocked > result.blocked_seconds || result.most_blocking.empty()) {
+        result.most_blocking = name;
+        result.blocked_seconds = blocked;
+      }
+    }
+  }
+  return result;
+}
+
+}  // namespace mediation::rules

@@ -1,0 +1,105 @@
+// Finding common free time: interval lists (sorted, merged, half-open UTC instants) and the
+// sweep that intersects the free time of every person and room a session needs. Working
+// patterns are Europe/London wall-clock times, expanded day by day through the tz database, so
+// 09:00 stays 09:00 local across the clock changes. Pure: no gRPC, no database.
+#ifndef MEDIATION_SERVICES_RULES_SLOTS_H_
+#define MEDIATION_SERVICES_RULES_SLOTS_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "services/rules/allocation.h"
+
+namespace mediation::rules {
+
+// Seconds since the Unix epoch, UTC.
+using Instant = int64_t;
+
+// [start, end): touching intervals do not overlap.
+struct Interval {
+  Instant start = 0;
+  Instant end = 0;
+
+  Instant length() const { return end - start; }
+  friend bool operator==(const Interval&, const Interval&) = default;
+};
+
+// Sorted by start, non-empty, neither overlapping nor touching.
+using IntervalList = std::vector<Interval>;
+
+// Sorts, drops empty intervals, and merges overlapping or touching ones.
+IntervalList Normalise(std::vector<Interval> intervals);
+
+// Both are normalised lists; so is the result. Linear in the total size.
+IntervalList Intersect(const IntervalList& a, const IntervalList& b);
+IntervalList Subtract(const IntervalList& from, const IntervalList& busy);
+// Each interval widened by `before` and `after` seconds, then normalised (for buffers).
+IntervalList Widen(const IntervalList& intervals, Instant before, Instant after);
+// Whether `list` contains all of `interval`.
+bool Covers(const IntervalList& list, const Interval& interval);
+Instant TotalLength(const IntervalList& list);
+
+// Europe/London wall-clock to UTC: minute `minute` after local midnight on `day`. A time that
+// does not exist (the spring-forward hour) maps to the first instant after the gap; an
+// ambiguous one (the autumn hour that happens twice) to the earlier.
+// REQUIRES: the tz database has Europe/London.
+Instant LondonToUtc(Day day, int minute);
+// "YYYY-MM-DDTHH:MM" in Europe/London.
+std::string LondonLocalText(Instant t);
+// The Europe/London calendar day containing `t`.
+Day LondonDayOf(Instant t);
+
+struct WeeklyHours {
+  int weekday = 0;       // 1 Monday .. 7 Sunday.
+  int start_minute = 0;  // Local, after midnight.
+  int end_minute = 0;
+};
+
+// The pattern's working time on every local day of [first, last], as UTC intervals.
+IntervalList ExpandWorkingPattern(const std::vector<WeeklyHours>& pattern, Day first, Day last);
+// Whole local days (midnight to midnight, 23 or 25 hours across a clock change) as UTC.
+IntervalList LondonDays(const std::vector<DayRange>& days);
+
+// One person (or one room) whose free time a session needs.
+struct Participant {
+  std::string name;   // How a "nothing fits" answer names it, e.g. "mediator 3".
+  IntervalList free;  // Within the search window.
+};
+
+// Interchangeable rooms of which `needed` must be free at once (e.g. a private room for each of
+// two parties).
+struct RoomPool {
+  std::string name;  // e.g. "private rooms at venue 2".
+  int needed = 0;
+  std::vector<IntervalList> free_per_room;
+};
+
+struct SlotQuery {
+  Interval window;            // Where to look; already clipped to the minimum notice.
+  Instant duration = 0;       // Of the session, seconds.
+  Instant granularity = 900;  // Slots start on multiples of this (UTC seconds).
+  int max_slots = 10;
+  std::vector<Participant> people;
+  std::vector<RoomPool> rooms;
+};
+
+struct SlotResult {
+  std::vector<Interval> slots;  // Earliest first, non-overlapping.
+  // When no slot fits: the participant (or room pool) free for the least of the window, and
+  // how many seconds of the window it is not free.
+  std::string most_blocking;
+  Instant blocked_seconds = 0;
+};
+
+// Times when `pool.needed` of its rooms are free at once: a sweep over every room's list.
+IntervalList PoolFree(const RoomPool& pool);
+
+// The earliest slots of `duration` inside the free time of every participant and room pool.
+// Starts are aligned to `granularity`; the next slot in the same free stretch starts where the
+// previous one ends.
+SlotResult FindCommonSlots(const SlotQuery& query);
+
+}  // namespace mediation::rules
+
+#endif  // MEDIATION_SERVICES_RULES_SLOTS_H_

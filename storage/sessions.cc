@@ -1,0 +1,378 @@
+#include "storage/sessions.h"
+
+#include "absl/strings/str_cat.h"
+#include "storage/sql_util.h"
+
+namespace mediation::storage {
+namespace {
+
+constexpr char kSessionColumns[] =
+    "id, case_id, kind, mode, party_id, start_at, end_at, state, venue_id, video_link, sequence, "
+    "created_at, updated_at";
+
+SessionRecord ReadSession(SQLite::Statement& st) {
+  SessionRecord s;
+  s.id = st.getColumn(0).getInt64();
+  s.case_id = st.getColumn(1).getInt64();
+  s.kind = EnumFromText<v1::SessionKind>(st.getColumn(2).getString(), v1::SessionKind_Parse);
+  s.mode = EnumFromText<v1::SessionMode>(st.getColumn(3).getString(), v1::SessionMode_Parse);
+  s.party_id = OptionalId(st.getColumn(4));
+  s.start_at = st.getColumn(5).getInt64();
+  s.end_at = st.getColumn(6).getInt64();
+  s.state = EnumFromText<v1::SessionState>(st.getColumn(7).getString(), v1::SessionState_Parse);
+  s.venue_id = OptionalId(st.getColumn(8));
+  s.video_link = st.getColumn(9).getString();
+  s.sequence = st.getColumn(10).getInt();
+  s.created_at = FromMicros(st.getColumn(11).getInt64());
+  s.updated_at = FromMicros(st.getColumn(12).getInt64());
+  return s;
+}
+
+void ReadSessionChildren(SQLite::Database& db, SessionRecord& s) {
+  SQLite::Statement b(db,
+                      "SELECT id, resource, resource_id, for_party_id, start_at, end_at FROM "
+                      "bookings WHERE session_id = ? AND (active = 1 OR ?) ORDER BY id");
+  b.bind(1, static_cast<int64_t>(s.id));
+  // A cancelled session keeps its (inactive) bookings, so it can still say who it was for.
+  b.bind(2, s.state == v1::SESSION_STATE_CANCELLED ? 1 : 0);
+  while (b.executeStep()) {
+    BookingRecord r;
+    r.id = b.getColumn(0).getInt64();
+    r.session_id = s.id;
+    r.resource = b.getColumn(1).getString();
+    r.resource_id = b.getColumn(2).getInt64();
+    r.for_party_id = OptionalId(b.getColumn(3));
+    r.start_at = b.getColumn(4).getInt64();
+    r.end_at = b.getColumn(5).getInt64();
+    s.bookings.push_back(std::move(r));
+  }
+  SQLite::Statement c(db,
+                      "SELECT at, token_id, change, previous_start, previous_end, reason FROM "
+                      "session_changes WHERE session_id = ? ORDER BY id");
+  c.bind(1, static_cast<int64_t>(s.id));
+  while (c.executeStep()) {
+    SessionChangeRecord r;
+    r.at = FromMicros(c.getColumn(0).getInt64());
+    r.token_id = OptionalId(c.getColumn(1));
+    r.change = c.getColumn(2).getString();
+    r.previous_start = c.getColumn(3).isNull() ? 0 : c.getColumn(3).getInt64();
+    r.previous_end = c.getColumn(4).isNull() ? 0 : c.getColumn(4).getInt64();
+    r.reason = c.getColumn(5).getString();
+    s.changes.push_back(std::move(r));
+  }
+}
+
+void InsertBookings(SQLite::Database& db, int64_t session_id,
+                    const std::vector<BookingRecord>& bookings) {
+  SQLite::Statement st(db,
+                       "INSERT INTO bookings (session_id, resource, resource_id, for_party_id, "
+                       "start_at, end_at, active) VALUES (?, ?, ?, ?, ?, ?, 1)");
+  for (const BookingRecord& b : bookings) {
+    st.reset();
+    st.bind(1, static_cast<int64_t>(session_id));
+    st.bind(2, b.resource);
+    st.bind(3, static_cast<int64_t>(b.resource_id));
+    BindOptionalId(st, 4, b.for_party_id);
+    st.bind(5, static_cast<int64_t>(b.start_at));
+    st.bind(6, static_cast<int64_t>(b.end_at));
+    st.exec();
+  }
+}
+
+void InsertChange(SQLite::Database& db, int64_t session_id, const SessionChangeRecord& c) {
+  SQLite::Statement st(db,
+                       "INSERT INTO session_changes (session_id, at, token_id, change, "
+                       "previous_start, previous_end, reason) VALUES (?, ?, ?, ?, ?, ?, ?)");
+  st.bind(1, static_cast<int64_t>(session_id));
+  st.bind(2, static_cast<int64_t>(ToMicros(c.at)));
+  BindOptionalId(st, 3, c.token_id);
+  st.bind(4, c.change);
+  if (c.previous_start != 0) {
+    st.bind(5, static_cast<int64_t>(c.previous_start));
+    st.bind(6, static_cast<int64_t>(c.previous_end));
+  } else {
+    st.bind(5);
+    st.bind(6);
+  }
+  st.bind(7, c.reason);
+  st.exec();
+}
+
+std::vector<RoomRecord> ReadRooms(SQLite::Database& db, int64_t venue_id) {
+  SQLite::Statement st(db, "SELECT id, name, kind FROM rooms WHERE venue_id = ? ORDER BY id");
+  st.bind(1, static_cast<int64_t>(venue_id));
+  std::vector<RoomRecord> rooms;
+  while (st.executeStep()) {
+    rooms.push_back({st.getColumn(0).getInt64(), venue_id, st.getColumn(1).getString(),
+                     EnumFromText<v1::RoomKind>(st.getColumn(2).getString(), v1::RoomKind_Parse)});
+  }
+  return rooms;
+}
+
+}  // namespace
+
+absl::StatusOr<VenueRecord> InsertVenue(Tx& tx, VenueRecord venue) {
+  if (absl::Status s = tx.RequireWritable("insert venue"); !s.ok()) return s;
+  return Guard("insert venue", [&]() -> absl::StatusOr<VenueRecord> {
+    SQLite::Statement st(tx.db(),
+                         "INSERT INTO venues (name, address, created_at) VALUES (?, ?, ?)");
+    st.bind(1, venue.name);
+    st.bind(2, venue.address);
+    st.bind(3, static_cast<int64_t>(ToMicros(venue.created_at)));
+    st.exec();
+    venue.id = tx.db().getLastInsertRowid();
+    SQLite::Statement room(tx.db(), "INSERT INTO rooms (venue_id, name, kind) VALUES (?, ?, ?)");
+    for (RoomRecord& r : venue.rooms) {
+      room.reset();
+      room.bind(1, static_cast<int64_t>(venue.id));
+      room.bind(2, r.name);
+      room.bind(3, v1::RoomKind_Name(r.kind));
+      room.exec();
+      r.id = tx.db().getLastInsertRowid();
+      r.venue_id = venue.id;
+    }
+    return venue;
+  });
+}
+
+absl::StatusOr<VenueRecord> GetVenue(Tx& tx, int64_t id) {
+  return Guard("get venue", [&]() -> absl::StatusOr<VenueRecord> {
+    SQLite::Statement st(tx.db(), "SELECT id, name, address, created_at FROM venues WHERE id = ?");
+    st.bind(1, static_cast<int64_t>(id));
+    if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("venue ", id, " not found"));
+    VenueRecord v{.id = st.getColumn(0).getInt64(),
+                  .name = st.getColumn(1).getString(),
+                  .address = st.getColumn(2).getString(),
+                  .created_at = FromMicros(st.getColumn(3).getInt64())};
+    v.rooms = ReadRooms(tx.db(), v.id);
+    return v;
+  });
+}
+
+absl::StatusOr<std::vector<VenueRecord>> ListVenues(Tx& tx) {
+  return Guard("list venues", [&]() -> absl::StatusOr<std::vector<VenueRecord>> {
+    SQLite::Statement st(tx.db(), "SELECT id, name, address, created_at FROM venues ORDER BY id");
+    std::vector<VenueRecord> out;
+    while (st.executeStep()) {
+      out.push_back({.id = st.getColumn(0).getInt64(),
+                     .name = st.getColumn(1).getString(),
+                     .address = st.getColumn(2).getString(),
+                     .created_at = FromMicros(st.getColumn(3).getInt64())});
+    }
+    for (VenueRecord& v : out) v.rooms = ReadRooms(tx.db(), v.id);
+    return out;
+  });
+}
+
+absl::Status ReplacePartyAvailability(Tx& tx, int64_t party_id,
+                                      const std::vector<std::pair<int64_t, int64_t>>& windows) {
+  if (absl::Status s = tx.RequireWritable("set party availability"); !s.ok()) return s;
+  return Guard("set party availability", [&]() -> absl::Status {
+    SQLite::Statement clear(tx.db(), "DELETE FROM party_availability WHERE party_id = ?");
+    clear.bind(1, static_cast<int64_t>(party_id));
+    clear.exec();
+    SQLite::Statement add(tx.db(),
+                          "INSERT INTO party_availability (party_id, start_at, end_at) "
+                          "VALUES (?, ?, ?)");
+    for (const auto& [start, end] : windows) {
+      add.reset();
+      add.bind(1, static_cast<int64_t>(party_id));
+      add.bind(2, static_cast<int64_t>(start));
+      add.bind(3, static_cast<int64_t>(end));
+      add.exec();
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> PartyAvailability(Tx& tx, int64_t party_id,
+                                                                           int64_t from,
+                                                                           int64_t to) {
+  return Guard("party availability",
+               [&]() -> absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> {
+                 SQLite::Statement st(tx.db(),
+                                      "SELECT start_at, end_at FROM party_availability WHERE "
+                                      "party_id = ? AND start_at < ? AND end_at > ? "
+                                      "ORDER BY start_at");
+                 st.bind(1, static_cast<int64_t>(party_id));
+                 st.bind(2, static_cast<int64_t>(to));
+                 st.bind(3, static_cast<int64_t>(from));
+                 std::vector<std::pair<int64_t, int64_t>> out;
+                 while (st.executeStep()) {
+                   out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64()});
+                 }
+                 return out;
+               });
+}
+
+absl::StatusOr<bool> PartyHasAvailability(Tx& tx, int64_t party_id) {
+  return Guard("party has availability", [&]() -> absl::StatusOr<bool> {
+    SQLite::Statement st(tx.db(), "SELECT 1 FROM party_availability WHERE party_id = ? LIMIT 1");
+    st.bind(1, static_cast<int64_t>(party_id));
+    return st.executeStep();
+  });
+}
+
+absl::StatusOr<std::vector<BookingRecord>> ActiveBookings(Tx& tx, const std::string& resource,
+                                                          int64_t resource_id, int64_t from,
+                                                          int64_t to) {
+  return Guard("active bookings", [&]() -> absl::StatusOr<std::vector<BookingRecord>> {
+    // Sessions are at most a day long, so a booking overlapping [from, to) starts after
+    // from - 1 day: the index range stays narrow.
+    SQLite::Statement st(tx.db(),
+                         "SELECT id, session_id, for_party_id, start_at, end_at FROM bookings "
+                         "WHERE resource = ?1 AND resource_id = ?2 AND active = 1 AND "
+                         "start_at >= ?3 - 86400 AND start_at < ?4 AND end_at > ?3 "
+                         "ORDER BY start_at");
+    st.bind(1, resource);
+    st.bind(2, static_cast<int64_t>(resource_id));
+    st.bind(3, static_cast<int64_t>(from));
+    st.bind(4, static_cast<int64_t>(to));
+    std::vector<BookingRecord> out;
+    while (st.executeStep()) {
+      BookingRecord b;
+      b.id = st.getColumn(0).getInt64();
+      b.session_id = st.getColumn(1).getInt64();
+      b.resource = resource;
+      b.resource_id = resource_id;
+      b.for_party_id = OptionalId(st.getColumn(2));
+      b.start_at = st.getColumn(3).getInt64();
+      b.end_at = st.getColumn(4).getInt64();
+      out.push_back(std::move(b));
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord s,
+                                            const SessionChangeRecord& booked) {
+  if (absl::Status st = tx.RequireWritable("insert session"); !st.ok()) return st;
+  return Guard("insert session", [&]() -> absl::StatusOr<SessionRecord> {
+    SQLite::Statement st(tx.db(),
+                         "INSERT INTO sessions (case_id, kind, mode, party_id, start_at, end_at, "
+                         "state, venue_id, video_link, sequence, created_at, updated_at) VALUES "
+                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    st.bind(1, static_cast<int64_t>(s.case_id));
+    st.bind(2, v1::SessionKind_Name(s.kind));
+    st.bind(3, v1::SessionMode_Name(s.mode));
+    BindOptionalId(st, 4, s.party_id);
+    st.bind(5, static_cast<int64_t>(s.start_at));
+    st.bind(6, static_cast<int64_t>(s.end_at));
+    st.bind(7, v1::SessionState_Name(s.state));
+    BindOptionalId(st, 8, s.venue_id);
+    st.bind(9, s.video_link);
+    st.bind(10, s.sequence);
+    st.bind(11, static_cast<int64_t>(ToMicros(s.created_at)));
+    st.bind(12, static_cast<int64_t>(ToMicros(s.updated_at)));
+    st.exec();
+    s.id = tx.db().getLastInsertRowid();
+    InsertBookings(tx.db(), s.id, s.bookings);
+    InsertChange(tx.db(), s.id, booked);
+    return GetSession(tx, s.id);
+  });
+}
+
+absl::StatusOr<SessionRecord> GetSession(Tx& tx, int64_t id) {
+  return Guard("get session", [&]() -> absl::StatusOr<SessionRecord> {
+    SQLite::Statement st(tx.db(),
+                         absl::StrCat("SELECT ", kSessionColumns, " FROM sessions WHERE id = ?"));
+    st.bind(1, static_cast<int64_t>(id));
+    if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("session ", id, " not found"));
+    SessionRecord s = ReadSession(st);
+    ReadSessionChildren(tx.db(), s);
+    return s;
+  });
+}
+
+absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfCase(Tx& tx, int64_t case_id,
+                                                              bool include_cancelled) {
+  return Guard("list sessions", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
+    SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kSessionColumns,
+                                               " FROM sessions WHERE case_id = ? AND (? OR state "
+                                               "= 'SESSION_STATE_SCHEDULED') ORDER BY start_at, "
+                                               "id"));
+    st.bind(1, static_cast<int64_t>(case_id));
+    st.bind(2, include_cancelled ? 1 : 0);
+    std::vector<SessionRecord> out;
+    while (st.executeStep()) out.push_back(ReadSession(st));
+    for (SessionRecord& s : out) ReadSessionChildren(tx.db(), s);
+    return out;
+  });
+}
+
+absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfMediator(Tx& tx, int64_t mediator_id,
+                                                                  int64_t from, int64_t to) {
+  return Guard("mediator sessions", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
+    SQLite::Statement st(
+        tx.db(), absl::StrCat("SELECT ", kSessionColumns,
+                              " FROM sessions WHERE id IN (SELECT session_id FROM bookings WHERE "
+                              "resource = 'mediator' AND resource_id = ? AND active = 1 AND "
+                              "start_at >= ? AND start_at < ?) ORDER BY start_at, id"));
+    st.bind(1, static_cast<int64_t>(mediator_id));
+    st.bind(2, static_cast<int64_t>(from));
+    st.bind(3, static_cast<int64_t>(to));
+    std::vector<SessionRecord> out;
+    while (st.executeStep()) out.push_back(ReadSession(st));
+    for (SessionRecord& s : out) ReadSessionChildren(tx.db(), s);
+    return out;
+  });
+}
+
+absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_t end,
+                               const std::vector<BookingRecord>& bookings,
+                               const SessionChangeRecord& change) {
+  if (absl::Status s = tx.RequireWritable("reschedule session"); !s.ok()) return s;
+  return Guard("reschedule session", [&]() -> absl::Status {
+    SQLite::Statement st(tx.db(),
+                         "UPDATE sessions SET start_at = ?, end_at = ?, sequence = sequence + 1, "
+                         "updated_at = ? WHERE id = ? AND state = 'SESSION_STATE_SCHEDULED'");
+    st.bind(1, static_cast<int64_t>(start));
+    st.bind(2, static_cast<int64_t>(end));
+    st.bind(3, static_cast<int64_t>(ToMicros(change.at)));
+    st.bind(4, static_cast<int64_t>(session_id));
+    if (st.exec() != 1) {
+      return absl::AbortedError(absl::StrCat("session ", session_id, " changed meanwhile"));
+    }
+    SQLite::Statement drop(tx.db(), "DELETE FROM bookings WHERE session_id = ?");
+    drop.bind(1, static_cast<int64_t>(session_id));
+    drop.exec();
+    InsertBookings(tx.db(), session_id, bookings);
+    InsertChange(tx.db(), session_id, change);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord& change) {
+  if (absl::Status s = tx.RequireWritable("cancel session"); !s.ok()) return s;
+  return Guard("cancel session", [&]() -> absl::Status {
+    SQLite::Statement st(tx.db(),
+                         "UPDATE sessions SET state = 'SESSION_STATE_CANCELLED', sequence = "
+                         "sequence + 1, updated_at = ? WHERE id = ? AND state = "
+                         "'SESSION_STATE_SCHEDULED'");
+    st.bind(1, static_cast<int64_t>(ToMicros(change.at)));
+    st.bind(2, static_cast<int64_t>(session_id));
+    if (st.exec() != 1) {
+      return absl::AbortedError(absl::StrCat("session ", session_id, " changed meanwhile"));
+    }
+    SQLite::Statement release(tx.db(), "UPDATE bookings SET active = 0 WHERE session_id = ?");
+    release.bind(1, static_cast<int64_t>(session_id));
+    release.exec();
+    InsertChange(tx.db(), session_id, change);
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<int64_t>> CasesWithStartedSessions(Tx& tx, int64_t now) {
+  return Guard("cases with started sessions", [&]() -> absl::StatusOr<std::vector<int64_t>> {
+    SQLite::Statement st(tx.db(),
+                         "SELECT DISTINCT s.case_id FROM sessions s JOIN cases c ON c.id = "
+                         "s.case_id WHERE s.state = 'SESSION_STATE_SCHEDULED' AND s.start_at <= "
+                         "? AND c.state = 'CASE_STATE_SESSIONS_SCHEDULED' ORDER BY s.case_id");
+    st.bind(1, static_cast<int64_t>(now));
+    std::vector<int64_t> out;
+    while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
+    return out;
+  });
+}
+
+}  // namespace mediation::storage

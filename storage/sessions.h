@@ -1,0 +1,59 @@
+// Venues and rooms, party availability, sessions and their bookings.
+#ifndef MEDIATION_STORAGE_SESSIONS_H_
+#define MEDIATION_STORAGE_SESSIONS_H_
+
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "storage/records.h"
+#include "storage/tx.h"
+
+namespace mediation::storage {
+
+absl::StatusOr<VenueRecord> InsertVenue(Tx& tx, VenueRecord venue);
+// NOT_FOUND when there is no such venue.
+absl::StatusOr<VenueRecord> GetVenue(Tx& tx, int64_t id);
+absl::StatusOr<std::vector<VenueRecord>> ListVenues(Tx& tx);
+
+// Replaces the party's availability windows ([start, end) UTC seconds).
+absl::Status ReplacePartyAvailability(Tx& tx, int64_t party_id,
+                                      const std::vector<std::pair<int64_t, int64_t>>& windows);
+// Windows overlapping [from, to), earliest first; an empty list means none was recorded.
+absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> PartyAvailability(Tx& tx, int64_t party_id,
+                                                                           int64_t from,
+                                                                           int64_t to);
+// Whether the party has any availability window at all.
+absl::StatusOr<bool> PartyHasAvailability(Tx& tx, int64_t party_id);
+
+// Active bookings of one resource overlapping [from, to), earliest first. Reads the
+// bookings_active index only.
+absl::StatusOr<std::vector<BookingRecord>> ActiveBookings(Tx& tx, const std::string& resource,
+                                                          int64_t resource_id, int64_t from,
+                                                          int64_t to);
+
+// Inserts the session, its bookings and its "booked" change; returns it with ids.
+absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord session,
+                                            const SessionChangeRecord& booked);
+// NOT_FOUND when there is no such session. Includes bookings and changes.
+absl::StatusOr<SessionRecord> GetSession(Tx& tx, int64_t id);
+// Earliest first; with bookings and changes.
+absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfCase(Tx& tx, int64_t case_id,
+                                                              bool include_cancelled);
+// Scheduled sessions the mediator takes part in, starting in [from, to).
+absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfMediator(Tx& tx, int64_t mediator_id,
+                                                                  int64_t from, int64_t to);
+
+// Moves a scheduled session (and its bookings) to [start, end), bumps its sequence and records
+// the change. `bookings` replaces the session's bookings (rooms may change).
+absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_t end,
+                               const std::vector<BookingRecord>& bookings,
+                               const SessionChangeRecord& change);
+// Cancels a scheduled session: its bookings stop counting, its sequence increases.
+absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord& change);
+
+// Cases in SESSIONS_SCHEDULED with a scheduled session that started at or before `now`.
+absl::StatusOr<std::vector<int64_t>> CasesWithStartedSessions(Tx& tx, int64_t now);
+
+}  // namespace mediation::storage
+
+#endif  // MEDIATION_STORAGE_SESSIONS_H_
