@@ -34,6 +34,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "ppa/mediation/v1/admin.pb.h"
+#include "ppa/mediation/v1/api_files.h"
 
 ABSL_FLAG(std::string, addr, "", "Server address (default: $MEDIATION_ADDR or 127.0.0.1:50051).");
 ABSL_FLAG(std::string, token, "", "Bearer token (default: $MEDIATION_TOKEN).");
@@ -81,13 +82,8 @@ const DescriptorPool& Pool() {
 
 std::vector<const google::protobuf::ServiceDescriptor*> Services() {
   std::vector<const google::protobuf::ServiceDescriptor*> services;
-  std::vector<std::string> files = {
-      "ppa/mediation/v1/admin.proto",     "ppa/mediation/v1/organisation.proto",
-      "ppa/mediation/v1/referral.proto",  "ppa/mediation/v1/screening.proto",
-      "ppa/mediation/v1/case.proto",      "ppa/mediation/v1/charges.proto",
-      "ppa/mediation/v1/mediator.proto",  "ppa/mediation/v1/allocation.proto",
-      "ppa/mediation/v1/scheduling.proto"};
-  for (const std::string& name : files) {
+
+  for (const char* name : ppa::mediation::v1::kApiProtoFiles) {
     const google::protobuf::FileDescriptor* file = Pool().FindFileByName(name);
     if (file == nullptr) continue;
     for (int i = 0; i < file->service_count(); ++i) services.push_back(file->service(i));

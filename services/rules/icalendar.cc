@@ -101,6 +101,10 @@ std::string RenderCalendar(const std::vector<CalendarEvent>& events) {
     line(absl::StrCat("DTEND;TZID=Europe/London:", LocalStamp(e.end)));
     line(absl::StrCat("SEQUENCE:", e.sequence));
     line(absl::StrCat("STATUS:", e.cancelled ? "CANCELLED" : "CONFIRMED"));
+    // iTIP (RFC 5546) requires an organiser for a published event: the service's mailbox.
+    line(
+        "ORGANIZER;CN=Practitioner Performance "
+        "Advice:mailto:assisted.mediations@resolution.nhs.uk");
     line(absl::StrCat("SUMMARY:", EscapeText(e.summary)));
     if (!e.location.empty()) line(absl::StrCat("LOCATION:", EscapeText(e.location)));
     if (!e.description.empty()) line(absl::StrCat("DESCRIPTION:", EscapeText(e.description)));

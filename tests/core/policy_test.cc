@@ -9,11 +9,13 @@
 #include "absl/strings/str_cat.h"
 #include "ppa/mediation/v1/admin.pb.h"
 #include "ppa/mediation/v1/allocation.pb.h"
+#include "ppa/mediation/v1/api_files.h"
 #include "ppa/mediation/v1/case.pb.h"
 #include "ppa/mediation/v1/charges.pb.h"
 #include "ppa/mediation/v1/mediator.pb.h"
 #include "ppa/mediation/v1/organisation.pb.h"
 #include "ppa/mediation/v1/referral.pb.h"
+#include "ppa/mediation/v1/scheduling.pb.h"
 #include "ppa/mediation/v1/screening.pb.h"
 
 namespace mediation {
@@ -21,17 +23,21 @@ namespace {
 
 // Every RPC the API declares, read from the generated descriptors.
 std::set<std::string> DeclaredMethods() {
-  // Touch one message of each file so its descriptor is registered.
-  const google::protobuf::FileDescriptor* files[] = {v1::AccessToken::descriptor()->file(),
-                                                     v1::Organisation::descriptor()->file(),
-                                                     v1::Case::descriptor()->file(),
-                                                     v1::ScreeningAnswer::descriptor()->file(),
-                                                     v1::HoldCaseRequest::descriptor()->file(),
-                                                     v1::FeeSchedule::descriptor()->file(),
-                                                     v1::Mediator::descriptor()->file(),
-                                                     v1::Allocation::descriptor()->file()};
+  // A static library links only what is referenced: touch one message of each file so its
+  // descriptor is registered. A file missing here fails the lookup below, by name.
+  for (const google::protobuf::Descriptor* d :
+       {v1::AccessToken::descriptor(), v1::Organisation::descriptor(), v1::Case::descriptor(),
+        v1::ScreeningAnswer::descriptor(), v1::HoldCaseRequest::descriptor(),
+        v1::FeeSchedule::descriptor(), v1::Mediator::descriptor(), v1::Allocation::descriptor(),
+        v1::Session::descriptor()}) {
+    (void)d;
+  }
   std::set<std::string> methods;
-  for (const auto* file : files) {
+  for (const char* name : v1::kApiProtoFiles) {
+    const google::protobuf::FileDescriptor* file =
+        google::protobuf::DescriptorPool::generated_pool()->FindFileByName(name);
+    EXPECT_NE(file, nullptr) << name;
+    if (file == nullptr) continue;
     for (int s = 0; s < file->service_count(); ++s) {
       const auto* service = file->service(s);
       for (int m = 0; m < service->method_count(); ++m) {

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "services/core/policy.h"
 #include "tests/support/test_server.h"
 
@@ -42,6 +43,57 @@ class AccessMatrixTest : public ::testing::Test {
     tokens_[kMediator] = server_.IssueToken(v1::ROLE_MEDIATOR, mediator_);
     tokens_[kOrganisation] = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
     tokens_[kParty] = PartyToken(case_);
+
+    // For scheduling: a case allocated to the matrix's mediator, a party of it, and a joint
+    // session everyone concerned may read; free slots for the calls that book.
+    sched_ = server_.AllocatedCase(org_, mediator_, tokens_[kMediator]);
+    sched_party_ = PartyToken(sched_);
+    v1::FindSlotsRequest find;
+    find.set_case_id(sched_.id());
+    find.set_kind(v1::SESSION_KIND_JOINT_MEETING);
+    find.set_mode(v1::SESSION_MODE_VIDEO);
+    find.set_duration_minutes(60);
+    find.set_max_slots(50);
+    while (free_slots_.size() < 100) {
+      v1::FindSlotsResponse found;
+      ASSERT_TRUE(server_.scheduling()
+                      .FindSlots(WithToken(server_.case_support()).get(), find, &found)
+                      .ok());
+      ASSERT_GT(found.slots_size(), 0);
+      // Every other slot, so neighbours are further apart than the buffer.
+      for (int i = 0; i < found.slots_size(); i += 2) free_slots_.push_back(found.slots(i).start());
+      // Go on from the day after the last slot found.
+      const std::string last = found.slots(found.slots_size() - 1).local_start();
+      v1::Date* first = find.mutable_window_first_day();
+      first->set_year(std::stoi(last.substr(0, 4)));
+      first->set_month(std::stoi(last.substr(5, 2)));
+      first->set_day(std::stoi(last.substr(8, 2)) + 1);
+      if (first->day() > 28) {  // Keep clear of month ends: continue from the next month.
+        first->set_day(1);
+        first->set_month(first->month() % 12 + 1);
+        if (first->month() == 1) first->set_year(first->year() + 1);
+      }
+    }
+    session_ = BookAsCaseSupport();
+  }
+
+  int64_t BookAsCaseSupport() {
+    v1::BookSessionResponse out;
+    EXPECT_TRUE(server_.scheduling()
+                    .BookSession(WithToken(server_.case_support()).get(), BookRequest(), &out)
+                    .ok());
+    return out.session().id();
+  }
+
+  v1::BookSessionRequest BookRequest() {
+    v1::BookSessionRequest r;
+    r.set_case_id(sched_.id());
+    r.set_kind(v1::SESSION_KIND_JOINT_MEETING);
+    r.set_mode(v1::SESSION_MODE_VIDEO);
+    r.set_video_link("https://video.example/matrix");
+    r.set_duration_minutes(60);
+    *r.mutable_start() = free_slots_.at(next_slot_++);
+    return r;
   }
 
   std::string PartyToken(const v1::Case& c) {
@@ -360,6 +412,83 @@ class AccessMatrixTest : public ::testing::Test {
       v1::SetMediatorsRequiredResponse out;
       return server_.allocation().SetMediatorsRequired(ctx().get(), r, &out);
     }
+    if (absl::StartsWith(method, svc + "SchedulingService/") && caller == kParty) {
+      token = sched_party_;  // A party of the scheduled case.
+    }
+    if (method == svc + "SchedulingService/CreateVenue") {
+      v1::CreateVenueRequest r;
+      r.mutable_venue()->set_name("Matrix Venue");
+      r.mutable_venue()->set_address("1 Test Street");
+      v1::Room* room = r.mutable_venue()->add_rooms();
+      room->set_name("Room 1");
+      room->set_kind(v1::ROOM_KIND_PRIVATE);
+      v1::CreateVenueResponse out;
+      return server_.scheduling().CreateVenue(ctx().get(), r, &out);
+    }
+    if (method == svc + "SchedulingService/ListVenues") {
+      v1::ListVenuesResponse out;
+      return server_.scheduling().ListVenues(ctx().get(), {}, &out);
+    }
+    if (method == svc + "SchedulingService/SetPartyAvailability") {
+      v1::SetPartyAvailabilityRequest r;
+      r.set_case_id(sched_.id());
+      r.set_party_id(sched_.parties(1).id());
+      v1::SetPartyAvailabilityResponse out;
+      return server_.scheduling().SetPartyAvailability(ctx().get(), r, &out);
+    }
+    if (method == svc + "SchedulingService/FindSlots") {
+      v1::FindSlotsRequest r;
+      r.set_case_id(sched_.id());
+      r.set_kind(v1::SESSION_KIND_JOINT_MEETING);
+      r.set_mode(v1::SESSION_MODE_VIDEO);
+      r.set_duration_minutes(60);
+      v1::FindSlotsResponse out;
+      return server_.scheduling().FindSlots(ctx().get(), r, &out);
+    }
+    if (method == svc + "SchedulingService/BookSession") {
+      v1::BookSessionResponse out;
+      return server_.scheduling().BookSession(ctx().get(), BookRequest(), &out);
+    }
+    if (method == svc + "SchedulingService/RescheduleSession") {
+      const int64_t session = BookAsCaseSupport();
+      v1::RescheduleSessionRequest r;
+      r.set_session_id(session);
+      *r.mutable_start() = free_slots_.at(next_slot_++);
+      r.set_reason("matrix");
+      v1::RescheduleSessionResponse out;
+      return server_.scheduling().RescheduleSession(ctx().get(), r, &out);
+    }
+    if (method == svc + "SchedulingService/CancelSession") {
+      v1::CancelSessionRequest r;
+      r.set_session_id(BookAsCaseSupport());
+      r.set_reason("matrix");
+      v1::CancelSessionResponse out;
+      return server_.scheduling().CancelSession(ctx().get(), r, &out);
+    }
+    if (method == svc + "SchedulingService/GetSession") {
+      v1::GetSessionRequest r;
+      r.set_session_id(session_);
+      v1::GetSessionResponse out;
+      return server_.scheduling().GetSession(ctx().get(), r, &out);
+    }
+    if (method == svc + "SchedulingService/ListSessions") {
+      v1::ListSessionsRequest r;
+      r.set_case_id(sched_.id());
+      v1::ListSessionsResponse out;
+      return server_.scheduling().ListSessions(ctx().get(), r, &out);
+    }
+    if (method == svc + "SchedulingService/ExportSessionCalendar") {
+      v1::ExportSessionCalendarRequest r;
+      r.set_session_id(session_);
+      v1::ExportSessionCalendarResponse out;
+      return server_.scheduling().ExportSessionCalendar(ctx().get(), r, &out);
+    }
+    if (method == svc + "SchedulingService/ExportMediatorCalendar") {
+      v1::ExportMediatorCalendarRequest r;
+      r.set_mediator_id(mediator_);
+      v1::ExportMediatorCalendarResponse out;
+      return server_.scheduling().ExportMediatorCalendar(ctx().get(), r, &out);
+    }
     ADD_FAILURE() << "the matrix does not know how to call " << method;
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "");
   }
@@ -369,6 +498,11 @@ class AccessMatrixTest : public ::testing::Test {
   int64_t mediator_ = 0;
   int counter_ = 0;
   v1::Case case_;
+  v1::Case sched_;
+  std::string sched_party_;
+  std::vector<google::protobuf::Timestamp> free_slots_;
+  size_t next_slot_ = 0;
+  int64_t session_ = 0;
   std::map<Caller, std::string> tokens_;
 };
 
@@ -458,6 +592,27 @@ const Row kMatrix[] = {
      {UNAUTH, DENIED, OK, OK, OK, DENIED, DENIED}},
     {"/ppa.mediation.v1.AllocationService/SetMediatorsRequired",
      {UNAUTH, DENIED, OK, OK, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.SchedulingService/CreateVenue",
+     {UNAUTH, DENIED, OK, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.SchedulingService/ListVenues",
+     {UNAUTH, DENIED, OK, OK, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.SchedulingService/SetPartyAvailability",
+     {UNAUTH, DENIED, OK, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.SchedulingService/FindSlots",
+     {UNAUTH, DENIED, OK, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.SchedulingService/BookSession",
+     {UNAUTH, DENIED, OK, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.SchedulingService/RescheduleSession",
+     {UNAUTH, DENIED, OK, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.SchedulingService/CancelSession",
+     {UNAUTH, DENIED, OK, DENIED, OK, DENIED, DENIED}},
+    // The organisation sees the joint session's date; the party takes part in it.
+    {"/ppa.mediation.v1.SchedulingService/GetSession", {UNAUTH, DENIED, OK, OK, OK, OK, OK}},
+    {"/ppa.mediation.v1.SchedulingService/ListSessions", {UNAUTH, DENIED, OK, OK, OK, OK, OK}},
+    {"/ppa.mediation.v1.SchedulingService/ExportSessionCalendar",
+     {UNAUTH, DENIED, OK, DENIED, OK, DENIED, OK}},
+    {"/ppa.mediation.v1.SchedulingService/ExportMediatorCalendar",
+     {UNAUTH, DENIED, OK, DENIED, OK, DENIED, DENIED}},
 };
 
 TEST_F(AccessMatrixTest, EveryRpcGivesTheExpectedCodeForEveryRole) {
@@ -519,12 +674,13 @@ TEST_F(AccessMatrixTest, AnotherOrganisationCannotReadOrListThisOrganisationsCas
   EXPECT_EQ(server_.referrals().ListCases(WithToken(other).get(), filtered, &listed).error_code(),
             DENIED);
 
+  const int64_t cases_before = server_.CountRows("cases");
   v1::CreateReferralResponse created;
   EXPECT_EQ(server_.referrals()
                 .CreateReferral(WithToken(other).get(), ValidReferral(org_), &created)
                 .error_code(),
             DENIED);
-  EXPECT_EQ(server_.CountRows("cases"), 1);
+  EXPECT_EQ(server_.CountRows("cases"), cases_before);
 }
 
 TEST_F(AccessMatrixTest, AHiddenCaseAndAMissingCaseGiveTheSameAnswer) {

@@ -29,14 +29,32 @@ TEST(SchemaTest, MigratesAnEmptyDatabaseToTheLatestVersion) {
   EXPECT_EQ(result->to_version, LatestSchemaVersion());
   EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM schema_migrations").getInt(),
             static_cast<int>(Migrations().size()));
-  EXPECT_EQ(Tables(db), (std::vector<std::string>{
-                            "access_tokens",       "allocations",         "audit_events",
-                            "case_links",          "case_state_history",  "cases",
-                            "charge_indications",  "charge_items",        "fee_schedules",
-                            "mediator_conflicts",  "mediator_experience", "mediator_leave",
-                            "mediators",           "organisations",       "parties",
-                            "referral_revisions",  "schema_migrations",   "screening_answers",
-                            "screening_decisions", "working_hours"}));
+  EXPECT_EQ(Tables(db), (std::vector<std::string>{"access_tokens",
+                                                  "allocations",
+                                                  "audit_events",
+                                                  "bookings",
+                                                  "case_links",
+                                                  "case_state_history",
+                                                  "cases",
+                                                  "charge_indications",
+                                                  "charge_items",
+                                                  "fee_schedules",
+                                                  "mediator_conflicts",
+                                                  "mediator_experience",
+                                                  "mediator_leave",
+                                                  "mediators",
+                                                  "organisations",
+                                                  "parties",
+                                                  "party_availability",
+                                                  "referral_revisions",
+                                                  "rooms",
+                                                  "schema_migrations",
+                                                  "screening_answers",
+                                                  "screening_decisions",
+                                                  "session_changes",
+                                                  "sessions",
+                                                  "venues",
+                                                  "working_hours"}));
 }
 
 TEST(SchemaTest, MigratingTwiceChangesNothing) {

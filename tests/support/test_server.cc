@@ -101,6 +101,7 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure) {
   charges_ = v1::ChargesService::NewStub(channel_);
   mediators_ = v1::MediatorService::NewStub(channel_);
   allocation_ = v1::AllocationService::NewStub(channel_);
+  scheduling_ = v1::SchedulingService::NewStub(channel_);
 }
 
 TestServer::~TestServer() {
@@ -224,6 +225,27 @@ int64_t TestServer::Allocate(int64_t case_id, int64_t mediator_id, v1::Allocatio
   grpc::Status status = allocation_->AllocateMediator(WithToken(case_support()).get(), r, &out);
   EXPECT_TRUE(status.ok()) << status.error_message();
   return out.allocation().id();
+}
+
+v1::Case TestServer::AllocatedCase(int64_t organisation_id, int64_t lead,
+                                   const std::string& lead_token, int64_t co,
+                                   const std::string& co_token) {
+  const v1::Case c = CreateReferral(organisation_id);
+  MakeSuitable(c);
+  if (co == 0) {
+    v1::SetMediatorsRequiredRequest one;
+    one.set_case_id(c.id());
+    one.set_count(1);
+    v1::SetMediatorsRequiredResponse set;
+    EXPECT_TRUE(allocation_->SetMediatorsRequired(WithToken(case_support()).get(), one, &set).ok());
+  }
+  EXPECT_TRUE(Respond(lead_token, Allocate(c.id(), lead, v1::ALLOCATION_ROLE_LEAD), true).ok());
+  if (co != 0) {
+    EXPECT_TRUE(
+        Respond(co_token, Allocate(c.id(), co, v1::ALLOCATION_ROLE_CO_MEDIATOR), true).ok());
+  }
+  EXPECT_EQ(StateOf(c.id()), v1::CASE_STATE_MEDIATORS_ALLOCATED);
+  return c;
 }
 
 grpc::Status TestServer::Respond(const std::string& mediator_token, int64_t allocation_id,

@@ -17,6 +17,7 @@
 #include "ppa/mediation/v1/mediator.grpc.pb.h"
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
+#include "ppa/mediation/v1/scheduling.grpc.pb.h"
 #include "ppa/mediation/v1/screening.grpc.pb.h"
 #include "services/server/server.h"
 #include "tests/support/temp_dir.h"
@@ -56,6 +57,7 @@ class TestServer {
   v1::ChargesService::Stub& charges() { return *charges_; }
   v1::MediatorService::Stub& mediators() { return *mediators_; }
   v1::AllocationService::Stub& allocation() { return *allocation_; }
+  v1::SchedulingService::Stub& scheduling() { return *scheduling_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
   // Issues a token through the API with the ADMIN token and returns its secret. Fails the
@@ -81,6 +83,10 @@ class TestServer {
   int64_t RegisterMediator(const v1::Mediator& m);
   // Offers `role` on the case to the mediator as CASE_SUPPORT; returns the allocation id.
   int64_t Allocate(int64_t case_id, int64_t mediator_id, v1::AllocationRole role);
+  // A SUITABLE case of `organisation_id` whose mediators (`co` 0: the lead alone) have
+  // accepted: MEDIATORS_ALLOCATED.
+  v1::Case AllocatedCase(int64_t organisation_id, int64_t lead, const std::string& lead_token,
+                         int64_t co = 0, const std::string& co_token = "");
   // The mediator accepts (or declines for `reason`) with its own token.
   grpc::Status Respond(const std::string& mediator_token, int64_t allocation_id, bool accept,
                        v1::DeclineReason reason = v1::DECLINE_REASON_UNSPECIFIED,
@@ -107,6 +113,7 @@ class TestServer {
   std::unique_ptr<v1::ChargesService::Stub> charges_;
   std::unique_ptr<v1::MediatorService::Stub> mediators_;
   std::unique_ptr<v1::AllocationService::Stub> allocation_;
+  std::unique_ptr<v1::SchedulingService::Stub> scheduling_;
   std::string admin_secret_;
   std::string case_support_;
   std::string senior_adviser_;

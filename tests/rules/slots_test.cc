@@ -1,0 +1,154 @@
+#include "services/rules/slots.h"
+
+#include <date/date.h>
+#include <gtest/gtest.h>
+
+namespace mediation::rules {
+namespace {
+
+Day D(int y, unsigned m, unsigned d) {
+  return static_cast<Day>(
+      date::sys_days{date::year{y} / date::month{m} / date::day{d}}.time_since_epoch().count());
+}
+
+// UTC instant from a UTC wall-clock time.
+Instant Utc(int y, unsigned m, unsigned d, int h, int min = 0) {
+  return (static_cast<Instant>(D(y, m, d)) * 86400) + h * 3600 + min * 60;
+}
+
+constexpr Instant kHour = 3600;
+
+TEST(IntervalsTest, NormaliseSortsAndMergesOverlappingAndTouching) {
+  EXPECT_EQ(Normalise({{50, 60}, {10, 20}, {20, 30}, {25, 40}, {70, 70}}),
+            (IntervalList{{10, 40}, {50, 60}}));
+}
+
+TEST(IntervalsTest, IntersectKeepsOnlyCommonTime) {
+  EXPECT_EQ(Intersect({{0, 10}, {20, 30}}, {{5, 25}}), (IntervalList{{5, 10}, {20, 25}}));
+  // Touching is not overlapping: nothing in common.
+  EXPECT_EQ(Intersect({{0, 10}}, {{10, 20}}), IntervalList{});
+}
+
+TEST(IntervalsTest, SubtractCutsHolesAndTouchingBusyTimeLeavesFreeTimeWhole) {
+  EXPECT_EQ(Subtract({{0, 100}}, {{10, 20}, {30, 40}, {90, 120}}),
+            (IntervalList{{0, 10}, {20, 30}, {40, 90}}));
+  EXPECT_EQ(Subtract({{0, 10}, {20, 30}}, {{10, 20}}), (IntervalList{{0, 10}, {20, 30}}));
+  EXPECT_EQ(Subtract({{0, 10}, {20, 30}}, {{5, 25}}), (IntervalList{{0, 5}, {25, 30}}));
+}
+
+TEST(IntervalsTest, WidenAddsBuffersAndMergesWhatThenTouches) {
+  EXPECT_EQ(Widen({{100, 200}, {260, 300}}, 30, 30), (IntervalList{{70, 330}}));
+}
+
+TEST(IntervalsTest, CoversNeedsOneStretchHoldingTheWholeInterval) {
+  const IntervalList free = {{0, 10}, {10, 20}};  // Not normalised on purpose? No: use merged.
+  EXPECT_TRUE(Covers(Normalise({{0, 10}, {10, 20}}), {5, 15}));
+  EXPECT_FALSE(Covers({{0, 10}, {11, 20}}, {5, 15}));
+  EXPECT_TRUE(Covers({{0, 10}}, {0, 10}));
+  EXPECT_FALSE(Covers({{0, 10}}, {-1, 5}));
+  (void)free;
+}
+
+// Local 09:00-17:00 on weekdays around the last Sunday of March 2027 (28 March): GMT before,
+// BST after. 09:00 London stays 09:00; in UTC it moves from 09:00 to 08:00.
+TEST(ClockChangeTest, WorkingHoursStayLocalAcrossTheSpringChange) {
+  const std::vector<WeeklyHours> weekdays = {
+      {1, 540, 1020}, {2, 540, 1020}, {3, 540, 1020}, {4, 540, 1020}, {5, 540, 1020}};
+  const IntervalList hours = ExpandWorkingPattern(weekdays, D(2027, 3, 22), D(2027, 4, 2));
+  ASSERT_EQ(hours.size(), 10u);
+  EXPECT_EQ(hours[4], (Interval{Utc(2027, 3, 26, 9), Utc(2027, 3, 26, 17)}));  // Friday, GMT.
+  EXPECT_EQ(hours[5], (Interval{Utc(2027, 3, 29, 8), Utc(2027, 3, 29, 16)}));  // Monday, BST.
+  for (const Interval& i : hours) {
+    EXPECT_EQ(LondonLocalText(i.start).substr(11), "09:00");
+    EXPECT_EQ(LondonLocalText(i.end).substr(11), "17:00");
+  }
+}
+
+TEST(ClockChangeTest, WorkingHoursStayLocalAcrossTheAutumnChange) {
+  // Last Sunday of October 2027: the 31st. Sunday hours on the day itself too.
+  const std::vector<WeeklyHours> pattern = {{5, 540, 1020}, {7, 540, 1020}, {1, 540, 1020}};
+  const IntervalList hours = ExpandWorkingPattern(pattern, D(2027, 10, 29), D(2027, 11, 1));
+  ASSERT_EQ(hours.size(), 3u);
+  EXPECT_EQ(hours[0], (Interval{Utc(2027, 10, 29, 8), Utc(2027, 10, 29, 16)}));  // BST.
+  EXPECT_EQ(hours[1], (Interval{Utc(2027, 10, 31, 9), Utc(2027, 10, 31, 17)}));  // GMT already.
+  EXPECT_EQ(hours[2], (Interval{Utc(2027, 11, 1, 9), Utc(2027, 11, 1, 17)}));
+  EXPECT_EQ(LondonLocalText(hours[1].start), "2027-10-31T09:00");
+}
+
+TEST(ClockChangeTest, TheChangeDaysThemselvesHaveTwentyThreeAndTwentyFiveHours) {
+  const IntervalList spring = LondonDays({{D(2027, 3, 28), D(2027, 3, 28)}});
+  const IntervalList autumn = LondonDays({{D(2027, 10, 31), D(2027, 10, 31)}});
+  ASSERT_EQ(spring.size(), 1u);
+  ASSERT_EQ(autumn.size(), 1u);
+  EXPECT_EQ(spring[0].length(), 23 * kHour);
+  EXPECT_EQ(autumn[0].length(), 25 * kHour);
+}
+
+TEST(ClockChangeTest, MissingAndRepeatedLocalTimesResolveSensibly) {
+  // 01:30 on 28 March 2027 does not exist: the first instant after the gap (02:00 BST, 01:00Z).
+  EXPECT_EQ(LondonToUtc(D(2027, 3, 28), 90), Utc(2027, 3, 28, 1));
+  // 01:30 on 31 October 2027 happens twice: the first (BST, 00:30Z).
+  EXPECT_EQ(LondonToUtc(D(2027, 10, 31), 90), Utc(2027, 10, 31, 0, 30));
+  EXPECT_EQ(LondonDayOf(Utc(2027, 6, 30, 23, 30)), D(2027, 7, 1));  // BST: already 1 July.
+}
+
+TEST(SlotsTest, EarliestSlotsAreWhereEveryoneIsFree) {
+  SlotQuery q;
+  q.window = {Utc(2027, 1, 4, 0), Utc(2027, 1, 5, 0)};
+  q.duration = 2 * kHour;
+  q.max_slots = 3;
+  q.people = {{"mediator 1", {{Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 17)}}},
+              {"party 2", {{Utc(2027, 1, 4, 10, 10), Utc(2027, 1, 4, 15)}}}};
+  const SlotResult r = FindCommonSlots(q);
+  // Common 10:10-15:00; starts align to the quarter hour: 10:15, then back to back.
+  EXPECT_EQ(r.slots, (std::vector<Interval>{{Utc(2027, 1, 4, 10, 15), Utc(2027, 1, 4, 12, 15)},
+                                            {Utc(2027, 1, 4, 12, 15), Utc(2027, 1, 4, 14, 15)}}));
+  EXPECT_TRUE(r.most_blocking.empty());
+}
+
+TEST(SlotsTest, BusyTimeWidenedByTheBufferIsAvoided) {
+  const IntervalList working = {{Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 17)}};
+  const IntervalList booked = {{Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 11)}};
+  SlotQuery q;
+  q.window = working[0];
+  q.duration = 2 * kHour;
+  q.max_slots = 1;
+  q.people = {{"mediator 1", Subtract(working, Widen(booked, 30 * 60, 30 * 60))}};
+  EXPECT_EQ(FindCommonSlots(q).slots[0].start, Utc(2027, 1, 4, 11, 30));
+}
+
+TEST(SlotsTest, MinimumNoticeIsTheWindowsStart) {
+  SlotQuery q;
+  q.window = {Utc(2027, 1, 4, 13), Utc(2027, 1, 4, 17)};  // "now + notice" is 13:00.
+  q.duration = kHour;
+  q.max_slots = 1;
+  q.people = {{"mediator 1", {{Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 17)}}}};
+  EXPECT_EQ(FindCommonSlots(q).slots[0].start, Utc(2027, 1, 4, 13));
+}
+
+TEST(SlotsTest, WhenNothingFitsTheMostBlockingParticipantIsNamed) {
+  SlotQuery q;
+  q.window = {Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 17)};
+  q.duration = 3 * kHour;
+  q.people = {{"mediator 1", {{Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 13)}}},
+              {"party 2", {{Utc(2027, 1, 4, 12), Utc(2027, 1, 4, 14)}}}};
+  const SlotResult r = FindCommonSlots(q);
+  EXPECT_TRUE(r.slots.empty());
+  EXPECT_EQ(r.most_blocking, "party 2");
+  EXPECT_EQ(r.blocked_seconds, 6 * kHour);
+}
+
+TEST(SlotsTest, RoomPoolsNeedEnoughRoomsFreeAtOnce) {
+  RoomPool pool{.name = "private rooms", .needed = 2};
+  pool.free_per_room = {{{0, 100}}, {{50, 150}}, {{120, 200}}};
+  EXPECT_EQ(PoolFree(pool), (IntervalList{{50, 100}, {120, 150}}));
+  pool.needed = 3;
+  EXPECT_EQ(PoolFree(pool), IntervalList{});
+  // Touching free stretches of one room do not make two rooms.
+  RoomPool touching{.name = "t", .needed = 2};
+  touching.free_per_room = {{{0, 50}}, {{50, 100}}};
+  EXPECT_EQ(PoolFree(touching), IntervalList{});
+}
+
+}  // namespace
+}  // namespace mediation::rules

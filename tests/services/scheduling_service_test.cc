@@ -1,0 +1,414 @@
+// Scheduling through the real server, on a clock fixed at Monday 1 March 2027, 08:00 UTC:
+// slots, bookings (and the race for them), rooms, reschedules and cancellations, who sees what,
+// the move to IN_MEDIATION, and iCalendar export checked by libical.
+#include <gtest/gtest.h>
+#include <libical/ical.h>
+
+#include <atomic>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/support/test_server.h"
+
+namespace mediation {
+namespace {
+
+using ::mediation::testing::TestServer;
+using ::mediation::testing::ValidMediator;
+using ::mediation::testing::WithToken;
+
+constexpr int64_t kHour = 3600;
+constexpr int64_t kDay = 86400;
+// Monday 1 March 2027, 00:00 UTC (GMT in London until 28 March).
+constexpr int64_t kMonday = 1803859200;
+
+class SchedulingServiceTest : public ::testing::Test {
+ protected:
+  SchedulingServiceTest()
+      : now_(std::make_shared<std::atomic<int64_t>>(kMonday + 8 * kHour)),
+        server_([now = now_](ServerOptions& o) {
+          o.clock = [now] { return absl::FromUnixSeconds(now->load()); };
+        }) {}
+
+  void SetUp() override {
+    org_ = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
+    for (const char* name : {"Ana", "Ben", "Cai", "Dee"}) {
+      const int64_t id = server_.RegisterMediator(
+          ValidMediator(absl::StrCat(name, " Mediator"), absl::StrCat(name, "@mediators.example")));
+      mediators_.push_back(id);
+      tokens_[id] = server_.IssueToken(v1::ROLE_MEDIATOR, id);
+    }
+    case_ = server_.AllocatedCase(org_, mediators_[0], tokens_[mediators_[0]], mediators_[1],
+                                  tokens_[mediators_[1]]);
+  }
+
+  v1::FindSlotsResponse Find(const v1::Case& c, v1::SessionKind kind, int minutes,
+                             v1::SessionMode mode = v1::SESSION_MODE_VIDEO, int64_t venue = 0,
+                             int64_t party = 0) {
+    v1::FindSlotsRequest r;
+    r.set_case_id(c.id());
+    r.set_kind(kind);
+    r.set_mode(mode);
+    r.set_venue_id(venue);
+    r.set_party_id(party);
+    r.set_duration_minutes(minutes);
+    v1::FindSlotsResponse out;
+    grpc::Status s =
+        server_.scheduling().FindSlots(WithToken(server_.case_support()).get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  grpc::Status Book(const v1::Case& c, v1::SessionKind kind, int64_t start, int minutes,
+                    v1::Session* out = nullptr, v1::SessionMode mode = v1::SESSION_MODE_VIDEO,
+                    int64_t venue = 0, int64_t party = 0, const std::string& token = "") {
+    v1::BookSessionRequest r;
+    r.set_case_id(c.id());
+    r.set_kind(kind);
+    r.set_mode(mode);
+    r.set_venue_id(venue);
+    r.set_party_id(party);
+    if (mode == v1::SESSION_MODE_VIDEO) r.set_video_link("https://video.example/room/42");
+    r.mutable_start()->set_seconds(start);
+    r.set_duration_minutes(minutes);
+    v1::BookSessionResponse response;
+    grpc::Status s = server_.scheduling().BookSession(
+        WithToken(token.empty() ? server_.case_support() : token).get(), r, &response);
+    if (out != nullptr) *out = response.session();
+    return s;
+  }
+
+  std::shared_ptr<std::atomic<int64_t>> now_;
+  TestServer server_;
+  int64_t org_ = 0;
+  std::vector<int64_t> mediators_;
+  std::map<int64_t, std::string> tokens_;
+  v1::Case case_;
+};
+
+TEST_F(SchedulingServiceTest, TheEarliestSlotComesAfterTheMinimumNoticeInWorkingHours) {
+  const v1::FindSlotsResponse r = Find(case_, v1::SESSION_KIND_JOINT_MEETING, 120);
+  ASSERT_GE(r.slots_size(), 4);
+  // 48 hours from Monday 08:00 is Wednesday 08:00; the mediators start at 09:00.
+  EXPECT_EQ(r.slots(0).local_start(), "2027-03-03T09:00");
+  EXPECT_EQ(r.slots(0).start().seconds(), kMonday + 2 * kDay + 9 * kHour);
+  EXPECT_EQ(r.slots(1).local_start(), "2027-03-03T11:00");
+  EXPECT_EQ(r.slots(3).local_end(), "2027-03-03T17:00");
+  EXPECT_TRUE(r.most_blocking().empty());
+}
+
+TEST_F(SchedulingServiceTest, TheFirstBookingMovesTheCaseAndKeepsPeopleApartByTheBuffer) {
+  v1::Session s;
+  ASSERT_TRUE(
+      Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 120, &s).ok());
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_SESSIONS_SCHEDULED);
+  EXPECT_EQ(s.local_start(), "2027-03-03T09:00");
+  EXPECT_EQ(s.mediator_ids_size(), 2);
+  EXPECT_EQ(s.party_ids_size(), 2);
+  EXPECT_EQ(s.changes(0).change(), "booked");
+  // Ends 11:00; with the 30-minute buffer the next joint slot is 11:30.
+  EXPECT_EQ(Find(case_, v1::SESSION_KIND_JOINT_MEETING, 60).slots(0).local_start(),
+            "2027-03-03T11:30");
+}
+
+TEST_F(SchedulingServiceTest, ADoubleBookingIsAbortedNamingTheConflictAndWritesNothing) {
+  const v1::Case other = server_.AllocatedCase(org_, mediators_[0], tokens_[mediators_[0]],
+                                               mediators_[2], tokens_[mediators_[2]]);
+  v1::Session first;
+  ASSERT_TRUE(
+      Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 120, &first)
+          .ok());
+  const int64_t sessions = server_.CountRows("sessions");
+  grpc::Status s = Book(other, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 10 * kHour, 60);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat("mediator ", mediators_[0], " is already booked for session ", first.id(),
+                         " at 2027-03-03T09:00 to 11:00 (Europe/London), which is within 30 "
+                         "minutes of this session; nothing was booked"));
+  EXPECT_EQ(server_.CountRows("sessions"), sessions);
+  EXPECT_EQ(server_.StateOf(other.id()), v1::CASE_STATE_MEDIATORS_ALLOCATED);
+  // Within the buffer is a conflict too; after it is fine.
+  EXPECT_EQ(
+      Book(other, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 11 * kHour, 60).error_code(),
+      grpc::StatusCode::ABORTED);
+  EXPECT_TRUE(
+      Book(other, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 11 * kHour + 30 * 60, 60)
+          .ok());
+}
+
+TEST_F(SchedulingServiceTest, OutsideWorkingHoursAndTooSoonAreRefused) {
+  grpc::Status s = Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 17 * kHour, 60);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "is not working (or is on leave)"));
+  s = Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 1 * kDay + 9 * kHour, 60);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(),
+            "start: sessions need 48 hours' notice; the earliest start is 2027-03-03T08:00 "
+            "(Europe/London)");
+  EXPECT_EQ(server_.CountRows("sessions"), 0);
+}
+
+TEST_F(SchedulingServiceTest, InPersonJointSessionsTakeAPrivateRoomPerPartyAndAJointRoom) {
+  v1::CreateVenueRequest venue;
+  venue.mutable_venue()->set_name("Friar Lane Centre");
+  venue.mutable_venue()->set_address("12 Friar Lane, Leicester");
+  for (auto [name, kind] :
+       {std::pair{"Room A", v1::ROOM_KIND_PRIVATE}, std::pair{"Room B", v1::ROOM_KIND_PRIVATE},
+        std::pair{"Main hall", v1::ROOM_KIND_JOINT}}) {
+    v1::Room* room = venue.mutable_venue()->add_rooms();
+    room->set_name(name);
+    room->set_kind(kind);
+  }
+  v1::CreateVenueResponse created;
+  ASSERT_TRUE(server_.scheduling()
+                  .CreateVenue(WithToken(server_.case_support()).get(), venue, &created)
+                  .ok());
+  const int64_t venue_id = created.venue().id();
+  const int64_t wednesday_nine = kMonday + 2 * kDay + 9 * kHour;
+
+  v1::Session s;
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 180, &s,
+                   v1::SESSION_MODE_IN_PERSON, venue_id)
+                  .ok());
+  ASSERT_EQ(s.rooms_size(), 3);
+  EXPECT_EQ(s.rooms(0).party_id(), case_.parties(0).id());
+  EXPECT_EQ(s.rooms(1).party_id(), case_.parties(1).id());
+  EXPECT_EQ(s.rooms(2).room_name(), "Main hall");
+  EXPECT_EQ(s.venue_name(), "Friar Lane Centre");
+
+  // Another case, other people, same time and venue: the rooms are taken.
+  const v1::Case other = server_.AllocatedCase(org_, mediators_[2], tokens_[mediators_[2]],
+                                               mediators_[3], tokens_[mediators_[3]]);
+  grpc::Status clash = Book(other, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 60, nullptr,
+                            v1::SESSION_MODE_IN_PERSON, venue_id);
+  EXPECT_EQ(clash.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_TRUE(absl::StrContains(clash.error_message(), "has 0 of the 2 private rooms needed"))
+      << clash.error_message();
+  // Finding slots at the venue skips past the morning.
+  const v1::FindSlotsResponse slots =
+      Find(other, v1::SESSION_KIND_JOINT_MEETING, 60, v1::SESSION_MODE_IN_PERSON, venue_id);
+  EXPECT_EQ(slots.slots(0).local_start(), "2027-03-03T12:00");
+}
+
+TEST_F(SchedulingServiceTest, RescheduleAndCancelKeepTheHistoryAndFreeTheTime) {
+  v1::Session s;
+  ASSERT_TRUE(
+      Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 60, &s).ok());
+  v1::RescheduleSessionRequest move;
+  move.set_session_id(s.id());
+  move.mutable_start()->set_seconds(kMonday + 3 * kDay + 14 * kHour);
+  move.set_reason("Dr Reed has clinic on Wednesday morning");
+  v1::RescheduleSessionResponse moved;
+  ASSERT_TRUE(server_.scheduling()
+                  .RescheduleSession(WithToken(tokens_[mediators_[0]]).get(), move, &moved)
+                  .ok());
+  EXPECT_EQ(moved.session().local_start(), "2027-03-04T14:00");
+  EXPECT_EQ(moved.session().sequence(), 1);
+  ASSERT_EQ(moved.session().changes_size(), 2);
+  EXPECT_EQ(moved.session().changes(1).change(), "rescheduled");
+  EXPECT_EQ(moved.session().changes(1).previous_start().seconds(), kMonday + 2 * kDay + 9 * kHour);
+  EXPECT_EQ(moved.session().changes(1).reason(), "Dr Reed has clinic on Wednesday morning");
+  // Wednesday 09:00 is free again.
+  EXPECT_EQ(Find(case_, v1::SESSION_KIND_JOINT_MEETING, 60).slots(0).local_start(),
+            "2027-03-03T09:00");
+
+  v1::CancelSessionRequest cancel;
+  cancel.set_session_id(s.id());
+  cancel.set_reason("the parties resolved it between themselves");
+  v1::CancelSessionResponse cancelled;
+  ASSERT_TRUE(server_.scheduling()
+                  .CancelSession(WithToken(server_.case_support()).get(), cancel, &cancelled)
+                  .ok());
+  EXPECT_EQ(cancelled.session().state(), v1::SESSION_STATE_CANCELLED);
+  EXPECT_EQ(cancelled.session().sequence(), 2);
+  EXPECT_EQ(server_.CountRows("bookings", "active = 1"), 0);
+  EXPECT_EQ(server_.CountRows("session_changes"), 3);
+  EXPECT_EQ(server_.scheduling()
+                .CancelSession(WithToken(server_.case_support()).get(), cancel, &cancelled)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(SchedulingServiceTest, PartiesSeeTheirOwnSessionsAndOrganisationsOnlyJointDates) {
+  const int64_t alex = case_.parties(0).id();
+  const int64_t jo = case_.parties(1).id();
+  v1::Session alone, joint;
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_INDIVIDUAL_MEETING, kMonday + 2 * kDay + 9 * kHour, 60,
+                   &alone, v1::SESSION_MODE_VIDEO, 0, alex)
+                  .ok());
+  ASSERT_TRUE(
+      Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 3 * kDay + 9 * kHour, 120, &joint)
+          .ok());
+  auto list = [&](const std::string& token) {
+    v1::ListSessionsRequest r;
+    r.set_case_id(case_.id());
+    v1::ListSessionsResponse out;
+    EXPECT_TRUE(server_.scheduling().ListSessions(WithToken(token).get(), r, &out).ok());
+    return out;
+  };
+  const std::string jo_token = server_.IssueToken(v1::ROLE_PARTY, 0, 0, case_.id(), jo);
+  const v1::ListSessionsResponse jo_view = list(jo_token);
+  ASSERT_EQ(jo_view.sessions_size(), 1);
+  EXPECT_EQ(jo_view.sessions(0).id(), joint.id());
+  v1::GetSessionRequest get;
+  get.set_session_id(alone.id());
+  v1::GetSessionResponse got;
+  grpc::Status hidden = server_.scheduling().GetSession(WithToken(jo_token).get(), get, &got);
+  EXPECT_EQ(hidden.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(hidden.error_message(), absl::StrCat("session ", alone.id(), " not found"));
+
+  const std::string alex_token = server_.IssueToken(v1::ROLE_PARTY, 0, 0, case_.id(), alex);
+  EXPECT_EQ(list(alex_token).sessions_size(), 2);
+
+  const std::string org_token = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
+  const v1::ListSessionsResponse org_view = list(org_token);
+  ASSERT_EQ(org_view.sessions_size(), 1);
+  const v1::Session& seen = org_view.sessions(0);
+  EXPECT_EQ(seen.kind(), v1::SESSION_KIND_JOINT_MEETING);
+  EXPECT_EQ(seen.local_date().day(), 4);
+  EXPECT_FALSE(seen.has_start());
+  EXPECT_EQ(seen.video_link(), "");
+  EXPECT_EQ(seen.mediator_ids_size(), 0);
+}
+
+TEST_F(SchedulingServiceTest, TheCaseIsInMediationOnceItsFirstSessionStarts) {
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 60).ok());
+  absl::StatusOr<int> moved = server_.server().RunMaintenance();
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*moved, 0);
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_SESSIONS_SCHEDULED);
+  now_->store(kMonday + 2 * kDay + 9 * kHour);
+  moved = server_.server().RunMaintenance();
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(*moved, 1);
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_IN_MEDIATION);
+}
+
+TEST_F(SchedulingServiceTest, SessionsOfAHeldCaseCannotBeBooked) {
+  v1::HoldCaseRequest hold;
+  hold.set_case_id(case_.id());
+  hold.set_reason("formal process started");
+  v1::HoldCaseResponse held;
+  ASSERT_TRUE(server_.cases().HoldCase(WithToken(server_.case_support()).get(), hold, &held).ok());
+  grpc::Status s = Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 60);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(server_.CountRows("sessions"), 0);
+}
+
+TEST_F(SchedulingServiceTest, WhenNothingFitsThePartyWhoBlocksMostIsNamed) {
+  v1::SetPartyAvailabilityRequest r;
+  r.set_case_id(case_.id());
+  r.set_party_id(case_.parties(1).id());
+  v1::LocalWindow* w = r.add_windows();
+  w->mutable_date()->set_year(2027);
+  w->mutable_date()->set_month(3);
+  w->mutable_date()->set_day(6);  // A Saturday: the mediators do not work.
+  w->mutable_start()->set_hours(10);
+  w->mutable_end()->set_hours(12);
+  v1::SetPartyAvailabilityResponse set;
+  ASSERT_TRUE(server_.scheduling()
+                  .SetPartyAvailability(WithToken(server_.case_support()).get(), r, &set)
+                  .ok());
+  const v1::FindSlotsResponse slots = Find(case_, v1::SESSION_KIND_JOINT_MEETING, 60);
+  EXPECT_EQ(slots.slots_size(), 0);
+  EXPECT_EQ(slots.most_blocking(), absl::StrCat("party ", case_.parties(1).id()));
+  EXPECT_GT(slots.blocked_minutes(), 0);
+  // An individual meeting with the other party still fits.
+  EXPECT_GT(Find(case_, v1::SESSION_KIND_INDIVIDUAL_MEETING, 60, v1::SESSION_MODE_VIDEO, 0,
+                 case_.parties(0).id())
+                .slots_size(),
+            0);
+}
+
+TEST_F(SchedulingServiceTest, ASessionAcrossTheClockChangeExportsAsLocalTimeLibicalAccepts) {
+  // Monday 29 March 2027, the day after the clocks go forward: 09:00 BST is 08:00 UTC.
+  const int64_t start = kMonday + 28 * kDay + 8 * kHour;
+  v1::Session s;
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, start, 120, &s).ok());
+  EXPECT_EQ(s.local_start(), "2027-03-29T09:00");
+  v1::ExportSessionCalendarRequest r;
+  r.set_session_id(s.id());
+  v1::ExportSessionCalendarResponse out;
+  ASSERT_TRUE(server_.scheduling()
+                  .ExportSessionCalendar(WithToken(tokens_[mediators_[1]]).get(), r, &out)
+                  .ok());
+  const std::string& ics = out.calendar().ics();
+  EXPECT_EQ(out.calendar().content_type(), "text/calendar");
+  EXPECT_TRUE(absl::StrContains(ics, "DTSTART;TZID=Europe/London:20270329T090000\r\n"));
+  EXPECT_TRUE(absl::StrContains(
+      ics, absl::StrCat("SUMMARY:Assisted mediation: joint meeting (", case_.reference(), ")")));
+  // No names of the people in conflict in anybody's calendar.
+  EXPECT_FALSE(absl::StrContains(ics, "Reed"));
+  EXPECT_FALSE(absl::StrContains(ics, "Morgan"));
+
+  icalcomponent* calendar = icalparser_parse_string(ics.c_str());
+  ASSERT_NE(calendar, nullptr);
+  icalrestriction_check(calendar);
+  EXPECT_EQ(icalcomponent_count_errors(calendar), 0);
+  icalcomponent* event = icalcomponent_get_first_component(calendar, ICAL_VEVENT_COMPONENT);
+  ASSERT_NE(event, nullptr);
+  const icaltimetype utc =
+      icaltime_convert_to_zone(icalcomponent_get_dtstart(event), icaltimezone_get_utc_timezone());
+  EXPECT_EQ(utc.hour, 8);
+  icalcomponent_free(calendar);
+
+  // A mediator exports only its own calendar.
+  v1::ExportMediatorCalendarRequest mine;
+  mine.set_mediator_id(mediators_[2]);
+  v1::ExportMediatorCalendarResponse theirs;
+  EXPECT_EQ(server_.scheduling()
+                .ExportMediatorCalendar(WithToken(tokens_[mediators_[0]]).get(), mine, &theirs)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  mine.set_mediator_id(mediators_[0]);
+  ASSERT_TRUE(server_.scheduling()
+                  .ExportMediatorCalendar(WithToken(tokens_[mediators_[0]]).get(), mine, &theirs)
+                  .ok());
+  EXPECT_TRUE(absl::StrContains(theirs.calendar().ics(), absl::StrCat("UID:session-", s.id())));
+}
+
+// Many callers race for the same mediator at the same time; over many rounds exactly one wins
+// each contested slot, and the database agrees.
+TEST_F(SchedulingServiceTest, ConcurrentBookingsOfOneMediatorHaveExactlyOneWinnerPerSlot) {
+  const int64_t shared = mediators_[3];
+  std::vector<v1::Case> cases;
+  for (int i = 0; i < 4; ++i) {
+    cases.push_back(server_.AllocatedCase(org_, shared, tokens_[shared]));
+  }
+  constexpr int kRounds = 25;
+  int64_t day = kMonday + 2 * kDay;
+  for (int round = 0; round < kRounds; ++round) {
+    while (((day / kDay) + 3) % 7 >= 5) day += kDay;  // Weekdays only (1970-01-01 a Thursday).
+    const int64_t start = day + 9 * kHour;
+    std::atomic<int> ok{0}, aborted{0}, other{0};
+    std::vector<std::thread> callers;
+    for (int i = 0; i < 4; ++i) {
+      callers.emplace_back([&, i] {
+        // Overlapping, not identical: each starts 15 minutes after the last.
+        grpc::Status s = Book(cases[i], v1::SESSION_KIND_JOINT_MEETING, start + i * 900, 60);
+        if (s.ok()) {
+          ++ok;
+        } else if (s.error_code() == grpc::StatusCode::ABORTED) {
+          ++aborted;
+        } else {
+          ++other;
+        }
+      });
+    }
+    for (std::thread& t : callers) t.join();
+    ASSERT_EQ(ok.load(), 1) << "round " << round;
+    ASSERT_EQ(aborted.load(), 3) << "round " << round;
+    ASSERT_EQ(other.load(), 0) << "round " << round;
+    EXPECT_EQ(server_.CountRows("bookings",
+                                absl::StrCat("resource = 'mediator' AND resource_id = ", shared,
+                                             " AND active = 1 AND start_at >= ", day,
+                                             " AND start_at < ", day + kDay)),
+              1);
+    day += kDay;
+  }
+  EXPECT_EQ(server_.CountRows("sessions"), kRounds);
+}
+
+}  // namespace
+}  // namespace mediation
