@@ -34,6 +34,8 @@ ABSL_FLAG(int, max_message_bytes, 4 * 1024 * 1024, "Largest request or response 
 ABSL_FLAG(int, workers, 4, "Threads that run database work, each with its own connection.");
 ABSL_FLAG(int, shutdown_grace_seconds, 20,
           "On SIGTERM or SIGINT, how long in-flight calls get to finish.");
+ABSL_FLAG(int, session_buffer_minutes, 30, "Free time kept between one person's sessions.");
+ABSL_FLAG(int, minimum_notice_hours, 48, "How far ahead sessions must be booked, at least.");
 
 namespace {
 
@@ -53,6 +55,14 @@ int Run() {
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.workers = absl::GetFlag(FLAGS_workers);
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
+  options.settings.session_buffer = absl::Minutes(absl::GetFlag(FLAGS_session_buffer_minutes));
+  options.settings.minimum_notice = absl::Hours(absl::GetFlag(FLAGS_minimum_notice_hours));
+  if (options.settings.session_buffer < absl::ZeroDuration() ||
+      options.settings.minimum_notice < absl::ZeroDuration()) {
+    std::cerr << "mediation-server: --session_buffer_minutes and --minimum_notice_hours must not "
+                 "be negative\n";
+    return 2;
+  }
   absl::StatusOr<mediation::LogFormat> format =
       mediation::ParseLogFormat(absl::GetFlag(FLAGS_log_format));
   if (!format.ok()) {
