@@ -15,6 +15,8 @@ packages=(
   libhowardhinnant-date-dev tzdata
   # Hashing and random tokens.
   libssl-dev
+  # Authenticated encryption of confidential notes (XChaCha20-Poly1305).
+  libsodium-dev
   # JSON log lines.
   nlohmann-json3-dev
   # gRPC health and reflection protocol definitions (for reflection and test clients).

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/rules/lifecycle.h"
 #include "storage/allocations.h"
+#include "storage/sessions.h"
 
 namespace mediation {
 
@@ -33,6 +34,19 @@ absl::Status MoveCase(storage::Tx& tx, storage::CaseRecord& c,
   if (rules::IsTerminal(change.to)) {
     // A finished case no longer occupies its mediators, and open offers lapse.
     if (absl::Status s = storage::ReleaseAllocationsOfCase(tx, c.id, change.at); !s.ok()) return s;
+  }
+  if (rules::IsTerminal(change.to) || change.to == v1::CASE_STATE_ON_HOLD) {
+    // Its sessions still to come are off everyone's calendars; held ones are booked again on
+    // resuming.
+    absl::StatusOr<int> cancelled = storage::CancelSessionsOfCaseAfter(
+        tx, c.id, absl::ToUnixSeconds(change.at),
+        {.at = change.at,
+         .token_id = change.token_id,
+         .change = "cancelled",
+         .reason = change.to == v1::CASE_STATE_ON_HOLD
+                       ? "the case was put on hold"
+                       : absl::StrCat("the case ended: ", v1::CaseState_Name(change.to))});
+    if (!cancelled.ok()) return cancelled.status();
   }
   c.state = change.to;
   c.held_from_state = change.held_from_state;

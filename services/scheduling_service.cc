@@ -330,10 +330,10 @@ absl::StatusOr<std::vector<storage::BookingRecord>> ReserveEverything(
     if (!busy.ok()) return busy.status();
     for (const auto& b : *busy) {
       if (b.session_id == exclude_session) continue;
-      return absl::AbortedError(absl::StrCat(resource, " ", id, " is already booked for session ",
-                                             b.session_id, " at ", When(b.start_at, b.end_at),
-                                             ", which is within ", buffer / 60,
-                                             " minutes of this session; nothing was booked"));
+      // The other session may be of a case the caller cannot see: name the time, not it.
+      return absl::AbortedError(absl::StrCat(
+          resource, " ", id, " is already booked at ", When(b.start_at, b.end_at),
+          ", which is within ", buffer / 60, " minutes of this session; nothing was booked"));
     }
     absl::StatusOr<IntervalList> base = BaseFree(tx, resource, id, around);
     if (!base.ok()) return base.status();
@@ -677,6 +677,10 @@ absl::Status RescheduleSession(CallContext& call, const v1::RescheduleSessionReq
       return absl::FailedPreconditionError(
           absl::StrCat("session ", s.id, " is cancelled; book a new one instead"));
     }
+    if (s.start_at <= Seconds(call.now())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("session ", s.id, " has already started; it cannot be moved"));
+    }
     if (absl::Status st = CheckBookable(found->c, s.kind); !st.ok()) return st;
     const Instant end =
         *start + (r.duration_minutes() == 0 ? s.end_at - s.start_at : r.duration_minutes() * 60LL);
@@ -713,6 +717,10 @@ absl::Status CancelSession(CallContext& call, const v1::CancelSessionRequest& r,
     if (found->session.state != v1::SESSION_STATE_SCHEDULED) {
       return absl::FailedPreconditionError(
           absl::StrCat("session ", r.session_id(), " is already cancelled"));
+    }
+    if (found->session.start_at <= Seconds(call.now())) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("session ", r.session_id(), " has already started; it cannot be cancelled"));
     }
     absl::Status cancelled = storage::CancelSession(tx, r.session_id(),
                                                     {.at = call.now(),

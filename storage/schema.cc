@@ -335,7 +335,9 @@ CREATE TABLE sessions (
   video_link TEXT NOT NULL,
   sequence INTEGER NOT NULL,
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  -- The double-booking check looks one day back for overlapping bookings.
+  CHECK (end_at > start_at AND end_at - start_at <= 86400)
 );
 CREATE INDEX sessions_by_case ON sessions (case_id, start_at);
 CREATE INDEX sessions_scheduled_by_start ON sessions (start_at) WHERE state = 'SESSION_STATE_SCHEDULED';

@@ -306,8 +306,8 @@ absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfMediator(Tx& tx, int64_
     SQLite::Statement st(
         tx.db(), absl::StrCat("SELECT ", kSessionColumns,
                               " FROM sessions WHERE id IN (SELECT session_id FROM bookings WHERE "
-                              "resource = 'mediator' AND resource_id = ? AND active = 1 AND "
-                              "start_at >= ? AND start_at < ?) ORDER BY start_at, id"));
+                              "resource = 'mediator' AND resource_id = ? AND start_at >= ? AND "
+                              "start_at < ?) ORDER BY start_at, id"));
     st.bind(1, static_cast<int64_t>(mediator_id));
     st.bind(2, static_cast<int64_t>(from));
     st.bind(3, static_cast<int64_t>(to));
@@ -359,6 +359,30 @@ absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord
     release.exec();
     InsertChange(tx.db(), session_id, change);
     return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<int> CancelSessionsOfCaseAfter(Tx& tx, int64_t case_id, int64_t after,
+                                              SessionChangeRecord change) {
+  if (absl::Status s = tx.RequireWritable("cancel sessions of case"); !s.ok()) return s;
+  return Guard("cancel sessions of case", [&]() -> absl::StatusOr<int> {
+    SQLite::Statement st(tx.db(),
+                         "SELECT id, start_at, end_at FROM sessions WHERE case_id = ? AND state = "
+                         "'SESSION_STATE_SCHEDULED' AND start_at > ?");
+    st.bind(1, static_cast<int64_t>(case_id));
+    st.bind(2, static_cast<int64_t>(after));
+    std::vector<std::tuple<int64_t, int64_t, int64_t>> sessions;
+    while (st.executeStep()) {
+      sessions.push_back(
+          {st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), st.getColumn(2).getInt64()});
+    }
+    st.reset();
+    for (const auto& [id, start, end] : sessions) {
+      change.previous_start = start;
+      change.previous_end = end;
+      if (absl::Status s = CancelSession(tx, id, change); !s.ok()) return s;
+    }
+    return static_cast<int>(sessions.size());
   });
 }
 

@@ -18,7 +18,8 @@ absl::StatusOr<std::vector<VenueRecord>> ListVenues(Tx& tx);
 // Replaces the party's availability windows ([start, end) UTC seconds).
 absl::Status ReplacePartyAvailability(Tx& tx, int64_t party_id,
                                       const std::vector<std::pair<int64_t, int64_t>>& windows);
-// Windows overlapping [from, to), earliest first; an empty list means none was recorded.
+// Windows overlapping [from, to), earliest first (see PartyHasAvailability for whether any was
+// recorded at all).
 absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> PartyAvailability(Tx& tx, int64_t party_id,
                                                                            int64_t from,
                                                                            int64_t to);
@@ -39,7 +40,8 @@ absl::StatusOr<SessionRecord> GetSession(Tx& tx, int64_t id);
 // Earliest first; with bookings and changes.
 absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfCase(Tx& tx, int64_t case_id,
                                                               bool include_cancelled);
-// Scheduled sessions the mediator takes part in, starting in [from, to).
+// Sessions the mediator takes part in (or took part in before they were cancelled), starting
+// in [from, to).
 absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfMediator(Tx& tx, int64_t mediator_id,
                                                                   int64_t from, int64_t to);
 
@@ -50,6 +52,11 @@ absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_
                                const SessionChangeRecord& change);
 // Cancels a scheduled session: its bookings stop counting, its sequence increases.
 absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord& change);
+
+// Cancels every scheduled session of the case that starts after `after` (UTC seconds), each with
+// `change` (its previous times filled in). Returns how many.
+absl::StatusOr<int> CancelSessionsOfCaseAfter(Tx& tx, int64_t case_id, int64_t after,
+                                              SessionChangeRecord change);
 
 // Cases in SESSIONS_SCHEDULED with a scheduled session that started at or before `now`.
 absl::StatusOr<std::vector<int64_t>> CasesWithStartedSessions(Tx& tx, int64_t now);

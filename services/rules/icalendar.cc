@@ -34,6 +34,7 @@ constexpr absl::string_view kLondonTimeZone[] = {
 };
 
 // "20270328T090000" in Europe/London.
+// REQUIRES: !LondonTimeIsAmbiguous(t).
 std::string LocalStamp(Instant t) {
   std::string local = LondonLocalText(t);  // "2027-03-28T09:00"
   local.erase(std::remove(local.begin(), local.end(), '-'), local.end());
@@ -97,8 +98,11 @@ std::string RenderCalendar(const std::vector<CalendarEvent>& events) {
     line("BEGIN:VEVENT");
     line(absl::StrCat("UID:", e.uid));
     line(absl::StrCat("DTSTAMP:", UtcStamp(e.stamp)));
-    line(absl::StrCat("DTSTART;TZID=Europe/London:", LocalStamp(e.start)));
-    line(absl::StrCat("DTEND;TZID=Europe/London:", LocalStamp(e.end)));
+    // A local time in October's repeated hour would be ambiguous with TZID: say it in UTC.
+    for (const auto& [name, at] : {std::pair{"DTSTART", e.start}, std::pair{"DTEND", e.end}}) {
+      line(LondonTimeIsAmbiguous(at) ? absl::StrCat(name, ":", UtcStamp(at))
+                                     : absl::StrCat(name, ";TZID=Europe/London:", LocalStamp(at)));
+    }
     line(absl::StrCat("SEQUENCE:", e.sequence));
     line(absl::StrCat("STATUS:", e.cancelled ? "CANCELLED" : "CONFIRMED"));
     // iTIP (RFC 5546) requires an organiser for a published event: the service's mailbox.

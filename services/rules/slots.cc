@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
 namespace mediation::rules {
@@ -19,9 +20,13 @@ const date::time_zone* London() {
 
 IntervalList Normalise(std::vector<Interval> intervals) {
   std::erase_if(intervals, [](const Interval& i) { return i.end <= i.start; });
-  std::sort(intervals.begin(), intervals.end(),
-            [](const Interval& a, const Interval& b) { return a.start < b.start; });
+  auto by_start = [](const Interval& a, const Interval& b) { return a.start < b.start; };
+  // Lists are mostly built in order already (bookings read by start, widened lists).
+  if (!std::is_sorted(intervals.begin(), intervals.end(), by_start)) {
+    std::sort(intervals.begin(), intervals.end(), by_start);
+  }
   IntervalList out;
+  out.reserve(intervals.size());
   for (const Interval& i : intervals) {
     if (!out.empty() && i.start <= out.back().end) {
       out.back().end = std::max(out.back().end, i.end);
@@ -34,6 +39,7 @@ IntervalList Normalise(std::vector<Interval> intervals) {
 
 IntervalList Intersect(const IntervalList& a, const IntervalList& b) {
   IntervalList out;
+  out.reserve(std::min(a.size(), b.size()) + 1);
   size_t i = 0, j = 0;
   while (i < a.size() && j < b.size()) {
     const Instant start = std::max(a[i].start, b[j].start);
@@ -50,6 +56,7 @@ IntervalList Intersect(const IntervalList& a, const IntervalList& b) {
 
 IntervalList Subtract(const IntervalList& from, const IntervalList& busy) {
   IntervalList out;
+  out.reserve(from.size() + busy.size());
   size_t j = 0;
   for (const Interval& f : from) {
     Instant cursor = f.start;
@@ -100,15 +107,23 @@ Instant LondonToUtc(Day day, int minute) {
   }
 }
 
+bool LondonTimeIsAmbiguous(Instant t) {
+  const date::local_seconds local = London()->to_local(date::sys_seconds{std::chrono::seconds{t}});
+  return London()->get_info(local).result == date::local_info::ambiguous;
+}
+
 std::string LondonLocalText(Instant t) {
   const date::sys_seconds instant{std::chrono::seconds{t}};
   const date::local_seconds local = London()->to_local(instant);
   const date::local_days day = date::floor<date::days>(local);
   const date::year_month_day ymd{day};
   const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(local - day).count();
-  return absl::StrFormat("%04d-%02u-%02uT%02d:%02d", static_cast<int>(ymd.year()),
-                         static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                         static_cast<int>(minutes / 60), static_cast<int>(minutes % 60));
+  std::string text =
+      absl::StrFormat("%04d-%02u-%02uT%02d:%02d", static_cast<int>(ymd.year()),
+                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                      static_cast<int>(minutes / 60), static_cast<int>(minutes % 60));
+  if (LondonTimeIsAmbiguous(t)) absl::StrAppend(&text, " ", London()->get_info(instant).abbrev);
+  return text;
 }
 
 Day LondonDayOf(Instant t) {
@@ -139,20 +154,27 @@ IntervalList LondonDays(const std::vector<DayRange>& days) {
 IntervalList PoolFree(const RoomPool& pool) {
   if (pool.needed <= 0) return {};
   // +1 where a room becomes free, -1 where it stops; free enough where the count reaches
-  // `needed`. Ends sort before starts at the same instant, so touching stretches do not count
-  // twice.
-  std::vector<std::pair<Instant, int>> events;
-  for (const IntervalList& room : pool.free_per_room) {
-    for (const Interval& i : room) {
-      events.push_back({i.start, +1});
-      events.push_back({i.end, -1});
-    }
-  }
-  std::sort(events.begin(), events.end());
+  // `needed`. Each room's list is sorted, so its events are too: merge them (k is small)
+  // rather than sort. Ends come before starts at the same instant, so touching stretches do
+  // not count twice.
+  const size_t k = pool.free_per_room.size();
+  std::vector<size_t> next(k, 0);  // Event index per room: 2*i is start i, 2*i+1 is end i.
+  auto event = [&](size_t room) -> std::pair<Instant, int> {
+    const Interval& i = pool.free_per_room[room][next[room] / 2];
+    return next[room] % 2 == 0 ? std::pair{i.start, +1} : std::pair{i.end, -1};
+  };
   std::vector<Interval> out;
   int free = 0;
   Instant since = 0;
-  for (const auto& [at, delta] : events) {
+  for (;;) {
+    size_t best = k;
+    for (size_t room = 0; room < k; ++room) {
+      if (next[room] / 2 >= pool.free_per_room[room].size()) continue;
+      if (best == k || event(room) < event(best)) best = room;
+    }
+    if (best == k) break;
+    const auto [at, delta] = event(best);
+    ++next[best];
     const bool was = free >= pool.needed;
     free += delta;
     const bool is = free >= pool.needed;
@@ -162,27 +184,50 @@ IntervalList PoolFree(const RoomPool& pool) {
   return Normalise(std::move(out));
 }
 
+IntervalList Starts(const IntervalList& free, Instant duration) {
+  IntervalList out;
+  out.reserve(free.size());
+  for (const Interval& i : free) {
+    if (i.length() >= duration) out.push_back({i.start, i.end - duration + 1});
+  }
+  return out;
+}
+
 SlotResult FindCommonSlots(const SlotQuery& q) {
-  IntervalList common = {q.window};
-  std::vector<std::pair<std::string, IntervalList>> constraints;
-  for (const Participant& p : q.people)
-    constraints.push_back({p.name, Intersect(p.free, {q.window})});
-  for (const RoomPool& pool : q.rooms)
-    constraints.push_back({pool.name, Intersect(PoolFree(pool), {q.window})});
-  for (const auto& [name, free] : constraints) common = Intersect(common, free);
+  // The sweep runs over start instants, not free time: a session must fit inside one free
+  // stretch of each person, and inside one free stretch of each room it takes (nobody changes
+  // rooms half-way through).
+  IntervalList starts = Starts({q.window}, q.duration);
+  for (const Participant& p : q.people) {
+    starts = Intersect(starts, Starts(Intersect(p.free, {q.window}), q.duration));
+  }
+  for (const RoomPool& pool : q.rooms) {
+    RoomPool pool_starts{.name = pool.name, .needed = pool.needed};
+    for (const IntervalList& room : pool.free_per_room) {
+      pool_starts.free_per_room.push_back(Starts(Intersect(room, {q.window}), q.duration));
+    }
+    starts = Intersect(starts, PoolFree(pool_starts));
+  }
 
   SlotResult result;
   const Instant g = std::max<Instant>(q.granularity, 1);
-  for (const Interval& free : common) {
-    Instant start = (free.start + g - 1) / g * g;  // Instants are positive.
-    while (start + q.duration <= free.end && static_cast<int>(result.slots.size()) < q.max_slots) {
+  for (const Interval& range : starts) {
+    Instant start = (range.start + g - 1) / g * g;  // Instants are positive.
+    while (start < range.end && static_cast<int>(result.slots.size()) < q.max_slots) {
       result.slots.push_back({start, start + q.duration});
       start += q.duration;
     }
     if (static_cast<int>(result.slots.size()) >= q.max_slots) break;
   }
   if (result.slots.empty()) {
-    for (const auto& [name, free] : constraints) {
+    // Who is free for the least of the window.
+    std::vector<std::pair<std::string, IntervalList>> free_time;
+    for (const Participant& p : q.people)
+      free_time.push_back({p.name, Intersect(p.free, {q.window})});
+    for (const RoomPool& pool : q.rooms) {
+      free_time.push_back({pool.name, Intersect(PoolFree(pool), {q.window})});
+    }
+    for (const auto& [name, free] : free_time) {
       const Instant blocked = q.window.length() - TotalLength(free);
       if (blocked > result.blocked_seconds || result.most_blocking.empty()) {
         result.most_blocking = name;

@@ -45,8 +45,11 @@ Instant TotalLength(const IntervalList& list);
 // ambiguous one (the autumn hour that happens twice) to the earlier.
 // REQUIRES: the tz database has Europe/London.
 Instant LondonToUtc(Day day, int minute);
-// "YYYY-MM-DDTHH:MM" in Europe/London.
+// "YYYY-MM-DDTHH:MM" in Europe/London; during the hour that happens twice in October, with the
+// zone's abbreviation ("2027-10-31T01:30 BST" then "... GMT") so the two are not confused.
 std::string LondonLocalText(Instant t);
+// Whether Europe/London's wall-clock time at `t` happens twice (the autumn change's hour).
+bool LondonTimeIsAmbiguous(Instant t);
 // The Europe/London calendar day containing `t`.
 Day LondonDayOf(Instant t);
 
@@ -95,7 +98,12 @@ struct SlotResult {
 // Times when `pool.needed` of its rooms are free at once: a sweep over every room's list.
 IntervalList PoolFree(const RoomPool& pool);
 
-// The earliest slots of `duration` inside the free time of every participant and room pool.
+// The instants at which something `duration` long can start and stay inside one stretch of
+// `free`: [a, b - duration] for each stretch [a, b) long enough (half-open, so [a, b-duration+1)).
+IntervalList Starts(const IntervalList& free, Instant duration);
+
+// The earliest slots of `duration` inside the free time of every participant and room pool
+// (each room the session takes free for the whole of it).
 // Starts are aligned to `granularity`; the next slot in the same free stretch starts where the
 // previous one ends.
 SlotResult FindCommonSlots(const SlotQuery& query);

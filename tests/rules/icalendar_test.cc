@@ -70,12 +70,23 @@ TEST(ICalendarTest, TheEventCarriesLocalTimesWithTheirZone) {
 
 // Parses with libical, a standards-following parser, and checks what it understood.
 TEST(ICalendarTest, LibicalParsesTheCalendarAndAgreesOnTheTimes) {
+  CalendarEvent winter = Event();
+  winter.uid = "session-6@mediation.ppa.nhs.uk";
+  winter.start = Utc(2027, 3, 1, 9);  // 09:00 GMT: the same wall-clock time, an hour later UTC.
+  winter.end = Utc(2027, 3, 1, 11);
+  CalendarEvent repeated = Event();  // Across October's repeated hour: 01:30 happens twice.
+  repeated.uid = "session-9@mediation.ppa.nhs.uk";
+  repeated.start = Utc(2027, 10, 31, 0, 30);  // 01:30 BST.
+  repeated.end = Utc(2027, 10, 31, 1, 30);    // 01:30 GMT.
   CalendarEvent cancelled = Event();
   cancelled.uid = "session-8@mediation.ppa.nhs.uk";
   cancelled.start = Utc(2027, 10, 29, 8);  // 09:00 BST on the Friday before the autumn change.
   cancelled.end = Utc(2027, 10, 29, 10);
   cancelled.cancelled = true;
-  const std::string ics = RenderCalendar({Event(), cancelled});
+  const std::string ics = RenderCalendar({Event(), winter, repeated, cancelled});
+  // Ambiguous local times are written in UTC.
+  EXPECT_NE(ics.find("DTSTART:20271031T003000Z\r\n"), std::string::npos);
+  EXPECT_NE(ics.find("DTEND:20271031T013000Z\r\n"), std::string::npos);
 
   icalcomponent* calendar = icalparser_parse_string(ics.c_str());
   ASSERT_NE(calendar, nullptr);
@@ -86,17 +97,28 @@ TEST(ICalendarTest, LibicalParsesTheCalendarAndAgreesOnTheTimes) {
 
   icalcomponent* tz = icalcomponent_get_first_component(calendar, ICAL_VTIMEZONE_COMPONENT);
   ASSERT_NE(tz, nullptr);
-  icaltimezone* london = icaltimezone_new();
-  ASSERT_TRUE(icaltimezone_set_component(london, icalcomponent_new_clone(tz)));
 
   int events = 0;
   for (icalcomponent* e = icalcomponent_get_first_component(calendar, ICAL_VEVENT_COMPONENT);
        e != nullptr; e = icalcomponent_get_next_component(calendar, ICAL_VEVENT_COMPONENT)) {
     ++events;
+    const std::string uid = icalcomponent_get_uid(e);
     icaltimetype start = icalcomponent_get_dtstart(e);
-    EXPECT_EQ(start.hour, 9);
     icaltimetype utc = icaltime_convert_to_zone(start, icaltimezone_get_utc_timezone());
-    if (std::string(icalcomponent_get_uid(e)) == "session-7@mediation.ppa.nhs.uk") {
+    icaltimetype end_utc =
+        icaltime_convert_to_zone(icalcomponent_get_dtend(e), icaltimezone_get_utc_timezone());
+    if (uid == "session-9@mediation.ppa.nhs.uk") {
+      EXPECT_EQ(utc.hour, 0);
+      EXPECT_EQ(utc.minute, 30);
+      EXPECT_EQ(end_utc.hour, 1);
+      EXPECT_EQ(end_utc.minute, 30);
+      continue;
+    }
+    EXPECT_EQ(start.hour, 9);
+    if (uid == "session-6@mediation.ppa.nhs.uk") {
+      EXPECT_EQ(utc.hour, 9);  // GMT: the file's VTIMEZONE rules were applied.
+      EXPECT_EQ(end_utc.hour, 11);
+    } else if (uid == "session-7@mediation.ppa.nhs.uk") {
       EXPECT_EQ(utc.hour, 8);  // 09:00 BST.
       EXPECT_EQ(icalcomponent_get_status(e), ICAL_STATUS_CONFIRMED);
       EXPECT_EQ(std::string(icalcomponent_get_location(e)),
@@ -107,8 +129,7 @@ TEST(ICalendarTest, LibicalParsesTheCalendarAndAgreesOnTheTimes) {
       EXPECT_EQ(icalcomponent_get_status(e), ICAL_STATUS_CANCELLED);
     }
   }
-  EXPECT_EQ(events, 2);
-  icaltimezone_free(london, 1);
+  EXPECT_EQ(events, 4);
   icalcomponent_free(calendar);
 }
 

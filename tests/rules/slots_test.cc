@@ -138,6 +138,47 @@ TEST(SlotsTest, WhenNothingFitsTheMostBlockingParticipantIsNamed) {
   EXPECT_EQ(r.blocked_seconds, 6 * kHour);
 }
 
+TEST(SlotsTest, ARoomMustStayFreeForTheWholeSessionNobodySwapsRoomsHalfWay) {
+  SlotQuery q;
+  q.window = {Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 17)};
+  q.duration = 2 * kHour;
+  q.max_slots = 1;
+  RoomPool rooms{.name = "private rooms", .needed = 1};
+  // Room A is busy 10-11 and room B 9-10 and 11-12: one of them is always free, but neither
+  // for two hours until 11:00 (room A, 11-13).
+  rooms.free_per_room = {
+      {{Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 10)}, {Utc(2027, 1, 4, 11), Utc(2027, 1, 4, 17)}},
+      {{Utc(2027, 1, 4, 10), Utc(2027, 1, 4, 11)}, {Utc(2027, 1, 4, 12), Utc(2027, 1, 4, 17)}}};
+  q.rooms.push_back(rooms);
+  const SlotResult r = FindCommonSlots(q);
+  ASSERT_EQ(r.slots.size(), 1u);
+  EXPECT_EQ(r.slots[0].start, Utc(2027, 1, 4, 11));
+}
+
+TEST(SlotsTest, SlotsOnTheChangeSundaysStartAtNineLocal) {
+  const std::vector<WeeklyHours> sundays = {{7, 540, 780}};  // Sundays 09:00-13:00.
+  for (const auto& [day, utc_nine] :
+       {std::pair{D(2027, 3, 28), Utc(2027, 3, 28, 8)},       // Spring: BST from 01:00 UTC.
+        std::pair{D(2027, 10, 31), Utc(2027, 10, 31, 9)}}) {  // Autumn: GMT from 01:00 UTC.
+    SlotQuery q;
+    q.window = {static_cast<Instant>(day) * 86400, static_cast<Instant>(day + 1) * 86400};
+    q.duration = 2 * kHour;
+    q.people = {{"mediator 1", ExpandWorkingPattern(sundays, day - 7, day + 7)}};
+    const SlotResult r = FindCommonSlots(q);
+    ASSERT_EQ(r.slots.size(), 2u);
+    EXPECT_EQ(r.slots[0].start, utc_nine);
+    EXPECT_EQ(LondonLocalText(r.slots[0].start).substr(11), "09:00");
+    EXPECT_EQ(LondonLocalText(r.slots[1].end).substr(11), "13:00");
+  }
+}
+
+TEST(ClockChangeTest, TheRepeatedAutumnHourIsLabelledWithItsZone) {
+  EXPECT_EQ(LondonLocalText(Utc(2027, 10, 31, 0, 30)), "2027-10-31T01:30 BST");
+  EXPECT_EQ(LondonLocalText(Utc(2027, 10, 31, 1, 30)), "2027-10-31T01:30 GMT");
+  EXPECT_TRUE(LondonTimeIsAmbiguous(Utc(2027, 10, 31, 0, 30)));
+  EXPECT_FALSE(LondonTimeIsAmbiguous(Utc(2027, 10, 31, 2, 30)));
+}
+
 TEST(SlotsTest, RoomPoolsNeedEnoughRoomsFreeAtOnce) {
   RoomPool pool{.name = "private rooms", .needed = 2};
   pool.free_per_room = {{{0, 100}}, {{50, 150}}, {{120, 200}}};

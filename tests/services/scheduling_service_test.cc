@@ -123,9 +123,9 @@ TEST_F(SchedulingServiceTest, ADoubleBookingIsAbortedNamingTheConflictAndWritesN
   grpc::Status s = Book(other, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 10 * kHour, 60);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
   EXPECT_EQ(s.error_message(),
-            absl::StrCat("mediator ", mediators_[0], " is already booked for session ", first.id(),
-                         " at 2027-03-03T09:00 to 11:00 (Europe/London), which is within 30 "
-                         "minutes of this session; nothing was booked"));
+            absl::StrCat("mediator ", mediators_[0],
+                         " is already booked at 2027-03-03T09:00 to 11:00 (Europe/London), which "
+                         "is within 30 minutes of this session; nothing was booked"));
   EXPECT_EQ(server_.CountRows("sessions"), sessions);
   EXPECT_EQ(server_.StateOf(other.id()), v1::CASE_STATE_MEDIATORS_ALLOCATED);
   // Within the buffer is a conflict too; after it is fine.
@@ -283,6 +283,92 @@ TEST_F(SchedulingServiceTest, TheCaseIsInMediationOnceItsFirstSessionStarts) {
   ASSERT_TRUE(moved.ok());
   EXPECT_EQ(*moved, 1);
   EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_IN_MEDIATION);
+}
+
+TEST_F(SchedulingServiceTest, WithdrawingOrHoldingTheCaseCancelsItsSessionsStillToCome) {
+  v1::Session s;
+  ASSERT_TRUE(
+      Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 60, &s).ok());
+  v1::HoldCaseRequest hold;
+  hold.set_case_id(case_.id());
+  hold.set_reason("party on sick leave");
+  v1::HoldCaseResponse held;
+  ASSERT_TRUE(server_.cases().HoldCase(WithToken(server_.case_support()).get(), hold, &held).ok());
+  v1::GetSessionRequest get;
+  get.set_session_id(s.id());
+  v1::GetSessionResponse got;
+  ASSERT_TRUE(
+      server_.scheduling().GetSession(WithToken(server_.case_support()).get(), get, &got).ok());
+  EXPECT_EQ(got.session().state(), v1::SESSION_STATE_CANCELLED);
+  EXPECT_EQ(got.session().changes(1).reason(), "the case was put on hold");
+  EXPECT_EQ(server_.CountRows("bookings", "active = 1"), 0);
+  // The mediators are free for other work at that time again.
+  const v1::Case other = server_.AllocatedCase(org_, mediators_[0], tokens_[mediators_[0]]);
+  EXPECT_TRUE(Book(other, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 60).ok());
+  // And the mediator's calendar says the first one is cancelled.
+  v1::ExportMediatorCalendarRequest calendar;
+  calendar.set_mediator_id(mediators_[0]);
+  v1::ExportMediatorCalendarResponse exported;
+  ASSERT_TRUE(
+      server_.scheduling()
+          .ExportMediatorCalendar(WithToken(tokens_[mediators_[0]]).get(), calendar, &exported)
+          .ok());
+  EXPECT_TRUE(absl::StrContains(exported.calendar().ics(), "STATUS:CANCELLED"));
+  EXPECT_TRUE(absl::StrContains(exported.calendar().ics(), "STATUS:CONFIRMED"));
+}
+
+TEST_F(SchedulingServiceTest, ASessionThatHasStartedCannotBeMovedOrCancelled) {
+  v1::Session s;
+  ASSERT_TRUE(
+      Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 60, &s).ok());
+  now_->store(kMonday + 2 * kDay + 9 * kHour + 600);
+  v1::RescheduleSessionRequest move;
+  move.set_session_id(s.id());
+  move.mutable_start()->set_seconds(kMonday + 7 * kDay + 9 * kHour);
+  move.set_reason("too late");
+  v1::RescheduleSessionResponse moved;
+  grpc::Status status =
+      server_.scheduling().RescheduleSession(WithToken(server_.case_support()).get(), move, &moved);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  v1::CancelSessionRequest cancel;
+  cancel.set_session_id(s.id());
+  cancel.set_reason("too late");
+  v1::CancelSessionResponse cancelled;
+  EXPECT_EQ(server_.scheduling()
+                .CancelSession(WithToken(server_.case_support()).get(), cancel, &cancelled)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(server_.CountRows("session_changes"), 1);
+}
+
+TEST_F(SchedulingServiceTest, AMediatorOfAnotherCaseFindsNothingOfThisOne) {
+  v1::Session s;
+  ASSERT_TRUE(
+      Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 60, &s).ok());
+  const std::string stranger = tokens_[mediators_[3]];
+  v1::GetSessionRequest get;
+  get.set_session_id(s.id());
+  v1::GetSessionResponse got;
+  EXPECT_EQ(server_.scheduling().GetSession(WithToken(stranger).get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::CancelSessionRequest cancel;
+  cancel.set_session_id(s.id());
+  cancel.set_reason("not mine");
+  v1::CancelSessionResponse cancelled;
+  EXPECT_EQ(server_.scheduling()
+                .CancelSession(WithToken(stranger).get(), cancel, &cancelled)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 3 * kDay + 9 * kHour, 60, nullptr,
+                 v1::SESSION_MODE_VIDEO, 0, 0, stranger)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::ExportSessionCalendarRequest ics;
+  ics.set_session_id(s.id());
+  v1::ExportSessionCalendarResponse out;
+  EXPECT_EQ(
+      server_.scheduling().ExportSessionCalendar(WithToken(stranger).get(), ics, &out).error_code(),
+      grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(SchedulingServiceTest, SessionsOfAHeldCaseCannotBeBooked) {
