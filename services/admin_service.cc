@@ -182,6 +182,20 @@ absl::Status ListAuditEvents(CallContext& call, const v1::ListAuditEventsRequest
   });
 }
 
+absl::Status VerifyAuditChain(CallContext& call, const v1::VerifyAuditChainRequest&,
+                              v1::VerifyAuditChainResponse& response) {
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::ChainCheck> check = storage::VerifyAuditChain(tx);
+    if (!check.ok()) return check.status();
+    response.set_intact(check->intact);
+    response.set_rows_checked(check->rows);
+    response.set_first_broken_row(check->first_broken);
+    response.set_problem(check->problem);
+    response.set_head_hash(check->head_hash);
+    return absl::OkStatus();
+  });
+}
+
 absl::Status WhoAmI(CallContext& call, const v1::WhoAmIRequest&, v1::WhoAmIResponse& response) {
   return call.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<storage::TokenRecord> token = storage::GetToken(tx, call.principal().token_id);
@@ -200,6 +214,7 @@ MEDIATION_UNARY_RPC(AdminService, ListTokens)
 MEDIATION_UNARY_RPC(AdminService, RevokeToken)
 
 MEDIATION_UNARY_RPC(AdminService, ListAuditEvents)
+MEDIATION_UNARY_RPC(AdminService, VerifyAuditChain)
 
 MEDIATION_UNARY_RPC(IdentityService, WhoAmI)
 

@@ -23,6 +23,9 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* ListAuditEvents(grpc::CallbackServerContext* context,
                                             const v1::ListAuditEventsRequest* request,
                                             v1::ListAuditEventsResponse* response) override;
+  grpc::ServerUnaryReactor* VerifyAuditChain(grpc::CallbackServerContext* context,
+                                             const v1::VerifyAuditChainRequest* request,
+                                             v1::VerifyAuditChainResponse* response) override;
 
  private:
   RpcRunner& runner_;

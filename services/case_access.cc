@@ -1,5 +1,7 @@
 #include "services/case_access.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "services/convert.h"
 #include "services/core/validation.h"
@@ -87,6 +89,29 @@ absl::Status ReadCase(CallContext& call, int64_t case_id, CaseFn fn) {
 
 absl::Status WriteCase(CallContext& call, int64_t case_id, CaseFn fn) {
   return OnCase(call, case_id, /*write=*/true, fn);
+}
+
+absl::StatusOr<std::vector<int64_t>> AcceptedMediators(storage::Tx& tx, int64_t case_id) {
+  absl::StatusOr<std::vector<storage::AllocationRecord>> allocations =
+      storage::ListAllocationsOfCase(tx, case_id, /*include_closed=*/false);
+  if (!allocations.ok()) return allocations.status();
+  std::vector<int64_t> out;
+  for (const auto& a : *allocations) {
+    if (a.state == v1::ALLOCATION_STATE_ACCEPTED) out.push_back(a.mediator_id);
+  }
+  return out;
+}
+
+absl::Status RequireAcceptedMediator(storage::Tx& tx, const Principal& who, int64_t case_id) {
+  if (who.role == v1::ROLE_MEDIATOR) {
+    absl::StatusOr<std::vector<int64_t>> accepted = AcceptedMediators(tx, case_id);
+    if (!accepted.ok()) return accepted.status();
+    if (std::find(accepted->begin(), accepted->end(), who.mediator_id) != accepted->end()) {
+      return absl::OkStatus();
+    }
+  }
+  return absl::PermissionDeniedError(
+      absl::StrCat("only the mediators who accepted case ", case_id, " may do this"));
 }
 
 absl::Status WriteCaseView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,

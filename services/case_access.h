@@ -45,6 +45,13 @@ using CaseFn = absl::FunctionRef<absl::Status(storage::Tx&, storage::CaseRecord&
 absl::Status ReadCase(CallContext& call, int64_t case_id, CaseFn fn);
 absl::Status WriteCase(CallContext& call, int64_t case_id, CaseFn fn);
 
+// OK when `who` is a MEDIATOR holding an ACCEPTED allocation on the case (a lead or
+// co-mediator at work on it); PERMISSION_DENIED otherwise.
+absl::Status RequireAcceptedMediator(storage::Tx& tx, const Principal& who, int64_t case_id);
+
+// The case's accepted mediators.
+absl::StatusOr<std::vector<int64_t>> AcceptedMediators(storage::Tx& tx, int64_t case_id);
+
 // Reads the case's latest screening decision and writes the view of it for `who`.
 absl::Status WriteCaseView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,
                            v1::Case* out);

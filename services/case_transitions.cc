@@ -32,8 +32,10 @@ absl::Status MoveCase(storage::Tx& tx, storage::CaseRecord& c,
   }
   if (absl::Status s = storage::ChangeCaseState(tx, c, change); !s.ok()) return s;
   if (rules::IsTerminal(change.to)) {
-    // A finished case no longer occupies its mediators, and open offers lapse.
+    // A finished case no longer occupies its mediators, and open offers lapse; its notes'
+    // retention period starts.
     if (absl::Status s = storage::ReleaseAllocationsOfCase(tx, c.id, change.at); !s.ok()) return s;
+    if (absl::Status s = storage::SetCaseFinished(tx, c.id, change.at); !s.ok()) return s;
   }
   if (rules::IsTerminal(change.to) || change.to == v1::CASE_STATE_ON_HOLD) {
     // Its sessions still to come are off everyone's calendars; held ones are booked again on

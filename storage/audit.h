@@ -10,9 +10,29 @@
 #include "storage/records.h"
 #include "storage/tx.h"
 
+namespace SQLite {
+class Database;
+}
+
 namespace mediation::storage {
 
+// Appends `record` as the next link of the hash chain: its hash covers the previous row's hash
+// and its own fields (id included), so an edited, deleted or reordered row breaks the chain.
 absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record);
+
+struct ChainCheck {
+  bool intact = true;
+  int64_t rows = 0;
+  int64_t first_broken = 0;  // 0 when intact.
+  std::string problem;
+  std::string head_hash;  // Hex, of the last row.
+};
+
+// Walks the whole trail in id order and reports the first row that does not fit.
+absl::StatusOr<ChainCheck> VerifyAuditChain(Tx& tx);
+
+// Migration 6: gives rows written before the chain existed their links, in id order.
+absl::Status BackfillAuditChain(SQLite::Database& db);
 
 struct AuditFilter {
   int64_t token_id = 0;  // 0: any.

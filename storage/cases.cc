@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <iterator>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -15,7 +16,7 @@ constexpr char kCaseColumns[] =
     "id, reference, organisation_id, state, referrer_name, referrer_email, referrer_phone, "
     "referrer_job_title, summary, concern_level, concern_type, created_at, updated_at, "
     "created_by_token_id, revision, held_from_state, hold_reason, withdrawn_by, withdrawal_reason, "
-    "mediators_required";
+    "mediators_required, finished_at, outcome, outcome_recorded_at, review_date, reviewed_at";
 
 CaseRecord ReadCaseRow(SQLite::Statement& st) {
   CaseRecord c;
@@ -45,6 +46,11 @@ CaseRecord ReadCaseRow(SQLite::Statement& st) {
       EnumFromText<v1::WithdrawnBy>(st.getColumn(17).getString(), v1::WithdrawnBy_Parse);
   c.withdrawal_reason = st.getColumn(18).getString();
   c.mediators_required = st.getColumn(19).getInt();
+  c.finished_at = OptionalTime(st.getColumn(20));
+  c.outcome = EnumFromText<v1::Outcome>(st.getColumn(21).getString(), v1::Outcome_Parse);
+  c.outcome_recorded_at = OptionalTime(st.getColumn(22));
+  if (!st.getColumn(23).isNull()) c.review_date = st.getColumn(23).getInt();
+  c.reviewed_at = OptionalTime(st.getColumn(24));
   return c;
 }
 
@@ -323,6 +329,56 @@ absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecor
     history.exec();
     return absl::OkStatus();
   });
+}
+
+namespace {
+
+// Runs one UPDATE of the case with `bind` filling its parameters; NOT_FOUND if no case.
+absl::Status UpdateCase(Tx& tx, absl::string_view operation, const char* sql, int64_t case_id,
+                        absl::FunctionRef<void(SQLite::Statement&)> bind) {
+  if (absl::Status s = tx.RequireWritable(operation); !s.ok()) return s;
+  return Guard(operation, [&]() -> absl::Status {
+    SQLite::Statement st(tx.db(), sql);
+    bind(st);
+    if (st.exec() != 1) return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
+absl::Status SetCaseFinished(Tx& tx, int64_t case_id, absl::Time at) {
+  return UpdateCase(tx, "set case finished", "UPDATE cases SET finished_at = ? WHERE id = ?",
+                    case_id, [&](SQLite::Statement& st) {
+                      st.bind(1, static_cast<int64_t>(ToMicros(at)));
+                      st.bind(2, static_cast<int64_t>(case_id));
+                    });
+}
+
+absl::Status SetOutcome(Tx& tx, int64_t case_id, v1::Outcome outcome, absl::Time at) {
+  return UpdateCase(tx, "set outcome",
+                    "UPDATE cases SET outcome = ?, outcome_recorded_at = ? WHERE id = ?", case_id,
+                    [&](SQLite::Statement& st) {
+                      st.bind(1, v1::Outcome_Name(outcome));
+                      st.bind(2, static_cast<int64_t>(ToMicros(at)));
+                      st.bind(3, static_cast<int64_t>(case_id));
+                    });
+}
+
+absl::Status SetReviewDate(Tx& tx, int64_t case_id, int32_t day) {
+  return UpdateCase(tx, "set review date", "UPDATE cases SET review_date = ? WHERE id = ?", case_id,
+                    [&](SQLite::Statement& st) {
+                      st.bind(1, day);
+                      st.bind(2, static_cast<int64_t>(case_id));
+                    });
+}
+
+absl::Status SetReviewed(Tx& tx, int64_t case_id, absl::Time at) {
+  return UpdateCase(tx, "set reviewed", "UPDATE cases SET reviewed_at = ? WHERE id = ?", case_id,
+                    [&](SQLite::Statement& st) {
+                      st.bind(1, static_cast<int64_t>(ToMicros(at)));
+                      st.bind(2, static_cast<int64_t>(case_id));
+                    });
 }
 
 absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time at) {

@@ -80,6 +80,13 @@ struct HistoryRecord {
   std::string reason;
 };
 
+// Records when the case entered a final state (its notes' retention runs from then).
+absl::Status SetCaseFinished(Tx& tx, int64_t case_id, absl::Time at);
+// The outcome and follow-up fields.
+absl::Status SetOutcome(Tx& tx, int64_t case_id, v1::Outcome outcome, absl::Time at);
+absl::Status SetReviewDate(Tx& tx, int64_t case_id, int32_t day);
+absl::Status SetReviewed(Tx& tx, int64_t case_id, absl::Time at);
+
 // Sets how many mediators the case needs (1 or 2).
 absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time at);
 

@@ -10,9 +10,11 @@
 #include <vector>
 
 #include "absl/time/time.h"
+#include "ppa/mediation/v1/agreement.pb.h"
 #include "ppa/mediation/v1/allocation.pb.h"
 #include "ppa/mediation/v1/common.pb.h"
 #include "ppa/mediation/v1/mediator.pb.h"
+#include "ppa/mediation/v1/notes.pb.h"
 #include "ppa/mediation/v1/scheduling.pb.h"
 
 namespace mediation::storage {
@@ -85,7 +87,12 @@ struct CaseRecord {
   std::string hold_reason;
   v1::WithdrawnBy withdrawn_by = v1::WITHDRAWN_BY_UNSPECIFIED;
   std::string withdrawal_reason;
-  int mediators_required = 2;  // 1 (lead only) or 2 (lead and co-mediator).
+  int mediators_required = 2;             // 1 (lead only) or 2 (lead and co-mediator).
+  std::optional<absl::Time> finished_at;  // Entered CLOSED, NOT_SUITABLE or WITHDRAWN.
+  v1::Outcome outcome = v1::OUTCOME_UNSPECIFIED;
+  std::optional<absl::Time> outcome_recorded_at;
+  std::optional<int32_t> review_date;  // Days since 1970-01-01, Europe/London.
+  std::optional<absl::Time> reviewed_at;
 };
 
 struct ScreeningAnswerRecord {
@@ -277,6 +284,41 @@ struct SessionRecord {
   absl::Time updated_at;
   std::vector<BookingRecord> bookings;  // Who and what it holds.
   std::vector<SessionChangeRecord> changes;
+};
+
+struct NoteRecord {
+  int64_t id = 0;
+  int64_t case_id = 0;
+  int64_t author_mediator_id = 0;
+  int64_t session_id = 0;
+  v1::NoteVisibility visibility = v1::NOTE_VISIBILITY_UNSPECIFIED;
+  int64_t party_id = 0;
+  int64_t supersedes_id = 0;
+  int64_t superseded_by = 0;  // Read only: the newest note that supersedes this one.
+  std::string sealed;         // Nonce, ciphertext and tag; empty once destroyed.
+  absl::Time created_at;
+  std::optional<absl::Time> destroyed_at;
+};
+
+struct SignatureRecord {
+  int64_t party_id = 0;
+  std::string content_hash;
+  absl::Time signed_at;
+  int64_t token_id = 0;
+  bool on_paper = false;
+  bool consent_to_share = false;
+};
+
+struct AgreementVersionRecord {
+  int64_t id = 0;
+  int64_t case_id = 0;
+  int version = 0;
+  std::string content;       // Deterministically serialised AgreementContent.
+  std::string content_hash;  // Hex SHA-256 of `content`.
+  absl::Time created_at;
+  int64_t created_by_token_id = 0;
+  std::optional<absl::Time> finalised_at;
+  std::vector<SignatureRecord> signatures;
 };
 
 // One audited call. Never holds a request body.

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "storage/audit.h"
 #include "storage/sql_util.h"
 
 namespace mediation::storage {
@@ -369,6 +370,89 @@ CREATE TABLE session_changes (
 );
 CREATE INDEX session_changes_by_session ON session_changes (session_id, id);
 )sql"},
+    {6, "notes, keys, agreements, outcomes and the audit hash chain", R"sql(
+ALTER TABLE cases ADD COLUMN finished_at INTEGER;  -- when it entered CLOSED, NOT_SUITABLE or WITHDRAWN
+ALTER TABLE cases ADD COLUMN outcome TEXT NOT NULL DEFAULT 'OUTCOME_UNSPECIFIED';
+ALTER TABLE cases ADD COLUMN outcome_recorded_at INTEGER;
+ALTER TABLE cases ADD COLUMN review_date INTEGER;  -- days since 1970-01-01 (Europe/London)
+ALTER TABLE cases ADD COLUMN reviewed_at INTEGER;
+
+ALTER TABLE audit_events ADD COLUMN prev_hash BLOB;
+ALTER TABLE audit_events ADD COLUMN hash BLOB;
+
+-- Tells, at start-up, whether the master key file is the one this database was used with.
+CREATE TABLE master_key_check (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  sealed BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+);
+
+-- Each case's data key, only ever wrapped by the master key. Erased (crypto-shredding) when the
+-- case's notes are destroyed.
+CREATE TABLE case_keys (
+  case_id INTEGER PRIMARY KEY REFERENCES cases (id),
+  wrapped BLOB,
+  created_at INTEGER NOT NULL,
+  destroyed_at INTEGER
+);
+
+CREATE TABLE notes (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  author_mediator_id INTEGER NOT NULL REFERENCES mediators (id),
+  session_id INTEGER REFERENCES sessions (id),
+  visibility TEXT NOT NULL,
+  party_id INTEGER REFERENCES parties (id),
+  supersedes_id INTEGER REFERENCES notes (id),
+  sealed BLOB,                 -- nonce, ciphertext and tag; NULL once destroyed
+  created_at INTEGER NOT NULL,
+  destroyed_at INTEGER
+);
+CREATE INDEX notes_by_case ON notes (case_id, id);
+
+CREATE TABLE agreement_versions (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  version INTEGER NOT NULL,
+  content BLOB NOT NULL,       -- the AgreementContent message, deterministically serialised
+  content_hash TEXT NOT NULL,  -- hex SHA-256 of `content`
+  created_at INTEGER NOT NULL,
+  created_by_token_id INTEGER REFERENCES access_tokens (id),
+  finalised_at INTEGER,
+  UNIQUE (case_id, version)
+);
+
+CREATE TABLE agreement_signatures (
+  id INTEGER PRIMARY KEY,
+  version_id INTEGER NOT NULL REFERENCES agreement_versions (id),
+  party_id INTEGER NOT NULL REFERENCES parties (id),
+  content_hash TEXT NOT NULL,
+  signed_at INTEGER NOT NULL,
+  token_id INTEGER REFERENCES access_tokens (id),
+  on_paper INTEGER NOT NULL,
+  consent_to_share INTEGER NOT NULL,
+  UNIQUE (version_id, party_id)
+);
+
+-- A final agreement never changes: no update or delete of a finalised version or its
+-- signatures, whatever the code above tries.
+CREATE TRIGGER agreement_versions_final_no_update BEFORE UPDATE ON agreement_versions
+  WHEN OLD.finalised_at IS NOT NULL
+  BEGIN SELECT RAISE(ABORT, 'agreement version is final'); END;
+CREATE TRIGGER agreement_versions_final_no_delete BEFORE DELETE ON agreement_versions
+  WHEN OLD.finalised_at IS NOT NULL
+  BEGIN SELECT RAISE(ABORT, 'agreement version is final'); END;
+CREATE TRIGGER agreement_signatures_final_no_insert BEFORE INSERT ON agreement_signatures
+  WHEN (SELECT finalised_at FROM agreement_versions WHERE id = NEW.version_id) IS NOT NULL
+  BEGIN SELECT RAISE(ABORT, 'agreement version is final'); END;
+CREATE TRIGGER agreement_signatures_final_no_update BEFORE UPDATE ON agreement_signatures
+  WHEN (SELECT finalised_at FROM agreement_versions WHERE id = OLD.version_id) IS NOT NULL
+  BEGIN SELECT RAISE(ABORT, 'agreement version is final'); END;
+CREATE TRIGGER agreement_signatures_final BEFORE DELETE ON agreement_signatures
+  WHEN (SELECT finalised_at FROM agreement_versions WHERE id = OLD.version_id) IS NOT NULL
+  BEGIN SELECT RAISE(ABORT, 'agreement version is final'); END;
+)sql",
+     &BackfillAuditChain},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(
@@ -409,6 +493,9 @@ absl::StatusOr<MigrationResult> Migrate(SQLite::Database& db, int target_version
     for (const Migration& m : kMigrations) {
       if (m.version <= result.from_version || m.version > target_version) continue;
       db.exec(std::string(m.sql));
+      if (m.after != nullptr) {
+        if (absl::Status s = m.after(db); !s.ok()) return s;
+      }
       SQLite::Statement record(db,
                                "INSERT INTO schema_migrations (version, name, applied_at) "
                                "VALUES (?, ?, ?)");

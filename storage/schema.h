@@ -18,6 +18,8 @@ struct Migration {
   int version;
   absl::string_view name;
   absl::string_view sql;
+  // Optional work in C++ after the SQL, in the same transaction (e.g. computing hashes).
+  absl::Status (*after)(SQLite::Database&) = nullptr;
 };
 
 // All migrations, in version order starting at 1.

@@ -13,6 +13,7 @@ constexpr MethodPolicy kPolicies[] = {
     {"/ppa.mediation.v1.AdminService/ListTokens", Access::kRead, {ROLE_ADMIN}},
     {"/ppa.mediation.v1.AdminService/RevokeToken", Access::kWrite, {ROLE_ADMIN}},
     {"/ppa.mediation.v1.AdminService/ListAuditEvents", Access::kRead, {ROLE_ADMIN}},
+    {"/ppa.mediation.v1.AdminService/VerifyAuditChain", Access::kRead, {ROLE_ADMIN}},
     {"/ppa.mediation.v1.IdentityService/WhoAmI", Access::kRead, RoleSet::All()},
 
     // Organisations.
@@ -148,6 +149,30 @@ constexpr MethodPolicy kPolicies[] = {
     {"/ppa.mediation.v1.SchedulingService/ExportMediatorCalendar",
      Access::kRead,
      {ROLE_CASE_SUPPORT, ROLE_MEDIATOR}},
+
+    // Confidential notes: the case's accepted mediators only; every read is audited.
+    {"/ppa.mediation.v1.NotesService/AddNote", Access::kWrite, {ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.NotesService/ListNotes", Access::kAuditedRead, {ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.NotesService/GetNote", Access::kAuditedRead, {ROLE_MEDIATOR}},
+
+    // Agreements, outcome and follow-up.
+    {"/ppa.mediation.v1.AgreementService/DraftAgreement", Access::kWrite, {ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.AgreementService/GetAgreement",
+     Access::kAuditedRead,
+     {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER, ROLE_MEDIATOR, ROLE_ORGANISATION, ROLE_PARTY}},
+    {"/ppa.mediation.v1.AgreementService/SignAgreement",
+     Access::kWrite,
+     {ROLE_MEDIATOR, ROLE_PARTY}},
+    {"/ppa.mediation.v1.AgreementService/RecordOutcome", Access::kWrite, {ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.AgreementService/ScheduleFollowUp",
+     Access::kWrite,
+     {ROLE_CASE_SUPPORT, ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.AgreementService/RecordFollowUpReview",
+     Access::kWrite,
+     {ROLE_CASE_SUPPORT, ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.AgreementService/GetOutcome",
+     Access::kAuditedRead,
+     {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER, ROLE_MEDIATOR, ROLE_ORGANISATION, ROLE_PARTY}},
 };
 
 }  // namespace

@@ -32,8 +32,9 @@ class RoleSet {
 };
 
 enum class Access {
-  kRead,   // Audited only when refused.
-  kWrite,  // Always audited, in the same transaction as the change.
+  kRead,         // Audited only when refused.
+  kAuditedRead,  // Confidential reads (notes, agreements): always audited, never the content.
+  kWrite,        // Always audited, in the same transaction as the change.
 };
 
 struct MethodPolicy {

@@ -161,8 +161,9 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
           status = absl::InternalError("handler threw a non-standard exception");
         }
       }
-      const bool audit =
-          policy->access == Access::kWrite ? !call.audited() : IsRefusal(status.code());
+      const bool audit = policy->access == Access::kWrite         ? !call.audited()
+                         : policy->access == Access::kAuditedRead ? true
+                                                                  : IsRefusal(status.code());
       if (audit) Audit(store, call.AuditRow(CodeName(status.code())));
     }
   }
@@ -179,9 +180,10 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
 grpc::Status RpcRunner::ToGrpc(const absl::Status& status, const std::string& call_id) {
   const auto code = static_cast<grpc::StatusCode>(status.code());
   if (status.ok()) return grpc::Status::OK;
-  const bool internal_detail =
-      storage::IsStorageError(status) || status.code() == absl::StatusCode::kInternal ||
-      status.code() == absl::StatusCode::kUnknown || status.code() == absl::StatusCode::kDataLoss;
+  // DATA_LOSS from the services says which record is damaged, and nothing else: it passes.
+  const bool internal_detail = storage::IsStorageError(status) ||
+                               status.code() == absl::StatusCode::kInternal ||
+                               status.code() == absl::StatusCode::kUnknown;
   if (!internal_detail) return grpc::Status(code, std::string(status.message()));
   log_.Error(call_id, status.ToString(absl::StatusToStringMode::kWithNoExtraData));
   std::string message;

@@ -6,11 +6,17 @@
 
 namespace mediation {
 
+class KeyRing;
+
 struct ServiceSettings {
   // Free time kept between one person's sessions.
   absl::Duration session_buffer = absl::Minutes(30);
   // The earliest a session may start, counted from now.
   absl::Duration minimum_notice = absl::Hours(48);
+  // How long a finished case's notes are kept before they are destroyed (0: at once).
+  absl::Duration note_retention = absl::ZeroDuration();
+  // The master key ring for notes (not owned). Set by the server at start-up.
+  const KeyRing* keyring = nullptr;
 };
 
 }  // namespace mediation

@@ -36,6 +36,12 @@ ABSL_FLAG(int, shutdown_grace_seconds, 20,
           "On SIGTERM or SIGINT, how long in-flight calls get to finish.");
 ABSL_FLAG(int, session_buffer_minutes, 30, "Free time kept between one person's sessions.");
 ABSL_FLAG(int, minimum_notice_hours, 48, "How far ahead sessions must be booked, at least.");
+ABSL_FLAG(std::string, master_key_file, "",
+          "The master key for confidential notes (default: master.key beside --db). Created on "
+          "first start, mode 0600; never stored in the database. Back it up apart from the "
+          "database.");
+ABSL_FLAG(int, note_retention_days, 0,
+          "Days a finished case's notes are kept before they are destroyed (0: at once).");
 
 namespace {
 
@@ -57,6 +63,12 @@ int Run() {
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   options.settings.session_buffer = absl::Minutes(absl::GetFlag(FLAGS_session_buffer_minutes));
   options.settings.minimum_notice = absl::Hours(absl::GetFlag(FLAGS_minimum_notice_hours));
+  options.settings.note_retention = absl::Hours(24 * absl::GetFlag(FLAGS_note_retention_days));
+  options.master_key_path = absl::GetFlag(FLAGS_master_key_file);
+  if (absl::GetFlag(FLAGS_note_retention_days) < 0) {
+    std::cerr << "mediation-server: --note_retention_days must not be negative\n";
+    return 2;
+  }
   if (options.settings.session_buffer < absl::ZeroDuration() ||
       options.settings.minimum_notice < absl::ZeroDuration()) {
     std::cerr << "mediation-server: --session_buffer_minutes and --minimum_notice_hours must not "

@@ -16,16 +16,19 @@
 #include "absl/time/clock.h"
 #include "grpc/health/v1/health.pb.h"
 #include "services/admin_service.h"
+#include "services/agreement_service.h"
 #include "services/allocation_service.h"
 #include "services/case_service.h"
 #include "services/charges_service.h"
 #include "services/core/london.h"
 #include "services/mediator_service.h"
+#include "services/notes_service.h"
 #include "services/organisation_service.h"
 #include "services/referral_service.h"
 #include "services/scheduling_service.h"
 #include "services/screening_service.h"
 #include "services/server/bootstrap.h"
+#include "storage/notes.h"
 #include "storage/sqlite_store.h"
 
 namespace mediation {
@@ -37,6 +40,34 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
   std::stringstream contents;
   contents << in.rdbuf();
   return contents.str();
+}
+
+// The master key for notes: created with the database, then required to match it. A missing or
+// wrong key stops the server here, before it could serve anything it cannot decrypt.
+absl::StatusOr<std::unique_ptr<KeyRing>> OpenMasterKey(storage::Store& store,
+                                                       const std::string& path, absl::Time now) {
+  std::optional<std::string> check;
+  absl::Status read = store.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<std::optional<std::string>> stored = storage::GetMasterKeyCheck(tx);
+    if (!stored.ok()) return stored.status();
+    check = *std::move(stored);
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
+  absl::StatusOr<std::unique_ptr<KeyRing>> ring = KeyRing::Load(path, !check.has_value());
+  if (!ring.ok()) return ring.status();
+  if (check.has_value()) {
+    if (!(*ring)->Check(*check)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the master key in ", path,
+          " is not the key this database was encrypted with; start with the right key file"));
+    }
+    return ring;
+  }
+  absl::Status wrote = store.Write(
+      [&](storage::Tx& tx) { return storage::SetMasterKeyCheck(tx, (*ring)->MakeCheck(), now); });
+  if (!wrote.ok()) return wrote;
+  return ring;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& o) {
@@ -111,6 +142,15 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
                           migrated->from_version == migrated->to_version
                               ? std::string()
                               : absl::StrCat(" (migrated from ", migrated->from_version, ")")));
+    if (options.master_key_path.empty()) {
+      options.master_key_path =
+          (std::filesystem::path(options.db_path).parent_path() / "master.key").string();
+    }
+    absl::StatusOr<std::unique_ptr<KeyRing>> keyring =
+        OpenMasterKey(**store, options.master_key_path, options.clock());
+    if (!keyring.ok()) return keyring.status();
+    server->keyring_ = *std::move(keyring);
+    options.settings.keyring = server->keyring_.get();
     absl::StatusOr<bool> created =
         BootstrapAdminToken(**store, options.admin_token_path, options.clock());
     if (!created.ok()) return created.status();
@@ -140,6 +180,8 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   server->services_.push_back(std::make_unique<MediatorServiceImpl>(runner));
   server->services_.push_back(std::make_unique<AllocationServiceImpl>(runner));
   server->services_.push_back(std::make_unique<SchedulingServiceImpl>(runner));
+  server->services_.push_back(std::make_unique<NotesServiceImpl>(runner));
+  server->services_.push_back(std::make_unique<AgreementServiceImpl>(runner));
 
   // Why the callback API: it is the gRPC team's recommendation for new C++ servers, and an empty
   // callback-API server answers about three times the calls per second of a sync-API one on this
@@ -185,16 +227,29 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
   auto result = std::make_shared<std::promise<absl::StatusOr<int>>>();
   std::future<absl::StatusOr<int>> done = result->get_future();
   const absl::Time now = options_.clock();
-  const bool queued = pool_ != nullptr && pool_->Submit([result, now](storage::Store& store) {
-    result->set_value(AdvanceCasesWithStartedSessions(store, now));
-  });
+  const absl::Duration retention = options_.settings.note_retention;
+  const bool queued =
+      pool_ != nullptr && pool_->Submit([result, now, retention](storage::Store& store) {
+        absl::StatusOr<int> started = AdvanceCasesWithStartedSessions(store, now);
+        if (!started.ok()) {
+          result->set_value(started.status());
+          return;
+        }
+        absl::StatusOr<int> destroyed = DestroyExpiredNotes(store, now, retention);
+        if (!destroyed.ok()) {
+          result->set_value(destroyed.status());
+          return;
+        }
+        result->set_value(*started + *destroyed);
+      });
   if (!queued) return absl::UnavailableError("the server is shutting down");
   absl::StatusOr<int> moved = done.get();
   if (!moved.ok()) {
     log_->Error("maintenance",
                 absl::StrCat("moving started cases failed: ", moved.status().ToString()));
   } else if (*moved > 0) {
-    log_->Info(absl::StrCat("maintenance: ", *moved, " case(s) moved to IN_MEDIATION"));
+    log_->Info(absl::StrCat("maintenance: ", *moved,
+                            " case(s) moved to IN_MEDIATION or had their notes destroyed"));
   }
   return moved;
 }

@@ -16,6 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/core/call_log.h"
+#include "services/core/keyring.h"
 #include "services/core/rpc_runner.h"
 #include "storage/store.h"
 
@@ -42,8 +43,11 @@ struct ServerOptions {
   std::FILE* log_stream = stderr;  // Not owned.
   // The source of "now" for every call. Default: the system clock.
   Clock clock;
-  // Session buffer and minimum notice.
+  // Session buffer, minimum notice and note retention (its keyring is set by Start).
   ServiceSettings settings;
+  // The master key file for notes. Default: master.key beside db_path. Created on first start;
+  // afterwards it must be the key the database was used with.
+  std::string master_key_path;
   // How often cases whose first session has started move to IN_MEDIATION.
   absl::Duration maintenance_interval = absl::Minutes(1);
   // Opens each worker's store. Default: SQLite connections to db_path. Tests wrap it to inject
@@ -64,7 +68,9 @@ class MediationServer {
   const ServerOptions& options() const { return options_; }
 
   // Runs the periodic work now and waits for it: cases whose first session has started move to
-  // IN_MEDIATION. Returns how many moved. The server also runs it every maintenance_interval.
+  // IN_MEDIATION, and notes of cases finished longer ago than the retention period are
+  // destroyed. Returns how many cases changed. The server also runs it every
+  // maintenance_interval.
   absl::StatusOr<int> RunMaintenance();
 
   // Graceful shutdown: health turns NOT_SERVING, no new calls are accepted, in-flight calls get
@@ -77,6 +83,7 @@ class MediationServer {
 
   ServerOptions options_;
   std::unique_ptr<CallLog> log_;
+  std::unique_ptr<KeyRing> keyring_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<RpcRunner> runner_;
   std::vector<std::unique_ptr<grpc::Service>> services_;

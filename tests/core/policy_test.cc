@@ -8,11 +8,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "ppa/mediation/v1/admin.pb.h"
+#include "ppa/mediation/v1/agreement.pb.h"
 #include "ppa/mediation/v1/allocation.pb.h"
 #include "ppa/mediation/v1/api_files.h"
 #include "ppa/mediation/v1/case.pb.h"
 #include "ppa/mediation/v1/charges.pb.h"
 #include "ppa/mediation/v1/mediator.pb.h"
+#include "ppa/mediation/v1/notes.pb.h"
 #include "ppa/mediation/v1/organisation.pb.h"
 #include "ppa/mediation/v1/referral.pb.h"
 #include "ppa/mediation/v1/scheduling.pb.h"
@@ -29,7 +31,7 @@ std::set<std::string> DeclaredMethods() {
        {v1::AccessToken::descriptor(), v1::Organisation::descriptor(), v1::Case::descriptor(),
         v1::ScreeningAnswer::descriptor(), v1::HoldCaseRequest::descriptor(),
         v1::FeeSchedule::descriptor(), v1::Mediator::descriptor(), v1::Allocation::descriptor(),
-        v1::Session::descriptor()}) {
+        v1::Session::descriptor(), v1::Note::descriptor(), v1::AgreementVersion::descriptor()}) {
     (void)d;
   }
   std::set<std::string> methods;

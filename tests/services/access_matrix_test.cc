@@ -2,6 +2,7 @@
 // each cell must give. Requests are valid, so the code reflects access alone.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <map>
 #include <set>
@@ -32,6 +33,13 @@ const char* CallerName(Caller c) {
 
 class AccessMatrixTest : public ::testing::Test {
  protected:
+  // The real clock, plus an offset the fixtures move to let sessions start.
+  AccessMatrixTest()
+      : offset_(std::make_shared<std::atomic<int64_t>>(0)),
+        server_([offset = offset_](ServerOptions& o) {
+          o.clock = [offset] { return absl::Now() + absl::Seconds(offset->load()); };
+        }) {}
+
   void SetUp() override {
     org_ = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
     case_ = server_.CreateReferral(org_);
@@ -75,6 +83,65 @@ class AccessMatrixTest : public ::testing::Test {
       }
     }
     session_ = BookAsCaseSupport();
+
+    // Notes and agreements: a note by the mediator, and a final agreement both parties agreed
+    // to share, so every reader the policy admits finds something.
+    v1::AddNoteRequest note;
+    note.set_case_id(sched_.id());
+    note.set_visibility(v1::NOTE_VISIBILITY_SHARED);
+    note.set_text("Both parties keen to meet before the rota changes.");
+    v1::AddNoteResponse added;
+    ASSERT_TRUE(server_.notes().AddNote(WithToken(tokens_[kMediator]).get(), note, &added).ok());
+    note_ = added.note().id();
+    const v1::AgreementVersion draft = Draft();
+    for (int p = 0; p < 2; ++p) {
+      v1::SignAgreementRequest sign;
+      sign.set_version_id(draft.id());
+      sign.set_content_hash(draft.content_hash());
+      sign.set_consent_to_share(true);
+      v1::SignAgreementResponse signed_version;
+      const std::string party = p == 0 ? sched_party_ : PartyToken(sched_, 1);
+      ASSERT_TRUE(
+          server_.agreements().SignAgreement(WithToken(party).get(), sign, &signed_version).ok());
+    }
+  }
+
+  v1::AgreementVersion Draft() {
+    v1::DraftAgreementRequest r;
+    r.set_case_id(sched_.id());
+    v1::AgreementItem* item = r.mutable_content()->add_items();
+    item->set_commitment("We will raise rota concerns with each other first.");
+    item->add_party_ids(sched_.parties(0).id());
+    item->add_party_ids(sched_.parties(1).id());
+    v1::DraftAgreementResponse out;
+    EXPECT_TRUE(
+        server_.agreements().DraftAgreement(WithToken(tokens_[kMediator]).get(), r, &out).ok());
+    return out.version();
+  }
+
+  // A case of the matrix's mediator whose first session has started: IN_MEDIATION.
+  v1::Case InMediationCase() {
+    const v1::Case c = server_.AllocatedCase(org_, mediator_, tokens_[kMediator]);
+    v1::BookSessionRequest book = BookRequest();
+    book.set_case_id(c.id());
+    v1::BookSessionResponse booked;
+    EXPECT_TRUE(server_.scheduling()
+                    .BookSession(WithToken(server_.case_support()).get(), book, &booked)
+                    .ok());
+    offset_->store(book.start().seconds() + 60 - absl::ToUnixSeconds(absl::Now()));
+    EXPECT_TRUE(server_.server().RunMaintenance().ok());
+    offset_->store(0);
+    EXPECT_EQ(server_.StateOf(c.id()), v1::CASE_STATE_IN_MEDIATION);
+    return c;
+  }
+
+  void RecordOutcomeOf(const v1::Case& c) {
+    v1::RecordOutcomeRequest r;
+    r.set_case_id(c.id());
+    r.set_outcome(v1::OUTCOME_FULL_AGREEMENT);
+    v1::RecordOutcomeResponse out;
+    EXPECT_TRUE(
+        server_.agreements().RecordOutcome(WithToken(tokens_[kMediator]).get(), r, &out).ok());
   }
 
   int64_t BookAsCaseSupport() {
@@ -96,8 +163,8 @@ class AccessMatrixTest : public ::testing::Test {
     return r;
   }
 
-  std::string PartyToken(const v1::Case& c) {
-    return server_.IssueToken(v1::ROLE_PARTY, 0, 0, c.id(), c.parties(0).id());
+  std::string PartyToken(const v1::Case& c, int index = 0) {
+    return server_.IssueToken(v1::ROLE_PARTY, 0, 0, c.id(), c.parties(index).id());
   }
 
   // A case of the organisation for a call that changes its state, so every cell starts alike.
@@ -489,10 +556,98 @@ class AccessMatrixTest : public ::testing::Test {
       v1::ExportMediatorCalendarResponse out;
       return server_.scheduling().ExportMediatorCalendar(ctx().get(), r, &out);
     }
+    if ((absl::StartsWith(method, svc + "NotesService/") ||
+         absl::StartsWith(method, svc + "AgreementService/")) &&
+        caller == kParty) {
+      token = sched_party_;
+    }
+    if (method == svc + "AdminService/VerifyAuditChain") {
+      v1::VerifyAuditChainResponse out;
+      return server_.admin().VerifyAuditChain(ctx().get(), {}, &out);
+    }
+    if (method == svc + "NotesService/AddNote") {
+      v1::AddNoteRequest r;
+      r.set_case_id(sched_.id());
+      r.set_visibility(v1::NOTE_VISIBILITY_PRIVATE);
+      r.set_text("matrix note");
+      v1::AddNoteResponse out;
+      return server_.notes().AddNote(ctx().get(), r, &out);
+    }
+    if (method == svc + "NotesService/ListNotes") {
+      v1::ListNotesRequest r;
+      r.set_case_id(sched_.id());
+      v1::ListNotesResponse out;
+      return server_.notes().ListNotes(ctx().get(), r, &out);
+    }
+    if (method == svc + "NotesService/GetNote") {
+      v1::GetNoteRequest r;
+      r.set_note_id(note_);
+      v1::GetNoteResponse out;
+      return server_.notes().GetNote(ctx().get(), r, &out);
+    }
+    if (method == svc + "AgreementService/DraftAgreement") {
+      v1::DraftAgreementRequest r;
+      r.set_case_id(sched_.id());
+      r.mutable_content()->set_free_text("matrix draft");
+      v1::DraftAgreementResponse out;
+      return server_.agreements().DraftAgreement(ctx().get(), r, &out);
+    }
+    if (method == svc + "AgreementService/GetAgreement") {
+      v1::GetAgreementRequest r;
+      r.set_case_id(sched_.id());
+      v1::GetAgreementResponse out;
+      return server_.agreements().GetAgreement(ctx().get(), r, &out);
+    }
+    if (method == svc + "AgreementService/SignAgreement") {
+      const v1::AgreementVersion draft = Draft();
+      v1::SignAgreementRequest r;
+      r.set_version_id(draft.id());
+      r.set_content_hash(draft.content_hash());
+      if (caller == kMediator) r.set_party_id(sched_.parties(1).id());  // On paper.
+      v1::SignAgreementResponse out;
+      return server_.agreements().SignAgreement(ctx().get(), r, &out);
+    }
+    if (method == svc + "AgreementService/RecordOutcome") {
+      const v1::Case c = InMediationCase();
+      v1::RecordOutcomeRequest r;
+      r.set_case_id(c.id());
+      r.set_outcome(v1::OUTCOME_PARTIAL_AGREEMENT);
+      v1::RecordOutcomeResponse out;
+      return server_.agreements().RecordOutcome(ctx().get(), r, &out);
+    }
+    if (method == svc + "AgreementService/ScheduleFollowUp") {
+      const v1::Case c = InMediationCase();
+      RecordOutcomeOf(c);
+      v1::ScheduleFollowUpRequest r;
+      r.set_case_id(c.id());
+      v1::ScheduleFollowUpResponse out;
+      return server_.agreements().ScheduleFollowUp(ctx().get(), r, &out);
+    }
+    if (method == svc + "AgreementService/RecordFollowUpReview") {
+      const v1::Case c = InMediationCase();
+      RecordOutcomeOf(c);
+      v1::ScheduleFollowUpRequest follow;
+      follow.set_case_id(c.id());
+      v1::ScheduleFollowUpResponse scheduled;
+      EXPECT_TRUE(server_.agreements()
+                      .ScheduleFollowUp(WithToken(tokens_[kMediator]).get(), follow, &scheduled)
+                      .ok());
+      v1::RecordFollowUpReviewRequest r;
+      r.set_case_id(c.id());
+      v1::RecordFollowUpReviewResponse out;
+      return server_.agreements().RecordFollowUpReview(ctx().get(), r, &out);
+    }
+    if (method == svc + "AgreementService/GetOutcome") {
+      v1::GetOutcomeRequest r;
+      r.set_case_id(sched_.id());
+      v1::GetOutcomeResponse out;
+      return server_.agreements().GetOutcome(ctx().get(), r, &out);
+    }
     ADD_FAILURE() << "the matrix does not know how to call " << method;
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "");
   }
 
+  std::shared_ptr<std::atomic<int64_t>> offset_;
   TestServer server_;
   int64_t org_ = 0;
   int64_t mediator_ = 0;
@@ -503,6 +658,7 @@ class AccessMatrixTest : public ::testing::Test {
   std::vector<google::protobuf::Timestamp> free_slots_;
   size_t next_slot_ = 0;
   int64_t session_ = 0;
+  int64_t note_ = 0;
   std::map<Caller, std::string> tokens_;
 };
 
@@ -527,6 +683,8 @@ const Row kMatrix[] = {
     {"/ppa.mediation.v1.AdminService/RevokeToken",
      {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.AdminService/ListAuditEvents",
+     {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AdminService/VerifyAuditChain",
      {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.IdentityService/WhoAmI", {UNAUTH, OK, OK, OK, OK, OK, OK}},
     {"/ppa.mediation.v1.OrganisationService/RegisterOrganisation",
@@ -613,6 +771,27 @@ const Row kMatrix[] = {
      {UNAUTH, DENIED, OK, DENIED, OK, DENIED, OK}},
     {"/ppa.mediation.v1.SchedulingService/ExportMediatorCalendar",
      {UNAUTH, DENIED, OK, DENIED, OK, DENIED, DENIED}},
+    // Notes: the case's accepted mediators only. Nobody else, the administrator included.
+    {"/ppa.mediation.v1.NotesService/AddNote",
+     {UNAUTH, DENIED, DENIED, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.NotesService/ListNotes",
+     {UNAUTH, DENIED, DENIED, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.NotesService/GetNote",
+     {UNAUTH, DENIED, DENIED, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AgreementService/DraftAgreement",
+     {UNAUTH, DENIED, DENIED, DENIED, OK, DENIED, DENIED}},
+    // The agreement is final and shared, so case support, the adviser and the organisation
+    // may read it (see AgreementServiceTest for the unshared case).
+    {"/ppa.mediation.v1.AgreementService/GetAgreement", {UNAUTH, DENIED, OK, OK, OK, OK, OK}},
+    {"/ppa.mediation.v1.AgreementService/SignAgreement",
+     {UNAUTH, DENIED, DENIED, DENIED, OK, DENIED, OK}},
+    {"/ppa.mediation.v1.AgreementService/RecordOutcome",
+     {UNAUTH, DENIED, DENIED, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AgreementService/ScheduleFollowUp",
+     {UNAUTH, DENIED, OK, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AgreementService/RecordFollowUpReview",
+     {UNAUTH, DENIED, OK, DENIED, OK, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AgreementService/GetOutcome", {UNAUTH, DENIED, OK, OK, OK, OK, OK}},
 };
 
 TEST_F(AccessMatrixTest, EveryRpcGivesTheExpectedCodeForEveryRole) {

@@ -70,7 +70,7 @@ v1::Mediator ValidMediator(const std::string& name, const std::string& email) {
   v1::ProfessionExperience* e = m.add_experience();
   e->set_profession(v1::PROFESSION_DOCTOR);
   e->set_cases(8);
-  m.set_max_concurrent_cases(20);
+  m.set_max_concurrent_cases(50);
   m.set_active(true);
   return m;
 }
@@ -102,6 +102,8 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure) {
   mediators_ = v1::MediatorService::NewStub(channel_);
   allocation_ = v1::AllocationService::NewStub(channel_);
   scheduling_ = v1::SchedulingService::NewStub(channel_);
+  notes_ = v1::NotesService::NewStub(channel_);
+  agreements_ = v1::AgreementService::NewStub(channel_);
 }
 
 TestServer::~TestServer() {

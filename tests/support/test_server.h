@@ -11,10 +11,12 @@
 #include <string>
 
 #include "ppa/mediation/v1/admin.grpc.pb.h"
+#include "ppa/mediation/v1/agreement.grpc.pb.h"
 #include "ppa/mediation/v1/allocation.grpc.pb.h"
 #include "ppa/mediation/v1/case.grpc.pb.h"
 #include "ppa/mediation/v1/charges.grpc.pb.h"
 #include "ppa/mediation/v1/mediator.grpc.pb.h"
+#include "ppa/mediation/v1/notes.grpc.pb.h"
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
 #include "ppa/mediation/v1/scheduling.grpc.pb.h"
@@ -34,7 +36,7 @@ std::unique_ptr<grpc::ClientContext> WithToken(const std::string& secret);
 v1::Organisation ValidOrganisation(const std::string& name);
 v1::CreateReferralRequest ValidReferral(int64_t organisation_id);
 // An eligible mediator for English cases until 2030: accredited, insured, 12 CPD hours,
-// experienced with doctors, up to 20 cases.
+// experienced with doctors, up to 50 cases.
 v1::Mediator ValidMediator(const std::string& name, const std::string& email);
 
 class TestServer {
@@ -58,6 +60,8 @@ class TestServer {
   v1::MediatorService::Stub& mediators() { return *mediators_; }
   v1::AllocationService::Stub& allocation() { return *allocation_; }
   v1::SchedulingService::Stub& scheduling() { return *scheduling_; }
+  v1::NotesService::Stub& notes() { return *notes_; }
+  v1::AgreementService::Stub& agreements() { return *agreements_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
   // Issues a token through the API with the ADMIN token and returns its secret. Fails the
@@ -114,6 +118,8 @@ class TestServer {
   std::unique_ptr<v1::MediatorService::Stub> mediators_;
   std::unique_ptr<v1::AllocationService::Stub> allocation_;
   std::unique_ptr<v1::SchedulingService::Stub> scheduling_;
+  std::unique_ptr<v1::NotesService::Stub> notes_;
+  std::unique_ptr<v1::AgreementService::Stub> agreements_;
   std::string admin_secret_;
   std::string case_support_;
   std::string senior_adviser_;

@@ -1,0 +1,347 @@
+#include "services/agreement_service.h"
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "services/case_access.h"
+#include "services/case_transitions.h"
+#include "services/convert.h"
+#include "services/core/london.h"
+#include "services/core/secrets.h"
+#include "services/core/validation.h"
+#include "storage/agreements.h"
+#include "storage/cases.h"
+
+namespace mediation {
+namespace {
+
+constexpr size_t kMaxCommitmentChars = 2000;
+constexpr size_t kMaxFreeTextChars = 20000;
+constexpr int kMaxItems = 50;
+constexpr int kDefaultReviewDays = 91;  // About three months.
+
+// The canonical encoding a signature names: the content message, deterministically serialised.
+std::string Canonical(const v1::AgreementContent& content) {
+  std::string out;
+  google::protobuf::io::StringOutputStream stream(&out);
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  content.SerializeToCodedStream(&coded);
+  coded.Trim();
+  return out;
+}
+
+bool AllPartiesSigned(const storage::AgreementVersionRecord& v, const storage::CaseRecord& c) {
+  return std::all_of(c.parties.begin(), c.parties.end(), [&](const auto& p) {
+    return std::any_of(v.signatures.begin(), v.signatures.end(),
+                       [&](const auto& s) { return s.party_id == p.id; });
+  });
+}
+
+// The final version every party consented to share, if there is one (the latest final).
+const storage::AgreementVersionRecord* SharedVersion(
+    const std::vector<storage::AgreementVersionRecord>& versions, const storage::CaseRecord& c) {
+  for (auto it = versions.rbegin(); it != versions.rend(); ++it) {
+    if (!it->finalised_at.has_value()) continue;
+    const bool consented =
+        AllPartiesSigned(*it, c) && std::all_of(it->signatures.begin(), it->signatures.end(),
+                                                [](const auto& s) { return s.consent_to_share; });
+    return consented ? &*it : nullptr;
+  }
+  return nullptr;
+}
+
+absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVersion* out) {
+  out->set_id(v.id);
+  out->set_case_id(v.case_id);
+  out->set_version(v.version);
+  if (!out->mutable_content()->ParseFromString(v.content)) {
+    return absl::DataLossError(absl::StrCat("agreement version ", v.id, " is unreadable"));
+  }
+  out->set_content_hash(v.content_hash);
+  mediation::ToProto(v.created_at, out->mutable_created_at());
+  for (const auto& s : v.signatures) {
+    v1::Signature* sig = out->add_signatures();
+    sig->set_party_id(s.party_id);
+    mediation::ToProto(s.signed_at, sig->mutable_signed_at());
+    sig->set_on_paper(s.on_paper);
+    sig->set_consent_to_share(s.consent_to_share);
+  }
+  out->set_final(v.finalised_at.has_value());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::AgreementContent> ValidateContent(const v1::AgreementContent& in,
+                                                     const storage::CaseRecord& c) {
+  Validator v;
+  v1::AgreementContent out;
+  if (in.items_size() > kMaxItems) v.Fail("content.items", absl::StrCat("at most ", kMaxItems));
+  for (int i = 0; i < in.items_size() && i < kMaxItems; ++i) {
+    const v1::AgreementItem& item = in.items(i);
+    const std::string field = absl::StrCat("content.items[", i, "]");
+    v1::AgreementItem* clean = out.add_items();
+    clean->set_commitment(
+        v.RequiredText(absl::StrCat(field, ".commitment"), item.commitment(), kMaxCommitmentChars));
+    if (item.party_ids_size() == 0) v.Fail(absl::StrCat(field, ".party_ids"), "at least one party");
+    std::set<int64_t> seen;
+    for (int64_t party : item.party_ids()) {
+      const bool in_case = std::any_of(c.parties.begin(), c.parties.end(),
+                                       [&](const auto& p) { return p.id == party; });
+      if (!in_case || !seen.insert(party).second) {
+        v.Fail(
+            absl::StrCat(field, ".party_ids"),
+            absl::StrCat("party ", party, " is not a party of case ", c.id, " (or is repeated)"));
+      }
+      clean->add_party_ids(party);
+    }
+    if (item.has_review_date()) {
+      if (!DayFromProto(item.review_date())) {
+        v.Fail(absl::StrCat(field, ".review_date"), "not a valid date");
+      }
+      *clean->mutable_review_date() = item.review_date();
+    }
+  }
+  out.set_free_text(v.OptionalText("content.free_text", in.free_text(), kMaxFreeTextChars));
+  if (out.items_size() == 0 && out.free_text().empty()) {
+    v.Fail("content", "an agreement needs at least one item or some free text");
+  }
+  if (!v.ok()) return v.status();
+  return out;
+}
+
+absl::Status DraftAgreement(CallContext& call, const v1::DraftAgreementRequest& r,
+                            v1::DraftAgreementResponse& response) {
+  return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    if (absl::Status s = RequireAcceptedMediator(tx, call.principal(), c.id); !s.ok()) return s;
+    if (c.state != v1::CASE_STATE_SESSIONS_SCHEDULED && c.state != v1::CASE_STATE_IN_MEDIATION &&
+        c.state != v1::CASE_STATE_OUTCOME_RECORDED && c.state != v1::CASE_STATE_FOLLOW_UP) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "case ", c.id, " is ", v1::CaseState_Name(c.state),
+          "; agreements are drafted once sessions are under way and before the case closes"));
+    }
+    absl::StatusOr<v1::AgreementContent> content = ValidateContent(r.content(), c);
+    if (!content.ok()) return content.status();
+    const std::string bytes = Canonical(*content);
+    storage::AgreementVersionRecord v{.case_id = c.id,
+                                      .content = bytes,
+                                      .content_hash = absl::BytesToHexString(Sha256(bytes)),
+                                      .created_at = call.now(),
+                                      .created_by_token_id = call.principal().token_id};
+    absl::StatusOr<storage::AgreementVersionRecord> stored = storage::InsertAgreementVersion(tx, v);
+    if (!stored.ok()) return stored.status();
+    call.AddObject("agreement_version", stored->id);
+    return ToProto(*stored, response.mutable_version());
+  });
+}
+
+absl::Status GetAgreement(CallContext& call, const v1::GetAgreementRequest& r,
+                          v1::GetAgreementResponse& response) {
+  const Principal& who = call.principal();
+  return ReadCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    absl::StatusOr<std::vector<storage::AgreementVersionRecord>> versions =
+        storage::ListAgreementVersions(tx, c.id);
+    if (!versions.ok()) return versions.status();
+    if (who.role == v1::ROLE_MEDIATOR) {
+      if (absl::Status s = RequireAcceptedMediator(tx, who, c.id); !s.ok()) return s;
+    }
+    if (who.role == v1::ROLE_MEDIATOR || who.role == v1::ROLE_PARTY) {
+      for (const auto& v : *versions) {
+        if (absl::Status s = ToProto(v, response.add_versions()); !s.ok()) return s;
+      }
+      return absl::OkStatus();
+    }
+    // Everyone else: only the final version every party agreed to share.
+    const storage::AgreementVersionRecord* shared = SharedVersion(*versions, c);
+    if (shared == nullptr) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "the agreement of case ", c.id,
+          " is confidential: the parties have not all consented to share a final version"));
+    }
+    return ToProto(*shared, response.add_versions());
+  });
+}
+
+absl::Status SignAgreement(CallContext& call, const v1::SignAgreementRequest& r,
+                           v1::SignAgreementResponse& response) {
+  const Principal& who = call.principal();
+  Validator v;
+  v.PositiveId("version_id", r.version_id());
+  if (r.content_hash().empty()) v.Fail("content_hash", "required: the hash of the version read");
+  if (who.role == v1::ROLE_PARTY && r.party_id() != 0 && r.party_id() != who.party_id) {
+    v.Fail("party_id", "a PARTY token signs only for itself; leave it 0");
+  }
+  if (who.role == v1::ROLE_MEDIATOR && r.party_id() <= 0) {
+    v.Fail("party_id", "required: the party whose paper signature is being recorded");
+  }
+  if (!v.ok()) return v.status();
+  const int64_t party = who.role == v1::ROLE_PARTY ? who.party_id : r.party_id();
+  call.AddObject("agreement_version", r.version_id());
+  call.AddObject("party", party);
+  const absl::Status not_found =
+      absl::NotFoundError(absl::StrCat("agreement version ", r.version_id(), " not found"));
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::AgreementVersionRecord> version =
+        storage::GetAgreementVersion(tx, r.version_id());
+    if (absl::IsNotFound(version.status())) return not_found;
+    if (!version.ok()) return version.status();
+    absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, who, version->case_id);
+    if (absl::IsNotFound(c.status())) return not_found;
+    if (!c.ok()) return c.status();
+    call.AddObject("case", c->id);
+    if (who.role == v1::ROLE_MEDIATOR) {
+      if (absl::Status s = RequireAcceptedMediator(tx, who, c->id); !s.ok()) return s;
+    }
+    if (std::none_of(c->parties.begin(), c->parties.end(),
+                     [&](const auto& p) { return p.id == party; })) {
+      return FieldError("party_id",
+                        absl::StrCat("party ", party, " is not a party of case ", c->id));
+    }
+    absl::StatusOr<std::vector<storage::AgreementVersionRecord>> all =
+        storage::ListAgreementVersions(tx, c->id);
+    if (!all.ok()) return all.status();
+    if (version->finalised_at.has_value()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "version ", version->version, " is final: every party has signed it already"));
+    }
+    if (all->back().id != version->id) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("version ", version->version, " is not the latest (version ",
+                       all->back().version, " is); read it and sign that one"));
+    }
+    if (r.content_hash() != version->content_hash) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("content_hash does not match version ", version->version,
+                       ": the text signed is not the text stored; read it again"));
+    }
+    absl::Status signed_now = storage::InsertSignature(tx, version->id,
+                                                       {.party_id = party,
+                                                        .content_hash = version->content_hash,
+                                                        .signed_at = call.now(),
+                                                        .token_id = who.token_id,
+                                                        .on_paper = who.role == v1::ROLE_MEDIATOR,
+                                                        .consent_to_share = r.consent_to_share()});
+    if (!signed_now.ok()) return signed_now;
+    absl::StatusOr<storage::AgreementVersionRecord> now =
+        storage::GetAgreementVersion(tx, version->id);
+    if (!now.ok()) return now.status();
+    if (AllPartiesSigned(*now, *c)) {
+      if (absl::Status s = storage::FinaliseAgreementVersion(tx, now->id, call.now()); !s.ok()) {
+        return s;
+      }
+      now->finalised_at = call.now();
+    }
+    return ToProto(*now, response.mutable_version());
+  });
+}
+
+absl::Status RecordOutcome(CallContext& call, const v1::RecordOutcomeRequest& r,
+                           v1::RecordOutcomeResponse& response) {
+  Validator v;
+  v.Enum("outcome", r.outcome(), v1::Outcome_IsValid, true);
+  if (!v.ok()) return v.status();
+  return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    if (absl::Status s = RequireAcceptedMediator(tx, call.principal(), c.id); !s.ok()) return s;
+    absl::Status moved =
+        MoveCase(tx, c,
+                 {.to = v1::CASE_STATE_OUTCOME_RECORDED,
+                  .at = call.now(),
+                  .token_id = call.principal().token_id,
+                  .reason = absl::StrCat("outcome: ", v1::Outcome_Name(r.outcome()))});
+    if (!moved.ok()) return moved;
+    if (absl::Status s = storage::SetOutcome(tx, c.id, r.outcome(), call.now()); !s.ok()) return s;
+    response.set_state(c.state);
+    return absl::OkStatus();
+  });
+}
+
+// A mediator of the case who accepted it, or case support.
+absl::Status RequireMediatorOrCaseSupport(storage::Tx& tx, const Principal& who, int64_t case_id) {
+  if (who.role == v1::ROLE_CASE_SUPPORT) return absl::OkStatus();
+  return RequireAcceptedMediator(tx, who, case_id);
+}
+
+absl::Status ScheduleFollowUp(CallContext& call, const v1::ScheduleFollowUpRequest& r,
+                              v1::ScheduleFollowUpResponse& response) {
+  Validator v;
+  std::optional<int32_t> day;
+  if (r.has_review_date()) {
+    day = DayFromProto(r.review_date());
+    if (!day)
+      v.Fail("review_date", "not a valid date");
+    else if (*day < LondonDay(call.now()))
+      v.Fail("review_date", "must not be in the past");
+  }
+  if (!v.ok()) return v.status();
+  return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    if (absl::Status s = RequireMediatorOrCaseSupport(tx, call.principal(), c.id); !s.ok())
+      return s;
+    const int32_t review =
+        day.value_or(LondonDay(c.outcome_recorded_at.value_or(call.now())) + kDefaultReviewDays);
+    absl::Status moved = MoveCase(tx, c,
+                                  {.to = v1::CASE_STATE_FOLLOW_UP,
+                                   .at = call.now(),
+                                   .token_id = call.principal().token_id,
+                                   .reason = "follow-up review scheduled"});
+    if (!moved.ok()) return moved;
+    if (absl::Status s = storage::SetReviewDate(tx, c.id, review); !s.ok()) return s;
+    DayToProto(review, response.mutable_review_date());
+    response.set_state(c.state);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status RecordFollowUpReview(CallContext& call, const v1::RecordFollowUpReviewRequest& r,
+                                  v1::RecordFollowUpReviewResponse& response) {
+  return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    if (absl::Status s = RequireMediatorOrCaseSupport(tx, call.principal(), c.id); !s.ok())
+      return s;
+    absl::Status moved = MoveCase(tx, c,
+                                  {.to = v1::CASE_STATE_CLOSED,
+                                   .at = call.now(),
+                                   .token_id = call.principal().token_id,
+                                   .reason = "follow-up review held"});
+    if (!moved.ok()) return moved;
+    if (absl::Status s = storage::SetReviewed(tx, c.id, call.now()); !s.ok()) return s;
+    response.set_state(c.state);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status GetOutcome(CallContext& call, const v1::GetOutcomeRequest& r,
+                        v1::GetOutcomeResponse& response) {
+  return ReadCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    if (call.principal().role == v1::ROLE_MEDIATOR) {
+      if (absl::Status s = RequireAcceptedMediator(tx, call.principal(), c.id); !s.ok()) return s;
+    }
+    response.set_outcome(c.outcome);
+    if (c.outcome_recorded_at) {
+      mediation::ToProto(*c.outcome_recorded_at, response.mutable_outcome_recorded_at());
+    }
+    if (c.review_date) DayToProto(*c.review_date, response.mutable_review_date());
+    if (c.reviewed_at) mediation::ToProto(*c.reviewed_at, response.mutable_reviewed_at());
+    absl::StatusOr<std::vector<storage::AgreementVersionRecord>> versions =
+        storage::ListAgreementVersions(tx, c.id);
+    if (!versions.ok()) return versions.status();
+    if (const auto* shared = SharedVersion(*versions, c)) {
+      return ToProto(*shared, response.mutable_shared_agreement());
+    }
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
+MEDIATION_UNARY_RPC(AgreementService, DraftAgreement)
+MEDIATION_UNARY_RPC(AgreementService, GetAgreement)
+MEDIATION_UNARY_RPC(AgreementService, SignAgreement)
+MEDIATION_UNARY_RPC(AgreementService, RecordOutcome)
+MEDIATION_UNARY_RPC(AgreementService, ScheduleFollowUp)
+MEDIATION_UNARY_RPC(AgreementService, RecordFollowUpReview)
+MEDIATION_UNARY_RPC(AgreementService, GetOutcome)
+
+}  // namespace mediation
