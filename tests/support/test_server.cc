@@ -268,6 +268,23 @@ std::unique_ptr<SQLite::Database> TestServer::OpenDb() const {
   return std::make_unique<SQLite::Database>(db_path(), SQLite::OPEN_READONLY);
 }
 
+std::unique_ptr<SQLite::Database> TestServer::OpenDbForTampering() const {
+  auto db = std::make_unique<SQLite::Database>(db_path(), SQLite::OPEN_READWRITE);
+  db->setBusyTimeout(5000);
+  return db;
+}
+
+std::string TestServer::DiskBytes() const {
+  std::string all;
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::ifstream in(db_path() + suffix, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    all += bytes.str();
+  }
+  return all;
+}
+
 int64_t TestServer::CountRows(const std::string& table, const std::string& where) const {
   auto db = OpenDb();
   return db

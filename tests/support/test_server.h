@@ -98,6 +98,10 @@ class TestServer {
 
   // A separate connection to the database file, for assertions on stored rows.
   std::unique_ptr<SQLite::Database> OpenDb() const;
+  // A writable one, for tests that tamper with rows the way an intruder with the file would.
+  std::unique_ptr<SQLite::Database> OpenDbForTampering() const;
+  // The bytes of the database file and its WAL, as they are on disk now.
+  std::string DiskBytes() const;
   // SELECT COUNT(*) FROM <table> [WHERE <where>].
   int64_t CountRows(const std::string& table, const std::string& where = "") const;
   // Everything the server has logged so far.

@@ -1,0 +1,230 @@
+// Agreements and outcomes through the real server, on a clock the test moves: drafting,
+// signing by hash (stale versions, double signing), finality, the organisation's view with and
+// without consent, and the outcome, follow-up and closure.
+#include <gtest/gtest.h>
+
+#include <atomic>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/support/test_server.h"
+
+namespace mediation {
+namespace {
+
+using ::mediation::testing::TestServer;
+using ::mediation::testing::ValidMediator;
+using ::mediation::testing::WithToken;
+
+constexpr int64_t kMonday = 1803859200;  // 2027-03-01 00:00 UTC.
+constexpr int64_t kHour = 3600;
+constexpr int64_t kDay = 86400;
+
+class AgreementServiceTest : public ::testing::Test {
+ protected:
+  AgreementServiceTest()
+      : now_(std::make_shared<std::atomic<int64_t>>(kMonday + 8 * kHour)),
+        server_([now = now_](ServerOptions& o) {
+          o.clock = [now] { return absl::FromUnixSeconds(now->load()); };
+        }) {}
+
+  void SetUp() override {
+    org_ = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
+    lead_ = server_.RegisterMediator(ValidMediator("Lead Mediator", "lead@mediators.example"));
+    lead_token_ = server_.IssueToken(v1::ROLE_MEDIATOR, lead_);
+    case_ = server_.AllocatedCase(org_, lead_, lead_token_);
+    // A joint session on Wednesday; by Thursday it has happened: IN_MEDIATION.
+    v1::BookSessionRequest book;
+    book.set_case_id(case_.id());
+    book.set_kind(v1::SESSION_KIND_JOINT_MEETING);
+    book.set_mode(v1::SESSION_MODE_VIDEO);
+    book.set_video_link("https://video.example/joint");
+    book.mutable_start()->set_seconds(kMonday + 2 * kDay + 9 * kHour);
+    book.set_duration_minutes(180);
+    v1::BookSessionResponse booked;
+    ASSERT_TRUE(server_.scheduling()
+                    .BookSession(WithToken(server_.case_support()).get(), book, &booked)
+                    .ok());
+    now_->store(kMonday + 3 * kDay + 9 * kHour);
+    ASSERT_TRUE(server_.server().RunMaintenance().ok());
+    ASSERT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_IN_MEDIATION);
+    alex_ = server_.IssueToken(v1::ROLE_PARTY, 0, 0, case_.id(), case_.parties(0).id());
+    jo_ = server_.IssueToken(v1::ROLE_PARTY, 0, 0, case_.id(), case_.parties(1).id());
+  }
+
+  v1::AgreementVersion Draft(const std::string& words) {
+    v1::DraftAgreementRequest r;
+    r.set_case_id(case_.id());
+    v1::AgreementItem* item = r.mutable_content()->add_items();
+    item->set_commitment(words);
+    item->add_party_ids(case_.parties(0).id());
+    item->add_party_ids(case_.parties(1).id());
+    r.mutable_content()->set_free_text("If it is not working, we will ask for a review.");
+    v1::DraftAgreementResponse out;
+    grpc::Status s = server_.agreements().DraftAgreement(WithToken(lead_token_).get(), r, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out.version();
+  }
+
+  grpc::Status Sign(const std::string& token, const v1::AgreementVersion& v, bool consent,
+                    int64_t party_id = 0, v1::AgreementVersion* out = nullptr,
+                    const std::string& hash = "") {
+    v1::SignAgreementRequest r;
+    r.set_version_id(v.id());
+    r.set_content_hash(hash.empty() ? v.content_hash() : hash);
+    r.set_consent_to_share(consent);
+    r.set_party_id(party_id);
+    v1::SignAgreementResponse response;
+    grpc::Status s = server_.agreements().SignAgreement(WithToken(token).get(), r, &response);
+    if (out != nullptr) *out = response.version();
+    return s;
+  }
+
+  std::shared_ptr<std::atomic<int64_t>> now_;
+  TestServer server_;
+  int64_t org_ = 0;
+  int64_t lead_ = 0;
+  std::string lead_token_, alex_, jo_;
+  v1::Case case_;
+};
+
+TEST_F(AgreementServiceTest, EveryPartySigningMakesTheVersionFinalAndUnchangeable) {
+  const v1::AgreementVersion v1_ = Draft("We will speak first, then email.");
+  EXPECT_EQ(v1_.version(), 1);
+  EXPECT_EQ(v1_.content_hash().size(), 64u);
+  v1::AgreementVersion after;
+  ASSERT_TRUE(Sign(alex_, v1_, true, 0, &after).ok());
+  EXPECT_FALSE(after.final());
+  // Jo signed on paper; the mediator records it.
+  ASSERT_TRUE(Sign(lead_token_, v1_, true, case_.parties(1).id(), &after).ok());
+  EXPECT_TRUE(after.final());
+  ASSERT_EQ(after.signatures_size(), 2);
+  EXPECT_TRUE(after.signatures(1).on_paper());
+
+  // Nothing changes a final version: signing again, or writing to it behind the server's back.
+  grpc::Status again = Sign(jo_, v1_, false);
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(again.error_message(), "is final"));
+  auto db = server_.OpenDbForTampering();
+  EXPECT_THROW(db->exec("UPDATE agreement_versions SET content = x'00' WHERE version = 1"),
+               SQLite::Exception);
+  EXPECT_THROW(db->exec("DELETE FROM agreement_signatures"), SQLite::Exception);
+  EXPECT_THROW(
+      db->exec(absl::StrCat("INSERT INTO agreement_signatures (version_id, party_id, content_hash, "
+                            "signed_at, on_paper, consent_to_share) VALUES (",
+                            v1_.id(), ", ", case_.parties(0).id(), ", 'x', 0, 0, 0)")),
+      SQLite::Exception);
+  // A change is a new version, needing new signatures.
+  const v1::AgreementVersion v2 = Draft("We will speak first, then email, within two days.");
+  EXPECT_EQ(v2.version(), 2);
+  EXPECT_NE(v2.content_hash(), v1_.content_hash());
+  EXPECT_FALSE(v2.final());
+  EXPECT_EQ(v2.signatures_size(), 0);
+}
+
+TEST_F(AgreementServiceTest, AStaleVersionAWrongHashOrASecondSignatureIsRefused) {
+  const v1::AgreementVersion first = Draft("First wording.");
+  const v1::AgreementVersion second = Draft("Second wording.");
+  grpc::Status stale = Sign(alex_, first, true);
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(stale.error_message(),
+            "version 1 is not the latest (version 2 is); read it and sign that one");
+  grpc::Status wrong = Sign(alex_, second, true, 0, nullptr, first.content_hash());
+  EXPECT_EQ(wrong.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(Sign(alex_, second, true).ok());
+  EXPECT_EQ(Sign(alex_, second, true).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  // A party signs only for itself.
+  EXPECT_EQ(Sign(alex_, second, true, case_.parties(1).id()).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(server_.CountRows("agreement_signatures"), 1);
+}
+
+TEST_F(AgreementServiceTest, TheOrganisationSeesTheAgreementOnlyWhenEveryPartyConsented) {
+  const std::string org = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
+  const v1::AgreementVersion v = Draft("We will meet monthly.");
+  ASSERT_TRUE(Sign(alex_, v, true).ok());
+  ASSERT_TRUE(Sign(jo_, v, false).ok());  // Final, but Jo does not consent.
+  v1::GetAgreementRequest get;
+  get.set_case_id(case_.id());
+  v1::GetAgreementResponse seen;
+  grpc::Status refused = server_.agreements().GetAgreement(WithToken(org).get(), get, &seen);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(seen.versions_size(), 0);
+  EXPECT_EQ(server_.agreements()
+                .GetAgreement(WithToken(server_.case_support()).get(), get, &seen)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::RecordOutcomeRequest outcome;
+  outcome.set_case_id(case_.id());
+  outcome.set_outcome(v1::OUTCOME_FULL_AGREEMENT);
+  v1::RecordOutcomeResponse recorded;
+  ASSERT_TRUE(
+      server_.agreements().RecordOutcome(WithToken(lead_token_).get(), outcome, &recorded).ok());
+  v1::GetOutcomeRequest ask;
+  ask.set_case_id(case_.id());
+  v1::GetOutcomeResponse answer;
+  ASSERT_TRUE(server_.agreements().GetOutcome(WithToken(org).get(), ask, &answer).ok());
+  EXPECT_EQ(answer.outcome(), v1::OUTCOME_FULL_AGREEMENT);
+  EXPECT_TRUE(answer.has_outcome_recorded_at());
+  EXPECT_FALSE(answer.has_shared_agreement());
+  EXPECT_FALSE(absl::StrContains(answer.SerializeAsString(), "monthly"));
+
+  // A new version both consent to share: the organisation may read it.
+  const v1::AgreementVersion shared = Draft("We will meet monthly, and review in June.");
+  ASSERT_TRUE(Sign(alex_, shared, true).ok());
+  ASSERT_TRUE(Sign(jo_, shared, true).ok());
+  ASSERT_TRUE(server_.agreements().GetAgreement(WithToken(org).get(), get, &seen).ok());
+  ASSERT_EQ(seen.versions_size(), 1);
+  EXPECT_EQ(seen.versions(0).version(), 3 - 1);
+  ASSERT_TRUE(server_.agreements().GetOutcome(WithToken(org).get(), ask, &answer).ok());
+  EXPECT_EQ(answer.shared_agreement().content().items(0).commitment(),
+            "We will meet monthly, and review in June.");
+}
+
+TEST_F(AgreementServiceTest, OutcomeThenFollowUpThenClosed) {
+  v1::RecordOutcomeRequest outcome;
+  outcome.set_case_id(case_.id());
+  outcome.set_outcome(v1::OUTCOME_PARTIAL_AGREEMENT);
+  v1::RecordOutcomeResponse recorded;
+  ASSERT_TRUE(
+      server_.agreements().RecordOutcome(WithToken(lead_token_).get(), outcome, &recorded).ok());
+  EXPECT_EQ(recorded.state(), v1::CASE_STATE_OUTCOME_RECORDED);
+  // The outcome is recorded once.
+  EXPECT_EQ(server_.agreements()
+                .RecordOutcome(WithToken(lead_token_).get(), outcome, &recorded)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::ScheduleFollowUpRequest follow;
+  follow.set_case_id(case_.id());
+  v1::ScheduleFollowUpResponse scheduled;
+  ASSERT_TRUE(server_.agreements()
+                  .ScheduleFollowUp(WithToken(server_.case_support()).get(), follow, &scheduled)
+                  .ok());
+  EXPECT_EQ(scheduled.state(), v1::CASE_STATE_FOLLOW_UP);
+  // 91 days after Thursday 4 March 2027.
+  EXPECT_EQ(scheduled.review_date().year(), 2027);
+  EXPECT_EQ(scheduled.review_date().month(), 6);
+  EXPECT_EQ(scheduled.review_date().day(), 3);
+
+  v1::RecordFollowUpReviewRequest review;
+  review.set_case_id(case_.id());
+  v1::RecordFollowUpReviewResponse reviewed;
+  ASSERT_TRUE(server_.agreements()
+                  .RecordFollowUpReview(WithToken(lead_token_).get(), review, &reviewed)
+                  .ok());
+  EXPECT_EQ(reviewed.state(), v1::CASE_STATE_CLOSED);
+
+  const std::string org = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
+  v1::GetOutcomeRequest ask;
+  ask.set_case_id(case_.id());
+  v1::GetOutcomeResponse answer;
+  ASSERT_TRUE(server_.agreements().GetOutcome(WithToken(org).get(), ask, &answer).ok());
+  EXPECT_EQ(answer.outcome(), v1::OUTCOME_PARTIAL_AGREEMENT);
+  EXPECT_EQ(answer.review_date().month(), 6);
+  EXPECT_TRUE(answer.has_reviewed_at());
+}
+
+}  // namespace
+}  // namespace mediation

@@ -1,0 +1,86 @@
+// The audit trail's hash chain: intact after real calls; an edited, deleted or reordered row is
+// found by verification.
+#include <gtest/gtest.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "tests/support/test_server.h"
+
+namespace mediation {
+namespace {
+
+using ::mediation::testing::TestServer;
+using ::mediation::testing::WithToken;
+
+class AuditChainTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const int64_t org = server_.RegisterOrganisation("Trust");
+    for (int i = 0; i < 3; ++i) server_.CreateReferral(org);
+    v1::ListTokensResponse ignored;
+    // A refused call is audited too.
+    EXPECT_EQ(server_.admin().ListTokens(WithToken("").get(), {}, &ignored).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    rows_ = server_.CountRows("audit_events");
+    ASSERT_GE(rows_, 6);
+  }
+
+  v1::VerifyAuditChainResponse Verify() {
+    v1::VerifyAuditChainResponse out;
+    grpc::Status s =
+        server_.admin().VerifyAuditChain(WithToken(server_.admin_secret()).get(), {}, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  TestServer server_;
+  int64_t rows_ = 0;
+};
+
+TEST_F(AuditChainTest, TheChainOfRealCallsIsIntact) {
+  const v1::VerifyAuditChainResponse r = Verify();
+  EXPECT_TRUE(r.intact()) << r.problem();
+  EXPECT_EQ(r.rows_checked(), rows_);
+  EXPECT_EQ(r.first_broken_row(), 0);
+  EXPECT_EQ(r.head_hash().size(), 64u);
+}
+
+TEST_F(AuditChainTest, AnEditedRowIsFound) {
+  server_.OpenDbForTampering()->exec("UPDATE audit_events SET outcome = 'OK' WHERE id = 4");
+  // An edit that changes nothing visible to the eye: a different principal.
+  server_.OpenDbForTampering()->exec("UPDATE audit_events SET token_id = 1 WHERE id = 5");
+  const v1::VerifyAuditChainResponse r = Verify();
+  EXPECT_FALSE(r.intact());
+  EXPECT_EQ(r.first_broken_row(), 5);
+  EXPECT_EQ(r.problem(), "row 5: its contents do not match its hash (edited)");
+}
+
+TEST_F(AuditChainTest, ADeletedRowIsFound) {
+  server_.OpenDbForTampering()->exec("DELETE FROM audit_events WHERE id = 3");
+  const v1::VerifyAuditChainResponse r = Verify();
+  EXPECT_FALSE(r.intact());
+  EXPECT_EQ(r.first_broken_row(), 4);
+  EXPECT_EQ(r.problem(), "row 4: does not follow row 2 (a row is missing or out of order)");
+}
+
+TEST_F(AuditChainTest, ReorderedRowsAreFound) {
+  auto db = server_.OpenDbForTampering();
+  // Swap rows 3 and 4 whole (contents and links), as if they had been written the other way.
+  db->exec("UPDATE audit_events SET id = -3 WHERE id = 3");
+  db->exec("UPDATE audit_events SET id = 3 WHERE id = 4");
+  db->exec("UPDATE audit_events SET id = 4 WHERE id = -3");
+  const v1::VerifyAuditChainResponse r = Verify();
+  EXPECT_FALSE(r.intact());
+  EXPECT_EQ(r.first_broken_row(), 3);
+}
+
+TEST_F(AuditChainTest, RowsAppendedAfterTamperingDoNotHideIt) {
+  server_.OpenDbForTampering()->exec("UPDATE audit_events SET method = 'x' WHERE id = 2");
+  server_.CreateReferral(server_.RegisterOrganisation("Another Trust"));
+  const v1::VerifyAuditChainResponse r = Verify();
+  EXPECT_FALSE(r.intact());
+  EXPECT_EQ(r.first_broken_row(), 2);
+}
+
+}  // namespace
+}  // namespace mediation

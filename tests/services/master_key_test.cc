@@ -1,0 +1,102 @@
+// The master key for notes: created on first start, never in the database, and a missing or
+// wrong key stops the server at start with a clear message.
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "services/core/keyring.h"
+#include "services/server/server.h"
+#include "tests/support/temp_dir.h"
+
+namespace mediation {
+namespace {
+
+using ::mediation::testing::TempDir;
+
+class MasterKeyTest : public ::testing::Test {
+ protected:
+  absl::StatusOr<std::unique_ptr<MediationServer>> Start() {
+    ServerOptions o;
+    o.listen = "127.0.0.1:0";
+    o.db_path = dir_.File("m.db");
+    o.workers = 1;
+    o.log_stream = log_;
+    return MediationServer::Start(o);
+  }
+  ~MasterKeyTest() override { std::fclose(log_); }
+
+  TempDir dir_;
+  std::FILE* log_ = std::fopen("/dev/null", "w");
+};
+
+TEST_F(MasterKeyTest, TheFirstStartCreatesAPrivateKeyFileThatNeverEntersTheDatabase) {
+  {
+    absl::StatusOr<std::unique_ptr<MediationServer>> server = Start();
+    ASSERT_TRUE(server.ok()) << server.status();
+  }
+  struct stat st {};
+  ASSERT_EQ(::stat(dir_.File("master.key").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600);
+  std::ifstream in(dir_.File("master.key"));
+  std::string line;
+  std::getline(in, line);
+  ASSERT_TRUE(absl::StartsWith(line, "mediation-master-key-v1:"));
+  std::string key;
+  ASSERT_TRUE(absl::Base64Unescape(line.substr(24), &key));
+  std::ifstream db(dir_.File("m.db"), std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes.find(key), std::string::npos);
+  // The same key starts it again.
+  EXPECT_TRUE(Start().ok());
+}
+
+TEST_F(MasterKeyTest, AWrongKeyStopsTheServerAtStart) {
+  ASSERT_TRUE(Start().ok());
+  ASSERT_EQ(::unlink(dir_.File("master.key").c_str()), 0);
+  {
+    std::ofstream out(dir_.File("master.key"));
+    out << "mediation-master-key-v1:" << absl::Base64Escape(KeyRing::NewDataKey()) << "\n";
+  }
+  ::chmod(dir_.File("master.key").c_str(), 0600);
+  absl::StatusOr<std::unique_ptr<MediationServer>> server = Start();
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(server.status().message(),
+                                "is not the key this database was encrypted with"))
+      << server.status();
+}
+
+TEST_F(MasterKeyTest, AMissingKeyStopsTheServerAtStart) {
+  ASSERT_TRUE(Start().ok());
+  ASSERT_EQ(::unlink(dir_.File("master.key").c_str()), 0);
+  absl::StatusOr<std::unique_ptr<MediationServer>> server = Start();
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(server.status().message(), "is missing")) << server.status();
+}
+
+TEST_F(MasterKeyTest, AKeyFileOthersCanReadIsRefused) {
+  ASSERT_TRUE(Start().ok());
+  ::chmod(dir_.File("master.key").c_str(), 0644);
+  absl::StatusOr<std::unique_ptr<MediationServer>> server = Start();
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(server.status().message(), "readable by others"));
+}
+
+TEST(KeyRingTest, SealedTextOpensOnlyWithItsKeyAndBinding) {
+  const std::string key = KeyRing::NewDataKey();
+  const std::string sealed = KeyRing::Seal(key, "private words", "note:1:2");
+  EXPECT_EQ(*KeyRing::Open(key, sealed, "note:1:2"), "private words");
+  EXPECT_EQ(KeyRing::Open(key, sealed, "note:1:3").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(KeyRing::Open(KeyRing::NewDataKey(), sealed, "note:1:2").status().code(),
+            absl::StatusCode::kDataLoss);
+  std::string flipped = sealed;
+  flipped[30] ^= 1;
+  EXPECT_EQ(KeyRing::Open(key, flipped, "note:1:2").status().code(), absl::StatusCode::kDataLoss);
+  // Two seals of the same text differ (fresh nonces).
+  EXPECT_NE(KeyRing::Seal(key, "private words", "note:1:2"), sealed);
+}
+
+}  // namespace
+}  // namespace mediation
