@@ -25,6 +25,11 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # iCalendar export is checked with a standards-following parser in the tests.
   libical-dev
+  # The Python client: Debian's gRPC and protobuf runtimes (stubs come from grpc_python_plugin,
+  # which protobuf-compiler-grpc ships).
+  python3 python3-grpcio python3-protobuf
+  # The end-to-end walkthrough lets days pass by restarting the server with a shifted clock.
+  faketime
 )
 
 missing=()

@@ -36,11 +36,26 @@ std::string Canonical(const v1::AgreementContent& content) {
   return out;
 }
 
+// Whether every party of the case signed `v`, each naming its content hash.
 bool AllPartiesSigned(const storage::AgreementVersionRecord& v, const storage::CaseRecord& c) {
   return std::all_of(c.parties.begin(), c.parties.end(), [&](const auto& p) {
-    return std::any_of(v.signatures.begin(), v.signatures.end(),
-                       [&](const auto& s) { return s.party_id == p.id; });
+    return std::any_of(v.signatures.begin(), v.signatures.end(), [&](const auto& s) {
+      return s.party_id == p.id && s.content_hash == v.content_hash;
+    });
   });
+}
+
+// Agreements are drafted and signed while the case is in mediation or its aftermath; not
+// before sessions are booked, not on hold, not once it is finished.
+absl::Status RequireAgreementsOpen(const storage::CaseRecord& c, absl::string_view what) {
+  if (c.state != v1::CASE_STATE_SESSIONS_SCHEDULED && c.state != v1::CASE_STATE_IN_MEDIATION &&
+      c.state != v1::CASE_STATE_OUTCOME_RECORDED && c.state != v1::CASE_STATE_FOLLOW_UP) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("case ", c.id, " is ", v1::CaseState_Name(c.state), "; agreements are ", what,
+                     " once sessions are booked, and not while the case is on hold or after it "
+                     "is finished"));
+  }
+  return absl::OkStatus();
 }
 
 // The final version every party consented to share, if there is one (the latest final).
@@ -60,8 +75,17 @@ absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVers
   out->set_id(v.id);
   out->set_case_id(v.case_id);
   out->set_version(v.version);
-  if (!out->mutable_content()->ParseFromString(v.content)) {
-    return absl::DataLossError(absl::StrCat("agreement version ", v.id, " is unreadable"));
+  // What is shown is what was signed: the stored content must still match its hash, and every
+  // signature must name that hash.
+  const bool intact =
+      absl::BytesToHexString(Sha256(v.content)) == v.content_hash &&
+      std::all_of(v.signatures.begin(), v.signatures.end(),
+                  [&](const auto& s) { return s.content_hash == v.content_hash; });
+  if (!intact || !out->mutable_content()->ParseFromString(v.content)) {
+    return absl::DataLossError(absl::StrCat(
+        "agreement version ", v.id,
+        " does not match its content hash: it was altered in the database; restore it from a "
+        "backup"));
   }
   out->set_content_hash(v.content_hash);
   mediation::ToProto(v.created_at, out->mutable_created_at());
@@ -118,12 +142,7 @@ absl::Status DraftAgreement(CallContext& call, const v1::DraftAgreementRequest& 
                             v1::DraftAgreementResponse& response) {
   return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     if (absl::Status s = RequireAcceptedMediator(tx, call.principal(), c.id); !s.ok()) return s;
-    if (c.state != v1::CASE_STATE_SESSIONS_SCHEDULED && c.state != v1::CASE_STATE_IN_MEDIATION &&
-        c.state != v1::CASE_STATE_OUTCOME_RECORDED && c.state != v1::CASE_STATE_FOLLOW_UP) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "case ", c.id, " is ", v1::CaseState_Name(c.state),
-          "; agreements are drafted once sessions are under way and before the case closes"));
-    }
+    if (absl::Status s = RequireAgreementsOpen(c, "drafted"); !s.ok()) return s;
     absl::StatusOr<v1::AgreementContent> content = ValidateContent(r.content(), c);
     if (!content.ok()) return content.status();
     const std::string bytes = Canonical(*content);
@@ -201,6 +220,7 @@ absl::Status SignAgreement(CallContext& call, const v1::SignAgreementRequest& r,
       return FieldError("party_id",
                         absl::StrCat("party ", party, " is not a party of case ", c->id));
     }
+    if (absl::Status s = RequireAgreementsOpen(*c, "signed"); !s.ok()) return s;
     absl::StatusOr<std::vector<storage::AgreementVersionRecord>> all =
         storage::ListAgreementVersions(tx, c->id);
     if (!all.ok()) return all.status();
@@ -246,6 +266,18 @@ absl::Status RecordOutcome(CallContext& call, const v1::RecordOutcomeRequest& r,
   if (!v.ok()) return v.status();
   return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     if (absl::Status s = RequireAcceptedMediator(tx, call.principal(), c.id); !s.ok()) return s;
+    if (r.outcome() == v1::OUTCOME_FULL_AGREEMENT || r.outcome() == v1::OUTCOME_PARTIAL_AGREEMENT) {
+      absl::StatusOr<std::vector<storage::AgreementVersionRecord>> versions =
+          storage::ListAgreementVersions(tx, c.id);
+      if (!versions.ok()) return versions.status();
+      if (std::none_of(versions->begin(), versions->end(),
+                       [](const auto& v) { return v.finalised_at.has_value(); })) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "case ", c.id, " has no agreement signed by every party; record ",
+            v1::Outcome_Name(r.outcome()),
+            " once the parties have signed, or record NO_AGREEMENT or ENDED_BY_MEDIATOR"));
+      }
+    }
     absl::Status moved =
         MoveCase(tx, c,
                  {.to = v1::CASE_STATE_OUTCOME_RECORDED,
@@ -280,8 +312,10 @@ absl::Status ScheduleFollowUp(CallContext& call, const v1::ScheduleFollowUpReque
   return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     if (absl::Status s = RequireMediatorOrCaseSupport(tx, call.principal(), c.id); !s.ok())
       return s;
-    const int32_t review =
-        day.value_or(LondonDay(c.outcome_recorded_at.value_or(call.now())) + kDefaultReviewDays);
+    // About three months after the outcome; never in the past (a late scheduling gets today).
+    const int32_t review = day.value_or(
+        std::max(LondonDay(c.outcome_recorded_at.value_or(call.now())) + kDefaultReviewDays,
+                 LondonDay(call.now())));
     absl::Status moved = MoveCase(tx, c,
                                   {.to = v1::CASE_STATE_FOLLOW_UP,
                                    .at = call.now(),
@@ -300,6 +334,11 @@ absl::Status RecordFollowUpReview(CallContext& call, const v1::RecordFollowUpRev
   return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     if (absl::Status s = RequireMediatorOrCaseSupport(tx, call.principal(), c.id); !s.ok())
       return s;
+    if (c.state != v1::CASE_STATE_FOLLOW_UP) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("case ", c.id, " is ", v1::CaseState_Name(c.state),
+                       "; a follow-up review is recorded once one is scheduled (FOLLOW_UP)"));
+    }
     absl::Status moved = MoveCase(tx, c,
                                   {.to = v1::CASE_STATE_CLOSED,
                                    .at = call.now(),

@@ -1,5 +1,8 @@
 #include "services/notes_service.h"
 
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "services/case_access.h"
 #include "services/convert.h"
@@ -14,9 +17,12 @@ namespace {
 
 constexpr size_t kMaxNoteChars = 20000;
 
-// What a note's ciphertext is bound to: moved to any other row, it does not decrypt.
-std::string NoteBinding(int64_t case_id, int64_t note_id) {
-  return absl::StrCat("note:", case_id, ":", note_id);
+// What a note's ciphertext is bound to: its case, its id, its author and its visibility. Moved to
+// any other row, or with its author or visibility changed in the database (to show a private
+// note to the co-mediator), it does not decrypt.
+std::string NoteBinding(const storage::NoteRecord& n) {
+  return absl::StrCat("note-v1|", n.case_id, "|", n.id, "|", n.author_mediator_id, "|",
+                      v1::NoteVisibility_Name(n.visibility));
 }
 
 // The case's data key, created (and stored wrapped) on first use when `create`.
@@ -59,7 +65,6 @@ absl::Status ToView(const storage::NoteRecord& n, const std::string* key, v1::No
   out->set_visibility(n.visibility);
   out->set_party_id(n.party_id);
   out->set_supersedes_note_id(n.supersedes_id);
-  out->set_superseded_by_note_id(n.superseded_by);
   ToProto(n.created_at, out->mutable_created_at());
   if (n.destroyed_at.has_value()) {
     out->set_destroyed(true);
@@ -67,7 +72,7 @@ absl::Status ToView(const storage::NoteRecord& n, const std::string* key, v1::No
     return absl::OkStatus();
   }
   if (key == nullptr) return absl::InternalError("note without a case key");
-  absl::StatusOr<std::string> text = KeyRing::Open(*key, n.sealed, NoteBinding(n.case_id, n.id));
+  absl::StatusOr<std::string> text = KeyRing::Open(*key, n.sealed, NoteBinding(n));
   if (!text.ok()) {
     return absl::DataLossError(
         absl::StrCat("note ", n.id,
@@ -85,8 +90,10 @@ absl::Status AddNote(CallContext& call, const v1::AddNoteRequest& r,
   Validator v;
   v.Enum("visibility", r.visibility(), v1::NoteVisibility_IsValid, true);
   const std::string text = v.RequiredText("text", r.text(), kMaxNoteChars);
-  if (r.session_id() < 0 || r.party_id() < 0 || r.supersedes_note_id() < 0) {
-    v.Fail("session_id", "ids are positive (or 0 for none)");
+  for (const auto& [field, id] : {std::pair<const char*, int64_t>{"session_id", r.session_id()},
+                                   {"party_id", r.party_id()},
+                                   {"supersedes_note_id", r.supersedes_note_id()}}) {
+    if (id < 0) v.Fail(field, "ids are positive (or 0 for none)");
   }
   if (!v.ok()) return v.status();
   const Principal& who = call.principal();
@@ -128,10 +135,12 @@ absl::Status AddNote(CallContext& call, const v1::AddNoteRequest& r,
     absl::StatusOr<int64_t> id = storage::ReserveNote(tx, n);
     if (!id.ok()) return id.status();
     n.id = *id;
-    n.sealed = KeyRing::Seal(*key, text, NoteBinding(c.id, n.id));
+    n.sealed = KeyRing::Seal(*key, text, NoteBinding(n));
     if (absl::Status s = storage::SealNote(tx, n.id, n.sealed); !s.ok()) return s;
     call.AddObject("note", n.id);
-    return ToView(n, &*key, response.mutable_note());
+    if (absl::Status s = ToView(n, &*key, response.mutable_note()); !s.ok()) return s;
+    response.mutable_note()->clear_text();  // The caller has it; see AddNoteResponse.
+    return absl::OkStatus();
   });
 }
 
@@ -142,17 +151,23 @@ absl::Status ListNotes(CallContext& call, const v1::ListNotesRequest& r,
     if (absl::Status s = RequireAcceptedMediator(tx, who, c.id); !s.ok()) return s;
     absl::StatusOr<std::vector<storage::NoteRecord>> notes = storage::ListNotes(tx, c.id);
     if (!notes.ok()) return notes.status();
+    absl::flat_hash_set<int64_t> readable;
+    for (const storage::NoteRecord& n : *notes) {
+      if (MayRead(n, who.mediator_id)) readable.insert(n.id);
+    }
     std::optional<std::string> key;
     for (const storage::NoteRecord& n : *notes) {
-      if (!MayRead(n, who.mediator_id)) continue;
+      if (!readable.contains(n.id)) continue;
       if (!n.destroyed_at.has_value() && !key.has_value()) {
         absl::StatusOr<std::string> k = CaseKey(tx, Keys(call), c.id, false, call.now());
         if (!k.ok()) return k.status();
         key = *std::move(k);
       }
-      if (absl::Status s = ToView(n, key ? &*key : nullptr, response.add_notes()); !s.ok()) {
-        return s;
-      }
+      v1::Note* out = response.add_notes();
+      if (absl::Status s = ToView(n, key ? &*key : nullptr, out); !s.ok()) return s;
+      // A correction the reader cannot see (the co-mediator's private note) is not named.
+      if (readable.contains(n.superseded_by)) out->set_superseded_by_note_id(n.superseded_by);
+      call.AddObject("note", n.id);
     }
     return absl::OkStatus();
   });
@@ -185,7 +200,18 @@ absl::Status GetNote(CallContext& call, const v1::GetNoteRequest& r,
       if (!k.ok()) return k.status();
       key = *std::move(k);
     }
-    return ToView(*n, key ? &*key : nullptr, response.mutable_note());
+    if (absl::Status s = ToView(*n, key ? &*key : nullptr, response.mutable_note()); !s.ok()) {
+      return s;
+    }
+    if (n->superseded_by != 0) {
+      // Named only when the reader can see the correction too.
+      absl::StatusOr<storage::NoteRecord> later = storage::GetNote(tx, n->superseded_by);
+      if (!later.ok()) return later.status();
+      if (MayRead(*later, who.mediator_id)) {
+        response.mutable_note()->set_superseded_by_note_id(later->id);
+      }
+    }
+    return absl::OkStatus();
   });
 }
 

@@ -1,8 +1,13 @@
 #include "storage/audit.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/sha.h>
+#include <sqlite3.h>
 
+#include <algorithm>
 #include <array>
+#include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -12,29 +17,81 @@ namespace mediation::storage {
 namespace {
 
 constexpr char kColumns[] = "id, at, call_id, token_id, role, method, objects, outcome";
+constexpr int kColumnCount = 8;
 
-// The genesis link: the "previous hash" of the first row.
+// The genesis link: the "previous link" of the first row.
 const std::string& Genesis() {
   static const std::string zero(SHA256_DIGEST_LENGTH, '\0');
   return zero;
 }
 
-// Length-prefixed fields, so no two different rows encode alike.
-std::string Canonical(const AuditRecord& r) {
-  std::string out = "audit-v1";
-  for (const std::string& field :
-       {absl::StrCat(r.id), absl::StrCat(ToMicros(r.at)), r.call_id, absl::StrCat(r.token_id),
-        std::string(v1::Role_Name(r.role)), r.method, r.objects, r.outcome}) {
-    absl::StrAppend(&out, "|", field.size(), ":", field);
+// The canonical encoding of stored values: a type tag and, for text and blobs, the length, so
+// no two different rows (nor the same digits stored as text instead of an integer) encode alike.
+void AppendInteger(std::string& out, int64_t v) { absl::StrAppend(&out, "i", v, ";"); }
+void AppendText(std::string& out, absl::string_view v) {
+  absl::StrAppend(&out, "t", v.size(), ":", v, ";");
+}
+void AppendNull(std::string& out) { out += "n;"; }
+
+void AppendColumn(std::string& out, const SQLite::Column& c) {
+  switch (c.getType()) {
+    case SQLITE_INTEGER:
+      AppendInteger(out, c.getInt64());
+      break;
+    case SQLITE_TEXT:
+      AppendText(out, absl::string_view(c.getText(), c.getBytes()));
+      break;
+    case SQLITE_NULL:
+      AppendNull(out);
+      break;
+    case SQLITE_FLOAT:
+      absl::StrAppend(&out, "f", c.getString(), ";");
+      break;
+    default:
+      absl::StrAppend(&out, "b", c.getBytes(), ":",
+                      absl::string_view(static_cast<const char*>(c.getBlob()), c.getBytes()), ";");
   }
+}
+
+std::string Hmac(absl::string_view key, absl::string_view data) {
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data(), &length);
+  return std::string(reinterpret_cast<const char*>(digest.data()), length);
+}
+
+std::string Link(absl::string_view key, absl::string_view prev, absl::string_view canonical) {
+  return Hmac(key, absl::StrCat("audit-v2|", prev.size(), ":", prev, "|", canonical));
+}
+
+std::string HeadMac(absl::string_view key, int64_t last_id, absl::string_view last_hash) {
+  return Hmac(key, absl::StrCat("audit-head-v1|", last_id, "|", last_hash));
+}
+
+// The stored values of the row `st` is on (selected with kColumns first).
+std::string CanonicalStored(SQLite::Statement& st) {
+  std::string out;
+  for (int i = 0; i < kColumnCount; ++i) AppendColumn(out, st.getColumn(i));
   return out;
 }
 
-std::string LinkHash(const std::string& prev, const AuditRecord& r) {
-  const std::string data = prev + Canonical(r);
-  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest.data());
-  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
+// The same encoding, of the values AppendAudit binds.
+std::string CanonicalBound(const AuditRecord& r) {
+  std::string out;
+  AppendInteger(out, r.id);
+  AppendInteger(out, ToMicros(r.at));
+  AppendText(out, r.call_id);
+  if (r.token_id > 0) {
+    AppendInteger(out, r.token_id);
+  } else {
+    AppendNull(out);
+  }
+  AppendText(out, v1::Role_Name(r.role));
+  AppendText(out, r.method);
+  AppendText(out, r.objects);
+  AppendText(out, r.outcome);
+  return out;
 }
 
 AuditRecord ReadRow(SQLite::Statement& st) {
@@ -55,22 +112,52 @@ std::string Blob(const SQLite::Column& c) {
   return std::string(static_cast<const char*>(c.getBlob()), c.getBytes());
 }
 
+absl::Status RequireKey(const Tx& tx, absl::string_view operation) {
+  if (tx.audit_key().empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(operation, ": the audit trail's key is not set on this connection"));
+  }
+  return absl::OkStatus();
+}
+
+void WriteHead(Tx& tx, int64_t last_id, const std::string& last_hash) {
+  const std::string mac = HeadMac(tx.audit_key(), last_id, last_hash);
+  SQLite::Statement st(tx.db(),
+                       "INSERT INTO audit_head (id, last_id, last_hash, mac) VALUES (1, ?, ?, ?) "
+                       "ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, "
+                       "last_hash = excluded.last_hash, mac = excluded.mac");
+  st.bind(1, static_cast<int64_t>(last_id));
+  st.bind(2, last_hash.data(), static_cast<int>(last_hash.size()));
+  st.bind(3, mac.data(), static_cast<int>(mac.size()));
+  st.exec();
+}
+
 }  // namespace
 
 absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
   if (absl::Status s = tx.RequireWritable("append audit"); !s.ok()) return s;
+  if (absl::Status s = RequireKey(tx, "append audit"); !s.ok()) return s;
   return Guard("append audit", [&]() -> absl::StatusOr<int64_t> {
-    // Writers are serialised (BEGIN IMMEDIATE), so the last row read here stays the last.
-    SQLite::Statement last(tx.db(), "SELECT id, hash FROM audit_events ORDER BY id DESC LIMIT 1");
-    int64_t prev_id = 0;
+    // Writers are serialised (BEGIN IMMEDIATE), so what is read here stays the last.
+    // The new row follows the head, not whatever row is last now: if rows were cut off the end,
+    // the next row still names the missing link, so the gap stays visible. A head that is
+    // missing or does not verify (while rows exist) gives the genesis link: a visible break.
+    const int64_t last_row = tx.db().execAndGet("SELECT COALESCE(MAX(id), 0) FROM audit_events")
+                                 .getInt64();
+    int64_t head_id = 0;
     std::string prev = Genesis();
-    if (last.executeStep()) {
-      prev_id = last.getColumn(0).getInt64();
-      prev = Blob(last.getColumn(1));
+    SQLite::Statement head(tx.db(), "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
+    if (head.executeStep()) {
+      const int64_t id = head.getColumn(0).getInt64();
+      const std::string hash = Blob(head.getColumn(1));
+      if (Blob(head.getColumn(2)) == HeadMac(tx.audit_key(), id, hash)) {
+        head_id = id;
+        prev = hash;
+      }
     }
     AuditRecord row = record;
-    row.id = prev_id + 1;
-    const std::string hash = LinkHash(prev, row);
+    row.id = std::max(last_row, head_id) + 1;
+    const std::string hash = Link(tx.audit_key(), prev, CanonicalBound(row));
     SQLite::Statement st(
         tx.db(),
         "INSERT INTO audit_events (id, at, call_id, token_id, role, method, "
@@ -86,67 +173,88 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
     st.bind(9, prev.data(), static_cast<int>(prev.size()));
     st.bind(10, hash.data(), static_cast<int>(hash.size()));
     st.exec();
+    WriteHead(tx, row.id, hash);
     return row.id;
   });
 }
 
 absl::StatusOr<ChainCheck> VerifyAuditChain(Tx& tx) {
+  if (absl::Status s = RequireKey(tx, "verify audit chain"); !s.ok()) return s;
   return Guard("verify audit chain", [&]() -> absl::StatusOr<ChainCheck> {
     SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
                                                ", prev_hash, hash FROM audit_events ORDER BY id"));
     ChainCheck check;
+    auto broken = [&](int64_t row, std::string problem) {
+      check.intact = false;
+      check.first_broken = row;
+      check.problem = absl::StrCat("row ", row, ": ", problem);
+    };
     std::string expected_prev = Genesis();
-    int64_t expected_id = 1;
+    int64_t prev_id = 0;
     while (st.executeStep()) {
-      const AuditRecord row = ReadRow(st);
-      const std::string prev = Blob(st.getColumn(8));
-      const std::string hash = Blob(st.getColumn(9));
+      const int64_t id = st.getColumn(0).getInt64();
+      const std::string prev = Blob(st.getColumn(kColumnCount));
+      const std::string hash = Blob(st.getColumn(kColumnCount + 1));
       ++check.rows;
-      auto broken = [&](std::string problem) {
-        check.intact = false;
-        check.first_broken = row.id;
-        check.problem = absl::StrCat("row ", row.id, ": ", problem);
-      };
-      if (prev != expected_prev || row.id != expected_id) {
-        broken(absl::StrCat("does not follow row ", expected_id - 1,
-                            " (a row is missing or out of order)"));
+      if (prev != expected_prev) {
+        broken(id, absl::StrCat("does not follow row ", prev_id,
+                                " (a row is missing, out of order or was inserted)"));
         break;
       }
-      if (hash != LinkHash(prev, row)) {
-        broken("its contents do not match its hash (edited)");
+      if (hash != Link(tx.audit_key(), prev, CanonicalStored(st))) {
+        broken(id, "its contents do not match its link (edited)");
         break;
       }
       expected_prev = hash;
-      expected_id = row.id + 1;
+      prev_id = id;
     }
     check.head_hash = absl::BytesToHexString(expected_prev);
+    if (!check.intact) return check;
+
+    SQLite::Statement head(tx.db(), "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
+    if (!head.executeStep()) {
+      if (check.rows > 0) broken(prev_id, "the trail's head record is missing");
+      return check;
+    }
+    const int64_t last_id = head.getColumn(0).getInt64();
+    const std::string last_hash = Blob(head.getColumn(1));
+    if (Blob(head.getColumn(2)) != HeadMac(tx.audit_key(), last_id, last_hash)) {
+      broken(prev_id, "the trail's head record was altered");
+    } else if (last_id != prev_id || last_hash != expected_prev) {
+      broken(prev_id + 1, absl::StrCat("missing: the trail ends at row ", prev_id,
+                                       " but its head names row ", last_id,
+                                       " (rows were cut off the end)"));
+    }
     return check;
   });
 }
 
-absl::Status BackfillAuditChain(SQLite::Database& db) {
-  SQLite::Statement st(db, absl::StrCat("SELECT ", kColumns, " FROM audit_events ORDER BY id"));
-  std::vector<AuditRecord> rows;
-  while (st.executeStep()) rows.push_back(ReadRow(st));
-  st.reset();
-  SQLite::Statement update(db,
-                           "UPDATE audit_events SET id = ?, prev_hash = ?, hash = ? WHERE id = ?");
-  std::string prev = Genesis();
-  int64_t id = 0;
-  for (AuditRecord& r : rows) {
-    // Renumber densely, so the chain's ids run 1, 2, 3... like rows appended from now on.
-    const int64_t old_id = r.id;
-    r.id = ++id;
-    const std::string hash = LinkHash(prev, r);
-    update.reset();
-    update.bind(1, static_cast<int64_t>(r.id));
-    update.bind(2, prev.data(), static_cast<int>(prev.size()));
-    update.bind(3, hash.data(), static_cast<int>(hash.size()));
-    update.bind(4, static_cast<int64_t>(old_id));
-    update.exec();
-    prev = hash;
-  }
-  return absl::OkStatus();
+absl::StatusOr<int64_t> LinkUnchainedAuditRows(Tx& tx) {
+  if (absl::Status s = tx.RequireWritable("link audit rows"); !s.ok()) return s;
+  if (absl::Status s = RequireKey(tx, "link audit rows"); !s.ok()) return s;
+  return Guard("link audit rows", [&]() -> absl::StatusOr<int64_t> {
+    if (tx.db().execAndGet("SELECT COUNT(*) FROM audit_events WHERE hash IS NOT NULL").getInt64() >
+        0) {
+      return 0;
+    }
+    SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM audit_events ORDER BY id"));
+    std::vector<std::pair<int64_t, std::string>> rows;
+    while (st.executeStep()) rows.emplace_back(st.getColumn(0).getInt64(), CanonicalStored(st));
+    SQLite::Statement update(tx.db(),
+                             "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?");
+    std::string prev = Genesis();
+    for (const auto& [id, canonical] : rows) {
+      const std::string hash = Link(tx.audit_key(), prev, canonical);
+      update.reset();
+      update.bind(1, prev.data(), static_cast<int>(prev.size()));
+      update.bind(2, hash.data(), static_cast<int>(hash.size()));
+      update.bind(3, static_cast<int64_t>(id));
+      update.exec();
+      prev = hash;
+    }
+    if (!rows.empty()) WriteHead(tx, rows.back().first, prev);
+    return static_cast<int64_t>(rows.size());
+  });
 }
 
 absl::StatusOr<std::vector<AuditRecord>> ListAudit(Tx& tx, const AuditFilter& filter,

@@ -10,14 +10,16 @@
 #include "storage/records.h"
 #include "storage/tx.h"
 
-namespace SQLite {
-class Database;
-}
-
 namespace mediation::storage {
 
-// Appends `record` as the next link of the hash chain: its hash covers the previous row's hash
-// and its own fields (id included), so an edited, deleted or reordered row breaks the chain.
+// The trail is a chain: each row holds the previous row's link and its own, an HMAC-SHA256
+// (keyed by Tx::audit_key(), derived from the master key) over that previous link and the row's
+// stored values, type by type. A head record holds the last link under a keyed MAC. So an
+// edited, deleted, reordered or inserted row breaks a link, rows cut off the end no longer
+// match the head, and without the key file nobody can recompute either.
+//
+// Appends `record` as the next link (its id is the last row's plus one) and moves the head.
+// FAILED_PRECONDITION when the transaction has no audit key.
 absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record);
 
 struct ChainCheck {
@@ -25,14 +27,17 @@ struct ChainCheck {
   int64_t rows = 0;
   int64_t first_broken = 0;  // 0 when intact.
   std::string problem;
-  std::string head_hash;  // Hex, of the last row.
+  std::string head_hash;  // Hex, of the last row's link.
 };
 
-// Walks the whole trail in id order and reports the first row that does not fit.
+// Walks the whole trail in id order, then checks the head; reports the first row that does not
+// fit. Never fails on damaged rows: damage is the report.
 absl::StatusOr<ChainCheck> VerifyAuditChain(Tx& tx);
 
-// Migration 6: gives rows written before the chain existed their links, in id order.
-absl::Status BackfillAuditChain(SQLite::Database& db);
+// Links rows written before the chain existed (a database from before schema version 6) and
+// writes the head, once the key is known at start-up. Does nothing when any row already has a
+// link. Returns how many rows it linked.
+absl::StatusOr<int64_t> LinkUnchainedAuditRows(Tx& tx);
 
 struct AuditFilter {
   int64_t token_id = 0;  // 0: any.

@@ -152,6 +152,17 @@ absl::StatusOr<std::optional<std::string>> GetMasterKeyCheck(Tx& tx) {
   });
 }
 
+absl::StatusOr<bool> HoldsDataUnderMasterKey(Tx& tx) {
+  return Guard("look for data under the master key", [&]() -> absl::StatusOr<bool> {
+    return tx.db()
+               .execAndGet(
+                   "SELECT EXISTS (SELECT 1 FROM case_keys) OR EXISTS (SELECT 1 FROM "
+                   "idempotent_calls) OR EXISTS (SELECT 1 FROM audit_events WHERE hash IS NOT "
+                   "NULL)")
+               .getInt() != 0;
+  });
+}
+
 absl::Status SetMasterKeyCheck(Tx& tx, const std::string& sealed, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("set master key check"); !s.ok()) return s;
   return Guard("set master key check", [&]() -> absl::Status {

@@ -36,6 +36,9 @@ absl::StatusOr<std::vector<int64_t>> CasesDueForNoteDestruction(Tx& tx, absl::Ti
 absl::StatusOr<int> DestroyCaseNotes(Tx& tx, int64_t case_id, absl::Time at);
 
 absl::StatusOr<std::optional<std::string>> GetMasterKeyCheck(Tx& tx);
+// Whether anything in the database depends on a master key: wrapped case keys, kept responses
+// or linked audit rows. A new master key may be made only when nothing does.
+absl::StatusOr<bool> HoldsDataUnderMasterKey(Tx& tx);
 absl::Status SetMasterKeyCheck(Tx& tx, const std::string& sealed, absl::Time at);
 
 }  // namespace mediation::storage

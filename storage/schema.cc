@@ -6,7 +6,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "storage/audit.h"
 #include "storage/sql_util.h"
 
 namespace mediation::storage {
@@ -377,8 +376,19 @@ ALTER TABLE cases ADD COLUMN outcome_recorded_at INTEGER;
 ALTER TABLE cases ADD COLUMN review_date INTEGER;  -- days since 1970-01-01 (Europe/London)
 ALTER TABLE cases ADD COLUMN reviewed_at INTEGER;
 
+-- The audit trail's links: each row's HMAC (keyed from the master key) over the previous row's
+-- link and its own stored values. Rows from before this version are linked at the first start
+-- with the key (storage/audit.h).
 ALTER TABLE audit_events ADD COLUMN prev_hash BLOB;
 ALTER TABLE audit_events ADD COLUMN hash BLOB;
+
+-- The last link, with a keyed MAC: rows cut off the end of the trail no longer match it.
+CREATE TABLE audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  last_id INTEGER NOT NULL,
+  last_hash BLOB NOT NULL,
+  mac BLOB NOT NULL
+);
 
 -- Tells, at start-up, whether the master key file is the one this database was used with.
 CREATE TABLE master_key_check (
@@ -451,8 +461,23 @@ CREATE TRIGGER agreement_signatures_final_no_update BEFORE UPDATE ON agreement_s
 CREATE TRIGGER agreement_signatures_final BEFORE DELETE ON agreement_signatures
   WHEN (SELECT finalised_at FROM agreement_versions WHERE id = OLD.version_id) IS NOT NULL
   BEGIN SELECT RAISE(ABORT, 'agreement version is final'); END;
-)sql",
-     &BackfillAuditChain},
+)sql"},
+
+    {7, "idempotency keys", R"sql(
+-- The response to a create call that carried an idempotency key, so a repeat gets it again.
+-- Scoped to the token that made the call; kept for a day. The response is sealed with the
+-- master key (it can hold contact details or a token's secret).
+CREATE TABLE idempotent_calls (
+  token_id INTEGER NOT NULL REFERENCES access_tokens(id),
+  idempotency_key TEXT NOT NULL,
+  method TEXT NOT NULL,
+  request_sha256 TEXT NOT NULL,
+  sealed_response BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (token_id, idempotency_key)
+) WITHOUT ROWID;
+CREATE INDEX idempotent_calls_created ON idempotent_calls(created_at);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

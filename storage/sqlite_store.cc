@@ -25,15 +25,19 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
         // Every acknowledged write must survive a power cut, not only a process crash.
         db->exec("PRAGMA synchronous = FULL");
         db->exec("PRAGMA foreign_keys = ON");
+        // Deleted content (destroyed keys and notes, forgotten responses) is overwritten with
+        // zeros, not left in free pages. Debian's SQLite does this by default; say so anyway.
+        db->exec("PRAGMA secure_delete = ON");
         // Reads dominate (an allocation proposal reads the whole roster): keep up to 64 MiB of
         // pages per connection, and map the file rather than copy it in page by page.
         db->exec("PRAGMA cache_size = -65536");
         db->exec("PRAGMA mmap_size = 268435456");
-        return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db)));
+        return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), options.audit_key));
       });
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db) : db_(std::move(db)) {}
+SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, std::string audit_key)
+    : db_(std::move(db)), audit_key_(std::move(audit_key)) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -48,7 +52,7 @@ absl::Status SqliteStore::Run(const TxFn& fn, bool writable) {
   });
   if (!status.ok()) return status;
 
-  Tx tx(*db_, writable);
+  Tx tx(*db_, writable, audit_key_);
   try {
     status = fn(tx);
   } catch (const SQLite::Exception& e) {
@@ -72,6 +76,15 @@ absl::Status SqliteStore::Run(const TxFn& fn, bool writable) {
     }
   }
   return status;
+}
+
+absl::StatusOr<bool> SqliteStore::TruncateLog() {
+  return Guard("truncate the write-ahead log", [&]() -> absl::StatusOr<bool> {
+    // The first column is 1 when a reader or writer kept the checkpoint from finishing.
+    SQLite::Statement st(*db_, "PRAGMA wal_checkpoint(TRUNCATE)");
+    if (!st.executeStep()) return false;
+    return st.getColumn(0).getInt() == 0;
+  });
 }
 
 absl::StatusOr<MigrationResult> SqliteStore::Migrate(int target_version) {

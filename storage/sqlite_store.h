@@ -21,6 +21,9 @@ struct SqliteOptions {
   std::string path;
   // How long a connection waits for another's write lock before failing with UNAVAILABLE.
   std::chrono::milliseconds busy_timeout{5000};
+  // The key of the audit trail's links (32 bytes; see storage/audit.h). Without it, appending
+  // to or verifying the audit trail fails.
+  std::string audit_key;
 };
 
 class SqliteStore final : public Store {
@@ -32,6 +35,10 @@ class SqliteStore final : public Store {
 
   absl::Status Read(const TxFn& fn) override;
   absl::Status Write(const TxFn& fn) override;
+  absl::StatusOr<bool> TruncateLog() override;
+
+  // For the start-up connection, opened before the master key (and so the audit key) is read.
+  void SetAuditKey(std::string key) { audit_key_ = std::move(key); }
 
   // Applies pending migrations; see storage/schema.h.
   absl::StatusOr<MigrationResult> Migrate(int target_version = 0);
@@ -40,11 +47,12 @@ class SqliteStore final : public Store {
   absl::Status CheckSchemaIsCurrent();
 
  private:
-  explicit SqliteStore(std::unique_ptr<SQLite::Database> db);
+  SqliteStore(std::unique_ptr<SQLite::Database> db, std::string audit_key);
 
   absl::Status Run(const TxFn& fn, bool writable);
 
   std::unique_ptr<SQLite::Database> db_;
+  std::string audit_key_;
 };
 
 // A factory for per-thread connections to `options.path`, each checked against the schema.

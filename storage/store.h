@@ -30,6 +30,11 @@ class Store {
   // (durably: WAL with synchronous=FULL) only if `fn` returns OK; otherwise, or if `fn` throws,
   // everything it wrote is rolled back and its status is returned.
   virtual absl::Status Write(const TxFn& fn) = 0;
+
+  // Copies the write-ahead log into the database file and truncates the log to nothing, so
+  // pages overwritten since (an erased key, say) survive in neither. Returns false when a
+  // reader still uses the log and it could not be truncated now; try again later.
+  virtual absl::StatusOr<bool> TruncateLog() = 0;
 };
 
 // Opens further connections to the same database, one per worker thread.

@@ -15,12 +15,15 @@ namespace mediation::storage {
 
 class Tx {
  public:
-  Tx(SQLite::Database& db, bool writable) : db_(db), writable_(writable) {}
+  // `audit_key` (not owned, may be empty) keys the audit trail's links; see storage/audit.h.
+  Tx(SQLite::Database& db, bool writable, absl::string_view audit_key = {})
+      : db_(db), writable_(writable), audit_key_(audit_key) {}
   Tx(const Tx&) = delete;
   Tx& operator=(const Tx&) = delete;
 
   SQLite::Database& db() { return db_; }
   bool writable() const { return writable_; }
+  absl::string_view audit_key() const { return audit_key_; }
 
   // REQUIRES: called at the start of every write operation. Fails if this is a read transaction.
   absl::Status RequireWritable(absl::string_view operation) const;
@@ -28,6 +31,7 @@ class Tx {
  private:
   SQLite::Database& db_;
   bool writable_;
+  absl::string_view audit_key_;
 };
 
 // Statuses made from SQLite errors carry this payload. Their messages hold SQLite's own text,

@@ -1,7 +1,11 @@
 #include "services/core/call_context.h"
 
+#include <google/protobuf/message.h>
+
 #include "absl/strings/str_cat.h"
+#include "services/core/keyring.h"
 #include "storage/audit.h"
+#include "storage/idempotency.h"
 #include "storage/tokens.h"
 
 namespace mediation {
@@ -25,26 +29,123 @@ absl::Status CallContext::Write(const storage::TxFn& fn) {
   // name them (their ids will be reused).
   const std::string objects_before = objects_;
   absl::Status status = store_.Write([&](storage::Tx& tx) -> absl::Status {
-    // The token was checked before the call started; check again under the write lock, so a
-    // token revoked meanwhile cannot still change anything.
-    if (principal_.token_id != 0) {
-      absl::StatusOr<storage::TokenRecord> token = storage::GetToken(tx, principal_.token_id);
-      if (!token.ok()) return token.status();
-      if (token->revoked_at.has_value() ||
-          (token->expires_at.has_value() && *token->expires_at <= now_)) {
-        return absl::UnauthenticatedError(
-            absl::StrCat("access token ", token->id, " was revoked or expired during the call"));
-      }
+    if (absl::Status s = RecheckToken(tx); !s.ok()) return s;
+    if (idempotency_.has_value()) {
+      // A repeat that raced this call past ReplayIfRepeated and committed first.
+      absl::StatusOr<bool> replayed = ReplayInTx(tx);
+      if (!replayed.ok()) return replayed.status();
+      if (*replayed) return absl::OkStatus();
     }
     if (absl::Status s = fn(tx); !s.ok()) return s;
+    if (idempotency_.has_value()) {
+      if (settings_.keyring == nullptr) {
+        return absl::InternalError("idempotency keys need the master key ring");
+      }
+      std::string response;
+      if (!idempotency_->response->SerializeToString(&response)) {
+        return absl::InternalError("could not serialise the response to keep it");
+      }
+      absl::Status kept = storage::InsertIdempotentCall(
+          tx, {.token_id = principal_.token_id,
+               .key = idempotency_->key,
+               .method = std::string(policy_.method),
+               .request_sha256 = idempotency_->request_sha256,
+               .sealed_response = settings_.keyring->SealStoredResponse(
+                   principal_.token_id, idempotency_->key, response),
+               .created_at = now_});
+      if (!kept.ok()) return kept;
+    }
     return storage::AppendAudit(tx, AuditRow("OK")).status();
   });
   if (status.ok()) {
     audited_ = true;
   } else {
     objects_ = objects_before;
+    replayed_response_.reset();
   }
   return status;
+}
+
+absl::Status CallContext::RecheckToken(storage::Tx& tx) const {
+  // The token was checked before the call started; check again under the write lock, so a
+  // token revoked meanwhile cannot still change anything.
+  if (principal_.token_id == 0) return absl::OkStatus();
+  absl::StatusOr<storage::TokenRecord> token = storage::GetToken(tx, principal_.token_id);
+  if (!token.ok()) return token.status();
+  if (token->revoked_at.has_value() ||
+      (token->expires_at.has_value() && *token->expires_at <= now_)) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("access token ", token->id, " was revoked or expired during the call"));
+  }
+  return absl::OkStatus();
+}
+
+void CallContext::MakeIdempotent(std::string key, std::string request_sha256,
+                                 google::protobuf::Message* response) {
+  idempotency_ = Idempotency{.key = std::move(key),
+                             .request_sha256 = std::move(request_sha256),
+                             .response = response};
+}
+
+absl::StatusOr<bool> CallContext::ReplayInTx(storage::Tx& tx) {
+  absl::StatusOr<std::optional<storage::IdempotentCallRecord>> kept =
+      storage::FindIdempotentCall(tx, principal_.token_id, idempotency_->key);
+  if (!kept.ok()) return kept.status();
+  if (!kept->has_value()) return false;
+  const storage::IdempotentCallRecord& earlier = **kept;
+  if (earlier.method != policy_.method || earlier.request_sha256 != idempotency_->request_sha256) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "idempotency_key: this token already used the key '", idempotency_->key, "' at ",
+        absl::FormatTime(absl::RFC3339_sec, earlier.created_at, absl::UTCTimeZone()),
+        " for a different request", earlier.method != policy_.method ? " (another method)" : "",
+        "; choose a new key for a new request"));
+  }
+  if (settings_.keyring == nullptr) {
+    return absl::InternalError("idempotency keys need the master key ring");
+  }
+  absl::StatusOr<std::string> response = settings_.keyring->OpenStoredResponse(
+      principal_.token_id, idempotency_->key, earlier.sealed_response);
+  if (!response.ok()) return response.status();
+  idempotency_->response->Clear();
+  if (!idempotency_->response->ParseFromString(*response)) {
+    return absl::DataLossError(absl::StrCat("the response kept for idempotency key '",
+                                            idempotency_->key, "' does not parse"));
+  }
+  absl::StatusOr<int64_t> row = storage::AppendAudit(tx, AuditRow("REPLAYED"));
+  if (!row.ok()) return row.status();
+  replayed_response_ = *std::move(response);
+  return true;
+}
+
+absl::StatusOr<bool> CallContext::ReplayIfRepeated() {
+  if (!idempotency_.has_value()) {
+    return absl::InternalError("ReplayIfRepeated needs MakeIdempotent first");
+  }
+  // A cheap read first: most keyed calls are not repeats, and need no write transaction here.
+  bool kept = false;
+  absl::Status looked = store_.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<std::optional<storage::IdempotentCallRecord>> found =
+        storage::FindIdempotentCall(tx, principal_.token_id, idempotency_->key);
+    if (!found.ok()) return found.status();
+    kept = found->has_value();
+    return absl::OkStatus();
+  });
+  if (!looked.ok()) return looked;
+  if (!kept) return false;
+  bool replayed = false;
+  absl::Status status = store_.Write([&](storage::Tx& tx) -> absl::Status {
+    if (absl::Status s = RecheckToken(tx); !s.ok()) return s;
+    absl::StatusOr<bool> r = ReplayInTx(tx);
+    if (!r.ok()) return r.status();
+    replayed = *r;
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    replayed_response_.reset();
+    return status;
+  }
+  if (replayed) audited_ = true;
+  return replayed;
 }
 
 storage::AuditRecord CallContext::AuditRow(absl::string_view outcome) const {

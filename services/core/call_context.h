@@ -5,6 +5,7 @@
 #ifndef MEDIATION_SERVICES_CORE_CALL_CONTEXT_H_
 #define MEDIATION_SERVICES_CORE_CALL_CONTEXT_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
@@ -15,6 +16,10 @@
 #include "services/core/settings.h"
 #include "storage/records.h"
 #include "storage/store.h"
+
+namespace google::protobuf {
+class Message;
+}
 
 namespace mediation {
 
@@ -50,6 +55,23 @@ class CallContext {
   // Whether a Write already recorded the call in the audit trail.
   bool audited() const { return audited_; }
 
+  // Makes this call idempotent under `key` (validated by the caller): Write first looks for an
+  // earlier call by the same token with the same key. If there is one for the same request, it
+  // does not run its function: it restores that call's response into `response` and records a
+  // REPLAYED audit row. Otherwise it runs the function and keeps `response` (sealed with the
+  // master key) in the same transaction. The same key with another request is INVALID_ARGUMENT.
+  // `request_sha256` identifies the request without its key; `response` must outlive the call.
+  void MakeIdempotent(std::string key, std::string request_sha256,
+                      google::protobuf::Message* response);
+
+  // Answers the call from a kept response before the handler runs, if there is one, so a repeat
+  // is answered even when the handler would now refuse the request (a date has passed).
+  // Returns whether it did. REQUIRES: MakeIdempotent was called.
+  absl::StatusOr<bool> ReplayIfRepeated();
+
+  // The kept response the call was answered with, if it was a repeat.
+  const std::optional<std::string>& replayed_response() const { return replayed_response_; }
+
   // The audit row describing this call with `outcome`.
   storage::AuditRecord AuditRow(absl::string_view outcome) const;
 
@@ -62,6 +84,20 @@ class CallContext {
   const ServiceSettings& settings_;
   std::string objects_;
   bool audited_ = false;
+
+  struct Idempotency {
+    std::string key;
+    std::string request_sha256;
+    google::protobuf::Message* response = nullptr;
+  };
+  std::optional<Idempotency> idempotency_;
+  std::optional<std::string> replayed_response_;
+
+  // Inside a write transaction: if the key was used, restores the kept response, appends the
+  // REPLAYED audit row and returns true.
+  absl::StatusOr<bool> ReplayInTx(storage::Tx& tx);
+  // Inside a write transaction: rechecks the token under the write lock.
+  absl::Status RecheckToken(storage::Tx& tx) const;
 };
 
 }  // namespace mediation

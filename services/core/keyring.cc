@@ -7,8 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -30,7 +28,7 @@ bool SodiumReady() {
 }
 
 absl::Status WriteNewKeyFile(const std::string& path, const std::string& key) {
-  const std::string text = absl::StrCat(kFilePrefix, absl::Base64Escape(key), "\n");
+  std::string text = absl::StrCat(kFilePrefix, absl::Base64Escape(key), "\n");
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0) {
     return absl::FailedPreconditionError(
@@ -40,6 +38,7 @@ absl::Status WriteNewKeyFile(const std::string& path, const std::string& key) {
   const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
                        ::fsync(fd) == 0;
   ::close(fd);
+  sodium_memzero(text.data(), text.size());
   if (!written) {
     ::unlink(path.c_str());
     return absl::FailedPreconditionError(absl::StrCat("cannot write the master key file ", path));
@@ -51,8 +50,16 @@ absl::Status WriteNewKeyFile(const std::string& path, const std::string& key) {
 
 absl::StatusOr<std::unique_ptr<KeyRing>> KeyRing::Load(const std::string& path, bool may_create) {
   if (!SodiumReady()) return absl::InternalError("libsodium failed to initialise");
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0) {
+  // One descriptor for every check and the read, so the file cannot be swapped in between; a
+  // symbolic link is refused rather than followed.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    const int error = errno;
+    if (error != ENOENT) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot open the master key file ", path, ": ", std::strerror(error),
+          error == ELOOP ? " (it is a symbolic link; give the real file's path)" : ""));
+    }
     if (!may_create) {
       return absl::FailedPreconditionError(absl::StrCat(
           "the master key file ", path,
@@ -63,20 +70,44 @@ absl::StatusOr<std::unique_ptr<KeyRing>> KeyRing::Load(const std::string& path, 
     if (absl::Status s = WriteNewKeyFile(path, key); !s.ok()) return s;
     return std::unique_ptr<KeyRing>(new KeyRing(std::move(key)));
   }
-  if ((st.st_mode & 077) != 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
+  struct stat st {};
+  std::string text(4096, '\0');
+  ssize_t length = -1;
+  absl::Status problem;
+  if (::fstat(fd, &st) != 0) {
+    problem = absl::FailedPreconditionError(
+        absl::StrCat("cannot inspect the master key file ", path, ": ", std::strerror(errno)));
+  } else if (!S_ISREG(st.st_mode)) {
+    problem = absl::FailedPreconditionError(
+        absl::StrCat("the master key file ", path, " is not a regular file"));
+  } else if (st.st_uid != ::geteuid()) {
+    problem = absl::FailedPreconditionError(absl::StrCat(
+        "the master key file ", path, " belongs to another user; it must be the server's own"));
+  } else if ((st.st_mode & 077) != 0) {
+    problem = absl::FailedPreconditionError(absl::StrCat(
         "the master key file ", path, " is readable by others; chmod 600 it and start again"));
+  } else {
+    length = ::read(fd, text.data(), text.size());
+    if (length < 0) {
+      problem = absl::FailedPreconditionError(
+          absl::StrCat("cannot read the master key file ", path, ": ", std::strerror(errno)));
+    }
   }
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string body(absl::StripAsciiWhitespace(text.str()));
+  ::close(fd);
   std::string key;
-  const bool prefixed = absl::StartsWith(body, kFilePrefix);
-  if (!prefixed || !absl::Base64Unescape(body.substr(kFilePrefix.size()), &key) ||
-      key.size() != kKeyBytes) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the master key file ", path, " does not hold a master key"));
+  if (problem.ok()) {
+    text.resize(static_cast<size_t>(length));
+    const absl::string_view body = absl::StripAsciiWhitespace(text);
+    if (!absl::StartsWith(body, kFilePrefix) ||
+        !absl::Base64Unescape(body.substr(kFilePrefix.size()), &key) || key.size() != kKeyBytes) {
+      problem = absl::FailedPreconditionError(
+          absl::StrCat("the master key file ", path, " does not hold a master key"));
+    }
+  }
+  sodium_memzero(text.data(), text.size());
+  if (!problem.ok()) {
+    sodium_memzero(key.data(), key.size());
+    return problem;
   }
   return std::unique_ptr<KeyRing>(new KeyRing(std::move(key)));
 }
@@ -138,6 +169,26 @@ std::string KeyRing::WrapCaseKey(int64_t case_id, absl::string_view data_key) co
 absl::StatusOr<std::string> KeyRing::UnwrapCaseKey(int64_t case_id,
                                                    absl::string_view wrapped) const {
   return Open(master_, wrapped, absl::StrCat("case-key:", case_id));
+}
+
+std::string KeyRing::SealStoredResponse(int64_t token_id, absl::string_view key,
+                                        absl::string_view response) const {
+  return Seal(master_, response, absl::StrCat("stored-response:", token_id, ":", key));
+}
+
+absl::StatusOr<std::string> KeyRing::OpenStoredResponse(int64_t token_id, absl::string_view key,
+                                                        absl::string_view sealed) const {
+  return Open(master_, sealed, absl::StrCat("stored-response:", token_id, ":", key));
+}
+
+std::string KeyRing::AuditKey() const {
+  std::string key(crypto_auth_hmacsha256_KEYBYTES, '\0');
+  static_assert(crypto_auth_hmacsha256_KEYBYTES >= crypto_kdf_BYTES_MIN &&
+                crypto_auth_hmacsha256_KEYBYTES <= crypto_kdf_BYTES_MAX);
+  crypto_kdf_derive_from_key(reinterpret_cast<unsigned char*>(key.data()), key.size(),
+                             /*subkey_id=*/1, "auditlog",
+                             reinterpret_cast<const unsigned char*>(master_.data()));
+  return key;
 }
 
 std::string KeyRing::MakeCheck() const { return Seal(master_, kCheckText, "master-key-check"); }

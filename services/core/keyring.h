@@ -45,6 +45,17 @@ class KeyRing {
   std::string WrapCaseKey(int64_t case_id, absl::string_view data_key) const;
   absl::StatusOr<std::string> UnwrapCaseKey(int64_t case_id, absl::string_view wrapped) const;
 
+  // A response kept so a repeated call can be answered again (see the idempotency keys), bound
+  // to the token and key it answers.
+  std::string SealStoredResponse(int64_t token_id, absl::string_view key,
+                                 absl::string_view response) const;
+  absl::StatusOr<std::string> OpenStoredResponse(int64_t token_id, absl::string_view key,
+                                                 absl::string_view sealed) const;
+
+  // The key of the audit trail's links (32 bytes), derived from the master key: someone who can
+  // write the database but lacks the key file cannot forge a link.
+  std::string AuditKey() const;
+
   // A value the database keeps to tell, at start-up, whether this is the master key it was
   // used with.
   std::string MakeCheck() const;

@@ -1,13 +1,19 @@
 #include "services/core/rpc_runner.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include <exception>
+#include <memory>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "services/core/secrets.h"
+#include "services/core/validation.h"
 #include "storage/audit.h"
 #include "storage/tokens.h"
 
@@ -58,6 +64,42 @@ absl::string_view CodeName(absl::StatusCode code) {
 bool IsRefusal(absl::StatusCode code) {
   return code == absl::StatusCode::kUnauthenticated ||
          code == absl::StatusCode::kPermissionDenied || code == absl::StatusCode::kNotFound;
+}
+
+// The request's idempotency key: empty when it has none, INVALID_ARGUMENT when it is malformed.
+absl::StatusOr<std::string> IdempotencyKey(const google::protobuf::Message& request) {
+  const google::protobuf::FieldDescriptor* field =
+      request.GetDescriptor()->FindFieldByName("idempotency_key");
+  if (field == nullptr || field->type() != google::protobuf::FieldDescriptor::TYPE_STRING) {
+    return std::string();
+  }
+  std::string key = request.GetReflection()->GetString(request, field);
+  if (key.size() > 128) {
+    return FieldError("idempotency_key", "at most 128 characters");
+  }
+  for (const char c : key) {
+    if (c < 0x21 || c > 0x7e) {
+      return FieldError("idempotency_key",
+                        "printable ASCII only (letters, digits, punctuation; no spaces)");
+    }
+  }
+  return key;
+}
+
+// Identifies a request apart from its idempotency key: SHA-256 of its deterministic encoding.
+std::string RequestFingerprint(const google::protobuf::Message& request) {
+  std::unique_ptr<google::protobuf::Message> copy(request.New());
+  copy->CopyFrom(request);
+  copy->GetReflection()->ClearField(copy.get(),
+                                    copy->GetDescriptor()->FindFieldByName("idempotency_key"));
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream out(&stream);
+    out.SetSerializationDeterministic(true);
+    copy->SerializeToCodedStream(&out);
+  }
+  return absl::BytesToHexString(Sha256(bytes));
 }
 
 std::string AuthorizationHeader(const grpc::CallbackServerContext* context) {
@@ -119,8 +161,30 @@ absl::StatusOr<Principal> RpcRunner::Authenticate(storage::Store& store,
   return principal;
 }
 
+absl::Status RpcRunner::RunPermitted(CallContext& call, const google::protobuf::Message& request,
+                                     google::protobuf::Message& response,
+                                     absl::FunctionRef<absl::Status(CallContext&)> run) {
+  absl::StatusOr<std::string> key = IdempotencyKey(request);
+  if (!key.ok()) return key.status();
+  if (key->empty()) return run(call);
+  call.MakeIdempotent(*key, RequestFingerprint(request), &response);
+  absl::StatusOr<bool> replayed = call.ReplayIfRepeated();
+  if (!replayed.ok()) return replayed.status();
+  if (*replayed) return absl::OkStatus();
+  const absl::Status status = run(call);
+  if (call.replayed_response().has_value()) {
+    // A concurrent repeat committed first and Write answered from it: whatever the handler did
+    // after its Write, the answer is the kept response.
+    response.Clear();
+    response.ParseFromString(*call.replayed_response());
+    return absl::OkStatus();
+  }
+  return status;
+}
+
 grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerContext* context,
-                                absl::string_view method,
+                                absl::string_view method, const google::protobuf::Message& request,
+                                google::protobuf::Message& response,
                                 absl::FunctionRef<absl::Status(CallContext&)> run) {
   const absl::Time start = absl::Now();
   // Stored instants have microsecond precision; "now" has the same, so a response built from
@@ -154,7 +218,7 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
             absl::StrCat("a ", v1::Role_Name(principal->role), " token may not call ", method));
       } else {
         try {
-          status = run(call);
+          status = RunPermitted(call, request, response, run);
         } catch (const std::exception& e) {
           status = absl::InternalError(absl::StrCat("handler threw: ", e.what()));
         } catch (...) {
@@ -164,7 +228,14 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
       const bool audit = policy->access == Access::kWrite         ? !call.audited()
                          : policy->access == Access::kAuditedRead ? true
                                                                   : IsRefusal(status.code());
-      if (audit) Audit(store, call.AuditRow(CodeName(status.code())));
+      if (audit) {
+        absl::Status audited = Audit(store, call.AuditRow(CodeName(status.code())));
+        if (!audited.ok() && status.ok() && policy->access == Access::kAuditedRead) {
+          // A confidential read is answered only once it is on the record.
+          response.Clear();
+          status = audited;
+        }
+      }
     }
   }
 
@@ -203,12 +274,13 @@ grpc::Status RpcRunner::ToGrpc(const absl::Status& status, const std::string& ca
   return grpc::Status(code, absl::StrCat(message, " (call id ", call_id, ")"));
 }
 
-void RpcRunner::Audit(storage::Store& store, const storage::AuditRecord& row) {
+absl::Status RpcRunner::Audit(storage::Store& store, const storage::AuditRecord& row) {
   absl::Status status = store.Write(
       [&](storage::Tx& tx) -> absl::Status { return storage::AppendAudit(tx, row).status(); });
   if (!status.ok()) {
     log_.Error(row.call_id, absl::StrCat("could not write the audit row: ", status.ToString()));
   }
+  return status;
 }
 
 }  // namespace mediation

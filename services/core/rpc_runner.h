@@ -8,6 +8,7 @@
 #ifndef MEDIATION_SERVICES_CORE_RPC_RUNNER_H_
 #define MEDIATION_SERVICES_CORE_RPC_RUNNER_H_
 
+#include <google/protobuf/message.h>
 #include <grpcpp/grpcpp.h>
 
 #include <atomic>
@@ -53,9 +54,8 @@ class RpcRunner {
                                   Handler<Request, Response> handler) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     const bool queued = pool_.Submit([=, this](storage::Store& store) {
-      reactor->Finish(Execute(store, context, method, [&](CallContext& call) {
-        return handler(call, *request, *response);
-      }));
+      reactor->Finish(Execute(store, context, method, *request, *response,
+                              [&](CallContext& call) { return handler(call, *request, *response); }));
     });
     if (!queued) {
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
@@ -72,12 +72,20 @@ class RpcRunner {
 
  private:
   grpc::Status Execute(storage::Store& store, grpc::CallbackServerContext* context,
-                       absl::string_view method, absl::FunctionRef<absl::Status(CallContext&)> run);
+                       absl::string_view method, const google::protobuf::Message& request,
+                       google::protobuf::Message& response,
+                       absl::FunctionRef<absl::Status(CallContext&)> run);
+
+  // Runs `run` for a permitted call: through its idempotency key when the request carries one.
+  absl::Status RunPermitted(CallContext& call, const google::protobuf::Message& request,
+                            google::protobuf::Message& response,
+                            absl::FunctionRef<absl::Status(CallContext&)> run);
 
   // Turns the handler's status into the caller's: internal detail is logged, not returned.
   grpc::Status ToGrpc(const absl::Status& status, const std::string& call_id);
 
-  void Audit(storage::Store& store, const storage::AuditRecord& row);
+  // Appends `row` in a transaction of its own; failures are logged and returned.
+  absl::Status Audit(storage::Store& store, const storage::AuditRecord& row);
 
   std::string NextCallId();
 

@@ -28,6 +28,8 @@
 #include "services/scheduling_service.h"
 #include "services/screening_service.h"
 #include "services/server/bootstrap.h"
+#include "storage/audit.h"
+#include "storage/idempotency.h"
 #include "storage/notes.h"
 #include "storage/sqlite_store.h"
 
@@ -47,13 +49,22 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
 absl::StatusOr<std::unique_ptr<KeyRing>> OpenMasterKey(storage::Store& store,
                                                        const std::string& path, absl::Time now) {
   std::optional<std::string> check;
+  bool holds_data = false;
   absl::Status read = store.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<std::optional<std::string>> stored = storage::GetMasterKeyCheck(tx);
     if (!stored.ok()) return stored.status();
     check = *std::move(stored);
+    absl::StatusOr<bool> holds = storage::HoldsDataUnderMasterKey(tx);
+    if (!holds.ok()) return holds.status();
+    holds_data = *holds;
     return absl::OkStatus();
   });
   if (!read.ok()) return read;
+  if (!check.has_value() && holds_data) {
+    return absl::FailedPreconditionError(
+        "the database holds data sealed with a master key but its key check is missing; "
+        "restore the database from a backup (a new key would make that data unreadable)");
+  }
   absl::StatusOr<std::unique_ptr<KeyRing>> ring = KeyRing::Load(path, !check.has_value());
   if (!ring.ok()) return ring.status();
   if (check.has_value()) {
@@ -151,6 +162,11 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     if (!keyring.ok()) return keyring.status();
     server->keyring_ = *std::move(keyring);
     options.settings.keyring = server->keyring_.get();
+    (*store)->SetAuditKey(server->keyring_->AuditKey());
+    absl::Status linked = (*store)->Write([](storage::Tx& tx) -> absl::Status {
+      return storage::LinkUnchainedAuditRows(tx).status();
+    });
+    if (!linked.ok()) return linked;
     absl::StatusOr<bool> created =
         BootstrapAdminToken(**store, options.admin_token_path, options.clock());
     if (!created.ok()) return created.status();
@@ -160,9 +176,17 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     }
   }
 
-  storage::StoreFactory factory = options.store_factory
-                                      ? options.store_factory
-                                      : storage::SqliteStoreFactory({.path = options.db_path});
+  storage::StoreFactory sqlite = storage::SqliteStoreFactory(
+      {.path = options.db_path, .audit_key = server->keyring_->AuditKey()});
+  storage::StoreFactory factory = sqlite;
+  if (options.store_wrapper) {
+    factory = [sqlite, wrap = options.store_wrapper]()
+        -> absl::StatusOr<std::unique_ptr<storage::Store>> {
+      absl::StatusOr<std::unique_ptr<storage::Store>> inner = sqlite();
+      if (!inner.ok()) return inner.status();
+      return wrap(*std::move(inner));
+    };
+  }
   absl::StatusOr<std::unique_ptr<WorkerPool>> pool = WorkerPool::Start(options.workers, factory);
   if (!pool.ok()) return pool.status();
   server->pool_ = *std::move(pool);
@@ -224,34 +248,66 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
 MediationServer::~MediationServer() { Shutdown(); }
 
 absl::StatusOr<int> MediationServer::RunMaintenance() {
-  auto result = std::make_shared<std::promise<absl::StatusOr<int>>>();
-  std::future<absl::StatusOr<int>> done = result->get_future();
+  struct Report {
+    int started = 0;
+    int destroyed = 0;
+    int forgotten = 0;
+    bool log_truncated = false;
+    absl::Status first_error;
+  };
+  auto result = std::make_shared<std::promise<Report>>();
+  std::future<Report> done = result->get_future();
   const absl::Time now = options_.clock();
   const absl::Duration retention = options_.settings.note_retention;
-  const bool queued =
-      pool_ != nullptr && pool_->Submit([result, now, retention](storage::Store& store) {
-        absl::StatusOr<int> started = AdvanceCasesWithStartedSessions(store, now);
-        if (!started.ok()) {
-          result->set_value(started.status());
-          return;
-        }
-        absl::StatusOr<int> destroyed = DestroyExpiredNotes(store, now, retention);
-        if (!destroyed.ok()) {
-          result->set_value(destroyed.status());
-          return;
-        }
-        result->set_value(*started + *destroyed);
-      });
+  // Each job runs whatever the others did: a failure in one must not hold back retention.
+  const bool queued = pool_ != nullptr &&
+                      pool_->Submit([this, result, now, retention](storage::Store& store) {
+                        Report report;
+                        auto note = [&](const absl::Status& s, absl::string_view job) {
+                          if (s.ok()) return;
+                          log_->Error("maintenance", absl::StrCat(job, " failed: ", s.ToString()));
+                          if (report.first_error.ok()) report.first_error = s;
+                        };
+                        absl::StatusOr<int> started = AdvanceCasesWithStartedSessions(store, now);
+                        note(started.status(), "moving started cases to IN_MEDIATION");
+                        if (started.ok()) report.started = *started;
+                        absl::StatusOr<int> destroyed = DestroyExpiredNotes(store, now, retention);
+                        note(destroyed.status(), "destroying notes after retention");
+                        if (destroyed.ok()) report.destroyed = *destroyed;
+                        // Responses kept for idempotency keys are answered again for a day.
+                        absl::Status forgotten = store.Write([&](storage::Tx& tx) -> absl::Status {
+                          absl::StatusOr<int> n =
+                              storage::ForgetIdempotentCallsBefore(tx, now - absl::Hours(24));
+                          if (n.ok()) report.forgotten = *n;
+                          return n.status();
+                        });
+                        note(forgotten, "forgetting old idempotency keys");
+                        // Erased keys and deleted ciphertexts must not live on in the log's
+                        // copies of their pages: truncate it (retried next time if a reader
+                        // is in the way).
+                        if (report.destroyed > 0 || report.forgotten > 0) {
+                          truncate_log_pending_ = true;
+                        }
+                        if (truncate_log_pending_) {
+                          absl::StatusOr<bool> truncated = store.TruncateLog();
+                          note(truncated.status(), "truncating the write-ahead log");
+                          if (truncated.ok() && *truncated) {
+                            truncate_log_pending_ = false;
+                            report.log_truncated = true;
+                          }
+                        }
+                        result->set_value(std::move(report));
+                      });
   if (!queued) return absl::UnavailableError("the server is shutting down");
-  absl::StatusOr<int> moved = done.get();
-  if (!moved.ok()) {
-    log_->Error("maintenance",
-                absl::StrCat("moving started cases failed: ", moved.status().ToString()));
-  } else if (*moved > 0) {
-    log_->Info(absl::StrCat("maintenance: ", *moved,
-                            " case(s) moved to IN_MEDIATION or had their notes destroyed"));
+  const Report report = done.get();
+  if (report.started + report.destroyed + report.forgotten > 0) {
+    log_->Info(absl::StrCat("maintenance: ", report.started, " case(s) moved to IN_MEDIATION, ",
+                            report.destroyed, " case(s) had their notes destroyed, ",
+                            report.forgotten, " idempotency key(s) forgotten",
+                            report.log_truncated ? "; write-ahead log truncated" : ""));
   }
-  return moved;
+  if (!report.first_error.ok()) return report.first_error;
+  return report.started + report.destroyed;
 }
 
 void MediationServer::Shutdown() {

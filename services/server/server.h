@@ -6,6 +6,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdio>
 #include <memory>
@@ -50,9 +51,8 @@ struct ServerOptions {
   std::string master_key_path;
   // How often cases whose first session has started move to IN_MEDIATION.
   absl::Duration maintenance_interval = absl::Minutes(1);
-  // Opens each worker's store. Default: SQLite connections to db_path. Tests wrap it to inject
-  // faults.
-  storage::StoreFactory store_factory;
+  // Wraps each worker's store (a SQLite connection to db_path). Tests use it to inject faults.
+  std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> store_wrapper;
 };
 
 class MediationServer {
@@ -93,6 +93,9 @@ class MediationServer {
 
   std::mutex maintenance_mu_;
   std::condition_variable maintenance_wake_;
+  // Set when notes were destroyed or responses forgotten but the write-ahead log could not be
+  // truncated yet. Touched only by maintenance, which runs one job at a time.
+  std::atomic<bool> truncate_log_pending_{false};
   bool stopping_ = false;  // Guarded by maintenance_mu_.
   std::thread maintenance_;
 };

@@ -138,7 +138,7 @@ class AccessMatrixTest : public ::testing::Test {
   void RecordOutcomeOf(const v1::Case& c) {
     v1::RecordOutcomeRequest r;
     r.set_case_id(c.id());
-    r.set_outcome(v1::OUTCOME_FULL_AGREEMENT);
+    r.set_outcome(v1::OUTCOME_NO_AGREEMENT);  // These cases have no signed agreement.
     v1::RecordOutcomeResponse out;
     EXPECT_TRUE(
         server_.agreements().RecordOutcome(WithToken(tokens_[kMediator]).get(), r, &out).ok());
@@ -611,7 +611,7 @@ class AccessMatrixTest : public ::testing::Test {
       const v1::Case c = InMediationCase();
       v1::RecordOutcomeRequest r;
       r.set_case_id(c.id());
-      r.set_outcome(v1::OUTCOME_PARTIAL_AGREEMENT);
+      r.set_outcome(v1::OUTCOME_ENDED_BY_MEDIATOR);
       v1::RecordOutcomeResponse out;
       return server_.agreements().RecordOutcome(ctx().get(), r, &out);
     }

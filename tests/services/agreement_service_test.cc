@@ -187,6 +187,19 @@ TEST_F(AgreementServiceTest, OutcomeThenFollowUpThenClosed) {
   outcome.set_case_id(case_.id());
   outcome.set_outcome(v1::OUTCOME_PARTIAL_AGREEMENT);
   v1::RecordOutcomeResponse recorded;
+  // An agreement outcome needs an agreement every party signed.
+  const grpc::Status early =
+      server_.agreements().RecordOutcome(WithToken(lead_token_).get(), outcome, &recorded);
+  EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(early.error_message(),
+            absl::StrCat("case ", case_.id(),
+                         " has no agreement signed by every party; record OUTCOME_PARTIAL_AGREEMENT "
+                         "once the parties have signed, or record NO_AGREEMENT or "
+                         "ENDED_BY_MEDIATOR"));
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_IN_MEDIATION);
+  const v1::AgreementVersion agreed = Draft("We will meet monthly.");
+  ASSERT_TRUE(Sign(alex_, agreed, false).ok());
+  ASSERT_TRUE(Sign(jo_, agreed, false).ok());
   ASSERT_TRUE(
       server_.agreements().RecordOutcome(WithToken(lead_token_).get(), outcome, &recorded).ok());
   EXPECT_EQ(recorded.state(), v1::CASE_STATE_OUTCOME_RECORDED);
@@ -195,6 +208,16 @@ TEST_F(AgreementServiceTest, OutcomeThenFollowUpThenClosed) {
                 .RecordOutcome(WithToken(lead_token_).get(), outcome, &recorded)
                 .error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
+
+  // No review is recorded before one is scheduled.
+  v1::RecordFollowUpReviewRequest premature;
+  premature.set_case_id(case_.id());
+  v1::RecordFollowUpReviewResponse not_yet;
+  EXPECT_EQ(server_.agreements()
+                .RecordFollowUpReview(WithToken(lead_token_).get(), premature, &not_yet)
+                .error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_OUTCOME_RECORDED);
 
   v1::ScheduleFollowUpRequest follow;
   follow.set_case_id(case_.id());
@@ -224,6 +247,55 @@ TEST_F(AgreementServiceTest, OutcomeThenFollowUpThenClosed) {
   EXPECT_EQ(answer.outcome(), v1::OUTCOME_PARTIAL_AGREEMENT);
   EXPECT_EQ(answer.review_date().month(), 6);
   EXPECT_TRUE(answer.has_reviewed_at());
+  // The parties did not consent to share: the organisation gets the outcome, not the text.
+  EXPECT_FALSE(answer.has_shared_agreement());
+
+  // Once the case is closed nothing more is signed.
+  const grpc::Status late = Sign(alex_, agreed, true);
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_F(AgreementServiceTest, NothingIsSignedOnAHeldOrWithdrawnCase) {
+  const v1::AgreementVersion draft = Draft("We will speak first.");
+  v1::HoldCaseRequest hold;
+  hold.set_case_id(case_.id());
+  hold.set_reason("Formal process started");
+  v1::HoldCaseResponse held;
+  ASSERT_TRUE(server_.cases().HoldCase(WithToken(server_.case_support()).get(), hold, &held).ok());
+  const grpc::Status on_hold = Sign(alex_, draft, true);
+  EXPECT_EQ(on_hold.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(on_hold.error_message(),
+            absl::StrCat("case ", case_.id(),
+                         " is CASE_STATE_ON_HOLD; agreements are signed once sessions are booked, "
+                         "and not while the case is on hold or after it is finished"));
+
+  v1::WithdrawCaseRequest withdraw;
+  withdraw.set_case_id(case_.id());
+  withdraw.set_withdrawn_by(v1::WITHDRAWN_BY_PARTY);
+  withdraw.set_reason("The party left the trust");
+  v1::WithdrawCaseResponse withdrawn;
+  ASSERT_TRUE(server_.cases()
+                  .WithdrawCase(WithToken(server_.case_support()).get(), withdraw, &withdrawn)
+                  .ok());
+  EXPECT_EQ(Sign(jo_, draft, true).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(server_.CountRows("agreement_signatures"), 0);
+}
+
+TEST_F(AgreementServiceTest, AVersionAlteredInTheDatabaseReadsAsDataLoss) {
+  const v1::AgreementVersion draft = Draft("We will speak first.");
+  ASSERT_EQ(server_.OpenDbForTampering()->exec(
+                "UPDATE agreement_versions SET content = CAST('altered' AS BLOB)"),
+            1);
+  v1::GetAgreementRequest get;
+  get.set_case_id(case_.id());
+  v1::GetAgreementResponse out;
+  const grpc::Status s = server_.agreements().GetAgreement(WithToken(alex_).get(), get, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat("agreement version ", draft.id(),
+                         " does not match its content hash: it was altered in the database; "
+                         "restore it from a backup"));
+  EXPECT_EQ(out.versions_size(), 0);
 }
 
 }  // namespace

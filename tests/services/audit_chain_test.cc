@@ -46,36 +46,51 @@ TEST_F(AuditChainTest, TheChainOfRealCallsIsIntact) {
 }
 
 TEST_F(AuditChainTest, AnEditedRowIsFound) {
-  server_.OpenDbForTampering()->exec("UPDATE audit_events SET outcome = 'OK' WHERE id = 4");
-  // An edit that changes nothing visible to the eye: a different principal.
-  server_.OpenDbForTampering()->exec("UPDATE audit_events SET token_id = 1 WHERE id = 5");
+  // An edit that hides who acted: row 5 now names another token.
+  ASSERT_EQ(server_.OpenDbForTampering()->exec(
+                "UPDATE audit_events SET token_id = token_id + 1 WHERE id = 5"),
+            1);
   const v1::VerifyAuditChainResponse r = Verify();
   EXPECT_FALSE(r.intact());
   EXPECT_EQ(r.first_broken_row(), 5);
-  EXPECT_EQ(r.problem(), "row 5: its contents do not match its hash (edited)");
+  EXPECT_EQ(r.problem(), "row 5: its contents do not match its link (edited)");
+}
+
+TEST_F(AuditChainTest, TheLastRowDeletedIsFound) {
+  ASSERT_EQ(server_.OpenDbForTampering()->exec(
+                absl::StrCat("DELETE FROM audit_events WHERE id = ", rows_)),
+            1);
+  const v1::VerifyAuditChainResponse r = Verify();
+  EXPECT_FALSE(r.intact());
+  EXPECT_EQ(r.first_broken_row(), rows_);
+  EXPECT_EQ(r.problem(), absl::StrCat("row ", rows_, ": missing: the trail ends at row ",
+                                      rows_ - 1, " but its head names row ", rows_,
+                                      " (rows were cut off the end)"));
 }
 
 TEST_F(AuditChainTest, ADeletedRowIsFound) {
-  server_.OpenDbForTampering()->exec("DELETE FROM audit_events WHERE id = 3");
+  ASSERT_EQ(server_.OpenDbForTampering()->exec("DELETE FROM audit_events WHERE id = 3"), 1);
   const v1::VerifyAuditChainResponse r = Verify();
   EXPECT_FALSE(r.intact());
   EXPECT_EQ(r.first_broken_row(), 4);
-  EXPECT_EQ(r.problem(), "row 4: does not follow row 2 (a row is missing or out of order)");
+  EXPECT_EQ(r.problem(),
+            "row 4: does not follow row 2 (a row is missing, out of order or was inserted)");
 }
 
 TEST_F(AuditChainTest, ReorderedRowsAreFound) {
   auto db = server_.OpenDbForTampering();
   // Swap rows 3 and 4 whole (contents and links), as if they had been written the other way.
-  db->exec("UPDATE audit_events SET id = -3 WHERE id = 3");
-  db->exec("UPDATE audit_events SET id = 3 WHERE id = 4");
-  db->exec("UPDATE audit_events SET id = 4 WHERE id = -3");
+  ASSERT_EQ(db->exec("UPDATE audit_events SET id = -3 WHERE id = 3"), 1);
+  ASSERT_EQ(db->exec("UPDATE audit_events SET id = 3 WHERE id = 4"), 1);
+  ASSERT_EQ(db->exec("UPDATE audit_events SET id = 4 WHERE id = -3"), 1);
   const v1::VerifyAuditChainResponse r = Verify();
   EXPECT_FALSE(r.intact());
   EXPECT_EQ(r.first_broken_row(), 3);
 }
 
 TEST_F(AuditChainTest, RowsAppendedAfterTamperingDoNotHideIt) {
-  server_.OpenDbForTampering()->exec("UPDATE audit_events SET method = 'x' WHERE id = 2");
+  ASSERT_EQ(server_.OpenDbForTampering()->exec("UPDATE audit_events SET method = 'x' WHERE id = 2"),
+            1);
   server_.CreateReferral(server_.RegisterOrganisation("Another Trust"));
   const v1::VerifyAuditChainResponse r = Verify();
   EXPECT_FALSE(r.intact());

@@ -13,7 +13,7 @@ namespace mediation {
 namespace {
 
 using ::mediation::testing::FaultPlan;
-using ::mediation::testing::FaultyStoreFactory;
+using ::mediation::testing::FaultyStores;
 using ::mediation::testing::SqliteFailure;
 using ::mediation::testing::TestServer;
 using ::mediation::testing::ValidReferral;
@@ -23,7 +23,7 @@ class FaultInjectionTest : public ::testing::Test {
  protected:
   FaultInjectionTest()
       : plan_(std::make_shared<FaultPlan>()), server_([this](ServerOptions& o) {
-          o.store_factory = FaultyStoreFactory(o.db_path, plan_);
+          o.store_wrapper = FaultyStores(plan_);
         }) {}
 
   void SetUp() override { org_ = server_.RegisterOrganisation("Trust"); }
@@ -63,6 +63,30 @@ TEST_F(FaultInjectionTest, AFullDiskIsResourceExhaustedAndLeavesNoPartialCase) {
   auto db = server_.OpenDb();
   EXPECT_EQ(db->execAndGet("SELECT objects FROM audit_events ORDER BY id DESC LIMIT 1").getString(),
             "organisation:" + std::to_string(org_));
+}
+
+TEST_F(FaultInjectionTest, AConfidentialReadIsNotAnsweredWhenItsAuditRowCannotBeWritten) {
+  const int64_t lead = server_.RegisterMediator(
+      ::mediation::testing::ValidMediator("Lead Mediator", "lead@mediators.example"));
+  const std::string token = server_.IssueToken(v1::ROLE_MEDIATOR, lead);
+  const v1::Case c = server_.AllocatedCase(org_, lead, token);
+  v1::AddNoteRequest add;
+  add.set_case_id(c.id());
+  add.set_visibility(v1::NOTE_VISIBILITY_PRIVATE);
+  add.set_text("words that must not leave unrecorded");
+  v1::AddNoteResponse added;
+  ASSERT_TRUE(server_.notes().AddNote(WithToken(token).get(), add, &added).ok());
+  const int64_t audit_rows = server_.CountRows("audit_events");
+
+  plan_->FailWrite(1, SqliteFailure(SQLITE_FULL, "database or disk is full"));
+  v1::GetNoteRequest get;
+  get.set_note_id(added.note().id());
+  v1::GetNoteResponse read;
+  const grpc::Status status = server_.notes().GetNote(WithToken(token).get(), get, &read);
+
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_FALSE(read.has_note());
+  EXPECT_EQ(server_.CountRows("audit_events"), audit_rows);
 }
 
 TEST_F(FaultInjectionTest, AnInternalFailureIsLoggedWithItsCallIdAndAnsweredWithoutDetail) {

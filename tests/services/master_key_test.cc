@@ -1,12 +1,15 @@
 // The master key for notes: created on first start, never in the database, and a missing or
 // wrong key stops the server at start with a clear message.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "services/core/keyring.h"
 #include "services/server/server.h"
 #include "tests/support/temp_dir.h"
@@ -32,11 +35,14 @@ class MasterKeyTest : public ::testing::Test {
   std::FILE* log_ = std::fopen("/dev/null", "w");
 };
 
+std::string FileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
 TEST_F(MasterKeyTest, TheFirstStartCreatesAPrivateKeyFileThatNeverEntersTheDatabase) {
-  {
-    absl::StatusOr<std::unique_ptr<MediationServer>> server = Start();
-    ASSERT_TRUE(server.ok()) << server.status();
-  }
+  absl::StatusOr<std::unique_ptr<MediationServer>> server = Start();
+  ASSERT_TRUE(server.ok()) << server.status();
   struct stat st {};
   ASSERT_EQ(::stat(dir_.File("master.key").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600);
@@ -44,13 +50,47 @@ TEST_F(MasterKeyTest, TheFirstStartCreatesAPrivateKeyFileThatNeverEntersTheDatab
   std::string line;
   std::getline(in, line);
   ASSERT_TRUE(absl::StartsWith(line, "mediation-master-key-v1:"));
+  const std::string encoded = line.substr(24);
   std::string key;
-  ASSERT_TRUE(absl::Base64Unescape(line.substr(24), &key));
-  std::ifstream db(dir_.File("m.db"), std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(db)), std::istreambuf_iterator<char>());
-  EXPECT_EQ(bytes.find(key), std::string::npos);
+  ASSERT_TRUE(absl::Base64Unescape(encoded, &key));
+  ASSERT_EQ(key.size(), 32u);
+  const std::string audit_key = KeyRing::FromKey(key)->AuditKey();
+  // While it runs (the write-ahead log holds the newest pages): in no file of the database,
+  // in neither form, nor the key derived from it.
+  std::string disk;
+  for (const char* file : {"m.db", "m.db-wal", "m.db-shm"}) disk += FileBytes(dir_.File(file));
+  ASSERT_GT(disk.size(), 4096u);
+  EXPECT_FALSE(absl::StrContains(disk, key));
+  EXPECT_FALSE(absl::StrContains(disk, encoded));
+  EXPECT_FALSE(absl::StrContains(disk, audit_key));
+  server->reset();
   // The same key starts it again.
   EXPECT_TRUE(Start().ok());
+}
+
+TEST_F(MasterKeyTest, AKeyFileThatIsASymbolicLinkIsRefused) {
+  ASSERT_TRUE(Start().ok());
+  ASSERT_EQ(::rename(dir_.File("master.key").c_str(), dir_.File("real.key").c_str()), 0);
+  ASSERT_EQ(::symlink(dir_.File("real.key").c_str(), dir_.File("master.key").c_str()), 0);
+  absl::StatusOr<std::unique_ptr<MediationServer>> server = Start();
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(server.status().message(), "is a symbolic link"))
+      << server.status();
+}
+
+TEST_F(MasterKeyTest, ALostKeyCheckDoesNotLetANewKeyReplaceTheOld) {
+  ASSERT_TRUE(Start().ok());  // The first start writes the bootstrap audit row, linked by the key.
+  {
+    SQLite::Database db(dir_.File("m.db"), SQLite::OPEN_READWRITE);
+    ASSERT_EQ(db.exec("DELETE FROM master_key_check"), 1);
+  }
+  ASSERT_EQ(::unlink(dir_.File("master.key").c_str()), 0);
+  absl::StatusOr<std::unique_ptr<MediationServer>> server = Start();
+  EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(server.status().message(), "its key check is missing"))
+      << server.status();
+  struct stat st {};
+  EXPECT_NE(::stat(dir_.File("master.key").c_str(), &st), 0);  // No new key was made.
 }
 
 TEST_F(MasterKeyTest, AWrongKeyStopsTheServerAtStart) {

@@ -79,7 +79,7 @@ class NotesServiceTest : public ::testing::Test {
 TEST_F(NotesServiceTest, TheCanaryNeverReachesTheDatabaseOrItsWal) {
   v1::Note note;
   ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_PRIVATE, kCanary, &note).ok());
-  EXPECT_EQ(note.text(), kCanary);
+  EXPECT_EQ(note.text(), "");  // Not sent back: the writer has it.
   v1::Note read;
   ASSERT_TRUE(Get(tokens_[0], note.id(), &read).ok());
   EXPECT_EQ(read.text(), kCanary);
@@ -186,6 +186,32 @@ TEST_F(NotesServiceTest, ACiphertextMovedToAnotherNoteFailsToDecryptWithAClearEr
   EXPECT_EQ(still.text(), "first");
 }
 
+TEST_F(NotesServiceTest, APrivateNoteMadeSharedInTheDatabaseDoesNotDecrypt) {
+  v1::Note mine;
+  ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_PRIVATE, "lead only", &mine).ok());
+  ASSERT_EQ(server_.OpenDbForTampering()->exec(
+                "UPDATE notes SET visibility = 'NOTE_VISIBILITY_SHARED'"),
+            1);
+  v1::Note got;
+  const grpc::Status status = Get(tokens_[1], mine.id(), &got);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::DATA_LOSS);
+  EXPECT_EQ(got.text(), "");
+}
+
+TEST_F(NotesServiceTest, EveryNoteReadIsNamedInTheAuditTrail) {
+  v1::Note a, b;
+  ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_SHARED, "one", &a).ok());
+  ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_PRIVATE, "two", &b).ok());
+  grpc::Status status;
+  ASSERT_EQ(List(tokens_[1], case_.id(), &status).size(), 1u);  // The co-mediator: `a` only.
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(server_.CountRows(
+                "audit_events",
+                absl::StrCat("method LIKE '%/ListNotes' AND outcome = 'OK' AND objects = 'case:",
+                             case_.id(), " note:", a.id(), "'")),
+            1);
+}
+
 TEST_F(NotesServiceTest, ACorrectionSupersedesAndBothStay) {
   v1::Note wrong, right;
   ASSERT_TRUE(
@@ -198,6 +224,16 @@ TEST_F(NotesServiceTest, ACorrectionSupersedesAndBothStay) {
   ASSERT_EQ(notes.size(), 2u);
   EXPECT_EQ(notes[0].superseded_by_note_id(), right.id());
   EXPECT_EQ(notes[1].supersedes_note_id(), wrong.id());
+  // A private correction of a shared note is not named to the co-mediator.
+  v1::Note again;
+  ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_PRIVATE, "meeting on Friday", &again,
+                  right.id())
+                  .ok());
+  v1::Note seen;
+  ASSERT_TRUE(Get(tokens_[1], right.id(), &seen).ok());
+  EXPECT_EQ(seen.superseded_by_note_id(), 0);
+  ASSERT_TRUE(Get(tokens_[0], right.id(), &seen).ok());
+  EXPECT_EQ(seen.superseded_by_note_id(), again.id());
   // Only one's own notes can be corrected.
   EXPECT_EQ(Add(tokens_[1], case_.id(), v1::NOTE_VISIBILITY_SHARED, "x", nullptr, wrong.id())
                 .error_code(),
@@ -207,6 +243,21 @@ TEST_F(NotesServiceTest, ACorrectionSupersedesAndBothStay) {
 TEST_F(NotesServiceTest, RetentionDestroysTheNotesAndTheAuditSaysSo) {
   v1::Note note;
   ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_SHARED, kCanary, &note).ok());
+  // The exact bytes that must not survive anywhere on disk: the wrapped key and the ciphertext.
+  std::string wrapped, sealed;
+  {
+    auto db = server_.OpenDbForTampering();
+    SQLite::Column k = db->execAndGet("SELECT wrapped FROM case_keys");
+    wrapped.assign(static_cast<const char*>(k.getBlob()), k.getBytes());
+  }
+  {
+    auto db = server_.OpenDbForTampering();
+    SQLite::Column n = db->execAndGet("SELECT sealed FROM notes");
+    sealed.assign(static_cast<const char*>(n.getBlob()), n.getBytes());
+  }
+  ASSERT_GT(wrapped.size(), 32u);
+  ASSERT_GT(sealed.size(), 40u);
+  ASSERT_TRUE(absl::StrContains(server_.DiskBytes(), wrapped));
   v1::WithdrawCaseRequest w;
   w.set_case_id(case_.id());
   w.set_withdrawn_by(v1::WITHDRAWN_BY_ORGANISATION);
@@ -225,6 +276,10 @@ TEST_F(NotesServiceTest, RetentionDestroysTheNotesAndTheAuditSaysSo) {
   EXPECT_EQ(destroyed.text(), "");
   EXPECT_EQ(server_.CountRows("case_keys", "wrapped IS NULL AND destroyed_at IS NOT NULL"), 1);
   EXPECT_EQ(server_.CountRows("notes", "sealed IS NULL"), 1);
+  // Not in the database file, not in free pages, not in the write-ahead log.
+  const std::string disk = server_.DiskBytes();
+  EXPECT_FALSE(absl::StrContains(disk, wrapped));
+  EXPECT_FALSE(absl::StrContains(disk, sealed));
   EXPECT_EQ(server_.CountRows("audit_events",
                               absl::StrCat("objects = 'case:", case_.id(),
                                            "' AND method LIKE 'server: notes destroyed%'")),

@@ -58,13 +58,10 @@ absl::Status FaultyStore::Write(const storage::TxFn& fn) {
   });
 }
 
-storage::StoreFactory FaultyStoreFactory(const std::string& db_path,
-                                         std::shared_ptr<FaultPlan> plan) {
-  storage::StoreFactory real = storage::SqliteStoreFactory({.path = db_path});
-  return [real, plan]() -> absl::StatusOr<std::unique_ptr<storage::Store>> {
-    absl::StatusOr<std::unique_ptr<storage::Store>> inner = real();
-    if (!inner.ok()) return inner.status();
-    return std::unique_ptr<storage::Store>(new FaultyStore(*std::move(inner), plan));
+std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> FaultyStores(
+    std::shared_ptr<FaultPlan> plan) {
+  return [plan](std::unique_ptr<storage::Store> inner) -> std::unique_ptr<storage::Store> {
+    return std::make_unique<FaultyStore>(std::move(inner), plan);
   };
 }
 

@@ -45,15 +45,16 @@ class FaultyStore final : public storage::Store {
 
   absl::Status Read(const storage::TxFn& fn) override;
   absl::Status Write(const storage::TxFn& fn) override;
+  absl::StatusOr<bool> TruncateLog() override { return inner_->TruncateLog(); }
 
  private:
   std::unique_ptr<storage::Store> inner_;
   std::shared_ptr<FaultPlan> plan_;
 };
 
-// Real SQLite connections to `db_path`, each wrapped in a FaultyStore following `plan`.
-storage::StoreFactory FaultyStoreFactory(const std::string& db_path,
-                                         std::shared_ptr<FaultPlan> plan);
+// For ServerOptions::store_wrapper: wraps each real connection in a FaultyStore following `plan`.
+std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> FaultyStores(
+    std::shared_ptr<FaultPlan> plan);
 
 // A status exactly as the storage layer makes it from a SQLite error code.
 absl::Status SqliteFailure(int sqlite_code, const std::string& message);
