@@ -478,6 +478,78 @@ CREATE TABLE idempotent_calls (
 ) WITHOUT ROWID;
 CREATE INDEX idempotent_calls_created ON idempotent_calls(created_at);
 )sql"},
+
+    {8, "case events", R"sql(
+-- What happened to cases, in commit order, for CaseEventService. Written by triggers in the
+-- transaction of the change itself, so no change can happen without its event. Writers are
+-- serialised, so positions appear in increasing order with no gaps a reader could miss.
+CREATE TABLE case_events (
+  position INTEGER PRIMARY KEY AUTOINCREMENT,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  at INTEGER NOT NULL,         -- microseconds since the epoch, UTC
+  kind TEXT NOT NULL,
+  from_state TEXT,
+  to_state TEXT,
+  allocation_id INTEGER,
+  mediator_id INTEGER,
+  allocation_role TEXT,
+  allocation_state TEXT,
+  session_id INTEGER,
+  session_kind TEXT,
+  session_party_id INTEGER,
+  session_start INTEGER,       -- UTC seconds
+  session_end INTEGER,
+  outcome TEXT
+);
+CREATE INDEX case_events_by_case ON case_events (case_id, position);
+
+CREATE TRIGGER case_events_state AFTER INSERT ON case_state_history BEGIN
+  INSERT INTO case_events (case_id, at, kind, from_state, to_state)
+  VALUES (NEW.case_id, NEW.at, 'CASE_EVENT_KIND_STATE_CHANGED', NEW.from_state, NEW.to_state);
+END;
+
+CREATE TRIGGER case_events_offer AFTER INSERT ON allocations BEGIN
+  INSERT INTO case_events (case_id, at, kind, allocation_id, mediator_id, allocation_role,
+                           allocation_state)
+  VALUES (NEW.case_id, NEW.offered_at, 'CASE_EVENT_KIND_ALLOCATION_OFFERED', NEW.id,
+          NEW.mediator_id, NEW.role, NEW.state);
+END;
+
+CREATE TRIGGER case_events_allocation AFTER UPDATE OF state ON allocations
+WHEN NEW.state <> OLD.state BEGIN
+  INSERT INTO case_events (case_id, at, kind, allocation_id, mediator_id, allocation_role,
+                           allocation_state)
+  VALUES (NEW.case_id,
+          CASE WHEN NEW.state = 'ALLOCATION_STATE_RELEASED'
+               THEN COALESCE(NEW.closed_at, NEW.responded_at, NEW.offered_at)
+               ELSE COALESCE(NEW.responded_at, NEW.closed_at, NEW.offered_at) END,
+          'CASE_EVENT_KIND_ALLOCATION_CHANGED', NEW.id, NEW.mediator_id, NEW.role, NEW.state);
+END;
+
+CREATE TRIGGER case_events_booked AFTER INSERT ON sessions BEGIN
+  INSERT INTO case_events (case_id, at, kind, session_id, session_kind, session_party_id,
+                           session_start, session_end)
+  VALUES (NEW.case_id, NEW.created_at, 'CASE_EVENT_KIND_SESSION_BOOKED', NEW.id, NEW.kind,
+          NEW.party_id, NEW.start_at, NEW.end_at);
+END;
+
+CREATE TRIGGER case_events_session AFTER UPDATE OF start_at, end_at, state ON sessions
+WHEN NEW.state <> OLD.state OR NEW.start_at <> OLD.start_at OR NEW.end_at <> OLD.end_at BEGIN
+  INSERT INTO case_events (case_id, at, kind, session_id, session_kind, session_party_id,
+                           session_start, session_end)
+  VALUES (NEW.case_id, NEW.updated_at,
+          CASE WHEN NEW.state = 'SESSION_STATE_CANCELLED' THEN 'CASE_EVENT_KIND_SESSION_CANCELLED'
+               ELSE 'CASE_EVENT_KIND_SESSION_RESCHEDULED' END,
+          NEW.id, NEW.kind, NEW.party_id, NEW.start_at, NEW.end_at);
+END;
+
+CREATE TRIGGER case_events_outcome AFTER UPDATE OF outcome ON cases
+WHEN NEW.outcome <> OLD.outcome BEGIN
+  INSERT INTO case_events (case_id, at, kind, outcome)
+  VALUES (NEW.id, COALESCE(NEW.outcome_recorded_at, NEW.updated_at),
+          'CASE_EVENT_KIND_OUTCOME_RECORDED', NEW.outcome);
+END;
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

@@ -27,4 +27,11 @@ Day LondonDay(absl::Time t) {
   return static_cast<Day>(date::floor<date::days>(local).time_since_epoch().count());
 }
 
+absl::Time LondonDayStart(Day day) {
+  static const date::time_zone* const kLondon = date::locate_zone("Europe/London");
+  const date::local_seconds midnight{date::local_days{date::days{day}}};
+  const auto instant = kLondon->to_sys(midnight, date::choose::earliest);
+  return absl::FromUnixSeconds(instant.time_since_epoch().count());
+}
+
 }  // namespace mediation

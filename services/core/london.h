@@ -20,6 +20,10 @@ absl::Status CheckLondonTimeZone();
 // REQUIRES: CheckLondonTimeZone() is OK.
 Day LondonDay(absl::Time t);
 
+// The instant London's day `day` begins (midnight is never skipped or repeated in London).
+// REQUIRES: CheckLondonTimeZone() is OK.
+absl::Time LondonDayStart(Day day);
+
 }  // namespace mediation
 
 #endif  // MEDIATION_SERVICES_CORE_LONDON_H_

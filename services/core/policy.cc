@@ -173,6 +173,14 @@ constexpr MethodPolicy kPolicies[] = {
     {"/ppa.mediation.v1.AgreementService/GetOutcome",
      Access::kAuditedRead,
      {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER, ROLE_MEDIATOR, ROLE_ORGANISATION, ROLE_PARTY}},
+
+    // Case events (each event filtered by what the caller may see) and statistics.
+    {"/ppa.mediation.v1.CaseEventService/StreamCaseEvents",
+     Access::kRead,
+     {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER, ROLE_MEDIATOR, ROLE_ORGANISATION, ROLE_PARTY}},
+    {"/ppa.mediation.v1.StatisticsService/GetStatistics",
+     Access::kRead,
+     {ROLE_ADMIN, ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER}},
 };
 
 }  // namespace

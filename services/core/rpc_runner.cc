@@ -111,12 +111,69 @@ std::string AuthorizationHeader(const grpc::CallbackServerContext* context) {
 
 }  // namespace
 
-RpcRunner::RpcRunner(WorkerPool& pool, CallLog& log, Clock clock, ServiceSettings settings)
+RpcRunner::RpcRunner(WorkerPool& pool, CallLog& log, Clock clock, ServiceSettings settings,
+                     EventHub* hub)
     : pool_(pool),
       log_(log),
       clock_(std::move(clock)),
       settings_(settings),
+      hub_(hub),
       call_id_prefix_(absl::Uniform<uint32_t>(absl::BitGen())) {}
+
+RpcRunner::Admission RpcRunner::Admit(storage::Store& store, grpc::CallbackServerContext* context,
+                                      absl::string_view method) {
+  Admission admission{.call_id = NextCallId(), .now = Now(), .principal = Principal{}};
+  const MethodPolicy* policy = FindMethodPolicy(method);
+  if (policy == nullptr) {
+    admission.principal = absl::InternalError(absl::StrCat("no access policy for ", method));
+    return admission;
+  }
+  int64_t known_token_id = 0;
+  absl::StatusOr<Principal> principal =
+      Authenticate(store, AuthorizationHeader(context), admission.now, &known_token_id);
+  if (!principal.ok()) {
+    if (absl::IsUnauthenticated(principal.status())) {
+      const Principal unverified{.token_id = known_token_id};
+      (void)Audit(store, CallContext(store, *policy, unverified, admission.call_id, admission.now,
+                                     settings_)
+                             .AuditRow(CodeName(principal.status().code())));
+    }
+    admission.principal = principal.status();
+    return admission;
+  }
+  if (!policy->roles.Contains(principal->role)) {
+    const absl::Status denied = absl::PermissionDeniedError(
+        absl::StrCat("a ", v1::Role_Name(principal->role), " token may not call ", method));
+    AuditRefusal(store, method, *principal, admission.call_id, admission.now, denied, "");
+    admission.principal = denied;
+    return admission;
+  }
+  admission.principal = *std::move(principal);
+  return admission;
+}
+
+void RpcRunner::AuditRefusal(storage::Store& store, absl::string_view method, const Principal& who,
+                             const std::string& call_id, absl::Time now, const absl::Status& status,
+                             absl::string_view objects) {
+  const MethodPolicy* policy = FindMethodPolicy(method);
+  if (policy == nullptr) return;
+  CallContext call(store, *policy, who, call_id, now, settings_);
+  storage::AuditRecord row = call.AuditRow(CodeName(status.code()));
+  row.objects = std::string(objects);
+  (void)Audit(store, row);
+}
+
+grpc::Status RpcRunner::FinishStream(absl::string_view method, const std::string& call_id,
+                                     const std::string& principal, const absl::Status& status,
+                                     absl::Duration latency) {
+  grpc::Status result = ToGrpc(status, call_id);
+  log_.Call({.call_id = call_id,
+             .method = method,
+             .principal = principal,
+             .code = CodeName(status.code()),
+             .latency = latency});
+  return result;
+}
 
 std::string RpcRunner::NextCallId() {
   return absl::StrFormat("%08x-%06x", call_id_prefix_, call_counter_.fetch_add(1) + 1);
@@ -207,8 +264,8 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
       status = principal.status();
       if (absl::IsUnauthenticated(status)) {
         const Principal unverified{.token_id = known_token_id};
-        Audit(store, CallContext(store, *policy, unverified, call_id, now, settings_)
-                         .AuditRow(CodeName(status.code())));
+        (void)Audit(store, CallContext(store, *policy, unverified, call_id, now, settings_)
+                               .AuditRow(CodeName(status.code())));
       }
     } else {
       principal_text = principal->Describe();
@@ -228,6 +285,7 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
       const bool audit = policy->access == Access::kWrite         ? !call.audited()
                          : policy->access == Access::kAuditedRead ? true
                                                                   : IsRefusal(status.code());
+      if (status.ok() && policy->access == Access::kWrite && hub_ != nullptr) hub_->Notify();
       if (audit) {
         absl::Status audited = Audit(store, call.AuditRow(CodeName(status.code())));
         if (!audited.ok() && status.ok() && policy->access == Access::kAuditedRead) {

@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "services/core/call_context.h"
 #include "services/core/call_log.h"
+#include "services/core/event_hub.h"
 #include "services/core/worker_pool.h"
 
 // Defines `Service##Impl::Method`, which runs the handler function `mediation::Method` (defined
@@ -41,8 +42,10 @@ using Clock = std::function<absl::Time()>;
 
 class RpcRunner {
  public:
-  // `pool`, `log` must outlive the runner.
-  RpcRunner(WorkerPool& pool, CallLog& log, Clock clock, ServiceSettings settings = {});
+  // `pool`, `log` and `hub` (optional: notified after every committed write) must outlive the
+  // runner.
+  RpcRunner(WorkerPool& pool, CallLog& log, Clock clock, ServiceSettings settings = {},
+            EventHub* hub = nullptr);
 
   template <typename Request, typename Response>
   using Handler = absl::Status (*)(CallContext&, const Request&, Response&);
@@ -54,14 +57,42 @@ class RpcRunner {
                                   Handler<Request, Response> handler) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
     const bool queued = pool_.Submit([=, this](storage::Store& store) {
-      reactor->Finish(Execute(store, context, method, *request, *response,
-                              [&](CallContext& call) { return handler(call, *request, *response); }));
+      reactor->Finish(Execute(store, context, method, *request, *response, [&](CallContext& call) {
+        return handler(call, *request, *response);
+      }));
     });
     if (!queued) {
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
     }
     return reactor;
   }
+
+  // For server-streaming calls, which run their own reactors: authenticates the caller and
+  // checks the policy exactly as a unary call does, auditing a refusal. On success the
+  // principal; the call id names the call in the log either way.
+  struct Admission {
+    std::string call_id;
+    absl::Time now;
+    absl::StatusOr<Principal> principal;
+  };
+  Admission Admit(storage::Store& store, grpc::CallbackServerContext* context,
+                  absl::string_view method);
+
+  // A refusal found after admission (a case the caller may not see): audited like one.
+  void AuditRefusal(storage::Store& store, absl::string_view method, const Principal& who,
+                    const std::string& call_id, absl::Time now, const absl::Status& status,
+                    absl::string_view objects);
+
+  // The log line of a finished streaming call; returns the status to finish it with (internal
+  // detail logged, not returned).
+  grpc::Status FinishStream(absl::string_view method, const std::string& call_id,
+                            const std::string& principal, const absl::Status& status,
+                            absl::Duration latency);
+
+  WorkerPool& pool() { return pool_; }
+  EventHub* hub() { return hub_; }
+  absl::Time Now() const { return absl::FromUnixMicros(absl::ToUnixMicros(clock_())); }
+  const ServiceSettings& settings() const { return settings_; }
 
   // Authenticates `authorization` (the header's value) against `store`; UNAUTHENTICATED with a
   // message saying what is wrong when it fails. When the token is known but revoked or expired,
@@ -93,6 +124,7 @@ class RpcRunner {
   CallLog& log_;
   const Clock clock_;
   const ServiceSettings settings_;
+  EventHub* const hub_;
   const uint32_t call_id_prefix_;
   std::atomic<uint64_t> call_counter_{0};
 };

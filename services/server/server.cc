@@ -21,6 +21,7 @@
 #include "services/case_service.h"
 #include "services/charges_service.h"
 #include "services/core/london.h"
+#include "services/event_service.h"
 #include "services/mediator_service.h"
 #include "services/notes_service.h"
 #include "services/organisation_service.h"
@@ -28,6 +29,7 @@
 #include "services/scheduling_service.h"
 #include "services/screening_service.h"
 #include "services/server/bootstrap.h"
+#include "services/statistics_service.h"
 #include "storage/audit.h"
 #include "storage/idempotency.h"
 #include "storage/notes.h"
@@ -180,8 +182,8 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
       {.path = options.db_path, .audit_key = server->keyring_->AuditKey()});
   storage::StoreFactory factory = sqlite;
   if (options.store_wrapper) {
-    factory = [sqlite, wrap = options.store_wrapper]()
-        -> absl::StatusOr<std::unique_ptr<storage::Store>> {
+    factory = [sqlite,
+               wrap = options.store_wrapper]() -> absl::StatusOr<std::unique_ptr<storage::Store>> {
       absl::StatusOr<std::unique_ptr<storage::Store>> inner = sqlite();
       if (!inner.ok()) return inner.status();
       return wrap(*std::move(inner));
@@ -190,8 +192,8 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   absl::StatusOr<std::unique_ptr<WorkerPool>> pool = WorkerPool::Start(options.workers, factory);
   if (!pool.ok()) return pool.status();
   server->pool_ = *std::move(pool);
-  server->runner_ =
-      std::make_unique<RpcRunner>(*server->pool_, log, options.clock, options.settings);
+  server->runner_ = std::make_unique<RpcRunner>(*server->pool_, log, options.clock,
+                                                options.settings, &server->hub_);
 
   RpcRunner& runner = *server->runner_;
   server->services_.push_back(std::make_unique<AdminServiceImpl>(runner));
@@ -206,6 +208,8 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   server->services_.push_back(std::make_unique<SchedulingServiceImpl>(runner));
   server->services_.push_back(std::make_unique<NotesServiceImpl>(runner));
   server->services_.push_back(std::make_unique<AgreementServiceImpl>(runner));
+  server->services_.push_back(std::make_unique<CaseEventServiceImpl>(runner));
+  server->services_.push_back(std::make_unique<StatisticsServiceImpl>(runner));
 
   // Why the callback API: it is the gRPC team's recommendation for new C++ servers, and an empty
   // callback-API server answers about three times the calls per second of a sync-API one on this
@@ -260,46 +264,46 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
   const absl::Time now = options_.clock();
   const absl::Duration retention = options_.settings.note_retention;
   // Each job runs whatever the others did: a failure in one must not hold back retention.
-  const bool queued = pool_ != nullptr &&
-                      pool_->Submit([this, result, now, retention](storage::Store& store) {
-                        Report report;
-                        auto note = [&](const absl::Status& s, absl::string_view job) {
-                          if (s.ok()) return;
-                          log_->Error("maintenance", absl::StrCat(job, " failed: ", s.ToString()));
-                          if (report.first_error.ok()) report.first_error = s;
-                        };
-                        absl::StatusOr<int> started = AdvanceCasesWithStartedSessions(store, now);
-                        note(started.status(), "moving started cases to IN_MEDIATION");
-                        if (started.ok()) report.started = *started;
-                        absl::StatusOr<int> destroyed = DestroyExpiredNotes(store, now, retention);
-                        note(destroyed.status(), "destroying notes after retention");
-                        if (destroyed.ok()) report.destroyed = *destroyed;
-                        // Responses kept for idempotency keys are answered again for a day.
-                        absl::Status forgotten = store.Write([&](storage::Tx& tx) -> absl::Status {
-                          absl::StatusOr<int> n =
-                              storage::ForgetIdempotentCallsBefore(tx, now - absl::Hours(24));
-                          if (n.ok()) report.forgotten = *n;
-                          return n.status();
-                        });
-                        note(forgotten, "forgetting old idempotency keys");
-                        // Erased keys and deleted ciphertexts must not live on in the log's
-                        // copies of their pages: truncate it (retried next time if a reader
-                        // is in the way).
-                        if (report.destroyed > 0 || report.forgotten > 0) {
-                          truncate_log_pending_ = true;
-                        }
-                        if (truncate_log_pending_) {
-                          absl::StatusOr<bool> truncated = store.TruncateLog();
-                          note(truncated.status(), "truncating the write-ahead log");
-                          if (truncated.ok() && *truncated) {
-                            truncate_log_pending_ = false;
-                            report.log_truncated = true;
-                          }
-                        }
-                        result->set_value(std::move(report));
-                      });
+  const bool queued =
+      pool_ != nullptr && pool_->Submit([this, result, now, retention](storage::Store& store) {
+        Report report;
+        auto note = [&](const absl::Status& s, absl::string_view job) {
+          if (s.ok()) return;
+          log_->Error("maintenance", absl::StrCat(job, " failed: ", s.ToString()));
+          if (report.first_error.ok()) report.first_error = s;
+        };
+        absl::StatusOr<int> started = AdvanceCasesWithStartedSessions(store, now);
+        note(started.status(), "moving started cases to IN_MEDIATION");
+        if (started.ok()) report.started = *started;
+        absl::StatusOr<int> destroyed = DestroyExpiredNotes(store, now, retention);
+        note(destroyed.status(), "destroying notes after retention");
+        if (destroyed.ok()) report.destroyed = *destroyed;
+        // Responses kept for idempotency keys are answered again for a day.
+        absl::Status forgotten = store.Write([&](storage::Tx& tx) -> absl::Status {
+          absl::StatusOr<int> n = storage::ForgetIdempotentCallsBefore(tx, now - absl::Hours(24));
+          if (n.ok()) report.forgotten = *n;
+          return n.status();
+        });
+        note(forgotten, "forgetting old idempotency keys");
+        // Erased keys and deleted ciphertexts must not live on in the log's
+        // copies of their pages: truncate it (retried next time if a reader
+        // is in the way).
+        if (report.destroyed > 0 || report.forgotten > 0) {
+          truncate_log_pending_ = true;
+        }
+        if (truncate_log_pending_) {
+          absl::StatusOr<bool> truncated = store.TruncateLog();
+          note(truncated.status(), "truncating the write-ahead log");
+          if (truncated.ok() && *truncated) {
+            truncate_log_pending_ = false;
+            report.log_truncated = true;
+          }
+        }
+        result->set_value(std::move(report));
+      });
   if (!queued) return absl::UnavailableError("the server is shutting down");
   const Report report = done.get();
+  if (report.started + report.destroyed > 0) hub_.Notify();  // New case events to stream.
   if (report.started + report.destroyed + report.forgotten > 0) {
     log_->Info(absl::StrCat("maintenance: ", report.started, " case(s) moved to IN_MEDIATION, ",
                             report.destroyed, " case(s) had their notes destroyed, ",
@@ -320,6 +324,8 @@ void MediationServer::Shutdown() {
     if (maintenance_.joinable()) maintenance_.join();
     if (server_ != nullptr) {
       log_->Info("shutting down: refusing new calls, draining in-flight calls");
+      // Event streams never end by themselves: end them now (UNAVAILABLE, resume later).
+      hub_.Close();
       if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
         health->Shutdown();
       }

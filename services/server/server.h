@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/core/call_log.h"
+#include "services/core/event_hub.h"
 #include "services/core/keyring.h"
 #include "services/core/rpc_runner.h"
 #include "storage/store.h"
@@ -84,6 +85,7 @@ class MediationServer {
   ServerOptions options_;
   std::unique_ptr<CallLog> log_;
   std::unique_ptr<KeyRing> keyring_;
+  EventHub hub_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<RpcRunner> runner_;
   std::vector<std::unique_ptr<grpc::Service>> services_;

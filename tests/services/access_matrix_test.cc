@@ -643,6 +643,27 @@ class AccessMatrixTest : public ::testing::Test {
       v1::GetOutcomeResponse out;
       return server_.agreements().GetOutcome(ctx().get(), r, &out);
     }
+    if (method == svc + "CaseEventService/StreamCaseEvents") {
+      if (caller == kParty) token = sched_party_;  // A party of the scheduled case.
+      v1::StreamCaseEventsRequest r;
+      r.set_case_id(sched_.id());
+      r.set_stop_at_end(true);
+      auto context = ctx();
+      std::unique_ptr<grpc::ClientReader<v1::CaseEvent>> reader =
+          server_.events().StreamCaseEvents(context.get(), r);
+      v1::CaseEvent event;
+      int received = 0;
+      while (reader->Read(&event)) ++received;
+      grpc::Status status = reader->Finish();
+      if (status.ok()) EXPECT_GT(received, 0) << CallerName(caller);
+      return status;
+    }
+    if (method == svc + "StatisticsService/GetStatistics") {
+      v1::GetStatisticsResponse out;
+      grpc::Status status = server_.statistics().GetStatistics(ctx().get(), {}, &out);
+      if (status.ok()) EXPECT_GT(out.referrals(), 0);
+      return status;
+    }
     ADD_FAILURE() << "the matrix does not know how to call " << method;
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "");
   }
@@ -792,6 +813,10 @@ const Row kMatrix[] = {
     {"/ppa.mediation.v1.AgreementService/RecordFollowUpReview",
      {UNAUTH, DENIED, OK, DENIED, OK, DENIED, DENIED}},
     {"/ppa.mediation.v1.AgreementService/GetOutcome", {UNAUTH, DENIED, OK, OK, OK, OK, OK}},
+    // Events of a case the caller may see; statistics for the service's staff.
+    {"/ppa.mediation.v1.CaseEventService/StreamCaseEvents", {UNAUTH, DENIED, OK, OK, OK, OK, OK}},
+    {"/ppa.mediation.v1.StatisticsService/GetStatistics",
+     {UNAUTH, OK, OK, OK, DENIED, DENIED, DENIED}},
 };
 
 TEST_F(AccessMatrixTest, EveryRpcGivesTheExpectedCodeForEveryRole) {

@@ -36,6 +36,7 @@ TEST(SchemaTest, MigratesAnEmptyDatabaseToTheLatestVersion) {
                                                   "audit_events",
                                                   "audit_head",
                                                   "bookings",
+                                                  "case_events",
                                                   "case_keys",
                                                   "case_links",
                                                   "case_state_history",
@@ -60,6 +61,7 @@ TEST(SchemaTest, MigratesAnEmptyDatabaseToTheLatestVersion) {
                                                   "screening_decisions",
                                                   "session_changes",
                                                   "sessions",
+                                                  "sqlite_sequence",
                                                   "venues",
                                                   "working_hours"}));
 }

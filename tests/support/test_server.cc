@@ -104,6 +104,8 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure) {
   scheduling_ = v1::SchedulingService::NewStub(channel_);
   notes_ = v1::NotesService::NewStub(channel_);
   agreements_ = v1::AgreementService::NewStub(channel_);
+  events_ = v1::CaseEventService::NewStub(channel_);
+  statistics_ = v1::StatisticsService::NewStub(channel_);
 }
 
 TestServer::~TestServer() {

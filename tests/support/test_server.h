@@ -15,12 +15,14 @@
 #include "ppa/mediation/v1/allocation.grpc.pb.h"
 #include "ppa/mediation/v1/case.grpc.pb.h"
 #include "ppa/mediation/v1/charges.grpc.pb.h"
+#include "ppa/mediation/v1/events.grpc.pb.h"
 #include "ppa/mediation/v1/mediator.grpc.pb.h"
 #include "ppa/mediation/v1/notes.grpc.pb.h"
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
 #include "ppa/mediation/v1/scheduling.grpc.pb.h"
 #include "ppa/mediation/v1/screening.grpc.pb.h"
+#include "ppa/mediation/v1/statistics.grpc.pb.h"
 #include "services/server/server.h"
 #include "tests/support/temp_dir.h"
 
@@ -62,6 +64,8 @@ class TestServer {
   v1::SchedulingService::Stub& scheduling() { return *scheduling_; }
   v1::NotesService::Stub& notes() { return *notes_; }
   v1::AgreementService::Stub& agreements() { return *agreements_; }
+  v1::CaseEventService::Stub& events() { return *events_; }
+  v1::StatisticsService::Stub& statistics() { return *statistics_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
   // Issues a token through the API with the ADMIN token and returns its secret. Fails the
@@ -124,6 +128,8 @@ class TestServer {
   std::unique_ptr<v1::SchedulingService::Stub> scheduling_;
   std::unique_ptr<v1::NotesService::Stub> notes_;
   std::unique_ptr<v1::AgreementService::Stub> agreements_;
+  std::unique_ptr<v1::CaseEventService::Stub> events_;
+  std::unique_ptr<v1::StatisticsService::Stub> statistics_;
   std::string admin_secret_;
   std::string case_support_;
   std::string senior_adviser_;

@@ -1,0 +1,276 @@
+#include "services/event_service.h"
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <optional>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "services/case_access.h"
+#include "services/convert.h"
+#include "storage/cases.h"
+#include "storage/events.h"
+
+namespace mediation {
+namespace {
+
+constexpr absl::string_view kMethod = "/ppa.mediation.v1.CaseEventService/StreamCaseEvents";
+constexpr int kBatch = 256;
+
+// Whether `who` may see `e`, and so whether it is sent at all. `may_view` answers, per case,
+// whether a MEDIATOR may see the case (cached by the caller).
+bool MaySee(const Principal& who, const storage::CaseEventRecord& e, bool mediator_may_view) {
+  const bool allocation = e.kind == v1::CASE_EVENT_KIND_ALLOCATION_OFFERED ||
+                          e.kind == v1::CASE_EVENT_KIND_ALLOCATION_CHANGED;
+  const bool session = e.kind == v1::CASE_EVENT_KIND_SESSION_BOOKED ||
+                       e.kind == v1::CASE_EVENT_KIND_SESSION_RESCHEDULED ||
+                       e.kind == v1::CASE_EVENT_KIND_SESSION_CANCELLED;
+  switch (who.role) {
+    case v1::ROLE_CASE_SUPPORT:
+    case v1::ROLE_SENIOR_ADVISER:
+      return true;
+    case v1::ROLE_MEDIATOR:
+      return mediator_may_view && (!allocation || e.mediator_id == who.mediator_id);
+    case v1::ROLE_ORGANISATION:
+      return e.organisation_id == who.organisation_id && !allocation &&
+             (!session || e.session_kind == v1::SESSION_KIND_JOINT_MEETING);
+    case v1::ROLE_PARTY:
+      return e.case_id == who.case_id && !allocation &&
+             (!session || e.session_kind == v1::SESSION_KIND_JOINT_MEETING ||
+              e.session_party_id == who.party_id);
+    default:
+      return false;
+  }
+}
+
+void ToProto(const storage::CaseEventRecord& e, v1::CaseEvent* out) {
+  out->set_position(e.position);
+  out->set_case_id(e.case_id);
+  out->set_case_reference(e.case_reference);
+  mediation::ToProto(e.at, out->mutable_at());
+  out->set_kind(e.kind);
+  out->set_from_state(e.from_state);
+  out->set_to_state(e.to_state);
+  out->set_allocation_id(e.allocation_id);
+  out->set_mediator_id(e.mediator_id);
+  out->set_allocation_role(e.allocation_role);
+  out->set_allocation_state(e.allocation_state);
+  out->set_session_id(e.session_id);
+  out->set_session_kind(e.session_kind);
+  out->set_session_party_id(e.session_party_id);
+  if (e.session_id != 0) {
+    out->mutable_session_start()->set_seconds(e.session_start);
+    out->mutable_session_end()->set_seconds(e.session_end);
+  }
+  out->set_outcome(e.outcome);
+}
+
+// One call. Three kinds of work can be outstanding: a fetch on the worker pool, a write to the
+// client, or a wait on the hub. At most one of them is, and the call is finished only when none
+// is, so nothing refers to the reactor after OnDone deletes it.
+class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
+ public:
+  EventStream(RpcRunner& runner, grpc::CallbackServerContext* context,
+              const v1::StreamCaseEventsRequest& request)
+      : runner_(runner), context_(context), request_(request), started_(absl::Now()) {
+    position_ = request.after_position();
+    std::lock_guard lock(mu_);
+    Fetch();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok) {
+      FinishLocked(absl::CancelledError("the client stopped reading"));
+      return;
+    }
+    ++sent_;
+    queue_.pop_front();
+    Continue();
+  }
+
+  void OnCancel() override {
+    std::lock_guard lock(mu_);
+    cancelled_ = true;
+    if (waiting_ != 0 && runner_.hub()->Cancel(waiting_)) waiting_ = 0;
+    if (!fetching_ && !writing_ && waiting_ == 0) {
+      FinishLocked(absl::CancelledError("the client cancelled the stream"));
+    }
+  }
+
+  void OnDone() override { delete this; }
+
+ private:
+  // REQUIRES: mu_ held, nothing outstanding.
+  void Continue() {
+    if (cancelled_) {
+      FinishLocked(absl::CancelledError("the client cancelled the stream"));
+      return;
+    }
+    if (!queue_.empty()) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+      return;
+    }
+    if (request_.stop_at_end() && end_.has_value() && position_ >= *end_) {
+      FinishLocked(absl::OkStatus());
+      return;
+    }
+    if (more_) {
+      Fetch();
+      return;
+    }
+    // Nothing new: wait for the next committed write, unless one came while fetching.
+    waiting_ = runner_.hub()->WaitAfter(fetched_version_, [this] { Wake(); });
+    if (waiting_ == 0) Resume();
+  }
+
+  // The hub woke the stream (from the thread that committed a write, or that is stopping the
+  // server).
+  void Wake() {
+    std::lock_guard lock(mu_);
+    waiting_ = 0;
+    Resume();
+  }
+
+  // REQUIRES: mu_ held, nothing outstanding.
+  void Resume() {
+    if (cancelled_) {
+      FinishLocked(absl::CancelledError("the client cancelled the stream"));
+    } else if (runner_.hub()->closed()) {
+      FinishLocked(absl::UnavailableError(
+          "the server is shutting down; reconnect with after_position set to the last position "
+          "received"));
+    } else {
+      Fetch();
+    }
+  }
+
+  // REQUIRES: mu_ held.
+  void Fetch() {
+    fetching_ = true;
+    const bool queued = runner_.pool().Submit([this](storage::Store& store) { Load(store); });
+    if (!queued) {
+      fetching_ = false;
+      FinishLocked(absl::UnavailableError("the server is shutting down"));
+    }
+  }
+
+  // On a worker: admits the caller (once), then reads the next batch it may see.
+  void Load(storage::Store& store) {
+    absl::Status status;
+    if (!principal_.has_value()) status = Admit(store);
+    std::deque<v1::CaseEvent> batch;
+    bool more = false;
+    int64_t position = position_;
+    const uint64_t version = runner_.hub()->version();
+    if (status.ok()) {
+      status = store.Read([&](storage::Tx& tx) -> absl::Status {
+        absl::StatusOr<int64_t> last = storage::LastCaseEventPosition(tx);
+        if (!last.ok()) return last.status();
+        if (!end_.has_value()) end_ = *last;
+        absl::StatusOr<std::vector<storage::CaseEventRecord>> events =
+            storage::ListCaseEvents(tx, position, request_.case_id(), kBatch);
+        if (!events.ok()) return events.status();
+        more = events->size() == kBatch;
+        for (const storage::CaseEventRecord& e : *events) {
+          position = e.position;
+          bool mediator_may_view = false;
+          if (principal_->role == v1::ROLE_MEDIATOR) {
+            auto cached = mediator_cases_.find(e.case_id);
+            if (cached == mediator_cases_.end()) {
+              absl::StatusOr<storage::CaseRecord> c = storage::GetCase(tx, e.case_id);
+              if (!c.ok()) return c.status();
+              absl::StatusOr<bool> may = MayViewCase(tx, *principal_, *c);
+              if (!may.ok()) return may.status();
+              cached = mediator_cases_.emplace(e.case_id, *may).first;
+            }
+            mediator_may_view = cached->second;
+          }
+          if (MaySee(*principal_, e, mediator_may_view)) ToProto(e, &batch.emplace_back());
+        }
+        // A short batch means everything up to this snapshot's last event has been seen (the
+        // rest were other cases' events).
+        if (!more) position = std::max(position, *last);
+        return absl::OkStatus();
+      });
+    }
+    std::lock_guard lock(mu_);
+    fetching_ = false;
+    if (!status.ok()) {
+      FinishLocked(status);
+      return;
+    }
+    position_ = position;
+    more_ = more;
+    fetched_version_ = version;
+    queue_ = std::move(batch);
+    Continue();
+  }
+
+  absl::Status Admit(storage::Store& store) {
+    RpcRunner::Admission admission = runner_.Admit(store, context_, kMethod);
+    call_id_ = admission.call_id;
+    if (!admission.principal.ok()) return admission.principal.status();
+    principal_ = *admission.principal;
+    principal_text_ = principal_->Describe();
+    if (request_.after_position() < 0) {
+      return absl::InvalidArgumentError("after_position: must not be negative");
+    }
+    if (request_.case_id() < 0) return absl::InvalidArgumentError("case_id: must be positive");
+    if (request_.case_id() != 0) {
+      absl::Status visible = store.Read([&](storage::Tx& tx) -> absl::Status {
+        return LoadCaseFor(tx, *principal_, request_.case_id()).status();
+      });
+      if (absl::IsNotFound(visible)) {
+        runner_.AuditRefusal(store, kMethod, *principal_, call_id_, admission.now, visible,
+                             absl::StrCat("case:", request_.case_id()));
+      }
+      if (!visible.ok()) return visible;
+    }
+    return absl::OkStatus();
+  }
+
+  // REQUIRES: mu_ held; nothing outstanding (or this is the last of it).
+  void FinishLocked(const absl::Status& status) {
+    if (finished_) return;
+    finished_ = true;
+    if (call_id_.empty()) call_id_ = "stream-not-admitted";
+    Finish(runner_.FinishStream(kMethod, call_id_,
+                                principal_text_.empty() ? "anonymous" : principal_text_, status,
+                                absl::Now() - started_));
+  }
+
+  RpcRunner& runner_;
+  grpc::CallbackServerContext* const context_;
+  const v1::StreamCaseEventsRequest request_;
+  const absl::Time started_;
+
+  std::mutex mu_;
+  std::optional<Principal> principal_;
+  std::string principal_text_;
+  std::string call_id_;
+  absl::flat_hash_map<int64_t, bool> mediator_cases_;  // Touched only by the one fetch at a time.
+  int64_t position_ = 0;
+  std::optional<int64_t> end_;  // The last position when the stream started.
+  bool more_ = false;
+  uint64_t fetched_version_ = 0;
+  std::deque<v1::CaseEvent> queue_;
+  int64_t sent_ = 0;
+  bool fetching_ = false;
+  bool writing_ = false;
+  uint64_t waiting_ = 0;
+  bool cancelled_ = false;
+  bool finished_ = false;
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::CaseEvent>* CaseEventServiceImpl::StreamCaseEvents(
+    grpc::CallbackServerContext* context, const v1::StreamCaseEventsRequest* request) {
+  return new EventStream(runner_, context, *request);
+}
+
+}  // namespace mediation
