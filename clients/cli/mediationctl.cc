@@ -1,68 +1,104 @@
-// mediationctl: call any RPC of the mediation API from a terminal or a script.
+// mediationctl: the assisted-mediation server from a terminal or a script.
 //
-//   mediationctl services                         list every service and method
-//   mediationctl describe <name>                  show a service, method, message or enum
-//   mediationctl call <Service>/<Method> [json]   call a method; the request is JSON (proto3
-//                                                 JSON mapping), "-" reads it from stdin, and
-//                                                 the response is printed as JSON
+//   mediationctl <noun> <verb> [flags]    e.g. mediationctl case get --case-id=12
+//   mediationctl --help                   every noun; `mediationctl <noun> --help` its verbs;
+//                                         `mediationctl <noun> <verb> --help` its flags
 //
-// The server address and token come from --addr / --token (or --token_file), else from the
-// environment: MEDIATION_ADDR, MEDIATION_TOKEN, MEDIATION_TOKEN_FILE.
-// Exit codes: 0 success, 1 the server (or the network) refused the call, 2 a usage error.
+// The request is built from flags named after its fields (see request_fields.h), optionally on
+// top of a JSON request (`--json='{...}'`, `--json=@file.json`, `--json=-` for stdin). Answers
+// are tables or `field: value` lines, or JSON with `--output=json`.
+//
+// Connection settings come from flags, else the environment (MEDIATION_ADDR, MEDIATION_TOKEN,
+// MEDIATION_TOKEN_FILE, MEDIATION_TLS_CA), else a config file ($MEDIATION_CONFIG, default
+// ~/.config/mediationctl/config: `key = value` lines with the flag names as keys).
+//
+// Exit codes: 0 success; 1 the server (or the network) refused the call, shown as
+// `error: CODE: message` with the server's message as it is; 2 a usage error.
 #include <google/protobuf/descriptor.h>
-#include <google/protobuf/message.h>
 #include <google/protobuf/util/json_util.h>
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/codegen/proto_utils.h>
+#include <unistd.h>
 
-#include <chrono>
 #include <cstdlib>
 #include <fstream>
-#include <future>
 #include <iostream>
+#include <map>
+#include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "absl/flags/flag.h"
-#include "absl/flags/parse.h"
-#include "absl/flags/usage.h"
-#include "absl/flags/usage_config.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "ppa/mediation/v1/admin.pb.h"
-#include "ppa/mediation/v1/api_files.h"
+#include "absl/strings/str_split.h"
+#include "clients/cli/catalog.h"
+#include "clients/cli/mediator_import.h"
+#include "clients/cli/render.h"
+#include "clients/cli/request_fields.h"
+#include "clients/cpp/connection.h"
 
-ABSL_FLAG(std::string, addr, "", "Server address (default: $MEDIATION_ADDR or 127.0.0.1:50051).");
-ABSL_FLAG(std::string, token, "", "Bearer token (default: $MEDIATION_TOKEN).");
-ABSL_FLAG(std::string, token_file, "",
-          "File holding the bearer token, e.g. var/admin.token (default: $MEDIATION_TOKEN_FILE).");
-ABSL_FLAG(std::string, tls_ca, "",
-          "PEM file of the CA that signed the server's certificate; enables TLS.");
-ABSL_FLAG(int, timeout_seconds, 30, "Deadline for the call.");
-
+namespace mediation::cli {
 namespace {
 
-using google::protobuf::DescriptorPool;
 using google::protobuf::Message;
+using google::protobuf::MethodDescriptor;
 
+constexpr int kOk = 0;
 constexpr int kServerError = 1;
 constexpr int kUsageError = 2;
-constexpr char kPackage[] = "ppa.mediation.v1";
 
-int Usage(const std::string& problem) {
-  std::cerr << "mediationctl: " << problem << "\n"
-            << "Run 'mediationctl --help' for usage.\n";
-  return kUsageError;
+// Options that belong to mediationctl itself, not to a request.
+const std::vector<std::pair<std::string, std::string>>& GlobalOptions() {
+  static const std::vector<std::pair<std::string, std::string>> options = {
+      {"addr", "server address host:port (env MEDIATION_ADDR; default 127.0.0.1:50051)"},
+      {"token", "bearer token (env MEDIATION_TOKEN)"},
+      {"token-file", "file holding the token, e.g. var/admin.token (env MEDIATION_TOKEN_FILE)"},
+      {"tls-ca", "PEM file of the CA that signed the server's certificate; enables TLS "
+                 "(env MEDIATION_TLS_CA)"},
+      {"tls-cert", "this client's certificate (PEM), for mutual TLS"},
+      {"tls-key", "this client's private key (PEM), for mutual TLS"},
+      {"output", "table (default) or json"},
+      {"timeout", "seconds to wait for an answer (default 30)"},
+      {"config", "config file (env MEDIATION_CONFIG; default ~/.config/mediationctl/config)"},
+      {"json", "the request as JSON, @file or - for stdin; flags are applied on top"},
+  };
+  return options;
 }
 
-std::string FromFlagOrEnv(const std::string& flag, const char* env, const std::string& fallback) {
-  if (!flag.empty()) return flag;
-  const char* value = std::getenv(env);
-  return value != nullptr && *value != '\0' ? value : fallback;
+std::string Canonical(std::string name) {
+  absl::StrReplaceAll({{"_", "-"}}, &name);
+  return name;
+}
+
+bool IsGlobal(const std::string& name) {
+  const std::string c = Canonical(name);
+  for (const auto& [option, help] : GlobalOptions()) {
+    if (option == c) return true;
+  }
+  return false;
+}
+
+struct Flag {
+  std::string name;
+  std::string value;
+  bool has_value = false;
+};
+
+struct Args {
+  std::vector<std::string> positional;
+  std::map<std::string, std::string> globals;  // Canonical names.
+  std::vector<Flag> flags;                     // For the request (or the command).
+  bool help = false;
+};
+
+int Usage(const std::string& problem) {
+  std::cerr << "mediationctl: " << problem << "\n";
+  return kUsageError;
 }
 
 bool ReadFile(const std::string& path, std::string* out) {
@@ -74,168 +110,439 @@ bool ReadFile(const std::string& path, std::string* out) {
   return true;
 }
 
-const DescriptorPool& Pool() {
-  // Referencing one message links the generated descriptors into the pool.
-  (void)ppa::mediation::v1::AccessToken::descriptor();
-  return *DescriptorPool::generated_pool();
-}
-
-std::vector<const google::protobuf::ServiceDescriptor*> Services() {
-  std::vector<const google::protobuf::ServiceDescriptor*> services;
-
-  for (const char* name : ppa::mediation::v1::kApiProtoFiles) {
-    const google::protobuf::FileDescriptor* file = Pool().FindFileByName(name);
-    if (file == nullptr) continue;
-    for (int i = 0; i < file->service_count(); ++i) services.push_back(file->service(i));
-  }
-  return services;
-}
-
-int ListServices() {
-  for (const auto* service : Services()) {
-    std::cout << service->full_name() << "\n";
-    for (int m = 0; m < service->method_count(); ++m) {
-      const auto* method = service->method(m);
-      std::cout << "  " << method->name() << "(" << method->input_type()->name() << ") returns ("
-                << method->output_type()->name() << ")\n";
+// Splits argv into positional words, mediationctl's own options and request flags. A flag's
+// value follows `=` or is the next word, except for a boolean request field (`bool_flag` says
+// which), which may stand alone.
+Args Parse(int argc, char** argv,
+           const std::function<bool(const std::vector<std::string>&, const std::string&)>&
+               bool_flag) {
+  Args args;
+  for (int i = 1; i < argc; ++i) {
+    std::string word = argv[i];
+    if (word == "--help" || word == "-h" || word == "help") {
+      args.help = true;
+      continue;
+    }
+    if (word == "--") {
+      for (++i; i < argc; ++i) args.positional.push_back(argv[i]);
+      break;
+    }
+    if (!absl::StartsWith(word, "--") || word.size() == 2) {
+      args.positional.push_back(word);
+      continue;
+    }
+    Flag flag;
+    word.erase(0, 2);
+    const size_t eq = word.find('=');
+    if (eq != std::string::npos) {
+      flag.name = word.substr(0, eq);
+      flag.value = word.substr(eq + 1);
+      flag.has_value = true;
+    } else {
+      flag.name = word;
+      const bool standalone = !IsGlobal(flag.name) && bool_flag(args.positional, flag.name);
+      if (!standalone && i + 1 < argc && !absl::StartsWith(argv[i + 1], "--")) {
+        flag.value = argv[++i];
+        flag.has_value = true;
+      }
+    }
+    if (IsGlobal(flag.name)) {
+      args.globals[Canonical(flag.name)] = flag.value;
+    } else {
+      args.flags.push_back(flag);
     }
   }
-  return 0;
+  return args;
 }
 
-int Describe(std::string name) {
-  if (name.find('.') == std::string::npos) name = absl::StrCat(kPackage, ".", name);
-  absl::StrReplaceAll({{"/", "."}}, &name);
-  const DescriptorPool& pool = Pool();
-  if (const auto* s = pool.FindServiceByName(name)) {
-    std::cout << s->DebugString();
-  } else if (const auto* m = pool.FindMethodByName(name)) {
-    std::cout << m->DebugString() << "\n"
-              << m->input_type()->DebugString() << "\n"
-              << m->output_type()->DebugString();
-  } else if (const auto* t = pool.FindMessageTypeByName(name)) {
-    std::cout << t->DebugString();
-  } else if (const auto* e = pool.FindEnumTypeByName(name)) {
-    std::cout << e->DebugString();
-  } else {
-    return Usage(absl::StrCat("no service, method, message or enum called ", name));
+// mediationctl's own setting `name`: the flag, else the environment, else the config file.
+class Settings {
+ public:
+  explicit Settings(const Args& args) : args_(args) {
+    std::string path = Get("config", "MEDIATION_CONFIG", false);
+    if (path.empty()) {
+      const char* xdg = std::getenv("XDG_CONFIG_HOME");
+      const char* home = std::getenv("HOME");
+      if (xdg != nullptr && *xdg != '\0') {
+        path = absl::StrCat(xdg, "/mediationctl/config");
+      } else if (home != nullptr) {
+        path = absl::StrCat(home, "/.config/mediationctl/config");
+      }
+      explicit_config_ = false;
+    }
+    config_path_ = path;
+    std::string text;
+    if (!path.empty() && ReadFile(path, &text)) {
+      for (absl::string_view line : absl::StrSplit(text, '\n')) {
+        line = absl::StripAsciiWhitespace(line);
+        if (line.empty() || line[0] == '#') continue;
+        const size_t sep = line.find_first_of("=:");
+        if (sep == absl::string_view::npos) continue;
+        config_[Canonical(std::string(absl::StripAsciiWhitespace(line.substr(0, sep))))] =
+            std::string(absl::StripAsciiWhitespace(line.substr(sep + 1)));
+      }
+    } else if (explicit_config_) {
+      missing_config_ = true;
+    }
   }
-  return 0;
+
+  std::string Get(const std::string& name, const char* env, bool use_config = true) const {
+    auto flag = args_.globals.find(name);
+    if (flag != args_.globals.end()) return flag->second;
+    if (env != nullptr) {
+      const char* value = std::getenv(env);
+      if (value != nullptr && *value != '\0') return value;
+    }
+    if (use_config) {
+      auto c = config_.find(name);
+      if (c != config_.end()) return c->second;
+    }
+    return "";
+  }
+
+  bool missing_config() const { return missing_config_; }
+  const std::string& config_path() const { return config_path_; }
+
+ private:
+  const Args& args_;
+  std::map<std::string, std::string> config_;
+  std::string config_path_;
+  bool explicit_config_ = true;
+  bool missing_config_ = false;
+};
+
+// The connection the settings describe, or a usage problem.
+absl::StatusOr<std::unique_ptr<client::Connection>> Connect(const Settings& s) {
+  client::ConnectionOptions options;
+  options.address = s.Get("addr", "MEDIATION_ADDR");
+  if (options.address.empty()) options.address = "127.0.0.1:50051";
+  options.token = s.Get("token", "MEDIATION_TOKEN");
+  const std::string token_file = s.Get("token-file", "MEDIATION_TOKEN_FILE");
+  if (options.token.empty() && !token_file.empty() && !ReadFile(token_file, &options.token)) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read the token file ", token_file));
+  }
+  options.token = std::string(absl::StripAsciiWhitespace(options.token));
+  options.tls_ca_file = s.Get("tls-ca", "MEDIATION_TLS_CA");
+  options.tls_cert_file = s.Get("tls-cert", nullptr);
+  options.tls_key_file = s.Get("tls-key", nullptr);
+  const std::string timeout = s.Get("timeout", nullptr);
+  if (!timeout.empty()) {
+    double seconds = 0;
+    if (!absl::SimpleAtod(timeout, &seconds) || seconds <= 0) {
+      return absl::InvalidArgumentError("--timeout: expected a number of seconds");
+    }
+    options.deadline = absl::Seconds(seconds);
+  }
+  return client::Connection::Open(options);
 }
 
-std::shared_ptr<grpc::Channel> Connect(const std::string& addr) {
-  const std::string ca_path = absl::GetFlag(FLAGS_tls_ca);
-  if (ca_path.empty()) return grpc::CreateChannel(addr, grpc::InsecureChannelCredentials());
-  grpc::SslCredentialsOptions ssl;
-  ReadFile(ca_path, &ssl.pem_root_certs);
-  return grpc::CreateChannel(addr, grpc::SslCredentials(ssl));
+std::string CodeName(absl::StatusCode code) {
+  std::string name = absl::StatusCodeToString(code);
+  return absl::AsciiStrToUpper(absl::StrReplaceAll(name, {{" ", "_"}}));
 }
 
-int Call(std::string method_name, const std::string& json_arg) {
-  if (method_name.find('.') == std::string::npos || method_name.find('/') != std::string::npos) {
-    // Accept "AdminService/IssueToken" and "/ppa.mediation.v1.AdminService/IssueToken".
-    if (absl::StartsWith(method_name, "/")) method_name.erase(0, 1);
-    absl::StrReplaceAll({{"/", "."}}, &method_name);
-  }
-  if (!absl::StartsWith(method_name, kPackage))
-    method_name = absl::StrCat(kPackage, ".", method_name);
-  const auto* method = Pool().FindMethodByName(method_name);
-  if (method == nullptr) {
-    return Usage(absl::StrCat("no method ", method_name, "; 'mediationctl services' lists them"));
-  }
+int ServerError(const absl::Status& status) {
+  std::cerr << "error: " << CodeName(status.code()) << ": " << status.message() << "\n";
+  return kServerError;
+}
 
-  std::string json = json_arg.empty() ? "{}" : json_arg;
-  if (json_arg == "-") {
-    std::stringstream in;
-    in << std::cin.rdbuf();
-    json = in.str();
-  }
-  auto* factory = google::protobuf::MessageFactory::generated_factory();
-  std::unique_ptr<Message> request(factory->GetPrototype(method->input_type())->New());
-  std::unique_ptr<Message> response(factory->GetPrototype(method->output_type())->New());
-  auto parsed = google::protobuf::util::JsonStringToMessage(json, request.get());
-  if (!parsed.ok()) {
-    return Usage(absl::StrCat("the request is not a valid ", method->input_type()->full_name(),
-                              " in JSON: ", parsed.ToString()));
-  }
+google::protobuf::DebugStringOptions WithComments() {
+  google::protobuf::DebugStringOptions options;
+  options.include_comments = true;
+  return options;
+}
 
-  std::string token = FromFlagOrEnv(absl::GetFlag(FLAGS_token), "MEDIATION_TOKEN", "");
-  const std::string token_file =
-      FromFlagOrEnv(absl::GetFlag(FLAGS_token_file), "MEDIATION_TOKEN_FILE", "");
-  if (token.empty() && !token_file.empty() && !ReadFile(token_file, &token)) {
-    return Usage(absl::StrCat("cannot read the token file ", token_file));
-  }
-  token = std::string(absl::StripAsciiWhitespace(token));
+std::string RandomKey() {
+  std::random_device random;
+  std::string key = "cli-";
+  for (int i = 0; i < 4; ++i) absl::StrAppend(&key, absl::Hex(random(), absl::kZeroPad8));
+  return key;
+}
 
-  const std::string addr =
-      FromFlagOrEnv(absl::GetFlag(FLAGS_addr), "MEDIATION_ADDR", "127.0.0.1:50051");
-  grpc::TemplatedGenericStub<Message, Message> stub(Connect(addr));
-  grpc::ClientContext context;
-  if (!token.empty()) context.AddMetadata("authorization", "Bearer " + token);
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(absl::GetFlag(FLAGS_timeout_seconds)));
-  std::promise<grpc::Status> done;
-  stub.UnaryCall(&context, absl::StrCat("/", method->service()->full_name(), "/", method->name()),
-                 grpc::StubOptions(), request.get(), response.get(),
-                 [&done](grpc::Status s) { done.set_value(std::move(s)); });
-  const grpc::Status status = done.get_future().get();
-  if (!status.ok()) {
-    static const char* kCodes[] = {"OK",
-                                   "CANCELLED",
-                                   "UNKNOWN",
-                                   "INVALID_ARGUMENT",
-                                   "DEADLINE_EXCEEDED",
-                                   "NOT_FOUND",
-                                   "ALREADY_EXISTS",
-                                   "PERMISSION_DENIED",
-                                   "RESOURCE_EXHAUSTED",
-                                   "FAILED_PRECONDITION",
-                                   "ABORTED",
-                                   "OUT_OF_RANGE",
-                                   "UNIMPLEMENTED",
-                                   "INTERNAL",
-                                   "UNAVAILABLE",
-                                   "DATA_LOSS",
-                                   "UNAUTHENTICATED"};
-    const int code = status.error_code();
-    std::cerr << "error: " << (code >= 0 && code <= 16 ? kCodes[code] : "UNKNOWN") << ": "
-              << status.error_message() << "\n";
-    return kServerError;
-  }
-  google::protobuf::util::JsonPrintOptions print;
-  print.add_whitespace = true;
-  print.preserve_proto_field_names = true;
+// --- Help -------------------------------------------------------------------------------------
+
+std::string Indent(const std::string& text, const std::string& pad) {
   std::string out;
-  (void)google::protobuf::util::MessageToJsonString(*response, &out, print);
-  std::cout << out;
-  return 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    absl::StrAppend(&out, line.empty() ? "" : pad, line, "\n");
+  }
+  return out;
 }
 
-bool OwnFlags(absl::string_view file) { return absl::StrContains(file, "clients/cli/"); }
+void PrintGlobalOptions(std::ostream& out) {
+  out << "Options (anywhere on the line):\n";
+  for (const auto& [name, help] : GlobalOptions()) {
+    out << absl::StrFormat("  --%-12s %s\n", name, help);
+  }
+}
+
+int MainHelp(std::ostream& out) {
+  out << "mediationctl: the assisted-mediation server from a terminal or a script.\n\n"
+         "Usage: mediationctl <noun> <verb> [flags]\n"
+         "       mediationctl <noun> --help        the verbs of a noun\n"
+         "       mediationctl <noun> <verb> --help the flags of a command\n\n"
+         "Nouns:\n";
+  for (const Noun& n : Catalog::Nouns()) out << absl::StrFormat("  %-13s %s\n", n.name, n.summary);
+  out << "\nAlso:\n"
+         "  commands                every command and the RPC it calls\n"
+         "  services                every service and method of the API\n"
+         "  describe <name>         a service, method, message or enum, as in the .proto\n"
+         "  call <Service/Method> [json]  any RPC with a JSON request ('-' reads stdin)\n\n";
+  PrintGlobalOptions(out);
+  out << "\nExamples:\n"
+         "  export MEDIATION_TOKEN_FILE=var/admin.token\n"
+         "  mediationctl token issue --role=case-support --label=\"Case support desk\"\n"
+         "  mediationctl case list --state=referred --output=json\n"
+         "  mediationctl mediator import mediators.csv\n\n"
+         "Exit codes: 0 success, 1 the server refused the call (its message is shown as is),\n"
+         "2 a usage error.\n";
+  return kOk;
+}
+
+int NounHelp(Catalog& catalog, const std::string& noun, std::ostream& out) {
+  const std::vector<Command> commands = Catalog::CommandsOf(noun);
+  for (const Noun& n : Catalog::Nouns()) {
+    if (noun == n.name) out << noun << ": " << n.summary << "\n\n";
+  }
+  out << "Usage: mediationctl " << noun << " <verb> [flags]\n\nVerbs:\n";
+  for (const Command& c : commands) {
+    const MethodDescriptor* m = catalog.FindMethod(c.method);
+    out << absl::StrFormat("  %-22s %s\n", c.verb, Catalog::Summary(Catalog::Comment(m)));
+  }
+  if (noun == "mediator") {
+    out << absl::StrFormat("  %-22s %s\n", "import",
+                           "Registers every mediator in a CSV file; reports each row.");
+  }
+  out << "\nRun 'mediationctl " << noun << " <verb> --help' for a verb's flags.\n";
+  return kOk;
+}
+
+int CommandHelp(Catalog& catalog, const Command& c, std::ostream& out) {
+  const MethodDescriptor* m = catalog.FindMethod(c.method);
+  out << "Usage: mediationctl " << c.noun << " " << c.verb << " [flags]\n\n"
+      << Indent(Catalog::Comment(m), "  ") << "\n  (RPC " << m->service()->name() << "/"
+      << m->name() << ")\n\nFlags:\n";
+  for (const FieldFlag& f : FlagsOf(m->input_type())) {
+    const std::string flag = absl::StrCat("--", absl::StrReplaceAll(f.path, {{"_", "-"}}));
+    out << "  " << flag << " <" << f.type << ">\n";
+    std::string comment = Catalog::Comment(f.field);
+    if (f.path == "idempotency_key") {
+      comment += "\nmediationctl chooses one when you do not, so its own retries are safe.";
+    }
+    if (!comment.empty()) out << Indent(comment, "      ");
+  }
+  if (m->server_streaming()) {
+    out << "\nThe answer is a stream: one line per message (with --output=json, a JSON array "
+           "when the stream ends by itself, else one JSON object per line).\n";
+  }
+  out << "\n";
+  PrintGlobalOptions(out);
+  return kOk;
+}
+
+// --- Calls ------------------------------------------------------------------------------------
+
+// The request for `method` from --json and the flags; a usage problem otherwise.
+absl::Status BuildRequest(const Args& args, const Settings& settings, Message* request) {
+  const std::string json = settings.Get("json", nullptr, false);
+  if (!json.empty()) {
+    std::string text = json;
+    if (json == "-") {
+      std::stringstream in;
+      in << std::cin.rdbuf();
+      text = in.str();
+    } else if (absl::StartsWith(json, "@") && !ReadFile(json.substr(1), &text)) {
+      return absl::InvalidArgumentError(absl::StrCat("--json: cannot read ", json.substr(1)));
+    }
+    const auto parsed = google::protobuf::util::JsonStringToMessage(text, request);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--json: not a valid ",
+                                                     request->GetDescriptor()->name(), ": ",
+                                                     parsed.message().as_string()));
+    }
+  }
+  for (const Flag& flag : args.flags) {
+    absl::Status set = SetField(request, flag.name, flag.value, flag.has_value);
+    if (!set.ok()) return set;
+  }
+  const auto* key = request->GetDescriptor()->FindFieldByName("idempotency_key");
+  if (key != nullptr && request->GetReflection()->GetString(*request, key).empty()) {
+    request->GetReflection()->SetString(request, key, RandomKey());
+  }
+  return absl::OkStatus();
+}
+
+int Run(Catalog& catalog, const MethodDescriptor& method, const Args& args,
+        const Settings& settings) {
+  const std::string output = settings.Get("output", "MEDIATION_OUTPUT");
+  if (!output.empty() && output != "table" && output != "json") {
+    return Usage("--output: table or json, not '" + output + "'");
+  }
+  const bool json = output == "json";
+  std::unique_ptr<Message> request = catalog.New(method.input_type());
+  absl::Status built = BuildRequest(args, settings, request.get());
+  if (!built.ok()) return Usage(std::string(built.message()));
+  absl::StatusOr<std::unique_ptr<client::Connection>> connection = Connect(settings);
+  if (!connection.ok()) return Usage(std::string(connection.status().message()));
+  std::unique_ptr<Message> response = catalog.New(method.output_type());
+
+  if (!method.server_streaming()) {
+    absl::Status status = (*connection)->CallMethod(method, *request, response.get());
+    if (!status.ok()) return ServerError(status);
+    std::cout << (json ? RenderJson(*response) : RenderText(*response));
+    return kOk;
+  }
+  // A stream that ends by itself is printed as one JSON array; a followed one line by line.
+  const auto* stop = method.input_type()->FindFieldByName("stop_at_end");
+  const bool ends = stop != nullptr && request->GetReflection()->GetBool(*request, stop);
+  bool first = true;
+  if (json && ends) std::cout << "[";
+  absl::Status status = (*connection)->StreamMethod(
+      method, *request, response.get(), [&](const Message& m) {
+        if (json && ends) {
+          std::cout << (first ? "\n" : ",\n") << RenderJson(m, false);
+        } else if (json) {
+          std::cout << RenderJson(m, false) << "\n";
+        } else {
+          std::string line = RenderText(m);
+          absl::StrReplaceAll({{"\n", "  "}}, &line);
+          std::cout << absl::StripTrailingAsciiWhitespace(line) << "\n";
+        }
+        first = false;
+        std::cout.flush();
+        return true;
+      });
+  if (json && ends) std::cout << (first ? "]\n" : "\n]\n");
+  if (!status.ok()) return ServerError(status);
+  return kOk;
+}
+
+int Main(int argc, char** argv) {
+  Catalog catalog;
+  // Which flags are boolean depends on the command, known from the first two words.
+  auto bool_flag = [&catalog](const std::vector<std::string>& words, const std::string& name) {
+    if (words.size() < 2) return false;
+    for (const Command& c : Catalog::Commands()) {
+      if (words[0] == c.noun && words[1] == c.verb) {
+        return IsBoolField(catalog.FindMethod(c.method)->input_type(), name);
+      }
+    }
+    return false;
+  };
+  const Args args = Parse(argc, argv, bool_flag);
+  const Settings settings(args);
+  if (settings.missing_config()) {
+    return Usage(absl::StrCat("cannot read the config file ", settings.config_path()));
+  }
+  const std::vector<std::string>& words = args.positional;
+  if (words.empty()) {
+    if (args.help) return MainHelp(std::cout);
+    MainHelp(std::cerr);
+    return kUsageError;
+  }
+  const std::string& noun = words[0];
+
+  if (noun == "commands") {
+    for (const Command& c : Catalog::Commands()) {
+      std::cout << absl::StrFormat("%-12s %-22s %s\n", c.noun, c.verb, c.method);
+    }
+    std::cout << absl::StrFormat("%-12s %-22s %s\n", "mediator", "import",
+                                 "MediatorService/RegisterMediator (per CSV row)");
+    return kOk;
+  }
+  if (noun == "services") {
+    for (const auto* service : catalog.Services()) {
+      std::cout << service->full_name() << "\n";
+      for (int i = 0; i < service->method_count(); ++i) {
+        const MethodDescriptor* m = service->method(i);
+        std::cout << "  " << m->name() << "(" << m->input_type()->name() << ") returns ("
+                  << (m->server_streaming() ? "stream " : "") << m->output_type()->name()
+                  << ")\n";
+      }
+    }
+    return kOk;
+  }
+  if (noun == "describe") {
+    if (words.size() != 2) return Usage("describe takes one name, e.g. describe GetCaseRequest");
+    std::string name = words[1];
+    if (name.find('.') == std::string::npos) name = "ppa.mediation.v1." + name;
+    absl::StrReplaceAll({{"/", "."}}, &name);
+    const auto& pool = catalog.pool();
+    if (const auto* s = pool.FindServiceByName(name)) {
+      std::cout << s->DebugStringWithOptions(WithComments());
+    } else if (const auto* m = pool.FindMethodByName(name)) {
+      std::cout << m->DebugStringWithOptions(WithComments()) << "\n"
+                << m->input_type()->DebugStringWithOptions(WithComments()) << "\n"
+                << m->output_type()->DebugStringWithOptions(WithComments());
+    } else if (const auto* t = pool.FindMessageTypeByName(name)) {
+      std::cout << t->DebugStringWithOptions(WithComments());
+    } else if (const auto* e = pool.FindEnumTypeByName(name)) {
+      std::cout << e->DebugStringWithOptions(WithComments());
+    } else {
+      return Usage("no service, method, message or enum called " + name);
+    }
+    return kOk;
+  }
+  if (noun == "call") {
+    if (words.size() < 2 || words.size() > 3) {
+      return Usage("call takes a method and optionally a JSON request");
+    }
+    const MethodDescriptor* method = catalog.FindMethod(words[1]);
+    if (method == nullptr) {
+      return Usage("no method " + words[1] + "; 'mediationctl services' lists them");
+    }
+    if (args.help) {
+      std::cout << method->DebugStringWithOptions(WithComments()) << "\n"
+                << method->input_type()->DebugStringWithOptions(WithComments());
+      return kOk;
+    }
+    Args call_args = args;
+    if (words.size() == 3) call_args.globals["json"] = words[2];
+    // `call` answers in JSON unless told otherwise.
+    if (call_args.globals.count("output") == 0) call_args.globals["output"] = "json";
+    const Settings call_settings(call_args);
+    return Run(catalog, *method, call_args, call_settings);
+  }
+
+  const std::vector<Command> commands = Catalog::CommandsOf(noun);
+  if (commands.empty()) {
+    return Usage(absl::StrCat("unknown command '", noun, "'; 'mediationctl --help' lists them"));
+  }
+  if (words.size() == 1) {
+    if (args.help) return NounHelp(catalog, noun, std::cout);
+    NounHelp(catalog, noun, std::cerr);
+    return kUsageError;
+  }
+  const std::string& verb = words[1];
+  if (noun == "mediator" && verb == "import") {
+    if (args.help) return ImportHelp(std::cout);
+    absl::StatusOr<std::unique_ptr<client::Connection>> connection = Connect(settings);
+    if (!connection.ok()) return Usage(std::string(connection.status().message()));
+    std::string file;
+    if (words.size() == 3) file = words[2];
+    for (const Flag& f : args.flags) {
+      if (Canonical(f.name) == "file") {
+        file = f.value;
+      } else {
+        return Usage("mediator import takes a CSV file name and no other flags; --help explains");
+      }
+    }
+    if (file.empty()) return Usage("mediator import: name the CSV file");
+    return ImportMediators(catalog, **connection, file, settings.Get("output", nullptr) == "json");
+  }
+  for (const Command& c : commands) {
+    if (verb != c.verb) continue;
+    if (args.help) return CommandHelp(catalog, c, std::cout);
+    if (words.size() > 2) {
+      return Usage(absl::StrCat("unexpected '", words[2], "'; flags start with --"));
+    }
+    return Run(catalog, *catalog.FindMethod(c.method), args, settings);
+  }
+  return Usage(absl::StrCat("'", noun, "' has no verb '", verb, "'; 'mediationctl ", noun,
+                            " --help' lists them"));
+}
 
 }  // namespace
+}  // namespace mediation::cli
 
-int main(int argc, char** argv) {
-  absl::FlagsUsageConfig config;
-  config.contains_help_flags = OwnFlags;
-  config.contains_helpshort_flags = OwnFlags;
-  absl::SetFlagsUsageConfig(config);
-  absl::SetProgramUsageMessage(
-      "Calls the assisted-mediation server.\n"
-      "  mediationctl services                        list every service and method\n"
-      "  mediationctl describe <name>                 show a service, method, message or enum\n"
-      "  mediationctl call <Service>/<Method> [json]  call a method with a JSON request\n"
-      "                                               ('-' reads the JSON from stdin)\n"
-      "Example:\n"
-      "  mediationctl --token_file=var/admin.token call IdentityService/WhoAmI\n"
-      "Exit codes: 0 success, 1 the server refused the call, 2 usage error.");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
-  if (args.size() < 2) return Usage("missing command: services, describe or call");
-  const std::string command = args[1];
-  if (command == "services" && args.size() == 2) return ListServices();
-  if (command == "describe" && args.size() == 3) return Describe(args[2]);
-  if (command == "call" && (args.size() == 3 || args.size() == 4)) {
-    return Call(args[2], args.size() == 4 ? args[3] : "");
-  }
-  return Usage(absl::StrCat("unknown command or wrong arguments: ", command));
-}
+int main(int argc, char** argv) { return mediation::cli::Main(argc, argv); }

@@ -40,6 +40,9 @@ ABSL_FLAG(std::string, master_key_file, "",
           "The master key for confidential notes (default: master.key beside --db). Created on "
           "first start, mode 0600; never stored in the database. Back it up apart from the "
           "database.");
+ABSL_FLAG(int, maintenance_interval_seconds, 60,
+          "How often started sessions move their cases to IN_MEDIATION, notes past retention are "
+          "destroyed and old idempotency keys are forgotten.");
 ABSL_FLAG(int, note_retention_days, 0,
           "Days a finished case's notes are kept before they are destroyed (0: at once).");
 
@@ -65,6 +68,11 @@ int Run() {
   options.settings.minimum_notice = absl::Hours(absl::GetFlag(FLAGS_minimum_notice_hours));
   options.settings.note_retention = absl::Hours(24 * absl::GetFlag(FLAGS_note_retention_days));
   options.master_key_path = absl::GetFlag(FLAGS_master_key_file);
+  options.maintenance_interval = absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_seconds));
+  if (absl::GetFlag(FLAGS_maintenance_interval_seconds) < 1) {
+    std::cerr << "mediation-server: --maintenance_interval_seconds must be at least 1\n";
+    return 2;
+  }
   if (absl::GetFlag(FLAGS_note_retention_days) < 0) {
     std::cerr << "mediation-server: --note_retention_days must not be negative\n";
     return 2;

@@ -1,0 +1,25 @@
+// How mediationctl prints answers: readable text for people, JSON for scripts.
+//
+// Text: a list answer (one repeated message field) is a table with a column per field that is
+// set in some row; any other answer is `field: value` lines. Times are shown in Europe/London,
+// enum values without their type prefix, money in pounds. An answer whose only content is one
+// piece of multi-line text (an iCalendar export) is printed as that text.
+//
+// JSON: the proto3 JSON mapping with the .proto field names.
+#ifndef MEDIATION_CLIENTS_CLI_RENDER_H_
+#define MEDIATION_CLIENTS_CLI_RENDER_H_
+
+#include <google/protobuf/message.h>
+
+#include <string>
+
+namespace mediation::cli {
+
+std::string RenderText(const google::protobuf::Message& message);
+
+// One JSON document; `pretty` adds line breaks and indentation.
+std::string RenderJson(const google::protobuf::Message& message, bool pretty = true);
+
+}  // namespace mediation::cli
+
+#endif  // MEDIATION_CLIENTS_CLI_RENDER_H_
