@@ -23,7 +23,7 @@ struct SqliteOptions {
   std::chrono::milliseconds busy_timeout{5000};
   // The key of the audit trail's links (32 bytes; see storage/audit.h). Without it, appending
   // to or verifying the audit trail fails.
-  std::string audit_key;
+  std::string audit_key{};
 };
 
 class SqliteStore final : public Store {

@@ -38,8 +38,7 @@ Catalog::Catalog() {
   }
 }
 
-std::unique_ptr<google::protobuf::Message> Catalog::New(
-    const google::protobuf::Descriptor* type) {
+std::unique_ptr<google::protobuf::Message> Catalog::New(const google::protobuf::Descriptor* type) {
   return std::unique_ptr<google::protobuf::Message>(factory_.GetPrototype(type)->New());
 }
 

@@ -58,8 +58,9 @@ const std::vector<std::pair<std::string, std::string>>& GlobalOptions() {
       {"addr", "server address host:port (env MEDIATION_ADDR; default 127.0.0.1:50051)"},
       {"token", "bearer token (env MEDIATION_TOKEN)"},
       {"token-file", "file holding the token, e.g. var/admin.token (env MEDIATION_TOKEN_FILE)"},
-      {"tls-ca", "PEM file of the CA that signed the server's certificate; enables TLS "
-                 "(env MEDIATION_TLS_CA)"},
+      {"tls-ca",
+       "PEM file of the CA that signed the server's certificate; enables TLS "
+       "(env MEDIATION_TLS_CA)"},
       {"tls-cert", "this client's certificate (PEM), for mutual TLS"},
       {"tls-key", "this client's private key (PEM), for mutual TLS"},
       {"output", "table (default) or json"},
@@ -113,9 +114,9 @@ bool ReadFile(const std::string& path, std::string* out) {
 // Splits argv into positional words, mediationctl's own options and request flags. A flag's
 // value follows `=` or is the next word, except for a boolean request field (`bool_flag` says
 // which), which may stand alone.
-Args Parse(int argc, char** argv,
-           const std::function<bool(const std::vector<std::string>&, const std::string&)>&
-               bool_flag) {
+Args Parse(
+    int argc, char** argv,
+    const std::function<bool(const std::vector<std::string>&, const std::string&)>& bool_flag) {
   Args args;
   for (int i = 1; i < argc; ++i) {
     std::string word = argv[i];
@@ -397,8 +398,8 @@ int Run(Catalog& catalog, const MethodDescriptor& method, const Args& args,
   const bool ends = stop != nullptr && request->GetReflection()->GetBool(*request, stop);
   bool first = true;
   if (json && ends) std::cout << "[";
-  absl::Status status = (*connection)->StreamMethod(
-      method, *request, response.get(), [&](const Message& m) {
+  absl::Status status =
+      (*connection)->StreamMethod(method, *request, response.get(), [&](const Message& m) {
         if (json && ends) {
           std::cout << (first ? "\n" : ",\n") << RenderJson(m, false);
         } else if (json) {
@@ -456,8 +457,7 @@ int Main(int argc, char** argv) {
       for (int i = 0; i < service->method_count(); ++i) {
         const MethodDescriptor* m = service->method(i);
         std::cout << "  " << m->name() << "(" << m->input_type()->name() << ") returns ("
-                  << (m->server_streaming() ? "stream " : "") << m->output_type()->name()
-                  << ")\n";
+                  << (m->server_streaming() ? "stream " : "") << m->output_type()->name() << ")\n";
       }
     }
     return kOk;

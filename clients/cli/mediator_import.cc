@@ -172,7 +172,7 @@ int ImportMediators(Catalog& catalog, client::Connection& connection, const std:
       absl::Status known = SetField(probe.get(), "mediator." + column, "", false, ';');
       if (!known.ok() && !absl::StrContains(known.message(), "needs a value")) {
         std::cerr << "mediationctl: " << path << ": column '" << column << "': " << known.message()
-                << "\n  ('mediationctl mediator register --help' lists the fields)\n";
+                  << "\n  ('mediationctl mediator register --help' lists the fields)\n";
         return 2;
       }
     }
@@ -199,9 +199,9 @@ int ImportMediators(Catalog& catalog, client::Connection& connection, const std:
       status = SetField(request.get(), "mediator." + header[c], value, true, ';');
     }
     if (status.ok()) {
-      request->GetReflection()->SetString(
-          request.get(), method->input_type()->FindFieldByName("idempotency_key"),
-          RowKey(header, row));
+      request->GetReflection()->SetString(request.get(),
+                                          method->input_type()->FindFieldByName("idempotency_key"),
+                                          RowKey(header, row));
       std::unique_ptr<Message> response = catalog.New(method->output_type());
       status = connection.CallMethod(*method, *request, response.get());
       if (status.ok()) {
@@ -245,10 +245,9 @@ int ImportMediators(Catalog& catalog, client::Connection& connection, const std:
   } else {
     std::cout << absl::StrFormat("%-5s %-28s %s\n", "ROW", "NAME", "RESULT");
     for (const RowResult& r : results) {
-      std::cout << absl::StrFormat("%-5d %-28s %s\n", r.line, r.name,
-                                   r.error.empty() ? absl::StrCat("imported as mediator ",
-                                                                  r.mediator_id)
-                                                   : r.error);
+      std::cout << absl::StrFormat(
+          "%-5d %-28s %s\n", r.line, r.name,
+          r.error.empty() ? absl::StrCat("imported as mediator ", r.mediator_id) : r.error);
     }
     std::cout << imported << " of " << total << " rows imported";
     if (imported < total) std::cout << "; " << total - imported << " refused (see above)";

@@ -206,7 +206,8 @@ std::string Table(const Message& m, const FieldDescriptor* list) {
     std::vector<std::pair<std::string, std::string>> rest;
     Flatten(m, "", 0, rest);
     for (const auto& [path, value] : rest) {
-      if (!absl::StartsWith(path, list->name() + "[")) absl::StrAppend(&out, path, ": ", value, "\n");
+      if (!absl::StartsWith(path, list->name() + "["))
+        absl::StrAppend(&out, path, ": ", value, "\n");
     }
     break;
   }

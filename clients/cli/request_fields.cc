@@ -144,8 +144,8 @@ absl::StatusOr<std::vector<std::string>> Resolve(const Descriptor* type,
     return absl::InvalidArgumentError(
         absl::StrCat("--", written, ": no such field; --help lists the flags"));
   }
-  return absl::InvalidArgumentError(absl::StrCat("--", written, ": ambiguous; use one of --",
-                                                 absl::StrJoin(names, ", --")));
+  return absl::InvalidArgumentError(
+      absl::StrCat("--", written, ": ambiguous; use one of --", absl::StrJoin(names, ", --")));
 }
 
 std::optional<int> EnumValue(const google::protobuf::EnumDescriptor* e, const std::string& raw) {
@@ -176,8 +176,8 @@ absl::Status SetMessageValue(Message* m, const std::string& flag, const std::str
   if (IsTimeOfDay(d)) {
     std::vector<std::string> parts = absl::StrSplit(value, ':');
     int h = 0, min = 0;
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &h) ||
-        !absl::SimpleAtoi(parts[1], &min) || h < 0 || h > 23 || min < 0 || min > 59) {
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &h) || !absl::SimpleAtoi(parts[1], &min) ||
+        h < 0 || h > 23 || min < 0 || min > 59) {
       return bad("expected a time of day as HH:MM");
     }
     r->SetInt32(m, d->FindFieldByName("hours"), h);
@@ -191,8 +191,7 @@ absl::Status SetMessageValue(Message* m, const std::string& flag, const std::str
       absl::CivilMinute local;
       absl::TimeZone london;
       const std::string text = absl::StrReplaceAll(value, {{" ", "T"}});
-      if (!absl::ParseCivilTime(text, &local) ||
-          !absl::LoadTimeZone("Europe/London", &london)) {
+      if (!absl::ParseCivilTime(text, &local) || !absl::LoadTimeZone("Europe/London", &london)) {
         return bad("expected a time as 2026-12-01T09:30:00Z or a London time 2026-12-01 09:30");
       }
       t = absl::FromCivil(local, london);
@@ -204,7 +203,8 @@ absl::Status SetMessageValue(Message* m, const std::string& flag, const std::str
   google::protobuf::util::JsonParseOptions options;
   const auto parsed = google::protobuf::util::JsonStringToMessage(value, m, options);
   if (!parsed.ok()) {
-    return bad(absl::StrCat("expected a JSON ", d->name(), " (", parsed.message().as_string(), ")"));
+    return bad(
+        absl::StrCat("expected a JSON ", d->name(), " (", parsed.message().as_string(), ")"));
   }
   return absl::OkStatus();
 }
@@ -305,8 +305,8 @@ absl::Status SetField(Message* message, const std::string& path, const std::stri
   for (size_t i = 0; i < segments.size(); ++i) {
     const FieldDescriptor* f = m->GetDescriptor()->FindFieldByName(segments[i]);
     if (f == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", path, ": ", m->GetDescriptor()->name(), " has no field ", segments[i]));
+      return absl::InvalidArgumentError(absl::StrCat("--", path, ": ", m->GetDescriptor()->name(),
+                                                     " has no field ", segments[i]));
     }
     const Reflection* r = m->GetReflection();
     const bool last = i + 1 == segments.size();
@@ -344,12 +344,11 @@ absl::Status SetField(Message* message, const std::string& path, const std::stri
       return absl::InvalidArgumentError(absl::StrCat("--", path, ": needs a value"));
     }
     if (f->is_repeated()) {
-      const char separator =
-          list_separator != 0 ? list_separator
-          : (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING ||
-             f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE)
-              ? '\0'
-              : ',';
+      const char separator = list_separator != 0 ? list_separator
+                             : (f->cpp_type() == FieldDescriptor::CPPTYPE_STRING ||
+                                f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE)
+                                 ? '\0'
+                                 : ',';
       if (separator != '\0') {
         for (absl::string_view part : absl::StrSplit(value, separator, absl::SkipWhitespace())) {
           absl::Status s = SetScalar(m, f, path, std::string(absl::StripAsciiWhitespace(part)));

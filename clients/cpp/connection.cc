@@ -103,8 +103,8 @@ const MethodDescriptor* Connection::MethodFor(const Descriptor* input, const Des
 }
 
 bool Connection::SafeToRetry(const MethodDescriptor* method, const Message& request) {
-  if (method != nullptr && method->options().idempotency_level() ==
-                               google::protobuf::MethodOptions::NO_SIDE_EFFECTS) {
+  if (method != nullptr &&
+      method->options().idempotency_level() == google::protobuf::MethodOptions::NO_SIDE_EFFECTS) {
     return true;
   }
   const FieldDescriptor* key = request.GetDescriptor()->FindFieldByName("idempotency_key");
@@ -130,9 +130,9 @@ absl::Status Connection::CallMethod(const MethodDescriptor& method, const Messag
                                     Message* response, absl::Duration timeout) {
   if (request.GetDescriptor()->full_name() != method.input_type()->full_name() ||
       response->GetDescriptor()->full_name() != method.output_type()->full_name()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("request and response must be a ", method.input_type()->full_name(),
-                     " and a ", method.output_type()->full_name()));
+    return absl::InvalidArgumentError(absl::StrCat("request and response must be a ",
+                                                   method.input_type()->full_name(), " and a ",
+                                                   method.output_type()->full_name()));
   }
   grpc::TemplatedGenericStub<Message, Message> stub(channel_);
   const std::string name = FullName(method);

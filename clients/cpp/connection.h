@@ -68,8 +68,8 @@ class Connection {
   absl::Status Call(grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
                     const Request& request, Response* response,
                     absl::Duration timeout = absl::ZeroDuration()) {
-    const bool retry = SafeToRetry(MethodFor(Request::descriptor(), Response::descriptor()),
-                                   request);
+    const bool retry =
+        SafeToRetry(MethodFor(Request::descriptor(), Response::descriptor()), request);
     return WithRetries(retry, [&]() -> grpc::Status {
       std::unique_ptr<grpc::ClientContext> context = NewContext(timeout);
       Stub stub(channel_);

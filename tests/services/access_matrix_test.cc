@@ -655,13 +655,17 @@ class AccessMatrixTest : public ::testing::Test {
       int received = 0;
       while (reader->Read(&event)) ++received;
       grpc::Status status = reader->Finish();
-      if (status.ok()) EXPECT_GT(received, 0) << CallerName(caller);
+      if (status.ok()) {
+        EXPECT_GT(received, 0) << CallerName(caller);
+      }
       return status;
     }
     if (method == svc + "StatisticsService/GetStatistics") {
       v1::GetStatisticsResponse out;
       grpc::Status status = server_.statistics().GetStatistics(ctx().get(), {}, &out);
-      if (status.ok()) EXPECT_GT(out.referrals(), 0);
+      if (status.ok()) {
+        EXPECT_GT(out.referrals(), 0);
+      }
       return status;
     }
     ADD_FAILURE() << "the matrix does not know how to call " << method;

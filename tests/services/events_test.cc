@@ -271,7 +271,9 @@ TEST_F(EventsTest, AMediatorSeesOnlyCasesAllocatedToThem) {
 
   for (const CaseEvent& e : ReadToEnd(mediator_token_)) {
     EXPECT_EQ(e.case_id(), mine.id());
-    if (e.mediator_id() != 0) EXPECT_EQ(e.mediator_id(), mediator_);
+    if (e.mediator_id() != 0) {
+      EXPECT_EQ(e.mediator_id(), mediator_);
+    }
   }
   for (const CaseEvent& e : ReadToEnd(other_token)) EXPECT_EQ(e.case_id(), theirs.id());
   EXPECT_FALSE(ReadToEnd(mediator_token_).empty());
