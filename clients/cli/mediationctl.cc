@@ -201,6 +201,20 @@ class Settings {
     return "";
   }
 
+  // The setting from one source only (empty if that source does not set it).
+  std::string FromFlag(const std::string& name) const {
+    auto flag = args_.globals.find(name);
+    return flag == args_.globals.end() ? "" : flag->second;
+  }
+  static std::string FromEnv(const char* env) {
+    const char* value = std::getenv(env);
+    return value == nullptr ? "" : value;
+  }
+  std::string FromConfig(const std::string& name) const {
+    auto c = config_.find(name);
+    return c == config_.end() ? "" : c->second;
+  }
+
   bool missing_config() const { return missing_config_; }
   const std::string& config_path() const { return config_path_; }
 
@@ -217,10 +231,20 @@ absl::StatusOr<std::unique_ptr<client::Connection>> Connect(const Settings& s) {
   client::ConnectionOptions options;
   options.address = s.Get("addr", "MEDIATION_ADDR");
   if (options.address.empty()) options.address = "127.0.0.1:50051";
-  options.token = s.Get("token", "MEDIATION_TOKEN");
-  const std::string token_file = s.Get("token-file", "MEDIATION_TOKEN_FILE");
-  if (options.token.empty() && !token_file.empty() && !ReadFile(token_file, &options.token)) {
-    return absl::InvalidArgumentError(absl::StrCat("cannot read the token file ", token_file));
+  // The token or token file of the first source that names either: flags, then the
+  // environment, then the config file.
+  const std::pair<std::string, std::string> sources[] = {
+      {s.FromFlag("token"), s.FromFlag("token-file")},
+      {Settings::FromEnv("MEDIATION_TOKEN"), Settings::FromEnv("MEDIATION_TOKEN_FILE")},
+      {s.FromConfig("token"), s.FromConfig("token-file")},
+  };
+  for (const auto& [token, token_file] : sources) {
+    if (token.empty() && token_file.empty()) continue;
+    options.token = token;
+    if (token.empty() && !ReadFile(token_file, &options.token)) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot read the token file ", token_file));
+    }
+    break;
   }
   options.token = std::string(absl::StripAsciiWhitespace(options.token));
   options.tls_ca_file = s.Get("tls-ca", "MEDIATION_TLS_CA");

@@ -25,6 +25,7 @@ using google::protobuf::Reflection;
 
 constexpr size_t kMaxCell = 48;
 constexpr int kMaxDepth = 3;
+constexpr size_t kMaxColumns = 9;
 
 // An enum value's name without the prefix its type's values share: ROLE_CASE_SUPPORT ->
 // CASE_SUPPORT.
@@ -161,15 +162,19 @@ std::string Rows(const Message& m, const FieldDescriptor* list) {
   const int n = r->FieldSize(m, list);
   std::vector<std::vector<std::pair<std::string, std::string>>> rows(n);
   std::vector<std::string> columns;
+  std::vector<SubTable> nested;  // Lists inside a row: too much for a cell (see --output=json).
   for (int i = 0; i < n; ++i) {
-    Flatten(r->GetRepeatedMessage(m, list, i), "", 1, rows[i]);
+    Flatten(r->GetRepeatedMessage(m, list, i), "", 1, rows[i], &nested);
     for (const auto& [column, value] : rows[i]) {
       if (std::find(columns.begin(), columns.end(), column) == columns.end()) {
         columns.push_back(column);
       }
     }
   }
-  // Columns in the order fields are declared (first row's order is a good approximation).
+  // Columns in the order fields are declared (first row's order is a good approximation); a
+  // screenful at most.
+  const bool more = columns.size() > kMaxColumns;
+  if (more) columns.resize(kMaxColumns);
   std::vector<std::vector<std::string>> cells(n + 1, std::vector<std::string>(columns.size()));
   std::vector<size_t> width(columns.size());
   for (size_t c = 0; c < columns.size(); ++c) {
@@ -179,6 +184,7 @@ std::string Rows(const Message& m, const FieldDescriptor* list) {
   for (int i = 0; i < n; ++i) {
     for (const auto& [column, value] : rows[i]) {
       const size_t c = std::find(columns.begin(), columns.end(), column) - columns.begin();
+      if (c == columns.size()) continue;
       cells[i + 1][c] = Cell(value);
       width[c] = std::max(width[c], cells[i + 1][c].size());
     }
@@ -192,6 +198,7 @@ std::string Rows(const Message& m, const FieldDescriptor* list) {
     absl::StrAppend(&out, absl::StripTrailingAsciiWhitespace(line), "\n");
   }
   if (n == 0) absl::StrAppend(&out, "(none)\n");
+  if (more || !nested.empty()) absl::StrAppend(&out, "(more fields with --output=json)\n");
   return out;
 }
 

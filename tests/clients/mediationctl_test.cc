@@ -215,6 +215,14 @@ TEST_F(MediationctlTest, SettingsComeFromFlagsEnvironmentOrAConfigFile) {
   // A flag beats the environment, which beats the file.
   r = Run({"whoami", "show", "--config=" + config}, {{"MEDIATION_TOKEN", server_.case_support()}});
   EXPECT_EQ(ParseJson(r)["token"]["role"], "ROLE_CASE_SUPPORT");
+  const std::string token_file = server_.dir().File("admin.token.copy");
+  {
+    std::ofstream out(token_file);
+    out << server_.admin_secret() << "\n";
+  }
+  r = Run({"whoami", "show", "--config=" + config, "--token-file=" + token_file},
+          {{"MEDIATION_TOKEN", server_.case_support()}});
+  EXPECT_EQ(ParseJson(r)["token"]["role"], "ROLE_ADMIN");
   r = Run({"whoami", "show", "--config=/nonexistent/conf"});
   EXPECT_EQ(r.code, 2);
 }
