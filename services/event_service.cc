@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/case_access.h"
 #include "services/convert.h"
+#include "services/core/london.h"
 #include "storage/cases.h"
 #include "storage/events.h"
 
@@ -26,6 +27,9 @@ bool MaySee(const Principal& who, const storage::CaseEventRecord& e, bool mediat
   const bool session = e.kind == v1::CASE_EVENT_KIND_SESSION_BOOKED ||
                        e.kind == v1::CASE_EVENT_KIND_SESSION_RESCHEDULED ||
                        e.kind == v1::CASE_EVENT_KIND_SESSION_CANCELLED;
+  // Sessions with every party, as the scheduling service shows them.
+  const bool joint = e.session_kind == v1::SESSION_KIND_JOINT_MEETING ||
+                     e.session_kind == v1::SESSION_KIND_FOLLOW_UP_REVIEW;
   switch (who.role) {
     case v1::ROLE_CASE_SUPPORT:
     case v1::ROLE_SENIOR_ADVISER:
@@ -33,18 +37,16 @@ bool MaySee(const Principal& who, const storage::CaseEventRecord& e, bool mediat
     case v1::ROLE_MEDIATOR:
       return mediator_may_view && (!allocation || e.mediator_id == who.mediator_id);
     case v1::ROLE_ORGANISATION:
-      return e.organisation_id == who.organisation_id && !allocation &&
-             (!session || e.session_kind == v1::SESSION_KIND_JOINT_MEETING);
+      return e.organisation_id == who.organisation_id && !allocation && (!session || joint);
     case v1::ROLE_PARTY:
       return e.case_id == who.case_id && !allocation &&
-             (!session || e.session_kind == v1::SESSION_KIND_JOINT_MEETING ||
-              e.session_party_id == who.party_id);
+             (!session || joint || e.session_party_id == who.party_id);
     default:
       return false;
   }
 }
 
-void ToProto(const storage::CaseEventRecord& e, v1::CaseEvent* out) {
+void ToProto(const storage::CaseEventRecord& e, v1::Role role, v1::CaseEvent* out) {
   out->set_position(e.position);
   out->set_case_id(e.case_id);
   out->set_case_reference(e.case_reference);
@@ -59,7 +61,11 @@ void ToProto(const storage::CaseEventRecord& e, v1::CaseEvent* out) {
   out->set_session_id(e.session_id);
   out->set_session_kind(e.session_kind);
   out->set_session_party_id(e.session_party_id);
-  if (e.session_id != 0) {
+  if (e.session_id != 0 && role == v1::ROLE_ORGANISATION) {
+    // An organisation sees the dates of its cases' sessions, not their times.
+    mediation::ToProto(LondonDayStart(LondonDay(absl::FromUnixSeconds(e.session_start))),
+                       out->mutable_session_start());
+  } else if (e.session_id != 0) {
     out->mutable_session_start()->set_seconds(e.session_start);
     out->mutable_session_end()->set_seconds(e.session_end);
   }
@@ -75,29 +81,32 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
               const v1::StreamCaseEventsRequest& request)
       : runner_(runner), context_(context), request_(request), started_(absl::Now()) {
     position_ = request.after_position();
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     Fetch();
+    UnlockAndFinish(lock);
   }
 
   void OnWriteDone(bool ok) override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     writing_ = false;
     if (!ok) {
       FinishLocked(absl::CancelledError("the client stopped reading"));
-      return;
+    } else {
+      ++sent_;
+      queue_.pop_front();
+      Continue();
     }
-    ++sent_;
-    queue_.pop_front();
-    Continue();
+    UnlockAndFinish(lock);
   }
 
   void OnCancel() override {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     cancelled_ = true;
     if (waiting_ != 0 && runner_.hub()->Cancel(waiting_)) waiting_ = 0;
     if (!fetching_ && !writing_ && waiting_ == 0) {
       FinishLocked(absl::CancelledError("the client cancelled the stream"));
     }
+    UnlockAndFinish(lock);
   }
 
   void OnDone() override { delete this; }
@@ -130,9 +139,10 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
   // The hub woke the stream (from the thread that committed a write, or that is stopping the
   // server).
   void Wake() {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     waiting_ = 0;
     Resume();
+    UnlockAndFinish(lock);
   }
 
   // REQUIRES: mu_ held, nothing outstanding.
@@ -166,6 +176,8 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
     bool more = false;
     int64_t position = position_;
     const uint64_t version = runner_.hub()->version();
+    // Whether a mediator may see a case changes with allocations: decided afresh each fetch.
+    mediator_cases_.clear();
     if (status.ok()) {
       status = store.Read([&](storage::Tx& tx) -> absl::Status {
         absl::StatusOr<int64_t> last = storage::LastCaseEventPosition(tx);
@@ -189,7 +201,9 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
             }
             mediator_may_view = cached->second;
           }
-          if (MaySee(*principal_, e, mediator_may_view)) ToProto(e, &batch.emplace_back());
+          if (MaySee(*principal_, e, mediator_may_view)) {
+            ToProto(e, principal_->role, &batch.emplace_back());
+          }
         }
         // A short batch means everything up to this snapshot's last event has been seen (the
         // rest were other cases' events).
@@ -197,17 +211,18 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
         return absl::OkStatus();
       });
     }
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     fetching_ = false;
     if (!status.ok()) {
       FinishLocked(status);
-      return;
+    } else {
+      position_ = position;
+      more_ = more;
+      fetched_version_ = version;
+      queue_ = std::move(batch);
+      Continue();
     }
-    position_ = position;
-    more_ = more;
-    fetched_version_ = version;
-    queue_ = std::move(batch);
-    Continue();
+    UnlockAndFinish(lock);
   }
 
   absl::Status Admit(storage::Store& store) {
@@ -233,14 +248,25 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
     return absl::OkStatus();
   }
 
+  // Decides how the call ends; UnlockAndFinish ends it.
   // REQUIRES: mu_ held; nothing outstanding (or this is the last of it).
   void FinishLocked(const absl::Status& status) {
     if (finished_) return;
     finished_ = true;
     if (call_id_.empty()) call_id_ = "stream-not-admitted";
-    Finish(runner_.FinishStream(kMethod, call_id_,
-                                principal_text_.empty() ? "anonymous" : principal_text_, status,
-                                absl::Now() - started_));
+    final_status_ = runner_.FinishStream(kMethod, call_id_,
+                                         principal_text_.empty() ? "anonymous" : principal_text_,
+                                         status, absl::Now() - started_);
+  }
+
+  // Releases mu_ and, if the call has ended, finishes it. Finish lets gRPC delete the reactor
+  // (OnDone) at once on another thread, so it is the last thing that touches `this`, and never
+  // under the reactor's own lock.
+  void UnlockAndFinish(std::unique_lock<std::mutex>& lock) {
+    std::optional<grpc::Status> status = std::move(final_status_);
+    final_status_.reset();
+    lock.unlock();
+    if (status.has_value()) Finish(*status);
   }
 
   RpcRunner& runner_;
@@ -264,6 +290,7 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
   uint64_t waiting_ = 0;
   bool cancelled_ = false;
   bool finished_ = false;
+  std::optional<grpc::Status> final_status_;  // Set by FinishLocked, taken by UnlockAndFinish.
 };
 
 }  // namespace

@@ -194,8 +194,9 @@ say "Find the earliest joint slot by video and book it"
 show "$desk" session find-slots --case-id="$case_id" --kind=joint-meeting --mode=video \
   --duration-minutes=120 --max-slots=3
 ctl "$desk" session find-slots --case-id="$case_id" --kind=joint-meeting --mode=video \
-  --duration-minutes=120 --max-slots=1
-start="$(get 'd["slots"][0]["start"]')"
+  --duration-minutes=120 --max-slots=2
+# The second slot: the first may fall inside the minimum notice by the time it is booked.
+start="$(get 'd["slots"][1]["start"]')"
 ctl "$desk" session book --case-id="$case_id" --kind=joint-meeting --mode=video \
   --video-link=https://video.example/joint --start="$start" --duration-minutes=120
 session="$(get 'd["session"]["id"]')"

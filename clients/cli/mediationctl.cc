@@ -397,13 +397,20 @@ absl::Status BuildRequest(const Args& args, const Settings& settings, Message* r
   return absl::OkStatus();
 }
 
-int Run(Catalog& catalog, const MethodDescriptor& method, const Args& args,
-        const Settings& settings) {
+// Whether answers are JSON (--output); a usage problem when it is neither table nor json.
+absl::StatusOr<bool> JsonOutput(const Settings& settings) {
   const std::string output = settings.Get("output", "MEDIATION_OUTPUT");
   if (!output.empty() && output != "table" && output != "json") {
-    return Usage("--output: table or json, not '" + output + "'");
+    return absl::InvalidArgumentError("--output: table or json, not '" + output + "'");
   }
-  const bool json = output == "json";
+  return output == "json";
+}
+
+int Run(Catalog& catalog, const MethodDescriptor& method, const Args& args,
+        const Settings& settings) {
+  const absl::StatusOr<bool> json_output = JsonOutput(settings);
+  if (!json_output.ok()) return Usage(std::string(json_output.status().message()));
+  const bool json = *json_output;
   std::unique_ptr<Message> request = catalog.New(method.input_type());
   absl::Status built = BuildRequest(args, settings, request.get());
   if (!built.ok()) return Usage(std::string(built.message()));
@@ -422,21 +429,28 @@ int Run(Catalog& catalog, const MethodDescriptor& method, const Args& args,
   const bool ends = stop != nullptr && request->GetReflection()->GetBool(*request, stop);
   bool first = true;
   if (json && ends) std::cout << "[";
-  absl::Status status =
-      (*connection)->StreamMethod(method, *request, response.get(), [&](const Message& m) {
-        if (json && ends) {
-          std::cout << (first ? "\n" : ",\n") << RenderJson(m, false);
-        } else if (json) {
-          std::cout << RenderJson(m, false) << "\n";
-        } else {
-          std::string line = RenderText(m);
-          absl::StrReplaceAll({{"\n", "  "}}, &line);
-          std::cout << absl::StripTrailingAsciiWhitespace(line) << "\n";
-        }
-        first = false;
-        std::cout.flush();
-        return true;
-      });
+  // A stream that ends by itself has the call deadline; a followed one only with --timeout.
+  const absl::Duration timeout = ends || !settings.Get("timeout", nullptr).empty()
+                                     ? absl::ZeroDuration()
+                                     : absl::InfiniteDuration();
+  absl::Status status = (*connection)
+                            ->StreamMethod(
+                                method, *request, response.get(),
+                                [&](const Message& m) {
+                                  if (json && ends) {
+                                    std::cout << (first ? "\n" : ",\n") << RenderJson(m, false);
+                                  } else if (json) {
+                                    std::cout << RenderJson(m, false) << "\n";
+                                  } else {
+                                    std::string line = RenderText(m);
+                                    absl::StrReplaceAll({{"\n", "  "}}, &line);
+                                    std::cout << absl::StripTrailingAsciiWhitespace(line) << "\n";
+                                  }
+                                  first = false;
+                                  std::cout.flush();
+                                  return true;
+                                },
+                                timeout);
   if (json && ends) std::cout << (first ? "]\n" : "\n]\n");
   if (!status.ok()) return ServerError(status);
   return kOk;
@@ -540,6 +554,8 @@ int Main(int argc, char** argv) {
   const std::string& verb = words[1];
   if (noun == "mediator" && verb == "import") {
     if (args.help) return ImportHelp(std::cout);
+    const absl::StatusOr<bool> json = JsonOutput(settings);
+    if (!json.ok()) return Usage(std::string(json.status().message()));
     absl::StatusOr<std::unique_ptr<client::Connection>> connection = Connect(settings);
     if (!connection.ok()) return Usage(std::string(connection.status().message()));
     std::string file;
@@ -552,7 +568,7 @@ int Main(int argc, char** argv) {
       }
     }
     if (file.empty()) return Usage("mediator import: name the CSV file");
-    return ImportMediators(catalog, **connection, file, settings.Get("output", nullptr) == "json");
+    return ImportMediators(catalog, **connection, file, *json);
   }
   for (const Command& c : commands) {
     if (verb != c.verb) continue;

@@ -150,7 +150,10 @@ int ImportMediators(Catalog& catalog, client::Connection& connection, const std:
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
-  absl::StatusOr<std::vector<std::vector<std::string>>> rows = ParseCsv(buffer.str());
+  std::string text = buffer.str();
+  // Spreadsheets often begin a UTF-8 CSV file with a byte order mark.
+  if (absl::StartsWith(text, "\xEF\xBB\xBF")) text.erase(0, 3);
+  absl::StatusOr<std::vector<std::vector<std::string>>> rows = ParseCsv(text);
   if (!rows.ok()) {
     std::cerr << "mediationctl: " << path << ": " << rows.status().message() << "\n";
     return 2;

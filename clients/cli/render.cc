@@ -152,7 +152,12 @@ void Flatten(const Message& m, const std::string& prefix, int depth,
 
 std::string Cell(std::string text) {
   absl::StrReplaceAll({{"\n", " "}}, &text);
-  if (text.size() > kMaxCell) text = text.substr(0, kMaxCell - 3) + "...";
+  if (text.size() > kMaxCell) {
+    size_t cut = kMaxCell - 3;
+    // Not inside a UTF-8 character: back up over continuation bytes.
+    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+    text = text.substr(0, cut) + "...";
+  }
   return text;
 }
 

@@ -152,9 +152,18 @@ std::optional<int> EnumValue(const google::protobuf::EnumDescriptor* e, const st
   int number = 0;
   if (absl::SimpleAtoi(raw, &number) && e->FindValueByNumber(number) != nullptr) return number;
   const std::string want = absl::AsciiStrToUpper(absl::StrReplaceAll(raw, {{"-", "_"}}));
+  // The full name, or the short name shown in help (the name without the shared prefix); a
+  // mere tail of a name (`agreement` for FULL_AGREEMENT and PARTIAL_AGREEMENT) is not enough.
+  std::string common = e->value(0)->name();
+  common = common.substr(0, common.rfind('_') + 1);
+  for (int i = 0; i < e->value_count(); ++i) {
+    while (!common.empty() && !absl::StartsWith(e->value(i)->name(), common)) {
+      common = common.substr(0, common.substr(0, common.size() - 1).rfind('_') + 1);
+    }
+  }
   for (int i = 0; i < e->value_count(); ++i) {
     const std::string& name = e->value(i)->name();
-    if (name == want || absl::EndsWith(name, "_" + want)) return e->value(i)->number();
+    if (name == want || name == common + want) return e->value(i)->number();
   }
   return std::nullopt;
 }

@@ -158,6 +158,9 @@ TEST_F(MediationctlTest, ExitCodesTellUsageErrorsFromServerErrors) {
   r = Desk({"case", "list", "--state=sleeping"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("--state: one of: referred, screening"), std::string::npos) << r.err;
+  // A tail of several values' names is not enough.
+  r = Desk({"case", "list", "--state=red"});
+  EXPECT_EQ(r.code, 2);
   r = Desk({"case", "get", "--case-id=999999"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "error: NOT_FOUND: case 999999 not found\n");

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -222,6 +224,13 @@ TEST_F(EventsTest, AnOrganisationSeesOnlyItsOwnCasesAndNoAllocations) {
                        "CASE_EVENT_KIND_STATE_CHANGED", "CASE_EVENT_KIND_STATE_CHANGED",
                        "CASE_EVENT_KIND_STATE_CHANGED", "CASE_EVENT_KIND_SESSION_BOOKED"}));
   EXPECT_EQ(events.back().session_kind(), v1::SESSION_KIND_JOINT_MEETING);
+  // The date only: the start of the session's day in London, no end.
+  const absl::Time start = absl::FromUnixSeconds(events.back().session_start().seconds());
+  absl::TimeZone london;
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/London", &london));
+  const absl::CivilSecond local = absl::ToCivilSecond(start, london);
+  EXPECT_EQ(local, absl::CivilSecond(absl::CivilDay(local)));
+  EXPECT_FALSE(events.back().has_session_end());
 
   // The other organisation sees its one referral; asking for this one's case is NOT_FOUND.
   const std::string other_token = server_.IssueToken(v1::ROLE_ORGANISATION, 0, other_org_);
@@ -277,6 +286,26 @@ TEST_F(EventsTest, AMediatorSeesOnlyCasesAllocatedToThem) {
   }
   for (const CaseEvent& e : ReadToEnd(other_token)) EXPECT_EQ(e.case_id(), theirs.id());
   EXPECT_FALSE(ReadToEnd(mediator_token_).empty());
+}
+
+TEST_F(EventsTest, AMediatorFollowingLiveSeesACaseOnceItIsOfferedToThem) {
+  v1::StreamCaseEventsRequest r;
+  auto context = WithToken(mediator_token_);
+  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto reader = server_.events().StreamCaseEvents(context.get(), r);
+  const v1::Case c = server_.CreateReferral(org_);  // Not theirs yet: not sent.
+  server_.MakeSuitable(c);
+  const int64_t allocation = server_.Allocate(c.id(), mediator_, v1::ALLOCATION_ROLE_LEAD);
+  // Events sent before the offer depend on when the stream looked; the offer itself arrives.
+  CaseEvent e;
+  while (reader->Read(&e)) {
+    EXPECT_EQ(e.case_id(), c.id());
+    if (e.allocation_id() == allocation) break;
+  }
+  EXPECT_EQ(e.allocation_id(), allocation);
+  EXPECT_EQ(e.kind(), v1::CASE_EVENT_KIND_ALLOCATION_OFFERED);
+  context->TryCancel();
+  reader->Finish();
 }
 
 TEST_F(EventsTest, BadRequestsAndUnknownCallersAreRefused) {

@@ -39,26 +39,35 @@ class ServerTest(unittest.TestCase):
             [SERVER, "--listen=127.0.0.1:%d" % cls.port,
              "--db=%s" % os.path.join(cls.dir, "mediation.db")],
             stdout=cls.log, stderr=subprocess.STDOUT)
+        cls.addClassCleanup(cls.stop_server)
         token_file = os.path.join(cls.dir, "admin.token")
         for _ in range(100):
+            if cls.server.poll() is not None:
+                raise RuntimeError("the server exited with %d" % cls.server.returncode)
             if os.path.exists(token_file) and os.path.getsize(token_file) > 0:
+                with open(token_file) as f:
+                    probe = Client("127.0.0.1:%d" % cls.port, token=f.read(), max_attempts=1)
                 try:
-                    with open(token_file) as f:
-                        cls.admin = Client("127.0.0.1:%d" % cls.port, token=f.read())
-                    cls.admin.IdentityService.WhoAmI(v1.admin.WhoAmIRequest(), timeout=1)
+                    probe.IdentityService.WhoAmI(v1.admin.WhoAmIRequest(), timeout=1)
+                    cls.admin = probe
                     break
                 except MediationError:
-                    pass
+                    probe.close()
             time.sleep(0.1)
         else:
-            raise RuntimeError("the server did not start")
+            raise RuntimeError("the server did not answer within 10 s")
         cls.desk = cls.client_for(role=v1.common.ROLE_CASE_SUPPORT, label="desk")
         cls.adviser = cls.client_for(role=v1.common.ROLE_SENIOR_ADVISER, label="adviser")
 
     @classmethod
-    def tearDownClass(cls):
+    def stop_server(cls):
+        """Runs however setUpClass ended: the server never outlives the test."""
         cls.server.terminate()
-        code = cls.server.wait(timeout=30)
+        try:
+            code = cls.server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            cls.server.kill()
+            code = cls.server.wait()
         cls.log.close()
         shutil.rmtree(cls.dir)
         assert code == 0, "the server did not stop cleanly: exit %d" % code
@@ -153,9 +162,9 @@ class ServerTest(unittest.TestCase):
         self.assertEqual(len(slots.slots), 2)
         booked = self.desk.SchedulingService.BookSession(sc.BookSessionRequest(
             case_id=case.id, kind=sc.SESSION_KIND_JOINT_MEETING, mode=v1.common.SESSION_MODE_VIDEO,
-            video_link="https://video.example/py", start=slots.slots[0].start,
+            video_link="https://video.example/py", start=slots.slots[1].start,
             duration_minutes=90)).session
-        self.assertEqual(booked.start, slots.slots[0].start)
+        self.assertEqual(booked.start, slots.slots[1].start)
         got = self.desk.ReferralService.GetCase(v1.referral.GetCaseRequest(case_id=case.id))
         self.assertEqual(got.case.state, v1.common.CASE_STATE_SESSIONS_SCHEDULED)
 
