@@ -77,10 +77,9 @@ absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVers
   out->set_version(v.version);
   // What is shown is what was signed: the stored content must still match its hash, and every
   // signature must name that hash.
-  const bool intact =
-      absl::BytesToHexString(Sha256(v.content)) == v.content_hash &&
-      std::all_of(v.signatures.begin(), v.signatures.end(),
-                  [&](const auto& s) { return s.content_hash == v.content_hash; });
+  const bool intact = absl::BytesToHexString(Sha256(v.content)) == v.content_hash &&
+                      std::all_of(v.signatures.begin(), v.signatures.end(),
+                                  [&](const auto& s) { return s.content_hash == v.content_hash; });
   if (!intact || !out->mutable_content()->ParseFromString(v.content)) {
     return absl::DataLossError(absl::StrCat(
         "agreement version ", v.id,

@@ -91,8 +91,8 @@ absl::Status AddNote(CallContext& call, const v1::AddNoteRequest& r,
   v.Enum("visibility", r.visibility(), v1::NoteVisibility_IsValid, true);
   const std::string text = v.RequiredText("text", r.text(), kMaxNoteChars);
   for (const auto& [field, id] : {std::pair<const char*, int64_t>{"session_id", r.session_id()},
-                                   {"party_id", r.party_id()},
-                                   {"supersedes_note_id", r.supersedes_note_id()}}) {
+                                  {"party_id", r.party_id()},
+                                  {"supersedes_note_id", r.supersedes_note_id()}}) {
     if (id < 0) v.Fail(field, "ids are positive (or 0 for none)");
   }
   if (!v.ok()) return v.status();

@@ -142,8 +142,8 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
     // The new row follows the head, not whatever row is last now: if rows were cut off the end,
     // the next row still names the missing link, so the gap stays visible. A head that is
     // missing or does not verify (while rows exist) gives the genesis link: a visible break.
-    const int64_t last_row = tx.db().execAndGet("SELECT COALESCE(MAX(id), 0) FROM audit_events")
-                                 .getInt64();
+    const int64_t last_row =
+        tx.db().execAndGet("SELECT COALESCE(MAX(id), 0) FROM audit_events").getInt64();
     int64_t head_id = 0;
     std::string prev = Genesis();
     SQLite::Statement head(tx.db(), "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
@@ -221,9 +221,9 @@ absl::StatusOr<ChainCheck> VerifyAuditChain(Tx& tx) {
     if (Blob(head.getColumn(2)) != HeadMac(tx.audit_key(), last_id, last_hash)) {
       broken(prev_id, "the trail's head record was altered");
     } else if (last_id != prev_id || last_hash != expected_prev) {
-      broken(prev_id + 1, absl::StrCat("missing: the trail ends at row ", prev_id,
-                                       " but its head names row ", last_id,
-                                       " (rows were cut off the end)"));
+      broken(prev_id + 1,
+             absl::StrCat("missing: the trail ends at row ", prev_id, " but its head names row ",
+                          last_id, " (rows were cut off the end)"));
     }
     return check;
   });
@@ -237,7 +237,8 @@ absl::StatusOr<int64_t> LinkUnchainedAuditRows(Tx& tx) {
         0) {
       return 0;
     }
-    SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM audit_events ORDER BY id"));
+    SQLite::Statement st(tx.db(),
+                         absl::StrCat("SELECT ", kColumns, " FROM audit_events ORDER BY id"));
     std::vector<std::pair<int64_t, std::string>> rows;
     while (st.executeStep()) rows.emplace_back(st.getColumn(0).getInt64(), CanonicalStored(st));
     SQLite::Statement update(tx.db(),

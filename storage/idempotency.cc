@@ -5,7 +5,7 @@
 namespace mediation::storage {
 
 absl::StatusOr<std::optional<IdempotentCallRecord>> FindIdempotentCall(Tx& tx, int64_t token_id,
-                                                                      const std::string& key) {
+                                                                       const std::string& key) {
   return Guard("find idempotent call",
                [&]() -> absl::StatusOr<std::optional<IdempotentCallRecord>> {
                  SQLite::Statement st(tx.db(),

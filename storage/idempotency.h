@@ -25,7 +25,7 @@ struct IdempotentCallRecord {
 
 // The call `token_id` made with `key`, if it is still kept.
 absl::StatusOr<std::optional<IdempotentCallRecord>> FindIdempotentCall(Tx& tx, int64_t token_id,
-                                                                      const std::string& key);
+                                                                       const std::string& key);
 
 // ABORTED if the token already used the key (a concurrent repeat won the race).
 absl::Status InsertIdempotentCall(Tx& tx, const IdempotentCallRecord& record);

@@ -82,9 +82,8 @@ absl::Status CallContext::RecheckToken(storage::Tx& tx) const {
 
 void CallContext::MakeIdempotent(std::string key, std::string request_sha256,
                                  google::protobuf::Message* response) {
-  idempotency_ = Idempotency{.key = std::move(key),
-                             .request_sha256 = std::move(request_sha256),
-                             .response = response};
+  idempotency_ = Idempotency{
+      .key = std::move(key), .request_sha256 = std::move(request_sha256), .response = response};
 }
 
 absl::StatusOr<bool> CallContext::ReplayInTx(storage::Tx& tx) {

@@ -191,11 +191,12 @@ TEST_F(AgreementServiceTest, OutcomeThenFollowUpThenClosed) {
   const grpc::Status early =
       server_.agreements().RecordOutcome(WithToken(lead_token_).get(), outcome, &recorded);
   EXPECT_EQ(early.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(early.error_message(),
-            absl::StrCat("case ", case_.id(),
-                         " has no agreement signed by every party; record OUTCOME_PARTIAL_AGREEMENT "
-                         "once the parties have signed, or record NO_AGREEMENT or "
-                         "ENDED_BY_MEDIATOR"));
+  EXPECT_EQ(
+      early.error_message(),
+      absl::StrCat("case ", case_.id(),
+                   " has no agreement signed by every party; record OUTCOME_PARTIAL_AGREEMENT "
+                   "once the parties have signed, or record NO_AGREEMENT or "
+                   "ENDED_BY_MEDIATOR"));
   EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_IN_MEDIATION);
   const v1::AgreementVersion agreed = Draft("We will meet monthly.");
   ASSERT_TRUE(Sign(alex_, agreed, false).ok());

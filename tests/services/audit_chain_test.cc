@@ -63,9 +63,9 @@ TEST_F(AuditChainTest, TheLastRowDeletedIsFound) {
   const v1::VerifyAuditChainResponse r = Verify();
   EXPECT_FALSE(r.intact());
   EXPECT_EQ(r.first_broken_row(), rows_);
-  EXPECT_EQ(r.problem(), absl::StrCat("row ", rows_, ": missing: the trail ends at row ",
-                                      rows_ - 1, " but its head names row ", rows_,
-                                      " (rows were cut off the end)"));
+  EXPECT_EQ(r.problem(),
+            absl::StrCat("row ", rows_, ": missing: the trail ends at row ", rows_ - 1,
+                         " but its head names row ", rows_, " (rows were cut off the end)"));
 }
 
 TEST_F(AuditChainTest, ADeletedRowIsFound) {

@@ -22,9 +22,8 @@ using ::mediation::testing::WithToken;
 class FaultInjectionTest : public ::testing::Test {
  protected:
   FaultInjectionTest()
-      : plan_(std::make_shared<FaultPlan>()), server_([this](ServerOptions& o) {
-          o.store_wrapper = FaultyStores(plan_);
-        }) {}
+      : plan_(std::make_shared<FaultPlan>()),
+        server_([this](ServerOptions& o) { o.store_wrapper = FaultyStores(plan_); }) {}
 
   void SetUp() override { org_ = server_.RegisterOrganisation("Trust"); }
 

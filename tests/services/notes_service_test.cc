@@ -189,9 +189,9 @@ TEST_F(NotesServiceTest, ACiphertextMovedToAnotherNoteFailsToDecryptWithAClearEr
 TEST_F(NotesServiceTest, APrivateNoteMadeSharedInTheDatabaseDoesNotDecrypt) {
   v1::Note mine;
   ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_PRIVATE, "lead only", &mine).ok());
-  ASSERT_EQ(server_.OpenDbForTampering()->exec(
-                "UPDATE notes SET visibility = 'NOTE_VISIBILITY_SHARED'"),
-            1);
+  ASSERT_EQ(
+      server_.OpenDbForTampering()->exec("UPDATE notes SET visibility = 'NOTE_VISIBILITY_SHARED'"),
+      1);
   v1::Note got;
   const grpc::Status status = Get(tokens_[1], mine.id(), &got);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::DATA_LOSS);

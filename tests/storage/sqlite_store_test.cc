@@ -17,7 +17,8 @@ using ::mediation::testing::TempDir;
 class SqliteStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open({.path = path_, .audit_key = std::string(32, 'k')});
+    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
+        SqliteStore::Open({.path = path_, .audit_key = std::string(32, 'k')});
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     ASSERT_TRUE(store_->Migrate().ok());
