@@ -92,7 +92,6 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
     if (!ok) {
       FinishLocked(absl::CancelledError("the client stopped reading"));
     } else {
-      ++sent_;
       queue_.pop_front();
       Continue();
     }
@@ -284,7 +283,6 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
   bool more_ = false;
   uint64_t fetched_version_ = 0;
   std::deque<v1::CaseEvent> queue_;
-  int64_t sent_ = 0;
   bool fetching_ = false;
   bool writing_ = false;
   uint64_t waiting_ = 0;

@@ -188,17 +188,9 @@ class Settings {
   }
 
   std::string Get(const std::string& name, const char* env, bool use_config = true) const {
-    auto flag = args_.globals.find(name);
-    if (flag != args_.globals.end()) return flag->second;
-    if (env != nullptr) {
-      const char* value = std::getenv(env);
-      if (value != nullptr && *value != '\0') return value;
-    }
-    if (use_config) {
-      auto c = config_.find(name);
-      if (c != config_.end()) return c->second;
-    }
-    return "";
+    if (args_.globals.count(name) != 0) return FromFlag(name);
+    if (env != nullptr && !FromEnv(env).empty()) return FromEnv(env);
+    return use_config ? FromConfig(name) : "";
   }
 
   // The setting from one source only (empty if that source does not set it).

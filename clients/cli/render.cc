@@ -14,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
+#include "clients/cli/request_fields.h"
 
 namespace mediation::cli {
 namespace {
@@ -26,20 +27,6 @@ using google::protobuf::Reflection;
 constexpr size_t kMaxCell = 48;
 constexpr int kMaxDepth = 3;
 constexpr size_t kMaxColumns = 9;
-
-// An enum value's name without the prefix its type's values share: ROLE_CASE_SUPPORT ->
-// CASE_SUPPORT.
-std::string EnumText(const google::protobuf::EnumValueDescriptor* v) {
-  const google::protobuf::EnumDescriptor* e = v->type();
-  std::string common = e->value(0)->name();
-  common = common.substr(0, common.rfind('_') + 1);
-  for (int i = 0; i < e->value_count(); ++i) {
-    while (!common.empty() && !absl::StartsWith(e->value(i)->name(), common)) {
-      common = common.substr(0, common.substr(0, common.size() - 1).rfind('_') + 1);
-    }
-  }
-  return v->name().substr(common.size());
-}
 
 // Whether `m` is of a type shown as one value (a time, a date, money), and that value.
 bool ValueMessage(const Message& m, std::string* out) {
@@ -94,7 +81,7 @@ std::string Scalar(const Message& m, const FieldDescriptor* f, int index) {
     case FieldDescriptor::CPPTYPE_STRING:
       return rep ? r->GetRepeatedString(m, f, index) : r->GetString(m, f);
     case FieldDescriptor::CPPTYPE_ENUM:
-      return EnumText(rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f));
+      return EnumShortName(rep ? r->GetRepeatedEnum(m, f, index) : r->GetEnum(m, f));
     case FieldDescriptor::CPPTYPE_MESSAGE: {
       const Message& sub = rep ? r->GetRepeatedMessage(m, f, index) : r->GetMessage(m, f);
       std::string out;
@@ -208,21 +195,12 @@ std::string Rows(const Message& m, const FieldDescriptor* list) {
 }
 
 std::string Table(const Message& m, const FieldDescriptor* list) {
-  const Reflection* r = m.GetReflection();
   std::string out = Rows(m, list);
-  // The rest of the answer (a page token, a count) below the table.
-  std::vector<const FieldDescriptor*> fields;
-  r->ListFields(m, &fields);
-  for (const FieldDescriptor* f : fields) {
-    if (f == list) continue;
-    std::vector<std::pair<std::string, std::string>> rest;
-    Flatten(m, "", 0, rest);
-    for (const auto& [path, value] : rest) {
-      if (!absl::StartsWith(path, list->name() + "["))
-        absl::StrAppend(&out, path, ": ", value, "\n");
-    }
-    break;
-  }
+  // The rest of the answer (a page token, a count) below the table; the list is above.
+  std::vector<std::pair<std::string, std::string>> rest;
+  std::vector<SubTable> shown;
+  Flatten(m, "", 0, rest, &shown);
+  for (const auto& [path, value] : rest) absl::StrAppend(&out, path, ": ", value, "\n");
   return out;
 }
 

@@ -50,22 +50,13 @@ std::string TypeText(const FieldDescriptor* f) {
     case FieldDescriptor::CPPTYPE_STRING:
       return "text";
     case FieldDescriptor::CPPTYPE_ENUM: {
+      // The short names a flag takes, as written in help: case-support for ROLE_CASE_SUPPORT.
       std::vector<std::string> values;
       const auto* e = f->enum_type();
       for (int i = 0; i < e->value_count(); ++i) {
-        if (e->value(i)->number() != 0) values.push_back(e->value(i)->name());
-      }
-      // Shown without the prefix every value shares (the enum's own name).
-      if (!values.empty()) {
-        std::string common = values[0].substr(0, values[0].rfind('_') + 1);
-        for (const std::string& v : values) {
-          while (!common.empty() && !absl::StartsWith(v, common)) {
-            common = common.substr(0, common.substr(0, common.size() - 1).rfind('_') + 1);
-          }
-        }
-        for (std::string& v : values) {
-          v = absl::AsciiStrToLower(absl::StrReplaceAll(v.substr(common.size()), {{"_", "-"}}));
-        }
+        if (e->value(i)->number() == 0) continue;
+        values.push_back(
+            absl::AsciiStrToLower(absl::StrReplaceAll(EnumShortName(e->value(i)), {{"_", "-"}})));
       }
       return absl::StrCat("one of: ", absl::StrJoin(values, ", "));
     }
@@ -152,18 +143,11 @@ std::optional<int> EnumValue(const google::protobuf::EnumDescriptor* e, const st
   int number = 0;
   if (absl::SimpleAtoi(raw, &number) && e->FindValueByNumber(number) != nullptr) return number;
   const std::string want = absl::AsciiStrToUpper(absl::StrReplaceAll(raw, {{"-", "_"}}));
-  // The full name, or the short name shown in help (the name without the shared prefix); a
-  // mere tail of a name (`agreement` for FULL_AGREEMENT and PARTIAL_AGREEMENT) is not enough.
-  std::string common = e->value(0)->name();
-  common = common.substr(0, common.rfind('_') + 1);
+  // The full name, or the short name shown in help; a mere tail of a name (`agreement` for
+  // FULL_AGREEMENT and PARTIAL_AGREEMENT) is not enough.
   for (int i = 0; i < e->value_count(); ++i) {
-    while (!common.empty() && !absl::StartsWith(e->value(i)->name(), common)) {
-      common = common.substr(0, common.substr(0, common.size() - 1).rfind('_') + 1);
-    }
-  }
-  for (int i = 0; i < e->value_count(); ++i) {
-    const std::string& name = e->value(i)->name();
-    if (name == want || name == common + want) return e->value(i)->number();
+    const auto* v = e->value(i);
+    if (v->name() == want || EnumShortName(v) == want) return v->number();
   }
   return std::nullopt;
 }
@@ -283,6 +267,18 @@ absl::Status SetScalar(Message* m, const FieldDescriptor* f, const std::string& 
 }
 
 }  // namespace
+
+std::string EnumShortName(const google::protobuf::EnumValueDescriptor* v) {
+  const google::protobuf::EnumDescriptor* e = v->type();
+  std::string common = e->value(0)->name();
+  common = common.substr(0, common.rfind('_') + 1);
+  for (int i = 0; i < e->value_count(); ++i) {
+    while (!common.empty() && !absl::StartsWith(e->value(i)->name(), common)) {
+      common = common.substr(0, common.substr(0, common.size() - 1).rfind('_') + 1);
+    }
+  }
+  return v->name().substr(common.size());
+}
 
 std::vector<FieldFlag> FlagsOf(const Descriptor* type) {
   std::vector<FieldFlag> out;

@@ -36,6 +36,10 @@ struct FieldFlag {
   std::string type;  // What to write, e.g. "YYYY-MM-DD", "integer", "one of: A, B".
 };
 
+// An enum value's name without the prefix every value of its type shares:
+// ROLE_CASE_SUPPORT -> CASE_SUPPORT. What help shows, flags accept and tables print.
+std::string EnumShortName(const google::protobuf::EnumValueDescriptor* v);
+
 // Every flag `type` accepts, nested messages flattened (to a few levels), in field order.
 std::vector<FieldFlag> FlagsOf(const google::protobuf::Descriptor* type);
 
