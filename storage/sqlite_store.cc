@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 
 #include <exception>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "storage/sql_util.h"
@@ -32,50 +33,121 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
         // pages per connection, and map the file rather than copy it in page by page.
         db->exec("PRAGMA cache_size = -65536");
         db->exec("PRAGMA mmap_size = 268435456");
-        return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), options.audit_key));
+        return std::unique_ptr<SqliteStore>(
+            new SqliteStore(std::move(db), options.audit_key, options.commit_group));
       });
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, std::string audit_key)
-    : db_(std::move(db)), audit_key_(std::move(audit_key)) {}
+SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, std::string audit_key,
+                         std::shared_ptr<CommitGroup> commit_group)
+    : db_(std::move(db)),
+      audit_key_(std::move(audit_key)),
+      commit_group_(std::move(commit_group)) {}
 
 SqliteStore::~SqliteStore() = default;
 
 absl::Status SqliteStore::Read(const TxFn& fn) { return Run(fn, /*writable=*/false); }
 
-absl::Status SqliteStore::Write(const TxFn& fn) { return Run(fn, /*writable=*/true); }
+absl::Status SqliteStore::Write(const TxFn& fn) {
+  if (commit_group_ == nullptr) return Run(fn, /*writable=*/true);
+  return commit_group_->Write(
+      fn, [this](absl::Span<CommitGroup::Request* const> batch) { RunBatch(batch); });
+}
 
-absl::Status SqliteStore::Run(const TxFn& fn, bool writable) {
-  absl::Status status = Guard("begin transaction", [&]() -> absl::Status {
-    db_->exec(writable ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+namespace {
+
+absl::Status Exec(SQLite::Database& db, const char* sql) {
+  return Guard(sql, [&]() -> absl::Status {
+    db.exec(sql);
     return absl::OkStatus();
   });
-  if (!status.ok()) return status;
+}
 
-  Tx tx(*db_, writable, audit_key_);
+// Runs `fn`, turning anything it throws into a status.
+absl::Status RunFn(const TxFn& fn, Tx& tx) {
   try {
-    status = fn(tx);
+    return fn(tx);
   } catch (const SQLite::Exception& e) {
-    status = StatusFromSqlite(e, "transaction");
+    return StatusFromSqlite(e, "transaction");
   } catch (const std::exception& e) {
-    status = absl::InternalError(absl::StrCat("transaction threw: ", e.what()));
+    return absl::InternalError(absl::StrCat("transaction threw: ", e.what()));
   }
+}
+
+bool InTransaction(SQLite::Database& db) { return sqlite3_get_autocommit(db.getHandle()) == 0; }
+
+// Rolls back what is left of a failed transaction. SQLite may already have rolled back by
+// itself (for example after SQLITE_FULL).
+void RollBack(SQLite::Database& db) {
+  if (InTransaction(db)) (void)Exec(db, "ROLLBACK");
+}
+
+}  // namespace
+
+absl::Status SqliteStore::Run(const TxFn& fn, bool writable) {
+  absl::Status status = Exec(*db_, writable ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+  if (!status.ok()) return status;
+  Tx tx(*db_, writable, audit_key_);
+  status = RunFn(fn, tx);
   if (status.ok()) {
-    status = Guard("commit", [&]() -> absl::Status {
-      db_->exec("COMMIT");
-      return absl::OkStatus();
-    });
+    status = Exec(*db_, "COMMIT");
     if (status.ok()) return status;
   }
-  // SQLite may already have rolled back by itself (for example after SQLITE_FULL).
-  if (sqlite3_get_autocommit(db_->getHandle()) == 0) {
-    try {
-      db_->exec("ROLLBACK");
-    } catch (const SQLite::Exception&) {
-      // Nothing more can be done; the connection reports the original failure.
+  RollBack(*db_);
+  return status;
+}
+
+void SqliteStore::RunBatch(absl::Span<CommitGroup::Request* const> batch) {
+  if (batch.size() == 1) {
+    batch[0]->status = Run(*batch[0]->fn, /*writable=*/true);
+    return;
+  }
+  size_t next = 0;
+  while (next < batch.size()) {
+    if (absl::Status begun = Exec(*db_, "BEGIN IMMEDIATE"); !begun.ok()) {
+      for (; next < batch.size(); ++next) batch[next]->status = begun;
+      return;
+    }
+    // The functions that succeeded in this transaction: they succeed only if it commits.
+    std::vector<CommitGroup::Request*> held;
+    absl::Status broken;  // Set when the transaction as a whole was lost.
+    for (; next < batch.size() && broken.ok(); ++next) {
+      CommitGroup::Request& request = *batch[next];
+      request.status = Exec(*db_, "SAVEPOINT call");
+      if (!request.status.ok()) {
+        broken = request.status;
+        continue;
+      }
+      Tx tx(*db_, /*writable=*/true, audit_key_);
+      request.status = RunFn(*request.fn, tx);
+      if (!InTransaction(*db_)) {
+        // SQLite rolled the whole transaction back (a full disk, an I/O error): the writes
+        // held in it are lost with this one, and fail with its reason.
+        if (request.status.ok()) {
+          request.status = absl::InternalError("the transaction was rolled back by SQLite");
+        }
+        broken = request.status;
+        continue;
+      }
+      if (request.status.ok()) {
+        broken = Exec(*db_, "RELEASE call");
+        if (broken.ok()) {
+          held.push_back(&request);
+        } else {
+          request.status = broken;
+        }
+        continue;
+      }
+      // Only this function's writes are undone; the savepoint then ends.
+      broken = Exec(*db_, "ROLLBACK TO call");
+      if (broken.ok()) broken = Exec(*db_, "RELEASE call");
+    }
+    const absl::Status committed = broken.ok() ? Exec(*db_, "COMMIT") : broken;
+    if (!committed.ok()) {
+      RollBack(*db_);
+      for (CommitGroup::Request* r : held) r->status = committed;
     }
   }
-  return status;
 }
 
 absl::StatusOr<bool> SqliteStore::TruncateLog() {

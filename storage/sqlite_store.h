@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "storage/commit_group.h"
 #include "storage/schema.h"
 #include "storage/store.h"
 
@@ -24,6 +25,9 @@ struct SqliteOptions {
   // The key of the audit trail's links (32 bytes; see storage/audit.h). Without it, appending
   // to or verifying the audit trail fails.
   std::string audit_key{};
+  // Shared by every connection of one server to batch their writes into one commit (see
+  // storage/commit_group.h). Without it each Write commits on its own.
+  std::shared_ptr<CommitGroup> commit_group{};
 };
 
 class SqliteStore final : public Store {
@@ -47,12 +51,18 @@ class SqliteStore final : public Store {
   absl::Status CheckSchemaIsCurrent();
 
  private:
-  SqliteStore(std::unique_ptr<SQLite::Database> db, std::string audit_key);
+  SqliteStore(std::unique_ptr<SQLite::Database> db, std::string audit_key,
+              std::shared_ptr<CommitGroup> commit_group);
 
   absl::Status Run(const TxFn& fn, bool writable);
 
+  // Runs a group's batch in as few transactions as possible: one, unless a function's failure
+  // made SQLite roll the whole transaction back.
+  void RunBatch(absl::Span<CommitGroup::Request* const> batch);
+
   std::unique_ptr<SQLite::Database> db_;
   std::string audit_key_;
+  std::shared_ptr<CommitGroup> commit_group_;
 };
 
 // A factory for per-thread connections to `options.path`, each checked against the schema.

@@ -31,7 +31,14 @@ ABSL_FLAG(bool, allow_insecure_remote, false,
           "Allow plaintext on a non-loopback address (only behind something that encrypts).");
 ABSL_FLAG(std::string, log_format, "text", "Log line format: text or json.");
 ABSL_FLAG(int, max_message_bytes, 4 * 1024 * 1024, "Largest request or response accepted.");
-ABSL_FLAG(int, workers, 4, "Threads that run database work, each with its own connection.");
+ABSL_FLAG(int, workers, 16,
+          "Threads that run database work, each with its own connection. A write waits for its "
+          "commit on its thread, so this is also the most writes one commit can hold.");
+ABSL_FLAG(bool, group_commit, true,
+          "Batch concurrent writes into one commit (one fsync acknowledges many calls; none is "
+          "acknowledged before its commit is on disk). false: one commit per write.");
+ABSL_FLAG(bool, enable_benchmark_service, false,
+          "Serve the benchmark-only echo service ppa.mediation.bench.v1.BenchmarkService.");
 ABSL_FLAG(int, shutdown_grace_seconds, 20,
           "On SIGTERM or SIGINT, how long in-flight calls get to finish.");
 ABSL_FLAG(int, session_buffer_minutes, 30, "Free time kept between one person's sessions.");
@@ -63,6 +70,8 @@ int Run() {
   options.allow_insecure_remote = absl::GetFlag(FLAGS_allow_insecure_remote);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   options.workers = absl::GetFlag(FLAGS_workers);
+  options.group_commit = absl::GetFlag(FLAGS_group_commit);
+  options.benchmark_service = absl::GetFlag(FLAGS_enable_benchmark_service);
   options.shutdown_grace = absl::Seconds(absl::GetFlag(FLAGS_shutdown_grace_seconds));
   options.settings.session_buffer = absl::Minutes(absl::GetFlag(FLAGS_session_buffer_minutes));
   options.settings.minimum_notice = absl::Hours(absl::GetFlag(FLAGS_minimum_notice_hours));

@@ -18,6 +18,7 @@
 #include "services/admin_service.h"
 #include "services/agreement_service.h"
 #include "services/allocation_service.h"
+#include "services/benchmark_service.h"
 #include "services/case_service.h"
 #include "services/charges_service.h"
 #include "services/core/london.h"
@@ -178,8 +179,11 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     }
   }
 
-  storage::StoreFactory sqlite = storage::SqliteStoreFactory(
-      {.path = options.db_path, .audit_key = server->keyring_->AuditKey()});
+  if (options.group_commit) server->commit_group_ = std::make_shared<storage::CommitGroup>();
+  storage::StoreFactory sqlite =
+      storage::SqliteStoreFactory({.path = options.db_path,
+                                   .audit_key = server->keyring_->AuditKey(),
+                                   .commit_group = server->commit_group_});
   storage::StoreFactory factory = sqlite;
   if (options.store_wrapper) {
     factory = [sqlite,
@@ -210,6 +214,9 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   server->services_.push_back(std::make_unique<AgreementServiceImpl>(runner));
   server->services_.push_back(std::make_unique<CaseEventServiceImpl>(runner));
   server->services_.push_back(std::make_unique<StatisticsServiceImpl>(runner));
+  if (options.benchmark_service) {
+    server->services_.push_back(std::make_unique<BenchmarkServiceImpl>());
+  }
 
   // Why the callback API: it is the gRPC team's recommendation for new C++ servers, and an empty
   // callback-API server answers about three times the calls per second of a sync-API one on this
@@ -245,11 +252,16 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     }
   });
   log.Info(absl::StrCat("serving ppa.mediation.v1 on port ", server->port_,
-                        server->options_.tls_cert_path.empty() ? " (plaintext)" : " (TLS)"));
+                        server->options_.tls_cert_path.empty() ? " (plaintext)" : " (TLS)",
+                        server->options_.benchmark_service ? ", with the benchmark service" : ""));
   return server;
 }
 
 MediationServer::~MediationServer() { Shutdown(); }
+
+storage::CommitGroup::Stats MediationServer::commit_stats() const {
+  return commit_group_ == nullptr ? storage::CommitGroup::Stats{} : commit_group_->stats();
+}
 
 absl::StatusOr<int> MediationServer::RunMaintenance() {
   struct Report {
@@ -335,6 +347,10 @@ void MediationServer::Shutdown() {
     }
     if (pool_ != nullptr) pool_->Stop();
     pool_.reset();  // Closes every worker's database connection.
+    if (const storage::CommitGroup::Stats s = commit_stats(); s.batches > 0 && log_ != nullptr) {
+      log_->Info(absl::StrCat("group commit: ", s.writes, " write(s) in ", s.batches,
+                              " batch(es), at most ", s.largest, " in one"));
+    }
     if (log_ != nullptr && server_ != nullptr) log_->Info("stopped cleanly");
   });
 }

@@ -20,6 +20,7 @@
 #include "services/core/event_hub.h"
 #include "services/core/keyring.h"
 #include "services/core/rpc_runner.h"
+#include "storage/commit_group.h"
 #include "storage/store.h"
 
 namespace mediation {
@@ -37,8 +38,14 @@ struct ServerOptions {
   std::string tls_key_path;
   bool allow_insecure_remote = false;
   int max_message_bytes = 4 * 1024 * 1024;
-  // Threads that run database work.
-  int workers = 4;
+  // Threads that run database work. A write waits for its commit on its worker, so this is also
+  // the most writes one commit can hold.
+  int workers = 16;
+  // Batch concurrent write transactions into one commit (storage/commit_group.h). Off: one
+  // commit, and one fsync, per write.
+  bool group_commit = true;
+  // Serve the benchmark-only echo service (proto/ppa/mediation/bench/v1/bench.proto).
+  bool benchmark_service = false;
   // How long shutdown waits for in-flight calls before cancelling them.
   absl::Duration shutdown_grace = absl::Seconds(20);
   LogFormat log_format = LogFormat::kText;
@@ -68,6 +75,9 @@ class MediationServer {
   int port() const { return port_; }
   const ServerOptions& options() const { return options_; }
 
+  // How many writes shared how many commits (all zero without group commit).
+  storage::CommitGroup::Stats commit_stats() const;
+
   // Runs the periodic work now and waits for it: cases whose first session has started move to
   // IN_MEDIATION, and notes of cases finished longer ago than the retention period are
   // destroyed. Returns how many cases changed. The server also runs it every
@@ -86,6 +96,7 @@ class MediationServer {
   std::unique_ptr<CallLog> log_;
   std::unique_ptr<KeyRing> keyring_;
   EventHub hub_;
+  std::shared_ptr<storage::CommitGroup> commit_group_;
   std::unique_ptr<WorkerPool> pool_;
   std::unique_ptr<RpcRunner> runner_;
   std::vector<std::unique_ptr<grpc::Service>> services_;

@@ -1,0 +1,43 @@
+#include "storage/commit_group.h"
+
+#include <algorithm>
+
+namespace mediation::storage {
+
+absl::Status CommitGroup::Write(const TxFn& fn, BatchRunner run) {
+  Request mine{.fn = &fn, .status = absl::OkStatus()};
+  std::unique_lock lock(mu_);
+  queue_.push_back(&mine);
+  while (!mine.done) {
+    if (leading_) {
+      finished_.wait(lock);
+      continue;
+    }
+    // No batch is running, so `mine` is still queued: lead the next batch, which holds it.
+    leading_ = true;
+    std::vector<Request*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    run(batch);
+    lock.lock();
+    for (Request* r : batch) r->done = true;
+    leading_ = false;
+    ++stats_.batches;
+    stats_.writes += batch.size();
+    stats_.largest = std::max<uint64_t>(stats_.largest, batch.size());
+    finished_.notify_all();
+  }
+  return mine.status;
+}
+
+size_t CommitGroup::waiting() const {
+  std::lock_guard lock(mu_);
+  return queue_.size();
+}
+
+CommitGroup::Stats CommitGroup::stats() const {
+  std::lock_guard lock(mu_);
+  return stats_;
+}
+
+}  // namespace mediation::storage

@@ -1,0 +1,327 @@
+// rpc_bench: calls per second and latency of the project's real calls, each set against an empty
+// echo on the same server build (the gRPC ceiling on this machine). Run on demand:
+//   build/tests/rpc_bench [--seconds=5] [--concurrency=64] [--mediators=200]
+// It starts the real server in-process on loopback ports, over SQLite files in temporary
+// directories on one disk, with the benchmark-only echo service switched on:
+//   - server A as deployed (group commit), for every call;
+//   - server B with one commit per write, for the referral create only (the same-disk baseline).
+// An asynchronous client keeps --concurrency calls in flight from two threads, each with its own
+// completion queue, and records each call's latency in its own histogram. The first second of
+// each scenario (--warmup_seconds) warms up and is not counted. It prints one table row per
+// scenario: calls per second, p50 and p99 latency, and the rate as a share of the echo's. Every
+// call must succeed; a failed call is counted and the first failure printed.
+#include <fcntl.h>
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <array>
+#include <atomic>
+#include <bit>
+#include <chrono>
+#include <cstdio>
+#include <functional>
+#include <iostream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "ppa/mediation/bench/v1/bench.grpc.pb.h"
+#include "tests/support/test_server.h"
+
+ABSL_FLAG(int, seconds, 5, "Measured seconds per scenario.");
+ABSL_FLAG(int, warmup_seconds, 1, "Seconds of calls before each scenario's measured period.");
+ABSL_FLAG(int, concurrency, 64, "Calls kept in flight.");
+ABSL_FLAG(int, mediators, 200, "Mediators on the roster that proposals rank.");
+ABSL_FLAG(int, workers, 16, "The servers' worker threads (mediation-server's default).");
+
+namespace mediation {
+namespace {
+
+namespace v1 = ::ppa::mediation::v1;
+namespace bench = ::ppa::mediation::bench::v1;
+using Clock = std::chrono::steady_clock;
+
+// Latencies in microseconds: exact below 32, then 32 buckets per power of two (within 3%).
+class Histogram {
+ public:
+  void Add(uint64_t micros) {
+    ++counts_[Index(micros)];
+    ++total_;
+  }
+  void Merge(const Histogram& other) {
+    for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+    total_ += other.total_;
+  }
+  uint64_t total() const { return total_; }
+  // The smallest latency at or above which lies (1 - q) of the calls, to the bucket's bound.
+  double QuantileMillis(double q) const {
+    if (total_ == 0) return 0;
+    const uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(total_ - 1)) + 1;
+    uint64_t seen = 0;
+    for (size_t i = 0; i < counts_.size(); ++i) {
+      seen += counts_[i];
+      if (seen >= rank) return static_cast<double>(UpperBound(i)) / 1000.0;
+    }
+    return static_cast<double>(UpperBound(counts_.size() - 1)) / 1000.0;
+  }
+
+ private:
+  static constexpr int kSub = 32;
+  static size_t Index(uint64_t v) {
+    if (v < kSub) return v;
+    const int shift = std::bit_width(v) - 6;  // v >> shift lies in [32, 64).
+    const size_t i = static_cast<size_t>(kSub * (shift + 1)) + ((v >> shift) - kSub);
+    return std::min(i, kBuckets - 1);
+  }
+  static uint64_t UpperBound(size_t i) {
+    if (i < kSub) return i;
+    const int shift = static_cast<int>(i / kSub) - 1;
+    return ((static_cast<uint64_t>(i % kSub) + kSub + 1) << shift) - 1;
+  }
+  static constexpr size_t kBuckets = kSub * 40;
+  std::array<uint64_t, kBuckets> counts_{};
+  uint64_t total_ = 0;
+};
+
+struct Result {
+  std::string name;
+  double calls_per_second = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  uint64_t failed = 0;
+  std::string first_failure;
+};
+
+template <typename Request, typename Response>
+using Prepare = std::function<std::unique_ptr<grpc::ClientAsyncResponseReader<Response>>(
+    grpc::ClientContext*, const Request&, grpc::CompletionQueue*)>;
+
+// Keeps `concurrency` calls in flight for one warm-up second plus `seconds`, counting the calls
+// that finish inside the measured period.
+template <typename Request, typename Response>
+Result Measure(const std::string& name, const std::string& token,
+               Prepare<Request, Response> prepare, std::function<Request(int64_t)> request) {
+  const int concurrency = absl::GetFlag(FLAGS_concurrency);
+  const auto measure_from =
+      Clock::now() + std::chrono::seconds(absl::GetFlag(FLAGS_warmup_seconds));
+  const auto measure_to = measure_from + std::chrono::seconds(absl::GetFlag(FLAGS_seconds));
+  std::atomic<int64_t> sequence{0};
+  absl::Mutex mu;
+  Histogram all;
+  Result result{.name = name};
+
+  auto drive = [&](int calls) {
+    struct Call {
+      std::unique_ptr<grpc::ClientContext> context;
+      Response response;
+      grpc::Status status;
+      std::unique_ptr<grpc::ClientAsyncResponseReader<Response>> reader;
+      Clock::time_point started;
+    };
+    grpc::CompletionQueue cq;
+    std::vector<Call> slots(calls);
+    auto start = [&](Call& call) {
+      call.context = std::make_unique<grpc::ClientContext>();
+      if (!token.empty()) call.context->AddMetadata("authorization", "Bearer " + token);
+      call.context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+      call.response.Clear();
+      call.started = Clock::now();
+      call.reader = prepare(call.context.get(), request(sequence.fetch_add(1)), &cq);
+      call.reader->StartCall();
+      call.reader->Finish(&call.response, &call.status, &call);
+    };
+    for (Call& call : slots) start(call);
+    Histogram mine;
+    uint64_t failed = 0;
+    std::string first_failure;
+    int outstanding = calls;
+    void* tag = nullptr;
+    bool ok = false;
+    while (outstanding > 0 && cq.Next(&tag, &ok)) {
+      Call& call = *static_cast<Call*>(tag);
+      const auto now = Clock::now();
+      if (now >= measure_from && now < measure_to) {
+        if (call.status.ok()) {
+          mine.Add(
+              std::chrono::duration_cast<std::chrono::microseconds>(now - call.started).count());
+        } else {
+          ++failed;
+          if (first_failure.empty()) {
+            first_failure =
+                absl::StrCat(call.status.error_code(), " ", call.status.error_message());
+          }
+        }
+      }
+      if (now < measure_to) {
+        start(call);
+      } else {
+        --outstanding;
+      }
+    }
+    cq.Shutdown();
+    while (cq.Next(&tag, &ok)) {
+    }
+    absl::MutexLock lock(&mu);
+    all.Merge(mine);
+    result.failed += failed;
+    if (result.first_failure.empty()) result.first_failure = first_failure;
+  };
+  std::thread second(drive, concurrency / 2);
+  drive(concurrency - concurrency / 2);
+  second.join();
+
+  result.calls_per_second =
+      static_cast<double>(all.total()) / static_cast<double>(absl::GetFlag(FLAGS_seconds));
+  result.p50_ms = all.QuantileMillis(0.50);
+  result.p99_ms = all.QuantileMillis(0.99);
+  return result;
+}
+
+// fsyncs per second of a 4 KiB append on the disk that holds the databases: the ceiling of one
+// commit per write with synchronous=FULL (a WAL commit is one fsync).
+double FsyncsPerSecond(const std::string& dir) {
+  const std::string path = dir + "/fsync.probe";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return 0;
+  const std::string page(4096, 'x');
+  int n = 0;
+  const auto until = Clock::now() + std::chrono::seconds(1);
+  while (Clock::now() < until) {
+    if (::write(fd, page.data(), page.size()) != static_cast<ssize_t>(page.size())) break;
+    if (::fsync(fd) != 0) break;
+    ++n;
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  return n;
+}
+
+void ConfigureFor(ServerOptions& o, bool group_commit) {
+  o.workers = absl::GetFlag(FLAGS_workers);
+  o.group_commit = group_commit;
+  o.benchmark_service = true;
+}
+
+int Run() {
+  testing::TestServer server([](ServerOptions& o) { ConfigureFor(o, /*group_commit=*/true); });
+  testing::TestServer baseline([](ServerOptions& o) { ConfigureFor(o, /*group_commit=*/false); });
+  std::fprintf(stderr, "rpc_bench: setting up (%d mediators)\n", absl::GetFlag(FLAGS_mediators));
+
+  // A roster, a SUITABLE case to propose for, an allocated case to find slots for, and cases to
+  // read.
+  const int64_t org = server.RegisterOrganisation("Northshire Hospitals NHS Trust");
+  std::vector<int64_t> mediators;
+  for (int i = 0; i < absl::GetFlag(FLAGS_mediators); ++i) {
+    mediators.push_back(server.RegisterMediator(testing::ValidMediator(
+        absl::StrCat("Mediator ", i), absl::StrCat("mediator", i, "@mediators.example"))));
+  }
+  const v1::Case suitable = server.CreateReferral(org);
+  server.MakeSuitable(suitable);
+  const std::string lead = server.IssueToken(v1::ROLE_MEDIATOR, mediators[0]);
+  const std::string co = server.IssueToken(v1::ROLE_MEDIATOR, mediators[1]);
+  const v1::Case allocated = server.AllocatedCase(org, mediators[0], lead, mediators[1], co);
+  std::vector<int64_t> cases;
+  for (int i = 0; i < 100; ++i) cases.push_back(server.CreateReferral(org).id());
+  const int64_t baseline_org = baseline.RegisterOrganisation("Northshire Hospitals NHS Trust");
+  const std::string& staff = server.case_support();
+
+  std::vector<Result> results;
+  auto echo = bench::BenchmarkService::NewStub(server.channel());
+  results.push_back(Measure<bench::EchoRequest, bench::EchoResponse>(
+      "echo (the gRPC ceiling)", "",
+      [&](grpc::ClientContext* c, const bench::EchoRequest& r, grpc::CompletionQueue* cq) {
+        return echo->PrepareAsyncEcho(c, r, cq);
+      },
+      [](int64_t) { return bench::EchoRequest(); }));
+  results.push_back(Measure<v1::GetCaseRequest, v1::GetCaseResponse>(
+      "case read (GetCase)", staff,
+      [&](grpc::ClientContext* c, const v1::GetCaseRequest& r, grpc::CompletionQueue* cq) {
+        return server.referrals().PrepareAsyncGetCase(c, r, cq);
+      },
+      [&](int64_t i) {
+        v1::GetCaseRequest r;
+        r.set_case_id(cases[i % cases.size()]);
+        return r;
+      }));
+  const auto commits_before = server.server().commit_stats();
+  results.push_back(Measure<v1::CreateReferralRequest, v1::CreateReferralResponse>(
+      "referral create, group commit", staff,
+      [&](grpc::ClientContext* c, const v1::CreateReferralRequest& r, grpc::CompletionQueue* cq) {
+        return server.referrals().PrepareAsyncCreateReferral(c, r, cq);
+      },
+      [&](int64_t) { return testing::ValidReferral(org); }));
+  const auto commits_after = server.server().commit_stats();
+  results.push_back(Measure<v1::CreateReferralRequest, v1::CreateReferralResponse>(
+      "referral create, commit per call", baseline.case_support(),
+      [&](grpc::ClientContext* c, const v1::CreateReferralRequest& r, grpc::CompletionQueue* cq) {
+        return baseline.referrals().PrepareAsyncCreateReferral(c, r, cq);
+      },
+      [&](int64_t) { return testing::ValidReferral(baseline_org); }));
+  results.push_back(Measure<v1::FindSlotsRequest, v1::FindSlotsResponse>(
+      "slot search (FindSlots, joint, 28 days)", staff,
+      [&](grpc::ClientContext* c, const v1::FindSlotsRequest& r, grpc::CompletionQueue* cq) {
+        return server.scheduling().PrepareAsyncFindSlots(c, r, cq);
+      },
+      [&](int64_t) {
+        v1::FindSlotsRequest r;
+        r.set_case_id(allocated.id());
+        r.set_kind(v1::SESSION_KIND_JOINT_MEETING);
+        r.set_mode(v1::SESSION_MODE_VIDEO);
+        r.set_duration_minutes(180);
+        return r;
+      }));
+  results.push_back(Measure<v1::ProposeAllocationRequest, v1::ProposeAllocationResponse>(
+      absl::StrCat("allocation proposal (", mediators.size(), " mediators)"), staff,
+      [&](grpc::ClientContext* c, const v1::ProposeAllocationRequest& r,
+          grpc::CompletionQueue* cq) {
+        return server.allocation().PrepareAsyncProposeAllocation(c, r, cq);
+      },
+      [&](int64_t) {
+        v1::ProposeAllocationRequest r;
+        r.set_case_id(suitable.id());
+        return r;
+      }));
+
+  const double echo_rate = results[0].calls_per_second;
+  std::printf("%-42s %10s %9s %9s %8s\n", "call", "calls/s", "p50 ms", "p99 ms", "of echo");
+  bool failures = false;
+  for (const Result& r : results) {
+    std::printf("%-42s %10.0f %9.2f %9.2f %8.2f\n", r.name.c_str(), r.calls_per_second, r.p50_ms,
+                r.p99_ms, echo_rate > 0 ? r.calls_per_second / echo_rate : 0.0);
+    if (r.failed > 0) {
+      failures = true;
+      std::printf("  %llu call(s) failed, first: %s\n", static_cast<unsigned long long>(r.failed),
+                  r.first_failure.c_str());
+    }
+  }
+  const uint64_t writes = commits_after.writes - commits_before.writes;
+  const uint64_t batches = commits_after.batches - commits_before.batches;
+  std::printf(
+      "\n%d calls in flight, %d s each, %d workers. Group commit during the create: %llu writes "
+      "in %llu commits (%.1f per commit, at most %llu).\n",
+      absl::GetFlag(FLAGS_concurrency), absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_workers),
+      static_cast<unsigned long long>(writes), static_cast<unsigned long long>(batches),
+      batches > 0 ? static_cast<double>(writes) / static_cast<double>(batches) : 0.0,
+      static_cast<unsigned long long>(commits_after.largest));
+  std::printf("Referral create, group commit / commit per call: %.1fx. This disk: %.0f fsyncs/s.\n",
+              results[3].calls_per_second > 0
+                  ? results[2].calls_per_second / results[3].calls_per_second
+                  : 0.0,
+              FsyncsPerSecond(server.dir().path().string()));
+  return failures ? 1 : 0;
+}
+
+}  // namespace
+}  // namespace mediation
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  return mediation::Run();
+}
