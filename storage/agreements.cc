@@ -23,7 +23,7 @@ AgreementVersionRecord ReadVersion(SQLite::Statement& st) {
 }
 
 void ReadSignatures(SQLite::Database& db, AgreementVersionRecord& v) {
-  SQLite::Statement st(db,
+  Statement st(db,
                        "SELECT party_id, content_hash, signed_at, token_id, on_paper, "
                        "consent_to_share FROM agreement_signatures WHERE version_id = ? ORDER BY "
                        "id");
@@ -43,13 +43,13 @@ void ReadSignatures(SQLite::Database& db, AgreementVersionRecord& v) {
 absl::StatusOr<AgreementVersionRecord> InsertAgreementVersion(Tx& tx, AgreementVersionRecord v) {
   if (absl::Status s = tx.RequireWritable("insert agreement version"); !s.ok()) return s;
   return Guard("insert agreement version", [&]() -> absl::StatusOr<AgreementVersionRecord> {
-    SQLite::Statement next(tx.db(),
+    Statement next(tx.db(),
                            "SELECT COALESCE(MAX(version), 0) + 1 FROM agreement_versions WHERE "
                            "case_id = ?");
     next.bind(1, static_cast<int64_t>(v.case_id));
     next.executeStep();
     v.version = next.getColumn(0).getInt();
-    SQLite::Statement st(
+    Statement st(
         tx.db(),
         "INSERT INTO agreement_versions (case_id, version, content, "
         "content_hash, created_at, created_by_token_id) VALUES (?, ?, ?, ?, ?, ?)");
@@ -67,7 +67,7 @@ absl::StatusOr<AgreementVersionRecord> InsertAgreementVersion(Tx& tx, AgreementV
 
 absl::StatusOr<AgreementVersionRecord> GetAgreementVersion(Tx& tx, int64_t id) {
   return Guard("get agreement version", [&]() -> absl::StatusOr<AgreementVersionRecord> {
-    SQLite::Statement st(
+    Statement st(
         tx.db(), absl::StrCat("SELECT ", kColumns, " FROM agreement_versions WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) {
@@ -82,7 +82,7 @@ absl::StatusOr<AgreementVersionRecord> GetAgreementVersion(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<AgreementVersionRecord>> ListAgreementVersions(Tx& tx, int64_t case_id) {
   return Guard(
       "list agreement versions", [&]() -> absl::StatusOr<std::vector<AgreementVersionRecord>> {
-        SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
+        Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
                                                    " FROM agreement_versions WHERE case_id = ? "
                                                    "ORDER BY version"));
         st.bind(1, static_cast<int64_t>(case_id));
@@ -96,7 +96,7 @@ absl::StatusOr<std::vector<AgreementVersionRecord>> ListAgreementVersions(Tx& tx
 absl::Status InsertSignature(Tx& tx, int64_t version_id, const SignatureRecord& s) {
   if (absl::Status st = tx.RequireWritable("insert signature"); !st.ok()) return st;
   return Guard("insert signature", [&]() -> absl::Status {
-    SQLite::Statement existing(tx.db(),
+    Statement existing(tx.db(),
                                "SELECT 1 FROM agreement_signatures WHERE version_id = ? AND "
                                "party_id = ?");
     existing.bind(1, static_cast<int64_t>(version_id));
@@ -105,7 +105,7 @@ absl::Status InsertSignature(Tx& tx, int64_t version_id, const SignatureRecord& 
       return absl::AlreadyExistsError(
           absl::StrCat("party ", s.party_id, " has already signed this version"));
     }
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO agreement_signatures (version_id, party_id, content_hash, "
                          "signed_at, token_id, on_paper, consent_to_share) VALUES (?, ?, ?, ?, ?, "
                          "?, ?)");
@@ -124,7 +124,7 @@ absl::Status InsertSignature(Tx& tx, int64_t version_id, const SignatureRecord& 
 absl::Status FinaliseAgreementVersion(Tx& tx, int64_t version_id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("finalise agreement"); !s.ok()) return s;
   return Guard("finalise agreement", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(), "UPDATE agreement_versions SET finalised_at = ? WHERE id = ?");
+    Statement st(tx.db(), "UPDATE agreement_versions SET finalised_at = ? WHERE id = ?");
     st.bind(1, static_cast<int64_t>(ToMicros(at)));
     st.bind(2, static_cast<int64_t>(version_id));
     st.exec();

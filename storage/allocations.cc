@@ -32,7 +32,7 @@ AllocationRecord ReadAllocation(SQLite::Statement& st) {
 absl::StatusOr<std::vector<AllocationRecord>> ListWhere(Tx& tx, const char* column, int64_t id,
                                                         bool include_closed) {
   return Guard("list allocations", [&]() -> absl::StatusOr<std::vector<AllocationRecord>> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          absl::StrCat("SELECT ", kColumns, " FROM allocations WHERE ", column,
                                       " = ? AND (? OR state IN ('ALLOCATION_STATE_PENDING', "
                                       "'ALLOCATION_STATE_ACCEPTED')) ORDER BY id"));
@@ -49,7 +49,7 @@ absl::StatusOr<std::vector<AllocationRecord>> ListWhere(Tx& tx, const char* colu
 absl::StatusOr<AllocationRecord> InsertAllocation(Tx& tx, AllocationRecord a) {
   if (absl::Status s = tx.RequireWritable("insert allocation"); !s.ok()) return s;
   return Guard("insert allocation", [&]() -> absl::StatusOr<AllocationRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO allocations (case_id, mediator_id, role, state, open, "
                          "offered_at, offered_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(a.case_id));
@@ -61,7 +61,7 @@ absl::StatusOr<AllocationRecord> InsertAllocation(Tx& tx, AllocationRecord a) {
     BindOptionalId(st, 7, a.offered_by_token_id);
     st.exec();
     a.id = tx.db().getLastInsertRowid();
-    SQLite::Statement last(tx.db(), "UPDATE mediators SET last_allocated_at = ? WHERE id = ?");
+    Statement last(tx.db(), "UPDATE mediators SET last_allocated_at = ? WHERE id = ?");
     last.bind(1, static_cast<int64_t>(ToMicros(a.offered_at)));
     last.bind(2, static_cast<int64_t>(a.mediator_id));
     last.exec();
@@ -71,7 +71,7 @@ absl::StatusOr<AllocationRecord> InsertAllocation(Tx& tx, AllocationRecord a) {
 
 absl::StatusOr<AllocationRecord> GetAllocation(Tx& tx, int64_t id) {
   return Guard("get allocation", [&]() -> absl::StatusOr<AllocationRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          absl::StrCat("SELECT ", kColumns, " FROM allocations WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) {
@@ -94,7 +94,7 @@ absl::StatusOr<std::vector<AllocationRecord>> ListAllocationsOfMediator(Tx& tx, 
 absl::Status RecordAllocationResponse(Tx& tx, const AllocationRecord& a) {
   if (absl::Status s = tx.RequireWritable("respond to allocation"); !s.ok()) return s;
   return Guard("respond to allocation", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "UPDATE allocations SET state = ?, open = ?, responded_at = ?, "
                          "responded_by_token_id = ?, decline_reason = ?, response_note = ? "
                          "WHERE id = ? AND state = 'ALLOCATION_STATE_PENDING'");
@@ -116,14 +116,14 @@ absl::Status RecordAllocationResponse(Tx& tx, const AllocationRecord& a) {
 absl::Status ReleaseAllocationsOfCase(Tx& tx, int64_t case_id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("release allocations"); !s.ok()) return s;
   return Guard("release allocations", [&]() -> absl::Status {
-    SQLite::Statement pending(tx.db(),
+    Statement pending(tx.db(),
                               "UPDATE allocations SET state = 'ALLOCATION_STATE_RELEASED', "
                               "closed_at = ? WHERE case_id = ? AND "
                               "state = 'ALLOCATION_STATE_PENDING'");
     pending.bind(1, static_cast<int64_t>(ToMicros(at)));
     pending.bind(2, static_cast<int64_t>(case_id));
     pending.exec();
-    SQLite::Statement open(tx.db(),
+    Statement open(tx.db(),
                            "UPDATE allocations SET open = 0, closed_at = COALESCE(closed_at, ?) "
                            "WHERE case_id = ? AND open = 1");
     open.bind(1, static_cast<int64_t>(ToMicros(at)));
@@ -135,7 +135,7 @@ absl::Status ReleaseAllocationsOfCase(Tx& tx, int64_t case_id, absl::Time at) {
 
 absl::StatusOr<bool> MediatorHoldsCase(Tx& tx, int64_t case_id, int64_t mediator_id) {
   return Guard("mediator holds case", [&]() -> absl::StatusOr<bool> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "SELECT 1 FROM allocations WHERE case_id = ? AND mediator_id = ? AND "
                          "state IN ('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED') "
                          "LIMIT 1");

@@ -122,7 +122,7 @@ absl::Status RequireKey(const Tx& tx, absl::string_view operation) {
 
 void WriteHead(Tx& tx, int64_t last_id, const std::string& last_hash) {
   const std::string mac = HeadMac(tx.audit_key(), last_id, last_hash);
-  SQLite::Statement st(tx.db(),
+  Statement st(tx.db(),
                        "INSERT INTO audit_head (id, last_id, last_hash, mac) VALUES (1, ?, ?, ?) "
                        "ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, "
                        "last_hash = excluded.last_hash, mac = excluded.mac");
@@ -146,7 +146,7 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
         tx.db().execAndGet("SELECT COALESCE(MAX(id), 0) FROM audit_events").getInt64();
     int64_t head_id = 0;
     std::string prev = Genesis();
-    SQLite::Statement head(tx.db(), "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
+    Statement head(tx.db(), "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
     if (head.executeStep()) {
       const int64_t id = head.getColumn(0).getInt64();
       const std::string hash = Blob(head.getColumn(1));
@@ -158,7 +158,7 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
     AuditRecord row = record;
     row.id = std::max(last_row, head_id) + 1;
     const std::string hash = Link(tx.audit_key(), prev, CanonicalBound(row));
-    SQLite::Statement st(
+    Statement st(
         tx.db(),
         "INSERT INTO audit_events (id, at, call_id, token_id, role, method, "
         "objects, outcome, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -181,7 +181,7 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
 absl::StatusOr<ChainCheck> VerifyAuditChain(Tx& tx) {
   if (absl::Status s = RequireKey(tx, "verify audit chain"); !s.ok()) return s;
   return Guard("verify audit chain", [&]() -> absl::StatusOr<ChainCheck> {
-    SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
+    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
                                                ", prev_hash, hash FROM audit_events ORDER BY id"));
     ChainCheck check;
     auto broken = [&](int64_t row, std::string problem) {
@@ -211,7 +211,7 @@ absl::StatusOr<ChainCheck> VerifyAuditChain(Tx& tx) {
     check.head_hash = absl::BytesToHexString(expected_prev);
     if (!check.intact) return check;
 
-    SQLite::Statement head(tx.db(), "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
+    Statement head(tx.db(), "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
     if (!head.executeStep()) {
       if (check.rows > 0) broken(prev_id, "the trail's head record is missing");
       return check;
@@ -237,11 +237,11 @@ absl::StatusOr<int64_t> LinkUnchainedAuditRows(Tx& tx) {
         0) {
       return 0;
     }
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          absl::StrCat("SELECT ", kColumns, " FROM audit_events ORDER BY id"));
     std::vector<std::pair<int64_t, std::string>> rows;
     while (st.executeStep()) rows.emplace_back(st.getColumn(0).getInt64(), CanonicalStored(st));
-    SQLite::Statement update(tx.db(),
+    Statement update(tx.db(),
                              "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?");
     std::string prev = Genesis();
     for (const auto& [id, canonical] : rows) {
@@ -262,7 +262,7 @@ absl::StatusOr<std::vector<AuditRecord>> ListAudit(Tx& tx, const AuditFilter& fi
                                                    const PageCursor& cursor) {
   return Guard("list audit", [&]() -> absl::StatusOr<std::vector<AuditRecord>> {
     // The object filter matches whole words of the space-separated `objects` column.
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          absl::StrCat("SELECT ", kColumns,
                                       " FROM audit_events WHERE (?1 = 0 OR id < ?1) AND (?2 = 0 OR "
                                       "token_id = ?2) AND (?3 = '' OR instr(' ' || objects || "

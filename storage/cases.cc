@@ -66,7 +66,7 @@ std::vector<std::string> SplitLines(const std::string& text) {
 }
 
 void InsertParty(SQLite::Database& db, const PartyRecord& p) {
-  SQLite::Statement party(db,
+  Statement party(db,
                           "INSERT INTO parties (case_id, position, name, email, phone, job_title, "
                           "profession, accessibility_needs, bringing_companion, "
                           "typical_availability) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -84,7 +84,7 @@ void InsertParty(SQLite::Database& db, const PartyRecord& p) {
 }
 
 void InsertLinks(SQLite::Database& db, int64_t case_id, const std::vector<std::string>& refs) {
-  SQLite::Statement link(db,
+  Statement link(db,
                          "INSERT INTO case_links (case_id, position, reference) VALUES (?, ?, ?)");
   for (size_t i = 0; i < refs.size(); ++i) {
     link.reset();
@@ -97,7 +97,7 @@ void InsertLinks(SQLite::Database& db, int64_t case_id, const std::vector<std::s
 
 // Fills in the parties and links of a case read by ReadCaseRow.
 void ReadCaseChildren(SQLite::Database& db, CaseRecord& c) {
-  SQLite::Statement parties(db,
+  Statement parties(db,
                             "SELECT id, position, name, email, phone, job_title, profession, "
                             "accessibility_needs, bringing_companion, typical_availability "
                             "FROM parties WHERE case_id = ? ORDER BY position");
@@ -118,7 +118,7 @@ void ReadCaseChildren(SQLite::Database& db, CaseRecord& c) {
     p.typical_availability = parties.getColumn(9).getString();
     c.parties.push_back(std::move(p));
   }
-  SQLite::Statement links(db,
+  Statement links(db,
                           "SELECT reference FROM case_links WHERE case_id = ? ORDER BY position");
   links.bind(1, static_cast<int64_t>(c.id));
   while (links.executeStep()) c.linked_case_references.push_back(links.getColumn(0).getString());
@@ -130,7 +130,7 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
   if (absl::Status s = tx.RequireWritable("insert case"); !s.ok()) return s;
   return Guard("insert case", [&]() -> absl::StatusOr<CaseRecord> {
     SQLite::Database& db = tx.db();
-    SQLite::Statement st(
+    Statement st(
         db,
         "INSERT INTO cases (organisation_id, state, referrer_name, referrer_email, "
         "referrer_phone, referrer_job_title, summary, concern_level, "
@@ -153,7 +153,7 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
 
     c.reference = absl::StrFormat(
         "AM-%d-%06d", absl::ToCivilYear(c.created_at, absl::UTCTimeZone()).year(), c.id);
-    SQLite::Statement ref(db, "UPDATE cases SET reference = ? WHERE id = ?");
+    Statement ref(db, "UPDATE cases SET reference = ? WHERE id = ?");
     ref.bind(1, c.reference);
     ref.bind(2, static_cast<int64_t>(c.id));
     ref.exec();
@@ -167,7 +167,7 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
     }
     InsertLinks(db, c.id, c.linked_case_references);
 
-    SQLite::Statement history(db,
+    Statement history(db,
                               "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
                               "token_id, reason) VALUES (?, NULL, ?, ?, ?, 'referral received')");
     history.bind(1, static_cast<int64_t>(c.id));
@@ -181,7 +181,7 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
 
 absl::StatusOr<CaseRecord> GetCase(Tx& tx, int64_t id) {
   return Guard("get case", [&]() -> absl::StatusOr<CaseRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
@@ -194,7 +194,7 @@ absl::StatusOr<CaseRecord> GetCase(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filter,
                                                   const PageCursor& cursor) {
   return Guard("list cases", [&]() -> absl::StatusOr<std::vector<CaseRecord>> {
-    SQLite::Statement st(
+    Statement st(
         tx.db(), absl::StrCat("SELECT ", kCaseColumns,
                               " FROM cases WHERE (?1 = 0 OR id < ?1) AND (?2 = '' OR state = ?2) "
                               "AND (?3 = 0 OR organisation_id = ?3) AND (?5 = 0 OR id IN (SELECT "
@@ -219,7 +219,7 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
   if (absl::Status s = tx.RequireWritable("update referral"); !s.ok()) return s;
   return Guard("update referral", [&]() -> absl::StatusOr<CaseRecord> {
     SQLite::Database& db = tx.db();
-    SQLite::Statement st(db,
+    Statement st(db,
                          "UPDATE cases SET referrer_name = ?, referrer_email = ?, "
                          "referrer_phone = ?, referrer_job_title = ?, summary = ?, "
                          "concern_level = ?, concern_type = ?, revision = ?, updated_at = ? "
@@ -246,7 +246,7 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
             .execAndGet(absl::StrCat(
                 "SELECT COALESCE(MAX(position), 0) FROM parties WHERE case_id = ", updated.id))
             .getInt();
-    SQLite::Statement party(db,
+    Statement party(db,
                             "UPDATE parties SET name = ?, email = ?, phone = ?, job_title = ?, "
                             "profession = ?, accessibility_needs = ?, bringing_companion = ?, "
                             "typical_availability = ? WHERE id = ? AND case_id = ?");
@@ -274,12 +274,12 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
             absl::StrCat("parties: party ", p.id, " is not a party of case ", updated.id));
       }
     }
-    SQLite::Statement clear(db, "DELETE FROM case_links WHERE case_id = ?");
+    Statement clear(db, "DELETE FROM case_links WHERE case_id = ?");
     clear.bind(1, static_cast<int64_t>(updated.id));
     clear.exec();
     InsertLinks(db, updated.id, updated.linked_case_references);
 
-    SQLite::Statement rev(db,
+    Statement rev(db,
                           "INSERT INTO referral_revisions (case_id, revision, at, token_id, "
                           "reason, changed_fields, previous) VALUES (?, ?, ?, ?, ?, ?, ?)");
     rev.bind(1, static_cast<int64_t>(updated.id));
@@ -297,7 +297,7 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
 absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecord& change) {
   if (absl::Status s = tx.RequireWritable("change case state"); !s.ok()) return s;
   return Guard("change case state", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "UPDATE cases SET state = ?, held_from_state = ?, hold_reason = ?, "
                          "withdrawn_by = ?, withdrawal_reason = ?, updated_at = ? "
                          "WHERE id = ? AND state = ?");
@@ -317,7 +317,7 @@ absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecor
       return absl::AbortedError(
           absl::StrCat("case ", c.id, " changed state meanwhile; read it again and retry"));
     }
-    SQLite::Statement history(tx.db(),
+    Statement history(tx.db(),
                               "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
                               "token_id, reason) VALUES (?, ?, ?, ?, ?, ?)");
     history.bind(1, static_cast<int64_t>(c.id));
@@ -338,7 +338,7 @@ absl::Status UpdateCase(Tx& tx, absl::string_view operation, const char* sql, in
                         absl::FunctionRef<void(SQLite::Statement&)> bind) {
   if (absl::Status s = tx.RequireWritable(operation); !s.ok()) return s;
   return Guard(operation, [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(), sql);
+    Statement st(tx.db(), sql);
     bind(st);
     if (st.exec() != 1) return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
     return absl::OkStatus();
@@ -384,7 +384,7 @@ absl::Status SetReviewed(Tx& tx, int64_t case_id, absl::Time at) {
 absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("set mediators required"); !s.ok()) return s;
   return Guard("set mediators required", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "UPDATE cases SET mediators_required = ?, updated_at = ? WHERE id = ?");
     st.bind(1, count);
     st.bind(2, static_cast<int64_t>(ToMicros(at)));
@@ -405,7 +405,7 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
       }
     };
     std::vector<HistoryRecord> states;
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "SELECT h.at, h.token_id, t.role, t.label, h.from_state, h.to_state, "
                          "h.reason FROM case_state_history h LEFT JOIN access_tokens t "
                          "ON t.id = h.token_id WHERE h.case_id = ? ORDER BY h.id");
@@ -421,7 +421,7 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
       states.push_back(std::move(h));
     }
     std::vector<HistoryRecord> revisions;
-    SQLite::Statement rev(tx.db(),
+    Statement rev(tx.db(),
                           "SELECT r.at, r.token_id, t.role, t.label, r.revision, "
                           "r.changed_fields, r.reason FROM referral_revisions r LEFT JOIN "
                           "access_tokens t ON t.id = r.token_id WHERE r.case_id = ? ORDER BY r.id");
@@ -438,7 +438,7 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
     // Each allocation is two events: the offer, and the response (if any).
     std::vector<HistoryRecord> allocations;
     std::vector<HistoryRecord> responses;
-    SQLite::Statement alloc(tx.db(),
+    Statement alloc(tx.db(),
                             "SELECT a.offered_at, a.offered_by_token_id, t.role, t.label, a.id, "
                             "a.mediator_id, a.role, a.state, a.responded_at, "
                             "a.responded_by_token_id, r.role, r.label, a.response_note "

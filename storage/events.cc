@@ -16,7 +16,7 @@ E OptionalEnum(const SQLite::Column& c, ParseFn parse_fn) {
 absl::StatusOr<std::vector<CaseEventRecord>> ListCaseEvents(Tx& tx, int64_t after, int64_t case_id,
                                                             int limit) {
   return Guard("list case events", [&]() -> absl::StatusOr<std::vector<CaseEventRecord>> {
-    SQLite::Statement st(
+    Statement st(
         tx.db(),
         "SELECT e.position, e.case_id, COALESCE(c.reference, ''), c.organisation_id, e.at, e.kind, "
         "e.from_state, e.to_state, e.allocation_id, e.mediator_id, e.allocation_role, "

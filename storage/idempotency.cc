@@ -8,7 +8,7 @@ absl::StatusOr<std::optional<IdempotentCallRecord>> FindIdempotentCall(Tx& tx, i
                                                                        const std::string& key) {
   return Guard("find idempotent call",
                [&]() -> absl::StatusOr<std::optional<IdempotentCallRecord>> {
-                 SQLite::Statement st(tx.db(),
+                 Statement st(tx.db(),
                                       "SELECT method, request_sha256, sealed_response, created_at "
                                       "FROM idempotent_calls WHERE token_id = ? AND "
                                       "idempotency_key = ?");
@@ -30,7 +30,7 @@ absl::StatusOr<std::optional<IdempotentCallRecord>> FindIdempotentCall(Tx& tx, i
 absl::Status InsertIdempotentCall(Tx& tx, const IdempotentCallRecord& record) {
   if (absl::Status s = tx.RequireWritable("insert idempotent call"); !s.ok()) return s;
   return Guard("insert idempotent call", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO idempotent_calls (token_id, idempotency_key, method, "
                          "request_sha256, sealed_response, created_at) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(record.token_id));
@@ -47,7 +47,7 @@ absl::Status InsertIdempotentCall(Tx& tx, const IdempotentCallRecord& record) {
 absl::StatusOr<int> ForgetIdempotentCallsBefore(Tx& tx, absl::Time cutoff) {
   if (absl::Status s = tx.RequireWritable("forget idempotent calls"); !s.ok()) return s;
   return Guard("forget idempotent calls", [&]() -> absl::StatusOr<int> {
-    SQLite::Statement st(tx.db(), "DELETE FROM idempotent_calls WHERE created_at < ?");
+    Statement st(tx.db(), "DELETE FROM idempotent_calls WHERE created_at < ?");
     st.bind(1, static_cast<int64_t>(ToMicros(cutoff)));
     return st.exec();
   });

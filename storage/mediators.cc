@@ -60,7 +60,7 @@ MediatorRecord ReadProfile(SQLite::Statement& st) {
 }
 
 void ReadExperienceAndLoad(SQLite::Database& db, MediatorRecord& m) {
-  SQLite::Statement exp(db,
+  Statement exp(db,
                         "SELECT profession, cases FROM mediator_experience WHERE mediator_id = ? "
                         "ORDER BY profession");
   exp.bind(1, static_cast<int64_t>(m.id));
@@ -69,7 +69,7 @@ void ReadExperienceAndLoad(SQLite::Database& db, MediatorRecord& m) {
         {EnumFromText<v1::Profession>(exp.getColumn(0).getString(), v1::Profession_Parse),
          exp.getColumn(1).getInt()});
   }
-  SQLite::Statement open(db, "SELECT COUNT(*) FROM allocations WHERE mediator_id = ? AND open = 1");
+  Statement open(db, "SELECT COUNT(*) FROM allocations WHERE mediator_id = ? AND open = 1");
   open.bind(1, static_cast<int64_t>(m.id));
   open.executeStep();
   m.current_cases = open.getColumn(0).getInt();
@@ -77,10 +77,10 @@ void ReadExperienceAndLoad(SQLite::Database& db, MediatorRecord& m) {
 
 void WriteExperience(SQLite::Database& db, int64_t mediator_id,
                      const std::vector<ExperienceRecord>& experience) {
-  SQLite::Statement clear(db, "DELETE FROM mediator_experience WHERE mediator_id = ?");
+  Statement clear(db, "DELETE FROM mediator_experience WHERE mediator_id = ?");
   clear.bind(1, static_cast<int64_t>(mediator_id));
   clear.exec();
-  SQLite::Statement add(db,
+  Statement add(db,
                         "INSERT INTO mediator_experience (mediator_id, profession, cases) "
                         "VALUES (?, ?, ?)");
   for (const ExperienceRecord& e : experience) {
@@ -114,7 +114,7 @@ void BindProfile(SQLite::Statement& st, const MediatorRecord& m) {
 }
 
 absl::Status EmailTaken(SQLite::Database& db, const std::string& email, int64_t except_id) {
-  SQLite::Statement st(db, "SELECT id FROM mediators WHERE email = ? AND id <> ?");
+  Statement st(db, "SELECT id FROM mediators WHERE email = ? AND id <> ?");
   st.bind(1, email);
   st.bind(2, static_cast<int64_t>(except_id));
   if (st.executeStep()) {
@@ -153,7 +153,7 @@ absl::StatusOr<MediatorRecord> InsertMediator(Tx& tx, MediatorRecord m) {
   if (absl::Status s = tx.RequireWritable("insert mediator"); !s.ok()) return s;
   return Guard("insert mediator", [&]() -> absl::StatusOr<MediatorRecord> {
     if (absl::Status s = EmailTaken(tx.db(), m.contact.email, 0); !s.ok()) return s;
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO mediators (name, normalised_name, email, phone, job_title, "
                          "accreditation_body, accreditation_level, registration_number, "
                          "accreditation_expires, insurance_expires, cpd_hours, nations, "
@@ -173,7 +173,7 @@ absl::Status UpdateMediatorProfile(Tx& tx, const MediatorRecord& m) {
   if (absl::Status s = tx.RequireWritable("update mediator"); !s.ok()) return s;
   return Guard("update mediator", [&]() -> absl::Status {
     if (absl::Status s = EmailTaken(tx.db(), m.contact.email, m.id); !s.ok()) return s;
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "UPDATE mediators SET name = ?, normalised_name = ?, email = ?, phone = "
                          "?, job_title = ?, accreditation_body = ?, accreditation_level = ?, "
                          "registration_number = ?, accreditation_expires = ?, insurance_expires = "
@@ -190,14 +190,14 @@ absl::Status UpdateMediatorProfile(Tx& tx, const MediatorRecord& m) {
 absl::StatusOr<MediatorRecord> GetMediator(Tx& tx, int64_t id) {
   return Guard("get mediator", [&]() -> absl::StatusOr<MediatorRecord> {
     SQLite::Database& db = tx.db();
-    SQLite::Statement st(db,
+    Statement st(db,
                          absl::StrCat("SELECT ", kProfileColumns, " FROM mediators WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("mediator ", id, " not found"));
     MediatorRecord m = ReadProfile(st);
     ReadExperienceAndLoad(db, m);
 
-    SQLite::Statement hours(db,
+    Statement hours(db,
                             "SELECT weekday, start_minute, end_minute FROM working_hours WHERE "
                             "mediator_id = ? ORDER BY weekday, start_minute");
     hours.bind(1, static_cast<int64_t>(id));
@@ -205,7 +205,7 @@ absl::StatusOr<MediatorRecord> GetMediator(Tx& tx, int64_t id) {
       m.working_hours.push_back(
           {hours.getColumn(0).getInt(), hours.getColumn(1).getInt(), hours.getColumn(2).getInt()});
     }
-    SQLite::Statement leave(db,
+    Statement leave(db,
                             "SELECT id, first_day, last_day, note FROM mediator_leave WHERE "
                             "mediator_id = ? ORDER BY first_day, id");
     leave.bind(1, static_cast<int64_t>(id));
@@ -213,7 +213,7 @@ absl::StatusOr<MediatorRecord> GetMediator(Tx& tx, int64_t id) {
       m.leave.push_back({leave.getColumn(0).getInt64(), id, leave.getColumn(1).getInt(),
                          leave.getColumn(2).getInt(), leave.getColumn(3).getString()});
     }
-    SQLite::Statement conflicts(db, absl::StrCat("SELECT ", kConflictColumns,
+    Statement conflicts(db, absl::StrCat("SELECT ", kConflictColumns,
                                                  " FROM mediator_conflicts WHERE mediator_id = ? "
                                                  "ORDER BY id"));
     conflicts.bind(1, static_cast<int64_t>(id));
@@ -226,7 +226,7 @@ absl::StatusOr<std::vector<MediatorRecord>> ListMediators(Tx& tx, bool active_on
                                                           v1::Nation nation,
                                                           const PageCursor& cursor) {
   return Guard("list mediators", [&]() -> absl::StatusOr<std::vector<MediatorRecord>> {
-    SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kProfileColumns,
+    Statement st(tx.db(), absl::StrCat("SELECT ", kProfileColumns,
                                                " FROM mediators WHERE id > ?1 AND (NOT ?2 OR "
                                                "active = 1) AND (?3 = 0 OR (nations & ?3) <> 0) "
                                                "ORDER BY id LIMIT ?4"));
@@ -247,16 +247,16 @@ absl::Status ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
   return Guard("set working hours", [&]() -> absl::Status {
     uint32_t days = 0;
     for (const WorkingHoursRecord& h : hours) days |= 1u << (h.weekday - 1);
-    SQLite::Statement mediator(tx.db(), "UPDATE mediators SET working_days = ? WHERE id = ?");
+    Statement mediator(tx.db(), "UPDATE mediators SET working_days = ? WHERE id = ?");
     mediator.bind(1, static_cast<int64_t>(days));
     mediator.bind(2, static_cast<int64_t>(mediator_id));
     if (mediator.exec() != 1) {
       return absl::NotFoundError(absl::StrCat("mediator ", mediator_id, " not found"));
     }
-    SQLite::Statement clear(tx.db(), "DELETE FROM working_hours WHERE mediator_id = ?");
+    Statement clear(tx.db(), "DELETE FROM working_hours WHERE mediator_id = ?");
     clear.bind(1, static_cast<int64_t>(mediator_id));
     clear.exec();
-    SQLite::Statement add(tx.db(),
+    Statement add(tx.db(),
                           "INSERT INTO working_hours (mediator_id, weekday, start_minute, "
                           "end_minute) VALUES (?, ?, ?, ?)");
     for (const WorkingHoursRecord& h : hours) {
@@ -274,7 +274,7 @@ absl::Status ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
 absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave) {
   if (absl::Status s = tx.RequireWritable("insert leave"); !s.ok()) return s;
   return Guard("insert leave", [&]() -> absl::StatusOr<LeaveRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO mediator_leave (mediator_id, first_day, last_day, note) "
                          "VALUES (?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(leave.mediator_id));
@@ -290,7 +290,7 @@ absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave) {
 absl::Status DeleteLeave(Tx& tx, int64_t mediator_id, int64_t leave_id) {
   if (absl::Status s = tx.RequireWritable("delete leave"); !s.ok()) return s;
   return Guard("delete leave", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(), "DELETE FROM mediator_leave WHERE id = ? AND mediator_id = ?");
+    Statement st(tx.db(), "DELETE FROM mediator_leave WHERE id = ? AND mediator_id = ?");
     st.bind(1, static_cast<int64_t>(leave_id));
     st.bind(2, static_cast<int64_t>(mediator_id));
     if (st.exec() != 1) {
@@ -304,7 +304,7 @@ absl::Status DeleteLeave(Tx& tx, int64_t mediator_id, int64_t leave_id) {
 absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord c) {
   if (absl::Status s = tx.RequireWritable("insert conflict"); !s.ok()) return s;
   return Guard("insert conflict", [&]() -> absl::StatusOr<ConflictRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO mediator_conflicts (mediator_id, kind, organisation_id, "
                          "person_name, normalised_name, person_email, case_id, source, note, "
                          "recorded_at, recorded_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
@@ -330,7 +330,7 @@ absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id,
                             bool allow_discovered) {
   if (absl::Status s = tx.RequireWritable("delete conflict"); !s.ok()) return s;
   return Guard("delete conflict", [&]() -> absl::Status {
-    SQLite::Statement source(tx.db(),
+    Statement source(tx.db(),
                              "SELECT source FROM mediator_conflicts WHERE id = ? AND "
                              "mediator_id = ?");
     source.bind(1, static_cast<int64_t>(conflict_id));
@@ -342,7 +342,7 @@ absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id,
                        " was recorded when declining an allocation; only an administrator may "
                        "remove it"));
     }
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "DELETE FROM mediator_conflicts WHERE id = ? AND mediator_id = ?");
     st.bind(1, static_cast<int64_t>(conflict_id));
     st.bind(2, static_cast<int64_t>(mediator_id));
@@ -357,7 +357,7 @@ absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id,
 absl::Status VisitMediatorSummaries(Tx& tx, int64_t only_id,
                                     absl::FunctionRef<void(MediatorSummary&&)> visit) {
   return Guard("mediator summaries", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "SELECT id, name, normalised_name, email, active, accreditation_expires, "
                          "insurance_expires, cpd_hours, nations, professions, "
                          "max_concurrent_cases, working_days, last_allocated_at FROM mediators "
@@ -386,7 +386,7 @@ absl::Status VisitMediatorSummaries(Tx& tx, int64_t only_id,
 
 absl::StatusOr<std::unordered_map<int64_t, int>> OpenAllocationCounts(Tx& tx) {
   return Guard("open allocation counts", [&]() -> absl::StatusOr<std::unordered_map<int64_t, int>> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "SELECT mediator_id, COUNT(*) FROM allocations WHERE open = 1 "
                          "GROUP BY mediator_id");
     std::unordered_map<int64_t, int> counts;
@@ -398,7 +398,7 @@ absl::StatusOr<std::unordered_map<int64_t, int>> OpenAllocationCounts(Tx& tx) {
 absl::StatusOr<std::vector<LeaveRecord>> LeaveOverlapping(Tx& tx, int32_t first_day,
                                                           int32_t last_day) {
   return Guard("leave overlapping", [&]() -> absl::StatusOr<std::vector<LeaveRecord>> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "SELECT id, mediator_id, first_day, last_day, note FROM mediator_leave "
                          "WHERE last_day >= ? AND first_day <= ?");
     st.bind(1, first_day);
@@ -436,7 +436,7 @@ absl::StatusOr<std::vector<ConflictRecord>> ConflictsTouching(
                       "normalised_name IN (",
                       placeholders(normalised_names.size()), ")");
     }
-    SQLite::Statement st(tx.db(), sql);
+    Statement st(tx.db(), sql);
     int index = 1;
     st.bind(index++, static_cast<int64_t>(organisation_id));
     st.bind(index++, static_cast<int64_t>(case_id));

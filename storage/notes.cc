@@ -36,7 +36,7 @@ NoteRecord ReadNote(SQLite::Statement& st) {
 absl::StatusOr<int64_t> ReserveNote(Tx& tx, const NoteRecord& n) {
   if (absl::Status s = tx.RequireWritable("reserve note"); !s.ok()) return s;
   return Guard("reserve note", [&]() -> absl::StatusOr<int64_t> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO notes (case_id, author_mediator_id, session_id, visibility, "
                          "party_id, supersedes_id, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, "
                          "NULL, ?)");
@@ -55,7 +55,7 @@ absl::StatusOr<int64_t> ReserveNote(Tx& tx, const NoteRecord& n) {
 absl::Status SealNote(Tx& tx, int64_t note_id, const std::string& sealed) {
   if (absl::Status s = tx.RequireWritable("seal note"); !s.ok()) return s;
   return Guard("seal note", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(), "UPDATE notes SET sealed = ? WHERE id = ?");
+    Statement st(tx.db(), "UPDATE notes SET sealed = ? WHERE id = ?");
     st.bind(1, sealed.data(), static_cast<int>(sealed.size()));
     st.bind(2, static_cast<int64_t>(note_id));
     if (st.exec() != 1) return absl::NotFoundError(absl::StrCat("note ", note_id, " not found"));
@@ -65,7 +65,7 @@ absl::Status SealNote(Tx& tx, int64_t note_id, const std::string& sealed) {
 
 absl::StatusOr<NoteRecord> GetNote(Tx& tx, int64_t id) {
   return Guard("get note", [&]() -> absl::StatusOr<NoteRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          absl::StrCat("SELECT ", kColumns, " FROM notes n WHERE n.id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("note ", id, " not found"));
@@ -75,7 +75,7 @@ absl::StatusOr<NoteRecord> GetNote(Tx& tx, int64_t id) {
 
 absl::StatusOr<std::vector<NoteRecord>> ListNotes(Tx& tx, int64_t case_id) {
   return Guard("list notes", [&]() -> absl::StatusOr<std::vector<NoteRecord>> {
-    SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
+    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
                                                " FROM notes n WHERE n.case_id = ? ORDER BY n.id"));
     st.bind(1, static_cast<int64_t>(case_id));
     std::vector<NoteRecord> out;
@@ -86,7 +86,7 @@ absl::StatusOr<std::vector<NoteRecord>> ListNotes(Tx& tx, int64_t case_id) {
 
 absl::StatusOr<std::optional<CaseKeyRecord>> GetCaseKey(Tx& tx, int64_t case_id) {
   return Guard("get case key", [&]() -> absl::StatusOr<std::optional<CaseKeyRecord>> {
-    SQLite::Statement st(tx.db(), "SELECT wrapped, destroyed_at FROM case_keys WHERE case_id = ?");
+    Statement st(tx.db(), "SELECT wrapped, destroyed_at FROM case_keys WHERE case_id = ?");
     st.bind(1, static_cast<int64_t>(case_id));
     if (!st.executeStep()) return std::optional<CaseKeyRecord>();
     CaseKeyRecord k;
@@ -102,7 +102,7 @@ absl::StatusOr<std::optional<CaseKeyRecord>> GetCaseKey(Tx& tx, int64_t case_id)
 absl::Status InsertCaseKey(Tx& tx, int64_t case_id, const std::string& wrapped, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("insert case key"); !s.ok()) return s;
   return Guard("insert case key", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO case_keys (case_id, wrapped, created_at) VALUES (?, ?, ?)");
     st.bind(1, static_cast<int64_t>(case_id));
     st.bind(2, wrapped.data(), static_cast<int>(wrapped.size()));
@@ -114,7 +114,7 @@ absl::Status InsertCaseKey(Tx& tx, int64_t case_id, const std::string& wrapped, 
 
 absl::StatusOr<std::vector<int64_t>> CasesDueForNoteDestruction(Tx& tx, absl::Time cutoff) {
   return Guard("cases due for note destruction", [&]() -> absl::StatusOr<std::vector<int64_t>> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "SELECT c.id FROM cases c JOIN case_keys k ON k.case_id = c.id WHERE "
                          "c.finished_at IS NOT NULL AND c.finished_at <= ? AND "
                          "k.destroyed_at IS NULL ORDER BY c.id");
@@ -128,13 +128,13 @@ absl::StatusOr<std::vector<int64_t>> CasesDueForNoteDestruction(Tx& tx, absl::Ti
 absl::StatusOr<int> DestroyCaseNotes(Tx& tx, int64_t case_id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("destroy notes"); !s.ok()) return s;
   return Guard("destroy notes", [&]() -> absl::StatusOr<int> {
-    SQLite::Statement notes(tx.db(),
+    Statement notes(tx.db(),
                             "UPDATE notes SET sealed = NULL, destroyed_at = ? WHERE case_id = ? "
                             "AND destroyed_at IS NULL");
     notes.bind(1, static_cast<int64_t>(ToMicros(at)));
     notes.bind(2, static_cast<int64_t>(case_id));
     const int destroyed = notes.exec();
-    SQLite::Statement key(
+    Statement key(
         tx.db(), "UPDATE case_keys SET wrapped = NULL, destroyed_at = ? WHERE case_id = ?");
     key.bind(1, static_cast<int64_t>(ToMicros(at)));
     key.bind(2, static_cast<int64_t>(case_id));
@@ -145,7 +145,7 @@ absl::StatusOr<int> DestroyCaseNotes(Tx& tx, int64_t case_id, absl::Time at) {
 
 absl::StatusOr<std::optional<std::string>> GetMasterKeyCheck(Tx& tx) {
   return Guard("get master key check", [&]() -> absl::StatusOr<std::optional<std::string>> {
-    SQLite::Statement st(tx.db(), "SELECT sealed FROM master_key_check WHERE id = 1");
+    Statement st(tx.db(), "SELECT sealed FROM master_key_check WHERE id = 1");
     if (!st.executeStep()) return std::optional<std::string>();
     return std::optional<std::string>(std::string(
         static_cast<const char*>(st.getColumn(0).getBlob()), st.getColumn(0).getBytes()));
@@ -166,7 +166,7 @@ absl::StatusOr<bool> HoldsDataUnderMasterKey(Tx& tx) {
 absl::Status SetMasterKeyCheck(Tx& tx, const std::string& sealed, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("set master key check"); !s.ok()) return s;
   return Guard("set master key check", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO master_key_check (id, sealed, created_at) VALUES (1, ?, ?)");
     st.bind(1, sealed.data(), static_cast<int>(sealed.size()));
     st.bind(2, static_cast<int64_t>(ToMicros(at)));

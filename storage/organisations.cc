@@ -35,7 +35,7 @@ absl::StatusOr<OrganisationRecord> InsertOrganisation(Tx& tx, OrganisationRecord
   if (absl::Status s = tx.RequireWritable("insert organisation"); !s.ok()) return s;
   return Guard("insert organisation", [&]() -> absl::StatusOr<OrganisationRecord> {
     if (!org.ods_code.empty()) {
-      SQLite::Statement existing(tx.db(), "SELECT id FROM organisations WHERE ods_code = ?");
+      Statement existing(tx.db(), "SELECT id FROM organisations WHERE ods_code = ?");
       existing.bind(1, org.ods_code);
       if (existing.executeStep()) {
         return absl::AlreadyExistsError(absl::StrCat("organisation.ods_code: organisation ",
@@ -43,7 +43,7 @@ absl::StatusOr<OrganisationRecord> InsertOrganisation(Tx& tx, OrganisationRecord
                                                      " already has ODS code ", org.ods_code));
       }
     }
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO organisations (name, kind, nation, care_setting, sector, "
                          "ods_code, contact_name, contact_email, contact_phone, contact_job_title, "
                          "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -70,7 +70,7 @@ absl::StatusOr<OrganisationRecord> InsertOrganisation(Tx& tx, OrganisationRecord
 
 absl::StatusOr<OrganisationRecord> GetOrganisation(Tx& tx, int64_t id) {
   return Guard("get organisation", [&]() -> absl::StatusOr<OrganisationRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          absl::StrCat("SELECT ", kColumns, " FROM organisations WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) {
@@ -83,7 +83,7 @@ absl::StatusOr<OrganisationRecord> GetOrganisation(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<OrganisationRecord>> ListOrganisations(Tx& tx, v1::Nation nation,
                                                                   const PageCursor& cursor) {
   return Guard("list organisations", [&]() -> absl::StatusOr<std::vector<OrganisationRecord>> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          absl::StrCat("SELECT ", kColumns,
                                       " FROM organisations WHERE id > ?1 AND (?2 = '' OR nation = "
                                       "?2) ORDER BY id LIMIT ?3"));

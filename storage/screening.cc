@@ -58,7 +58,7 @@ ScreeningDecisionRecord ReadDecision(SQLite::Statement& st) {
 absl::StatusOr<ScreeningAnswerRecord> InsertScreeningAnswer(Tx& tx, ScreeningAnswerRecord answer) {
   if (absl::Status s = tx.RequireWritable("insert screening answer"); !s.ok()) return s;
   return Guard("insert screening answer", [&]() -> absl::StatusOr<ScreeningAnswerRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO screening_answers (case_id, criterion, party_id, answer, "
                          "note, recorded_by_token_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(answer.case_id));
@@ -71,7 +71,7 @@ absl::StatusOr<ScreeningAnswerRecord> InsertScreeningAnswer(Tx& tx, ScreeningAns
     st.exec();
     answer.id = tx.db().getLastInsertRowid();
 
-    SQLite::Statement supersede(tx.db(),
+    Statement supersede(tx.db(),
                                 "UPDATE screening_answers SET superseded_by = ?1 WHERE case_id = "
                                 "?2 AND criterion = ?3 AND party_id IS ?4 AND id <> ?1 AND "
                                 "superseded_by IS NULL");
@@ -88,7 +88,7 @@ absl::StatusOr<std::vector<ScreeningAnswerRecord>> ListScreeningAnswers(Tx& tx, 
                                                                         bool include_superseded) {
   return Guard("list screening answers",
                [&]() -> absl::StatusOr<std::vector<ScreeningAnswerRecord>> {
-                 SQLite::Statement st(
+                 Statement st(
                      tx.db(), absl::StrCat("SELECT ", kAnswerColumns,
                                            " FROM screening_answers WHERE case_id = ? AND (? OR "
                                            "superseded_by IS NULL) ORDER BY id DESC"));
@@ -106,7 +106,7 @@ absl::StatusOr<ScreeningDecisionRecord> InsertScreeningDecision(Tx& tx,
   return Guard("insert screening decision", [&]() -> absl::StatusOr<ScreeningDecisionRecord> {
     std::vector<std::string> failed;
     for (v1::Criterion c : decision.failed_criteria) failed.push_back(v1::Criterion_Name(c));
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO screening_decisions (case_id, evaluated, decision, "
                          "overridden, justification, high_concern_confirmed, failed_criteria, "
                          "signposting, decided_by_token_id, decided_at) "
@@ -131,7 +131,7 @@ absl::StatusOr<std::vector<ScreeningDecisionRecord>> ListScreeningDecisions(Tx& 
                                                                             int64_t case_id) {
   return Guard(
       "list screening decisions", [&]() -> absl::StatusOr<std::vector<ScreeningDecisionRecord>> {
-        SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
+        Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
                                                    " FROM screening_decisions WHERE case_id = ? "
                                                    "ORDER BY id DESC"));
         st.bind(1, static_cast<int64_t>(case_id));
@@ -145,7 +145,7 @@ absl::StatusOr<std::optional<ScreeningDecisionRecord>> LatestScreeningDecision(T
                                                                                int64_t case_id) {
   return Guard(
       "latest screening decision", [&]() -> absl::StatusOr<std::optional<ScreeningDecisionRecord>> {
-        SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
+        Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
                                                    " FROM screening_decisions WHERE case_id = ? "
                                                    "ORDER BY id DESC LIMIT 1"));
         st.bind(1, static_cast<int64_t>(case_id));

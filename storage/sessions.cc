@@ -29,7 +29,7 @@ SessionRecord ReadSession(SQLite::Statement& st) {
 }
 
 void ReadSessionChildren(SQLite::Database& db, SessionRecord& s) {
-  SQLite::Statement b(db,
+  Statement b(db,
                       "SELECT id, resource, resource_id, for_party_id, start_at, end_at FROM "
                       "bookings WHERE session_id = ? AND (active = 1 OR ?) ORDER BY id");
   b.bind(1, static_cast<int64_t>(s.id));
@@ -46,7 +46,7 @@ void ReadSessionChildren(SQLite::Database& db, SessionRecord& s) {
     r.end_at = b.getColumn(5).getInt64();
     s.bookings.push_back(std::move(r));
   }
-  SQLite::Statement c(db,
+  Statement c(db,
                       "SELECT at, token_id, change, previous_start, previous_end, reason FROM "
                       "session_changes WHERE session_id = ? ORDER BY id");
   c.bind(1, static_cast<int64_t>(s.id));
@@ -64,7 +64,7 @@ void ReadSessionChildren(SQLite::Database& db, SessionRecord& s) {
 
 void InsertBookings(SQLite::Database& db, int64_t session_id,
                     const std::vector<BookingRecord>& bookings) {
-  SQLite::Statement st(db,
+  Statement st(db,
                        "INSERT INTO bookings (session_id, resource, resource_id, for_party_id, "
                        "start_at, end_at, active) VALUES (?, ?, ?, ?, ?, ?, 1)");
   for (const BookingRecord& b : bookings) {
@@ -80,7 +80,7 @@ void InsertBookings(SQLite::Database& db, int64_t session_id,
 }
 
 void InsertChange(SQLite::Database& db, int64_t session_id, const SessionChangeRecord& c) {
-  SQLite::Statement st(db,
+  Statement st(db,
                        "INSERT INTO session_changes (session_id, at, token_id, change, "
                        "previous_start, previous_end, reason) VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, static_cast<int64_t>(session_id));
@@ -99,7 +99,7 @@ void InsertChange(SQLite::Database& db, int64_t session_id, const SessionChangeR
 }
 
 std::vector<RoomRecord> ReadRooms(SQLite::Database& db, int64_t venue_id) {
-  SQLite::Statement st(db, "SELECT id, name, kind FROM rooms WHERE venue_id = ? ORDER BY id");
+  Statement st(db, "SELECT id, name, kind FROM rooms WHERE venue_id = ? ORDER BY id");
   st.bind(1, static_cast<int64_t>(venue_id));
   std::vector<RoomRecord> rooms;
   while (st.executeStep()) {
@@ -114,14 +114,14 @@ std::vector<RoomRecord> ReadRooms(SQLite::Database& db, int64_t venue_id) {
 absl::StatusOr<VenueRecord> InsertVenue(Tx& tx, VenueRecord venue) {
   if (absl::Status s = tx.RequireWritable("insert venue"); !s.ok()) return s;
   return Guard("insert venue", [&]() -> absl::StatusOr<VenueRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO venues (name, address, created_at) VALUES (?, ?, ?)");
     st.bind(1, venue.name);
     st.bind(2, venue.address);
     st.bind(3, static_cast<int64_t>(ToMicros(venue.created_at)));
     st.exec();
     venue.id = tx.db().getLastInsertRowid();
-    SQLite::Statement room(tx.db(), "INSERT INTO rooms (venue_id, name, kind) VALUES (?, ?, ?)");
+    Statement room(tx.db(), "INSERT INTO rooms (venue_id, name, kind) VALUES (?, ?, ?)");
     for (RoomRecord& r : venue.rooms) {
       room.reset();
       room.bind(1, static_cast<int64_t>(venue.id));
@@ -137,7 +137,7 @@ absl::StatusOr<VenueRecord> InsertVenue(Tx& tx, VenueRecord venue) {
 
 absl::StatusOr<VenueRecord> GetVenue(Tx& tx, int64_t id) {
   return Guard("get venue", [&]() -> absl::StatusOr<VenueRecord> {
-    SQLite::Statement st(tx.db(), "SELECT id, name, address, created_at FROM venues WHERE id = ?");
+    Statement st(tx.db(), "SELECT id, name, address, created_at FROM venues WHERE id = ?");
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("venue ", id, " not found"));
     VenueRecord v{.id = st.getColumn(0).getInt64(),
@@ -151,7 +151,7 @@ absl::StatusOr<VenueRecord> GetVenue(Tx& tx, int64_t id) {
 
 absl::StatusOr<std::vector<VenueRecord>> ListVenues(Tx& tx) {
   return Guard("list venues", [&]() -> absl::StatusOr<std::vector<VenueRecord>> {
-    SQLite::Statement st(tx.db(), "SELECT id, name, address, created_at FROM venues ORDER BY id");
+    Statement st(tx.db(), "SELECT id, name, address, created_at FROM venues ORDER BY id");
     std::vector<VenueRecord> out;
     while (st.executeStep()) {
       out.push_back({.id = st.getColumn(0).getInt64(),
@@ -168,10 +168,10 @@ absl::Status ReplacePartyAvailability(Tx& tx, int64_t party_id,
                                       const std::vector<std::pair<int64_t, int64_t>>& windows) {
   if (absl::Status s = tx.RequireWritable("set party availability"); !s.ok()) return s;
   return Guard("set party availability", [&]() -> absl::Status {
-    SQLite::Statement clear(tx.db(), "DELETE FROM party_availability WHERE party_id = ?");
+    Statement clear(tx.db(), "DELETE FROM party_availability WHERE party_id = ?");
     clear.bind(1, static_cast<int64_t>(party_id));
     clear.exec();
-    SQLite::Statement add(tx.db(),
+    Statement add(tx.db(),
                           "INSERT INTO party_availability (party_id, start_at, end_at) "
                           "VALUES (?, ?, ?)");
     for (const auto& [start, end] : windows) {
@@ -190,7 +190,7 @@ absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> PartyAvailability(Tx& t
                                                                            int64_t to) {
   return Guard("party availability",
                [&]() -> absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> {
-                 SQLite::Statement st(tx.db(),
+                 Statement st(tx.db(),
                                       "SELECT start_at, end_at FROM party_availability WHERE "
                                       "party_id = ? AND start_at < ? AND end_at > ? "
                                       "ORDER BY start_at");
@@ -207,7 +207,7 @@ absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> PartyAvailability(Tx& t
 
 absl::StatusOr<bool> PartyHasAvailability(Tx& tx, int64_t party_id) {
   return Guard("party has availability", [&]() -> absl::StatusOr<bool> {
-    SQLite::Statement st(tx.db(), "SELECT 1 FROM party_availability WHERE party_id = ? LIMIT 1");
+    Statement st(tx.db(), "SELECT 1 FROM party_availability WHERE party_id = ? LIMIT 1");
     st.bind(1, static_cast<int64_t>(party_id));
     return st.executeStep();
   });
@@ -219,7 +219,7 @@ absl::StatusOr<std::vector<BookingRecord>> ActiveBookings(Tx& tx, const std::str
   return Guard("active bookings", [&]() -> absl::StatusOr<std::vector<BookingRecord>> {
     // Sessions are at most a day long, so a booking overlapping [from, to) starts after
     // from - 1 day: the index range stays narrow.
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "SELECT id, session_id, for_party_id, start_at, end_at FROM bookings "
                          "WHERE resource = ?1 AND resource_id = ?2 AND active = 1 AND "
                          "start_at >= ?3 - 86400 AND start_at < ?4 AND end_at > ?3 "
@@ -248,7 +248,7 @@ absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord s,
                                             const SessionChangeRecord& booked) {
   if (absl::Status st = tx.RequireWritable("insert session"); !st.ok()) return st;
   return Guard("insert session", [&]() -> absl::StatusOr<SessionRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO sessions (case_id, kind, mode, party_id, start_at, end_at, "
                          "state, venue_id, video_link, sequence, created_at, updated_at) VALUES "
                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -274,7 +274,7 @@ absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord s,
 
 absl::StatusOr<SessionRecord> GetSession(Tx& tx, int64_t id) {
   return Guard("get session", [&]() -> absl::StatusOr<SessionRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          absl::StrCat("SELECT ", kSessionColumns, " FROM sessions WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("session ", id, " not found"));
@@ -287,7 +287,7 @@ absl::StatusOr<SessionRecord> GetSession(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfCase(Tx& tx, int64_t case_id,
                                                               bool include_cancelled) {
   return Guard("list sessions", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
-    SQLite::Statement st(tx.db(), absl::StrCat("SELECT ", kSessionColumns,
+    Statement st(tx.db(), absl::StrCat("SELECT ", kSessionColumns,
                                                " FROM sessions WHERE case_id = ? AND (? OR state "
                                                "= 'SESSION_STATE_SCHEDULED') ORDER BY start_at, "
                                                "id"));
@@ -303,7 +303,7 @@ absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfCase(Tx& tx, int64_t ca
 absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfMediator(Tx& tx, int64_t mediator_id,
                                                                   int64_t from, int64_t to) {
   return Guard("mediator sessions", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
-    SQLite::Statement st(
+    Statement st(
         tx.db(), absl::StrCat("SELECT ", kSessionColumns,
                               " FROM sessions WHERE id IN (SELECT session_id FROM bookings WHERE "
                               "resource = 'mediator' AND resource_id = ? AND start_at >= ? AND "
@@ -323,7 +323,7 @@ absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_
                                const SessionChangeRecord& change) {
   if (absl::Status s = tx.RequireWritable("reschedule session"); !s.ok()) return s;
   return Guard("reschedule session", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "UPDATE sessions SET start_at = ?, end_at = ?, sequence = sequence + 1, "
                          "updated_at = ? WHERE id = ? AND state = 'SESSION_STATE_SCHEDULED'");
     st.bind(1, static_cast<int64_t>(start));
@@ -333,7 +333,7 @@ absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_
     if (st.exec() != 1) {
       return absl::AbortedError(absl::StrCat("session ", session_id, " changed meanwhile"));
     }
-    SQLite::Statement drop(tx.db(), "DELETE FROM bookings WHERE session_id = ?");
+    Statement drop(tx.db(), "DELETE FROM bookings WHERE session_id = ?");
     drop.bind(1, static_cast<int64_t>(session_id));
     drop.exec();
     InsertBookings(tx.db(), session_id, bookings);
@@ -345,7 +345,7 @@ absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_
 absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord& change) {
   if (absl::Status s = tx.RequireWritable("cancel session"); !s.ok()) return s;
   return Guard("cancel session", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "UPDATE sessions SET state = 'SESSION_STATE_CANCELLED', sequence = "
                          "sequence + 1, updated_at = ? WHERE id = ? AND state = "
                          "'SESSION_STATE_SCHEDULED'");
@@ -354,7 +354,7 @@ absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord
     if (st.exec() != 1) {
       return absl::AbortedError(absl::StrCat("session ", session_id, " changed meanwhile"));
     }
-    SQLite::Statement release(tx.db(), "UPDATE bookings SET active = 0 WHERE session_id = ?");
+    Statement release(tx.db(), "UPDATE bookings SET active = 0 WHERE session_id = ?");
     release.bind(1, static_cast<int64_t>(session_id));
     release.exec();
     InsertChange(tx.db(), session_id, change);
@@ -366,7 +366,7 @@ absl::StatusOr<int> CancelSessionsOfCaseAfter(Tx& tx, int64_t case_id, int64_t a
                                               SessionChangeRecord change) {
   if (absl::Status s = tx.RequireWritable("cancel sessions of case"); !s.ok()) return s;
   return Guard("cancel sessions of case", [&]() -> absl::StatusOr<int> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "SELECT id, start_at, end_at FROM sessions WHERE case_id = ? AND state = "
                          "'SESSION_STATE_SCHEDULED' AND start_at > ?");
     st.bind(1, static_cast<int64_t>(case_id));
@@ -388,7 +388,7 @@ absl::StatusOr<int> CancelSessionsOfCaseAfter(Tx& tx, int64_t case_id, int64_t a
 
 absl::StatusOr<std::vector<int64_t>> CasesWithStartedSessions(Tx& tx, int64_t now) {
   return Guard("cases with started sessions", [&]() -> absl::StatusOr<std::vector<int64_t>> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "SELECT DISTINCT s.case_id FROM sessions s JOIN cases c ON c.id = "
                          "s.case_id WHERE s.state = 'SESSION_STATE_SCHEDULED' AND s.start_at <= "
                          "? AND c.state = 'CASE_STATE_SESSIONS_SCHEDULED' ORDER BY s.case_id");

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "storage/statement_cache.h"
 #include "storage/tx.h"
 
 namespace mediation::storage {

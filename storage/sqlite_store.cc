@@ -41,6 +41,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
 SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, std::string audit_key,
                          std::shared_ptr<CommitGroup> commit_group)
     : db_(std::move(db)),
+      statements_(std::make_unique<StatementCache>(*db_)),
       audit_key_(std::move(audit_key)),
       commit_group_(std::move(commit_group)) {}
 
@@ -56,9 +57,10 @@ absl::Status SqliteStore::Write(const TxFn& fn) {
 
 namespace {
 
+// Runs a statement without results (BEGIN, COMMIT, SAVEPOINT...), prepared once per connection.
 absl::Status Exec(SQLite::Database& db, const char* sql) {
   return Guard(sql, [&]() -> absl::Status {
-    db.exec(sql);
+    Statement(db, sql).exec();
     return absl::OkStatus();
   });
 }

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "storage/commit_group.h"
 #include "storage/schema.h"
+#include "storage/statement_cache.h"
 #include "storage/store.h"
 
 namespace SQLite {
@@ -61,6 +62,8 @@ class SqliteStore final : public Store {
   void RunBatch(absl::Span<CommitGroup::Request* const> batch);
 
   std::unique_ptr<SQLite::Database> db_;
+  // Declared after db_: its statements are finalized before the connection closes.
+  std::unique_ptr<StatementCache> statements_;
   std::string audit_key_;
   std::shared_ptr<CommitGroup> commit_group_;
 };

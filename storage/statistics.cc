@@ -10,7 +10,7 @@ namespace {
 
 // Runs `sql` (which selects a key and a count, with ?1 and ?2 the period's bounds).
 Counts Grouped(Tx& tx, const std::string& sql, int64_t from, int64_t to) {
-  SQLite::Statement st(tx.db(), sql);
+  Statement st(tx.db(), sql);
   st.bind(1, from);
   st.bind(2, to);
   Counts out;
@@ -38,7 +38,7 @@ absl::StatusOr<CaseStatistics> ComputeCaseStatistics(Tx& tx, absl::Time from_tim
     const int64_t to = ToMicros(to_time);
     CaseStatistics s;
     {
-      SQLite::Statement st(tx.db(),
+      Statement st(tx.db(),
                            "SELECT COUNT(*) FROM cases WHERE created_at >= ?1 AND created_at < ?2");
       st.bind(1, from);
       st.bind(2, to);
@@ -55,7 +55,7 @@ absl::StatusOr<CaseStatistics> ComputeCaseStatistics(Tx& tx, absl::Time from_tim
                 "WHERE c.created_at >= ?1 AND c.created_at < ?2 GROUP BY p.profession ORDER BY 1",
                 from, to);
     {
-      SQLite::Statement st(
+      Statement st(
           tx.db(),
           "SELECT d.decision, d.failed_criteria FROM screening_decisions d "
           "JOIN cases c ON c.id = d.case_id WHERE c.created_at >= ?1 AND c.created_at < ?2 "
@@ -76,7 +76,7 @@ absl::StatusOr<CaseStatistics> ComputeCaseStatistics(Tx& tx, absl::Time from_tim
       s.failed_criteria.assign(failed.begin(), failed.end());
     }
     {
-      SQLite::Statement st(tx.db(),
+      Statement st(tx.db(),
                            "SELECT c.created_at, MIN(h.at) FROM cases c JOIN case_state_history h "
                            "ON h.case_id = c.id AND h.to_state = 'CASE_STATE_MEDIATORS_ALLOCATED' "
                            "WHERE c.created_at >= ?1 AND c.created_at < ?2 GROUP BY c.id");
@@ -88,7 +88,7 @@ absl::StatusOr<CaseStatistics> ComputeCaseStatistics(Tx& tx, absl::Time from_tim
       }
     }
     {
-      SQLite::Statement st(tx.db(),
+      Statement st(tx.db(),
                            "SELECT c.created_at, MIN(s.start_at) FROM cases c JOIN sessions s "
                            "ON s.case_id = c.id AND s.state <> 'SESSION_STATE_CANCELLED' "
                            "WHERE c.created_at >= ?1 AND c.created_at < ?2 GROUP BY c.id");

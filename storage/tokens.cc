@@ -33,7 +33,7 @@ TokenRecord ReadToken(SQLite::Statement& st) {
 absl::StatusOr<TokenRecord> InsertToken(Tx& tx, TokenRecord token) {
   if (absl::Status s = tx.RequireWritable("insert token"); !s.ok()) return s;
   return Guard("insert token", [&]() -> absl::StatusOr<TokenRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "INSERT INTO access_tokens (sha256, role, label, mediator_id, "
                          "organisation_id, case_id, party_id, created_at, expires_at, revoked_at, "
                          "issued_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -56,7 +56,7 @@ absl::StatusOr<TokenRecord> InsertToken(Tx& tx, TokenRecord token) {
 
 absl::StatusOr<TokenRecord> FindTokenByHash(Tx& tx, absl::string_view sha256) {
   return Guard("find token", [&]() -> absl::StatusOr<TokenRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          absl::StrCat("SELECT ", kColumns, " FROM access_tokens WHERE sha256 = ?"));
     st.bind(1, sha256.data(), static_cast<int>(sha256.size()));
     if (!st.executeStep()) return absl::NotFoundError("no such token");
@@ -66,7 +66,7 @@ absl::StatusOr<TokenRecord> FindTokenByHash(Tx& tx, absl::string_view sha256) {
 
 absl::StatusOr<TokenRecord> GetToken(Tx& tx, int64_t id) {
   return Guard("get token", [&]() -> absl::StatusOr<TokenRecord> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          absl::StrCat("SELECT ", kColumns, " FROM access_tokens WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("token ", id, " not found"));
@@ -77,7 +77,7 @@ absl::StatusOr<TokenRecord> GetToken(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<TokenRecord>> ListTokens(Tx& tx, bool include_inactive, absl::Time now,
                                                     const PageCursor& cursor) {
   return Guard("list tokens", [&]() -> absl::StatusOr<std::vector<TokenRecord>> {
-    SQLite::Statement st(
+    Statement st(
         tx.db(), absl::StrCat("SELECT ", kColumns,
                               " FROM access_tokens WHERE (?1 = 0 OR id < ?1) AND (?2 OR "
                               "(revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3))) "
@@ -95,7 +95,7 @@ absl::StatusOr<std::vector<TokenRecord>> ListTokens(Tx& tx, bool include_inactiv
 absl::Status SetTokenRevoked(Tx& tx, int64_t id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("revoke token"); !s.ok()) return s;
   return Guard("revoke token", [&]() -> absl::Status {
-    SQLite::Statement st(tx.db(), "UPDATE access_tokens SET revoked_at = ? WHERE id = ?");
+    Statement st(tx.db(), "UPDATE access_tokens SET revoked_at = ? WHERE id = ?");
     st.bind(1, static_cast<int64_t>(ToMicros(at)));
     st.bind(2, static_cast<int64_t>(id));
     if (st.exec() != 1) return absl::NotFoundError(absl::StrCat("token ", id, " not found"));
@@ -105,7 +105,7 @@ absl::Status SetTokenRevoked(Tx& tx, int64_t id, absl::Time at) {
 
 absl::StatusOr<int64_t> CountActiveTokens(Tx& tx, v1::Role role, absl::Time now) {
   return Guard("count tokens", [&]() -> absl::StatusOr<int64_t> {
-    SQLite::Statement st(tx.db(),
+    Statement st(tx.db(),
                          "SELECT COUNT(*) FROM access_tokens WHERE role = ? AND revoked_at IS NULL "
                          "AND (expires_at IS NULL OR expires_at > ?)");
     st.bind(1, v1::Role_Name(role));

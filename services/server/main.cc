@@ -141,6 +141,6 @@ int main(int argc, char** argv) {
       "The assisted-mediation gRPC server (package ppa.mediation.v1).\n"
       "Usage: mediation-server [--listen=127.0.0.1:50051] [--db=var/mediation.db] [flags]");
   absl::ParseCommandLine(argc, argv);
-  mediation::TuneAllocatorForLargeRequests();
+  mediation::TuneProcessForServing();
   return Run();
 }

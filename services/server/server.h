@@ -113,10 +113,13 @@ class MediationServer {
   std::thread maintenance_;
 };
 
-// Keeps large, short-lived allocations (an allocation proposal holds facts about every
-// mediator: megabytes with a large roster) on the heap instead of fresh mmap'd pages, so they are
-// reused instead of faulted in on every call. Process-wide; call once at start-up.
-void TuneAllocatorForLargeRequests();
+// Process-wide tuning for serving; call once at start-up, before any thread starts.
+// - Keeps large, short-lived allocations (an allocation proposal holds facts about every
+//   mediator: megabytes with a large roster) on the heap instead of fresh mmap'd pages, so they
+//   are reused instead of faulted in, and unmapped with a TLB shootdown, on every call.
+// - Turns off Abseil's mutex deadlock detection, which Debian's Abseil leaves on: it keeps a
+//   global graph of every lock gRPC takes, on every call.
+void TuneProcessForServing();
 
 // Whether `listen` (host:port) names a loopback address.
 bool IsLoopbackAddress(absl::string_view listen);

@@ -288,7 +288,7 @@ BENCHMARK(BM_ProposalEveryCandidate)->Unit(benchmark::kMillisecond);
 }  // namespace mediation
 
 int main(int argc, char** argv) {
-  mediation::TuneAllocatorForLargeRequests();  // As mediation-server's main does.
+  mediation::TuneProcessForServing();  // As mediation-server's main does.
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

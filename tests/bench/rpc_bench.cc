@@ -21,6 +21,7 @@
 #include <cstdio>
 #include <functional>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
@@ -28,6 +29,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
@@ -40,6 +42,10 @@ ABSL_FLAG(int, warmup_seconds, 1, "Seconds of calls before each scenario's measu
 ABSL_FLAG(int, concurrency, 64, "Calls kept in flight.");
 ABSL_FLAG(int, mediators, 200, "Mediators on the roster that proposals rank.");
 ABSL_FLAG(int, workers, 16, "The servers' worker threads (mediation-server's default).");
+ABSL_FLAG(std::vector<std::string>, scenarios,
+          std::vector<std::string>({"echo", "read", "create", "create_per_call", "slots",
+                                    "proposal"}),
+          "Which scenarios to run, in this order.");
 
 namespace mediation {
 namespace {
@@ -203,6 +209,11 @@ double FsyncsPerSecond(const std::string& dir) {
   return n;
 }
 
+struct CommitGroupStats {
+  storage::CommitGroup::Stats before;
+  storage::CommitGroup::Stats after;
+};
+
 void ConfigureFor(ServerOptions& o, bool group_commit) {
   o.workers = absl::GetFlag(FLAGS_workers);
   o.group_commit = group_commit;
@@ -232,88 +243,131 @@ int Run() {
   const int64_t baseline_org = baseline.RegisterOrganisation("Northshire Hospitals NHS Trust");
   const std::string& staff = server.case_support();
 
-  std::vector<Result> results;
   auto echo = bench::BenchmarkService::NewStub(server.channel());
-  results.push_back(Measure<bench::EchoRequest, bench::EchoResponse>(
-      "echo (the gRPC ceiling)", "",
-      [&](grpc::ClientContext* c, const bench::EchoRequest& r, grpc::CompletionQueue* cq) {
-        return echo->PrepareAsyncEcho(c, r, cq);
-      },
-      [](int64_t) { return bench::EchoRequest(); }));
-  results.push_back(Measure<v1::GetCaseRequest, v1::GetCaseResponse>(
-      "case read (GetCase)", staff,
-      [&](grpc::ClientContext* c, const v1::GetCaseRequest& r, grpc::CompletionQueue* cq) {
-        return server.referrals().PrepareAsyncGetCase(c, r, cq);
-      },
-      [&](int64_t i) {
-        v1::GetCaseRequest r;
-        r.set_case_id(cases[i % cases.size()]);
-        return r;
-      }));
-  const auto commits_before = server.server().commit_stats();
-  results.push_back(Measure<v1::CreateReferralRequest, v1::CreateReferralResponse>(
-      "referral create, group commit", staff,
-      [&](grpc::ClientContext* c, const v1::CreateReferralRequest& r, grpc::CompletionQueue* cq) {
-        return server.referrals().PrepareAsyncCreateReferral(c, r, cq);
-      },
-      [&](int64_t) { return testing::ValidReferral(org); }));
-  const auto commits_after = server.server().commit_stats();
-  results.push_back(Measure<v1::CreateReferralRequest, v1::CreateReferralResponse>(
-      "referral create, commit per call", baseline.case_support(),
-      [&](grpc::ClientContext* c, const v1::CreateReferralRequest& r, grpc::CompletionQueue* cq) {
-        return baseline.referrals().PrepareAsyncCreateReferral(c, r, cq);
-      },
-      [&](int64_t) { return testing::ValidReferral(baseline_org); }));
-  results.push_back(Measure<v1::FindSlotsRequest, v1::FindSlotsResponse>(
-      "slot search (FindSlots, joint, 28 days)", staff,
-      [&](grpc::ClientContext* c, const v1::FindSlotsRequest& r, grpc::CompletionQueue* cq) {
-        return server.scheduling().PrepareAsyncFindSlots(c, r, cq);
-      },
-      [&](int64_t) {
-        v1::FindSlotsRequest r;
-        r.set_case_id(allocated.id());
-        r.set_kind(v1::SESSION_KIND_JOINT_MEETING);
-        r.set_mode(v1::SESSION_MODE_VIDEO);
-        r.set_duration_minutes(180);
-        return r;
-      }));
-  results.push_back(Measure<v1::ProposeAllocationRequest, v1::ProposeAllocationResponse>(
-      absl::StrCat("allocation proposal (", mediators.size(), " mediators)"), staff,
-      [&](grpc::ClientContext* c, const v1::ProposeAllocationRequest& r,
-          grpc::CompletionQueue* cq) {
-        return server.allocation().PrepareAsyncProposeAllocation(c, r, cq);
-      },
-      [&](int64_t) {
-        v1::ProposeAllocationRequest r;
-        r.set_case_id(suitable.id());
-        return r;
-      }));
+  CommitGroupStats commits;
+  const std::map<std::string, std::function<Result()>> scenarios = {
+      {"echo",
+       [&] {
+         return Measure<bench::EchoRequest, bench::EchoResponse>(
+             "echo (the gRPC ceiling)", "",
+             [&](grpc::ClientContext* c, const bench::EchoRequest& r, grpc::CompletionQueue* cq) {
+               return echo->PrepareAsyncEcho(c, r, cq);
+             },
+             [](int64_t) { return bench::EchoRequest(); });
+       }},
+      {"read",
+       [&] {
+         return Measure<v1::GetCaseRequest, v1::GetCaseResponse>(
+             "case read (GetCase)", staff,
+             [&](grpc::ClientContext* c, const v1::GetCaseRequest& r, grpc::CompletionQueue* cq) {
+               return server.referrals().PrepareAsyncGetCase(c, r, cq);
+             },
+             [&](int64_t i) {
+               v1::GetCaseRequest r;
+               r.set_case_id(cases[i % cases.size()]);
+               return r;
+             });
+       }},
+      {"create",
+       [&] {
+         commits.before = server.server().commit_stats();
+         Result r = Measure<v1::CreateReferralRequest, v1::CreateReferralResponse>(
+             "referral create, group commit", staff,
+             [&](grpc::ClientContext* c, const v1::CreateReferralRequest& r,
+                 grpc::CompletionQueue* cq) {
+               return server.referrals().PrepareAsyncCreateReferral(c, r, cq);
+             },
+             [&](int64_t) { return testing::ValidReferral(org); });
+         commits.after = server.server().commit_stats();
+         return r;
+       }},
+      {"create_per_call",
+       [&] {
+         return Measure<v1::CreateReferralRequest, v1::CreateReferralResponse>(
+             "referral create, commit per call", baseline.case_support(),
+             [&](grpc::ClientContext* c, const v1::CreateReferralRequest& r,
+                 grpc::CompletionQueue* cq) {
+               return baseline.referrals().PrepareAsyncCreateReferral(c, r, cq);
+             },
+             [&](int64_t) { return testing::ValidReferral(baseline_org); });
+       }},
+      {"slots",
+       [&] {
+         return Measure<v1::FindSlotsRequest, v1::FindSlotsResponse>(
+             "slot search (FindSlots, joint, 28 days)", staff,
+             [&](grpc::ClientContext* c, const v1::FindSlotsRequest& r,
+                 grpc::CompletionQueue* cq) {
+               return server.scheduling().PrepareAsyncFindSlots(c, r, cq);
+             },
+             [&](int64_t) {
+               v1::FindSlotsRequest r;
+               r.set_case_id(allocated.id());
+               r.set_kind(v1::SESSION_KIND_JOINT_MEETING);
+               r.set_mode(v1::SESSION_MODE_VIDEO);
+               r.set_duration_minutes(180);
+               return r;
+             });
+       }},
+      {"proposal",
+       [&] {
+         return Measure<v1::ProposeAllocationRequest, v1::ProposeAllocationResponse>(
+             absl::StrCat("allocation proposal (", mediators.size(), " mediators)"), staff,
+             [&](grpc::ClientContext* c, const v1::ProposeAllocationRequest& r,
+                 grpc::CompletionQueue* cq) {
+               return server.allocation().PrepareAsyncProposeAllocation(c, r, cq);
+             },
+             [&](int64_t) {
+               v1::ProposeAllocationRequest r;
+               r.set_case_id(suitable.id());
+               return r;
+             });
+       }},
+  };
+  std::map<std::string, Result> results;
+  std::vector<std::string> order;
+  for (const std::string& name : absl::GetFlag(FLAGS_scenarios)) {
+    auto it = scenarios.find(name);
+    if (it == scenarios.end()) {
+      std::fprintf(stderr, "rpc_bench: no scenario '%s'\n", name.c_str());
+      return 2;
+    }
+    results[name] = it->second();
+    order.push_back(name);
+  }
 
-  const double echo_rate = results[0].calls_per_second;
+  const double echo_rate = results.count("echo") > 0 ? results["echo"].calls_per_second : 0.0;
   std::printf("%-42s %10s %9s %9s %8s\n", "call", "calls/s", "p50 ms", "p99 ms", "of echo");
   bool failures = false;
-  for (const Result& r : results) {
-    std::printf("%-42s %10.0f %9.2f %9.2f %8.2f\n", r.name.c_str(), r.calls_per_second, r.p50_ms,
-                r.p99_ms, echo_rate > 0 ? r.calls_per_second / echo_rate : 0.0);
+  for (const std::string& name : order) {
+    const Result& r = results[name];
+    std::printf("%-42s %10.0f %9.2f %9.2f %8s\n", r.name.c_str(), r.calls_per_second, r.p50_ms,
+                r.p99_ms,
+                echo_rate > 0 ? absl::StrFormat("%.2f", r.calls_per_second / echo_rate).c_str()
+                              : "-");
     if (r.failed > 0) {
       failures = true;
       std::printf("  %llu call(s) failed, first: %s\n", static_cast<unsigned long long>(r.failed),
                   r.first_failure.c_str());
     }
   }
-  const uint64_t writes = commits_after.writes - commits_before.writes;
-  const uint64_t batches = commits_after.batches - commits_before.batches;
-  std::printf(
-      "\n%d calls in flight, %d s each, %d workers. Group commit during the create: %llu writes "
-      "in %llu commits (%.1f per commit, at most %llu).\n",
-      absl::GetFlag(FLAGS_concurrency), absl::GetFlag(FLAGS_seconds), absl::GetFlag(FLAGS_workers),
-      static_cast<unsigned long long>(writes), static_cast<unsigned long long>(batches),
-      batches > 0 ? static_cast<double>(writes) / static_cast<double>(batches) : 0.0,
-      static_cast<unsigned long long>(commits_after.largest));
-  std::printf("Referral create, group commit / commit per call: %.1fx. This disk: %.0f fsyncs/s.\n",
-              results[3].calls_per_second > 0
-                  ? results[2].calls_per_second / results[3].calls_per_second
-                  : 0.0,
+  std::printf("\n%d calls in flight, %d s each after %d s of warm-up, %d workers.\n",
+              absl::GetFlag(FLAGS_concurrency), absl::GetFlag(FLAGS_seconds),
+              absl::GetFlag(FLAGS_warmup_seconds), absl::GetFlag(FLAGS_workers));
+  if (results.count("create") > 0) {
+    const uint64_t writes = commits.after.writes - commits.before.writes;
+    const uint64_t batches = commits.after.batches - commits.before.batches;
+    std::printf("Group commit during the create: %llu writes in %llu commits (%.1f per commit, at "
+                "most %llu).\n",
+                static_cast<unsigned long long>(writes), static_cast<unsigned long long>(batches),
+                batches > 0 ? static_cast<double>(writes) / static_cast<double>(batches) : 0.0,
+                static_cast<unsigned long long>(commits.after.largest));
+  }
+  if (results.count("create") > 0 && results.count("create_per_call") > 0 &&
+      results["create_per_call"].calls_per_second > 0) {
+    std::printf("Referral create, group commit / commit per call: %.1fx.\n",
+                results["create"].calls_per_second / results["create_per_call"].calls_per_second);
+  }
+  std::printf("This disk: %.0f fsyncs/s (4 KiB appends).\n",
               FsyncsPerSecond(server.dir().path().string()));
   return failures ? 1 : 0;
 }
@@ -323,5 +377,6 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
+  mediation::TuneProcessForServing();  // As mediation-server does.
   return mediation::Run();
 }
