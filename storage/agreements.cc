@@ -24,9 +24,9 @@ AgreementVersionRecord ReadVersion(SQLite::Statement& st) {
 
 void ReadSignatures(SQLite::Database& db, AgreementVersionRecord& v) {
   Statement st(db,
-                       "SELECT party_id, content_hash, signed_at, token_id, on_paper, "
-                       "consent_to_share FROM agreement_signatures WHERE version_id = ? ORDER BY "
-                       "id");
+               "SELECT party_id, content_hash, signed_at, token_id, on_paper, "
+               "consent_to_share FROM agreement_signatures WHERE version_id = ? ORDER BY "
+               "id");
   st.bind(1, static_cast<int64_t>(v.id));
   while (st.executeStep()) {
     v.signatures.push_back({.party_id = st.getColumn(0).getInt64(),
@@ -44,15 +44,14 @@ absl::StatusOr<AgreementVersionRecord> InsertAgreementVersion(Tx& tx, AgreementV
   if (absl::Status s = tx.RequireWritable("insert agreement version"); !s.ok()) return s;
   return Guard("insert agreement version", [&]() -> absl::StatusOr<AgreementVersionRecord> {
     Statement next(tx.db(),
-                           "SELECT COALESCE(MAX(version), 0) + 1 FROM agreement_versions WHERE "
-                           "case_id = ?");
+                   "SELECT COALESCE(MAX(version), 0) + 1 FROM agreement_versions WHERE "
+                   "case_id = ?");
     next.bind(1, static_cast<int64_t>(v.case_id));
     next.executeStep();
     v.version = next.getColumn(0).getInt();
-    Statement st(
-        tx.db(),
-        "INSERT INTO agreement_versions (case_id, version, content, "
-        "content_hash, created_at, created_by_token_id) VALUES (?, ?, ?, ?, ?, ?)");
+    Statement st(tx.db(),
+                 "INSERT INTO agreement_versions (case_id, version, content, "
+                 "content_hash, created_at, created_by_token_id) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(v.case_id));
     st.bind(2, v.version);
     st.bind(3, v.content.data(), static_cast<int>(v.content.size()));
@@ -67,8 +66,8 @@ absl::StatusOr<AgreementVersionRecord> InsertAgreementVersion(Tx& tx, AgreementV
 
 absl::StatusOr<AgreementVersionRecord> GetAgreementVersion(Tx& tx, int64_t id) {
   return Guard("get agreement version", [&]() -> absl::StatusOr<AgreementVersionRecord> {
-    Statement st(
-        tx.db(), absl::StrCat("SELECT ", kColumns, " FROM agreement_versions WHERE id = ?"));
+    Statement st(tx.db(),
+                 absl::StrCat("SELECT ", kColumns, " FROM agreement_versions WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) {
       return absl::NotFoundError(absl::StrCat("agreement version ", id, " not found"));
@@ -80,25 +79,25 @@ absl::StatusOr<AgreementVersionRecord> GetAgreementVersion(Tx& tx, int64_t id) {
 }
 
 absl::StatusOr<std::vector<AgreementVersionRecord>> ListAgreementVersions(Tx& tx, int64_t case_id) {
-  return Guard(
-      "list agreement versions", [&]() -> absl::StatusOr<std::vector<AgreementVersionRecord>> {
-        Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
-                                                   " FROM agreement_versions WHERE case_id = ? "
-                                                   "ORDER BY version"));
-        st.bind(1, static_cast<int64_t>(case_id));
-        std::vector<AgreementVersionRecord> out;
-        while (st.executeStep()) out.push_back(ReadVersion(st));
-        for (auto& v : out) ReadSignatures(tx.db(), v);
-        return out;
-      });
+  return Guard("list agreement versions",
+               [&]() -> absl::StatusOr<std::vector<AgreementVersionRecord>> {
+                 Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
+                                                    " FROM agreement_versions WHERE case_id = ? "
+                                                    "ORDER BY version"));
+                 st.bind(1, static_cast<int64_t>(case_id));
+                 std::vector<AgreementVersionRecord> out;
+                 while (st.executeStep()) out.push_back(ReadVersion(st));
+                 for (auto& v : out) ReadSignatures(tx.db(), v);
+                 return out;
+               });
 }
 
 absl::Status InsertSignature(Tx& tx, int64_t version_id, const SignatureRecord& s) {
   if (absl::Status st = tx.RequireWritable("insert signature"); !st.ok()) return st;
   return Guard("insert signature", [&]() -> absl::Status {
     Statement existing(tx.db(),
-                               "SELECT 1 FROM agreement_signatures WHERE version_id = ? AND "
-                               "party_id = ?");
+                       "SELECT 1 FROM agreement_signatures WHERE version_id = ? AND "
+                       "party_id = ?");
     existing.bind(1, static_cast<int64_t>(version_id));
     existing.bind(2, static_cast<int64_t>(s.party_id));
     if (existing.executeStep()) {
@@ -106,9 +105,9 @@ absl::Status InsertSignature(Tx& tx, int64_t version_id, const SignatureRecord& 
           absl::StrCat("party ", s.party_id, " has already signed this version"));
     }
     Statement st(tx.db(),
-                         "INSERT INTO agreement_signatures (version_id, party_id, content_hash, "
-                         "signed_at, token_id, on_paper, consent_to_share) VALUES (?, ?, ?, ?, ?, "
-                         "?, ?)");
+                 "INSERT INTO agreement_signatures (version_id, party_id, content_hash, "
+                 "signed_at, token_id, on_paper, consent_to_share) VALUES (?, ?, ?, ?, ?, "
+                 "?, ?)");
     st.bind(1, static_cast<int64_t>(version_id));
     st.bind(2, static_cast<int64_t>(s.party_id));
     st.bind(3, s.content_hash);

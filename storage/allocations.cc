@@ -32,10 +32,9 @@ AllocationRecord ReadAllocation(SQLite::Statement& st) {
 absl::StatusOr<std::vector<AllocationRecord>> ListWhere(Tx& tx, const char* column, int64_t id,
                                                         bool include_closed) {
   return Guard("list allocations", [&]() -> absl::StatusOr<std::vector<AllocationRecord>> {
-    Statement st(tx.db(),
-                         absl::StrCat("SELECT ", kColumns, " FROM allocations WHERE ", column,
-                                      " = ? AND (? OR state IN ('ALLOCATION_STATE_PENDING', "
-                                      "'ALLOCATION_STATE_ACCEPTED')) ORDER BY id"));
+    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM allocations WHERE ", column,
+                                       " = ? AND (? OR state IN ('ALLOCATION_STATE_PENDING', "
+                                       "'ALLOCATION_STATE_ACCEPTED')) ORDER BY id"));
     st.bind(1, static_cast<int64_t>(id));
     st.bind(2, include_closed ? 1 : 0);
     std::vector<AllocationRecord> out;
@@ -50,8 +49,8 @@ absl::StatusOr<AllocationRecord> InsertAllocation(Tx& tx, AllocationRecord a) {
   if (absl::Status s = tx.RequireWritable("insert allocation"); !s.ok()) return s;
   return Guard("insert allocation", [&]() -> absl::StatusOr<AllocationRecord> {
     Statement st(tx.db(),
-                         "INSERT INTO allocations (case_id, mediator_id, role, state, open, "
-                         "offered_at, offered_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                 "INSERT INTO allocations (case_id, mediator_id, role, state, open, "
+                 "offered_at, offered_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(a.case_id));
     st.bind(2, static_cast<int64_t>(a.mediator_id));
     st.bind(3, v1::AllocationRole_Name(a.role));
@@ -71,8 +70,7 @@ absl::StatusOr<AllocationRecord> InsertAllocation(Tx& tx, AllocationRecord a) {
 
 absl::StatusOr<AllocationRecord> GetAllocation(Tx& tx, int64_t id) {
   return Guard("get allocation", [&]() -> absl::StatusOr<AllocationRecord> {
-    Statement st(tx.db(),
-                         absl::StrCat("SELECT ", kColumns, " FROM allocations WHERE id = ?"));
+    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM allocations WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) {
       return absl::NotFoundError(absl::StrCat("allocation ", id, " not found"));
@@ -95,9 +93,9 @@ absl::Status RecordAllocationResponse(Tx& tx, const AllocationRecord& a) {
   if (absl::Status s = tx.RequireWritable("respond to allocation"); !s.ok()) return s;
   return Guard("respond to allocation", [&]() -> absl::Status {
     Statement st(tx.db(),
-                         "UPDATE allocations SET state = ?, open = ?, responded_at = ?, "
-                         "responded_by_token_id = ?, decline_reason = ?, response_note = ? "
-                         "WHERE id = ? AND state = 'ALLOCATION_STATE_PENDING'");
+                 "UPDATE allocations SET state = ?, open = ?, responded_at = ?, "
+                 "responded_by_token_id = ?, decline_reason = ?, response_note = ? "
+                 "WHERE id = ? AND state = 'ALLOCATION_STATE_PENDING'");
     st.bind(1, v1::AllocationState_Name(a.state));
     st.bind(2, a.open ? 1 : 0);
     BindOptionalTime(st, 3, a.responded_at);
@@ -117,15 +115,15 @@ absl::Status ReleaseAllocationsOfCase(Tx& tx, int64_t case_id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("release allocations"); !s.ok()) return s;
   return Guard("release allocations", [&]() -> absl::Status {
     Statement pending(tx.db(),
-                              "UPDATE allocations SET state = 'ALLOCATION_STATE_RELEASED', "
-                              "closed_at = ? WHERE case_id = ? AND "
-                              "state = 'ALLOCATION_STATE_PENDING'");
+                      "UPDATE allocations SET state = 'ALLOCATION_STATE_RELEASED', "
+                      "closed_at = ? WHERE case_id = ? AND "
+                      "state = 'ALLOCATION_STATE_PENDING'");
     pending.bind(1, static_cast<int64_t>(ToMicros(at)));
     pending.bind(2, static_cast<int64_t>(case_id));
     pending.exec();
     Statement open(tx.db(),
-                           "UPDATE allocations SET open = 0, closed_at = COALESCE(closed_at, ?) "
-                           "WHERE case_id = ? AND open = 1");
+                   "UPDATE allocations SET open = 0, closed_at = COALESCE(closed_at, ?) "
+                   "WHERE case_id = ? AND open = 1");
     open.bind(1, static_cast<int64_t>(ToMicros(at)));
     open.bind(2, static_cast<int64_t>(case_id));
     open.exec();
@@ -136,9 +134,9 @@ absl::Status ReleaseAllocationsOfCase(Tx& tx, int64_t case_id, absl::Time at) {
 absl::StatusOr<bool> MediatorHoldsCase(Tx& tx, int64_t case_id, int64_t mediator_id) {
   return Guard("mediator holds case", [&]() -> absl::StatusOr<bool> {
     Statement st(tx.db(),
-                         "SELECT 1 FROM allocations WHERE case_id = ? AND mediator_id = ? AND "
-                         "state IN ('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED') "
-                         "LIMIT 1");
+                 "SELECT 1 FROM allocations WHERE case_id = ? AND mediator_id = ? AND "
+                 "state IN ('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED') "
+                 "LIMIT 1");
     st.bind(1, static_cast<int64_t>(case_id));
     st.bind(2, static_cast<int64_t>(mediator_id));
     return st.executeStep();

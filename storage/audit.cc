@@ -123,9 +123,9 @@ absl::Status RequireKey(const Tx& tx, absl::string_view operation) {
 void WriteHead(Tx& tx, int64_t last_id, const std::string& last_hash) {
   const std::string mac = HeadMac(tx.audit_key(), last_id, last_hash);
   Statement st(tx.db(),
-                       "INSERT INTO audit_head (id, last_id, last_hash, mac) VALUES (1, ?, ?, ?) "
-                       "ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, "
-                       "last_hash = excluded.last_hash, mac = excluded.mac");
+               "INSERT INTO audit_head (id, last_id, last_hash, mac) VALUES (1, ?, ?, ?) "
+               "ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, "
+               "last_hash = excluded.last_hash, mac = excluded.mac");
   st.bind(1, static_cast<int64_t>(last_id));
   st.bind(2, last_hash.data(), static_cast<int>(last_hash.size()));
   st.bind(3, mac.data(), static_cast<int>(mac.size()));
@@ -158,10 +158,9 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
     AuditRecord row = record;
     row.id = std::max(last_row, head_id) + 1;
     const std::string hash = Link(tx.audit_key(), prev, CanonicalBound(row));
-    Statement st(
-        tx.db(),
-        "INSERT INTO audit_events (id, at, call_id, token_id, role, method, "
-        "objects, outcome, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Statement st(tx.db(),
+                 "INSERT INTO audit_events (id, at, call_id, token_id, role, method, "
+                 "objects, outcome, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(row.id));
     st.bind(2, static_cast<int64_t>(ToMicros(row.at)));
     st.bind(3, row.call_id);
@@ -182,7 +181,7 @@ absl::StatusOr<ChainCheck> VerifyAuditChain(Tx& tx) {
   if (absl::Status s = RequireKey(tx, "verify audit chain"); !s.ok()) return s;
   return Guard("verify audit chain", [&]() -> absl::StatusOr<ChainCheck> {
     Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
-                                               ", prev_hash, hash FROM audit_events ORDER BY id"));
+                                       ", prev_hash, hash FROM audit_events ORDER BY id"));
     ChainCheck check;
     auto broken = [&](int64_t row, std::string problem) {
       check.intact = false;
@@ -237,12 +236,10 @@ absl::StatusOr<int64_t> LinkUnchainedAuditRows(Tx& tx) {
         0) {
       return 0;
     }
-    Statement st(tx.db(),
-                         absl::StrCat("SELECT ", kColumns, " FROM audit_events ORDER BY id"));
+    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM audit_events ORDER BY id"));
     std::vector<std::pair<int64_t, std::string>> rows;
     while (st.executeStep()) rows.emplace_back(st.getColumn(0).getInt64(), CanonicalStored(st));
-    Statement update(tx.db(),
-                             "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?");
+    Statement update(tx.db(), "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?");
     std::string prev = Genesis();
     for (const auto& [id, canonical] : rows) {
       const std::string hash = Link(tx.audit_key(), prev, canonical);
@@ -263,10 +260,10 @@ absl::StatusOr<std::vector<AuditRecord>> ListAudit(Tx& tx, const AuditFilter& fi
   return Guard("list audit", [&]() -> absl::StatusOr<std::vector<AuditRecord>> {
     // The object filter matches whole words of the space-separated `objects` column.
     Statement st(tx.db(),
-                         absl::StrCat("SELECT ", kColumns,
-                                      " FROM audit_events WHERE (?1 = 0 OR id < ?1) AND (?2 = 0 OR "
-                                      "token_id = ?2) AND (?3 = '' OR instr(' ' || objects || "
-                                      "' ', ' ' || ?3 || ' ') > 0) ORDER BY id DESC LIMIT ?4"));
+                 absl::StrCat("SELECT ", kColumns,
+                              " FROM audit_events WHERE (?1 = 0 OR id < ?1) AND (?2 = 0 OR "
+                              "token_id = ?2) AND (?3 = '' OR instr(' ' || objects || "
+                              "' ', ' ' || ?3 || ' ') > 0) ORDER BY id DESC LIMIT ?4"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
     st.bind(2, static_cast<int64_t>(filter.token_id));
     st.bind(3, filter.object);

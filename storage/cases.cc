@@ -67,9 +67,9 @@ std::vector<std::string> SplitLines(const std::string& text) {
 
 void InsertParty(SQLite::Database& db, const PartyRecord& p) {
   Statement party(db,
-                          "INSERT INTO parties (case_id, position, name, email, phone, job_title, "
-                          "profession, accessibility_needs, bringing_companion, "
-                          "typical_availability) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                  "INSERT INTO parties (case_id, position, name, email, phone, job_title, "
+                  "profession, accessibility_needs, bringing_companion, "
+                  "typical_availability) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   party.bind(1, static_cast<int64_t>(p.case_id));
   party.bind(2, p.position);
   party.bind(3, p.contact.name);
@@ -84,8 +84,7 @@ void InsertParty(SQLite::Database& db, const PartyRecord& p) {
 }
 
 void InsertLinks(SQLite::Database& db, int64_t case_id, const std::vector<std::string>& refs) {
-  Statement link(db,
-                         "INSERT INTO case_links (case_id, position, reference) VALUES (?, ?, ?)");
+  Statement link(db, "INSERT INTO case_links (case_id, position, reference) VALUES (?, ?, ?)");
   for (size_t i = 0; i < refs.size(); ++i) {
     link.reset();
     link.bind(1, static_cast<int64_t>(case_id));
@@ -98,9 +97,9 @@ void InsertLinks(SQLite::Database& db, int64_t case_id, const std::vector<std::s
 // Fills in the parties and links of a case read by ReadCaseRow.
 void ReadCaseChildren(SQLite::Database& db, CaseRecord& c) {
   Statement parties(db,
-                            "SELECT id, position, name, email, phone, job_title, profession, "
-                            "accessibility_needs, bringing_companion, typical_availability "
-                            "FROM parties WHERE case_id = ? ORDER BY position");
+                    "SELECT id, position, name, email, phone, job_title, profession, "
+                    "accessibility_needs, bringing_companion, typical_availability "
+                    "FROM parties WHERE case_id = ? ORDER BY position");
   parties.bind(1, static_cast<int64_t>(c.id));
   while (parties.executeStep()) {
     PartyRecord p;
@@ -118,8 +117,7 @@ void ReadCaseChildren(SQLite::Database& db, CaseRecord& c) {
     p.typical_availability = parties.getColumn(9).getString();
     c.parties.push_back(std::move(p));
   }
-  Statement links(db,
-                          "SELECT reference FROM case_links WHERE case_id = ? ORDER BY position");
+  Statement links(db, "SELECT reference FROM case_links WHERE case_id = ? ORDER BY position");
   links.bind(1, static_cast<int64_t>(c.id));
   while (links.executeStep()) c.linked_case_references.push_back(links.getColumn(0).getString());
 }
@@ -130,12 +128,11 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
   if (absl::Status s = tx.RequireWritable("insert case"); !s.ok()) return s;
   return Guard("insert case", [&]() -> absl::StatusOr<CaseRecord> {
     SQLite::Database& db = tx.db();
-    Statement st(
-        db,
-        "INSERT INTO cases (organisation_id, state, referrer_name, referrer_email, "
-        "referrer_phone, referrer_job_title, summary, concern_level, "
-        "concern_type, created_at, updated_at, created_by_token_id) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Statement st(db,
+                 "INSERT INTO cases (organisation_id, state, referrer_name, referrer_email, "
+                 "referrer_phone, referrer_job_title, summary, concern_level, "
+                 "concern_type, created_at, updated_at, created_by_token_id) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(c.organisation_id));
     st.bind(2, v1::CaseState_Name(c.state));
     st.bind(3, c.referrer.name);
@@ -168,8 +165,8 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
     InsertLinks(db, c.id, c.linked_case_references);
 
     Statement history(db,
-                              "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
-                              "token_id, reason) VALUES (?, NULL, ?, ?, ?, 'referral received')");
+                      "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
+                      "token_id, reason) VALUES (?, NULL, ?, ?, ?, 'referral received')");
     history.bind(1, static_cast<int64_t>(c.id));
     history.bind(2, v1::CaseState_Name(c.state));
     history.bind(3, static_cast<int64_t>(ToMicros(c.created_at)));
@@ -181,8 +178,7 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
 
 absl::StatusOr<CaseRecord> GetCase(Tx& tx, int64_t id) {
   return Guard("get case", [&]() -> absl::StatusOr<CaseRecord> {
-    Statement st(tx.db(),
-                         absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE id = ?"));
+    Statement st(tx.db(), absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
     CaseRecord c = ReadCaseRow(st);
@@ -194,8 +190,8 @@ absl::StatusOr<CaseRecord> GetCase(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filter,
                                                   const PageCursor& cursor) {
   return Guard("list cases", [&]() -> absl::StatusOr<std::vector<CaseRecord>> {
-    Statement st(
-        tx.db(), absl::StrCat("SELECT ", kCaseColumns,
+    Statement st(tx.db(),
+                 absl::StrCat("SELECT ", kCaseColumns,
                               " FROM cases WHERE (?1 = 0 OR id < ?1) AND (?2 = '' OR state = ?2) "
                               "AND (?3 = 0 OR organisation_id = ?3) AND (?5 = 0 OR id IN (SELECT "
                               "case_id FROM allocations WHERE mediator_id = ?5 AND state IN "
@@ -220,10 +216,10 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
   return Guard("update referral", [&]() -> absl::StatusOr<CaseRecord> {
     SQLite::Database& db = tx.db();
     Statement st(db,
-                         "UPDATE cases SET referrer_name = ?, referrer_email = ?, "
-                         "referrer_phone = ?, referrer_job_title = ?, summary = ?, "
-                         "concern_level = ?, concern_type = ?, revision = ?, updated_at = ? "
-                         "WHERE id = ? AND revision = ?");
+                 "UPDATE cases SET referrer_name = ?, referrer_email = ?, "
+                 "referrer_phone = ?, referrer_job_title = ?, summary = ?, "
+                 "concern_level = ?, concern_type = ?, revision = ?, updated_at = ? "
+                 "WHERE id = ? AND revision = ?");
     st.bind(1, updated.referrer.name);
     st.bind(2, updated.referrer.email);
     st.bind(3, updated.referrer.phone);
@@ -247,9 +243,9 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
                 "SELECT COALESCE(MAX(position), 0) FROM parties WHERE case_id = ", updated.id))
             .getInt();
     Statement party(db,
-                            "UPDATE parties SET name = ?, email = ?, phone = ?, job_title = ?, "
-                            "profession = ?, accessibility_needs = ?, bringing_companion = ?, "
-                            "typical_availability = ? WHERE id = ? AND case_id = ?");
+                    "UPDATE parties SET name = ?, email = ?, phone = ?, job_title = ?, "
+                    "profession = ?, accessibility_needs = ?, bringing_companion = ?, "
+                    "typical_availability = ? WHERE id = ? AND case_id = ?");
     for (PartyRecord& p : updated.parties) {
       p.case_id = updated.id;
       if (p.id == 0) {
@@ -280,8 +276,8 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
     InsertLinks(db, updated.id, updated.linked_case_references);
 
     Statement rev(db,
-                          "INSERT INTO referral_revisions (case_id, revision, at, token_id, "
-                          "reason, changed_fields, previous) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                  "INSERT INTO referral_revisions (case_id, revision, at, token_id, "
+                  "reason, changed_fields, previous) VALUES (?, ?, ?, ?, ?, ?, ?)");
     rev.bind(1, static_cast<int64_t>(updated.id));
     rev.bind(2, static_cast<int64_t>(revision.revision));
     rev.bind(3, static_cast<int64_t>(ToMicros(revision.at)));
@@ -298,9 +294,9 @@ absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecor
   if (absl::Status s = tx.RequireWritable("change case state"); !s.ok()) return s;
   return Guard("change case state", [&]() -> absl::Status {
     Statement st(tx.db(),
-                         "UPDATE cases SET state = ?, held_from_state = ?, hold_reason = ?, "
-                         "withdrawn_by = ?, withdrawal_reason = ?, updated_at = ? "
-                         "WHERE id = ? AND state = ?");
+                 "UPDATE cases SET state = ?, held_from_state = ?, hold_reason = ?, "
+                 "withdrawn_by = ?, withdrawal_reason = ?, updated_at = ? "
+                 "WHERE id = ? AND state = ?");
     st.bind(1, v1::CaseState_Name(change.to));
     if (change.held_from_state == v1::CASE_STATE_UNSPECIFIED) {
       st.bind(2);
@@ -318,8 +314,8 @@ absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecor
           absl::StrCat("case ", c.id, " changed state meanwhile; read it again and retry"));
     }
     Statement history(tx.db(),
-                              "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
-                              "token_id, reason) VALUES (?, ?, ?, ?, ?, ?)");
+                      "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
+                      "token_id, reason) VALUES (?, ?, ?, ?, ?, ?)");
     history.bind(1, static_cast<int64_t>(c.id));
     history.bind(2, v1::CaseState_Name(c.state));
     history.bind(3, v1::CaseState_Name(change.to));
@@ -384,8 +380,7 @@ absl::Status SetReviewed(Tx& tx, int64_t case_id, absl::Time at) {
 absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("set mediators required"); !s.ok()) return s;
   return Guard("set mediators required", [&]() -> absl::Status {
-    Statement st(tx.db(),
-                         "UPDATE cases SET mediators_required = ?, updated_at = ? WHERE id = ?");
+    Statement st(tx.db(), "UPDATE cases SET mediators_required = ?, updated_at = ? WHERE id = ?");
     st.bind(1, count);
     st.bind(2, static_cast<int64_t>(ToMicros(at)));
     st.bind(3, static_cast<int64_t>(case_id));
@@ -406,9 +401,9 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
     };
     std::vector<HistoryRecord> states;
     Statement st(tx.db(),
-                         "SELECT h.at, h.token_id, t.role, t.label, h.from_state, h.to_state, "
-                         "h.reason FROM case_state_history h LEFT JOIN access_tokens t "
-                         "ON t.id = h.token_id WHERE h.case_id = ? ORDER BY h.id");
+                 "SELECT h.at, h.token_id, t.role, t.label, h.from_state, h.to_state, "
+                 "h.reason FROM case_state_history h LEFT JOIN access_tokens t "
+                 "ON t.id = h.token_id WHERE h.case_id = ? ORDER BY h.id");
     st.bind(1, static_cast<int64_t>(case_id));
     while (st.executeStep()) {
       HistoryRecord h;
@@ -422,9 +417,9 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
     }
     std::vector<HistoryRecord> revisions;
     Statement rev(tx.db(),
-                          "SELECT r.at, r.token_id, t.role, t.label, r.revision, "
-                          "r.changed_fields, r.reason FROM referral_revisions r LEFT JOIN "
-                          "access_tokens t ON t.id = r.token_id WHERE r.case_id = ? ORDER BY r.id");
+                  "SELECT r.at, r.token_id, t.role, t.label, r.revision, "
+                  "r.changed_fields, r.reason FROM referral_revisions r LEFT JOIN "
+                  "access_tokens t ON t.id = r.token_id WHERE r.case_id = ? ORDER BY r.id");
     rev.bind(1, static_cast<int64_t>(case_id));
     while (rev.executeStep()) {
       HistoryRecord h;
@@ -439,12 +434,12 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
     std::vector<HistoryRecord> allocations;
     std::vector<HistoryRecord> responses;
     Statement alloc(tx.db(),
-                            "SELECT a.offered_at, a.offered_by_token_id, t.role, t.label, a.id, "
-                            "a.mediator_id, a.role, a.state, a.responded_at, "
-                            "a.responded_by_token_id, r.role, r.label, a.response_note "
-                            "FROM allocations a LEFT JOIN access_tokens t ON t.id = "
-                            "a.offered_by_token_id LEFT JOIN access_tokens r ON r.id = "
-                            "a.responded_by_token_id WHERE a.case_id = ? ORDER BY a.id");
+                    "SELECT a.offered_at, a.offered_by_token_id, t.role, t.label, a.id, "
+                    "a.mediator_id, a.role, a.state, a.responded_at, "
+                    "a.responded_by_token_id, r.role, r.label, a.response_note "
+                    "FROM allocations a LEFT JOIN access_tokens t ON t.id = "
+                    "a.offered_by_token_id LEFT JOIN access_tokens r ON r.id = "
+                    "a.responded_by_token_id WHERE a.case_id = ? ORDER BY a.id");
     alloc.bind(1, static_cast<int64_t>(case_id));
     while (alloc.executeStep()) {
       HistoryRecord offer;

@@ -7,10 +7,10 @@ namespace mediation::storage {
 absl::StatusOr<FeeScheduleRecord> CurrentFeeSchedule(Tx& tx) {
   return Guard("current fee schedule", [&]() -> absl::StatusOr<FeeScheduleRecord> {
     Statement st(tx.db(),
-                         "SELECT version, mediation_day_pence, individual_meeting_pence, "
-                         "co_mediation_day_pence, venue_day_pence, travel_per_mediator_day_pence, "
-                         "vat_basis_points, created_at, created_by_token_id FROM fee_schedules "
-                         "ORDER BY version DESC LIMIT 1");
+                 "SELECT version, mediation_day_pence, individual_meeting_pence, "
+                 "co_mediation_day_pence, venue_day_pence, travel_per_mediator_day_pence, "
+                 "vat_basis_points, created_at, created_by_token_id FROM fee_schedules "
+                 "ORDER BY version DESC LIMIT 1");
     if (!st.executeStep()) return absl::InternalError("no fee schedule in the database");
     FeeScheduleRecord f;
     f.version = st.getColumn(0).getInt64();
@@ -30,11 +30,11 @@ absl::StatusOr<FeeScheduleRecord> InsertFeeSchedule(Tx& tx, FeeScheduleRecord sc
   if (absl::Status s = tx.RequireWritable("insert fee schedule"); !s.ok()) return s;
   return Guard("insert fee schedule", [&]() -> absl::StatusOr<FeeScheduleRecord> {
     Statement st(tx.db(),
-                         "INSERT INTO fee_schedules (version, mediation_day_pence, "
-                         "individual_meeting_pence, co_mediation_day_pence, venue_day_pence, "
-                         "travel_per_mediator_day_pence, vat_basis_points, created_at, "
-                         "created_by_token_id) SELECT COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?, "
-                         "?, ?, ?, ? FROM fee_schedules");
+                 "INSERT INTO fee_schedules (version, mediation_day_pence, "
+                 "individual_meeting_pence, co_mediation_day_pence, venue_day_pence, "
+                 "travel_per_mediator_day_pence, vat_basis_points, created_at, "
+                 "created_by_token_id) SELECT COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?, "
+                 "?, ?, ?, ? FROM fee_schedules");
     st.bind(1, static_cast<int64_t>(schedule.mediation_day_pence));
     st.bind(2, static_cast<int64_t>(schedule.individual_meeting_pence));
     st.bind(3, static_cast<int64_t>(schedule.co_mediation_day_pence));
@@ -54,10 +54,10 @@ absl::StatusOr<ChargeIndicationRecord> InsertChargeIndication(Tx& tx,
   if (absl::Status s = tx.RequireWritable("insert charge indication"); !s.ok()) return s;
   return Guard("insert charge indication", [&]() -> absl::StatusOr<ChargeIndicationRecord> {
     Statement st(tx.db(),
-                         "INSERT INTO charge_indications (case_id, schedule_version, parties, "
-                         "days, mode, co_mediation, subtotal_pence, vat_pence, vat_basis_points, "
-                         "total_pence, indicated_by_token_id, indicated_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                 "INSERT INTO charge_indications (case_id, schedule_version, parties, "
+                 "days, mode, co_mediation, subtotal_pence, vat_pence, vat_basis_points, "
+                 "total_pence, indicated_by_token_id, indicated_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(indication.case_id));
     st.bind(2, static_cast<int64_t>(indication.schedule_version));
     st.bind(3, indication.parties);
@@ -73,8 +73,8 @@ absl::StatusOr<ChargeIndicationRecord> InsertChargeIndication(Tx& tx,
     st.exec();
     indication.id = tx.db().getLastInsertRowid();
     Statement item(tx.db(),
-                           "INSERT INTO charge_items (indication_id, position, description, "
-                           "quantity, unit_pence, amount_pence) VALUES (?, ?, ?, ?, ?, ?)");
+                   "INSERT INTO charge_items (indication_id, position, description, "
+                   "quantity, unit_pence, amount_pence) VALUES (?, ?, ?, ?, ?, ?)");
     for (size_t i = 0; i < indication.items.size(); ++i) {
       const ChargeItemRecord& it = indication.items[i];
       item.reset();
@@ -93,12 +93,11 @@ absl::StatusOr<ChargeIndicationRecord> InsertChargeIndication(Tx& tx,
 absl::StatusOr<std::vector<ChargeIndicationRecord>> ListChargeIndications(Tx& tx, int64_t case_id) {
   return Guard(
       "list charge indications", [&]() -> absl::StatusOr<std::vector<ChargeIndicationRecord>> {
-        Statement st(
-            tx.db(),
-            "SELECT id, case_id, schedule_version, parties, days, mode, co_mediation, "
-            "subtotal_pence, vat_pence, vat_basis_points, total_pence, "
-            "indicated_by_token_id, indicated_at FROM charge_indications "
-            "WHERE case_id = ? ORDER BY id DESC");
+        Statement st(tx.db(),
+                     "SELECT id, case_id, schedule_version, parties, days, mode, co_mediation, "
+                     "subtotal_pence, vat_pence, vat_basis_points, total_pence, "
+                     "indicated_by_token_id, indicated_at FROM charge_indications "
+                     "WHERE case_id = ? ORDER BY id DESC");
         st.bind(1, static_cast<int64_t>(case_id));
         std::vector<ChargeIndicationRecord> out;
         while (st.executeStep()) {
@@ -120,9 +119,9 @@ absl::StatusOr<std::vector<ChargeIndicationRecord>> ListChargeIndications(Tx& tx
           out.push_back(std::move(r));
         }
         Statement items(tx.db(),
-                                "SELECT description, quantity, unit_pence, amount_pence "
-                                "FROM charge_items WHERE indication_id = ? "
-                                "ORDER BY position");
+                        "SELECT description, quantity, unit_pence, amount_pence "
+                        "FROM charge_items WHERE indication_id = ? "
+                        "ORDER BY position");
         for (ChargeIndicationRecord& r : out) {
           items.reset();
           items.bind(1, static_cast<int64_t>(r.id));

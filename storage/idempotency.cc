@@ -9,9 +9,9 @@ absl::StatusOr<std::optional<IdempotentCallRecord>> FindIdempotentCall(Tx& tx, i
   return Guard("find idempotent call",
                [&]() -> absl::StatusOr<std::optional<IdempotentCallRecord>> {
                  Statement st(tx.db(),
-                                      "SELECT method, request_sha256, sealed_response, created_at "
-                                      "FROM idempotent_calls WHERE token_id = ? AND "
-                                      "idempotency_key = ?");
+                              "SELECT method, request_sha256, sealed_response, created_at "
+                              "FROM idempotent_calls WHERE token_id = ? AND "
+                              "idempotency_key = ?");
                  st.bind(1, static_cast<int64_t>(token_id));
                  st.bind(2, key);
                  if (!st.executeStep()) return std::nullopt;
@@ -31,8 +31,8 @@ absl::Status InsertIdempotentCall(Tx& tx, const IdempotentCallRecord& record) {
   if (absl::Status s = tx.RequireWritable("insert idempotent call"); !s.ok()) return s;
   return Guard("insert idempotent call", [&]() -> absl::Status {
     Statement st(tx.db(),
-                         "INSERT INTO idempotent_calls (token_id, idempotency_key, method, "
-                         "request_sha256, sealed_response, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+                 "INSERT INTO idempotent_calls (token_id, idempotency_key, method, "
+                 "request_sha256, sealed_response, created_at) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(record.token_id));
     st.bind(2, record.key);
     st.bind(3, record.method);

@@ -61,8 +61,8 @@ MediatorRecord ReadProfile(SQLite::Statement& st) {
 
 void ReadExperienceAndLoad(SQLite::Database& db, MediatorRecord& m) {
   Statement exp(db,
-                        "SELECT profession, cases FROM mediator_experience WHERE mediator_id = ? "
-                        "ORDER BY profession");
+                "SELECT profession, cases FROM mediator_experience WHERE mediator_id = ? "
+                "ORDER BY profession");
   exp.bind(1, static_cast<int64_t>(m.id));
   while (exp.executeStep()) {
     m.experience.push_back(
@@ -81,8 +81,8 @@ void WriteExperience(SQLite::Database& db, int64_t mediator_id,
   clear.bind(1, static_cast<int64_t>(mediator_id));
   clear.exec();
   Statement add(db,
-                        "INSERT INTO mediator_experience (mediator_id, profession, cases) "
-                        "VALUES (?, ?, ?)");
+                "INSERT INTO mediator_experience (mediator_id, profession, cases) "
+                "VALUES (?, ?, ?)");
   for (const ExperienceRecord& e : experience) {
     add.reset();
     add.bind(1, static_cast<int64_t>(mediator_id));
@@ -154,12 +154,12 @@ absl::StatusOr<MediatorRecord> InsertMediator(Tx& tx, MediatorRecord m) {
   return Guard("insert mediator", [&]() -> absl::StatusOr<MediatorRecord> {
     if (absl::Status s = EmailTaken(tx.db(), m.contact.email, 0); !s.ok()) return s;
     Statement st(tx.db(),
-                         "INSERT INTO mediators (name, normalised_name, email, phone, job_title, "
-                         "accreditation_body, accreditation_level, registration_number, "
-                         "accreditation_expires, insurance_expires, cpd_hours, nations, "
-                         "languages, max_concurrent_cases, active, professions, updated_at, "
-                         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                         "?)");
+                 "INSERT INTO mediators (name, normalised_name, email, phone, job_title, "
+                 "accreditation_body, accreditation_level, registration_number, "
+                 "accreditation_expires, insurance_expires, cpd_hours, nations, "
+                 "languages, max_concurrent_cases, active, professions, updated_at, "
+                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                 "?)");
     BindProfile(st, m);
     st.bind(18, static_cast<int64_t>(ToMicros(m.created_at)));
     st.exec();
@@ -174,11 +174,11 @@ absl::Status UpdateMediatorProfile(Tx& tx, const MediatorRecord& m) {
   return Guard("update mediator", [&]() -> absl::Status {
     if (absl::Status s = EmailTaken(tx.db(), m.contact.email, m.id); !s.ok()) return s;
     Statement st(tx.db(),
-                         "UPDATE mediators SET name = ?, normalised_name = ?, email = ?, phone = "
-                         "?, job_title = ?, accreditation_body = ?, accreditation_level = ?, "
-                         "registration_number = ?, accreditation_expires = ?, insurance_expires = "
-                         "?, cpd_hours = ?, nations = ?, languages = ?, max_concurrent_cases = ?, "
-                         "active = ?, professions = ?, updated_at = ? WHERE id = ?");
+                 "UPDATE mediators SET name = ?, normalised_name = ?, email = ?, phone = "
+                 "?, job_title = ?, accreditation_body = ?, accreditation_level = ?, "
+                 "registration_number = ?, accreditation_expires = ?, insurance_expires = "
+                 "?, cpd_hours = ?, nations = ?, languages = ?, max_concurrent_cases = ?, "
+                 "active = ?, professions = ?, updated_at = ? WHERE id = ?");
     BindProfile(st, m);
     st.bind(18, static_cast<int64_t>(m.id));
     if (st.exec() != 1) return absl::NotFoundError(absl::StrCat("mediator ", m.id, " not found"));
@@ -190,32 +190,31 @@ absl::Status UpdateMediatorProfile(Tx& tx, const MediatorRecord& m) {
 absl::StatusOr<MediatorRecord> GetMediator(Tx& tx, int64_t id) {
   return Guard("get mediator", [&]() -> absl::StatusOr<MediatorRecord> {
     SQLite::Database& db = tx.db();
-    Statement st(db,
-                         absl::StrCat("SELECT ", kProfileColumns, " FROM mediators WHERE id = ?"));
+    Statement st(db, absl::StrCat("SELECT ", kProfileColumns, " FROM mediators WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("mediator ", id, " not found"));
     MediatorRecord m = ReadProfile(st);
     ReadExperienceAndLoad(db, m);
 
     Statement hours(db,
-                            "SELECT weekday, start_minute, end_minute FROM working_hours WHERE "
-                            "mediator_id = ? ORDER BY weekday, start_minute");
+                    "SELECT weekday, start_minute, end_minute FROM working_hours WHERE "
+                    "mediator_id = ? ORDER BY weekday, start_minute");
     hours.bind(1, static_cast<int64_t>(id));
     while (hours.executeStep()) {
       m.working_hours.push_back(
           {hours.getColumn(0).getInt(), hours.getColumn(1).getInt(), hours.getColumn(2).getInt()});
     }
     Statement leave(db,
-                            "SELECT id, first_day, last_day, note FROM mediator_leave WHERE "
-                            "mediator_id = ? ORDER BY first_day, id");
+                    "SELECT id, first_day, last_day, note FROM mediator_leave WHERE "
+                    "mediator_id = ? ORDER BY first_day, id");
     leave.bind(1, static_cast<int64_t>(id));
     while (leave.executeStep()) {
       m.leave.push_back({leave.getColumn(0).getInt64(), id, leave.getColumn(1).getInt(),
                          leave.getColumn(2).getInt(), leave.getColumn(3).getString()});
     }
     Statement conflicts(db, absl::StrCat("SELECT ", kConflictColumns,
-                                                 " FROM mediator_conflicts WHERE mediator_id = ? "
-                                                 "ORDER BY id"));
+                                         " FROM mediator_conflicts WHERE mediator_id = ? "
+                                         "ORDER BY id"));
     conflicts.bind(1, static_cast<int64_t>(id));
     while (conflicts.executeStep()) m.conflicts.push_back(ReadConflict(conflicts));
     return m;
@@ -227,9 +226,9 @@ absl::StatusOr<std::vector<MediatorRecord>> ListMediators(Tx& tx, bool active_on
                                                           const PageCursor& cursor) {
   return Guard("list mediators", [&]() -> absl::StatusOr<std::vector<MediatorRecord>> {
     Statement st(tx.db(), absl::StrCat("SELECT ", kProfileColumns,
-                                               " FROM mediators WHERE id > ?1 AND (NOT ?2 OR "
-                                               "active = 1) AND (?3 = 0 OR (nations & ?3) <> 0) "
-                                               "ORDER BY id LIMIT ?4"));
+                                       " FROM mediators WHERE id > ?1 AND (NOT ?2 OR "
+                                       "active = 1) AND (?3 = 0 OR (nations & ?3) <> 0) "
+                                       "ORDER BY id LIMIT ?4"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
     st.bind(2, active_only ? 1 : 0);
     st.bind(3, static_cast<int64_t>(nation == v1::NATION_UNSPECIFIED ? 0 : (1u << nation)));
@@ -257,8 +256,8 @@ absl::Status ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
     clear.bind(1, static_cast<int64_t>(mediator_id));
     clear.exec();
     Statement add(tx.db(),
-                          "INSERT INTO working_hours (mediator_id, weekday, start_minute, "
-                          "end_minute) VALUES (?, ?, ?, ?)");
+                  "INSERT INTO working_hours (mediator_id, weekday, start_minute, "
+                  "end_minute) VALUES (?, ?, ?, ?)");
     for (const WorkingHoursRecord& h : hours) {
       add.reset();
       add.bind(1, static_cast<int64_t>(mediator_id));
@@ -275,8 +274,8 @@ absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave) {
   if (absl::Status s = tx.RequireWritable("insert leave"); !s.ok()) return s;
   return Guard("insert leave", [&]() -> absl::StatusOr<LeaveRecord> {
     Statement st(tx.db(),
-                         "INSERT INTO mediator_leave (mediator_id, first_day, last_day, note) "
-                         "VALUES (?, ?, ?, ?)");
+                 "INSERT INTO mediator_leave (mediator_id, first_day, last_day, note) "
+                 "VALUES (?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(leave.mediator_id));
     st.bind(2, leave.first_day);
     st.bind(3, leave.last_day);
@@ -305,10 +304,10 @@ absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord c) {
   if (absl::Status s = tx.RequireWritable("insert conflict"); !s.ok()) return s;
   return Guard("insert conflict", [&]() -> absl::StatusOr<ConflictRecord> {
     Statement st(tx.db(),
-                         "INSERT INTO mediator_conflicts (mediator_id, kind, organisation_id, "
-                         "person_name, normalised_name, person_email, case_id, source, note, "
-                         "recorded_at, recorded_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                         "?, ?)");
+                 "INSERT INTO mediator_conflicts (mediator_id, kind, organisation_id, "
+                 "person_name, normalised_name, person_email, case_id, source, note, "
+                 "recorded_at, recorded_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                 "?, ?)");
     st.bind(1, static_cast<int64_t>(c.mediator_id));
     st.bind(2, v1::ConflictKind_Name(c.kind));
     BindOptionalId(st, 3, c.organisation_id);
@@ -331,8 +330,8 @@ absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id,
   if (absl::Status s = tx.RequireWritable("delete conflict"); !s.ok()) return s;
   return Guard("delete conflict", [&]() -> absl::Status {
     Statement source(tx.db(),
-                             "SELECT source FROM mediator_conflicts WHERE id = ? AND "
-                             "mediator_id = ?");
+                     "SELECT source FROM mediator_conflicts WHERE id = ? AND "
+                     "mediator_id = ?");
     source.bind(1, static_cast<int64_t>(conflict_id));
     source.bind(2, static_cast<int64_t>(mediator_id));
     if (source.executeStep() && source.getColumn(0).getString() == "CONFLICT_SOURCE_DISCOVERED" &&
@@ -342,8 +341,7 @@ absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id,
                        " was recorded when declining an allocation; only an administrator may "
                        "remove it"));
     }
-    Statement st(tx.db(),
-                         "DELETE FROM mediator_conflicts WHERE id = ? AND mediator_id = ?");
+    Statement st(tx.db(), "DELETE FROM mediator_conflicts WHERE id = ? AND mediator_id = ?");
     st.bind(1, static_cast<int64_t>(conflict_id));
     st.bind(2, static_cast<int64_t>(mediator_id));
     if (st.exec() != 1) {
@@ -358,10 +356,10 @@ absl::Status VisitMediatorSummaries(Tx& tx, int64_t only_id,
                                     absl::FunctionRef<void(MediatorSummary&&)> visit) {
   return Guard("mediator summaries", [&]() -> absl::Status {
     Statement st(tx.db(),
-                         "SELECT id, name, normalised_name, email, active, accreditation_expires, "
-                         "insurance_expires, cpd_hours, nations, professions, "
-                         "max_concurrent_cases, working_days, last_allocated_at FROM mediators "
-                         "WHERE ?1 = 0 OR id = ?1 ORDER BY id");
+                 "SELECT id, name, normalised_name, email, active, accreditation_expires, "
+                 "insurance_expires, cpd_hours, nations, professions, "
+                 "max_concurrent_cases, working_days, last_allocated_at FROM mediators "
+                 "WHERE ?1 = 0 OR id = ?1 ORDER BY id");
     st.bind(1, static_cast<int64_t>(only_id));
     while (st.executeStep()) {
       MediatorSummary m;
@@ -387,8 +385,8 @@ absl::Status VisitMediatorSummaries(Tx& tx, int64_t only_id,
 absl::StatusOr<std::unordered_map<int64_t, int>> OpenAllocationCounts(Tx& tx) {
   return Guard("open allocation counts", [&]() -> absl::StatusOr<std::unordered_map<int64_t, int>> {
     Statement st(tx.db(),
-                         "SELECT mediator_id, COUNT(*) FROM allocations WHERE open = 1 "
-                         "GROUP BY mediator_id");
+                 "SELECT mediator_id, COUNT(*) FROM allocations WHERE open = 1 "
+                 "GROUP BY mediator_id");
     std::unordered_map<int64_t, int> counts;
     while (st.executeStep()) counts[st.getColumn(0).getInt64()] = st.getColumn(1).getInt();
     return counts;
@@ -399,8 +397,8 @@ absl::StatusOr<std::vector<LeaveRecord>> LeaveOverlapping(Tx& tx, int32_t first_
                                                           int32_t last_day) {
   return Guard("leave overlapping", [&]() -> absl::StatusOr<std::vector<LeaveRecord>> {
     Statement st(tx.db(),
-                         "SELECT id, mediator_id, first_day, last_day, note FROM mediator_leave "
-                         "WHERE last_day >= ? AND first_day <= ?");
+                 "SELECT id, mediator_id, first_day, last_day, note FROM mediator_leave "
+                 "WHERE last_day >= ? AND first_day <= ?");
     st.bind(1, first_day);
     st.bind(2, last_day);
     std::vector<LeaveRecord> out;

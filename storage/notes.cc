@@ -37,9 +37,9 @@ absl::StatusOr<int64_t> ReserveNote(Tx& tx, const NoteRecord& n) {
   if (absl::Status s = tx.RequireWritable("reserve note"); !s.ok()) return s;
   return Guard("reserve note", [&]() -> absl::StatusOr<int64_t> {
     Statement st(tx.db(),
-                         "INSERT INTO notes (case_id, author_mediator_id, session_id, visibility, "
-                         "party_id, supersedes_id, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, "
-                         "NULL, ?)");
+                 "INSERT INTO notes (case_id, author_mediator_id, session_id, visibility, "
+                 "party_id, supersedes_id, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, "
+                 "NULL, ?)");
     st.bind(1, static_cast<int64_t>(n.case_id));
     st.bind(2, static_cast<int64_t>(n.author_mediator_id));
     BindOptionalId(st, 3, n.session_id);
@@ -65,8 +65,7 @@ absl::Status SealNote(Tx& tx, int64_t note_id, const std::string& sealed) {
 
 absl::StatusOr<NoteRecord> GetNote(Tx& tx, int64_t id) {
   return Guard("get note", [&]() -> absl::StatusOr<NoteRecord> {
-    Statement st(tx.db(),
-                         absl::StrCat("SELECT ", kColumns, " FROM notes n WHERE n.id = ?"));
+    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM notes n WHERE n.id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("note ", id, " not found"));
     return ReadNote(st);
@@ -76,7 +75,7 @@ absl::StatusOr<NoteRecord> GetNote(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<NoteRecord>> ListNotes(Tx& tx, int64_t case_id) {
   return Guard("list notes", [&]() -> absl::StatusOr<std::vector<NoteRecord>> {
     Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
-                                               " FROM notes n WHERE n.case_id = ? ORDER BY n.id"));
+                                       " FROM notes n WHERE n.case_id = ? ORDER BY n.id"));
     st.bind(1, static_cast<int64_t>(case_id));
     std::vector<NoteRecord> out;
     while (st.executeStep()) out.push_back(ReadNote(st));
@@ -102,8 +101,7 @@ absl::StatusOr<std::optional<CaseKeyRecord>> GetCaseKey(Tx& tx, int64_t case_id)
 absl::Status InsertCaseKey(Tx& tx, int64_t case_id, const std::string& wrapped, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("insert case key"); !s.ok()) return s;
   return Guard("insert case key", [&]() -> absl::Status {
-    Statement st(tx.db(),
-                         "INSERT INTO case_keys (case_id, wrapped, created_at) VALUES (?, ?, ?)");
+    Statement st(tx.db(), "INSERT INTO case_keys (case_id, wrapped, created_at) VALUES (?, ?, ?)");
     st.bind(1, static_cast<int64_t>(case_id));
     st.bind(2, wrapped.data(), static_cast<int>(wrapped.size()));
     st.bind(3, static_cast<int64_t>(ToMicros(at)));
@@ -115,9 +113,9 @@ absl::Status InsertCaseKey(Tx& tx, int64_t case_id, const std::string& wrapped, 
 absl::StatusOr<std::vector<int64_t>> CasesDueForNoteDestruction(Tx& tx, absl::Time cutoff) {
   return Guard("cases due for note destruction", [&]() -> absl::StatusOr<std::vector<int64_t>> {
     Statement st(tx.db(),
-                         "SELECT c.id FROM cases c JOIN case_keys k ON k.case_id = c.id WHERE "
-                         "c.finished_at IS NOT NULL AND c.finished_at <= ? AND "
-                         "k.destroyed_at IS NULL ORDER BY c.id");
+                 "SELECT c.id FROM cases c JOIN case_keys k ON k.case_id = c.id WHERE "
+                 "c.finished_at IS NOT NULL AND c.finished_at <= ? AND "
+                 "k.destroyed_at IS NULL ORDER BY c.id");
     st.bind(1, static_cast<int64_t>(ToMicros(cutoff)));
     std::vector<int64_t> out;
     while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
@@ -129,13 +127,13 @@ absl::StatusOr<int> DestroyCaseNotes(Tx& tx, int64_t case_id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("destroy notes"); !s.ok()) return s;
   return Guard("destroy notes", [&]() -> absl::StatusOr<int> {
     Statement notes(tx.db(),
-                            "UPDATE notes SET sealed = NULL, destroyed_at = ? WHERE case_id = ? "
-                            "AND destroyed_at IS NULL");
+                    "UPDATE notes SET sealed = NULL, destroyed_at = ? WHERE case_id = ? "
+                    "AND destroyed_at IS NULL");
     notes.bind(1, static_cast<int64_t>(ToMicros(at)));
     notes.bind(2, static_cast<int64_t>(case_id));
     const int destroyed = notes.exec();
-    Statement key(
-        tx.db(), "UPDATE case_keys SET wrapped = NULL, destroyed_at = ? WHERE case_id = ?");
+    Statement key(tx.db(),
+                  "UPDATE case_keys SET wrapped = NULL, destroyed_at = ? WHERE case_id = ?");
     key.bind(1, static_cast<int64_t>(ToMicros(at)));
     key.bind(2, static_cast<int64_t>(case_id));
     key.exec();
@@ -166,8 +164,7 @@ absl::StatusOr<bool> HoldsDataUnderMasterKey(Tx& tx) {
 absl::Status SetMasterKeyCheck(Tx& tx, const std::string& sealed, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("set master key check"); !s.ok()) return s;
   return Guard("set master key check", [&]() -> absl::Status {
-    Statement st(tx.db(),
-                         "INSERT INTO master_key_check (id, sealed, created_at) VALUES (1, ?, ?)");
+    Statement st(tx.db(), "INSERT INTO master_key_check (id, sealed, created_at) VALUES (1, ?, ?)");
     st.bind(1, sealed.data(), static_cast<int>(sealed.size()));
     st.bind(2, static_cast<int64_t>(ToMicros(at)));
     st.exec();

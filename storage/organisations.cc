@@ -44,9 +44,9 @@ absl::StatusOr<OrganisationRecord> InsertOrganisation(Tx& tx, OrganisationRecord
       }
     }
     Statement st(tx.db(),
-                         "INSERT INTO organisations (name, kind, nation, care_setting, sector, "
-                         "ods_code, contact_name, contact_email, contact_phone, contact_job_title, "
-                         "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                 "INSERT INTO organisations (name, kind, nation, care_setting, sector, "
+                 "ods_code, contact_name, contact_email, contact_phone, contact_job_title, "
+                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, org.name);
     st.bind(2, v1::OrganisationKind_Name(org.kind));
     st.bind(3, v1::Nation_Name(org.nation));
@@ -70,8 +70,7 @@ absl::StatusOr<OrganisationRecord> InsertOrganisation(Tx& tx, OrganisationRecord
 
 absl::StatusOr<OrganisationRecord> GetOrganisation(Tx& tx, int64_t id) {
   return Guard("get organisation", [&]() -> absl::StatusOr<OrganisationRecord> {
-    Statement st(tx.db(),
-                         absl::StrCat("SELECT ", kColumns, " FROM organisations WHERE id = ?"));
+    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM organisations WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) {
       return absl::NotFoundError(absl::StrCat("organisation ", id, " not found"));
@@ -83,10 +82,9 @@ absl::StatusOr<OrganisationRecord> GetOrganisation(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<OrganisationRecord>> ListOrganisations(Tx& tx, v1::Nation nation,
                                                                   const PageCursor& cursor) {
   return Guard("list organisations", [&]() -> absl::StatusOr<std::vector<OrganisationRecord>> {
-    Statement st(tx.db(),
-                         absl::StrCat("SELECT ", kColumns,
-                                      " FROM organisations WHERE id > ?1 AND (?2 = '' OR nation = "
-                                      "?2) ORDER BY id LIMIT ?3"));
+    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
+                                       " FROM organisations WHERE id > ?1 AND (?2 = '' OR nation = "
+                                       "?2) ORDER BY id LIMIT ?3"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
     st.bind(2, nation == v1::NATION_UNSPECIFIED ? std::string() : v1::Nation_Name(nation));
     st.bind(3, cursor.limit);

@@ -59,8 +59,8 @@ absl::StatusOr<ScreeningAnswerRecord> InsertScreeningAnswer(Tx& tx, ScreeningAns
   if (absl::Status s = tx.RequireWritable("insert screening answer"); !s.ok()) return s;
   return Guard("insert screening answer", [&]() -> absl::StatusOr<ScreeningAnswerRecord> {
     Statement st(tx.db(),
-                         "INSERT INTO screening_answers (case_id, criterion, party_id, answer, "
-                         "note, recorded_by_token_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                 "INSERT INTO screening_answers (case_id, criterion, party_id, answer, "
+                 "note, recorded_by_token_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(answer.case_id));
     st.bind(2, v1::Criterion_Name(answer.criterion));
     BindOptionalId(st, 3, answer.party_id);
@@ -72,9 +72,9 @@ absl::StatusOr<ScreeningAnswerRecord> InsertScreeningAnswer(Tx& tx, ScreeningAns
     answer.id = tx.db().getLastInsertRowid();
 
     Statement supersede(tx.db(),
-                                "UPDATE screening_answers SET superseded_by = ?1 WHERE case_id = "
-                                "?2 AND criterion = ?3 AND party_id IS ?4 AND id <> ?1 AND "
-                                "superseded_by IS NULL");
+                        "UPDATE screening_answers SET superseded_by = ?1 WHERE case_id = "
+                        "?2 AND criterion = ?3 AND party_id IS ?4 AND id <> ?1 AND "
+                        "superseded_by IS NULL");
     supersede.bind(1, static_cast<int64_t>(answer.id));
     supersede.bind(2, static_cast<int64_t>(answer.case_id));
     supersede.bind(3, v1::Criterion_Name(answer.criterion));
@@ -86,18 +86,17 @@ absl::StatusOr<ScreeningAnswerRecord> InsertScreeningAnswer(Tx& tx, ScreeningAns
 
 absl::StatusOr<std::vector<ScreeningAnswerRecord>> ListScreeningAnswers(Tx& tx, int64_t case_id,
                                                                         bool include_superseded) {
-  return Guard("list screening answers",
-               [&]() -> absl::StatusOr<std::vector<ScreeningAnswerRecord>> {
-                 Statement st(
-                     tx.db(), absl::StrCat("SELECT ", kAnswerColumns,
+  return Guard(
+      "list screening answers", [&]() -> absl::StatusOr<std::vector<ScreeningAnswerRecord>> {
+        Statement st(tx.db(), absl::StrCat("SELECT ", kAnswerColumns,
                                            " FROM screening_answers WHERE case_id = ? AND (? OR "
                                            "superseded_by IS NULL) ORDER BY id DESC"));
-                 st.bind(1, static_cast<int64_t>(case_id));
-                 st.bind(2, include_superseded ? 1 : 0);
-                 std::vector<ScreeningAnswerRecord> answers;
-                 while (st.executeStep()) answers.push_back(ReadAnswer(st));
-                 return answers;
-               });
+        st.bind(1, static_cast<int64_t>(case_id));
+        st.bind(2, include_superseded ? 1 : 0);
+        std::vector<ScreeningAnswerRecord> answers;
+        while (st.executeStep()) answers.push_back(ReadAnswer(st));
+        return answers;
+      });
 }
 
 absl::StatusOr<ScreeningDecisionRecord> InsertScreeningDecision(Tx& tx,
@@ -107,10 +106,10 @@ absl::StatusOr<ScreeningDecisionRecord> InsertScreeningDecision(Tx& tx,
     std::vector<std::string> failed;
     for (v1::Criterion c : decision.failed_criteria) failed.push_back(v1::Criterion_Name(c));
     Statement st(tx.db(),
-                         "INSERT INTO screening_decisions (case_id, evaluated, decision, "
-                         "overridden, justification, high_concern_confirmed, failed_criteria, "
-                         "signposting, decided_by_token_id, decided_at) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                 "INSERT INTO screening_decisions (case_id, evaluated, decision, "
+                 "overridden, justification, high_concern_confirmed, failed_criteria, "
+                 "signposting, decided_by_token_id, decided_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(decision.case_id));
     st.bind(2, v1::Suitability_Name(decision.evaluated));
     st.bind(3, v1::Suitability_Name(decision.decision));
@@ -129,29 +128,29 @@ absl::StatusOr<ScreeningDecisionRecord> InsertScreeningDecision(Tx& tx,
 
 absl::StatusOr<std::vector<ScreeningDecisionRecord>> ListScreeningDecisions(Tx& tx,
                                                                             int64_t case_id) {
-  return Guard(
-      "list screening decisions", [&]() -> absl::StatusOr<std::vector<ScreeningDecisionRecord>> {
-        Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
-                                                   " FROM screening_decisions WHERE case_id = ? "
-                                                   "ORDER BY id DESC"));
-        st.bind(1, static_cast<int64_t>(case_id));
-        std::vector<ScreeningDecisionRecord> decisions;
-        while (st.executeStep()) decisions.push_back(ReadDecision(st));
-        return decisions;
-      });
+  return Guard("list screening decisions",
+               [&]() -> absl::StatusOr<std::vector<ScreeningDecisionRecord>> {
+                 Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
+                                                    " FROM screening_decisions WHERE case_id = ? "
+                                                    "ORDER BY id DESC"));
+                 st.bind(1, static_cast<int64_t>(case_id));
+                 std::vector<ScreeningDecisionRecord> decisions;
+                 while (st.executeStep()) decisions.push_back(ReadDecision(st));
+                 return decisions;
+               });
 }
 
 absl::StatusOr<std::optional<ScreeningDecisionRecord>> LatestScreeningDecision(Tx& tx,
                                                                                int64_t case_id) {
-  return Guard(
-      "latest screening decision", [&]() -> absl::StatusOr<std::optional<ScreeningDecisionRecord>> {
-        Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
-                                                   " FROM screening_decisions WHERE case_id = ? "
-                                                   "ORDER BY id DESC LIMIT 1"));
-        st.bind(1, static_cast<int64_t>(case_id));
-        if (!st.executeStep()) return std::optional<ScreeningDecisionRecord>();
-        return std::optional<ScreeningDecisionRecord>(ReadDecision(st));
-      });
+  return Guard("latest screening decision",
+               [&]() -> absl::StatusOr<std::optional<ScreeningDecisionRecord>> {
+                 Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
+                                                    " FROM screening_decisions WHERE case_id = ? "
+                                                    "ORDER BY id DESC LIMIT 1"));
+                 st.bind(1, static_cast<int64_t>(case_id));
+                 if (!st.executeStep()) return std::optional<ScreeningDecisionRecord>();
+                 return std::optional<ScreeningDecisionRecord>(ReadDecision(st));
+               });
 }
 
 }  // namespace mediation::storage

@@ -30,8 +30,8 @@ SessionRecord ReadSession(SQLite::Statement& st) {
 
 void ReadSessionChildren(SQLite::Database& db, SessionRecord& s) {
   Statement b(db,
-                      "SELECT id, resource, resource_id, for_party_id, start_at, end_at FROM "
-                      "bookings WHERE session_id = ? AND (active = 1 OR ?) ORDER BY id");
+              "SELECT id, resource, resource_id, for_party_id, start_at, end_at FROM "
+              "bookings WHERE session_id = ? AND (active = 1 OR ?) ORDER BY id");
   b.bind(1, static_cast<int64_t>(s.id));
   // A cancelled session keeps its (inactive) bookings, so it can still say who it was for.
   b.bind(2, s.state == v1::SESSION_STATE_CANCELLED ? 1 : 0);
@@ -47,8 +47,8 @@ void ReadSessionChildren(SQLite::Database& db, SessionRecord& s) {
     s.bookings.push_back(std::move(r));
   }
   Statement c(db,
-                      "SELECT at, token_id, change, previous_start, previous_end, reason FROM "
-                      "session_changes WHERE session_id = ? ORDER BY id");
+              "SELECT at, token_id, change, previous_start, previous_end, reason FROM "
+              "session_changes WHERE session_id = ? ORDER BY id");
   c.bind(1, static_cast<int64_t>(s.id));
   while (c.executeStep()) {
     SessionChangeRecord r;
@@ -65,8 +65,8 @@ void ReadSessionChildren(SQLite::Database& db, SessionRecord& s) {
 void InsertBookings(SQLite::Database& db, int64_t session_id,
                     const std::vector<BookingRecord>& bookings) {
   Statement st(db,
-                       "INSERT INTO bookings (session_id, resource, resource_id, for_party_id, "
-                       "start_at, end_at, active) VALUES (?, ?, ?, ?, ?, ?, 1)");
+               "INSERT INTO bookings (session_id, resource, resource_id, for_party_id, "
+               "start_at, end_at, active) VALUES (?, ?, ?, ?, ?, ?, 1)");
   for (const BookingRecord& b : bookings) {
     st.reset();
     st.bind(1, static_cast<int64_t>(session_id));
@@ -81,8 +81,8 @@ void InsertBookings(SQLite::Database& db, int64_t session_id,
 
 void InsertChange(SQLite::Database& db, int64_t session_id, const SessionChangeRecord& c) {
   Statement st(db,
-                       "INSERT INTO session_changes (session_id, at, token_id, change, "
-                       "previous_start, previous_end, reason) VALUES (?, ?, ?, ?, ?, ?, ?)");
+               "INSERT INTO session_changes (session_id, at, token_id, change, "
+               "previous_start, previous_end, reason) VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, static_cast<int64_t>(session_id));
   st.bind(2, static_cast<int64_t>(ToMicros(c.at)));
   BindOptionalId(st, 3, c.token_id);
@@ -114,8 +114,7 @@ std::vector<RoomRecord> ReadRooms(SQLite::Database& db, int64_t venue_id) {
 absl::StatusOr<VenueRecord> InsertVenue(Tx& tx, VenueRecord venue) {
   if (absl::Status s = tx.RequireWritable("insert venue"); !s.ok()) return s;
   return Guard("insert venue", [&]() -> absl::StatusOr<VenueRecord> {
-    Statement st(tx.db(),
-                         "INSERT INTO venues (name, address, created_at) VALUES (?, ?, ?)");
+    Statement st(tx.db(), "INSERT INTO venues (name, address, created_at) VALUES (?, ?, ?)");
     st.bind(1, venue.name);
     st.bind(2, venue.address);
     st.bind(3, static_cast<int64_t>(ToMicros(venue.created_at)));
@@ -172,8 +171,8 @@ absl::Status ReplacePartyAvailability(Tx& tx, int64_t party_id,
     clear.bind(1, static_cast<int64_t>(party_id));
     clear.exec();
     Statement add(tx.db(),
-                          "INSERT INTO party_availability (party_id, start_at, end_at) "
-                          "VALUES (?, ?, ?)");
+                  "INSERT INTO party_availability (party_id, start_at, end_at) "
+                  "VALUES (?, ?, ?)");
     for (const auto& [start, end] : windows) {
       add.reset();
       add.bind(1, static_cast<int64_t>(party_id));
@@ -191,9 +190,9 @@ absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> PartyAvailability(Tx& t
   return Guard("party availability",
                [&]() -> absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> {
                  Statement st(tx.db(),
-                                      "SELECT start_at, end_at FROM party_availability WHERE "
-                                      "party_id = ? AND start_at < ? AND end_at > ? "
-                                      "ORDER BY start_at");
+                              "SELECT start_at, end_at FROM party_availability WHERE "
+                              "party_id = ? AND start_at < ? AND end_at > ? "
+                              "ORDER BY start_at");
                  st.bind(1, static_cast<int64_t>(party_id));
                  st.bind(2, static_cast<int64_t>(to));
                  st.bind(3, static_cast<int64_t>(from));
@@ -220,10 +219,10 @@ absl::StatusOr<std::vector<BookingRecord>> ActiveBookings(Tx& tx, const std::str
     // Sessions are at most a day long, so a booking overlapping [from, to) starts after
     // from - 1 day: the index range stays narrow.
     Statement st(tx.db(),
-                         "SELECT id, session_id, for_party_id, start_at, end_at FROM bookings "
-                         "WHERE resource = ?1 AND resource_id = ?2 AND active = 1 AND "
-                         "start_at >= ?3 - 86400 AND start_at < ?4 AND end_at > ?3 "
-                         "ORDER BY start_at");
+                 "SELECT id, session_id, for_party_id, start_at, end_at FROM bookings "
+                 "WHERE resource = ?1 AND resource_id = ?2 AND active = 1 AND "
+                 "start_at >= ?3 - 86400 AND start_at < ?4 AND end_at > ?3 "
+                 "ORDER BY start_at");
     st.bind(1, resource);
     st.bind(2, static_cast<int64_t>(resource_id));
     st.bind(3, static_cast<int64_t>(from));
@@ -249,9 +248,9 @@ absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord s,
   if (absl::Status st = tx.RequireWritable("insert session"); !st.ok()) return st;
   return Guard("insert session", [&]() -> absl::StatusOr<SessionRecord> {
     Statement st(tx.db(),
-                         "INSERT INTO sessions (case_id, kind, mode, party_id, start_at, end_at, "
-                         "state, venue_id, video_link, sequence, created_at, updated_at) VALUES "
-                         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                 "INSERT INTO sessions (case_id, kind, mode, party_id, start_at, end_at, "
+                 "state, venue_id, video_link, sequence, created_at, updated_at) VALUES "
+                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(s.case_id));
     st.bind(2, v1::SessionKind_Name(s.kind));
     st.bind(3, v1::SessionMode_Name(s.mode));
@@ -274,8 +273,7 @@ absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord s,
 
 absl::StatusOr<SessionRecord> GetSession(Tx& tx, int64_t id) {
   return Guard("get session", [&]() -> absl::StatusOr<SessionRecord> {
-    Statement st(tx.db(),
-                         absl::StrCat("SELECT ", kSessionColumns, " FROM sessions WHERE id = ?"));
+    Statement st(tx.db(), absl::StrCat("SELECT ", kSessionColumns, " FROM sessions WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("session ", id, " not found"));
     SessionRecord s = ReadSession(st);
@@ -288,9 +286,9 @@ absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfCase(Tx& tx, int64_t ca
                                                               bool include_cancelled) {
   return Guard("list sessions", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
     Statement st(tx.db(), absl::StrCat("SELECT ", kSessionColumns,
-                                               " FROM sessions WHERE case_id = ? AND (? OR state "
-                                               "= 'SESSION_STATE_SCHEDULED') ORDER BY start_at, "
-                                               "id"));
+                                       " FROM sessions WHERE case_id = ? AND (? OR state "
+                                       "= 'SESSION_STATE_SCHEDULED') ORDER BY start_at, "
+                                       "id"));
     st.bind(1, static_cast<int64_t>(case_id));
     st.bind(2, include_cancelled ? 1 : 0);
     std::vector<SessionRecord> out;
@@ -303,8 +301,8 @@ absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfCase(Tx& tx, int64_t ca
 absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfMediator(Tx& tx, int64_t mediator_id,
                                                                   int64_t from, int64_t to) {
   return Guard("mediator sessions", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
-    Statement st(
-        tx.db(), absl::StrCat("SELECT ", kSessionColumns,
+    Statement st(tx.db(),
+                 absl::StrCat("SELECT ", kSessionColumns,
                               " FROM sessions WHERE id IN (SELECT session_id FROM bookings WHERE "
                               "resource = 'mediator' AND resource_id = ? AND start_at >= ? AND "
                               "start_at < ?) ORDER BY start_at, id"));
@@ -324,8 +322,8 @@ absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_
   if (absl::Status s = tx.RequireWritable("reschedule session"); !s.ok()) return s;
   return Guard("reschedule session", [&]() -> absl::Status {
     Statement st(tx.db(),
-                         "UPDATE sessions SET start_at = ?, end_at = ?, sequence = sequence + 1, "
-                         "updated_at = ? WHERE id = ? AND state = 'SESSION_STATE_SCHEDULED'");
+                 "UPDATE sessions SET start_at = ?, end_at = ?, sequence = sequence + 1, "
+                 "updated_at = ? WHERE id = ? AND state = 'SESSION_STATE_SCHEDULED'");
     st.bind(1, static_cast<int64_t>(start));
     st.bind(2, static_cast<int64_t>(end));
     st.bind(3, static_cast<int64_t>(ToMicros(change.at)));
@@ -346,9 +344,9 @@ absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord
   if (absl::Status s = tx.RequireWritable("cancel session"); !s.ok()) return s;
   return Guard("cancel session", [&]() -> absl::Status {
     Statement st(tx.db(),
-                         "UPDATE sessions SET state = 'SESSION_STATE_CANCELLED', sequence = "
-                         "sequence + 1, updated_at = ? WHERE id = ? AND state = "
-                         "'SESSION_STATE_SCHEDULED'");
+                 "UPDATE sessions SET state = 'SESSION_STATE_CANCELLED', sequence = "
+                 "sequence + 1, updated_at = ? WHERE id = ? AND state = "
+                 "'SESSION_STATE_SCHEDULED'");
     st.bind(1, static_cast<int64_t>(ToMicros(change.at)));
     st.bind(2, static_cast<int64_t>(session_id));
     if (st.exec() != 1) {
@@ -367,8 +365,8 @@ absl::StatusOr<int> CancelSessionsOfCaseAfter(Tx& tx, int64_t case_id, int64_t a
   if (absl::Status s = tx.RequireWritable("cancel sessions of case"); !s.ok()) return s;
   return Guard("cancel sessions of case", [&]() -> absl::StatusOr<int> {
     Statement st(tx.db(),
-                         "SELECT id, start_at, end_at FROM sessions WHERE case_id = ? AND state = "
-                         "'SESSION_STATE_SCHEDULED' AND start_at > ?");
+                 "SELECT id, start_at, end_at FROM sessions WHERE case_id = ? AND state = "
+                 "'SESSION_STATE_SCHEDULED' AND start_at > ?");
     st.bind(1, static_cast<int64_t>(case_id));
     st.bind(2, static_cast<int64_t>(after));
     std::vector<std::tuple<int64_t, int64_t, int64_t>> sessions;
@@ -389,9 +387,9 @@ absl::StatusOr<int> CancelSessionsOfCaseAfter(Tx& tx, int64_t case_id, int64_t a
 absl::StatusOr<std::vector<int64_t>> CasesWithStartedSessions(Tx& tx, int64_t now) {
   return Guard("cases with started sessions", [&]() -> absl::StatusOr<std::vector<int64_t>> {
     Statement st(tx.db(),
-                         "SELECT DISTINCT s.case_id FROM sessions s JOIN cases c ON c.id = "
-                         "s.case_id WHERE s.state = 'SESSION_STATE_SCHEDULED' AND s.start_at <= "
-                         "? AND c.state = 'CASE_STATE_SESSIONS_SCHEDULED' ORDER BY s.case_id");
+                 "SELECT DISTINCT s.case_id FROM sessions s JOIN cases c ON c.id = "
+                 "s.case_id WHERE s.state = 'SESSION_STATE_SCHEDULED' AND s.start_at <= "
+                 "? AND c.state = 'CASE_STATE_SESSIONS_SCHEDULED' ORDER BY s.case_id");
     st.bind(1, static_cast<int64_t>(now));
     std::vector<int64_t> out;
     while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());

@@ -39,7 +39,7 @@ absl::StatusOr<CaseStatistics> ComputeCaseStatistics(Tx& tx, absl::Time from_tim
     CaseStatistics s;
     {
       Statement st(tx.db(),
-                           "SELECT COUNT(*) FROM cases WHERE created_at >= ?1 AND created_at < ?2");
+                   "SELECT COUNT(*) FROM cases WHERE created_at >= ?1 AND created_at < ?2");
       st.bind(1, from);
       st.bind(2, to);
       st.executeStep();
@@ -77,9 +77,9 @@ absl::StatusOr<CaseStatistics> ComputeCaseStatistics(Tx& tx, absl::Time from_tim
     }
     {
       Statement st(tx.db(),
-                           "SELECT c.created_at, MIN(h.at) FROM cases c JOIN case_state_history h "
-                           "ON h.case_id = c.id AND h.to_state = 'CASE_STATE_MEDIATORS_ALLOCATED' "
-                           "WHERE c.created_at >= ?1 AND c.created_at < ?2 GROUP BY c.id");
+                   "SELECT c.created_at, MIN(h.at) FROM cases c JOIN case_state_history h "
+                   "ON h.case_id = c.id AND h.to_state = 'CASE_STATE_MEDIATORS_ALLOCATED' "
+                   "WHERE c.created_at >= ?1 AND c.created_at < ?2 GROUP BY c.id");
       st.bind(1, from);
       st.bind(2, to);
       while (st.executeStep()) {
@@ -89,9 +89,9 @@ absl::StatusOr<CaseStatistics> ComputeCaseStatistics(Tx& tx, absl::Time from_tim
     }
     {
       Statement st(tx.db(),
-                           "SELECT c.created_at, MIN(s.start_at) FROM cases c JOIN sessions s "
-                           "ON s.case_id = c.id AND s.state <> 'SESSION_STATE_CANCELLED' "
-                           "WHERE c.created_at >= ?1 AND c.created_at < ?2 GROUP BY c.id");
+                   "SELECT c.created_at, MIN(s.start_at) FROM cases c JOIN sessions s "
+                   "ON s.case_id = c.id AND s.state <> 'SESSION_STATE_CANCELLED' "
+                   "WHERE c.created_at >= ?1 AND c.created_at < ?2 GROUP BY c.id");
       st.bind(1, from);
       st.bind(2, to);
       while (st.executeStep()) {

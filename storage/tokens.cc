@@ -34,9 +34,9 @@ absl::StatusOr<TokenRecord> InsertToken(Tx& tx, TokenRecord token) {
   if (absl::Status s = tx.RequireWritable("insert token"); !s.ok()) return s;
   return Guard("insert token", [&]() -> absl::StatusOr<TokenRecord> {
     Statement st(tx.db(),
-                         "INSERT INTO access_tokens (sha256, role, label, mediator_id, "
-                         "organisation_id, case_id, party_id, created_at, expires_at, revoked_at, "
-                         "issued_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                 "INSERT INTO access_tokens (sha256, role, label, mediator_id, "
+                 "organisation_id, case_id, party_id, created_at, expires_at, revoked_at, "
+                 "issued_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, token.sha256.data(), static_cast<int>(token.sha256.size()));
     st.bind(2, v1::Role_Name(token.role));
     st.bind(3, token.label);
@@ -57,7 +57,7 @@ absl::StatusOr<TokenRecord> InsertToken(Tx& tx, TokenRecord token) {
 absl::StatusOr<TokenRecord> FindTokenByHash(Tx& tx, absl::string_view sha256) {
   return Guard("find token", [&]() -> absl::StatusOr<TokenRecord> {
     Statement st(tx.db(),
-                         absl::StrCat("SELECT ", kColumns, " FROM access_tokens WHERE sha256 = ?"));
+                 absl::StrCat("SELECT ", kColumns, " FROM access_tokens WHERE sha256 = ?"));
     st.bind(1, sha256.data(), static_cast<int>(sha256.size()));
     if (!st.executeStep()) return absl::NotFoundError("no such token");
     return ReadToken(st);
@@ -66,8 +66,7 @@ absl::StatusOr<TokenRecord> FindTokenByHash(Tx& tx, absl::string_view sha256) {
 
 absl::StatusOr<TokenRecord> GetToken(Tx& tx, int64_t id) {
   return Guard("get token", [&]() -> absl::StatusOr<TokenRecord> {
-    Statement st(tx.db(),
-                         absl::StrCat("SELECT ", kColumns, " FROM access_tokens WHERE id = ?"));
+    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM access_tokens WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("token ", id, " not found"));
     return ReadToken(st);
@@ -77,8 +76,8 @@ absl::StatusOr<TokenRecord> GetToken(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<TokenRecord>> ListTokens(Tx& tx, bool include_inactive, absl::Time now,
                                                     const PageCursor& cursor) {
   return Guard("list tokens", [&]() -> absl::StatusOr<std::vector<TokenRecord>> {
-    Statement st(
-        tx.db(), absl::StrCat("SELECT ", kColumns,
+    Statement st(tx.db(),
+                 absl::StrCat("SELECT ", kColumns,
                               " FROM access_tokens WHERE (?1 = 0 OR id < ?1) AND (?2 OR "
                               "(revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3))) "
                               "ORDER BY id DESC LIMIT ?4"));
@@ -106,8 +105,8 @@ absl::Status SetTokenRevoked(Tx& tx, int64_t id, absl::Time at) {
 absl::StatusOr<int64_t> CountActiveTokens(Tx& tx, v1::Role role, absl::Time now) {
   return Guard("count tokens", [&]() -> absl::StatusOr<int64_t> {
     Statement st(tx.db(),
-                         "SELECT COUNT(*) FROM access_tokens WHERE role = ? AND revoked_at IS NULL "
-                         "AND (expires_at IS NULL OR expires_at > ?)");
+                 "SELECT COUNT(*) FROM access_tokens WHERE role = ? AND revoked_at IS NULL "
+                 "AND (expires_at IS NULL OR expires_at > ?)");
     st.bind(1, v1::Role_Name(role));
     st.bind(2, static_cast<int64_t>(ToMicros(now)));
     st.executeStep();

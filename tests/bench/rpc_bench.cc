@@ -29,9 +29,9 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "ppa/mediation/bench/v1/bench.grpc.pb.h"
@@ -295,8 +295,7 @@ int Run() {
        [&] {
          return Measure<v1::FindSlotsRequest, v1::FindSlotsResponse>(
              "slot search (FindSlots, joint, 28 days)", staff,
-             [&](grpc::ClientContext* c, const v1::FindSlotsRequest& r,
-                 grpc::CompletionQueue* cq) {
+             [&](grpc::ClientContext* c, const v1::FindSlotsRequest& r, grpc::CompletionQueue* cq) {
                return server.scheduling().PrepareAsyncFindSlots(c, r, cq);
              },
              [&](int64_t) {
@@ -340,10 +339,9 @@ int Run() {
   bool failures = false;
   for (const std::string& name : order) {
     const Result& r = results[name];
-    std::printf("%-42s %10.0f %9.2f %9.2f %8s\n", r.name.c_str(), r.calls_per_second, r.p50_ms,
-                r.p99_ms,
-                echo_rate > 0 ? absl::StrFormat("%.2f", r.calls_per_second / echo_rate).c_str()
-                              : "-");
+    std::printf(
+        "%-42s %10.0f %9.2f %9.2f %8s\n", r.name.c_str(), r.calls_per_second, r.p50_ms, r.p99_ms,
+        echo_rate > 0 ? absl::StrFormat("%.2f", r.calls_per_second / echo_rate).c_str() : "-");
     if (r.failed > 0) {
       failures = true;
       std::printf("  %llu call(s) failed, first: %s\n", static_cast<unsigned long long>(r.failed),
@@ -356,11 +354,12 @@ int Run() {
   if (results.count("create") > 0) {
     const uint64_t writes = commits.after.writes - commits.before.writes;
     const uint64_t batches = commits.after.batches - commits.before.batches;
-    std::printf("Group commit during the create: %llu writes in %llu commits (%.1f per commit, at "
-                "most %llu).\n",
-                static_cast<unsigned long long>(writes), static_cast<unsigned long long>(batches),
-                batches > 0 ? static_cast<double>(writes) / static_cast<double>(batches) : 0.0,
-                static_cast<unsigned long long>(commits.after.largest));
+    std::printf(
+        "Group commit during the create: %llu writes in %llu commits (%.1f per commit, at "
+        "most %llu).\n",
+        static_cast<unsigned long long>(writes), static_cast<unsigned long long>(batches),
+        batches > 0 ? static_cast<double>(writes) / static_cast<double>(batches) : 0.0,
+        static_cast<unsigned long long>(commits.after.largest));
   }
   if (results.count("create") > 0 && results.count("create_per_call") > 0 &&
       results["create_per_call"].calls_per_second > 0) {
