@@ -142,8 +142,7 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
     // The new row follows the head, not whatever row is last now: if rows were cut off the end,
     // the next row still names the missing link, so the gap stays visible. A head that is
     // missing or does not verify (while rows exist) gives the genesis link: a visible break.
-    const int64_t last_row =
-        tx.db().execAndGet("SELECT COALESCE(MAX(id), 0) FROM audit_events").getInt64();
+    const int64_t last_row = SelectInt64(tx.db(), "SELECT COALESCE(MAX(id), 0) FROM audit_events");
     int64_t head_id = 0;
     std::string prev = Genesis();
     Statement head(tx.db(), "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
@@ -232,8 +231,7 @@ absl::StatusOr<int64_t> LinkUnchainedAuditRows(Tx& tx) {
   if (absl::Status s = tx.RequireWritable("link audit rows"); !s.ok()) return s;
   if (absl::Status s = RequireKey(tx, "link audit rows"); !s.ok()) return s;
   return Guard("link audit rows", [&]() -> absl::StatusOr<int64_t> {
-    if (tx.db().execAndGet("SELECT COUNT(*) FROM audit_events WHERE hash IS NOT NULL").getInt64() >
-        0) {
+    if (SelectInt64(tx.db(), "SELECT COUNT(*) FROM audit_events WHERE hash IS NOT NULL") > 0) {
       return 0;
     }
     Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM audit_events ORDER BY id"));

@@ -58,7 +58,7 @@ absl::StatusOr<std::vector<CaseEventRecord>> ListCaseEvents(Tx& tx, int64_t afte
 
 absl::StatusOr<int64_t> LastCaseEventPosition(Tx& tx) {
   return Guard("last case event", [&]() -> absl::StatusOr<int64_t> {
-    return tx.db().execAndGet("SELECT COALESCE(MAX(position), 0) FROM case_events").getInt64();
+    return SelectInt64(tx.db(), "SELECT COALESCE(MAX(position), 0) FROM case_events");
   });
 }
 

@@ -3,6 +3,8 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "absl/strings/str_cat.h"
+
 namespace mediation::storage {
 namespace {
 
@@ -81,6 +83,12 @@ Statement::Statement(const SQLite::Database& db, const std::string& sql) {
 
 Statement::~Statement() {
   if (cache_ != nullptr) cache_->Release(st_);
+}
+
+int64_t SelectInt64(const SQLite::Database& db, const std::string& sql) {
+  Statement st(db, sql);
+  if (!st.executeStep()) throw SQLite::Exception(absl::StrCat("no row from: ", sql));
+  return st.getColumn(0).getInt64();
 }
 
 }  // namespace mediation::storage

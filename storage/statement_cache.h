@@ -15,6 +15,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -83,6 +84,10 @@ class Statement {
   std::unique_ptr<SQLite::Statement> owned_;
   SQLite::Statement* st_ = nullptr;
 };
+
+// The first column of the first row of `sql` (which must return a row), through the cache:
+// SQLite::Database::execAndGet prepares the statement every time.
+int64_t SelectInt64(const SQLite::Database& db, const std::string& sql);
 
 }  // namespace mediation::storage
 

@@ -116,7 +116,7 @@ absl::StatusOr<int64_t> CountActiveTokens(Tx& tx, v1::Role role, absl::Time now)
 
 absl::StatusOr<int64_t> CountAllTokens(Tx& tx) {
   return Guard("count tokens", [&]() -> absl::StatusOr<int64_t> {
-    return tx.db().execAndGet("SELECT COUNT(*) FROM access_tokens").getInt64();
+    return SelectInt64(tx.db(), "SELECT COUNT(*) FROM access_tokens");
   });
 }
 
