@@ -218,7 +218,10 @@ absl::Status BackupDatabase(CallContext& call, const v1::BackupDatabaseRequest& 
                                         .busy_limit = call.settings().backup_busy_limit});
     return file.status();
   });
-  if (!copied.ok()) return copied;
+  if (!copied.ok()) {
+    if (file.ok()) storage::RemoveBackup(file->path);  // Made, but its transaction failed.
+    return copied;
+  }
   // The backup is answered only once it is on the record: the audit row is committed by this
   // (otherwise empty) write, and a backup whose row cannot be written does not stand.
   absl::Status audited = call.Write([](storage::Tx&) { return absl::OkStatus(); });

@@ -234,7 +234,9 @@ TEST_F(BackupTest, ABackupUnderLoadRestoresAsTheSameDatabaseWithEveryEarlierWrit
       }
       if (!found) continue;
       if (!a.before_backup) ++after_included;
-      if (a.kind != Acknowledged::kNote) EXPECT_EQ(q.getColumn(0).getString(), a.content);
+      if (a.kind != Acknowledged::kNote) {
+        EXPECT_EQ(q.getColumn(0).getString(), a.content);
+      }
     }
     EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM cases WHERE (SELECT COUNT(*) FROM parties p "
                             "WHERE p.case_id = cases.id) <> 2")

@@ -49,7 +49,8 @@ std::vector<Outcome> CreateReferralsConcurrently(TestServer& server, int64_t org
         request.set_summary(absl::StrCat("Referral ", w, "-", n, " of the fault test. ",
                                          std::string(padding, 'x')));
         v1::CreateReferralResponse response;
-        Outcome o{.summary = request.summary()};
+        Outcome o;
+        o.summary = request.summary();
         o.status = server.referrals().CreateReferral(WithToken(token).get(), request, &response);
         o.case_id = response.case_().id();
         const bool failed = !o.status.ok();
