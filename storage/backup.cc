@@ -39,18 +39,37 @@ absl::Status BusyTooLong(absl::Duration limit) {
                                              "; no backup was written; try again later"));
 }
 
-// Retries `attempt` while it fails UNAVAILABLE (a busy or locked database), pausing 5 ms, then
-// twice as long each time up to 200 ms, for at most `limit` in all.
+// Pauses between tries while the database is busy: 5 ms, then twice as long each time up to
+// 200 ms, never past the deadline. False once the deadline has passed.
+class Backoff {
+ public:
+  explicit Backoff(absl::Duration limit) : limit_(limit) { Restart(); }
+  void Restart() {
+    deadline_ = absl::Now() + limit_;
+    pause_ = absl::Milliseconds(5);
+  }
+  bool Wait() {
+    const absl::Duration left = deadline_ - absl::Now();
+    if (left <= absl::ZeroDuration()) return false;
+    absl::SleepFor(std::min(pause_, left));
+    pause_ = std::min(pause_ * 2, absl::Milliseconds(200));
+    return true;
+  }
+
+ private:
+  const absl::Duration limit_;
+  absl::Time deadline_;
+  absl::Duration pause_;
+};
+
+// Retries `attempt` while it fails UNAVAILABLE (a busy or locked database), for at most `limit`.
 template <typename Fn>
 auto RetryWhileBusy(absl::Duration limit, Fn&& attempt) -> decltype(attempt()) {
-  const absl::Time give_up = absl::Now() + limit;
-  absl::Duration pause = absl::Milliseconds(5);
+  Backoff backoff(limit);
   while (true) {
     auto result = attempt();
     if (!absl::IsUnavailable(result.status())) return result;
-    if (absl::Now() + pause > give_up) return BusyTooLong(limit);
-    absl::SleepFor(pause);
-    pause = std::min(pause * 2, absl::Milliseconds(200));
+    if (!backoff.Wait()) return BusyTooLong(limit);
   }
 }
 
@@ -72,22 +91,16 @@ absl::StatusOr<int64_t> CopyPages(SQLite::Database& source, const std::string& p
   return Guard("back up the database", [&]() -> absl::StatusOr<int64_t> {
     SQLite::Database dest(path, SQLite::OPEN_READWRITE);
     auto backup = std::make_unique<SQLite::Backup>(dest, "main", source, "main");
-    absl::Time last_progress = absl::Now();
-    absl::Duration pause = absl::Milliseconds(5);
+    Backoff backoff(options.busy_limit);  // Counted from the last step that made progress.
     while (true) {
       const int rc = backup->executeStep(options.pages_per_step);
       if (rc == SQLITE_DONE) break;
       if (rc == SQLITE_OK) {
-        last_progress = absl::Now();
-        pause = absl::Milliseconds(5);
+        backoff.Restart();
         continue;
       }
       // SQLITE_BUSY or SQLITE_LOCKED: another connection holds a lock the step needs.
-      if (absl::Now() + pause > last_progress + options.busy_limit) {
-        return BusyTooLong(options.busy_limit);
-      }
-      absl::SleepFor(pause);
-      pause = std::min(pause * 2, absl::Milliseconds(200));
+      if (!backoff.Wait()) return BusyTooLong(options.busy_limit);
     }
     const int64_t pages = backup->getTotalPageCount();
     backup.reset();  // Finishes the copy.

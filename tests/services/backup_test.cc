@@ -43,8 +43,8 @@ std::string Slurp(const std::string& path) {
   return s.str();
 }
 
-// Every table of the database at `path` (sqlite_* tables aside), each as its rows in rowid
-// order, each row as the text of its values.
+// Every table of the database at `path` (sqlite_* tables aside), each as its sorted rows, each
+// row as the hex of its values.
 std::map<std::string, std::vector<std::string>> DumpTables(const std::string& path) {
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   std::vector<std::string> tables;
@@ -55,7 +55,7 @@ std::map<std::string, std::vector<std::string>> DumpTables(const std::string& pa
   std::map<std::string, std::vector<std::string>> dump;
   for (const std::string& table : tables) {
     std::vector<std::string>& rows = dump[table];
-    SQLite::Statement select(db, absl::StrCat("SELECT * FROM \"", table, "\" ORDER BY rowid"));
+    SQLite::Statement select(db, absl::StrCat("SELECT * FROM \"", table, "\""));
     while (select.executeStep()) {
       std::string row;
       for (int i = 0; i < select.getColumnCount(); ++i) {
@@ -65,6 +65,7 @@ std::map<std::string, std::vector<std::string>> DumpTables(const std::string& pa
       }
       rows.push_back(std::move(row));
     }
+    std::sort(rows.begin(), rows.end());  // Some tables have no rowid to order by.
   }
   return dump;
 }

@@ -35,9 +35,11 @@ struct Outcome {
 };
 
 // Runs `writers` threads, each creating up to `per_writer` referrals (stopping at its first
-// failure), and returns every outcome. `padding` makes each referral that many bytes bigger.
-std::vector<Outcome> CreateReferralsConcurrently(TestServer& server, int64_t org, int writers,
-                                                 int per_writer, size_t padding = 0) {
+// failure), and returns every outcome. Summaries start with `batch`; `padding` makes each
+// referral that many bytes bigger.
+std::vector<Outcome> CreateReferralsConcurrently(TestServer& server, const std::string& batch,
+                                                 int64_t org, int writers, int per_writer,
+                                                 size_t padding = 0) {
   std::mutex mu;
   std::vector<Outcome> outcomes;
   std::vector<std::thread> threads;
@@ -46,8 +48,8 @@ std::vector<Outcome> CreateReferralsConcurrently(TestServer& server, int64_t org
     threads.emplace_back([&, w] {
       for (int n = 0; n < per_writer; ++n) {
         v1::CreateReferralRequest request = ValidReferral(org);
-        request.set_summary(absl::StrCat("Referral ", w, "-", n, " of the fault test. ",
-                                         std::string(padding, 'x')));
+        request.set_summary(absl::StrCat(batch, " referral ", w, "-", n, " of the fault test.",
+                                         padding > 0 ? " " : "", std::string(padding, 'x')));
         v1::CreateReferralResponse response;
         Outcome o;
         o.summary = request.summary();
@@ -106,7 +108,8 @@ TEST(StorageFaultsTest, AFailingWriteAmongConcurrentWritersLosesOnlyItself) {
   server.case_support();
   plan->FailWrite(12, SqliteFailure(SQLITE_IOERR, "disk I/O error reading page 9 of x.db"));
 
-  const std::vector<Outcome> outcomes = CreateReferralsConcurrently(server, org, 8, 5);
+  const std::vector<Outcome> outcomes =
+      CreateReferralsConcurrently(server, "Concurrent", org, 8, 5);
 
   int failed = 0;
   for (const Outcome& o : outcomes) {
@@ -142,7 +145,7 @@ TEST(StorageFaultsTest, AFullDiskIsResourceExhaustedAndNoRefusedWriteLeavesAnyth
 
   // Referrals of about 6 KB each: the limit is met within a few dozen.
   const std::vector<Outcome> outcomes =
-      CreateReferralsConcurrently(server, org, 8, 50, /*padding=*/6000);
+      CreateReferralsConcurrently(server, "Large", org, 8, 50, /*padding=*/6000);
 
   int full = 0, ok = 0;
   for (const Outcome& o : outcomes) {
@@ -175,14 +178,14 @@ TEST(StorageFaultsTest, ADatabaseLockedElsewhereIsUnavailableAndChangesNothing) 
   });
   const int64_t org = server.RegisterOrganisation("Northshire Hospitals NHS Trust");
   server.case_support();
-  const std::vector<Outcome> before = CreateReferralsConcurrently(server, org, 2, 2);
+  const std::vector<Outcome> before = CreateReferralsConcurrently(server, "Before", org, 2, 2);
   const int64_t audit_rows = server.CountRows("audit_events");
 
   // Another process holds the write lock for longer than the server waits.
   auto other = server.OpenDbForTampering();
   other->exec("BEGIN IMMEDIATE");
   const absl::Time start = absl::Now();
-  std::vector<Outcome> during = CreateReferralsConcurrently(server, org, 4, 1);
+  std::vector<Outcome> during = CreateReferralsConcurrently(server, "Locked", org, 4, 1);
   const absl::Duration took = absl::Now() - start;
   // Reads go on: WAL readers never wait for a writer.
   v1::WhoAmIResponse me;
@@ -204,7 +207,7 @@ TEST(StorageFaultsTest, ADatabaseLockedElsewhereIsUnavailableAndChangesNothing) 
   EXPECT_EQ(server.CountRows("audit_events"), audit_rows);
 
   // Once the lock is gone, the same call succeeds.
-  const std::vector<Outcome> after = CreateReferralsConcurrently(server, org, 2, 1);
+  const std::vector<Outcome> after = CreateReferralsConcurrently(server, "After", org, 2, 1);
   for (const Outcome& o : after) EXPECT_TRUE(o.status.ok()) << o.status.error_message();
   all.insert(all.end(), after.begin(), after.end());
   ExpectExactlyTheAcknowledgedReferrals(server, all);
