@@ -42,7 +42,11 @@ ABSL_FLAG(int, rounds, 5, "How many times the server is killed and restarted.");
 ABSL_FLAG(int, writers, 8, "Client threads writing concurrently.");
 ABSL_FLAG(int, server_workers, 8, "The server's --workers.");
 ABSL_FLAG(uint64_t, seed, 1, "Seeds the kill moments and the written content.");
-ABSL_FLAG(int, max_kill_ms, 600, "Each round kills the server within this many ms of writing.");
+ABSL_FLAG(int, max_kill_ms, 600,
+          "Each round kills the server within this many ms of its first acknowledged write.");
+ABSL_FLAG(bool, sabotage, false,
+          "Shows the checks can fail: after each kill, deletes the last acknowledged organisation "
+          "behind the server's back (the run must then report lost writes and exit 1).");
 
 extern char** environ;
 
@@ -221,6 +225,7 @@ class CrashTest {
     std::mutex mu;
     std::vector<Acknowledged> acked;
     std::atomic<int64_t> unacknowledged{0};
+    std::atomic<int64_t> acked_count{0};
     std::vector<std::thread> threads;
     const uint64_t round_seed = rng_();
     for (int w = 0; w < writers; ++w) {
@@ -248,6 +253,7 @@ class CrashTest {
           if (status.ok()) {
             std::lock_guard lock(mu);
             acked.push_back(std::move(a));
+            ++acked_count;
             continue;
           }
           ++unacknowledged;
@@ -262,10 +268,15 @@ class CrashTest {
     }
     std::uniform_int_distribution<int> kill_after(10,
                                                   std::max(10, absl::GetFlag(FLAGS_max_kill_ms)));
+    // The kill comes at a random moment once writes are flowing.
+    for (int i = 0; i < 1000 && acked_count.load() == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(kill_after(rng_)));
     killed = true;
     server->Kill();
     for (std::thread& t : threads) t.join();
+    if (absl::GetFlag(FLAGS_sabotage)) Sabotage(acked);
     totals_.acknowledged += static_cast<int64_t>(acked.size());
     totals_.unacknowledged += unacknowledged.load();
     all_.insert(all_.end(), acked.begin(), acked.end());
@@ -286,6 +297,18 @@ class CrashTest {
               << unacknowledged.load() << " unacknowledged; " << all_.size()
               << " acknowledged so far, " << totals_.lost << " lost\n";
     return totals_.lost == 0 && totals_.problems == problems_before;
+  }
+
+  void Sabotage(const std::vector<Acknowledged>& acked) {
+    for (auto it = acked.rbegin(); it != acked.rend(); ++it) {
+      if (it->kind != Acknowledged::kOrganisation) continue;
+      SQLite::Database db(db_, SQLite::OPEN_READWRITE);
+      SQLite::Statement erase(db, "DELETE FROM organisations WHERE id = ?");
+      erase.bind(1, static_cast<int64_t>(it->id));
+      erase.exec();
+      std::cerr << "crash_test: sabotage: deleted organisation " << it->id << "\n";
+      return;
+    }
   }
 
   // First round: a case support token and an organisation to refer for.
