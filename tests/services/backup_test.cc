@@ -5,6 +5,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include <algorithm>
 #include <atomic>
@@ -73,6 +74,17 @@ std::map<std::string, std::vector<std::string>> DumpTables(const std::string& pa
 std::string IntegrityCheck(const std::string& path) {
   SQLite::Database db(path, SQLite::OPEN_READONLY);
   return db.execAndGet("PRAGMA integrity_check").getString();
+}
+
+// Runs deploy/restore-backup.sh; returns its exit code, and its output in `*output`.
+int RunRestoreScript(const std::string& backup, const std::string& db, std::string* output) {
+  const std::string log = db + ".restore.log";
+  const std::string command = absl::StrCat(MEDIATION_SOURCE_DIR, "/deploy/restore-backup.sh '",
+                                           backup, "' '", db, "' > '", log, "' 2>&1");
+  const int status = std::system(command.c_str());
+  *output = Slurp(log);
+  std::filesystem::remove(log);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
 // One write acknowledged OK by the server, and whether it was acknowledged before the backup
@@ -256,10 +268,8 @@ TEST_F(BackupTest, ABackupUnderLoadRestoresAsTheSameDatabaseWithEveryEarlierWrit
   // Restore it with the documented script under a new server with the same master key.
   TempDir restored_dir;
   const std::string restored_db = restored_dir.File("mediation.db");
-  const std::string command =
-      absl::StrCat(MEDIATION_SOURCE_DIR, "/deploy/restore-backup.sh '", backup.path(), "' '",
-                   restored_db, "' > ", restored_dir.File("restore.log"), " 2>&1");
-  ASSERT_EQ(std::system(command.c_str()), 0) << Slurp(restored_dir.File("restore.log"));
+  std::string restore_output;
+  ASSERT_EQ(RunRestoreScript(backup.path(), restored_db, &restore_output), 0) << restore_output;
   std::filesystem::copy_file(server_.dir().File("master.key"), restored_dir.File("master.key"));
   TestServer restored([&](ServerOptions& o) {
     o.db_path = restored_db;
@@ -289,6 +299,33 @@ TEST_F(BackupTest, ABackupUnderLoadRestoresAsTheSameDatabaseWithEveryEarlierWrit
   }
   EXPECT_GT(notes_read, 0);
   EXPECT_EQ(IntegrityCheck(restored_db), "ok");
+}
+
+TEST_F(BackupTest, TheRestoreScriptRefusesADatabaseInUseAndABrokenBackup) {
+  v1::BackupDatabaseResponse backup;
+  ASSERT_TRUE(Backup(server_.admin_secret(), "", &backup).ok());
+  const int64_t cases = server_.CountRows("cases");
+  std::string output;
+
+  // The running server has the database open.
+  EXPECT_EQ(RunRestoreScript(backup.path(), server_.db_path(), &output), 1);
+  EXPECT_TRUE(absl::StrContains(output, "is in use (is mediation-server running?)")) << output;
+
+  // A damaged backup: a page in the middle overwritten.
+  std::string damaged = Slurp(backup.path());
+  ASSERT_GT(damaged.size(), 20 * 4096u);
+  std::fill(damaged.begin() + 10 * 4096, damaged.begin() + 12 * 4096, '\x5a');
+  const std::string damaged_path = server_.dir().File("damaged.db");
+  std::ofstream(damaged_path, std::ios::binary) << damaged;
+  TempDir elsewhere;
+  EXPECT_EQ(RunRestoreScript(damaged_path, elsewhere.File("mediation.db"), &output), 1);
+  EXPECT_TRUE(absl::StrContains(output, "damaged.db")) << output;
+  EXPECT_FALSE(std::filesystem::exists(elsewhere.File("mediation.db")));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(elsewhere.path()),
+                          std::filesystem::directory_iterator()),
+            0)
+      << "nothing is left behind";
+  EXPECT_EQ(server_.CountRows("cases"), cases);
 }
 
 TEST_F(BackupTest, OnlyAnAdministratorMayBackUpAndRefusalsWriteNothing) {
