@@ -9,7 +9,8 @@
 // What a backup holds is exactly the database: the master key (a file beside it) is never in
 // it, so notes and case keys stay encrypted and wrapped in the copy.
 //
-// Thread-safe in the sense of Tx: one call per transaction, on the transaction's thread.
+// Not thread-safe beyond what Tx is: call it on the thread that owns the transaction. Backups
+// made at the same time by different connections get different names.
 #ifndef MEDIATION_STORAGE_BACKUP_H_
 #define MEDIATION_STORAGE_BACKUP_H_
 
