@@ -11,6 +11,8 @@ packages=(
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   # Storage.
   libsqlitecpp-dev libsqlite3-dev
+  # The sqlite3 shell: deploy/restore-backup.sh checks and installs backups with it.
+  sqlite3
   # Time zones: Howard Hinnant's date with tz, reading the system tz database.
   libhowardhinnant-date-dev tzdata
   # Hashing and random tokens.

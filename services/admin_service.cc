@@ -11,6 +11,7 @@
 #include "services/core/secrets.h"
 #include "services/core/validation.h"
 #include "storage/audit.h"
+#include "storage/backup.h"
 #include "storage/cases.h"
 #include "storage/mediators.h"
 #include "storage/organisations.h"
@@ -196,6 +197,48 @@ absl::Status VerifyAuditChain(CallContext& call, const v1::VerifyAuditChainReque
   });
 }
 
+constexpr size_t kMaxBackupLabel = 64;
+
+absl::Status BackupDatabase(CallContext& call, const v1::BackupDatabaseRequest& request,
+                            v1::BackupDatabaseResponse& response) {
+  Validator v;
+  const std::string label = storage::SanitizeBackupLabel(request.label());
+  if (request.label().size() > kMaxBackupLabel) {
+    v.Fail("label", absl::StrCat("at most ", kMaxBackupLabel, " characters"));
+  } else if (!request.label().empty() && label.empty()) {
+    v.Fail("label", "needs at least one letter or digit (or leave it out)");
+  }
+  if (!v.ok()) return v.status();
+
+  absl::StatusOr<storage::BackupFile> file;
+  absl::Status copied = call.Read([&](storage::Tx& tx) -> absl::Status {
+    file = storage::BackupDatabase(tx, {.dir = call.settings().backup_dir,
+                                        .label = label,
+                                        .taken_at = call.now(),
+                                        .busy_limit = call.settings().backup_busy_limit});
+    return file.status();
+  });
+  if (!copied.ok()) {
+    if (file.ok()) storage::RemoveBackup(file->path);  // Made, but its transaction failed.
+    return copied;
+  }
+  // The backup is answered only once it is on the record: the audit row is committed by this
+  // (otherwise empty) write, and a backup whose row cannot be written does not stand.
+  absl::Status audited = call.Write([](storage::Tx&) { return absl::OkStatus(); });
+  if (!audited.ok()) {
+    storage::RemoveBackup(file->path);
+    return audited;
+  }
+  response.set_file_name(file->file_name);
+  response.set_path(file->path);
+  response.set_size_bytes(file->size_bytes);
+  response.set_page_count(file->page_count);
+  response.set_schema_version(file->schema_version);
+  ToProto(call.now(), response.mutable_snapshot_at());
+  response.set_sha256(file->sha256_hex);
+  return absl::OkStatus();
+}
+
 absl::Status WhoAmI(CallContext& call, const v1::WhoAmIRequest&, v1::WhoAmIResponse& response) {
   return call.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<storage::TokenRecord> token = storage::GetToken(tx, call.principal().token_id);
@@ -215,6 +258,7 @@ MEDIATION_UNARY_RPC(AdminService, RevokeToken)
 
 MEDIATION_UNARY_RPC(AdminService, ListAuditEvents)
 MEDIATION_UNARY_RPC(AdminService, VerifyAuditChain)
+MEDIATION_UNARY_RPC(AdminService, BackupDatabase)
 
 MEDIATION_UNARY_RPC(IdentityService, WhoAmI)
 

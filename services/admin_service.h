@@ -1,4 +1,4 @@
-// gRPC adapters for AdminService and IdentityService: tokens and the audit trail.
+// gRPC adapters for AdminService and IdentityService: tokens, the audit trail and backups.
 #ifndef MEDIATION_SERVICES_ADMIN_SERVICE_H_
 #define MEDIATION_SERVICES_ADMIN_SERVICE_H_
 
@@ -26,6 +26,9 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* VerifyAuditChain(grpc::CallbackServerContext* context,
                                              const v1::VerifyAuditChainRequest* request,
                                              v1::VerifyAuditChainResponse* response) override;
+  grpc::ServerUnaryReactor* BackupDatabase(grpc::CallbackServerContext* context,
+                                           const v1::BackupDatabaseRequest* request,
+                                           v1::BackupDatabaseResponse* response) override;
 
  private:
   RpcRunner& runner_;

@@ -33,6 +33,9 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
         // pages per connection, and map the file rather than copy it in page by page.
         db->exec("PRAGMA cache_size = -65536");
         db->exec("PRAGMA mmap_size = 268435456");
+        if (options.max_page_count > 0) {
+          db->exec(absl::StrCat("PRAGMA max_page_count = ", options.max_page_count));
+        }
         return std::unique_ptr<SqliteStore>(
             new SqliteStore(std::move(db), options.audit_key, options.commit_group));
       });

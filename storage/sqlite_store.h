@@ -4,6 +4,7 @@
 #define MEDIATION_STORAGE_SQLITE_STORE_H_
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -29,6 +30,9 @@ struct SqliteOptions {
   // Shared by every connection of one server to batch their writes into one commit (see
   // storage/commit_group.h). Without it each Write commits on its own.
   std::shared_ptr<CommitGroup> commit_group{};
+  // If positive, the most pages the database may grow to on this connection (PRAGMA
+  // max_page_count): a write past it fails as a full disk does. For tests.
+  int64_t max_page_count = 0;
 };
 
 class SqliteStore final : public Store {

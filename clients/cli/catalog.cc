@@ -79,6 +79,7 @@ const std::vector<Noun>& Catalog::Nouns() {
       {"outcome", "The case outcome, follow-up and the follow-up review."},
       {"event", "The case-event stream: state changes, allocations, bookings, outcomes."},
       {"statistics", "Anonymised service statistics."},
+      {"database", "Online backups of the server's database (administrators)."},
   };
   return nouns;
 }
@@ -150,6 +151,7 @@ const std::vector<Command>& Catalog::Commands() {
       {"outcome", "review", "AgreementService/RecordFollowUpReview"},
       {"event", "stream", "CaseEventService/StreamCaseEvents"},
       {"statistics", "show", "StatisticsService/GetStatistics"},
+      {"database", "backup", "AdminService/BackupDatabase"},
   };
   return commands;
 }

@@ -14,6 +14,7 @@ constexpr MethodPolicy kPolicies[] = {
     {"/ppa.mediation.v1.AdminService/RevokeToken", Access::kWrite, {ROLE_ADMIN}},
     {"/ppa.mediation.v1.AdminService/ListAuditEvents", Access::kRead, {ROLE_ADMIN}},
     {"/ppa.mediation.v1.AdminService/VerifyAuditChain", Access::kRead, {ROLE_ADMIN}},
+    {"/ppa.mediation.v1.AdminService/BackupDatabase", Access::kWrite, {ROLE_ADMIN}},
     {"/ppa.mediation.v1.IdentityService/WhoAmI", Access::kRead, RoleSet::All()},
 
     // Organisations.

@@ -2,6 +2,8 @@
 #ifndef MEDIATION_SERVICES_CORE_SETTINGS_H_
 #define MEDIATION_SERVICES_CORE_SETTINGS_H_
 
+#include <string>
+
 #include "absl/time/time.h"
 
 namespace mediation {
@@ -17,6 +19,10 @@ struct ServiceSettings {
   absl::Duration note_retention = absl::ZeroDuration();
   // The master key ring for notes (not owned). Set by the server at start-up.
   const KeyRing* keyring = nullptr;
+  // Where AdminService.BackupDatabase writes its files (created when needed). Set by the server.
+  std::string backup_dir;
+  // How long a backup keeps retrying while the database is busy before giving up.
+  absl::Duration backup_busy_limit = absl::Seconds(10);
 };
 
 }  // namespace mediation

@@ -50,6 +50,9 @@ ABSL_FLAG(std::string, master_key_file, "",
 ABSL_FLAG(int, maintenance_interval_seconds, 60,
           "How often started sessions move their cases to IN_MEDIATION, notes past retention are "
           "destroyed and old idempotency keys are forgotten.");
+ABSL_FLAG(std::string, backup_dir, "",
+          "Where AdminService.BackupDatabase (mediationctl database backup) writes backups "
+          "(default: backups/ beside --db; created mode 0700).");
 ABSL_FLAG(int, note_retention_days, 0,
           "Days a finished case's notes are kept before they are destroyed (0: at once).");
 
@@ -77,6 +80,7 @@ int Run() {
   options.settings.minimum_notice = absl::Hours(absl::GetFlag(FLAGS_minimum_notice_hours));
   options.settings.note_retention = absl::Hours(24 * absl::GetFlag(FLAGS_note_retention_days));
   options.master_key_path = absl::GetFlag(FLAGS_master_key_file);
+  options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
   options.maintenance_interval = absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_seconds));
   if (absl::GetFlag(FLAGS_maintenance_interval_seconds) < 1) {
     std::cerr << "mediation-server: --maintenance_interval_seconds must be at least 1\n";

@@ -167,6 +167,11 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     if (!keyring.ok()) return keyring.status();
     server->keyring_ = *std::move(keyring);
     options.settings.keyring = server->keyring_.get();
+    if (options.backup_dir.empty()) {
+      options.backup_dir =
+          (std::filesystem::path(options.db_path).parent_path() / "backups").string();
+    }
+    options.settings.backup_dir = options.backup_dir;
     (*store)->SetAuditKey(server->keyring_->AuditKey());
     absl::Status linked = (*store)->Write([](storage::Tx& tx) -> absl::Status {
       return storage::LinkUnchainedAuditRows(tx).status();
@@ -184,8 +189,10 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   if (options.group_commit) server->commit_group_ = std::make_shared<storage::CommitGroup>();
   storage::StoreFactory sqlite =
       storage::SqliteStoreFactory({.path = options.db_path,
+                                   .busy_timeout = absl::ToChronoMilliseconds(options.busy_timeout),
                                    .audit_key = server->keyring_->AuditKey(),
-                                   .commit_group = server->commit_group_});
+                                   .commit_group = server->commit_group_,
+                                   .max_page_count = options.max_page_count});
   storage::StoreFactory factory = sqlite;
   if (options.store_wrapper) {
     factory = [sqlite,

@@ -59,6 +59,14 @@ struct ServerOptions {
   std::string master_key_path;
   // How often cases whose first session has started move to IN_MEDIATION.
   absl::Duration maintenance_interval = absl::Minutes(1);
+  // Online backups (AdminService.BackupDatabase) go here. Default: backups/ beside db_path.
+  std::string backup_dir;
+  // How long a worker's connection waits for another's write lock before the call fails with
+  // UNAVAILABLE.
+  absl::Duration busy_timeout = absl::Seconds(5);
+  // For tests: if positive, the most pages the database may grow to through the workers'
+  // connections, so a write past it meets a real SQLITE_FULL (a full disk).
+  int64_t max_page_count = 0;
   // Wraps each worker's store (a SQLite connection to db_path). Tests use it to inject faults.
   std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> store_wrapper;
 };

@@ -171,6 +171,27 @@ TEST_F(MediationctlTest, ExitCodesTellUsageErrorsFromServerErrors) {
   EXPECT_NE(r.err.find("error: UNAUTHENTICATED: "), std::string::npos) << r.err;
 }
 
+TEST_F(MediationctlTest, DatabaseBackupWritesTheFileItDescribes) {
+  const std::string addr = absl::StrCat("--addr=127.0.0.1:", server_.server().port());
+  const Json j = ParseJson(Run({"database", "backup", "--label=before upgrade", addr,
+                                "--token=" + server_.admin_secret(), "--output=json"}));
+  const std::string name = j["file_name"];
+  EXPECT_EQ(name.rfind("mediation-", 0), 0u) << name;
+  EXPECT_EQ(name.substr(name.size() - 18), "-before-upgrade.db") << name;
+  EXPECT_EQ(j["path"], server_.dir().File("backups/" + name));
+  EXPECT_EQ(std::stoll(j["size_bytes"].get<std::string>()),
+            static_cast<int64_t>(Slurp(server_.dir().File("backups/" + name)).size()));
+  EXPECT_EQ(j["sha256"].get<std::string>().size(), 64u);
+
+  // The table form names the file too; other roles are refused by the server (exit code 1).
+  const Result table = Run({"database", "backup", addr, "--token=" + server_.admin_secret()});
+  EXPECT_EQ(table.code, 0) << table.err;
+  EXPECT_NE(table.out.find("file_name: mediation-"), std::string::npos) << table.out;
+  const Result refused = Desk({"database", "backup"});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_EQ(refused.err.rfind("error: PERMISSION_DENIED: ", 0), 0u) << refused.err;
+}
+
 TEST_F(MediationctlTest, JsonOutputParsesAndTablesAreReadable) {
   const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
   const v1::Case c = server_.CreateReferral(org);

@@ -208,6 +208,12 @@ class AccessMatrixTest : public ::testing::Test {
       v1::ListAuditEventsResponse out;
       return server_.admin().ListAuditEvents(ctx().get(), {}, &out);
     }
+    if (method == svc + "AdminService/BackupDatabase") {
+      v1::BackupDatabaseRequest r;
+      r.set_label("matrix");
+      v1::BackupDatabaseResponse out;
+      return server_.admin().BackupDatabase(ctx().get(), r, &out);
+    }
     if (method == svc + "IdentityService/WhoAmI") {
       v1::WhoAmIResponse out;
       return server_.identity().WhoAmI(ctx().get(), {}, &out);
@@ -710,6 +716,8 @@ const Row kMatrix[] = {
     {"/ppa.mediation.v1.AdminService/ListAuditEvents",
      {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.AdminService/VerifyAuditChain",
+     {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AdminService/BackupDatabase",
      {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.IdentityService/WhoAmI", {UNAUTH, OK, OK, OK, OK, OK, OK}},
     {"/ppa.mediation.v1.OrganisationService/RegisterOrganisation",
