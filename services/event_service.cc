@@ -1,5 +1,7 @@
 #include "services/event_service.h"
 
+#include <grpcpp/alarm.h>
+
 #include <algorithm>
 #include <deque>
 #include <mutex>
@@ -74,7 +76,10 @@ void ToProto(const storage::CaseEventRecord& e, v1::Role role, v1::CaseEvent* ou
 
 // One call. Three kinds of work can be outstanding: a fetch on the worker pool, a write to the
 // client, or a wait on the hub. At most one of them is, and the call is finished only when none
-// is, so nothing refers to the reactor after OnDone deletes it.
+// is, so nothing refers to the reactor after OnDone deletes it. Besides, an alarm may be set for
+// the server's ceiling on call duration (ServiceSettings::max_call), when the client's deadline
+// is later or absent: when it rings the stream ends with DEADLINE_EXCEEDED, and a call ending
+// for another reason cancels it and finishes only once its callback has run.
 class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
  public:
   EventStream(RpcRunner& runner, grpc::CallbackServerContext* context,
@@ -82,6 +87,12 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
       : runner_(runner), context_(context), request_(request), started_(absl::Now()) {
     position_ = request.after_position();
     std::unique_lock lock(mu_);
+    const absl::Time ceiling = started_ + runner_.settings().max_call;
+    if (context_->deadline() > absl::ToChronoTime(ceiling)) {
+      alarm_pending_ = true;
+      // The callback runs on another thread, never inside Set.
+      ceiling_alarm_.Set(absl::ToChronoTime(ceiling), [this](bool rang) { OnCeiling(rang); });
+    }
     Fetch();
     UnlockAndFinish(lock);
   }
@@ -111,10 +122,34 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
   void OnDone() override { delete this; }
 
  private:
+  // The ceiling's alarm rang (`rang`) or was cancelled.
+  void OnCeiling(bool rang) {
+    std::unique_lock lock(mu_);
+    alarm_pending_ = false;
+    if (rang && !finished_) {
+      ceiling_reached_ = true;
+      if (waiting_ != 0 && runner_.hub()->Cancel(waiting_)) waiting_ = 0;
+      // Otherwise the fetch, write or wake under way ends the call when it completes.
+      if (!fetching_ && !writing_ && waiting_ == 0) FinishLocked(CeilingReached());
+    }
+    UnlockAndFinish(lock);
+  }
+
+  absl::Status CeilingReached() const {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the stream reached the server's limit on call duration (",
+                     absl::FormatDuration(runner_.settings().max_call),
+                     "); reconnect with after_position set to the last position received"));
+  }
+
   // REQUIRES: mu_ held, nothing outstanding.
   void Continue() {
     if (cancelled_) {
       FinishLocked(absl::CancelledError("the client cancelled the stream"));
+      return;
+    }
+    if (ceiling_reached_) {
+      FinishLocked(CeilingReached());
       return;
     }
     if (!queue_.empty()) {
@@ -148,6 +183,8 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
   void Resume() {
     if (cancelled_) {
       FinishLocked(absl::CancelledError("the client cancelled the stream"));
+    } else if (ceiling_reached_) {
+      FinishLocked(CeilingReached());
     } else if (runner_.hub()->closed()) {
       FinishLocked(absl::UnavailableError(
           "the server is shutting down; reconnect with after_position set to the last position "
@@ -260,8 +297,16 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
 
   // Releases mu_ and, if the call has ended, finishes it. Finish lets gRPC delete the reactor
   // (OnDone) at once on another thread, so it is the last thing that touches `this`, and never
-  // under the reactor's own lock.
+  // under the reactor's own lock. While the ceiling's alarm is set it still refers to the
+  // reactor: it is cancelled instead, and its callback finishes the call.
   void UnlockAndFinish(std::unique_lock<std::mutex>& lock) {
+    if (final_status_.has_value() && alarm_pending_) {
+      const bool cancel = !alarm_cancelled_;
+      alarm_cancelled_ = true;
+      lock.unlock();
+      if (cancel) ceiling_alarm_.Cancel();
+      return;
+    }
     std::optional<grpc::Status> status = std::move(final_status_);
     final_status_.reset();
     lock.unlock();
@@ -288,6 +333,10 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
   uint64_t waiting_ = 0;
   bool cancelled_ = false;
   bool finished_ = false;
+  grpc::Alarm ceiling_alarm_;
+  bool alarm_pending_ = false;    // Set, and its callback has not run yet.
+  bool alarm_cancelled_ = false;  // Cancel was called (once is enough).
+  bool ceiling_reached_ = false;
   std::optional<grpc::Status> final_status_;  // Set by FinishLocked, taken by UnlockAndFinish.
 };
 

@@ -6,6 +6,7 @@
 
 namespace mediation {
 
+class ClientIdentities;
 class KeyRing;
 
 struct ServiceSettings {
@@ -17,6 +18,12 @@ struct ServiceSettings {
   absl::Duration note_retention = absl::ZeroDuration();
   // The master key ring for notes (not owned). Set by the server at start-up.
   const KeyRing* keyring = nullptr;
+  // Client certificate identities that authenticate as tokens (not owned; null: none). Set by
+  // the server at start-up from --client_identities.
+  const ClientIdentities* client_identities = nullptr;
+  // The longest a call may run: one without a deadline, or with a later one, is treated as
+  // having this one (--max_call_seconds). Event streams end with DEADLINE_EXCEEDED at it.
+  absl::Duration max_call = absl::Minutes(5);
 };
 
 }  // namespace mediation
