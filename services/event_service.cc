@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -76,25 +77,22 @@ void ToProto(const storage::CaseEventRecord& e, v1::Role role, v1::CaseEvent* ou
 
 // One call. Three kinds of work can be outstanding: a fetch on the worker pool, a write to the
 // client, or a wait on the hub. At most one of them is, and the call is finished only when none
-// is, so nothing refers to the reactor after OnDone deletes it. Besides, an alarm may be set for
-// the server's ceiling on call duration (ServiceSettings::max_call), when the client's deadline
-// is later or absent: when it rings the stream ends with DEADLINE_EXCEEDED, and a call ending
-// for another reason cancels it and finishes only once its callback has run.
-class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
+// is, so nothing refers to the reactor after OnDone releases it.
+//
+// Besides, when the client's deadline is later than the server's ceiling on call duration
+// (ServiceSettings::max_call), or absent, an alarm ends the stream at the ceiling with
+// DEADLINE_EXCEEDED. The alarm may ring just as the call ends for another reason, so it holds
+// only a weak reference: the reactor is owned by itself (self_) until OnDone, and by an alarm
+// callback while that runs.
+class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent>,
+                          public std::enable_shared_from_this<EventStream> {
  public:
-  EventStream(RpcRunner& runner, grpc::CallbackServerContext* context,
-              const v1::StreamCaseEventsRequest& request)
-      : runner_(runner), context_(context), request_(request), started_(absl::Now()) {
-    position_ = request.after_position();
-    std::unique_lock lock(mu_);
-    const absl::Time ceiling = started_ + runner_.settings().max_call;
-    if (context_->deadline() > absl::ToChronoTime(ceiling)) {
-      alarm_pending_ = true;
-      // The callback runs on another thread, never inside Set.
-      ceiling_alarm_.Set(absl::ToChronoTime(ceiling), [this](bool rang) { OnCeiling(rang); });
-    }
-    Fetch();
-    UnlockAndFinish(lock);
+  static EventStream* Start(RpcRunner& runner, grpc::CallbackServerContext* context,
+                            const v1::StreamCaseEventsRequest& request) {
+    std::shared_ptr<EventStream> stream(new EventStream(runner, context, request));
+    stream->self_ = stream;
+    stream->Begin();
+    return stream.get();
   }
 
   void OnWriteDone(bool ok) override {
@@ -119,14 +117,33 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
     UnlockAndFinish(lock);
   }
 
-  void OnDone() override { delete this; }
+  // gRPC's last call: the reactor is released (deleted, unless an alarm callback is running).
+  void OnDone() override { std::shared_ptr<EventStream> last = std::move(self_); }
 
  private:
-  // The ceiling's alarm rang (`rang`) or was cancelled.
-  void OnCeiling(bool rang) {
+  EventStream(RpcRunner& runner, grpc::CallbackServerContext* context,
+              const v1::StreamCaseEventsRequest& request)
+      : runner_(runner), context_(context), request_(request), started_(absl::Now()) {
+    position_ = request.after_position();
+  }
+
+  void Begin() {
     std::unique_lock lock(mu_);
-    alarm_pending_ = false;
-    if (rang && !finished_) {
+    const absl::Time ceiling = started_ + runner_.settings().max_call;
+    if (context_->deadline() > absl::ToChronoTime(ceiling)) {
+      ceiling_alarm_.Set(absl::ToChronoTime(ceiling), [weak = weak_from_this()](bool rang) {
+        std::shared_ptr<EventStream> stream = weak.lock();
+        if (rang && stream != nullptr) stream->OnCeiling();
+      });
+    }
+    Fetch();
+    UnlockAndFinish(lock);
+  }
+
+  // The ceiling's alarm rang.
+  void OnCeiling() {
+    std::unique_lock lock(mu_);
+    if (!finished_) {
       ceiling_reached_ = true;
       if (waiting_ != 0 && runner_.hub()->Cancel(waiting_)) waiting_ = 0;
       // Otherwise the fetch, write or wake under way ends the call when it completes.
@@ -297,16 +314,8 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
 
   // Releases mu_ and, if the call has ended, finishes it. Finish lets gRPC delete the reactor
   // (OnDone) at once on another thread, so it is the last thing that touches `this`, and never
-  // under the reactor's own lock. While the ceiling's alarm is set it still refers to the
-  // reactor: it is cancelled instead, and its callback finishes the call.
+  // under the reactor's own lock.
   void UnlockAndFinish(std::unique_lock<std::mutex>& lock) {
-    if (final_status_.has_value() && alarm_pending_) {
-      const bool cancel = !alarm_cancelled_;
-      alarm_cancelled_ = true;
-      lock.unlock();
-      if (cancel) ceiling_alarm_.Cancel();
-      return;
-    }
     std::optional<grpc::Status> status = std::move(final_status_);
     final_status_.reset();
     lock.unlock();
@@ -333,9 +342,8 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
   uint64_t waiting_ = 0;
   bool cancelled_ = false;
   bool finished_ = false;
-  grpc::Alarm ceiling_alarm_;
-  bool alarm_pending_ = false;    // Set, and its callback has not run yet.
-  bool alarm_cancelled_ = false;  // Cancel was called (once is enough).
+  std::shared_ptr<EventStream> self_;  // Until OnDone.
+  grpc::Alarm ceiling_alarm_;          // Cancelled, if still set, when the reactor is deleted.
   bool ceiling_reached_ = false;
   std::optional<grpc::Status> final_status_;  // Set by FinishLocked, taken by UnlockAndFinish.
 };
@@ -344,7 +352,7 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
 
 grpc::ServerWriteReactor<v1::CaseEvent>* CaseEventServiceImpl::StreamCaseEvents(
     grpc::CallbackServerContext* context, const v1::StreamCaseEventsRequest* request) {
-  return new EventStream(runner_, context, *request);
+  return EventStream::Start(runner_, context, *request);
 }
 
 }  // namespace mediation
