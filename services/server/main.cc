@@ -51,9 +51,10 @@ ABSL_FLAG(int, max_concurrent_streams, 100,
           "Most calls one client connection may have open at once (HTTP/2 "
           "SETTINGS_MAX_CONCURRENT_STREAMS); further calls wait on the client until one ends.");
 ABSL_FLAG(int, keepalive_min_ping_interval_seconds, 60,
-          "Keepalive enforcement: a client pinging more often than this while calls are open "
-          "earns a strike (HTTP/2 pings between calls earn one unless "
-          "--keepalive_permit_without_calls). Clients should set their keepalive time above it.");
+          "Keepalive enforcement: a client pinging more often than this while it has calls open "
+          "earns a strike (with no call open, more often than every 2 hours, unless "
+          "--keepalive_permit_without_calls). Clients should keep their keepalive time above "
+          "it.");
 ABSL_FLAG(int, keepalive_max_ping_strikes, 2,
           "Keepalive enforcement: strikes after which the connection is closed with GOAWAY "
           "ENHANCE_YOUR_CALM (too_many_pings); its open calls end with UNAVAILABLE. 0: never.");
