@@ -485,6 +485,34 @@ TEST(TransportLimitsTest, AnEventStreamEndsWithDeadlineExceededAtTheServersCeili
   EXPECT_FALSE(absl::StrContains(own.status.error_message(), "after_position"));
 }
 
+TEST(TransportLimitsTest, StreamsEndingJustAsTheCeilingRingsEndOnceAndCleanly) {
+  TestServer server([](ServerOptions& o) { o.settings.max_call = absl::Milliseconds(200); });
+  const std::string token = server.case_support();
+  // Clients cancel between 150 and 250 ms: around the ceiling, racing its alarm.
+  std::vector<std::future<grpc::StatusCode>> ends;
+  for (int i = 0; i < 24; ++i) {
+    ends.push_back(std::async(std::launch::async, [&, i] {
+      grpc::ClientContext context;
+      context.AddMetadata("authorization", "Bearer " + token);
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      auto stream = server.events().StreamCaseEvents(&context, v1::StreamCaseEventsRequest());
+      std::this_thread::sleep_for(std::chrono::milliseconds(150 + 4 * i));
+      context.TryCancel();
+      v1::CaseEvent event;
+      while (stream->Read(&event)) {
+      }
+      return stream->Finish().error_code();
+    }));
+  }
+  for (auto& end : ends) {
+    const grpc::StatusCode code = end.get();
+    EXPECT_TRUE(code == grpc::StatusCode::CANCELLED || code == grpc::StatusCode::DEADLINE_EXCEEDED)
+        << code;
+  }
+  // The server still serves, and stops cleanly (the destructor) with no stream left behind.
+  EXPECT_TRUE(WhoAmI(server.channel(), token).ok());
+}
+
 TEST(TransportLimitsTest, AUnaryCallThatWaitedPastTheCeilingIsRefusedAndChangesNothing) {
   auto plan = std::make_shared<FaultPlan>();
   TestServer server([plan](ServerOptions& o) {
