@@ -1,6 +1,7 @@
 // Runs every unary RPC the same way, off the gRPC callback thread:
-//   authenticate the bearer token -> check the central policy -> run the handler on a worker's
-//   store -> audit (mutating calls always, refused calls too) -> log one line -> finish.
+//   authenticate (the bearer token, else a mapped client certificate) -> check the central policy
+//   -> run the handler on a worker's store -> audit (mutating calls always, refused calls too) ->
+//   log one line -> finish.
 // No exception escapes a handler; internal errors are logged under the call id and answered with
 // INTERNAL and that id, never with internals.
 //

@@ -274,6 +274,10 @@ TEST_F(MappedCertificateTest, ABearerTokenTakesPrecedenceOverTheCertificate) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(me.id(), 1);
   EXPECT_EQ(me.role(), v1::ROLE_ADMIN);
+  // Even a bad one: the certificate is no fallback for a token that fails.
+  const grpc::Status bad = WhoAmI(ConnectTls(port_, "mediationctl"), "not-a-token");
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(bad.error_message(), "unknown access token");
 }
 
 TEST_F(MappedCertificateTest, AnUnmappedCertificateWithoutATokenIsUnauthenticated) {
