@@ -21,8 +21,8 @@ struct Principal {
   // Authenticated by a mapped client certificate rather than the token's secret.
   bool by_certificate = false;
 
-  // "token:12/ROLE_ORGANISATION" (with " by certificate" when by_certificate): what logs
-  // identify a caller by.
+  // "token:12/ROLE_ORGANISATION" ("token:12/ROLE_ORGANISATION/certificate" when
+  // by_certificate): what logs identify a caller by.
   std::string Describe() const;
 };
 

@@ -244,7 +244,8 @@ TEST_F(MappedCertificateTest, AMappedCertificateActsAsItsTokenWithoutABearer) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(me.id(), 2);
   EXPECT_EQ(me.role(), v1::ROLE_CASE_SUPPORT);
-  EXPECT_TRUE(absl::StrContains(server_->Log(), "token:2/ROLE_CASE_SUPPORT by certificate"));
+  EXPECT_TRUE(
+      absl::StrContains(server_->Log(), "principal=token:2/ROLE_CASE_SUPPORT/certificate code=OK"));
 }
 
 TEST_F(MappedCertificateTest, AMappedCertificateHasOnlyItsTokensPermissions) {
