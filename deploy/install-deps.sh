@@ -32,6 +32,8 @@ packages=(
   python3 python3-grpcio python3-protobuf
   # The end-to-end walkthrough lets days pass by restarting the server with a shifted clock.
   faketime
+  # deploy/make-dev-certs.sh (development TLS certificates; the transport tests use it).
+  openssl
 )
 
 missing=()

@@ -1,7 +1,10 @@
 #include "services/event_service.h"
 
+#include <grpcpp/alarm.h>
+
 #include <algorithm>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -74,16 +77,22 @@ void ToProto(const storage::CaseEventRecord& e, v1::Role role, v1::CaseEvent* ou
 
 // One call. Three kinds of work can be outstanding: a fetch on the worker pool, a write to the
 // client, or a wait on the hub. At most one of them is, and the call is finished only when none
-// is, so nothing refers to the reactor after OnDone deletes it.
-class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
+// is, so nothing refers to the reactor after OnDone releases it.
+//
+// Besides, when the client's deadline is later than the server's ceiling on call duration
+// (ServiceSettings::max_call), or absent, an alarm ends the stream at the ceiling with
+// DEADLINE_EXCEEDED. The alarm may ring just as the call ends for another reason, so it holds
+// only a weak reference: the reactor is owned by itself (self_) until OnDone, and by an alarm
+// callback while that runs.
+class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent>,
+                          public std::enable_shared_from_this<EventStream> {
  public:
-  EventStream(RpcRunner& runner, grpc::CallbackServerContext* context,
-              const v1::StreamCaseEventsRequest& request)
-      : runner_(runner), context_(context), request_(request), started_(absl::Now()) {
-    position_ = request.after_position();
-    std::unique_lock lock(mu_);
-    Fetch();
-    UnlockAndFinish(lock);
+  static EventStream* Start(RpcRunner& runner, grpc::CallbackServerContext* context,
+                            const v1::StreamCaseEventsRequest& request) {
+    std::shared_ptr<EventStream> stream(new EventStream(runner, context, request));
+    stream->self_ = stream;
+    stream->Begin();
+    return stream.get();
   }
 
   void OnWriteDone(bool ok) override {
@@ -108,13 +117,56 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
     UnlockAndFinish(lock);
   }
 
-  void OnDone() override { delete this; }
+  // gRPC's last call: the reactor is released (deleted, unless an alarm callback is running).
+  void OnDone() override { std::shared_ptr<EventStream> last = std::move(self_); }
 
  private:
+  EventStream(RpcRunner& runner, grpc::CallbackServerContext* context,
+              const v1::StreamCaseEventsRequest& request)
+      : runner_(runner), context_(context), request_(request), started_(absl::Now()) {
+    position_ = request.after_position();
+  }
+
+  void Begin() {
+    std::unique_lock lock(mu_);
+    const absl::Time ceiling = started_ + runner_.settings().max_call;
+    if (context_->deadline() > absl::ToChronoTime(ceiling)) {
+      ceiling_alarm_.Set(absl::ToChronoTime(ceiling), [weak = weak_from_this()](bool rang) {
+        std::shared_ptr<EventStream> stream = weak.lock();
+        if (rang && stream != nullptr) stream->OnCeiling();
+      });
+    }
+    Fetch();
+    UnlockAndFinish(lock);
+  }
+
+  // The ceiling's alarm rang.
+  void OnCeiling() {
+    std::unique_lock lock(mu_);
+    if (!finished_) {
+      ceiling_reached_ = true;
+      if (waiting_ != 0 && runner_.hub()->Cancel(waiting_)) waiting_ = 0;
+      // Otherwise the fetch, write or wake under way ends the call when it completes.
+      if (!fetching_ && !writing_ && waiting_ == 0) FinishLocked(CeilingReached());
+    }
+    UnlockAndFinish(lock);
+  }
+
+  absl::Status CeilingReached() const {
+    return absl::DeadlineExceededError(
+        absl::StrCat("the stream reached the server's limit on call duration (",
+                     absl::FormatDuration(runner_.settings().max_call),
+                     "); reconnect with after_position set to the last position received"));
+  }
+
   // REQUIRES: mu_ held, nothing outstanding.
   void Continue() {
     if (cancelled_) {
       FinishLocked(absl::CancelledError("the client cancelled the stream"));
+      return;
+    }
+    if (ceiling_reached_) {
+      FinishLocked(CeilingReached());
       return;
     }
     if (!queue_.empty()) {
@@ -148,6 +200,8 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
   void Resume() {
     if (cancelled_) {
       FinishLocked(absl::CancelledError("the client cancelled the stream"));
+    } else if (ceiling_reached_) {
+      FinishLocked(CeilingReached());
     } else if (runner_.hub()->closed()) {
       FinishLocked(absl::UnavailableError(
           "the server is shutting down; reconnect with after_position set to the last position "
@@ -288,6 +342,9 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
   uint64_t waiting_ = 0;
   bool cancelled_ = false;
   bool finished_ = false;
+  std::shared_ptr<EventStream> self_;  // Until OnDone.
+  grpc::Alarm ceiling_alarm_;          // Cancelled, if still set, when the reactor is deleted.
+  bool ceiling_reached_ = false;
   std::optional<grpc::Status> final_status_;  // Set by FinishLocked, taken by UnlockAndFinish.
 };
 
@@ -295,7 +352,7 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent> {
 
 grpc::ServerWriteReactor<v1::CaseEvent>* CaseEventServiceImpl::StreamCaseEvents(
     grpc::CallbackServerContext* context, const v1::StreamCaseEventsRequest* request) {
-  return new EventStream(runner_, context, *request);
+  return EventStream::Start(runner_, context, *request);
 }
 
 }  // namespace mediation

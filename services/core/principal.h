@@ -18,8 +18,11 @@ struct Principal {
   int64_t organisation_id = 0;  // ORGANISATION only.
   int64_t case_id = 0;          // PARTY only.
   int64_t party_id = 0;         // PARTY only.
+  // Authenticated by a mapped client certificate rather than the token's secret.
+  bool by_certificate = false;
 
-  // "token:12/ROLE_ORGANISATION": what logs and audit rows identify a caller by.
+  // "token:12/ROLE_ORGANISATION" ("token:12/ROLE_ORGANISATION/certificate" when
+  // by_certificate): what logs identify a caller by.
   std::string Describe() const;
 };
 

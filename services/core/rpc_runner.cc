@@ -12,6 +12,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "services/core/client_identities.h"
 #include "services/core/secrets.h"
 #include "services/core/validation.h"
 #include "storage/audit.h"
@@ -130,7 +132,7 @@ RpcRunner::Admission RpcRunner::Admit(storage::Store& store, grpc::CallbackServe
   }
   int64_t known_token_id = 0;
   absl::StatusOr<Principal> principal =
-      Authenticate(store, AuthorizationHeader(context), admission.now, &known_token_id);
+      AuthenticateCall(store, context, admission.now, &known_token_id);
   if (!principal.ok()) {
     if (absl::IsUnauthenticated(principal.status())) {
       const Principal unverified{.token_id = known_token_id};
@@ -201,6 +203,54 @@ absl::StatusOr<Principal> RpcRunner::Authenticate(storage::Store& store,
   });
   if (absl::IsNotFound(status)) return absl::UnauthenticatedError("unknown access token");
   if (!status.ok()) return status;
+  return PrincipalOf(token, now, known_token_id);
+}
+
+absl::StatusOr<Principal> RpcRunner::AuthenticateCall(storage::Store& store,
+                                                      grpc::CallbackServerContext* context,
+                                                      absl::Time now, int64_t* known_token_id) {
+  const std::string authorization = AuthorizationHeader(context);
+  // A bearer token, when sent, decides who the caller is; a mapped certificate only stands in
+  // for a missing one (see --client_identities).
+  if (!authorization.empty() || settings_.client_identities == nullptr) {
+    return Authenticate(store, authorization, now, known_token_id);
+  }
+  const std::shared_ptr<const grpc::AuthContext> auth = context->auth_context();
+  const std::vector<std::string> identities =
+      auth == nullptr ? std::vector<std::string>() : PeerIdentities(*auth);
+  if (identities.empty()) {
+    return absl::UnauthenticatedError(
+        "missing credentials: send the metadata header 'authorization: Bearer <token>', or "
+        "connect with a client certificate the server maps to a token");
+  }
+  absl::StatusOr<int64_t> token_id = settings_.client_identities->TokenFor(identities);
+  if (absl::IsNotFound(token_id.status())) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the client certificate (", absl::StrJoin(identities, ", "),
+        ") is not mapped to an access token: send the metadata header 'authorization: Bearer "
+        "<token>', or ask the operator to map the certificate"));
+  }
+  if (!token_id.ok()) return token_id.status();
+  storage::TokenRecord token;
+  absl::Status status = store.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::TokenRecord> found = storage::GetToken(tx, *token_id);
+    if (!found.ok()) return found.status();
+    token = *std::move(found);
+    return absl::OkStatus();
+  });
+  if (absl::IsNotFound(status)) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "the client certificate is mapped to access token ", *token_id,
+        ", which does not exist; ask the operator to correct the client identity file"));
+  }
+  if (!status.ok()) return status;
+  absl::StatusOr<Principal> principal = PrincipalOf(token, now, known_token_id);
+  if (principal.ok()) principal->by_certificate = true;
+  return principal;
+}
+
+absl::StatusOr<Principal> RpcRunner::PrincipalOf(const storage::TokenRecord& token, absl::Time now,
+                                                 int64_t* known_token_id) {
   *known_token_id = token.id;
   if (token.revoked_at.has_value()) {
     return absl::UnauthenticatedError(absl::StrCat("access token ", token.id, " was revoked"));
@@ -240,7 +290,8 @@ absl::Status RpcRunner::RunPermitted(CallContext& call, const google::protobuf::
 }
 
 grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerContext* context,
-                                absl::string_view method, const google::protobuf::Message& request,
+                                absl::string_view method, absl::Time received,
+                                const google::protobuf::Message& request,
                                 google::protobuf::Message& response,
                                 absl::FunctionRef<absl::Status(CallContext&)> run) {
   const absl::Time start = absl::Now();
@@ -256,10 +307,13 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
     status = absl::InternalError(absl::StrCat("no access policy for ", method));
   } else if (context->IsCancelled()) {
     status = absl::CancelledError("the call was cancelled before it started");
+  } else if (start - received >= settings_.max_call) {
+    status = absl::DeadlineExceededError(absl::StrCat(
+        "the server was too busy to start the call within its limit of ",
+        absl::FormatDuration(settings_.max_call), "; nothing was done, try again later"));
   } else {
     int64_t known_token_id = 0;
-    absl::StatusOr<Principal> principal =
-        Authenticate(store, AuthorizationHeader(context), now, &known_token_id);
+    absl::StatusOr<Principal> principal = AuthenticateCall(store, context, now, &known_token_id);
     if (!principal.ok()) {
       status = principal.status();
       if (absl::IsUnauthenticated(status)) {

@@ -1,6 +1,7 @@
 // Runs every unary RPC the same way, off the gRPC callback thread:
-//   authenticate the bearer token -> check the central policy -> run the handler on a worker's
-//   store -> audit (mutating calls always, refused calls too) -> log one line -> finish.
+//   authenticate (the bearer token, else a mapped client certificate) -> check the central policy
+//   -> run the handler on a worker's store -> audit (mutating calls always, refused calls too) ->
+//   log one line -> finish.
 // No exception escapes a handler; internal errors are logged under the call id and answered with
 // INTERNAL and that id, never with internals.
 //
@@ -24,6 +25,7 @@
 #include "services/core/call_log.h"
 #include "services/core/event_hub.h"
 #include "services/core/worker_pool.h"
+#include "storage/records.h"
 
 // Defines `Service##Impl::Method`, which runs the handler function `mediation::Method` (defined
 // in the adapter's .cc) through the adapter's `runner_`. The policy key is built from the same
@@ -56,10 +58,11 @@ class RpcRunner {
                                   const Request* request, Response* response,
                                   Handler<Request, Response> handler) {
     grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+    const absl::Time received = absl::Now();
     const bool queued = pool_.Submit([=, this](storage::Store& store) {
-      reactor->Finish(Execute(store, context, method, *request, *response, [&](CallContext& call) {
-        return handler(call, *request, *response);
-      }));
+      reactor->Finish(
+          Execute(store, context, method, received, *request, *response,
+                  [&](CallContext& call) { return handler(call, *request, *response); }));
     });
     if (!queued) {
       reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE, "the server is shutting down"));
@@ -102,8 +105,23 @@ class RpcRunner {
                                                 int64_t* known_token_id);
 
  private:
+  // Authenticates the call: by its bearer token when it sends one, else (when the server maps
+  // client certificates) by the verified TLS peer's certificate identity. Same contract as
+  // Authenticate.
+  absl::StatusOr<Principal> AuthenticateCall(storage::Store& store,
+                                             grpc::CallbackServerContext* context, absl::Time now,
+                                             int64_t* known_token_id);
+
+  // The principal `token` makes, or UNAUTHENTICATED when it is revoked or expired at `now`.
+  static absl::StatusOr<Principal> PrincipalOf(const storage::TokenRecord& token, absl::Time now,
+                                               int64_t* known_token_id);
+
+  // A call still waiting for a worker settings_.max_call after it was `received` is answered
+  // DEADLINE_EXCEEDED without running: the server's ceiling on calls without a (shorter)
+  // deadline. A handler that has started runs to the end (its database work is short).
   grpc::Status Execute(storage::Store& store, grpc::CallbackServerContext* context,
-                       absl::string_view method, const google::protobuf::Message& request,
+                       absl::string_view method, absl::Time received,
+                       const google::protobuf::Message& request,
                        google::protobuf::Message& response,
                        absl::FunctionRef<absl::Status(CallContext&)> run);
 

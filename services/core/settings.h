@@ -8,6 +8,7 @@
 
 namespace mediation {
 
+class ClientIdentities;
 class KeyRing;
 
 struct ServiceSettings {
@@ -23,6 +24,12 @@ struct ServiceSettings {
   std::string backup_dir;
   // How long a backup keeps retrying while the database is busy before giving up.
   absl::Duration backup_busy_limit = absl::Seconds(10);
+  // Client certificate identities that authenticate as tokens (not owned; null: none). Set by
+  // the server at start-up from --client_identities.
+  const ClientIdentities* client_identities = nullptr;
+  // The longest a call may run: one without a deadline, or with a later one, is treated as
+  // having this one (--max_call_seconds). Event streams end with DEADLINE_EXCEEDED at it.
+  absl::Duration max_call = absl::Minutes(5);
 };
 
 }  // namespace mediation

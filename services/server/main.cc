@@ -29,8 +29,42 @@ ABSL_FLAG(std::string, tls_cert, "", "PEM certificate chain for TLS (with --tls_
 ABSL_FLAG(std::string, tls_key, "", "PEM private key for TLS (with --tls_cert).");
 ABSL_FLAG(bool, allow_insecure_remote, false,
           "Allow plaintext on a non-loopback address (only behind something that encrypts).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "Mutual TLS: PEM CA bundle client certificates are verified against (needs --tls_cert). "
+          "Clients are asked for a certificate; one that does not chain to this bundle fails the "
+          "handshake. Without --require_client_cert a client may still connect without one.");
+ABSL_FLAG(bool, require_client_cert, false,
+          "Mutual TLS: refuse clients that present no valid certificate (needs --tls_client_ca).");
+ABSL_FLAG(std::string, client_identities, "",
+          "Mutual TLS: file mapping verified client-certificate identities to access tokens, one "
+          "'<kind>:<value> <token id>' a line (kind uri, dns, email or cn; # starts a comment), "
+          "e.g. 'uri:spiffe://ppa/mediationctl 3'. A call without a bearer token over such a "
+          "connection acts as that token (its role and bindings; refused once it is revoked or "
+          "expired). A call that sends a bearer token is authenticated by the token alone: the "
+          "bearer wins, so a shared gateway certificate can carry each user's own token. Read at "
+          "start-up (restart to apply changes). Needs --tls_client_ca.");
 ABSL_FLAG(std::string, log_format, "text", "Log line format: text or json.");
-ABSL_FLAG(int, max_message_bytes, 4 * 1024 * 1024, "Largest request or response accepted.");
+ABSL_FLAG(int, max_message_bytes, 4 * 1024 * 1024,
+          "Largest request or response, in bytes (at least 1024). A larger request is refused "
+          "with RESOURCE_EXHAUSTED before any handler sees it.");
+ABSL_FLAG(int, max_concurrent_streams, 100,
+          "Most calls one client connection may have open at once (HTTP/2 "
+          "SETTINGS_MAX_CONCURRENT_STREAMS); further calls wait on the client until one ends.");
+ABSL_FLAG(int, keepalive_min_ping_interval_seconds, 60,
+          "Keepalive enforcement: a client pinging more often than this while it has calls open "
+          "earns a strike (with no call open, more often than every 2 hours, unless "
+          "--keepalive_permit_without_calls). Clients should keep their keepalive time above "
+          "it.");
+ABSL_FLAG(int, keepalive_max_ping_strikes, 2,
+          "Keepalive enforcement: strikes after which the connection is closed with GOAWAY "
+          "ENHANCE_YOUR_CALM (too_many_pings); its open calls end with UNAVAILABLE. 0: never.");
+ABSL_FLAG(bool, keepalive_permit_without_calls, false,
+          "Keepalive enforcement: allow keepalive pings on a connection with no open call.");
+ABSL_FLAG(int, max_call_seconds, 300,
+          "Ceiling on call duration: a call without a deadline, or with a later one, is treated "
+          "as having this one. A unary call still waiting for a worker then is answered "
+          "DEADLINE_EXCEEDED without running; a case-event stream ends with DEADLINE_EXCEEDED, "
+          "and its client reconnects with after_position.");
 ABSL_FLAG(int, workers, 16,
           "Threads that run database work, each with its own connection. A write waits for its "
           "commit on its thread, so this is also the most writes one commit can hold.");
@@ -71,7 +105,16 @@ int Run() {
   options.tls_cert_path = absl::GetFlag(FLAGS_tls_cert);
   options.tls_key_path = absl::GetFlag(FLAGS_tls_key);
   options.allow_insecure_remote = absl::GetFlag(FLAGS_allow_insecure_remote);
+  options.tls_client_ca_path = absl::GetFlag(FLAGS_tls_client_ca);
+  options.require_client_cert = absl::GetFlag(FLAGS_require_client_cert);
+  options.client_identities_path = absl::GetFlag(FLAGS_client_identities);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
+  options.keepalive_min_ping_interval =
+      absl::Seconds(absl::GetFlag(FLAGS_keepalive_min_ping_interval_seconds));
+  options.keepalive_max_ping_strikes = absl::GetFlag(FLAGS_keepalive_max_ping_strikes);
+  options.keepalive_permit_without_calls = absl::GetFlag(FLAGS_keepalive_permit_without_calls);
+  options.settings.max_call = absl::Seconds(absl::GetFlag(FLAGS_max_call_seconds));
   options.workers = absl::GetFlag(FLAGS_workers);
   options.group_commit = absl::GetFlag(FLAGS_group_commit);
   options.benchmark_service = absl::GetFlag(FLAGS_enable_benchmark_service);

@@ -36,6 +36,7 @@
 #include "storage/idempotency.h"
 #include "storage/notes.h"
 #include "storage/sqlite_store.h"
+#include "storage/tokens.h"
 
 namespace mediation {
 namespace {
@@ -99,13 +100,78 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
   if (o.tls_cert_path.empty() || o.tls_key_path.empty()) {
     return absl::InvalidArgumentError("--tls_cert and --tls_key must be given together");
   }
+  if (o.tls_client_ca_path.empty() &&
+      (o.require_client_cert || !o.client_identities_path.empty())) {
+    return absl::InvalidArgumentError(
+        "--require_client_cert and --client_identities need --tls_client_ca, the CA bundle "
+        "client certificates are verified against");
+  }
   absl::StatusOr<std::string> cert = ReadFile(o.tls_cert_path, "TLS certificate");
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadFile(o.tls_key_path, "TLS key");
   if (!key.ok()) return key.status();
-  grpc::SslServerCredentialsOptions ssl;
+  grpc::SslServerCredentialsOptions ssl(GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE);
   ssl.pem_key_cert_pairs.push_back({*key, *cert});
+  if (!o.tls_client_ca_path.empty()) {
+    absl::StatusOr<std::string> ca = ReadFile(o.tls_client_ca_path, "client CA bundle");
+    if (!ca.ok()) return ca.status();
+    ssl.pem_root_certs = *std::move(ca);
+    // Always verified: a certificate that does not chain to the bundle fails the handshake, so
+    // any identity a call sees was checked (ClientIdentities relies on it).
+    ssl.client_certificate_request =
+        o.require_client_cert ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                              : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY;
+  }
   return grpc::SslServerCredentials(ssl);
+}
+
+absl::Status CheckTransportLimits(const ServerOptions& o) {
+  if (o.max_message_bytes < 1024) {
+    return absl::InvalidArgumentError("--max_message_bytes: at least 1024");
+  }
+  if (o.max_concurrent_streams < 1) {
+    return absl::InvalidArgumentError("--max_concurrent_streams: at least 1");
+  }
+  if (o.keepalive_min_ping_interval < absl::ZeroDuration() ||
+      o.keepalive_min_ping_interval > absl::Hours(24 * 24)) {
+    return absl::InvalidArgumentError(
+        "--keepalive_min_ping_interval_seconds: between 0 and 2073600 (24 days)");
+  }
+  if (o.keepalive_max_ping_strikes < 0) {
+    return absl::InvalidArgumentError("--keepalive_max_ping_strikes: must not be negative");
+  }
+  if (o.settings.max_call <= absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("--max_call_seconds: at least 1");
+  }
+  return absl::OkStatus();
+}
+
+// A mapping to a token that does not work would refuse that certificate on every call: say so
+// at start-up, without refusing to start (the token may be revoked on purpose).
+void WarnAboutMappedTokens(storage::Store& store, const ClientIdentities& identities,
+                           absl::Time now, CallLog& log) {
+  std::vector<std::string> problems;
+  absl::Status read = store.Read([&](storage::Tx& tx) -> absl::Status {
+    for (const int64_t id : identities.token_ids()) {
+      absl::StatusOr<storage::TokenRecord> token = storage::GetToken(tx, id);
+      if (absl::IsNotFound(token.status())) {
+        problems.push_back(absl::StrCat("token ", id, " does not exist"));
+      } else if (!token.ok()) {
+        return token.status();
+      } else if (token->revoked_at.has_value() ||
+                 (token->expires_at.has_value() && *token->expires_at <= now)) {
+        problems.push_back(absl::StrCat("token ", id, " is revoked or expired"));
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!read.ok()) problems.push_back(absl::StrCat("cannot check the tokens: ", read.message()));
+  log.Info(absl::StrCat("client certificates: ", identities.size(), " identities mapped to ",
+                        identities.token_ids().size(), " token(s)"));
+  for (const std::string& problem : problems) {
+    log.Info(
+        absl::StrCat("client certificates: ", problem, "; certificates mapped to it are refused"));
+  }
 }
 
 }  // namespace
@@ -139,6 +205,7 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   }
   if (!options.clock) options.clock = [] { return absl::Now(); };
   if (options.workers < 1) return absl::InvalidArgumentError("--workers: at least 1");
+  if (absl::Status limits = CheckTransportLimits(options); !limits.ok()) return limits;
   if (absl::Status tz = CheckLondonTimeZone(); !tz.ok()) return tz;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
@@ -146,6 +213,13 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   std::unique_ptr<MediationServer> server(new MediationServer());
   server->log_ = std::make_unique<CallLog>(options.log_format, options.log_stream);
   CallLog& log = *server->log_;
+  if (!options.client_identities_path.empty()) {
+    absl::StatusOr<ClientIdentities> identities =
+        ClientIdentities::Load(options.client_identities_path);
+    if (!identities.ok()) return identities.status();
+    server->client_identities_ = std::make_unique<ClientIdentities>(*std::move(identities));
+    options.settings.client_identities = server->client_identities_.get();
+  }
 
   // Migrate and bootstrap on a connection of their own, closed before the workers open theirs.
   {
@@ -183,6 +257,9 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     if (*created) {
       log.Info(absl::StrCat("first start: created an ADMIN token; its secret is in ",
                             options.admin_token_path, " (readable only by this user)"));
+    }
+    if (server->client_identities_ != nullptr) {
+      WarnAboutMappedTokens(**store, *server->client_identities_, options.clock(), log);
     }
   }
 
@@ -240,6 +317,13 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   builder.AddListeningPort(options.listen, *credentials, &server->port_);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.SetMaxSendMessageSize(options.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  builder.AddChannelArgument(
+      GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_min_ping_interval)));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, options.keepalive_max_ping_strikes);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
+                             options.keepalive_permit_without_calls ? 1 : 0);
   for (auto& service : server->services_) builder.RegisterService(service.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
@@ -261,7 +345,11 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     }
   });
   log.Info(absl::StrCat("serving ppa.mediation.v1 on port ", server->port_,
-                        server->options_.tls_cert_path.empty() ? " (plaintext)" : " (TLS)",
+                        server->options_.tls_cert_path.empty()        ? " (plaintext)"
+                        : server->options_.tls_client_ca_path.empty() ? " (TLS)"
+                        : server->options_.require_client_cert
+                            ? " (mutual TLS, client certificate required)"
+                            : " (mutual TLS, client certificate optional)",
                         server->options_.benchmark_service ? ", with the benchmark service" : ""));
   return server;
 }

@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/core/call_log.h"
+#include "services/core/client_identities.h"
 #include "services/core/event_hub.h"
 #include "services/core/keyring.h"
 #include "services/core/rpc_runner.h"
@@ -37,7 +38,22 @@ struct ServerOptions {
   std::string tls_cert_path;
   std::string tls_key_path;
   bool allow_insecure_remote = false;
+  // Mutual TLS (needs the two above). With a CA bundle the server asks every client for a
+  // certificate and refuses one that does not chain to it; with require_client_cert it also
+  // refuses clients without one. client_identities_path maps certificate identities to tokens
+  // (services/core/client_identities.h); a bearer token, when a call sends one, takes precedence.
+  std::string tls_client_ca_path;
+  bool require_client_cert = false;
+  std::string client_identities_path;
   int max_message_bytes = 4 * 1024 * 1024;
+  // HTTP/2 limits per connection: concurrent calls (more wait on the client), and keepalive
+  // enforcement: a client pinging more often than min_ping_interval (or at all between calls,
+  // unless permitted) earns a strike, and after max_ping_strikes (0: no limit) its connection is
+  // closed with GOAWAY ENHANCE_YOUR_CALM. The ceiling on call duration is settings.max_call.
+  int max_concurrent_streams = 100;
+  absl::Duration keepalive_min_ping_interval = absl::Seconds(60);
+  int keepalive_max_ping_strikes = 2;
+  bool keepalive_permit_without_calls = false;
   // Threads that run database work. A write waits for its commit on its worker, so this is also
   // the most writes one commit can hold.
   int workers = 16;
@@ -103,6 +119,7 @@ class MediationServer {
   ServerOptions options_;
   std::unique_ptr<CallLog> log_;
   std::unique_ptr<KeyRing> keyring_;
+  std::unique_ptr<ClientIdentities> client_identities_;
   EventHub hub_;
   std::shared_ptr<storage::CommitGroup> commit_group_;
   std::unique_ptr<WorkerPool> pool_;
