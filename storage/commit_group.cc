@@ -13,10 +13,16 @@ absl::Status CommitGroup::Write(const TxFn& fn, BatchRunner run) {
       finished_.wait(lock);
       continue;
     }
-    // No batch is running, so `mine` is still queued: lead the next batch, which holds it.
+    // No batch is running and `mine` is still queued: lead the next batch, which holds it
+    // unless more than max_batch_ writes are ahead of it (then lead again after this one).
     leading_ = true;
     std::vector<Request*> batch;
-    batch.swap(queue_);
+    if (queue_.size() <= max_batch_) {
+      batch.swap(queue_);
+    } else {
+      batch.assign(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(max_batch_));
+      queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(max_batch_));
+    }
     lock.unlock();
     run(batch);
     lock.lock();

@@ -1,5 +1,7 @@
 #include "storage/tokens.h"
 
+#include <atomic>
+
 #include "absl/strings/str_cat.h"
 #include "storage/sql_util.h"
 
@@ -28,10 +30,15 @@ TokenRecord ReadToken(SQLite::Statement& st) {
   return t;
 }
 
+std::atomic<uint64_t> token_changes{0};
+
 }  // namespace
+
+uint64_t TokenChanges() { return token_changes.load(); }
 
 absl::StatusOr<TokenRecord> InsertToken(Tx& tx, TokenRecord token) {
   if (absl::Status s = tx.RequireWritable("insert token"); !s.ok()) return s;
+  ++token_changes;
   return Guard("insert token", [&]() -> absl::StatusOr<TokenRecord> {
     Statement st(tx.db(),
                  "INSERT INTO access_tokens (sha256, role, label, mediator_id, "
@@ -93,6 +100,7 @@ absl::StatusOr<std::vector<TokenRecord>> ListTokens(Tx& tx, bool include_inactiv
 
 absl::Status SetTokenRevoked(Tx& tx, int64_t id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("revoke token"); !s.ok()) return s;
+  ++token_changes;
   return Guard("revoke token", [&]() -> absl::Status {
     Statement st(tx.db(), "UPDATE access_tokens SET revoked_at = ? WHERE id = ?");
     st.bind(1, static_cast<int64_t>(ToMicros(at)));

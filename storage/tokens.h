@@ -2,6 +2,7 @@
 #ifndef MEDIATION_STORAGE_TOKENS_H_
 #define MEDIATION_STORAGE_TOKENS_H_
 
+#include <cstdint>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -10,6 +11,11 @@
 #include "storage/tx.h"
 
 namespace mediation::storage {
+
+// How many changes to access tokens this process has begun (inserts and revocations, counted
+// before they commit, whether they commit or not). A cache of tokens (services/core/
+// token_cache.h) forgets what it holds when this moves during a call.
+uint64_t TokenChanges();
 
 // Inserts `token` (its id is ignored) and returns it with its new id.
 absl::StatusOr<TokenRecord> InsertToken(Tx& tx, TokenRecord token);

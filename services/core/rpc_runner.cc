@@ -5,6 +5,7 @@
 
 #include <exception>
 #include <memory>
+#include <optional>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
@@ -194,15 +195,21 @@ absl::StatusOr<Principal> RpcRunner::Authenticate(storage::Store& store,
     return absl::UnauthenticatedError("malformed authorization header: expected 'Bearer <token>'");
   }
   const absl::string_view secret = absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
+  const std::string sha256 = Sha256(secret);
+  if (std::optional<storage::TokenRecord> kept = tokens_.Find(sha256); kept.has_value()) {
+    return PrincipalOf(*kept, now, known_token_id);
+  }
+  const uint64_t generation = tokens_.generation();
   storage::TokenRecord token;
   absl::Status status = store.Read([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<storage::TokenRecord> found = storage::FindTokenByHash(tx, Sha256(secret));
+    absl::StatusOr<storage::TokenRecord> found = storage::FindTokenByHash(tx, sha256);
     if (!found.ok()) return found.status();
     token = *std::move(found);
     return absl::OkStatus();
   });
   if (absl::IsNotFound(status)) return absl::UnauthenticatedError("unknown access token");
   if (!status.ok()) return status;
+  tokens_.Insert(sha256, token, generation);
   return PrincipalOf(token, now, known_token_id);
 }
 
@@ -295,6 +302,7 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
                                 google::protobuf::Message& response,
                                 absl::FunctionRef<absl::Status(CallContext&)> run) {
   const absl::Time start = absl::Now();
+  const uint64_t token_changes = storage::TokenChanges();
   // Stored instants have microsecond precision; "now" has the same, so a response built from
   // it matches what a later read returns.
   const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(clock_()));
@@ -351,6 +359,9 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
     }
   }
 
+  // A token changed while this call ran (this call may have revoked one, and has committed):
+  // forget the kept tokens before the call is answered.
+  if (storage::TokenChanges() != token_changes) tokens_.Invalidate();
   grpc::Status result = ToGrpc(status, call_id);
   log_.Call({.call_id = call_id,
              .method = method,

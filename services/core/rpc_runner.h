@@ -24,6 +24,7 @@
 #include "services/core/call_context.h"
 #include "services/core/call_log.h"
 #include "services/core/event_hub.h"
+#include "services/core/token_cache.h"
 #include "services/core/worker_pool.h"
 #include "storage/records.h"
 
@@ -97,12 +98,12 @@ class RpcRunner {
   absl::Time Now() const { return absl::FromUnixMicros(absl::ToUnixMicros(clock_())); }
   const ServiceSettings& settings() const { return settings_; }
 
-  // Authenticates `authorization` (the header's value) against `store`; UNAUTHENTICATED with a
-  // message saying what is wrong when it fails. When the token is known but revoked or expired,
-  // `*known_token_id` is set to its id, so the refusal can be audited against it.
-  static absl::StatusOr<Principal> Authenticate(storage::Store& store,
-                                                absl::string_view authorization, absl::Time now,
-                                                int64_t* known_token_id);
+  // Authenticates `authorization` (the header's value) against `store` (or the tokens kept in
+  // memory, see token_cache.h); UNAUTHENTICATED with a message saying what is wrong when it
+  // fails. When the token is known but revoked or expired, `*known_token_id` is set to its id,
+  // so the refusal can be audited against it.
+  absl::StatusOr<Principal> Authenticate(storage::Store& store, absl::string_view authorization,
+                                         absl::Time now, int64_t* known_token_id);
 
  private:
   // Authenticates the call: by its bearer token when it sends one, else (when the server maps
@@ -143,6 +144,7 @@ class RpcRunner {
   const Clock clock_;
   const ServiceSettings settings_;
   EventHub* const hub_;
+  TokenCache tokens_;
   const uint32_t call_id_prefix_;
   std::atomic<uint64_t> call_counter_{0};
 };

@@ -65,7 +65,7 @@ ABSL_FLAG(int, max_call_seconds, 300,
           "as having this one. A unary call still waiting for a worker then is answered "
           "DEADLINE_EXCEEDED without running; a case-event stream ends with DEADLINE_EXCEEDED, "
           "and its client reconnects with after_position.");
-ABSL_FLAG(int, workers, 16,
+ABSL_FLAG(int, workers, 64,
           "Threads that run database work, each with its own connection. A write waits for its "
           "commit on its thread, so this is also the most writes one commit can hold.");
 ABSL_FLAG(bool, group_commit, true,

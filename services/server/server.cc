@@ -263,7 +263,10 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     }
   }
 
-  if (options.group_commit) server->commit_group_ = std::make_shared<storage::CommitGroup>();
+  // Without group commit, writes still queue in the process (in arrival order) rather than
+  // poll SQLite's lock, but each commits on its own.
+  server->commit_group_ =
+      std::make_shared<storage::CommitGroup>(options.group_commit ? SIZE_MAX : size_t{1});
   storage::StoreFactory sqlite =
       storage::SqliteStoreFactory({.path = options.db_path,
                                    .busy_timeout = absl::ToChronoMilliseconds(options.busy_timeout),

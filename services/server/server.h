@@ -56,9 +56,9 @@ struct ServerOptions {
   bool keepalive_permit_without_calls = false;
   // Threads that run database work. A write waits for its commit on its worker, so this is also
   // the most writes one commit can hold.
-  int workers = 16;
+  int workers = 64;
   // Batch concurrent write transactions into one commit (storage/commit_group.h). Off: one
-  // commit, and one fsync, per write.
+  // commit, and one fsync, per write, the writes queued in arrival order.
   bool group_commit = true;
   // Serve the benchmark-only echo service (proto/ppa/mediation/bench/v1/bench.proto).
   bool benchmark_service = false;

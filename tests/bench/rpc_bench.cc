@@ -41,7 +41,7 @@ ABSL_FLAG(int, seconds, 5, "Measured seconds per scenario.");
 ABSL_FLAG(int, warmup_seconds, 1, "Seconds of calls before each scenario's measured period.");
 ABSL_FLAG(int, concurrency, 64, "Calls kept in flight.");
 ABSL_FLAG(int, mediators, 200, "Mediators on the roster that proposals rank.");
-ABSL_FLAG(int, workers, 16, "The servers' worker threads (mediation-server's default).");
+ABSL_FLAG(int, workers, 64, "The servers' worker threads (mediation-server's default).");
 ABSL_FLAG(std::vector<std::string>, scenarios,
           std::vector<std::string>({"echo", "read", "create", "create_per_call", "slots",
                                     "proposal"}),

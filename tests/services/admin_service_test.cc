@@ -4,6 +4,7 @@
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -160,6 +161,35 @@ TEST_F(AdminServiceTest, ARevokedTokenIsRefusedAndCannotBeRevokedAgain) {
 
   EXPECT_EQ(Revoke(issued.token().id()).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(Revoke(9999).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// The server keeps tokens it has looked up in memory (services/core/token_cache.h): a token in
+// use, even by calls running while it is revoked, is refused by every call after the revocation
+// is answered.
+TEST_F(AdminServiceTest, ATokenInUseIsRefusedByEveryCallAfterItsRevocationIsAnswered) {
+  v1::IssueTokenResponse issued;
+  ASSERT_TRUE(IssueAs(server_.admin_secret(), Issue(v1::ROLE_CASE_SUPPORT), &issued).ok());
+  v1::WhoAmIResponse me;
+  ASSERT_TRUE(WhoAmI(issued.secret(), &me).ok());
+  ASSERT_TRUE(WhoAmI(issued.secret(), &me).ok());
+
+  std::atomic<bool> stop{false};
+  std::thread reader([&] {
+    while (!stop.load()) {
+      v1::WhoAmIResponse ignored;
+      (void)WhoAmI(issued.secret(), &ignored);
+    }
+  });
+  ASSERT_TRUE(Revoke(issued.token().id()).ok());
+  for (int i = 0; i < 20; ++i) {
+    v1::WhoAmIResponse after;
+    EXPECT_EQ(WhoAmI(issued.secret(), &after).error_code(), grpc::StatusCode::UNAUTHENTICATED)
+        << "call " << i << " after the revocation";
+  }
+  stop = true;
+  reader.join();
+  // Other tokens are unaffected.
+  EXPECT_TRUE(WhoAmI(server_.admin_secret(), &me).ok());
 }
 
 TEST_F(AdminServiceTest, TheLastActiveAdminTokenCannotBeRevoked) {

@@ -98,6 +98,26 @@ TEST_F(CommitGroupTest, WritesQueuedBehindABatchShareOneCommit) {
   EXPECT_EQ(after.largest, 3u);
 }
 
+// A group limited to two writes a batch (mediation-server --group_commit=false uses one).
+class SmallCommitGroupTest : public CommitGroupTest {
+ protected:
+  SmallCommitGroupTest() { group_ = std::make_shared<CommitGroup>(2); }
+};
+
+TEST_F(SmallCommitGroupTest, BatchesHoldAtMostMaxBatchWritesInArrivalOrder) {
+  const CommitGroup::Stats before = group_->stats();
+
+  std::vector<absl::Status> statuses =
+      RunBatched(Insert("a"), {Insert("b"), Insert("c"), Insert("d"), Insert("e")});
+
+  for (const absl::Status& s : statuses) EXPECT_TRUE(s.ok()) << s;
+  EXPECT_EQ(Names(), (std::vector<std::string>{"a", "b", "c", "d", "e"}));
+  const CommitGroup::Stats after = group_->stats();
+  EXPECT_EQ(after.batches - before.batches, 3u);  // "a", then "b" "c", then "d" "e".
+  EXPECT_EQ(after.writes - before.writes, 5u);
+  EXPECT_EQ(after.largest, 2u);
+}
+
 TEST_F(CommitGroupTest, AFailedWriteIsUndoneAloneAndTheOthersInItsBatchCommit) {
   const TxFn half_then_refused = [](Tx& tx) -> absl::Status {
     tx.db().exec("INSERT INTO t (name) VALUES ('c1')");
