@@ -30,6 +30,8 @@ packages=(
   python3 python3-grpcio python3-protobuf
   # The end-to-end walkthrough lets days pass by restarting the server with a shifted clock.
   faketime
+  # Fuzzing (deploy/fuzz.sh): clang with libFuzzer and the ASan/UBSan runtimes, and llvm's tools.
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()
