@@ -10,12 +10,6 @@
 #include "services/rules/allocation.h"
 
 namespace mediation {
-namespace {
-
-int Minutes(const v1::TimeOfDay& t) { return t.hours() * 60 + t.minutes(); }
-
-}  // namespace
-
 int32_t RequiredDay(Validator& v, absl::string_view field, bool present,
                     const ::ppa::mediation::v1::Date& d) {
   if (!present) {
@@ -92,18 +86,17 @@ std::vector<storage::WorkingHoursRecord> ValidateWorkingHours(
   for (int i = 0; i < in.size(); ++i) {
     const v1::WorkingHours& h = in[i];
     const std::string field = absl::StrCat("hours[", i, "]");
-    auto valid_time = [](const v1::TimeOfDay& t) {
-      return t.hours() >= 0 && t.hours() <= 23 && t.minutes() >= 0 && t.minutes() <= 59;
-    };
     if (h.weekday() < 1 || h.weekday() > 7) {
       v.Fail(absl::StrCat(field, ".weekday"), "must be 1 (Monday) to 7 (Sunday)");
     }
-    if (!valid_time(h.start())) v.Fail(absl::StrCat(field, ".start"), "not a time of day");
-    if (!valid_time(h.end())) v.Fail(absl::StrCat(field, ".end"), "not a time of day");
-    if (Minutes(h.end()) <= Minutes(h.start())) {
+    const std::optional<int> start = MinuteOfDay(h.start());
+    const std::optional<int> end = MinuteOfDay(h.end());
+    if (!start) v.Fail(absl::StrCat(field, ".start"), "not a time of day");
+    if (!end) v.Fail(absl::StrCat(field, ".end"), "not a time of day");
+    if (start && end && *end <= *start) {
       v.Fail(absl::StrCat(field, ".end"), "must be after start, on the same day");
     }
-    hours.push_back({h.weekday(), Minutes(h.start()), Minutes(h.end())});
+    hours.push_back({h.weekday(), start.value_or(0), end.value_or(0)});
   }
   std::sort(hours.begin(), hours.end(), [](const auto& a, const auto& b) {
     return std::tie(a.weekday, a.start_minute) < std::tie(b.weekday, b.start_minute);

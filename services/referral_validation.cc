@@ -51,7 +51,8 @@ void ValidateReferralDetails(Validator& v, const ReferralInput& in, storage::Cas
     p.bringing_companion = party.bringing_companion();
     p.typical_availability = v.OptionalText(absl::StrCat(field, ".typical_availability"),
                                             party.typical_availability(), kMaxAvailabilityChars);
-    if (!p.contact.email.empty() && !emails.insert(p.contact.email).second) {
+    // Only a valid email is named: an invalid one is reported above, and is not echoed.
+    if (IsPlausibleEmail(p.contact.email) && !emails.insert(p.contact.email).second) {
       v.Fail(absl::StrCat(field, ".contact.email"),
              absl::StrCat(p.contact.email, " is given for another party too"));
     }

@@ -60,18 +60,15 @@ std::vector<std::pair<int64_t, int64_t>> ValidateAvailabilityWindows(
     const v1::LocalWindow& w = in[i];
     const std::string field = absl::StrCat("windows[", i, "]");
     std::optional<int32_t> day = DayFromProto(w.date());
-    auto minutes = [](const v1::TimeOfDay& t) { return t.hours() * 60 + t.minutes(); };
-    auto valid = [](const v1::TimeOfDay& t) {
-      return t.hours() >= 0 && t.hours() <= 23 && t.minutes() >= 0 && t.minutes() <= 59;
-    };
-    const int start = minutes(w.start());
-    const int end = minutes(w.end()) == 0 ? 24 * 60 : minutes(w.end());
+    const std::optional<int> start = MinuteOfDay(w.start());
+    std::optional<int> end = MinuteOfDay(w.end());
+    if (end == 0) end = 24 * 60;  // 00:00: midnight at the end of the day.
     if (!w.has_date() || !day) {
       v.Fail(absl::StrCat(field, ".date"), "required: a valid date");
-    } else if (!valid(w.start()) || !valid(w.end()) || end <= start) {
+    } else if (!start || !end || *end <= *start) {
       v.Fail(field, "start and end must be times of day, end after start");
     } else {
-      windows.push_back({rules::LondonToUtc(*day, start), rules::LondonToUtc(*day, end)});
+      windows.push_back({rules::LondonToUtc(*day, *start), rules::LondonToUtc(*day, *end)});
     }
   }
   return windows;

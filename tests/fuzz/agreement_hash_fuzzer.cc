@@ -5,6 +5,7 @@
 // same for the same content however it reached the server (surrounding whitespace, unknown
 // fields, wire field order), but differs whenever what the parties agreed to differs (a
 // commitment's words, who it binds, its review date, the free text). Run with deploy/fuzz.sh.
+#include <google/protobuf/unknown_field_set.h>
 #include <google/protobuf/util/message_differencer.h>
 
 #include <algorithm>
@@ -93,7 +94,7 @@ void Fuzz(FuzzedDataProvider& fdp) {
     item.set_commitment(absl::StrCat(" \t", item.commitment(), "\n "));
   }
   if (!noisy.free_text().empty()) noisy.set_free_text(absl::StrCat("\n", noisy.free_text(), " "));
-  noisy.mutable_unknown_fields()->AddVarint(1000, 42);
+  noisy.GetReflection()->MutableUnknownFields(&noisy)->AddVarint(1000, 42);
   absl::StatusOr<v1::AgreementContent> again = ValidateAgreementContent(noisy, c);
   FUZZ_CHECK(again.ok(), again.status().ToString());
   FUZZ_CHECK(HashOf(*again) == hash, "whitespace or unknown fields change the hash");

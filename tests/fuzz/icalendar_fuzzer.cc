@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "services/rules/icalendar.h"
@@ -69,7 +70,8 @@ void FuzzFoldLine(FuzzedDataProvider& fdp) {
   FUZZ_CHECK(Unfold(lines, IsValidUtf8(bytes)) == bytes, "unfolding does not give the line back");
 }
 
-// Text the API accepts: valid UTF-8 without control characters other than tab, CR and LF.
+// Text the API accepts: valid UTF-8 without control characters other than tab, CR and LF,
+// trimmed (as Validator stores it).
 std::string ApiText(FuzzedDataProvider& fdp, size_t max_chars) {
   std::string text = fuzz::Utf8Text(fdp, max_chars);
   std::string out;
@@ -78,7 +80,7 @@ std::string ApiText(FuzzedDataProvider& fdp, size_t max_chars) {
     if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) continue;
     out += ch;
   }
-  return out;
+  return std::string(absl::StripAsciiWhitespace(out));
 }
 
 std::string Text(const char* value) { return value == nullptr ? "" : value; }
@@ -96,7 +98,7 @@ void FuzzCalendar(FuzzedDataProvider& fdp) {
     e.stamp = e.start - fdp.ConsumeIntegralInRange<int64_t>(0, 86400 * 90);
     e.sequence = fdp.ConsumeIntegralInRange<int>(0, 20);
     e.cancelled = fdp.ConsumeBool();
-    e.summary = ApiText(fdp, 100);
+    e.summary = absl::StrCat("Joint meeting", ApiText(fdp, 100));  // Never empty.
     e.location = ApiText(fdp, 100);
     e.description = ApiText(fdp, 200);
     if (fdp.ConsumeBool()) e.url = "https://video.example/abc";

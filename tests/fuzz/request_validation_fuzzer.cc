@@ -295,7 +295,7 @@ void FuzzSessionRequest(FuzzedDataProvider& fdp) {
   const bool has_start = fdp.ConsumeIntegralInRange<int>(0, 7) != 0;
   if (has_start) {
     r.mutable_start()->set_seconds(fdp.ConsumeBool() ? fdp.ConsumeIntegral<int64_t>()
-                                                     : 1800000000 + 900 * SomeInt(fdp, -5, 5));
+                                                     : 1800000000 + 900LL * SomeInt(fdp, -5, 5));
     r.mutable_start()->set_nanos(fdp.ConsumeBool() ? 0 : fdp.ConsumeIntegral<int32_t>());
   }
   const bool reschedule = fdp.ConsumeBool();

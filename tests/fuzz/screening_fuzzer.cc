@@ -116,9 +116,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     RecordedAnswer a;
     a.criterion = static_cast<v1::Criterion>(fdp.ConsumeIntegralInRange<int>(1, 6));
     if (PerParty(a.criterion)) {
-      a.party_id = !in.party_ids.empty() && fdp.ConsumeIntegralInRange<int>(0, 7) != 0
-                       ? fdp.PickValueInArray(in.party_ids)
-                       : fdp.ConsumeIntegralInRange<int64_t>(1, 40);
+      a.party_id =
+          !in.party_ids.empty() && fdp.ConsumeIntegralInRange<int>(0, 7) != 0
+              ? in.party_ids[fdp.ConsumeIntegralInRange<size_t>(0, in.party_ids.size() - 1)]
+              : fdp.ConsumeIntegralInRange<int64_t>(1, 40);
     }
     a.answer = static_cast<v1::CriterionAnswer>(fdp.ConsumeIntegralInRange<int>(0, 3));
     a.answer_id = i + 1;
