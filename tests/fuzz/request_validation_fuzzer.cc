@@ -113,7 +113,7 @@ void CheckNotEchoed(const absl::Status& s, const v1::Contact& contact, absl::str
   Validator alone;
   const std::string email = alone.Email(field, contact.email(), /*required=*/true);
   if (alone.ok() || email.size() < 3) return;
-  FUZZ_CHECK(!absl::StrContains(s.message(), absl::StrCat(email, " is given")), email);
+  FUZZ_CHECK(!absl::StrContains(s.message(), absl::StrCat(": ", email, " is given")), email);
 }
 
 void FuzzReferral(FuzzedDataProvider& fdp) {
