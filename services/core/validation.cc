@@ -33,7 +33,8 @@ bool IsPlausibleEmail(absl::string_view email) {
   return email.size() <= 254 && at != absl::string_view::npos && at > 0 && at <= 64 &&
          email.find('@', at + 1) == absl::string_view::npos &&
          email.find('.', at + 2) != absl::string_view::npos && email.back() != '.' &&
-         email.find_first_of(" \t\r\n,;<>()[]\\\"") == absl::string_view::npos;
+         email.find_first_of(" ,;<>()[]\\\"") == absl::string_view::npos &&
+         !HasControl(email, /*allow_newlines=*/false);
 }
 
 void Validator::Fail(absl::string_view field, absl::string_view problem) {
