@@ -5,6 +5,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/convert.h"
+#include "services/rules/allocation.h"
 #include "services/rules/slots.h"
 
 namespace mediation {
@@ -68,7 +69,14 @@ std::vector<std::pair<int64_t, int64_t>> ValidateAvailabilityWindows(
     } else if (!start || !end || *end <= *start) {
       v.Fail(field, "start and end must be times of day, end after start");
     } else {
-      windows.push_back({rules::LondonToUtc(*day, *start), rules::LondonToUtc(*day, *end)});
+      const int64_t from = rules::LondonToUtc(*day, *start), to = rules::LondonToUtc(*day, *end);
+      // Both ends in the hour the clocks skip in March: no time at all would be stored.
+      if (to <= from) {
+        v.Fail(field, absl::StrCat("no such time on ", rules::FormatDay(*day),
+                                   ": Europe/London clocks go forward from 01:00 to 02:00"));
+      } else {
+        windows.push_back({from, to});
+      }
     }
   }
   return windows;

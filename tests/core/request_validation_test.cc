@@ -49,6 +49,30 @@ TEST(RequestValidationTest, WorkingHoursWithAnyHoursAreRefusedWithoutOverflow) {
                             "hours[0].start: not a time of day; hours[0].end: not a time of day"));
 }
 
+// Found by fuzz_request_validation: a window inside the hour the clocks skip in March was
+// accepted and stored as an empty stretch of time.
+TEST(RequestValidationTest, AvailabilityInsideTheSpringGapIsRefused) {
+  v1::SetPartyAvailabilityRequest r;
+  v1::LocalWindow* w = r.add_windows();
+  w->mutable_date()->set_year(2027);
+  w->mutable_date()->set_month(3);
+  w->mutable_date()->set_day(28);
+  SetTime(w->mutable_start(), 1, 15);
+  SetTime(w->mutable_end(), 1, 45);
+  Validator v;
+  EXPECT_TRUE(ValidateAvailabilityWindows(v, r.windows()).empty());
+  EXPECT_EQ(v.status(), absl::InvalidArgumentError(
+                            "windows[0]: no such time on 2027-03-28: Europe/London clocks go "
+                            "forward from 01:00 to 02:00"));
+  // Reaching into the gap keeps the part that exists: 00:30 to 01:00 GMT.
+  SetTime(w->mutable_start(), 0, 30);
+  Validator ok;
+  const auto windows = ValidateAvailabilityWindows(ok, r.windows());
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  ASSERT_EQ(windows.size(), 1u);
+  EXPECT_EQ(windows[0].second - windows[0].first, 30 * 60);
+}
+
 TEST(RequestValidationTest, AvailabilityEndingAtMidnightRunsToTheEndOfTheDay) {
   v1::SetPartyAvailabilityRequest r;
   v1::LocalWindow* w = r.add_windows();
