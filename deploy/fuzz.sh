@@ -45,6 +45,7 @@ for h in "${harnesses[@]}"; do
   if [ -d "tests/fuzz/corpus/$h" ]; then cp -r "tests/fuzz/corpus/$h/." "$work/$h/corpus/"; fi
   rc=0
   "build-fuzz/tests/fuzz/fuzz_$h" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+    -max_len=4096 -len_control=0 \
     -print_final_stats=1 -artifact_prefix="$work/$h/findings/" "$work/$h/corpus" \
     > "$work/$h/log" 2>&1 || rc=$?
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$h/log" | tail -1)"
