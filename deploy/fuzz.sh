@@ -29,7 +29,7 @@ fi
 generator=()
 if [ ! -f build-fuzz/CMakeCache.txt ] && command -v ninja > /dev/null; then generator=(-G Ninja); fi
 cmake -S . -B build-fuzz "${generator[@]}" -DMEDIATION_FUZZ=ON -DCMAKE_CXX_COMPILER=clang++ \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+  -DCMAKE_BUILD_TYPE=Release > /dev/null
 targets=()
 for h in "${harnesses[@]}"; do targets+=("fuzz_$h"); done
 cmake --build build-fuzz -j"$(nproc)" --target "${targets[@]}"
