@@ -34,6 +34,8 @@ packages=(
   faketime
   # deploy/make-dev-certs.sh (development TLS certificates; the transport tests use it).
   openssl
+  # Fuzzing (deploy/fuzz.sh): clang with libFuzzer and the ASan/UBSan runtimes, and llvm's tools.
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()

@@ -1,18 +1,13 @@
 #include "services/agreement_service.h"
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-
 #include <algorithm>
-#include <set>
 
-#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "services/agreement_content.h"
 #include "services/case_access.h"
 #include "services/case_transitions.h"
 #include "services/convert.h"
 #include "services/core/london.h"
-#include "services/core/secrets.h"
 #include "services/core/validation.h"
 #include "storage/agreements.h"
 #include "storage/cases.h"
@@ -20,21 +15,7 @@
 namespace mediation {
 namespace {
 
-constexpr size_t kMaxCommitmentChars = 2000;
-constexpr size_t kMaxFreeTextChars = 20000;
-constexpr int kMaxItems = 50;
 constexpr int kDefaultReviewDays = 91;  // About three months.
-
-// The canonical encoding a signature names: the content message, deterministically serialised.
-std::string Canonical(const v1::AgreementContent& content) {
-  std::string out;
-  google::protobuf::io::StringOutputStream stream(&out);
-  google::protobuf::io::CodedOutputStream coded(&stream);
-  coded.SetSerializationDeterministic(true);
-  content.SerializeToCodedStream(&coded);
-  coded.Trim();
-  return out;
-}
 
 // Whether every party of the case signed `v`, each naming its content hash.
 bool AllPartiesSigned(const storage::AgreementVersionRecord& v, const storage::CaseRecord& c) {
@@ -77,7 +58,7 @@ absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVers
   out->set_version(v.version);
   // What is shown is what was signed: the stored content must still match its hash, and every
   // signature must name that hash.
-  const bool intact = absl::BytesToHexString(Sha256(v.content)) == v.content_hash &&
+  const bool intact = AgreementContentHash(v.content) == v.content_hash &&
                       std::all_of(v.signatures.begin(), v.signatures.end(),
                                   [&](const auto& s) { return s.content_hash == v.content_hash; });
   if (!intact || !out->mutable_content()->ParseFromString(v.content)) {
@@ -99,55 +80,17 @@ absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVers
   return absl::OkStatus();
 }
 
-absl::StatusOr<v1::AgreementContent> ValidateContent(const v1::AgreementContent& in,
-                                                     const storage::CaseRecord& c) {
-  Validator v;
-  v1::AgreementContent out;
-  if (in.items_size() > kMaxItems) v.Fail("content.items", absl::StrCat("at most ", kMaxItems));
-  for (int i = 0; i < in.items_size() && i < kMaxItems; ++i) {
-    const v1::AgreementItem& item = in.items(i);
-    const std::string field = absl::StrCat("content.items[", i, "]");
-    v1::AgreementItem* clean = out.add_items();
-    clean->set_commitment(
-        v.RequiredText(absl::StrCat(field, ".commitment"), item.commitment(), kMaxCommitmentChars));
-    if (item.party_ids_size() == 0) v.Fail(absl::StrCat(field, ".party_ids"), "at least one party");
-    std::set<int64_t> seen;
-    for (int64_t party : item.party_ids()) {
-      const bool in_case = std::any_of(c.parties.begin(), c.parties.end(),
-                                       [&](const auto& p) { return p.id == party; });
-      if (!in_case || !seen.insert(party).second) {
-        v.Fail(
-            absl::StrCat(field, ".party_ids"),
-            absl::StrCat("party ", party, " is not a party of case ", c.id, " (or is repeated)"));
-      }
-      clean->add_party_ids(party);
-    }
-    if (item.has_review_date()) {
-      if (!DayFromProto(item.review_date())) {
-        v.Fail(absl::StrCat(field, ".review_date"), "not a valid date");
-      }
-      *clean->mutable_review_date() = item.review_date();
-    }
-  }
-  out.set_free_text(v.OptionalText("content.free_text", in.free_text(), kMaxFreeTextChars));
-  if (out.items_size() == 0 && out.free_text().empty()) {
-    v.Fail("content", "an agreement needs at least one item or some free text");
-  }
-  if (!v.ok()) return v.status();
-  return out;
-}
-
 absl::Status DraftAgreement(CallContext& call, const v1::DraftAgreementRequest& r,
                             v1::DraftAgreementResponse& response) {
   return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     if (absl::Status s = RequireAcceptedMediator(tx, call.principal(), c.id); !s.ok()) return s;
     if (absl::Status s = RequireAgreementsOpen(c, "drafted"); !s.ok()) return s;
-    absl::StatusOr<v1::AgreementContent> content = ValidateContent(r.content(), c);
+    absl::StatusOr<v1::AgreementContent> content = ValidateAgreementContent(r.content(), c);
     if (!content.ok()) return content.status();
-    const std::string bytes = Canonical(*content);
+    const std::string bytes = CanonicalAgreementContent(*content);
     storage::AgreementVersionRecord v{.case_id = c.id,
                                       .content = bytes,
-                                      .content_hash = absl::BytesToHexString(Sha256(bytes)),
+                                      .content_hash = AgreementContentHash(bytes),
                                       .created_at = call.now(),
                                       .created_by_token_id = call.principal().token_id};
     absl::StatusOr<storage::AgreementVersionRecord> stored = storage::InsertAgreementVersion(tx, v);

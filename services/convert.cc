@@ -33,6 +33,12 @@ std::optional<int32_t> DayFromProto(const v1::Date& d) {
   return static_cast<int32_t>(date::sys_days{ymd}.time_since_epoch().count());
 }
 
+std::optional<int> MinuteOfDay(const v1::TimeOfDay& t) {
+  // Checked before multiplying: the fields are any int32 a client sends.
+  if (t.hours() < 0 || t.hours() > 23 || t.minutes() < 0 || t.minutes() > 59) return std::nullopt;
+  return t.hours() * 60 + t.minutes();
+}
+
 void ToProto(const storage::ContactRecord& c, v1::Contact* out) {
   out->set_name(c.name);
   out->set_email(c.email);

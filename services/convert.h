@@ -23,6 +23,8 @@ absl::Time FromProto(const google::protobuf::Timestamp& t);
 void DayToProto(int32_t day, v1::Date* out);
 // nullopt when the date does not exist (e.g. 31 February) or is outside years 1900-2200.
 std::optional<int32_t> DayFromProto(const v1::Date& date);
+// Minutes after midnight; nullopt unless the time is 00:00 to 23:59.
+std::optional<int> MinuteOfDay(const v1::TimeOfDay& time);
 
 void ToProto(const storage::ContactRecord& c, v1::Contact* out);
 void ToProto(const storage::TokenRecord& t, v1::AccessToken* out);

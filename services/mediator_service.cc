@@ -9,6 +9,7 @@
 #include "services/convert.h"
 #include "services/core/paging.h"
 #include "services/core/validation.h"
+#include "services/mediator_validation.h"
 #include "services/rules/allocation.h"
 #include "storage/cases.h"
 #include "storage/mediators.h"
@@ -17,78 +18,7 @@
 namespace mediation {
 namespace {
 
-constexpr int kMaxCpdHours = 1000;
-constexpr int kMaxLanguages = 10;
-constexpr size_t kMaxLanguageChars = 40;
-constexpr int kMaxCasesLimit = 50;
 constexpr int kMaxLeaveDays = 366;
-constexpr int kMaxWorkingStretches = 21;
-
-int32_t RequiredDay(Validator& v, absl::string_view field, bool present, const v1::Date& d) {
-  if (!present) {
-    v.Fail(field, "required");
-    return 0;
-  }
-  std::optional<int32_t> day = DayFromProto(d);
-  if (!day.has_value()) v.Fail(field, "not a valid date (years 1900 to 2200)");
-  return day.value_or(0);
-}
-
-absl::StatusOr<storage::MediatorRecord> ValidateProfile(const v1::Mediator& in) {
-  Validator v;
-  storage::MediatorRecord m;
-  m.contact = ValidateContact(v, "mediator.contact", in.contact());
-  m.normalised_name = rules::NormaliseName(m.contact.name);
-  const v1::Accreditation& a = in.accreditation();
-  v.Enum("mediator.accreditation.body", a.body(), v1::AccreditationBody_IsValid, true);
-  m.accreditation_body = a.body();
-  m.accreditation_level = v.RequiredLine("mediator.accreditation.level", a.level(), 100);
-  m.registration_number =
-      v.RequiredLine("mediator.accreditation.registration_number", a.registration_number(), 50);
-  m.accreditation_expires =
-      RequiredDay(v, "mediator.accreditation.expires_on", a.has_expires_on(), a.expires_on());
-  m.insurance_expires = RequiredDay(v, "mediator.insurance_expires_on",
-                                    in.has_insurance_expires_on(), in.insurance_expires_on());
-  if (in.cpd_hours_last_12_months() < 0 || in.cpd_hours_last_12_months() > kMaxCpdHours) {
-    v.Fail("mediator.cpd_hours_last_12_months", absl::StrCat("must be 0 to ", kMaxCpdHours));
-  }
-  m.cpd_hours = in.cpd_hours_last_12_months();
-  if (in.nations_size() == 0) v.Fail("mediator.nations", "at least one nation is required");
-  std::set<int> nations;
-  for (int i = 0; i < in.nations_size(); ++i) {
-    const std::string field = absl::StrCat("mediator.nations[", i, "]");
-    v.Enum(field, in.nations(i), v1::Nation_IsValid, true);
-    if (!nations.insert(in.nations(i)).second) v.Fail(field, "given twice");
-    m.nations.push_back(in.nations(i));
-  }
-  if (in.languages_size() > kMaxLanguages) {
-    v.Fail("mediator.languages", absl::StrCat("at most ", kMaxLanguages));
-  }
-  for (int i = 0; i < in.languages_size() && i < kMaxLanguages; ++i) {
-    m.languages.push_back(v.RequiredLine(absl::StrCat("mediator.languages[", i, "]"),
-                                         in.languages(i), kMaxLanguageChars));
-  }
-  std::set<int> professions;
-  for (int i = 0; i < in.experience_size(); ++i) {
-    const v1::ProfessionExperience& e = in.experience(i);
-    const std::string field = absl::StrCat("mediator.experience[", i, "]");
-    v.Enum(absl::StrCat(field, ".profession"), e.profession(), v1::Profession_IsValid, true);
-    if (!professions.insert(e.profession()).second) {
-      v.Fail(absl::StrCat(field, ".profession"), "given twice");
-    }
-    if (e.cases() < 0 || e.cases() > 10000) {
-      v.Fail(absl::StrCat(field, ".cases"), "must be 0 to 10000");
-    }
-    m.experience.push_back({e.profession(), e.cases()});
-  }
-  if (in.max_concurrent_cases() < 1 || in.max_concurrent_cases() > kMaxCasesLimit) {
-    v.Fail("mediator.max_concurrent_cases", absl::StrCat("must be 1 to ", kMaxCasesLimit));
-  }
-  m.max_concurrent_cases = in.max_concurrent_cases();
-  m.active = in.active();
-  if (!v.ok()) return v.status();
-  return m;
-}
 
 // A MEDIATOR token may act only on its own record.
 absl::Status CheckSelf(const Principal& who, int64_t mediator_id) {
@@ -101,7 +31,7 @@ absl::Status CheckSelf(const Principal& who, int64_t mediator_id) {
 
 absl::Status RegisterMediator(CallContext& call, const v1::RegisterMediatorRequest& r,
                               v1::RegisterMediatorResponse& response) {
-  absl::StatusOr<storage::MediatorRecord> m = ValidateProfile(r.mediator());
+  absl::StatusOr<storage::MediatorRecord> m = ValidateMediatorProfile(r.mediator());
   if (!m.ok()) return m.status();
   m->active = true;  // Registered mediators start active; UpdateMediator deactivates.
   m->created_at = m->updated_at = call.now();
@@ -121,7 +51,7 @@ absl::Status UpdateMediator(CallContext& call, const v1::UpdateMediatorRequest& 
   Validator ids;
   ids.PositiveId("mediator.id", r.mediator().id());
   if (!ids.ok()) return ids.status();
-  absl::StatusOr<storage::MediatorRecord> m = ValidateProfile(r.mediator());
+  absl::StatusOr<storage::MediatorRecord> m = ValidateMediatorProfile(r.mediator());
   if (!m.ok()) return m.status();
   m->id = r.mediator().id();
   m->updated_at = call.now();
@@ -169,41 +99,11 @@ absl::Status ListMediators(CallContext& call, const v1::ListMediatorsRequest& r,
   });
 }
 
-int Minutes(const v1::TimeOfDay& t) { return t.hours() * 60 + t.minutes(); }
-
 absl::Status SetWorkingPattern(CallContext& call, const v1::SetWorkingPatternRequest& r,
                                v1::SetWorkingPatternResponse& response) {
   Validator v;
   v.PositiveId("mediator_id", r.mediator_id());
-  if (r.hours_size() > kMaxWorkingStretches) {
-    v.Fail("hours", absl::StrCat("at most ", kMaxWorkingStretches, " stretches"));
-  }
-  std::vector<storage::WorkingHoursRecord> hours;
-  for (int i = 0; i < r.hours_size(); ++i) {
-    const v1::WorkingHours& h = r.hours(i);
-    const std::string field = absl::StrCat("hours[", i, "]");
-    auto valid_time = [](const v1::TimeOfDay& t) {
-      return t.hours() >= 0 && t.hours() <= 23 && t.minutes() >= 0 && t.minutes() <= 59;
-    };
-    if (h.weekday() < 1 || h.weekday() > 7) {
-      v.Fail(absl::StrCat(field, ".weekday"), "must be 1 (Monday) to 7 (Sunday)");
-    }
-    if (!valid_time(h.start())) v.Fail(absl::StrCat(field, ".start"), "not a time of day");
-    if (!valid_time(h.end())) v.Fail(absl::StrCat(field, ".end"), "not a time of day");
-    if (Minutes(h.end()) <= Minutes(h.start())) {
-      v.Fail(absl::StrCat(field, ".end"), "must be after start, on the same day");
-    }
-    hours.push_back({h.weekday(), Minutes(h.start()), Minutes(h.end())});
-  }
-  std::sort(hours.begin(), hours.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.weekday, a.start_minute) < std::tie(b.weekday, b.start_minute);
-  });
-  for (size_t i = 1; i < hours.size(); ++i) {
-    if (hours[i].weekday == hours[i - 1].weekday &&
-        hours[i].start_minute < hours[i - 1].end_minute) {
-      v.Fail("hours", absl::StrCat("stretches on weekday ", hours[i].weekday, " overlap"));
-    }
-  }
+  const std::vector<storage::WorkingHoursRecord> hours = ValidateWorkingHours(v, r.hours());
   if (!v.ok()) return v.status();
   call.AddObject("mediator", r.mediator_id());
   if (absl::Status s = CheckSelf(call.principal(), r.mediator_id()); !s.ok()) return s;

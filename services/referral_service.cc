@@ -1,14 +1,11 @@
 #include "services/referral_service.h"
 
-#include <set>
-
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "services/case_access.h"
-#include "services/contact_validation.h"
 #include "services/convert.h"
 #include "services/core/paging.h"
 #include "services/core/validation.h"
+#include "services/referral_validation.h"
 #include "services/rules/lifecycle.h"
 #include "storage/cases.h"
 #include "storage/organisations.h"
@@ -16,86 +13,7 @@
 namespace mediation {
 namespace {
 
-constexpr int kMinParties = 2;
-constexpr int kMaxParties = 10;
-constexpr size_t kMaxSummaryChars = 10000;
-constexpr size_t kMaxAccessibilityChars = 2000;
-constexpr size_t kMaxAvailabilityChars = 500;
 constexpr size_t kMaxReasonChars = 1000;
-constexpr int kMaxLinks = 20;
-constexpr size_t kMaxLinkChars = 40;
-
-bool IsCaseReference(absl::string_view ref) {
-  return !ref.empty() && ref.size() <= kMaxLinkChars &&
-         std::all_of(ref.begin(), ref.end(),
-                     [](char c) { return absl::ascii_isalnum(c) || c == '-' || c == '/'; });
-}
-
-// The parts of a referral that CreateReferral and UpdateReferral share.
-struct ReferralInput {
-  const v1::Contact& referrer;
-  const std::string& summary;
-  int concern_level;
-  int concern_type;
-  const google::protobuf::RepeatedPtrField<v1::Party>& parties;
-  const google::protobuf::RepeatedPtrField<std::string>& links;
-};
-
-// Validates the referral's details into `c` (everything that needs no database). Party ids are
-// kept as given: 0 for new parties.
-void ValidateReferralDetails(Validator& v, const ReferralInput& in, storage::CaseRecord& c) {
-  c.referrer = ValidateContact(v, "referrer", in.referrer);
-  c.summary = v.RequiredText("summary", in.summary, kMaxSummaryChars);
-  v.Enum("concern_level", in.concern_level, v1::ConcernLevel_IsValid, /*required=*/false);
-  v.Enum("concern_type", in.concern_type, v1::ConcernType_IsValid, /*required=*/false);
-  c.concern_level = static_cast<v1::ConcernLevel>(in.concern_level);
-  c.concern_type = static_cast<v1::ConcernType>(in.concern_type);
-
-  if (in.parties.size() < kMinParties) {
-    v.Fail("parties", absl::StrCat("a referral needs at least ", kMinParties, " parties, got ",
-                                   in.parties.size()));
-  } else if (in.parties.size() > kMaxParties) {
-    v.Fail("parties", absl::StrCat("at most ", kMaxParties, " parties"));
-  }
-  std::set<std::string> emails;
-  std::set<int64_t> ids;
-  for (int i = 0; i < in.parties.size() && i < kMaxParties; ++i) {
-    const v1::Party& party = in.parties[i];
-    const std::string field = absl::StrCat("parties[", i, "]");
-    storage::PartyRecord p;
-    p.id = party.id();
-    if (p.id < 0 || (p.id > 0 && !ids.insert(p.id).second)) {
-      v.Fail(absl::StrCat(field, ".id"),
-             "must be an existing party's id, once, or 0 for a new one");
-    }
-    p.contact = ValidateContact(v, absl::StrCat(field, ".contact"), party.contact());
-    v.Enum(absl::StrCat(field, ".profession"), party.profession(), v1::Profession_IsValid,
-           /*required=*/true);
-    p.profession = party.profession();
-    p.accessibility_needs = v.OptionalText(absl::StrCat(field, ".accessibility_needs"),
-                                           party.accessibility_needs(), kMaxAccessibilityChars);
-    p.bringing_companion = party.bringing_companion();
-    p.typical_availability = v.OptionalText(absl::StrCat(field, ".typical_availability"),
-                                            party.typical_availability(), kMaxAvailabilityChars);
-    if (!p.contact.email.empty() && !emails.insert(p.contact.email).second) {
-      v.Fail(absl::StrCat(field, ".contact.email"),
-             absl::StrCat(p.contact.email, " is given for another party too"));
-    }
-    c.parties.push_back(std::move(p));
-  }
-
-  if (in.links.size() > kMaxLinks) {
-    v.Fail("linked_case_references", absl::StrCat("at most ", kMaxLinks, " references"));
-  }
-  for (int i = 0; i < in.links.size() && i < kMaxLinks; ++i) {
-    const std::string ref(absl::StripAsciiWhitespace(in.links[i]));
-    if (!IsCaseReference(ref)) {
-      v.Fail(absl::StrCat("linked_case_references[", i, "]"),
-             absl::StrCat("must be 1 to ", kMaxLinkChars, " letters, digits, '-' or '/'"));
-    }
-    c.linked_case_references.push_back(ref);
-  }
-}
 
 // What changed between two versions of a referral, as field paths for the history.
 std::vector<std::string> ChangedFields(const storage::CaseRecord& before,

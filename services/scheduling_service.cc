@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/case_access.h"
 #include "services/case_transitions.h"
@@ -11,6 +10,7 @@
 #include "services/core/validation.h"
 #include "services/rules/icalendar.h"
 #include "services/rules/slots.h"
+#include "services/session_validation.h"
 #include "storage/allocations.h"
 #include "storage/audit.h"
 #include "storage/cases.h"
@@ -27,7 +27,6 @@ using rules::IntervalList;
 constexpr int64_t kDaySeconds = 86400;
 constexpr int kDefaultSearchDays = 28;
 constexpr int kMaxSearchDays = 180;
-constexpr int kMaxAvailabilityWindows = 500;
 
 Instant Seconds(absl::Duration d) { return absl::ToInt64Seconds(d); }
 Instant Seconds(absl::Time t) { return absl::ToUnixSeconds(t); }
@@ -393,38 +392,11 @@ absl::StatusOr<std::vector<storage::BookingRecord>> ReserveEverything(
   return bookings;
 }
 
-void ValidateDuration(Validator& v, int minutes, bool allow_zero) {
-  if (allow_zero && minutes == 0) return;
-  if (minutes < 15 || minutes > 600 || minutes % 15 != 0) {
-    v.Fail("duration_minutes", "must be 15 to 600, a multiple of 15");
-  }
-}
-
-void ValidateShape(Validator& v, int kind, int64_t party_id, int mode, int64_t venue_id) {
-  v.Enum("kind", kind, v1::SessionKind_IsValid, true);
-  v.Enum("mode", mode, v1::SessionMode_IsValid, true);
-  if (kind == v1::SESSION_KIND_INDIVIDUAL_MEETING && party_id <= 0) {
-    v.Fail("party_id", "required for an individual meeting");
-  } else if (kind != v1::SESSION_KIND_INDIVIDUAL_MEETING && party_id != 0) {
-    v.Fail("party_id", "only for an individual meeting (joint sessions include every party)");
-  }
-  if (mode == v1::SESSION_MODE_IN_PERSON && venue_id <= 0) {
-    v.Fail("venue_id", "required in person");
-  } else if (mode == v1::SESSION_MODE_VIDEO && venue_id != 0) {
-    v.Fail("venue_id", "only in person");
-  }
-}
-
 // The start of a booking: a quarter hour, no sooner than the minimum notice.
 absl::StatusOr<Instant> ValidStart(const CallContext& call, const google::protobuf::Timestamp& t,
                                    bool present) {
   Validator v;
-  if (!present) {
-    v.Fail("start", "required");
-  } else if (v.Timestamp("start", t.seconds(), t.nanos()) &&
-             (t.nanos() != 0 || t.seconds() % 900 != 0)) {
-    v.Fail("start", "must be on a quarter hour");
-  }
+  ValidateQuarterHourStart(v, t, present);
   if (!v.ok()) return v.status();
   const Instant earliest = Seconds(call.now() + call.settings().minimum_notice);
   if (t.seconds() < earliest) {
@@ -501,28 +473,8 @@ absl::Status SetPartyAvailability(CallContext& call, const v1::SetPartyAvailabil
                                   v1::SetPartyAvailabilityResponse& response) {
   Validator v;
   v.PositiveId("party_id", r.party_id());
-  if (r.windows_size() > kMaxAvailabilityWindows) {
-    v.Fail("windows", absl::StrCat("at most ", kMaxAvailabilityWindows));
-  }
-  std::vector<std::pair<int64_t, int64_t>> windows;
-  for (int i = 0; i < r.windows_size() && i < kMaxAvailabilityWindows; ++i) {
-    const v1::LocalWindow& w = r.windows(i);
-    const std::string field = absl::StrCat("windows[", i, "]");
-    std::optional<int32_t> day = DayFromProto(w.date());
-    auto minutes = [](const v1::TimeOfDay& t) { return t.hours() * 60 + t.minutes(); };
-    auto valid = [](const v1::TimeOfDay& t) {
-      return t.hours() >= 0 && t.hours() <= 23 && t.minutes() >= 0 && t.minutes() <= 59;
-    };
-    const int start = minutes(w.start());
-    const int end = minutes(w.end()) == 0 ? 24 * 60 : minutes(w.end());
-    if (!w.has_date() || !day) {
-      v.Fail(absl::StrCat(field, ".date"), "required: a valid date");
-    } else if (!valid(w.start()) || !valid(w.end()) || end <= start) {
-      v.Fail(field, "start and end must be times of day, end after start");
-    } else {
-      windows.push_back({rules::LondonToUtc(*day, start), rules::LondonToUtc(*day, end)});
-    }
-  }
+  const std::vector<std::pair<int64_t, int64_t>> windows =
+      ValidateAvailabilityWindows(v, r.windows());
   if (!v.ok()) return v.status();
   call.AddObject("party", r.party_id());
   return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) {
@@ -608,12 +560,7 @@ absl::Status BookSession(CallContext& call, const v1::BookSessionRequest& r,
   Validator v;
   ValidateShape(v, r.kind(), r.party_id(), r.mode(), r.venue_id());
   ValidateDuration(v, r.duration_minutes(), false);
-  const std::string link = v.OptionalLine("video_link", r.video_link(), 500);
-  if (r.mode() == v1::SESSION_MODE_VIDEO && !absl::StartsWith(link, "https://")) {
-    v.Fail("video_link", "required by video: an https:// link");
-  } else if (r.mode() == v1::SESSION_MODE_IN_PERSON && !link.empty()) {
-    v.Fail("video_link", "only by video");
-  }
+  const std::string link = ValidateVideoLink(v, r.mode(), r.video_link());
   if (!v.ok()) return v.status();
   absl::StatusOr<Instant> start = ValidStart(call, r.start(), r.has_start());
   if (!start.ok()) return start.status();

@@ -28,6 +28,15 @@ size_t CodePoints(absl::string_view text) {
   return n;
 }
 
+bool IsPlausibleEmail(absl::string_view email) {
+  const size_t at = email.find('@');
+  return email.size() <= 254 && at != absl::string_view::npos && at > 0 && at <= 64 &&
+         email.find('@', at + 1) == absl::string_view::npos &&
+         email.find('.', at + 2) != absl::string_view::npos && email.back() != '.' &&
+         email.find_first_of(" ,;<>()[]\\\"") == absl::string_view::npos &&
+         !HasControl(email, /*allow_newlines=*/false);
+}
+
 void Validator::Fail(absl::string_view field, absl::string_view problem) {
   problems_.push_back(absl::StrCat(field, ": ", problem));
 }
@@ -74,13 +83,8 @@ std::string Validator::Email(absl::string_view field, absl::string_view value, b
     if (required) Fail(field, "required");
     return email;
   }
-  const size_t at = email.find('@');
-  const bool plausible = email.size() <= 254 && at != std::string::npos && at > 0 && at <= 64 &&
-                         email.find('@', at + 1) == std::string::npos &&
-                         email.find('.', at + 2) != std::string::npos && email.back() != '.' &&
-                         email.find_first_of(" \t\r\n,;<>()[]\\\"") == std::string::npos;
   // The value is not echoed: it may be huge, and an error message travels in metadata.
-  if (!plausible) Fail(field, "not an email address (expected name@domain.tld)");
+  if (!IsPlausibleEmail(email)) Fail(field, "not an email address (expected name@domain.tld)");
   return email;
 }
 

@@ -17,6 +17,9 @@ namespace mediation {
 // INVALID_ARGUMENT "<field>: <problem>".
 absl::Status FieldError(absl::string_view field, absl::string_view problem);
 
+// Whether a trimmed, lower-cased `email` is syntactically plausible (local@domain.tld).
+bool IsPlausibleEmail(absl::string_view email);
+
 // Number of Unicode code points in UTF-8 `text`.
 size_t CodePoints(absl::string_view text);
 

@@ -54,6 +54,22 @@ std::string UtcStamp(Instant t) {
                          static_cast<int>(secs % 60));
 }
 
+// The length of the UTF-8 character starting at `i`: 1 for ASCII, and for any byte that does not
+// start a complete sequence (a stray or truncated one is kept as it is, never read past).
+size_t CharLength(absl::string_view line, size_t i) {
+  const unsigned char c = static_cast<unsigned char>(line[i]);
+  const size_t n = c < 0x80           ? 1
+                   : (c >> 5) == 0x6  ? 2
+                   : (c >> 4) == 0xE  ? 3
+                   : (c >> 3) == 0x1E ? 4
+                                      : 1;
+  if (n > line.size() - i) return 1;
+  for (size_t k = 1; k < n; ++k) {
+    if ((static_cast<unsigned char>(line[i + k]) & 0xC0) != 0x80) return 1;
+  }
+  return n;
+}
+
 }  // namespace
 
 std::string EscapeText(absl::string_view text) {
@@ -66,13 +82,7 @@ std::string FoldLine(absl::string_view line) {
   std::string out;
   size_t used = 0;  // Octets on the current physical line.
   for (size_t i = 0; i < line.size();) {
-    // The length of the UTF-8 character starting at i.
-    const unsigned char c = static_cast<unsigned char>(line[i]);
-    const size_t n = c < 0x80           ? 1
-                     : (c >> 5) == 0x6  ? 2
-                     : (c >> 4) == 0xE  ? 3
-                     : (c >> 3) == 0x1E ? 4
-                                        : 1;
+    const size_t n = CharLength(line, i);
     if (used + n > 75) {
       out += "\r\n ";
       used = 1;

@@ -211,11 +211,17 @@ SlotResult FindCommonSlots(const SlotQuery& q) {
 
   SlotResult result;
   const Instant g = std::max<Instant>(q.granularity, 1);
+  // Slots never overlap: each starts at or after the previous one's end. Within one stretch of
+  // start instants that is automatic; across stretches it is not when rooms are involved (a
+  // slot in room A can run past the point where room B becomes free).
+  Instant not_before = 0;
   for (const Interval& range : starts) {
-    Instant start = (range.start + g - 1) / g * g;  // Instants are positive.
+    const Instant from = std::max(range.start, not_before);
+    Instant start = (from + g - 1) / g * g;  // Instants are positive.
     while (start < range.end && static_cast<int>(result.slots.size()) < q.max_slots) {
       result.slots.push_back({start, start + q.duration});
       start += q.duration;
+      not_before = start;
     }
     if (static_cast<int>(result.slots.size()) >= q.max_slots) break;
   }

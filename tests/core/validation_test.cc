@@ -37,6 +37,18 @@ TEST(ValidationTest, SingleLinesRefuseControlCharactersButTextAllowsNewlines) {
             absl::InvalidArgumentError("summary: must not contain control characters"));
 }
 
+// Found by fuzz_request_validation: an email with a control character inside was accepted.
+TEST(ValidationTest, EmailsWithControlCharactersAreRefused) {
+  for (const char* email :
+       {"jo\x01reed@example.nhs.uk", "jo.reed@exam\x7fple.nhs.uk", "jo.reed@example.nhs\x1b.uk"}) {
+    Validator v;
+    v.Email("contact.email", email, /*required=*/true);
+    EXPECT_EQ(v.status(), absl::InvalidArgumentError(
+                              "contact.email: not an email address (expected name@domain.tld)"))
+        << email;
+  }
+}
+
 TEST(ValidationTest, EmailsAreLowerCasedAndImplausibleOnesRefused) {
   Validator v;
   EXPECT_EQ(v.Email("email", " Jo.Reed@Example.NHS.uk ", true), "jo.reed@example.nhs.uk");

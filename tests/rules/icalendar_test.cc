@@ -68,6 +68,17 @@ TEST(ICalendarTest, TheEventCarriesLocalTimesWithTheirZone) {
   EXPECT_EQ(ics.substr(ics.size() - 2), "\r\n");
 }
 
+// Found by fuzz_icalendar: a UTF-8 lead byte at the end of the line, without its continuation
+// bytes, made FoldLine copy octets from past the end of its input (a heap overread under ASan).
+TEST(ICalendarTest, FoldLineKeepsATruncatedCharacterWithoutReadingPastTheEnd) {
+  const std::string buffer = "ab\xE2\x82 and more";  // Only the first 4 octets are the line.
+  EXPECT_EQ(FoldLine(absl::string_view(buffer.data(), 4)), "ab\xE2\x82\r\n");
+  EXPECT_EQ(FoldLine(absl::string_view("\xEF", 1)), "\xEF\r\n");
+  // A lead byte followed by ASCII is one octet, not the start of a 3-octet character.
+  const std::string stray = std::string(73, 'x') + "\xE2" + "yz";
+  EXPECT_EQ(FoldLine(stray), std::string(73, 'x') + "\xE2" + "y\r\n z\r\n");
+}
+
 // Parses with libical, a standards-following parser, and checks what it understood.
 TEST(ICalendarTest, LibicalParsesTheCalendarAndAgreesOnTheTimes) {
   CalendarEvent winter = Event();

@@ -155,6 +155,24 @@ TEST(SlotsTest, ARoomMustStayFreeForTheWholeSessionNobodySwapsRoomsHalfWay) {
   EXPECT_EQ(r.slots[0].start, Utc(2027, 1, 4, 11));
 }
 
+// Found by fuzz_slots: room A is free 09:00-10:00 and room B from 09:30, so the start instants
+// are 09:00 and 09:30 onwards; the slot after 09:00-10:00 was offered at 09:30, overlapping it.
+TEST(SlotsTest, SlotsNeverOverlapWhenDifferentRoomsMakeThemPossible) {
+  SlotQuery q;
+  q.window = {Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 13)};
+  q.duration = kHour;
+  RoomPool rooms{.name = "private rooms", .needed = 1};
+  rooms.free_per_room = {{{Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 10)}},
+                         {{Utc(2027, 1, 4, 9, 30), Utc(2027, 1, 4, 13)}}};
+  q.rooms.push_back(rooms);
+  const SlotResult r = FindCommonSlots(q);
+  const std::vector<Interval> expected = {{Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 10)},
+                                          {Utc(2027, 1, 4, 10), Utc(2027, 1, 4, 11)},
+                                          {Utc(2027, 1, 4, 11), Utc(2027, 1, 4, 12)},
+                                          {Utc(2027, 1, 4, 12), Utc(2027, 1, 4, 13)}};
+  EXPECT_EQ(r.slots, expected);
+}
+
 TEST(SlotsTest, SlotsOnTheChangeSundaysStartAtNineLocal) {
   const std::vector<WeeklyHours> sundays = {{7, 540, 780}};  // Sundays 09:00-13:00.
   for (const auto& [day, utc_nine] :
