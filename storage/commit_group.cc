@@ -24,7 +24,15 @@ absl::Status CommitGroup::Write(const TxFn& fn, BatchRunner run) {
       queue_.erase(queue_.begin(), queue_.begin() + static_cast<ptrdiff_t>(max_batch_));
     }
     lock.unlock();
-    run(batch);
+    try {
+      run(batch);
+    } catch (...) {
+      // The runner turns the functions' exceptions into statuses; this is for what is left
+      // (memory exhausted). Nobody may be left waiting for a batch that ended.
+      for (Request* r : batch) {
+        r->status = absl::InternalError("the write batch failed; whether it was saved is unknown");
+      }
+    }
     lock.lock();
     for (Request* r : batch) r->done = true;
     leading_ = false;

@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/sql_util.h"
+#include "storage/tokens.h"
 
 namespace mediation::storage {
 
@@ -29,9 +30,10 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
         // Deleted content (destroyed keys and notes, forgotten responses) is overwritten with
         // zeros, not left in free pages. Debian's SQLite does this by default; say so anyway.
         db->exec("PRAGMA secure_delete = ON");
-        // Reads dominate (an allocation proposal reads the whole roster): keep up to 64 MiB of
-        // pages per connection, and map the file rather than copy it in page by page.
-        db->exec("PRAGMA cache_size = -65536");
+        // Reads dominate (an allocation proposal reads the whole roster): map the file rather
+        // than copy it in page by page, and keep up to 16 MiB of pages per connection (1 GiB at
+        // most with the default 64 workers).
+        db->exec("PRAGMA cache_size = -16384");
         db->exec("PRAGMA mmap_size = 268435456");
         if (options.max_page_count > 0) {
           db->exec(absl::StrCat("PRAGMA max_page_count = ", options.max_page_count));
@@ -76,6 +78,8 @@ absl::Status RunFn(const TxFn& fn, Tx& tx) {
     return StatusFromSqlite(e, "transaction");
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("transaction threw: ", e.what()));
+  } catch (...) {
+    return absl::InternalError("transaction threw a non-standard exception");
   }
 }
 
@@ -92,13 +96,15 @@ void RollBack(SQLite::Database& db) {
 absl::Status SqliteStore::Run(const TxFn& fn, bool writable) {
   absl::Status status = Exec(*db_, writable ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
   if (!status.ok()) return status;
+  // The token changes this transaction begins end with it (storage/tokens.h). A write
+  // transaction holds the write lock, so no other begins any meanwhile.
+  const uint64_t tokens_before = TokenChangesBegun();
   Tx tx(*db_, writable, audit_key_);
   status = RunFn(fn, tx);
-  if (status.ok()) {
-    status = Exec(*db_, "COMMIT");
-    if (status.ok()) return status;
-  }
-  RollBack(*db_);
+  const uint64_t token_changes = TokenChangesBegun() - tokens_before;
+  if (status.ok()) status = Exec(*db_, "COMMIT");
+  if (!status.ok()) RollBack(*db_);
+  EndTokenChanges(token_changes);
   return status;
 }
 
@@ -113,6 +119,7 @@ void SqliteStore::RunBatch(absl::Span<CommitGroup::Request* const> batch) {
       for (; next < batch.size(); ++next) batch[next]->status = begun;
       return;
     }
+    const uint64_t tokens_before = TokenChangesBegun();
     // The functions that succeeded in this transaction: they succeed only if it commits.
     std::vector<CommitGroup::Request*> held;
     absl::Status broken;  // Set when the transaction as a whole was lost.
@@ -147,11 +154,13 @@ void SqliteStore::RunBatch(absl::Span<CommitGroup::Request* const> batch) {
       broken = Exec(*db_, "ROLLBACK TO call");
       if (broken.ok()) broken = Exec(*db_, "RELEASE call");
     }
+    const uint64_t token_changes = TokenChangesBegun() - tokens_before;
     const absl::Status committed = broken.ok() ? Exec(*db_, "COMMIT") : broken;
     if (!committed.ok()) {
       RollBack(*db_);
       for (CommitGroup::Request* r : held) r->status = committed;
     }
+    EndTokenChanges(token_changes);
   }
 }
 

@@ -30,15 +30,34 @@ TokenRecord ReadToken(SQLite::Statement& st) {
   return t;
 }
 
-std::atomic<uint64_t> token_changes{0};
+// version << kVersionShift | in_progress, in one word so a reader sees both at one instant. Every
+// begin and end adds to it, so it only grows.
+constexpr int kVersionShift = 24;
+constexpr uint64_t kInProgressMask = (uint64_t{1} << kVersionShift) - 1;
+std::atomic<uint64_t> change_state{0};
+std::atomic<uint64_t> changes_begun{0};
+
+void BeginTokenChange() {
+  changes_begun.fetch_add(1);
+  change_state.fetch_add((uint64_t{1} << kVersionShift) + 1);
+}
 
 }  // namespace
 
-uint64_t TokenChanges() { return token_changes.load(); }
+TokenChangeState TokenChanges() {
+  const uint64_t s = change_state.load();
+  return {.version = s >> kVersionShift, .in_progress = s & kInProgressMask};
+}
+
+uint64_t TokenChangesBegun() { return changes_begun.load(); }
+
+void EndTokenChanges(uint64_t count) {
+  for (uint64_t i = 0; i < count; ++i) change_state.fetch_add((uint64_t{1} << kVersionShift) - 1);
+}
 
 absl::StatusOr<TokenRecord> InsertToken(Tx& tx, TokenRecord token) {
   if (absl::Status s = tx.RequireWritable("insert token"); !s.ok()) return s;
-  ++token_changes;
+  BeginTokenChange();
   return Guard("insert token", [&]() -> absl::StatusOr<TokenRecord> {
     Statement st(tx.db(),
                  "INSERT INTO access_tokens (sha256, role, label, mediator_id, "
@@ -100,7 +119,7 @@ absl::StatusOr<std::vector<TokenRecord>> ListTokens(Tx& tx, bool include_inactiv
 
 absl::Status SetTokenRevoked(Tx& tx, int64_t id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("revoke token"); !s.ok()) return s;
-  ++token_changes;
+  BeginTokenChange();
   return Guard("revoke token", [&]() -> absl::Status {
     Statement st(tx.db(), "UPDATE access_tokens SET revoked_at = ? WHERE id = ?");
     st.bind(1, static_cast<int64_t>(ToMicros(at)));

@@ -12,10 +12,23 @@
 
 namespace mediation::storage {
 
-// How many changes to access tokens this process has begun (inserts and revocations, counted
-// before they commit, whether they commit or not). A cache of tokens (services/core/
-// token_cache.h) forgets what it holds when this moves during a call.
-uint64_t TokenChanges();
+// Changes to access tokens in this process, for caches of tokens (services/core/token_cache.h).
+// `version` moves when a change begins (InsertToken, SetTokenRevoked) and again when the write
+// transaction holding it has ended (committed or rolled back); `in_progress` counts changes whose
+// transactions have not ended. A lookup made while in_progress is 0 and version did not move
+// saw every change that anyone could have been told about.
+struct TokenChangeState {
+  uint64_t version = 0;
+  uint64_t in_progress = 0;
+  bool operator==(const TokenChangeState&) const = default;
+};
+TokenChangeState TokenChanges();
+
+// For SqliteStore: how many token changes have begun so far, and the end of `count` of them
+// (the store's write transaction that began them has ended). Write transactions do not overlap,
+// so the difference of TokenChangesBegun() across one is the changes it began.
+uint64_t TokenChangesBegun();
+void EndTokenChanges(uint64_t count);
 
 // Inserts `token` (its id is ignored) and returns it with its new id.
 absl::StatusOr<TokenRecord> InsertToken(Tx& tx, TokenRecord token);

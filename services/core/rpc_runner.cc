@@ -196,10 +196,10 @@ absl::StatusOr<Principal> RpcRunner::Authenticate(storage::Store& store,
   }
   const absl::string_view secret = absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
   const std::string sha256 = Sha256(secret);
-  if (std::optional<storage::TokenRecord> kept = tokens_.Find(sha256); kept.has_value()) {
+  const storage::TokenChangeState before = storage::TokenChanges();
+  if (std::optional<storage::TokenRecord> kept = tokens_.Find(sha256, before); kept.has_value()) {
     return PrincipalOf(*kept, now, known_token_id);
   }
-  const uint64_t generation = tokens_.generation();
   storage::TokenRecord token;
   absl::Status status = store.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<storage::TokenRecord> found = storage::FindTokenByHash(tx, sha256);
@@ -209,7 +209,7 @@ absl::StatusOr<Principal> RpcRunner::Authenticate(storage::Store& store,
   });
   if (absl::IsNotFound(status)) return absl::UnauthenticatedError("unknown access token");
   if (!status.ok()) return status;
-  tokens_.Insert(sha256, token, generation);
+  tokens_.Insert(sha256, token, before, storage::TokenChanges());
   return PrincipalOf(token, now, known_token_id);
 }
 
@@ -302,7 +302,6 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
                                 google::protobuf::Message& response,
                                 absl::FunctionRef<absl::Status(CallContext&)> run) {
   const absl::Time start = absl::Now();
-  const uint64_t token_changes = storage::TokenChanges();
   // Stored instants have microsecond precision; "now" has the same, so a response built from
   // it matches what a later read returns.
   const absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(clock_()));
@@ -359,9 +358,6 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
     }
   }
 
-  // A token changed while this call ran (this call may have revoked one, and has committed):
-  // forget the kept tokens before the call is answered.
-  if (storage::TokenChanges() != token_changes) tokens_.Invalidate();
   grpc::Status result = ToGrpc(status, call_id);
   log_.Call({.call_id = call_id,
              .method = method,

@@ -2,30 +2,34 @@
 
 namespace mediation {
 
-std::optional<storage::TokenRecord> TokenCache::Find(const std::string& sha256) const {
+std::optional<storage::TokenRecord> TokenCache::Find(const std::string& sha256,
+                                                     const storage::TokenChangeState& now) {
   absl::MutexLock lock(&mu_);
+  if (now != state_) {
+    // The version only grows: a later one makes every kept token possibly stale.
+    if (now.version > state_.version) {
+      tokens_.clear();
+      state_ = now;
+    }
+    return std::nullopt;
+  }
   auto it = tokens_.find(sha256);
   if (it == tokens_.end()) return std::nullopt;
   return it->second;
 }
 
-uint64_t TokenCache::generation() const {
-  absl::MutexLock lock(&mu_);
-  return generation_;
-}
-
 void TokenCache::Insert(const std::string& sha256, const storage::TokenRecord& token,
-                        uint64_t generation) {
+                        const storage::TokenChangeState& before,
+                        const storage::TokenChangeState& after) {
+  if (before != after || after.in_progress != 0) return;
   absl::MutexLock lock(&mu_);
-  if (generation != generation_) return;
+  if (after.version > state_.version) {
+    tokens_.clear();
+    state_ = after;
+  }
+  if (after != state_) return;
   if (tokens_.size() >= capacity_) tokens_.clear();
   tokens_.insert_or_assign(sha256, token);
-}
-
-void TokenCache::Invalidate() {
-  absl::MutexLock lock(&mu_);
-  ++generation_;
-  tokens_.clear();
 }
 
 }  // namespace mediation

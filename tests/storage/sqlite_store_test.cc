@@ -170,6 +170,42 @@ TEST_F(SqliteStoreTest, ForeignKeysRejectACaseOfAnUnknownOrganisation) {
   EXPECT_EQ(Count("cases"), 0);
 }
 
+// Token caches rely on this (storage/tokens.h): a change to a token is in progress from when it
+// begins until its transaction has ended, committed or not.
+TEST_F(SqliteStoreTest, ATokenChangeIsInProgressUntilItsTransactionEnds) {
+  TokenRecord t;
+  t.sha256 = std::string(32, 'x');
+  t.role = v1::ROLE_CASE_SUPPORT;
+  t.label = "x";
+  t.created_at = absl::FromUnixSeconds(1800000000);
+  const TokenChangeState start = TokenChanges();
+  ASSERT_EQ(start.in_progress, 0u);
+  TokenChangeState inside;
+  int64_t id = 0;
+  ASSERT_TRUE(store_
+                  ->Write([&](Tx& tx) -> absl::Status {
+                    absl::StatusOr<TokenRecord> stored = InsertToken(tx, t);
+                    if (!stored.ok()) return stored.status();
+                    id = stored->id;
+                    inside = TokenChanges();
+                    return absl::OkStatus();
+                  })
+                  .ok());
+  EXPECT_EQ(inside, (TokenChangeState{.version = start.version + 1, .in_progress = 1}));
+  const TokenChangeState committed = TokenChanges();
+  EXPECT_EQ(committed, (TokenChangeState{.version = start.version + 2, .in_progress = 0}));
+
+  // A revocation whose transaction fails ends too.
+  EXPECT_EQ(store_
+                ->Write([&](Tx& tx) -> absl::Status {
+                  if (absl::Status s = SetTokenRevoked(tx, id, t.created_at); !s.ok()) return s;
+                  return absl::AbortedError("changed my mind");
+                })
+                .code(),
+            absl::StatusCode::kAborted);
+  EXPECT_EQ(TokenChanges(), (TokenChangeState{.version = committed.version + 2, .in_progress = 0}));
+}
+
 TEST_F(SqliteStoreTest, TokensAreFoundByHashAndListedNewestFirstWithoutInactiveOnes) {
   const absl::Time now = absl::FromUnixSeconds(1800000000);
   auto token = [&](char fill, std::optional<absl::Time> expires,
