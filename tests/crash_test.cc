@@ -10,21 +10,15 @@
 //   build/tests/crash_test --rounds=100 --writers=32 --server_workers=16 --seed=7
 // It prints the rounds, acknowledged writes and lost writes, and exits 1 on any loss.
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <mutex>
 #include <random>
-#include <regex>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -36,6 +30,7 @@
 #include "ppa/mediation/v1/admin.grpc.pb.h"
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
+#include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
 
 ABSL_FLAG(int, rounds, 5, "How many times the server is killed and restarted.");
@@ -48,70 +43,13 @@ ABSL_FLAG(bool, sabotage, false,
           "Shows the checks can fail: after each kill, deletes the last acknowledged organisation "
           "behind the server's back (the run must then report lost writes and exit 1).");
 
-extern char** environ;
-
 namespace mediation {
 namespace {
 
+using ::mediation::testing::ReadAll;
+using ::mediation::testing::ServerProcess;
+
 namespace v1 = ::ppa::mediation::v1;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// The server binary, started with `args`, its output going to `log_path`.
-class ServerProcess {
- public:
-  ServerProcess(const std::vector<std::string>& args, std::string log_path)
-      : log_path_(std::move(log_path)) {
-    std::string binary = MEDIATION_SERVER_PATH;
-    std::vector<std::string> copies = args;
-    std::vector<char*> argv{binary.data()};
-    for (std::string& a : copies) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    if (posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~ServerProcess() { Kill(); }
-
-  // The port from the "serving ... on port N" line; 0 if the server exited or took over 20 s.
-  int WaitForPort() {
-    const std::regex serving("serving ppa\\.mediation\\.v1 on port ([0-9]+)");
-    for (int i = 0; i < 400 && pid_ > 0; ++i) {
-      std::smatch m;
-      const std::string log = ReadAll(log_path_);
-      if (std::regex_search(log, m, serving)) return std::stoi(m[1]);
-      if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return 0;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return 0;
-  }
-
-  // SIGKILL: no shutdown, no flush, no checkpoint.
-  void Kill() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-  }
-
-  std::string Log() const { return ReadAll(log_path_); }
-
- private:
-  std::string log_path_;
-  pid_t pid_ = -1;
-};
 
 std::unique_ptr<grpc::ClientContext> WithToken(const std::string& secret) {
   auto context = std::make_unique<grpc::ClientContext>();

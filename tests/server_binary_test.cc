@@ -5,7 +5,6 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -13,7 +12,6 @@
 #include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -21,95 +19,16 @@
 #include "ppa/mediation/v1/admin.grpc.pb.h"
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
+#include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
-
-extern char** environ;
 
 namespace mediation {
 namespace {
 
 namespace v1 = ::ppa::mediation::v1;
+using ::mediation::testing::ReadAll;
+using ::mediation::testing::ServerProcess;
 using ::mediation::testing::TempDir;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// One run of the binary, its stdout and stderr going to `log_path`.
-class ServerProcess {
- public:
-  ServerProcess(const std::vector<std::string>& args, std::string log_path)
-      : log_path_(std::move(log_path)) {
-    std::vector<char*> argv;
-    std::string binary = MEDIATION_SERVER_PATH;
-    argv.push_back(binary.data());
-    std::vector<std::string> copies = args;
-    for (std::string& a : copies) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    if (posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
-      pid_ = -1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~ServerProcess() {
-    if (pid_ > 0 && !exited_) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-
-  // The port from the "serving ... on port N" line; 0 if the server exited or took over 15 s.
-  int WaitForPort() {
-    const std::regex serving("serving ppa\\.mediation\\.v1 on port ([0-9]+)");
-    for (int i = 0; i < 300; ++i) {
-      std::smatch m;
-      const std::string log = Log();
-      if (std::regex_search(log, m, serving)) return std::stoi(m[1]);
-      if (Exited()) return 0;
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return 0;
-  }
-
-  bool Exited() {
-    if (exited_) return true;
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      exited_ = true;
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    return exited_;
-  }
-
-  // Sends `signal` and waits up to 15 s for the exit code (-1 if it did not exit).
-  int SignalAndWait(int signal) {
-    ::kill(pid_, signal);
-    return WaitForExit();
-  }
-
-  int WaitForExit() {
-    for (int i = 0; i < 300 && !Exited(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return exited_ ? exit_code_ : -1;
-  }
-
-  std::string Log() const { return ReadAll(log_path_); }
-
- private:
-  std::string log_path_;
-  pid_t pid_ = -1;
-  bool exited_ = false;
-  int exit_code_ = -1;
-};
 
 std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = "") {
   auto c = std::make_unique<grpc::ClientContext>();

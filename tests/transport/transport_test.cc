@@ -5,27 +5,21 @@
 // Certificates come from deploy/make-dev-certs.sh: CTest runs it once for every test (the
 // fixture transport_pki, passing the directory in MEDIATION_TEST_PKI); run by hand, the program
 // makes its own (about 1 s).
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 
 #include <chrono>
 #include <fstream>
 #include <future>
-#include <regex>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/core/client_identities.h"
 #include "tests/support/faulty_store.h"
+#include "tests/support/server_process.h"
 #include "tests/support/test_server.h"
-
-extern char** environ;
 
 namespace mediation {
 namespace {
@@ -33,17 +27,12 @@ namespace {
 namespace v1 = ::ppa::mediation::v1;
 using ::mediation::testing::FaultPlan;
 using ::mediation::testing::FaultyStores;
+using ::mediation::testing::ReadAll;
+using ::mediation::testing::ServerProcess;
 using ::mediation::testing::TempDir;
 using ::mediation::testing::TestServer;
 using ::mediation::testing::WithToken;
 using Clock = std::chrono::steady_clock;
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);
@@ -571,60 +560,6 @@ TEST(TransportLimitsTest, LimitsOutOfRangeStopTheServerAtStart) {
 
 // --- The example configuration against the real binary ---------------------------------------
 
-// The binary, its output in `log`; killed if still running at destruction.
-class ServerProcess {
- public:
-  ServerProcess(std::vector<std::string> args, std::string log) : log_(std::move(log)) {
-    std::string binary = MEDIATION_SERVER_PATH;
-    std::vector<char*> argv = {binary.data()};
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    if (posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~ServerProcess() {
-    if (pid_ > 0 && exit_code_ < 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
-  }
-  // The port it serves on; 0 if it exited or took over 15 s.
-  int WaitForPort() {
-    const std::regex serving("serving ppa\\.mediation\\.v1 on port ([0-9]+)");
-    for (int i = 0; i < 300 && !Exited(); ++i) {
-      std::smatch m;
-      const std::string log = ReadAll(log_);
-      if (std::regex_search(log, m, serving)) return std::stoi(m[1]);
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return 0;
-  }
-  bool Exited() {
-    int status = 0;
-    if (exit_code_ < 0 && pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == pid_) {
-      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    }
-    return exit_code_ >= 0;
-  }
-  // SIGTERM, then the exit code (-1 if it is still running after 15 s).
-  int Stop() {
-    ::kill(pid_, SIGTERM);
-    for (int i = 0; i < 300 && !Exited(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    }
-    return exit_code_;
-  }
-
- private:
-  std::string log_;
-  pid_t pid_ = -1;
-  int exit_code_ = -1;
-};
-
 TEST(ExampleConfigurationTest, TheServerBinaryRunsWithTheExampleFlagfile) {
   TempDir dir;
   const Pki& pki = Pki::Get();
@@ -648,7 +583,7 @@ TEST(ExampleConfigurationTest, TheServerBinaryRunsWithTheExampleFlagfile) {
   const grpc::Status status = WhoAmI(ConnectTls(port, "mediationctl"), "", &me);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(me.role(), v1::ROLE_ADMIN);
-  EXPECT_EQ(server.Stop(), 0) << ReadAll(dir.File("server.log"));
+  EXPECT_EQ(server.SignalAndWait(SIGTERM), 0) << ReadAll(dir.File("server.log"));
 }
 
 }  // namespace
