@@ -8,5 +8,5 @@ cd "$(dirname "$0")/.."
 
 ./deploy/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release
-cmake --build build -j"$(nproc)" --target mediation-server mediationctl
+cmake --build build -j"$(nproc)" --target mediation-server mediationctl python_stubs
 exec ./build/services/mediation-server --db=var/mediation.db "$@"

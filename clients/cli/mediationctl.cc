@@ -10,10 +10,12 @@
 //
 // Connection settings come from flags, else the environment (MEDIATION_ADDR, MEDIATION_TOKEN,
 // MEDIATION_TOKEN_FILE, MEDIATION_TLS_CA), else a config file ($MEDIATION_CONFIG, default
-// ~/.config/mediationctl/config: `key = value` lines with the flag names as keys).
+// $XDG_CONFIG_HOME/mediationctl/config, or ~/.config/mediationctl/config when XDG_CONFIG_HOME is
+// not set: `key = value` lines with the flag names as keys).
 //
-// Exit codes: 0 success; 1 the server (or the network) refused the call, shown as
-// `error: CODE: message` with the server's message as it is; 2 a usage error.
+// Exit codes: 0 success; 1 the server refused the call, shown as `error: CODE: message` with the
+// server's message as it is; 2 a usage error; 3 the server could not be reached (nothing
+// listening, a TLS handshake refused, no answer before the deadline on a connection never made).
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
 #include <unistd.h>
@@ -37,6 +39,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "clients/cli/catalog.h"
+#include "clients/cli/exit_codes.h"
 #include "clients/cli/mediator_import.h"
 #include "clients/cli/render.h"
 #include "clients/cli/request_fields.h"
@@ -47,10 +50,6 @@ namespace {
 
 using google::protobuf::Message;
 using google::protobuf::MethodDescriptor;
-
-constexpr int kOk = 0;
-constexpr int kServerError = 1;
-constexpr int kUsageError = 2;
 
 // Options that belong to mediationctl itself, not to a request.
 const std::vector<std::pair<std::string, std::string>>& GlobalOptions() {
@@ -65,7 +64,9 @@ const std::vector<std::pair<std::string, std::string>>& GlobalOptions() {
       {"tls-key", "this client's private key (PEM), for mutual TLS"},
       {"output", "table (default) or json"},
       {"timeout", "seconds to wait for an answer (default 30)"},
-      {"config", "config file (env MEDIATION_CONFIG; default ~/.config/mediationctl/config)"},
+      {"config",
+       "config file (env MEDIATION_CONFIG; default $XDG_CONFIG_HOME/mediationctl/config, or "
+       "~/.config/mediationctl/config without XDG_CONFIG_HOME)"},
       {"json", "the request as JSON, @file or - for stdin; flags are applied on top"},
   };
   return options;
@@ -253,12 +254,10 @@ absl::StatusOr<std::unique_ptr<client::Connection>> Connect(const Settings& s) {
   return client::Connection::Open(options);
 }
 
-std::string CodeName(absl::StatusCode code) {
-  std::string name = absl::StatusCodeToString(code);
-  return absl::AsciiStrToUpper(absl::StrReplaceAll(name, {{" ", "_"}}));
-}
-
-int ServerError(const absl::Status& status) {
+// A failed call: the server's refusal (exit 1), or no server to refuse it (exit 3). gRPC reports
+// both as a status; what tells them apart is whether the channel ever got a connection.
+int CallError(const client::Connection& connection, const absl::Status& status) {
+  if (connection.Unreachable(status)) return ReportUnreachable(connection, status);
   std::cerr << "error: " << CodeName(status.code()) << ": " << status.message() << "\n";
   return kServerError;
 }
@@ -312,7 +311,7 @@ int MainHelp(std::ostream& out) {
          "  mediationctl case list --state=referred --output=json\n"
          "  mediationctl mediator import mediators.csv\n\n"
          "Exit codes: 0 success, 1 the server refused the call (its message is shown as is),\n"
-         "2 a usage error.\n";
+         "2 a usage error, 3 the server could not be reached.\n";
   return kOk;
 }
 
@@ -412,7 +411,7 @@ int Run(Catalog& catalog, const MethodDescriptor& method, const Args& args,
 
   if (!method.server_streaming()) {
     absl::Status status = (*connection)->CallMethod(method, *request, response.get());
-    if (!status.ok()) return ServerError(status);
+    if (!status.ok()) return CallError(**connection, status);
     std::cout << (json ? RenderJson(*response) : RenderText(*response));
     return kOk;
   }
@@ -444,7 +443,7 @@ int Run(Catalog& catalog, const MethodDescriptor& method, const Args& args,
                                 },
                                 timeout);
   if (json && ends) std::cout << (first ? "]\n" : "\n]\n");
-  if (!status.ok()) return ServerError(status);
+  if (!status.ok()) return CallError(**connection, status);
   return kOk;
 }
 

@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "clients/cli/exit_codes.h"
 #include "clients/cli/request_fields.h"
 
 namespace mediation::cli {
@@ -137,8 +138,9 @@ int ImportHelp(std::ostream& out) {
          "  Rows that fail are reported with the server's message and skipped; the others\n"
          "  are imported. Each row carries an idempotency key made from its content, so\n"
          "  importing the same file again within a day registers nobody twice.\n\n"
-         "  Exit codes: 0 every row imported, 1 some rows refused, 2 unreadable file or header.\n";
-  return 0;
+         "  Exit codes: 0 every row imported, 1 some rows refused, 2 unreadable file or header,\n"
+         "  3 the server could not be reached (the rows before were imported).\n";
+  return kOk;
 }
 
 int ImportMediators(Catalog& catalog, client::Connection& connection, const std::string& path,
@@ -146,7 +148,7 @@ int ImportMediators(Catalog& catalog, client::Connection& connection, const std:
   std::ifstream in(path);
   if (!in) {
     std::cerr << "mediationctl: cannot read " << path << "\n";
-    return 2;
+    return kUsageError;
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
@@ -156,11 +158,11 @@ int ImportMediators(Catalog& catalog, client::Connection& connection, const std:
   absl::StatusOr<std::vector<std::vector<std::string>>> rows = ParseCsv(text);
   if (!rows.ok()) {
     std::cerr << "mediationctl: " << path << ": " << rows.status().message() << "\n";
-    return 2;
+    return kUsageError;
   }
   if (rows->empty()) {
     std::cerr << "mediationctl: " << path << " is empty; the first row names the columns\n";
-    return 2;
+    return kUsageError;
   }
   const google::protobuf::MethodDescriptor* method =
       catalog.FindMethod("MediatorService/RegisterMediator");
@@ -176,7 +178,7 @@ int ImportMediators(Catalog& catalog, client::Connection& connection, const std:
       if (!known.ok() && !absl::StrContains(known.message(), "needs a value")) {
         std::cerr << "mediationctl: " << path << ": column '" << column << "': " << known.message()
                   << "\n  ('mediationctl mediator register --help' lists the fields)\n";
-        return 2;
+        return kUsageError;
       }
     }
   }
@@ -215,11 +217,9 @@ int ImportMediators(Catalog& catalog, client::Connection& connection, const std:
         ++imported;
       }
     }
-    if (!status.ok()) {
-      const std::string code = absl::AsciiStrToUpper(
-          absl::StrReplaceAll(absl::StatusCodeToString(status.code()), {{" ", "_"}}));
-      result.error = absl::StrCat(code, ": ", status.message());
-    }
+    // Without a server no later row can do better: stop (a rerun skips the rows already done).
+    if (connection.Unreachable(status)) return ReportUnreachable(connection, status);
+    if (!status.ok()) result.error = absl::StrCat(CodeName(status.code()), ": ", status.message());
     results.push_back(result);
     const std::string progress = absl::StrFormat("importing %s: %d/%d rows, %d imported, %d failed",
                                                  path, i, total, imported, i - imported);
@@ -256,7 +256,7 @@ int ImportMediators(Catalog& catalog, client::Connection& connection, const std:
     if (imported < total) std::cout << "; " << total - imported << " refused (see above)";
     std::cout << "\n";
   }
-  return imported == total ? 0 : 1;
+  return imported == total ? kOk : kServerError;
 }
 
 }  // namespace mediation::cli

@@ -15,6 +15,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/time.h"
 #include "clients/cli/request_fields.h"
+#include "clients/cli/times.h"
 
 namespace mediation::cli {
 namespace {
@@ -34,10 +35,7 @@ bool ValueMessage(const Message& m, std::string* out) {
   const Reflection* r = m.GetReflection();
   const std::string& name = d->full_name();
   if (name == "google.protobuf.Timestamp") {
-    const int64_t seconds = r->GetInt64(m, d->FindFieldByName("seconds"));
-    absl::TimeZone london;
-    if (!absl::LoadTimeZone("Europe/London", &london)) london = absl::UTCTimeZone();
-    *out = absl::FormatTime("%Y-%m-%d %H:%M %Z", absl::FromUnixSeconds(seconds), london);
+    *out = FormatInstant(absl::FromUnixSeconds(r->GetInt64(m, d->FindFieldByName("seconds"))));
     return true;
   }
   if (name == "ppa.mediation.v1.Date") {
@@ -222,6 +220,14 @@ std::string RenderText(const Message& message) {
   const Reflection* r = message.GetReflection();
   std::vector<const FieldDescriptor*> set;
   r->ListFields(message, &set);
+  // A calendar export: the iCalendar file itself, nothing else.
+  if (set.size() == 1 && set[0]->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
+      !set[0]->is_repeated() &&
+      set[0]->message_type()->full_name() == "ppa.mediation.v1.CalendarExport") {
+    const Message& calendar = r->GetMessage(message, set[0]);
+    return calendar.GetReflection()->GetString(calendar,
+                                               calendar.GetDescriptor()->FindFieldByName("ics"));
+  }
   // One piece of text (an iCalendar export): as it is.
   if (set.size() == 1 && set[0]->cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
       !set[0]->is_repeated() && absl::StrContains(r->GetString(message, set[0]), "\n")) {

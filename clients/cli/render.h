@@ -1,9 +1,10 @@
 // How mediationctl prints answers: readable text for people, JSON for scripts.
 //
 // Text: a list answer (one repeated message field) is a table with a column per field that is
-// set in some row; any other answer is `field: value` lines. Times are shown in Europe/London,
-// enum values without their type prefix, money in pounds. An answer whose only content is one
-// piece of multi-line text (an iCalendar export) is printed as that text.
+// set in some row; any other answer is `field: value` lines. Times are shown in Europe/London
+// (times.h), enum values without their type prefix, money in pounds. A calendar export is printed
+// as the iCalendar file itself, nothing else (so `> session.ics` gives a file a calendar opens);
+// an answer whose only content is one piece of multi-line text is printed as that text.
 //
 // JSON: the proto3 JSON mapping with the .proto field names.
 #ifndef MEDIATION_CLIENTS_CLI_RENDER_H_

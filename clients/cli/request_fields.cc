@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "clients/cli/times.h"
 
 namespace mediation::cli {
 namespace {
@@ -63,7 +64,7 @@ std::string TypeText(const FieldDescriptor* f) {
     case FieldDescriptor::CPPTYPE_MESSAGE:
       if (IsDate(f->message_type())) return "YYYY-MM-DD";
       if (IsTimeOfDay(f->message_type())) return "HH:MM";
-      if (IsTimestamp(f->message_type())) return "YYYY-MM-DD HH:MM (London) or RFC 3339";
+      if (IsTimestamp(f->message_type())) return std::string(kInstantHelp);
       return "JSON object";
   }
   return "value";
@@ -178,19 +179,15 @@ absl::Status SetMessageValue(Message* m, const std::string& flag, const std::str
     return absl::OkStatus();
   }
   if (IsTimestamp(d)) {
-    absl::Time t;
-    std::string error;
-    if (!absl::ParseTime(absl::RFC3339_full, value, &t, &error)) {
-      absl::CivilMinute local;
-      absl::TimeZone london;
-      const std::string text = absl::StrReplaceAll(value, {{" ", "T"}});
-      if (!absl::ParseCivilTime(text, &local) || !absl::LoadTimeZone("Europe/London", &london)) {
-        return bad("expected a time as 2026-12-01T09:30:00Z or a London time 2026-12-01 09:30");
-      }
-      t = absl::FromCivil(local, london);
-    }
-    r->SetInt64(m, d->FindFieldByName("seconds"), absl::ToUnixSeconds(t));
-    r->SetInt32(m, d->FindFieldByName("nanos"), 0);
+    const absl::StatusOr<absl::Time> t = ParseInstant(value);
+    if (!t.ok())
+      return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", t.status().message()));
+    const absl::Duration since_epoch = *t - absl::UnixEpoch();
+    const int64_t seconds = absl::ToInt64Seconds(absl::Floor(since_epoch, absl::Seconds(1)));
+    r->SetInt64(m, d->FindFieldByName("seconds"), seconds);
+    r->SetInt32(
+        m, d->FindFieldByName("nanos"),
+        static_cast<int32_t>(absl::ToInt64Nanoseconds(since_epoch - absl::Seconds(seconds))));
     return absl::OkStatus();
   }
   google::protobuf::util::JsonParseOptions options;

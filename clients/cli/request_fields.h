@@ -13,8 +13,9 @@
 //                         or underscores: `case-support` = `CASE_SUPPORT` = `ROLE_CASE_SUPPORT`
 //   Date                  YYYY-MM-DD
 //   TimeOfDay             HH:MM
-//   Timestamp             RFC 3339 (`2026-12-01T09:30:00Z`, `...+01:00`), or a local time in
-//                         Europe/London: `2026-12-01T09:30` or `2026-12-01 09:30`
+//   Timestamp             as mediationctl prints one, `2026-12-01 09:30 GMT`; a London time
+//                         without the zone, `2026-12-01 09:30`; or RFC 3339 (`...T09:30:00Z`,
+//                         `...+01:00`): see times.h
 //   any other message     a JSON object (proto3 JSON mapping)
 #ifndef MEDIATION_CLIENTS_CLI_REQUEST_FIELDS_H_
 #define MEDIATION_CLIENTS_CLI_REQUEST_FIELDS_H_

@@ -112,6 +112,12 @@ bool Connection::SafeToRetry(const MethodDescriptor* method, const Message& requ
          !request.GetReflection()->GetString(request, key).empty();
 }
 
+bool Connection::Unreachable(const absl::Status& status) const {
+  return (status.code() == absl::StatusCode::kUnavailable ||
+          status.code() == absl::StatusCode::kDeadlineExceeded) &&
+         channel_->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY;
+}
+
 absl::Status Connection::WithRetries(bool retry, const std::function<grpc::Status()>& attempt) {
   absl::Duration backoff = options_.initial_backoff;
   for (int n = 1;; ++n) {

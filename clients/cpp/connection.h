@@ -107,6 +107,11 @@ class Connection {
   static const google::protobuf::MethodDescriptor* MethodFor(
       const google::protobuf::Descriptor* input, const google::protobuf::Descriptor* output);
 
+  // Whether `status`, from a failed call on this connection, means the server was never reached
+  // (nothing listening, a refused TLS handshake, no route) rather than that it answered: an
+  // UNAVAILABLE or DEADLINE_EXCEEDED while the channel has no connection.
+  bool Unreachable(const absl::Status& status) const;
+
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const ConnectionOptions& options() const { return options_; }
 

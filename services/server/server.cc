@@ -307,6 +307,13 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     server->services_.push_back(std::make_unique<BenchmarkServiceImpl>());
   }
 
+  server->options_ = std::move(options);
+  const ServerOptions& opts = server->options_;
+  // Catch up before answering anyone: cases whose sessions started while the server was down are
+  // IN_MEDIATION, and notes past retention are gone, by the time the first call arrives.
+  // RunMaintenance logs any job that fails; the server serves anyway, and retries each interval.
+  (void)server->RunMaintenance();
+
   // Why the callback API: it is the gRPC team's recommendation for new C++ servers, and an empty
   // callback-API server answers about three times the calls per second of a sync-API one on this
   // machine. Its one rule is that nothing may block inside a reaction, so every handler runs on
@@ -317,25 +324,24 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   grpc::health::v1::HealthCheckRequest::descriptor();
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, *credentials, &server->port_);
-  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
-  builder.SetMaxSendMessageSize(options.max_message_bytes);
-  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, options.max_concurrent_streams);
+  builder.AddListeningPort(opts.listen, *credentials, &server->port_);
+  builder.SetMaxReceiveMessageSize(opts.max_message_bytes);
+  builder.SetMaxSendMessageSize(opts.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, opts.max_concurrent_streams);
   builder.AddChannelArgument(
       GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS,
-      static_cast<int>(absl::ToInt64Milliseconds(options.keepalive_min_ping_interval)));
-  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, options.keepalive_max_ping_strikes);
+      static_cast<int>(absl::ToInt64Milliseconds(opts.keepalive_min_ping_interval)));
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, opts.keepalive_max_ping_strikes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
-                             options.keepalive_permit_without_calls ? 1 : 0);
+                             opts.keepalive_permit_without_calls ? 1 : 0);
   for (auto& service : server->services_) builder.RegisterService(service.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
     server->pool_->Stop();
     return absl::UnavailableError(
-        absl::StrCat("could not listen on ", options.listen,
+        absl::StrCat("could not listen on ", opts.listen,
                      " (is another server using the port, or is the address wrong?)"));
   }
-  server->options_ = std::move(options);
   MediationServer* self = server.get();
   server->maintenance_ = std::thread([self] {
     std::unique_lock lock(self->maintenance_mu_);

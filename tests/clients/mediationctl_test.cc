@@ -1,8 +1,13 @@
 // mediationctl, run as a program against the real server in-process: help at every level,
-// JSON output, exit codes, settings from flags, environment and config file, CSV import.
+// JSON output, exit codes, settings from flags, environment and config file, CSV import,
+// calendar files, and times printed by one command given to another.
 #include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
+#include <libical/ical.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -12,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
@@ -23,6 +29,7 @@ namespace mediation {
 namespace {
 
 using ::mediation::testing::TestServer;
+using ::mediation::testing::ValidMediator;
 using Json = nlohmann::json;
 
 struct Result {
@@ -251,6 +258,26 @@ TEST_F(MediationctlTest, SettingsComeFromFlagsEnvironmentOrAConfigFile) {
   EXPECT_EQ(r.code, 2);
 }
 
+TEST_F(MediationctlTest, TheConfigFileFollowsXdgConfigHomeElseHome) {
+  const std::string addr = absl::StrCat("127.0.0.1:", server_.server().port());
+  auto write_config = [&](const std::string& dir, const std::string& token) {
+    ASSERT_EQ(system(("mkdir -p " + Quote(dir + "/mediationctl")).c_str()), 0);
+    std::ofstream out(dir + "/mediationctl/config");
+    out << "addr = " << addr << "\ntoken = " << token << "\noutput = json\n";
+  };
+  write_config(server_.dir().File("xdg"), server_.admin_secret());
+  write_config(server_.dir().File("home/.config"), server_.case_support());
+  // MEDIATION_CONFIG empty: the default place.
+  Result r = Run({"whoami", "show"}, {{"MEDIATION_CONFIG", ""},
+                                      {"XDG_CONFIG_HOME", server_.dir().File("xdg")},
+                                      {"HOME", server_.dir().File("home")}});
+  EXPECT_EQ(ParseJson(r)["token"]["role"], "ROLE_ADMIN");
+  r = Run(
+      {"whoami", "show"},
+      {{"MEDIATION_CONFIG", ""}, {"XDG_CONFIG_HOME", ""}, {"HOME", server_.dir().File("home")}});
+  EXPECT_EQ(ParseJson(r)["token"]["role"], "ROLE_CASE_SUPPORT");
+}
+
 TEST_F(MediationctlTest, ImportRegistersTheGoodRowsAndReportsEachBadOne) {
   const std::string csv = server_.dir().File("mediators.csv");
   {
@@ -302,6 +329,156 @@ TEST_F(MediationctlTest, ImportRegistersTheGoodRowsAndReportsEachBadOne) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("column 'shoe_size'"), std::string::npos) << r.err;
   EXPECT_EQ(server_.CountRows("mediators"), 2);
+}
+
+// The cells of a table row: columns are separated by two or more spaces.
+std::vector<std::string> Cells(absl::string_view row) {
+  std::vector<std::string> cells;
+  for (absl::string_view cell : absl::StrSplit(row, "  ", absl::SkipEmpty())) {
+    cell = absl::StripAsciiWhitespace(cell);
+    if (!cell.empty()) cells.emplace_back(cell);
+  }
+  return cells;
+}
+
+// A case whose two mediators (Monday to Friday, 09:00-17:00) have accepted, ready to book.
+class MediationctlSchedulingTest : public MediationctlTest {
+ protected:
+  void SetUp() override {
+    const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
+    lead_ = server_.RegisterMediator(ValidMediator("Ana Mediator", "ana@mediators.example"));
+    const int64_t co =
+        server_.RegisterMediator(ValidMediator("Ben Mediator", "ben@mediators.example"));
+    lead_token_ = server_.IssueToken(v1::ROLE_MEDIATOR, lead_);
+    case_ = server_.AllocatedCase(org, lead_, lead_token_, co,
+                                  server_.IssueToken(v1::ROLE_MEDIATOR, co));
+  }
+
+  std::vector<std::string> Book(const std::string& start) {
+    return {"session",
+            "book",
+            absl::StrCat("--case-id=", case_.id()),
+            "--kind=joint-meeting",
+            "--mode=video",
+            "--video-link=https://video.example/joint",
+            "--start=" + start,
+            "--duration-minutes=120",
+            "--output=json"};
+  }
+
+  int64_t lead_ = 0;
+  std::string lead_token_;
+  v1::Case case_;
+};
+
+TEST_F(MediationctlSchedulingTest, ATimePrintedByFindSlotsIsAcceptedByBook) {
+  const std::vector<std::string> find = {"session",
+                                         "find-slots",
+                                         absl::StrCat("--case-id=", case_.id()),
+                                         "--kind=joint-meeting",
+                                         "--mode=video",
+                                         "--duration-minutes=120",
+                                         "--max-slots=3"};
+  // The table: a header, then one row per slot, START first ("2026-12-10 09:30 GMT").
+  const Result table = Desk(find);
+  ASSERT_EQ(table.code, 0) << table.err;
+  std::vector<std::string> lines = absl::StrSplit(table.out, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << table.out;
+  EXPECT_EQ(Cells(lines[0])[0], "START") << table.out;
+  const std::string printed = Cells(lines[1])[0];
+  EXPECT_TRUE(absl::EndsWith(printed, " GMT") || absl::EndsWith(printed, " BST")) << printed;
+  std::vector<std::string> json_find = find;
+  json_find.push_back("--output=json");
+  const Json slots = ParseJson(Desk(json_find));
+
+  const Json booked = ParseJson(Desk(Book(printed)));
+  EXPECT_EQ(booked["session"]["start"], slots["slots"][0]["start"]) << printed;
+
+  // The JSON form of the next free slot, given back as it was printed.
+  const Json next = ParseJson(Desk(json_find));
+  const std::string rfc3339 = next["slots"][0]["start"];
+  EXPECT_NE(rfc3339, slots["slots"][0]["start"]);
+  const Json second = ParseJson(Desk(Book(rfc3339)));
+  EXPECT_EQ(second["session"]["start"], rfc3339);
+  // And the server's own local text (`local_start`), as `session get` prints it.
+  const Result got =
+      Desk({"session", "get",
+            absl::StrCat("--session-id=", second["session"]["id"].get<std::string>())});
+  ASSERT_EQ(got.code, 0) << got.err;
+  EXPECT_NE(got.out.find("local_start: " + next["slots"][0]["local_start"].get<std::string>()),
+            std::string::npos)
+      << got.out;
+}
+
+TEST_F(MediationctlSchedulingTest, CalendarExportsAreICalendarFilesThatParse) {
+  const Json slots = ParseJson(
+      Desk({"session", "find-slots", absl::StrCat("--case-id=", case_.id()), "--kind=joint-meeting",
+            "--mode=video", "--duration-minutes=120", "--output=json"}));
+  const Json booked = ParseJson(Desk(Book(slots["slots"][0]["start"])));
+  const std::string session = booked["session"]["id"];
+  const std::string addr = absl::StrCat("--addr=127.0.0.1:", server_.server().port());
+
+  const Result by_session = Desk({"calendar", "session", "--session-id=" + session});
+  const Result by_mediator = Run({"calendar", "mediator", absl::StrCat("--mediator-id=", lead_),
+                                  addr, "--token=" + lead_token_});
+  for (const Result* r : {&by_session, &by_mediator}) {
+    ASSERT_EQ(r->code, 0) << r->err;
+    // The file itself: nothing before BEGIN, nothing after END.
+    EXPECT_EQ(r->out.rfind("BEGIN:VCALENDAR\r\n", 0), 0u) << r->out.substr(0, 80);
+    EXPECT_TRUE(absl::EndsWith(r->out, "END:VCALENDAR\r\n")) << r->out;
+    const std::string file = server_.dir().File(r == &by_session ? "x.ics" : "y.ics");
+    {
+      std::ofstream out(file, std::ios::binary);
+      out << r->out;
+    }
+    icalcomponent* calendar = icalparser_parse_string(Slurp(file).c_str());
+    ASSERT_NE(calendar, nullptr) << r->out;
+    EXPECT_EQ(icalcomponent_isa(calendar), ICAL_VCALENDAR_COMPONENT);
+    icalrestriction_check(calendar);
+    EXPECT_EQ(icalcomponent_count_errors(calendar), 0) << icalcomponent_as_ical_string(calendar);
+    EXPECT_NE(icalcomponent_get_first_component(calendar, ICAL_VTIMEZONE_COMPONENT), nullptr);
+    icalcomponent* event = icalcomponent_get_first_component(calendar, ICAL_VEVENT_COMPONENT);
+    ASSERT_NE(event, nullptr);
+    const icaltimetype start =
+        icaltime_convert_to_zone(icalcomponent_get_dtstart(event), icaltimezone_get_utc_timezone());
+    absl::Time want;
+    std::string error;
+    ASSERT_TRUE(absl::ParseTime(absl::RFC3339_full, booked["session"]["start"].get<std::string>(),
+                                &want, &error));
+    EXPECT_EQ(icaltime_as_timet(start), absl::ToTimeT(want));
+    icalcomponent_free(calendar);
+  }
+}
+
+TEST_F(MediationctlTest, NoServerToReachIsExitCodeThreeNotARefusal) {
+  // A port with nothing listening: bound, then closed.
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  const std::string addr = absl::StrCat("127.0.0.1:", ntohs(address.sin_port));
+  close(fd);
+
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"whoami", "show"},
+        std::vector<std::string>{"organisation", "register", "--name=Northshire",
+                                 "--kind=nhs-trust", "--nation=england"}}) {
+    std::vector<std::string> args = command;
+    args.push_back("--addr=" + addr);
+    args.push_back("--token=" + server_.case_support());
+    args.push_back("--timeout=5");
+    const Result r = Run(args);
+    EXPECT_EQ(r.code, 3) << r.err;
+    EXPECT_EQ(r.err.rfind("error: cannot reach the server at " + addr + " (UNAVAILABLE: ", 0), 0u)
+        << r.err;
+    EXPECT_EQ(r.out, "");
+  }
+  // The server's own UNAVAILABLE-free refusal stays exit code 1 (see ExitCodes...).
+  const Result refused = Desk({"case", "get", "--case-id=424242"});
+  EXPECT_EQ(refused.code, 1);
 }
 
 }  // namespace
