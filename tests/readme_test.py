@@ -5,9 +5,9 @@ fails or prints something other than what the README shows.
     tests/readme_test.py --source-dir=. --build-dir=build [--readme=README.md] [--show]
 
 CTest runs it (`ctest -R readme`). It works in a temporary directory that stands in for a
-checkout: `build`, `deploy`, `clients`, `proto` and `tests` are links to the real ones, `var/`
-starts empty, HOME is empty and no MEDIATION_* variable is set, so the README is followed as a
-new user would follow it.
+checkout: `build`, `deploy`, `clients`, `proto` and `tests` are links to the real ones, there is
+no `var/` yet, HOME is empty, TZ is UTC and no MEDIATION_* variable is set, so the README is
+followed as a new user would follow it.
 
 What it runs: every fenced block whose language is `sh` or `console`, unless an HTML comment on
 the line before it says otherwise:
@@ -27,12 +27,13 @@ through a here-document) and the lines after it, up to the next `$ `, are what i
 
     - whole lines, ignoring trailing spaces; two or more spaces match any run of two or more
       (table columns widen with their contents);
-    - `<a name>` matches any text (within a table cell) and remembers it under that name;
+    - `<a name>` matches any text (within a table cell) and remembers it under that name; once
+      remembered, the name matches only that text again;
+    - `<...>` matches any text (within a table cell) and remembers nothing;
     - a line holding only `...` matches any number of lines.
 
-In every command, `<a name>` is replaced by the text last remembered under it (a name nothing
-has printed yet is an error in the README), and the address `127.0.0.1:50051` by this run's
-own. In a `server` block, `./deploy/run.sh` stands for the command that script ends with (the
+In every command, `<a name>` is replaced by the text remembered under it (a name nothing has
+printed yet is an error in the README), and the address `127.0.0.1:50051` by this run's own. In a `server` block, `./deploy/run.sh` stands for the command that script ends with (the
 build is this test's own); the test checks the script still ends that way.
 
 Commands share one shell state: variables exported and the directory changed to carry over from
@@ -40,6 +41,7 @@ one command to the next, as in a terminal.
 """
 
 import argparse
+import ctypes
 import os
 import re
 import shlex
@@ -52,9 +54,12 @@ import time
 
 ADDRESS = "127.0.0.1:50051"
 RUN_SH_START = './build/services/mediation-server --db=var/mediation.db'
-PLACEHOLDER = re.compile(r"<([A-Za-z][A-Za-z0-9 _'.-]*)>")
+PLACEHOLDER = re.compile(r"<([A-Za-z][A-Za-z0-9 _'.-]*|\.\.\.)>")
+ANONYMOUS = "..."
+HEREDOC = re.compile(r"(?<!<)<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")
 DIRECTIVE = re.compile(r"^<!--\s*readme-test:\s*([a-z-]+)\s*(.*?)\s*-->\s*$")
 COMMAND_TIMEOUT = 180
+PR_SET_CHILD_SUBREAPER = 36
 SERVER_START_TIMEOUT = 30
 
 
@@ -111,14 +116,16 @@ def parse_blocks(path):
             continue
         if text.strip() and directive is not None:
             raise ReadmeError("README line %d: a readme-test directive must come just before "
-                              "its block" % i)
+                              "its block" % (i + 1))
         i += 1
     return blocks
 
 
 def heredoc_end(text):
-    m = re.search(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1", text)
-    return m.group(2) if m else None
+    """The word that ends the here-document `text` starts, and whether tabs before it are
+    stripped (`<<-`); None when it starts none."""
+    m = HEREDOC.search(text)
+    return (m.group(3), m.group(1) == "-") if m else None
 
 
 def split_commands(block, one_script):
@@ -146,12 +153,16 @@ def split_commands(block, one_script):
         while command[-1].endswith("\\") and i < len(lines):
             command.append(lines[i][1])
             i += 1
-        end = heredoc_end(" ".join(command))
-        if end is not None:
-            while i < len(lines):
+        heredoc = heredoc_end(" ".join(command))
+        if heredoc is not None:
+            end, strip_tabs = heredoc
+            while True:
+                if i >= len(lines):
+                    raise ReadmeError("README line %d: the here-document is not ended by '%s'" %
+                                      (number, end))
                 command.append(lines[i][1])
                 i += 1
-                if command[-1] == end:
+                if (command[-1].lstrip("\t") if strip_tabs else command[-1]) == end:
                     break
         expected = None
         if console:
@@ -165,8 +176,9 @@ def split_commands(block, one_script):
     return commands
 
 
-def expected_regex(expected):
-    """A regex over the whole output for the expected lines, and the placeholder of each group."""
+def expected_regex(expected, values):
+    """A regex over the whole output for the expected lines, and the placeholder of each group.
+    A placeholder in `values` matches only its value."""
     names = []
     parts = []
     for line in expected:
@@ -178,8 +190,14 @@ def expected_regex(expected):
         pos = 0
         for m in PLACEHOLDER.finditer(line):
             out += literal_regex(line[pos:m.start()])
-            out += r"((?:(?!  )[^\n])+?)"
-            names.append(m.group(1))
+            name = m.group(1)
+            if name == ANONYMOUS:
+                out += r"(?:(?!  )[^\n])+?"
+            elif name in values:
+                out += re.escape(values[name])
+            else:
+                out += r"((?:(?!  )[^\n])+?)"
+                names.append(name)
             pos = m.end()
         out += literal_regex(line[pos:])
         parts.append(out + r" *\n")
@@ -227,7 +245,7 @@ class Runner:
             "PATH": "/usr/local/bin:/usr/bin:/bin",
             "LANG": "C.UTF-8",
             "TERM": "dumb",
-            "TZ": "Europe/London",
+            "TZ": "UTC",
         }
         with open(self.state_env, "w") as f:
             for k, v in env.items():
@@ -248,6 +266,9 @@ class Runner:
     def substitute(self, command):
         def value(m):
             name = m.group(1)
+            if name == ANONYMOUS:
+                raise ReadmeError("README line %d: <...> stands for nothing in a command" %
+                                  command.line)
             if name not in self.values:
                 raise ReadmeError("README line %d: <%s> is not printed by any earlier command" %
                                   (command.line, name))
@@ -270,15 +291,20 @@ class Runner:
     def run(self, command):
         text = self.substitute(command)
         self.commands_run += 1
+        strict = command.expected is None
+        # In its own process group, so that a timeout ends everything it started.
+        process = subprocess.Popen(["bash", "-c", self.script(text, strict)],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                   stderr=subprocess.STDOUT, env={}, start_new_session=True)
         try:
-            strict = command.expected is None
-            done = subprocess.run(["bash", "-c", self.script(text, strict)],
-                                  stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                  env={}, timeout=COMMAND_TIMEOUT)
+            out, _ = process.communicate(timeout=COMMAND_TIMEOUT)
         except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
             raise ReadmeError("README line %d: no answer within %d s:\n  %s" %
                               (command.line, COMMAND_TIMEOUT, text))
+        done = subprocess.CompletedProcess(process.args, process.returncode, out)
+        self.reap()
         output = done.stdout.decode("utf-8", "replace")
         if self.show:
             print("$ %s\n%s" % (text, output), end="" if output.endswith("\n") else "\n")
@@ -290,7 +316,7 @@ class Runner:
 
     def compare(self, command, text, output):
         expected = [l.replace(ADDRESS, self.address) for l in command.expected]
-        regex, names = expected_regex(expected)
+        regex, names = expected_regex(expected, self.values)
         actual = "\n".join(l.rstrip() for l in output.rstrip("\n").split("\n")) + "\n"
         if not output.strip():
             actual = ""
@@ -300,6 +326,9 @@ class Runner:
                               "The README shows:\n%s\nIt printed:\n%s" %
                               (command.line, text, indent("\n".join(expected)), indent(actual)))
         for name, captured in zip(names, m.groups()):
+            if name in self.values and self.values[name] != captured:
+                raise ReadmeError("README line %d: <%s> is printed twice with different values, "
+                                  "%r and %r" % (command.line, name, self.values[name], captured))
             self.values[name] = captured
         self.compared += 1
 
@@ -323,11 +352,12 @@ class Runner:
             if self.server.poll() is not None:
                 raise ReadmeError("README line %d: the server exited (%d) at start:\n%s" %
                                   (command.line, self.server.returncode, self.log_tail()))
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.1)
+            # This start's own line, not another process's listener on a reused port.
+            with open(self.server_log, errors="replace") as f:
+                f.seek(self.log_start)
+                if re.search(r"serving ppa\.mediation\.v1 on port %d\b" % self.port, f.read()):
+                    return
+            time.sleep(0.1)
         raise ReadmeError("README line %d: the server did not listen within %d s:\n%s" %
                           (command.line, SERVER_START_TIMEOUT, self.log_tail()))
 
@@ -337,10 +367,14 @@ class Runner:
         # As Ctrl-C in its terminal: SIGINT to its whole process group. A wrapper such as
         # faketime may end at once while the server still drains, so wait for the whole group.
         group = self.server.pid
-        os.killpg(group, signal.SIGINT)
+        try:
+            os.killpg(group, signal.SIGINT)
+        except ProcessLookupError:
+            raise ReadmeError("%s: the server had already exited:\n%s" % (why, self.log_tail()))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             self.server.poll()
+            self.reap()
             try:
                 os.killpg(group, 0)
             except ProcessLookupError:
@@ -357,6 +391,18 @@ class Runner:
         if "stopped cleanly" not in since_start:
             raise ReadmeError("%s: the server did not stop cleanly on Ctrl-C:\n%s" %
                               (why, indent(since_start[-3000:])))
+
+    @staticmethod
+    def reap():
+        """Reaps any finished descendant: this process is their subreaper (see main), so a server
+        left behind by a wrapper that exited first is reaped here, not left a zombie."""
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
 
     def log_tail(self):
         try:
@@ -425,6 +471,9 @@ def main():
     parser.add_argument("--show", action="store_true", help="print every command's output")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args()
+    # Become the subreaper of everything started here (Linux): orphans come back to this process
+    # to be reaped, whatever the machine's PID 1 does.
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     runner = Runner(args)
     try:
         runner.prepare()

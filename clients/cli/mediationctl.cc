@@ -39,7 +39,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "clients/cli/catalog.h"
-#include "clients/cli/exit_codes.h"
+#include "clients/cli/errors.h"
 #include "clients/cli/mediator_import.h"
 #include "clients/cli/render.h"
 #include "clients/cli/request_fields.h"
@@ -254,14 +254,6 @@ absl::StatusOr<std::unique_ptr<client::Connection>> Connect(const Settings& s) {
   return client::Connection::Open(options);
 }
 
-// A failed call: the server's refusal (exit 1), or no server to refuse it (exit 3). gRPC reports
-// both as a status; what tells them apart is whether the channel ever got a connection.
-int CallError(const client::Connection& connection, const absl::Status& status) {
-  if (connection.Unreachable(status)) return ReportUnreachable(connection, status);
-  std::cerr << "error: " << CodeName(status.code()) << ": " << status.message() << "\n";
-  return kServerError;
-}
-
 google::protobuf::DebugStringOptions WithComments() {
   google::protobuf::DebugStringOptions options;
   options.include_comments = true;
@@ -408,10 +400,13 @@ int Run(Catalog& catalog, const MethodDescriptor& method, const Args& args,
   absl::StatusOr<std::unique_ptr<client::Connection>> connection = Connect(settings);
   if (!connection.ok()) return Usage(std::string(connection.status().message()));
   std::unique_ptr<Message> response = catalog.New(method.output_type());
+  // The call is made whatever this says (the server may be starting up), but a failure is
+  // reported as "unreachable" only when no connection was ever made.
+  const absl::Status connected = (*connection)->Connect();
 
   if (!method.server_streaming()) {
     absl::Status status = (*connection)->CallMethod(method, *request, response.get());
-    if (!status.ok()) return CallError(**connection, status);
+    if (!status.ok()) return ReportCallError(**connection, connected, status);
     std::cout << (json ? RenderJson(*response) : RenderText(*response));
     return kOk;
   }
@@ -443,7 +438,7 @@ int Run(Catalog& catalog, const MethodDescriptor& method, const Args& args,
                                 },
                                 timeout);
   if (json && ends) std::cout << (first ? "]\n" : "\n]\n");
-  if (!status.ok()) return CallError(**connection, status);
+  if (!status.ok()) return ReportCallError(**connection, connected, status);
   return kOk;
 }
 
@@ -559,6 +554,9 @@ int Main(int argc, char** argv) {
       }
     }
     if (file.empty()) return Usage("mediator import: name the CSV file");
+    if (absl::Status connected = (*connection)->Connect(); !connected.ok()) {
+      return ReportCallError(**connection, connected, connected);
+    }
     return ImportMediators(catalog, **connection, file, *json);
   }
   for (const Command& c : commands) {

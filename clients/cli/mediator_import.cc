@@ -13,7 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
-#include "clients/cli/exit_codes.h"
+#include "clients/cli/errors.h"
 #include "clients/cli/request_fields.h"
 
 namespace mediation::cli {
@@ -139,7 +139,7 @@ int ImportHelp(std::ostream& out) {
          "  are imported. Each row carries an idempotency key made from its content, so\n"
          "  importing the same file again within a day registers nobody twice.\n\n"
          "  Exit codes: 0 every row imported, 1 some rows refused, 2 unreadable file or header,\n"
-         "  3 the server could not be reached (the rows before were imported).\n";
+         "  3 the server could not be reached (nothing was imported).\n";
   return kOk;
 }
 
@@ -217,8 +217,6 @@ int ImportMediators(Catalog& catalog, client::Connection& connection, const std:
         ++imported;
       }
     }
-    // Without a server no later row can do better: stop (a rerun skips the rows already done).
-    if (connection.Unreachable(status)) return ReportUnreachable(connection, status);
     if (!status.ok()) result.error = absl::StrCat(CodeName(status.code()), ": ", status.message());
     results.push_back(result);
     const std::string progress = absl::StrFormat("importing %s: %d/%d rows, %d imported, %d failed",

@@ -10,8 +10,8 @@
 // content, so running the same file again within a day registers nobody twice. Bad rows are
 // reported and skipped; the good ones are imported. Progress goes to stderr, the report (a
 // table, or JSON with --output=json) to stdout. Exit code 0 when every row was imported, 1 when
-// some were refused, 2 when the file cannot be read or its header names no known field, 3 when
-// the server cannot be reached (the import stops there; the rows before it were imported).
+// some were refused, 2 when the file cannot be read or its header names no known field (3, the
+// server cannot be reached, is found by the caller before any row is sent).
 #ifndef MEDIATION_CLIENTS_CLI_MEDIATOR_IMPORT_H_
 #define MEDIATION_CLIENTS_CLI_MEDIATOR_IMPORT_H_
 

@@ -39,13 +39,13 @@ bool ValueMessage(const Message& m, std::string* out) {
     return true;
   }
   if (name == "ppa.mediation.v1.Date") {
-    *out = absl::StrFormat("%04d-%02d-%02d", r->GetInt32(m, d->FindFieldByName("year")),
-                           r->GetInt32(m, d->FindFieldByName("month")),
-                           r->GetInt32(m, d->FindFieldByName("day")));
+    *out = FormatDate(absl::CivilDay(r->GetInt32(m, d->FindFieldByName("year")),
+                                     r->GetInt32(m, d->FindFieldByName("month")),
+                                     r->GetInt32(m, d->FindFieldByName("day"))));
     return true;
   }
   if (name == "ppa.mediation.v1.TimeOfDay") {
-    *out = absl::StrFormat("%02d:%02d", r->GetInt32(m, d->FindFieldByName("hours")),
+    *out = FormatTimeOfDay(r->GetInt32(m, d->FindFieldByName("hours")),
                            r->GetInt32(m, d->FindFieldByName("minutes")));
     return true;
   }

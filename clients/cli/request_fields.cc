@@ -62,8 +62,8 @@ std::string TypeText(const FieldDescriptor* f) {
       return absl::StrCat("one of: ", absl::StrJoin(values, ", "));
     }
     case FieldDescriptor::CPPTYPE_MESSAGE:
-      if (IsDate(f->message_type())) return "YYYY-MM-DD";
-      if (IsTimeOfDay(f->message_type())) return "HH:MM";
+      if (IsDate(f->message_type())) return std::string(kDateHelp);
+      if (IsTimeOfDay(f->message_type())) return std::string(kTimeOfDayHelp);
       if (IsTimestamp(f->message_type())) return std::string(kInstantHelp);
       return "JSON object";
   }
@@ -159,23 +159,23 @@ absl::Status SetMessageValue(Message* m, const std::string& flag, const std::str
   auto bad = [&](absl::string_view what) {
     return absl::InvalidArgumentError(absl::StrCat("--", flag, ": ", what, ", not '", value, "'"));
   };
+  auto refused = [&](const absl::Status& status) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": ", status.message(), ", not '", value, "'"));
+  };
   if (IsDate(d)) {
-    absl::CivilDay day;
-    if (!absl::ParseCivilTime(value, &day)) return bad("expected a date as YYYY-MM-DD");
-    r->SetInt32(m, d->FindFieldByName("year"), static_cast<int32_t>(day.year()));
-    r->SetInt32(m, d->FindFieldByName("month"), day.month());
-    r->SetInt32(m, d->FindFieldByName("day"), day.day());
+    const absl::StatusOr<absl::CivilDay> day = ParseDate(value);
+    if (!day.ok()) return refused(day.status());
+    r->SetInt32(m, d->FindFieldByName("year"), static_cast<int32_t>(day->year()));
+    r->SetInt32(m, d->FindFieldByName("month"), day->month());
+    r->SetInt32(m, d->FindFieldByName("day"), day->day());
     return absl::OkStatus();
   }
   if (IsTimeOfDay(d)) {
-    std::vector<std::string> parts = absl::StrSplit(value, ':');
-    int h = 0, min = 0;
-    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &h) || !absl::SimpleAtoi(parts[1], &min) ||
-        h < 0 || h > 23 || min < 0 || min > 59) {
-      return bad("expected a time of day as HH:MM");
-    }
-    r->SetInt32(m, d->FindFieldByName("hours"), h);
-    r->SetInt32(m, d->FindFieldByName("minutes"), min);
+    const absl::StatusOr<std::pair<int, int>> time = ParseTimeOfDay(value);
+    if (!time.ok()) return refused(time.status());
+    r->SetInt32(m, d->FindFieldByName("hours"), time->first);
+    r->SetInt32(m, d->FindFieldByName("minutes"), time->second);
     return absl::OkStatus();
   }
   if (IsTimestamp(d)) {

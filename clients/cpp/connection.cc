@@ -112,10 +112,21 @@ bool Connection::SafeToRetry(const MethodDescriptor* method, const Message& requ
          !request.GetReflection()->GetString(request, key).empty();
 }
 
-bool Connection::Unreachable(const absl::Status& status) const {
-  return (status.code() == absl::StatusCode::kUnavailable ||
-          status.code() == absl::StatusCode::kDeadlineExceeded) &&
-         channel_->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY;
+absl::Status Connection::Connect(absl::Duration timeout) {
+  const absl::Duration wait = timeout == absl::ZeroDuration() ? options_.deadline : timeout;
+  const auto deadline = absl::ToChronoTime(absl::Now() + wait);
+  grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+  while (state != GRPC_CHANNEL_READY) {
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) {
+      return absl::UnavailableError(absl::StrCat("could not connect to ", options_.address));
+    }
+    if (!channel_->WaitForStateChange(state, deadline)) {
+      return absl::DeadlineExceededError(absl::StrCat("no connection to ", options_.address,
+                                                      " within ", absl::FormatDuration(wait)));
+    }
+    state = channel_->GetState(/*try_to_connect=*/true);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Connection::WithRetries(bool retry, const std::function<grpc::Status()>& attempt) {

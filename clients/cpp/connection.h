@@ -107,10 +107,11 @@ class Connection {
   static const google::protobuf::MethodDescriptor* MethodFor(
       const google::protobuf::Descriptor* input, const google::protobuf::Descriptor* output);
 
-  // Whether `status`, from a failed call on this connection, means the server was never reached
-  // (nothing listening, a refused TLS handshake, no route) rather than that it answered: an
-  // UNAVAILABLE or DEADLINE_EXCEEDED while the channel has no connection.
-  bool Unreachable(const absl::Status& status) const;
+  // Makes the connection now rather than with the first call, so that a tool can tell a server it
+  // never reached from one that answered: OK once connected; UNAVAILABLE as soon as an attempt
+  // fails (nothing listening, a TLS handshake refused); DEADLINE_EXCEEDED when no attempt has
+  // succeeded within `timeout` (zero: the default deadline). Sends nothing to the API.
+  absl::Status Connect(absl::Duration timeout = absl::ZeroDuration());
 
   const std::shared_ptr<grpc::Channel>& channel() const { return channel_; }
   const ConnectionOptions& options() const { return options_; }

@@ -312,6 +312,8 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   // Catch up before answering anyone: cases whose sessions started while the server was down are
   // IN_MEDIATION, and notes past retention are gone, by the time the first call arrives.
   // RunMaintenance logs any job that fails; the server serves anyway, and retries each interval.
+  // It runs before the port is bound: if another process holds the port and this start fails,
+  // the work done was due anyway (it is the same work whichever server does it).
   (void)server->RunMaintenance();
 
   // Why the callback API: it is the gRPC team's recommendation for new C++ servers, and an empty
@@ -354,12 +356,11 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     }
   });
   log.Info(absl::StrCat("serving ppa.mediation.v1 on port ", server->port_,
-                        server->options_.tls_cert_path.empty()        ? " (plaintext)"
-                        : server->options_.tls_client_ca_path.empty() ? " (TLS)"
-                        : server->options_.require_client_cert
-                            ? " (mutual TLS, client certificate required)"
-                            : " (mutual TLS, client certificate optional)",
-                        server->options_.benchmark_service ? ", with the benchmark service" : ""));
+                        opts.tls_cert_path.empty()        ? " (plaintext)"
+                        : opts.tls_client_ca_path.empty() ? " (TLS)"
+                        : opts.require_client_cert ? " (mutual TLS, client certificate required)"
+                                                   : " (mutual TLS, client certificate optional)",
+                        opts.benchmark_service ? ", with the benchmark service" : ""));
   return server;
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <libical/ical.h>
 #include <netinet/in.h>
+#include <sqlite3.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,11 +24,15 @@
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 #include "ppa/mediation/v1/api_files.h"
+#include "tests/support/faulty_store.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
 namespace {
 
+using ::mediation::testing::FaultPlan;
+using ::mediation::testing::FaultyStores;
+using ::mediation::testing::SqliteFailure;
 using ::mediation::testing::TestServer;
 using ::mediation::testing::ValidMediator;
 using Json = nlohmann::json;
@@ -92,7 +97,9 @@ class MediationctlTest : public ::testing::Test {
     }
   }
 
-  TestServer server_;
+  // Transparent until a test plans a fault.
+  std::shared_ptr<FaultPlan> plan_ = std::make_shared<FaultPlan>();
+  TestServer server_{[this](ServerOptions& o) { o.store_wrapper = FaultyStores(plan_); }};
 };
 
 TEST_F(MediationctlTest, HelpExplainsEveryNounVerbAndFlag) {
@@ -476,9 +483,17 @@ TEST_F(MediationctlTest, NoServerToReachIsExitCodeThreeNotARefusal) {
         << r.err;
     EXPECT_EQ(r.out, "");
   }
-  // The server's own UNAVAILABLE-free refusal stays exit code 1 (see ExitCodes...).
-  const Result refused = Desk({"case", "get", "--case-id=424242"});
-  EXPECT_EQ(refused.code, 1);
+}
+
+TEST_F(MediationctlTest, TheServersOwnUnavailableIsARefusalNotUnreachable) {
+  const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
+  const v1::Case c = server_.CreateReferral(org);
+  // Not retried (no idempotency key): the server's UNAVAILABLE reaches the user.
+  plan_->FailWrite(1, SqliteFailure(SQLITE_BUSY, "database is locked"));
+  const Result r =
+      Desk({"case", "hold", absl::StrCat("--case-id=", c.id()), "--reason=Off sick until May"});
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_EQ(r.err.rfind("error: UNAVAILABLE: ", 0), 0u) << r.err;
 }
 
 }  // namespace
