@@ -9,6 +9,8 @@
 #include "services/core/validation.h"
 #include "services/rules/lifecycle.h"
 #include "storage/audit.h"
+#include "storage/crypto.h"
+#include "storage/data_keys.h"
 #include "storage/notes.h"
 #include "storage/sessions.h"
 
@@ -25,30 +27,24 @@ std::string NoteBinding(const storage::NoteRecord& n) {
                       v1::NoteVisibility_Name(n.visibility));
 }
 
-// The case's data key, created (and stored wrapped) on first use when `create`.
-absl::StatusOr<std::string> CaseKey(storage::Tx& tx, const KeyRing& keys, int64_t case_id,
-                                    bool create, absl::Time now) {
-  absl::StatusOr<std::optional<storage::CaseKeyRecord>> stored = storage::GetCaseKey(tx, case_id);
-  if (!stored.ok()) return stored.status();
-  if (!stored->has_value()) {
-    if (!create) return absl::NotFoundError("no notes yet");
-    std::string key = KeyRing::NewDataKey();
-    if (absl::Status s = storage::InsertCaseKey(tx, case_id, keys.WrapCaseKey(case_id, key), now);
-        !s.ok()) {
-      return s;
-    }
-    return key;
+// The case's notes key, created (and stored wrapped) on first use when `create`. NOT_FOUND when
+// the case has none yet; FAILED_PRECONDITION once destroyed.
+absl::StatusOr<std::string> NotesKey(storage::Tx& tx, int64_t case_id, bool create,
+                                     absl::Time now) {
+  if (create) return storage::GetOrCreateDataKey(tx, storage::KeyPurpose::kNotes, case_id, now);
+  absl::StatusOr<storage::DataKey> key =
+      storage::GetDataKey(tx, storage::KeyPurpose::kNotes, case_id);
+  if (!key.ok()) return key.status();
+  switch (key->state) {
+    case storage::DataKey::State::kLive:
+      return std::move(key->key);
+    case storage::DataKey::State::kAbsent:
+      return absl::NotFoundError("no notes yet");
+    case storage::DataKey::State::kDestroyed:
+      break;
   }
-  if ((*stored)->destroyed_at.has_value()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the notes of case ", case_id, " were destroyed after the retention period"));
-  }
-  absl::StatusOr<std::string> key = keys.UnwrapCaseKey(case_id, (*stored)->wrapped);
-  if (!key.ok()) {
-    return absl::DataLossError(
-        absl::StrCat("the data key of case ", case_id, " does not unwrap with the master key"));
-  }
-  return key;
+  return absl::FailedPreconditionError(
+      absl::StrCat("the notes of case ", case_id, " were destroyed after the retention period"));
 }
 
 // Whether `mediator` may read `n`: its author, or a co-mediator of the case for SHARED notes.
@@ -72,7 +68,7 @@ absl::Status ToView(const storage::NoteRecord& n, const std::string* key, v1::No
     return absl::OkStatus();
   }
   if (key == nullptr) return absl::InternalError("note without a case key");
-  absl::StatusOr<std::string> text = KeyRing::Open(*key, n.sealed, NoteBinding(n));
+  absl::StatusOr<std::string> text = storage::Open(*key, n.sealed, NoteBinding(n));
   if (!text.ok()) {
     return absl::DataLossError(
         absl::StrCat("note ", n.id,
@@ -82,8 +78,6 @@ absl::Status ToView(const storage::NoteRecord& n, const std::string* key, v1::No
   out->set_text(*std::move(text));
   return absl::OkStatus();
 }
-
-const KeyRing& Keys(const CallContext& call) { return *call.settings().keyring; }
 
 absl::Status AddNote(CallContext& call, const v1::AddNoteRequest& r,
                      v1::AddNoteResponse& response) {
@@ -123,7 +117,7 @@ absl::Status AddNote(CallContext& call, const v1::AddNoteRequest& r,
                                        " is not one of your notes of case ", c.id));
       }
     }
-    absl::StatusOr<std::string> key = CaseKey(tx, Keys(call), c.id, /*create=*/true, call.now());
+    absl::StatusOr<std::string> key = NotesKey(tx, c.id, /*create=*/true, call.now());
     if (!key.ok()) return key.status();
     storage::NoteRecord n{.case_id = c.id,
                           .author_mediator_id = who.mediator_id,
@@ -135,7 +129,7 @@ absl::Status AddNote(CallContext& call, const v1::AddNoteRequest& r,
     absl::StatusOr<int64_t> id = storage::ReserveNote(tx, n);
     if (!id.ok()) return id.status();
     n.id = *id;
-    n.sealed = KeyRing::Seal(*key, text, NoteBinding(n));
+    n.sealed = storage::Seal(*key, text, NoteBinding(n));
     if (absl::Status s = storage::SealNote(tx, n.id, n.sealed); !s.ok()) return s;
     call.AddObject("note", n.id);
     if (absl::Status s = ToView(n, &*key, response.mutable_note()); !s.ok()) return s;
@@ -159,7 +153,7 @@ absl::Status ListNotes(CallContext& call, const v1::ListNotesRequest& r,
     for (const storage::NoteRecord& n : *notes) {
       if (!readable.contains(n.id)) continue;
       if (!n.destroyed_at.has_value() && !key.has_value()) {
-        absl::StatusOr<std::string> k = CaseKey(tx, Keys(call), c.id, false, call.now());
+        absl::StatusOr<std::string> k = NotesKey(tx, c.id, false, call.now());
         if (!k.ok()) return k.status();
         key = *std::move(k);
       }
@@ -196,7 +190,7 @@ absl::Status GetNote(CallContext& call, const v1::GetNoteRequest& r,
     if (!MayRead(*n, who.mediator_id)) return not_found;
     std::optional<std::string> key;
     if (!n->destroyed_at.has_value()) {
-      absl::StatusOr<std::string> k = CaseKey(tx, Keys(call), n->case_id, false, call.now());
+      absl::StatusOr<std::string> k = NotesKey(tx, n->case_id, false, call.now());
       if (!k.ok()) return k.status();
       key = *std::move(k);
     }
@@ -230,7 +224,7 @@ absl::StatusOr<int> DestroyExpiredNotes(storage::Store& store, absl::Time now,
       storage::AuditRecord audit{.at = now,
                                  .call_id = "maintenance",
                                  .method = absl::StrCat("server: notes destroyed after retention (",
-                                                        *notes, " notes; case key erased)"),
+                                                        *notes, " notes; notes key erased)"),
                                  .objects = absl::StrCat("case:", case_id),
                                  .outcome = "OK"};
       if (absl::Status s = storage::AppendAudit(tx, audit).status(); !s.ok()) return s;

@@ -1,9 +1,8 @@
-// gRPC adapter for NotesService: confidential notes, sealed with the case's data key.
+// gRPC adapter for NotesService: confidential notes, sealed with the case's notes key.
 #ifndef MEDIATION_SERVICES_NOTES_SERVICE_H_
 #define MEDIATION_SERVICES_NOTES_SERVICE_H_
 
 #include "ppa/mediation/v1/notes.grpc.pb.h"
-#include "services/core/keyring.h"
 #include "services/core/rpc_runner.h"
 #include "storage/store.h"
 

@@ -1,5 +1,7 @@
-// Responses kept for idempotency keys: a create call that carried a key stores its response
-// (sealed by the caller), so a repeat of the call is answered with it instead of creating again.
+// Responses kept for idempotency keys: a create call that carried a key stores its response, so a
+// repeat of the call is answered with it instead of creating again. The response can hold
+// contact details or a token's secret: it is stored sealed with the service's responses key
+// (storage/data_keys.h), bound to the token and key it answers.
 #ifndef MEDIATION_STORAGE_IDEMPOTENCY_H_
 #define MEDIATION_STORAGE_IDEMPOTENCY_H_
 
@@ -19,11 +21,12 @@ struct IdempotentCallRecord {
   std::string key;
   std::string method;          // The full gRPC method name.
   std::string request_sha256;  // Hex, of the request without its key.
-  std::string sealed_response;
+  std::string response;        // The serialised response (stored sealed).
   absl::Time created_at;
 };
 
-// The call `token_id` made with `key`, if it is still kept.
+// The call `token_id` made with `key`, if it is still kept. DATA_LOSS when its response does not
+// open.
 absl::StatusOr<std::optional<IdempotentCallRecord>> FindIdempotentCall(Tx& tx, int64_t token_id,
                                                                        const std::string& key);
 
@@ -32,6 +35,11 @@ absl::Status InsertIdempotentCall(Tx& tx, const IdempotentCallRecord& record);
 
 // Forgets calls made before `cutoff`; returns how many.
 absl::StatusOr<int> ForgetIdempotentCallsBefore(Tx& tx, absl::Time cutoff);
+
+// Seals again, under the responses key, the kept responses that schema versions 7 and 8 sealed
+// with the master key itself (current master key `master_key_id`). Returns how many; a response
+// that opens with neither is left to expire.
+absl::StatusOr<int> ResealLegacyResponses(Tx& tx, int64_t master_key_id, absl::Time now);
 
 }  // namespace mediation::storage
 

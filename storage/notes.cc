@@ -1,6 +1,7 @@
 #include "storage/notes.h"
 
 #include "absl/strings/str_cat.h"
+#include "storage/data_keys.h"
 #include "storage/sql_util.h"
 
 namespace mediation::storage {
@@ -83,39 +84,12 @@ absl::StatusOr<std::vector<NoteRecord>> ListNotes(Tx& tx, int64_t case_id) {
   });
 }
 
-absl::StatusOr<std::optional<CaseKeyRecord>> GetCaseKey(Tx& tx, int64_t case_id) {
-  return Guard("get case key", [&]() -> absl::StatusOr<std::optional<CaseKeyRecord>> {
-    Statement st(tx.db(), "SELECT wrapped, destroyed_at FROM case_keys WHERE case_id = ?");
-    st.bind(1, static_cast<int64_t>(case_id));
-    if (!st.executeStep()) return std::optional<CaseKeyRecord>();
-    CaseKeyRecord k;
-    if (!st.getColumn(0).isNull()) {
-      k.wrapped.assign(static_cast<const char*>(st.getColumn(0).getBlob()),
-                       st.getColumn(0).getBytes());
-    }
-    k.destroyed_at = OptionalTime(st.getColumn(1));
-    return std::optional<CaseKeyRecord>(std::move(k));
-  });
-}
-
-absl::Status InsertCaseKey(Tx& tx, int64_t case_id, const std::string& wrapped, absl::Time at) {
-  if (absl::Status s = tx.RequireWritable("insert case key"); !s.ok()) return s;
-  return Guard("insert case key", [&]() -> absl::Status {
-    Statement st(tx.db(), "INSERT INTO case_keys (case_id, wrapped, created_at) VALUES (?, ?, ?)");
-    st.bind(1, static_cast<int64_t>(case_id));
-    st.bind(2, wrapped.data(), static_cast<int>(wrapped.size()));
-    st.bind(3, static_cast<int64_t>(ToMicros(at)));
-    st.exec();
-    return absl::OkStatus();
-  });
-}
-
 absl::StatusOr<std::vector<int64_t>> CasesDueForNoteDestruction(Tx& tx, absl::Time cutoff) {
   return Guard("cases due for note destruction", [&]() -> absl::StatusOr<std::vector<int64_t>> {
     Statement st(tx.db(),
-                 "SELECT c.id FROM cases c JOIN case_keys k ON k.case_id = c.id WHERE "
-                 "c.finished_at IS NOT NULL AND c.finished_at <= ? AND "
-                 "k.destroyed_at IS NULL ORDER BY c.id");
+                 "SELECT c.id FROM cases c JOIN data_keys k ON k.case_id = c.id AND "
+                 "k.purpose = 'notes' WHERE c.finished_at IS NOT NULL AND c.finished_at <= ? "
+                 "AND k.destroyed_at IS NULL ORDER BY c.id");
     st.bind(1, static_cast<int64_t>(ToMicros(cutoff)));
     std::vector<int64_t> out;
     while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
@@ -132,43 +106,9 @@ absl::StatusOr<int> DestroyCaseNotes(Tx& tx, int64_t case_id, absl::Time at) {
     notes.bind(1, static_cast<int64_t>(ToMicros(at)));
     notes.bind(2, static_cast<int64_t>(case_id));
     const int destroyed = notes.exec();
-    Statement key(tx.db(),
-                  "UPDATE case_keys SET wrapped = NULL, destroyed_at = ? WHERE case_id = ?");
-    key.bind(1, static_cast<int64_t>(ToMicros(at)));
-    key.bind(2, static_cast<int64_t>(case_id));
-    key.exec();
+    absl::StatusOr<bool> key = DestroyDataKey(tx, KeyPurpose::kNotes, case_id, at);
+    if (!key.ok()) return key.status();
     return destroyed;
-  });
-}
-
-absl::StatusOr<std::optional<std::string>> GetMasterKeyCheck(Tx& tx) {
-  return Guard("get master key check", [&]() -> absl::StatusOr<std::optional<std::string>> {
-    Statement st(tx.db(), "SELECT sealed FROM master_key_check WHERE id = 1");
-    if (!st.executeStep()) return std::optional<std::string>();
-    return std::optional<std::string>(std::string(
-        static_cast<const char*>(st.getColumn(0).getBlob()), st.getColumn(0).getBytes()));
-  });
-}
-
-absl::StatusOr<bool> HoldsDataUnderMasterKey(Tx& tx) {
-  return Guard("look for data under the master key", [&]() -> absl::StatusOr<bool> {
-    return tx.db()
-               .execAndGet(
-                   "SELECT EXISTS (SELECT 1 FROM case_keys) OR EXISTS (SELECT 1 FROM "
-                   "idempotent_calls) OR EXISTS (SELECT 1 FROM audit_events WHERE hash IS NOT "
-                   "NULL)")
-               .getInt() != 0;
-  });
-}
-
-absl::Status SetMasterKeyCheck(Tx& tx, const std::string& sealed, absl::Time at) {
-  if (absl::Status s = tx.RequireWritable("set master key check"); !s.ok()) return s;
-  return Guard("set master key check", [&]() -> absl::Status {
-    Statement st(tx.db(), "INSERT INTO master_key_check (id, sealed, created_at) VALUES (1, ?, ?)");
-    st.bind(1, sealed.data(), static_cast<int>(sealed.size()));
-    st.bind(2, static_cast<int64_t>(ToMicros(at)));
-    st.exec();
-    return absl::OkStatus();
   });
 }
 

@@ -1,5 +1,5 @@
-// Confidential notes (stored sealed), the per-case data keys (stored wrapped), the master key
-// check, and the destruction of notes after retention.
+// Confidential notes (stored sealed with their case's notes key, storage/data_keys.h), and the
+// destruction of notes after retention.
 #ifndef MEDIATION_STORAGE_NOTES_H_
 #define MEDIATION_STORAGE_NOTES_H_
 
@@ -23,23 +23,10 @@ absl::StatusOr<NoteRecord> GetNote(Tx& tx, int64_t id);
 // Oldest first.
 absl::StatusOr<std::vector<NoteRecord>> ListNotes(Tx& tx, int64_t case_id);
 
-struct CaseKeyRecord {
-  std::string wrapped;  // Empty once destroyed.
-  std::optional<absl::Time> destroyed_at;
-};
-absl::StatusOr<std::optional<CaseKeyRecord>> GetCaseKey(Tx& tx, int64_t case_id);
-absl::Status InsertCaseKey(Tx& tx, int64_t case_id, const std::string& wrapped, absl::Time at);
-
 // Finished cases (finished_at at or before `cutoff`) whose notes are not destroyed yet.
 absl::StatusOr<std::vector<int64_t>> CasesDueForNoteDestruction(Tx& tx, absl::Time cutoff);
-// Erases the case's data key and every note's ciphertext; returns how many notes.
+// Erases the case's notes key and every note's ciphertext; returns how many notes.
 absl::StatusOr<int> DestroyCaseNotes(Tx& tx, int64_t case_id, absl::Time at);
-
-absl::StatusOr<std::optional<std::string>> GetMasterKeyCheck(Tx& tx);
-// Whether anything in the database depends on a master key: wrapped case keys, kept responses
-// or linked audit rows. A new master key may be made only when nothing does.
-absl::StatusOr<bool> HoldsDataUnderMasterKey(Tx& tx);
-absl::Status SetMasterKeyCheck(Tx& tx, const std::string& sealed, absl::Time at);
 
 }  // namespace mediation::storage
 

@@ -550,6 +550,87 @@ WHEN NEW.outcome <> OLD.outcome BEGIN
           'CASE_EVENT_KIND_OUTCOME_RECORDED', NEW.outcome);
 END;
 )sql"},
+
+    {9, "sealed fields, data keys, key rotation, anonymisation and refused-call counts", R"sql(
+-- Every master key the database has used: its check value tells which key a key file holds
+-- (storage/master_keys.h). One is current; during a rotation the new one is 'next'; after it
+-- the old one is 'retired'.
+CREATE TABLE master_keys (
+  id INTEGER PRIMARY KEY,
+  check_value BLOB NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('current', 'next', 'retired')),
+  created_at INTEGER NOT NULL,
+  retired_at INTEGER
+);
+CREATE UNIQUE INDEX master_keys_one_each ON master_keys (state) WHERE state <> 'retired';
+INSERT INTO master_keys (id, check_value, state, created_at)
+  SELECT 1, sealed, 'current', created_at FROM master_key_check;
+DROP TABLE master_key_check;
+
+-- Every data key (storage/data_keys.h), only ever wrapped by a master key; NULL once destroyed.
+-- case_id is 0 for the service's own keys (the audit key, the key of kept responses).
+CREATE TABLE data_keys (
+  id INTEGER PRIMARY KEY,
+  purpose TEXT NOT NULL CHECK (purpose IN ('notes', 'record', 'audit', 'responses')),
+  case_id INTEGER NOT NULL,
+  master_key_id INTEGER REFERENCES master_keys (id),
+  wrap_format INTEGER NOT NULL,  -- 1: a notes key as schema version 6 wrapped it; 2: current
+  wrapped BLOB,
+  created_at INTEGER NOT NULL,
+  destroyed_at INTEGER,
+  UNIQUE (purpose, case_id)
+);
+CREATE INDEX data_keys_by_master_key ON data_keys (master_key_id) WHERE wrapped IS NOT NULL;
+INSERT INTO data_keys (purpose, case_id, master_key_id, wrap_format, wrapped, created_at,
+                       destroyed_at)
+  SELECT 'notes', case_id, CASE WHEN wrapped IS NULL THEN NULL ELSE 1 END, 1, wrapped,
+         created_at, destroyed_at FROM case_keys;
+DROP TABLE case_keys;
+
+-- Confidential text is sealed with its case's record key (storage/sealed_text.h): a TEXT value
+-- in a sealed column is plain text from before this version, sealed in batches at start-up. The
+-- BLOB columns say so in a flag.
+ALTER TABLE agreement_versions ADD COLUMN content_sealed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE referral_revisions ADD COLUMN previous_sealed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE cases ADD COLUMN review_notes TEXT NOT NULL DEFAULT '';
+-- When the case's personal data was removed at the end of its retention period.
+ALTER TABLE cases ADD COLUMN anonymised_at INTEGER;
+CREATE INDEX cases_finished_not_anonymised ON cases (finished_at)
+  WHERE finished_at IS NOT NULL AND anonymised_at IS NULL;
+
+-- A final agreement never changes, except that its content, written in plain text before this
+-- version, may be sealed once (the hash stays the hash of the plain text).
+DROP TRIGGER agreement_versions_final_no_update;
+CREATE TRIGGER agreement_versions_final_no_update BEFORE UPDATE ON agreement_versions
+  WHEN OLD.finalised_at IS NOT NULL AND NOT (
+    OLD.content_sealed = 0 AND NEW.content_sealed = 1 AND NEW.id = OLD.id AND
+    NEW.case_id = OLD.case_id AND NEW.version = OLD.version AND
+    NEW.content_hash = OLD.content_hash AND NEW.created_at = OLD.created_at AND
+    NEW.created_by_token_id IS OLD.created_by_token_id AND NEW.finalised_at = OLD.finalised_at)
+  BEGIN SELECT RAISE(ABORT, 'agreement version is final'); END;
+
+-- Master key rotations (AdminService.RotateMasterKey), for their progress.
+CREATE TABLE key_rotations (
+  id INTEGER PRIMARY KEY,
+  from_master_key_id INTEGER NOT NULL REFERENCES master_keys (id),
+  to_master_key_id INTEGER NOT NULL REFERENCES master_keys (id),
+  started_at INTEGER NOT NULL,
+  started_by_token_id INTEGER REFERENCES access_tokens (id),
+  keys_total INTEGER NOT NULL,
+  keys_rewrapped INTEGER NOT NULL DEFAULT 0,
+  completed_at INTEGER
+);
+
+-- Calls refused before any token was known (none sent, or an unknown one), counted per peer
+-- address and minute instead of one audit row each.
+CREATE TABLE refused_anonymous_calls (
+  peer TEXT NOT NULL,
+  minute INTEGER NOT NULL,  -- minutes since the epoch, UTC
+  calls INTEGER NOT NULL,
+  last_method TEXT NOT NULL,
+  PRIMARY KEY (peer, minute)
+) WITHOUT ROWID;
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

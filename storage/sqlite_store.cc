@@ -38,17 +38,16 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
         if (options.max_page_count > 0) {
           db->exec(absl::StrCat("PRAGMA max_page_count = ", options.max_page_count));
         }
-        return std::unique_ptr<SqliteStore>(
-            new SqliteStore(std::move(db), options.audit_key, options.commit_group));
+        return std::unique_ptr<SqliteStore>(new SqliteStore(std::move(db), options));
       });
 }
 
-SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, std::string audit_key,
-                         std::shared_ptr<CommitGroup> commit_group)
+SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, const SqliteOptions& options)
     : db_(std::move(db)),
       statements_(std::make_unique<StatementCache>(*db_)),
-      audit_key_(std::move(audit_key)),
-      commit_group_(std::move(commit_group)) {}
+      audit_key_(options.audit_key),
+      master_keys_(options.master_keys),
+      commit_group_(options.commit_group) {}
 
 SqliteStore::~SqliteStore() = default;
 
@@ -99,7 +98,7 @@ absl::Status SqliteStore::Run(const TxFn& fn, bool writable) {
   // The token changes this transaction begins end with it (storage/tokens.h). A write
   // transaction holds the write lock, so no other begins any meanwhile.
   const uint64_t tokens_before = TokenChangesBegun();
-  Tx tx(*db_, writable, audit_key_);
+  Tx tx(*db_, writable, audit_key_, master_keys_.get());
   status = RunFn(fn, tx);
   const uint64_t token_changes = TokenChangesBegun() - tokens_before;
   if (status.ok()) status = Exec(*db_, "COMMIT");
@@ -130,7 +129,7 @@ void SqliteStore::RunBatch(absl::Span<CommitGroup::Request* const> batch) {
         broken = request.status;
         continue;
       }
-      Tx tx(*db_, /*writable=*/true, audit_key_);
+      Tx tx(*db_, /*writable=*/true, audit_key_, master_keys_.get());
       request.status = RunFn(*request.fn, tx);
       if (!InTransaction(*db_)) {
         // SQLite rolled the whole transaction back (a full disk, an I/O error): the writes

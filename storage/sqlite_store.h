@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "storage/commit_group.h"
+#include "storage/master_keys.h"
 #include "storage/schema.h"
 #include "storage/statement_cache.h"
 #include "storage/store.h"
@@ -27,6 +28,9 @@ struct SqliteOptions {
   // The key of the audit trail's links (32 bytes; see storage/audit.h). Without it, appending
   // to or verifying the audit trail fails.
   std::string audit_key{};
+  // The master keys that unwrap data keys (storage/data_keys.h); shared by every connection of
+  // one server. Without them, sealed data cannot be read or written.
+  std::shared_ptr<const MasterKeys> master_keys{};
   // Shared by every connection of one server to batch their writes into one commit (see
   // storage/commit_group.h). Without it each Write commits on its own.
   std::shared_ptr<CommitGroup> commit_group{};
@@ -48,6 +52,7 @@ class SqliteStore final : public Store {
 
   // For the start-up connection, opened before the master key (and so the audit key) is read.
   void SetAuditKey(std::string key) { audit_key_ = std::move(key); }
+  void SetMasterKeys(std::shared_ptr<const MasterKeys> keys) { master_keys_ = std::move(keys); }
 
   // Applies pending migrations; see storage/schema.h.
   absl::StatusOr<MigrationResult> Migrate(int target_version = 0);
@@ -56,8 +61,7 @@ class SqliteStore final : public Store {
   absl::Status CheckSchemaIsCurrent();
 
  private:
-  SqliteStore(std::unique_ptr<SQLite::Database> db, std::string audit_key,
-              std::shared_ptr<CommitGroup> commit_group);
+  SqliteStore(std::unique_ptr<SQLite::Database> db, const SqliteOptions& options);
 
   absl::Status Run(const TxFn& fn, bool writable);
 
@@ -69,6 +73,7 @@ class SqliteStore final : public Store {
   // Declared after db_: its statements are finalized before the connection closes.
   std::unique_ptr<StatementCache> statements_;
   std::string audit_key_;
+  std::shared_ptr<const MasterKeys> master_keys_;
   std::shared_ptr<CommitGroup> commit_group_;
 };
 

@@ -7,8 +7,13 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "storage/crypto.h"
 
 namespace mediation::storage {
+
+Tx::~Tx() {
+  for (auto& [purpose_and_case, key] : unwrapped_keys_) Wipe(key);
+}
 
 absl::Status Tx::RequireWritable(absl::string_view operation) const {
   if (writable_) return absl::OkStatus();

@@ -3,6 +3,11 @@
 #ifndef MEDIATION_STORAGE_TX_H_
 #define MEDIATION_STORAGE_TX_H_
 
+#include <cstdint>
+#include <map>
+#include <string>
+#include <utility>
+
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
@@ -13,17 +18,28 @@ class Exception;
 
 namespace mediation::storage {
 
+class MasterKeys;
+
 class Tx {
  public:
   // `audit_key` (not owned, may be empty) keys the audit trail's links; see storage/audit.h.
-  Tx(SQLite::Database& db, bool writable, absl::string_view audit_key = {})
-      : db_(db), writable_(writable), audit_key_(audit_key) {}
+  // `master_keys` (not owned, may be null) unwrap data keys; see storage/data_keys.h. Without
+  // them, operations on sealed data fail with FAILED_PRECONDITION.
+  Tx(SQLite::Database& db, bool writable, absl::string_view audit_key = {},
+     const MasterKeys* master_keys = nullptr)
+      : db_(db), writable_(writable), audit_key_(audit_key), master_keys_(master_keys) {}
+  ~Tx();
   Tx(const Tx&) = delete;
   Tx& operator=(const Tx&) = delete;
 
   SQLite::Database& db() { return db_; }
   bool writable() const { return writable_; }
   absl::string_view audit_key() const { return audit_key_; }
+  const MasterKeys* master_keys() const { return master_keys_; }
+
+  // Data keys unwrapped in this transaction, by purpose and case (storage/data_keys.cc), so a
+  // list of many rows of one case unwraps its key once. Wiped when the transaction ends.
+  std::map<std::pair<int, int64_t>, std::string>& unwrapped_keys() { return unwrapped_keys_; }
 
   // REQUIRES: called at the start of every write operation. Fails if this is a read transaction.
   absl::Status RequireWritable(absl::string_view operation) const;
@@ -32,6 +48,8 @@ class Tx {
   SQLite::Database& db_;
   bool writable_;
   absl::string_view audit_key_;
+  const MasterKeys* master_keys_;
+  std::map<std::pair<int, int64_t>, std::string> unwrapped_keys_;
 };
 
 // Statuses made from SQLite errors carry this payload. Their messages hold SQLite's own text,

@@ -3,7 +3,6 @@
 #include <google/protobuf/message.h>
 
 #include "absl/strings/str_cat.h"
-#include "services/core/keyring.h"
 #include "storage/audit.h"
 #include "storage/idempotency.h"
 #include "storage/tokens.h"
@@ -38,21 +37,17 @@ absl::Status CallContext::Write(const storage::TxFn& fn) {
     }
     if (absl::Status s = fn(tx); !s.ok()) return s;
     if (idempotency_.has_value()) {
-      if (settings_.keyring == nullptr) {
-        return absl::InternalError("idempotency keys need the master key ring");
-      }
       std::string response;
       if (!idempotency_->response->SerializeToString(&response)) {
         return absl::InternalError("could not serialise the response to keep it");
       }
-      absl::Status kept = storage::InsertIdempotentCall(
-          tx, {.token_id = principal_.token_id,
-               .key = idempotency_->key,
-               .method = std::string(policy_.method),
-               .request_sha256 = idempotency_->request_sha256,
-               .sealed_response = settings_.keyring->SealStoredResponse(
-                   principal_.token_id, idempotency_->key, response),
-               .created_at = now_});
+      absl::Status kept =
+          storage::InsertIdempotentCall(tx, {.token_id = principal_.token_id,
+                                             .key = idempotency_->key,
+                                             .method = std::string(policy_.method),
+                                             .request_sha256 = idempotency_->request_sha256,
+                                             .response = std::move(response),
+                                             .created_at = now_});
       if (!kept.ok()) return kept;
     }
     return storage::AppendAudit(tx, AuditRow("OK")).status();
@@ -99,20 +94,14 @@ absl::StatusOr<bool> CallContext::ReplayInTx(storage::Tx& tx) {
         " for a different request", earlier.method != policy_.method ? " (another method)" : "",
         "; choose a new key for a new request"));
   }
-  if (settings_.keyring == nullptr) {
-    return absl::InternalError("idempotency keys need the master key ring");
-  }
-  absl::StatusOr<std::string> response = settings_.keyring->OpenStoredResponse(
-      principal_.token_id, idempotency_->key, earlier.sealed_response);
-  if (!response.ok()) return response.status();
   idempotency_->response->Clear();
-  if (!idempotency_->response->ParseFromString(*response)) {
+  if (!idempotency_->response->ParseFromString(earlier.response)) {
     return absl::DataLossError(absl::StrCat("the response kept for idempotency key '",
                                             idempotency_->key, "' does not parse"));
   }
   absl::StatusOr<int64_t> row = storage::AppendAudit(tx, AuditRow("REPLAYED"));
   if (!row.ok()) return row.status();
-  replayed_response_ = *std::move(response);
+  replayed_response_ = earlier.response;
   return true;
 }
 

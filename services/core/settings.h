@@ -9,7 +9,6 @@
 namespace mediation {
 
 class ClientIdentities;
-class KeyRing;
 
 struct ServiceSettings {
   // Free time kept between one person's sessions.
@@ -18,8 +17,6 @@ struct ServiceSettings {
   absl::Duration minimum_notice = absl::Hours(48);
   // How long a finished case's notes are kept before they are destroyed (0: at once).
   absl::Duration note_retention = absl::ZeroDuration();
-  // The master key ring for notes (not owned). Set by the server at start-up.
-  const KeyRing* keyring = nullptr;
   // Where AdminService.BackupDatabase writes its files (created when needed). Set by the server.
   std::string backup_dir;
   // How long a backup keeps retrying while the database is busy before giving up.

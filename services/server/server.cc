@@ -31,6 +31,7 @@
 #include "services/scheduling_service.h"
 #include "services/screening_service.h"
 #include "services/server/bootstrap.h"
+#include "services/server/key_setup.h"
 #include "services/statistics_service.h"
 #include "storage/audit.h"
 #include "storage/idempotency.h"
@@ -47,43 +48,6 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
   std::stringstream contents;
   contents << in.rdbuf();
   return contents.str();
-}
-
-// The master key for notes: created with the database, then required to match it. A missing or
-// wrong key stops the server here, before it could serve anything it cannot decrypt.
-absl::StatusOr<std::unique_ptr<KeyRing>> OpenMasterKey(storage::Store& store,
-                                                       const std::string& path, absl::Time now) {
-  std::optional<std::string> check;
-  bool holds_data = false;
-  absl::Status read = store.Read([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<std::optional<std::string>> stored = storage::GetMasterKeyCheck(tx);
-    if (!stored.ok()) return stored.status();
-    check = *std::move(stored);
-    absl::StatusOr<bool> holds = storage::HoldsDataUnderMasterKey(tx);
-    if (!holds.ok()) return holds.status();
-    holds_data = *holds;
-    return absl::OkStatus();
-  });
-  if (!read.ok()) return read;
-  if (!check.has_value() && holds_data) {
-    return absl::FailedPreconditionError(
-        "the database holds data sealed with a master key but its key check is missing; "
-        "restore the database from a backup (a new key would make that data unreadable)");
-  }
-  absl::StatusOr<std::unique_ptr<KeyRing>> ring = KeyRing::Load(path, !check.has_value());
-  if (!ring.ok()) return ring.status();
-  if (check.has_value()) {
-    if (!(*ring)->Check(*check)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the master key in ", path,
-          " is not the key this database was encrypted with; start with the right key file"));
-    }
-    return ring;
-  }
-  absl::Status wrote = store.Write(
-      [&](storage::Tx& tx) { return storage::SetMasterKeyCheck(tx, (*ring)->MakeCheck(), now); });
-  if (!wrote.ok()) return wrote;
-  return ring;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& o) {
@@ -236,17 +200,17 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
       options.master_key_path =
           (std::filesystem::path(options.db_path).parent_path() / "master.key").string();
     }
-    absl::StatusOr<std::unique_ptr<KeyRing>> keyring =
-        OpenMasterKey(**store, options.master_key_path, options.clock());
-    if (!keyring.ok()) return keyring.status();
-    server->keyring_ = *std::move(keyring);
-    options.settings.keyring = server->keyring_.get();
+    // The master key (or, during a rotation, both keys) and the service's data keys: a missing
+    // or wrong key stops the server here, before it could serve anything it cannot decrypt.
+    absl::StatusOr<KeySetup> keys =
+        SetUpKeys(**store, options.master_key_path, options.clock(), log);
+    if (!keys.ok()) return keys.status();
+    server->keys_ = *std::move(keys);
     if (options.backup_dir.empty()) {
       options.backup_dir =
           (std::filesystem::path(options.db_path).parent_path() / "backups").string();
     }
     options.settings.backup_dir = options.backup_dir;
-    (*store)->SetAuditKey(server->keyring_->AuditKey());
     absl::Status linked = (*store)->Write([](storage::Tx& tx) -> absl::Status {
       return storage::LinkUnchainedAuditRows(tx).status();
     });
@@ -270,7 +234,8 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   storage::StoreFactory sqlite =
       storage::SqliteStoreFactory({.path = options.db_path,
                                    .busy_timeout = absl::ToChronoMilliseconds(options.busy_timeout),
-                                   .audit_key = server->keyring_->AuditKey(),
+                                   .audit_key = server->keys_.audit_key,
+                                   .master_keys = server->keys_.master_keys,
                                    .commit_group = server->commit_group_,
                                    .max_page_count = options.max_page_count});
   storage::StoreFactory factory = sqlite;

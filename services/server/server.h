@@ -19,8 +19,8 @@
 #include "services/core/call_log.h"
 #include "services/core/client_identities.h"
 #include "services/core/event_hub.h"
-#include "services/core/keyring.h"
 #include "services/core/rpc_runner.h"
+#include "services/server/key_setup.h"
 #include "storage/commit_group.h"
 #include "storage/store.h"
 
@@ -68,7 +68,7 @@ struct ServerOptions {
   std::FILE* log_stream = stderr;  // Not owned.
   // The source of "now" for every call. Default: the system clock.
   Clock clock;
-  // Session buffer, minimum notice and note retention (its keyring is set by Start).
+  // Session buffer, minimum notice and note retention.
   ServiceSettings settings;
   // The master key file for notes. Default: master.key beside db_path. Created on first start;
   // afterwards it must be the key the database was used with.
@@ -118,7 +118,7 @@ class MediationServer {
 
   ServerOptions options_;
   std::unique_ptr<CallLog> log_;
-  std::unique_ptr<KeyRing> keyring_;
+  KeySetup keys_;
   std::unique_ptr<ClientIdentities> client_identities_;
   EventHub hub_;
   std::shared_ptr<storage::CommitGroup> commit_group_;

@@ -1,5 +1,5 @@
-// The master key for notes: created on first start, never in the database, and a missing or
-// wrong key stops the server at start with a clear message.
+// The master key: created on first start, never in the database, and a missing or wrong key
+// stops the server at start with a clear message.
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -10,8 +10,11 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "services/core/keyring.h"
 #include "services/server/server.h"
+#include "storage/crypto.h"
+#include "storage/data_keys.h"
+#include "storage/master_keys.h"
+#include "storage/sqlite_store.h"
 #include "tests/support/temp_dir.h"
 
 namespace mediation {
@@ -54,9 +57,28 @@ TEST_F(MasterKeyTest, TheFirstStartCreatesAPrivateKeyFileThatNeverEntersTheDatab
   std::string key;
   ASSERT_TRUE(absl::Base64Unescape(encoded, &key));
   ASSERT_EQ(key.size(), 32u);
-  const std::string audit_key = KeyRing::FromKey(key)->AuditKey();
+  // The audit key, a data key of the database, unwrapped with the master key.
+  std::string audit_key;
+  {
+    auto keys = std::make_shared<storage::MasterKeys>();
+    keys->Hold(1, key);
+    keys->SetWrapping(1);
+    absl::StatusOr<std::unique_ptr<storage::SqliteStore>> store =
+        storage::SqliteStore::Open({.path = dir_.File("m.db"), .master_keys = keys});
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)
+                    ->Read([&](storage::Tx& tx) -> absl::Status {
+                      absl::StatusOr<storage::DataKey> k =
+                          storage::GetDataKey(tx, storage::KeyPurpose::kAudit, 0);
+                      if (!k.ok()) return k.status();
+                      audit_key = k->key;
+                      return absl::OkStatus();
+                    })
+                    .ok());
+  }
+  ASSERT_EQ(audit_key.size(), 32u);
   // While it runs (the write-ahead log holds the newest pages): in no file of the database,
-  // in neither form, nor the key derived from it.
+  // in neither form, nor the audit key it wraps.
   std::string disk;
   for (const char* file : {"m.db", "m.db-wal", "m.db-shm"}) disk += FileBytes(dir_.File(file));
   ASSERT_GT(disk.size(), 4096u);
@@ -82,12 +104,12 @@ TEST_F(MasterKeyTest, ALostKeyCheckDoesNotLetANewKeyReplaceTheOld) {
   ASSERT_TRUE(Start().ok());  // The first start writes the bootstrap audit row, linked by the key.
   {
     SQLite::Database db(dir_.File("m.db"), SQLite::OPEN_READWRITE);
-    ASSERT_EQ(db.exec("DELETE FROM master_key_check"), 1);
+    ASSERT_EQ(db.exec("DELETE FROM master_keys"), 1);
   }
   ASSERT_EQ(::unlink(dir_.File("master.key").c_str()), 0);
   absl::StatusOr<std::unique_ptr<MediationServer>> server = Start();
   EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StrContains(server.status().message(), "its key check is missing"))
+  EXPECT_TRUE(absl::StrContains(server.status().message(), "records no master key"))
       << server.status();
   struct stat st {};
   EXPECT_NE(::stat(dir_.File("master.key").c_str(), &st), 0);  // No new key was made.
@@ -98,13 +120,13 @@ TEST_F(MasterKeyTest, AWrongKeyStopsTheServerAtStart) {
   ASSERT_EQ(::unlink(dir_.File("master.key").c_str()), 0);
   {
     std::ofstream out(dir_.File("master.key"));
-    out << "mediation-master-key-v1:" << absl::Base64Escape(KeyRing::NewDataKey()) << "\n";
+    out << "mediation-master-key-v1:" << absl::Base64Escape(storage::NewKey()) << "\n";
   }
   ::chmod(dir_.File("master.key").c_str(), 0600);
   absl::StatusOr<std::unique_ptr<MediationServer>> server = Start();
   EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(absl::StrContains(server.status().message(),
-                                "is not the key this database was encrypted with"))
+  EXPECT_TRUE(
+      absl::StrContains(server.status().message(), "is not a key this database was used with"))
       << server.status();
 }
 
@@ -124,18 +146,18 @@ TEST_F(MasterKeyTest, AKeyFileOthersCanReadIsRefused) {
   EXPECT_TRUE(absl::StrContains(server.status().message(), "readable by others"));
 }
 
-TEST(KeyRingTest, SealedTextOpensOnlyWithItsKeyAndBinding) {
-  const std::string key = KeyRing::NewDataKey();
-  const std::string sealed = KeyRing::Seal(key, "private words", "note:1:2");
-  EXPECT_EQ(*KeyRing::Open(key, sealed, "note:1:2"), "private words");
-  EXPECT_EQ(KeyRing::Open(key, sealed, "note:1:3").status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(KeyRing::Open(KeyRing::NewDataKey(), sealed, "note:1:2").status().code(),
+TEST(CryptoTest, SealedTextOpensOnlyWithItsKeyAndBinding) {
+  const std::string key = storage::NewKey();
+  const std::string sealed = storage::Seal(key, "private words", "note:1:2");
+  EXPECT_EQ(*storage::Open(key, sealed, "note:1:2"), "private words");
+  EXPECT_EQ(storage::Open(key, sealed, "note:1:3").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(storage::Open(storage::NewKey(), sealed, "note:1:2").status().code(),
             absl::StatusCode::kDataLoss);
   std::string flipped = sealed;
   flipped[30] ^= 1;
-  EXPECT_EQ(KeyRing::Open(key, flipped, "note:1:2").status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(storage::Open(key, flipped, "note:1:2").status().code(), absl::StatusCode::kDataLoss);
   // Two seals of the same text differ (fresh nonces).
-  EXPECT_NE(KeyRing::Seal(key, "private words", "note:1:2"), sealed);
+  EXPECT_NE(storage::Seal(key, "private words", "note:1:2"), sealed);
 }
 
 }  // namespace

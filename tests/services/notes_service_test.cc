@@ -247,7 +247,7 @@ TEST_F(NotesServiceTest, RetentionDestroysTheNotesAndTheAuditSaysSo) {
   std::string wrapped, sealed;
   {
     auto db = server_.OpenDbForTampering();
-    SQLite::Column k = db->execAndGet("SELECT wrapped FROM case_keys");
+    SQLite::Column k = db->execAndGet("SELECT wrapped FROM data_keys WHERE purpose = 'notes'");
     wrapped.assign(static_cast<const char*>(k.getBlob()), k.getBytes());
   }
   {
@@ -274,7 +274,10 @@ TEST_F(NotesServiceTest, RetentionDestroysTheNotesAndTheAuditSaysSo) {
   EXPECT_TRUE(destroyed.destroyed());
   EXPECT_TRUE(destroyed.has_destroyed_at());
   EXPECT_EQ(destroyed.text(), "");
-  EXPECT_EQ(server_.CountRows("case_keys", "wrapped IS NULL AND destroyed_at IS NOT NULL"), 1);
+  EXPECT_EQ(server_.CountRows("data_keys",
+                              "purpose = 'notes' AND wrapped IS NULL AND "
+                              "destroyed_at IS NOT NULL"),
+            1);
   EXPECT_EQ(server_.CountRows("notes", "sealed IS NULL"), 1);
   // Not in the database file, not in free pages, not in the write-ahead log.
   const std::string disk = server_.DiskBytes();

@@ -1,0 +1,314 @@
+#include "storage/data_keys.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "storage/crypto.h"
+#include "storage/master_keys.h"
+#include "storage/sql_util.h"
+
+namespace mediation::storage {
+namespace {
+
+// What a wrapped key is bound to. Format 1 is how schema version 6 wrapped a case's notes key;
+// format 2 binds the purpose too. A re-wrapped key is always format 2.
+std::string Binding(int format, KeyPurpose purpose, int64_t case_id) {
+  if (format == 1) return absl::StrCat("case-key:", case_id);
+  return absl::StrCat("data-key:", PurposeName(purpose), ":", case_id);
+}
+
+std::pair<int, int64_t> CacheKey(KeyPurpose purpose, int64_t case_id) {
+  return {static_cast<int>(purpose), case_id};
+}
+
+absl::Status NoMasterKeys() {
+  return absl::FailedPreconditionError("sealed data needs the master keys, which are not loaded");
+}
+
+std::string Blob(const SQLite::Column& c) {
+  return std::string(static_cast<const char*>(c.getBlob()), c.getBytes());
+}
+
+absl::string_view StateName(MasterKeyState state) {
+  switch (state) {
+    case MasterKeyState::kCurrent:
+      return "current";
+    case MasterKeyState::kNext:
+      return "next";
+    case MasterKeyState::kRetired:
+      return "retired";
+  }
+  return "current";
+}
+
+}  // namespace
+
+absl::string_view PurposeName(KeyPurpose purpose) {
+  switch (purpose) {
+    case KeyPurpose::kNotes:
+      return "notes";
+    case KeyPurpose::kRecord:
+      return "record";
+    case KeyPurpose::kAudit:
+      return "audit";
+    case KeyPurpose::kResponses:
+      return "responses";
+  }
+  return "record";
+}
+
+absl::StatusOr<DataKey> GetDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id) {
+  if (auto cached = tx.unwrapped_keys().find(CacheKey(purpose, case_id));
+      cached != tx.unwrapped_keys().end()) {
+    return DataKey{.state = DataKey::State::kLive, .key = cached->second};
+  }
+  struct Row {
+    int64_t master_key_id = 0;
+    int format = 2;
+    std::optional<std::string> wrapped;
+    std::optional<absl::Time> destroyed_at;
+  };
+  absl::StatusOr<std::optional<Row>> row =
+      Guard("get data key", [&]() -> absl::StatusOr<std::optional<Row>> {
+        Statement st(tx.db(),
+                     "SELECT master_key_id, wrap_format, wrapped, destroyed_at FROM data_keys "
+                     "WHERE purpose = ? AND case_id = ?");
+        st.bind(1, std::string(PurposeName(purpose)));
+        st.bind(2, static_cast<int64_t>(case_id));
+        if (!st.executeStep()) return std::optional<Row>();
+        Row r;
+        r.master_key_id = OptionalId(st.getColumn(0));
+        r.format = st.getColumn(1).getInt();
+        if (!st.getColumn(2).isNull()) r.wrapped = Blob(st.getColumn(2));
+        r.destroyed_at = OptionalTime(st.getColumn(3));
+        return std::optional<Row>(std::move(r));
+      });
+  if (!row.ok()) return row.status();
+  if (!row->has_value()) return DataKey{};
+  if (!(*row)->wrapped.has_value()) {
+    return DataKey{.state = DataKey::State::kDestroyed, .destroyed_at = (*row)->destroyed_at};
+  }
+  if (tx.master_keys() == nullptr) return NoMasterKeys();
+  absl::StatusOr<std::string> key = tx.master_keys()->Unwrap(
+      (*row)->master_key_id, Binding((*row)->format, purpose, case_id), *(*row)->wrapped);
+  if (absl::IsDataLoss(key.status())) {
+    return absl::DataLossError(absl::StrCat("the ", PurposeName(purpose), " key",
+                                            case_id == 0 ? "" : absl::StrCat(" of case ", case_id),
+                                            " does not unwrap with its master key"));
+  }
+  if (!key.ok()) return key.status();
+  tx.unwrapped_keys()[CacheKey(purpose, case_id)] = *key;
+  return DataKey{.state = DataKey::State::kLive, .key = *std::move(key)};
+}
+
+absl::StatusOr<std::string> GetOrCreateDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id,
+                                               absl::Time now) {
+  absl::StatusOr<DataKey> existing = GetDataKey(tx, purpose, case_id);
+  if (!existing.ok()) return existing.status();
+  switch (existing->state) {
+    case DataKey::State::kLive:
+      return std::move(existing->key);
+    case DataKey::State::kDestroyed:
+      return absl::FailedPreconditionError(
+          absl::StrCat("the ", PurposeName(purpose), " key of case ", case_id,
+                       " was destroyed at the end of its retention period"));
+    case DataKey::State::kAbsent:
+      break;
+  }
+  std::string key = NewKey();
+  if (absl::Status s = InsertDataKey(tx, purpose, case_id, key, now); !s.ok()) return s;
+  return key;
+}
+
+absl::Status InsertDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id, absl::string_view key,
+                           absl::Time now) {
+  if (absl::Status s = tx.RequireWritable("insert data key"); !s.ok()) return s;
+  if (tx.master_keys() == nullptr) return NoMasterKeys();
+  absl::StatusOr<MasterKeys::Wrapped> wrapped =
+      tx.master_keys()->Wrap(Binding(2, purpose, case_id), key);
+  if (!wrapped.ok()) return wrapped.status();
+  absl::Status inserted = Guard("insert data key", [&]() -> absl::Status {
+    Statement st(tx.db(),
+                 "INSERT INTO data_keys (purpose, case_id, master_key_id, wrap_format, wrapped, "
+                 "created_at) VALUES (?, ?, ?, 2, ?, ?)");
+    st.bind(1, std::string(PurposeName(purpose)));
+    st.bind(2, static_cast<int64_t>(case_id));
+    st.bind(3, static_cast<int64_t>(wrapped->master_key_id));
+    st.bind(4, wrapped->wrapped.data(), static_cast<int>(wrapped->wrapped.size()));
+    st.bind(5, static_cast<int64_t>(ToMicros(now)));
+    st.exec();
+    return absl::OkStatus();
+  });
+  if (absl::IsAborted(inserted)) {
+    return absl::AlreadyExistsError(
+        absl::StrCat("there is already a ", PurposeName(purpose), " key for case ", case_id));
+  }
+  if (inserted.ok()) tx.unwrapped_keys()[CacheKey(purpose, case_id)] = std::string(key);
+  return inserted;
+}
+
+absl::StatusOr<bool> DestroyDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id, absl::Time at) {
+  if (absl::Status s = tx.RequireWritable("destroy data key"); !s.ok()) return s;
+  if (auto cached = tx.unwrapped_keys().find(CacheKey(purpose, case_id));
+      cached != tx.unwrapped_keys().end()) {
+    Wipe(cached->second);
+    tx.unwrapped_keys().erase(cached);
+  }
+  return Guard("destroy data key", [&]() -> absl::StatusOr<bool> {
+    // A key never made is recorded as destroyed too, so none can be made afterwards.
+    Statement st(tx.db(),
+                 "INSERT INTO data_keys (purpose, case_id, master_key_id, wrap_format, wrapped, "
+                 "created_at, destroyed_at) VALUES (?, ?, NULL, 2, NULL, ?, ?) "
+                 "ON CONFLICT (purpose, case_id) DO UPDATE SET wrapped = NULL, "
+                 "destroyed_at = excluded.destroyed_at WHERE wrapped IS NOT NULL");
+    st.bind(1, std::string(PurposeName(purpose)));
+    st.bind(2, static_cast<int64_t>(case_id));
+    st.bind(3, static_cast<int64_t>(ToMicros(at)));
+    st.bind(4, static_cast<int64_t>(ToMicros(at)));
+    return st.exec() > 0;
+  });
+}
+
+absl::StatusOr<int64_t> CountDataKeysUnder(Tx& tx, int64_t master_key_id) {
+  return Guard("count data keys", [&]() -> absl::StatusOr<int64_t> {
+    Statement st(tx.db(),
+                 "SELECT COUNT(*) FROM data_keys WHERE master_key_id = ? AND wrapped IS NOT NULL");
+    st.bind(1, static_cast<int64_t>(master_key_id));
+    st.executeStep();
+    return st.getColumn(0).getInt64();
+  });
+}
+
+absl::StatusOr<int64_t> CountLiveDataKeys(Tx& tx) {
+  return Guard("count data keys", [&]() -> absl::StatusOr<int64_t> {
+    Statement st(tx.db(), "SELECT COUNT(*) FROM data_keys WHERE wrapped IS NOT NULL");
+    st.executeStep();
+    return st.getColumn(0).getInt64();
+  });
+}
+
+absl::StatusOr<int> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int limit) {
+  if (absl::Status s = tx.RequireWritable("re-wrap data keys"); !s.ok()) return s;
+  if (tx.master_keys() == nullptr) return NoMasterKeys();
+  struct Row {
+    int64_t id;
+    KeyPurpose purpose;
+    int64_t case_id;
+    int format;
+    std::string wrapped;
+  };
+  absl::StatusOr<std::vector<Row>> rows =
+      Guard("list data keys to re-wrap", [&]() -> absl::StatusOr<std::vector<Row>> {
+        Statement st(tx.db(),
+                     "SELECT id, purpose, case_id, wrap_format, wrapped FROM data_keys "
+                     "WHERE master_key_id = ? AND wrapped IS NOT NULL ORDER BY id LIMIT ?");
+        st.bind(1, static_cast<int64_t>(from_master_key_id));
+        st.bind(2, limit);
+        std::vector<Row> out;
+        while (st.executeStep()) {
+          const std::string purpose = st.getColumn(1).getString();
+          Row r{.id = st.getColumn(0).getInt64(),
+                .purpose = purpose == "notes"       ? KeyPurpose::kNotes
+                           : purpose == "audit"     ? KeyPurpose::kAudit
+                           : purpose == "responses" ? KeyPurpose::kResponses
+                                                    : KeyPurpose::kRecord,
+                .case_id = st.getColumn(2).getInt64(),
+                .format = st.getColumn(3).getInt(),
+                .wrapped = Blob(st.getColumn(4))};
+          out.push_back(std::move(r));
+        }
+        return out;
+      });
+  if (!rows.ok()) return rows.status();
+  for (Row& r : *rows) {
+    absl::StatusOr<std::string> key = tx.master_keys()->Unwrap(
+        from_master_key_id, Binding(r.format, r.purpose, r.case_id), r.wrapped);
+    if (!key.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "data key ", r.id, " (", PurposeName(r.purpose), ", case ", r.case_id,
+          ") does not unwrap with master key ", from_master_key_id, ": ", key.status().message()));
+    }
+    absl::StatusOr<MasterKeys::Wrapped> wrapped =
+        tx.master_keys()->Wrap(Binding(2, r.purpose, r.case_id), *key);
+    Wipe(*key);
+    if (!wrapped.ok()) return wrapped.status();
+    absl::Status updated = Guard("re-wrap data key", [&]() -> absl::Status {
+      Statement st(tx.db(),
+                   "UPDATE data_keys SET master_key_id = ?, wrap_format = 2, wrapped = ? "
+                   "WHERE id = ?");
+      st.bind(1, static_cast<int64_t>(wrapped->master_key_id));
+      st.bind(2, wrapped->wrapped.data(), static_cast<int>(wrapped->wrapped.size()));
+      st.bind(3, static_cast<int64_t>(r.id));
+      st.exec();
+      return absl::OkStatus();
+    });
+    if (!updated.ok()) return updated;
+  }
+  return static_cast<int>(rows->size());
+}
+
+absl::StatusOr<std::vector<MasterKeyRecord>> ListMasterKeys(Tx& tx) {
+  return Guard("list master keys", [&]() -> absl::StatusOr<std::vector<MasterKeyRecord>> {
+    Statement st(tx.db(),
+                 "SELECT id, check_value, state, created_at, retired_at FROM master_keys "
+                 "ORDER BY id");
+    std::vector<MasterKeyRecord> out;
+    while (st.executeStep()) {
+      const std::string state = st.getColumn(2).getString();
+      out.push_back({.id = st.getColumn(0).getInt64(),
+                     .check = Blob(st.getColumn(1)),
+                     .state = state == "next"      ? MasterKeyState::kNext
+                              : state == "retired" ? MasterKeyState::kRetired
+                                                   : MasterKeyState::kCurrent,
+                     .created_at = FromMicros(st.getColumn(3).getInt64()),
+                     .retired_at = OptionalTime(st.getColumn(4))});
+    }
+    return out;
+  });
+}
+
+absl::StatusOr<int64_t> InsertMasterKey(Tx& tx, absl::string_view check, MasterKeyState state,
+                                        absl::Time at) {
+  if (absl::Status s = tx.RequireWritable("insert master key"); !s.ok()) return s;
+  return Guard("insert master key", [&]() -> absl::StatusOr<int64_t> {
+    Statement st(tx.db(),
+                 "INSERT INTO master_keys (check_value, state, created_at) VALUES (?, ?, ?)");
+    st.bind(1, check.data(), static_cast<int>(check.size()));
+    st.bind(2, std::string(StateName(state)));
+    st.bind(3, static_cast<int64_t>(ToMicros(at)));
+    st.exec();
+    return tx.db().getLastInsertRowid();
+  });
+}
+
+absl::Status CompleteMasterKeyRotation(Tx& tx, int64_t from, int64_t to, absl::Time at) {
+  if (absl::Status s = tx.RequireWritable("complete key rotation"); !s.ok()) return s;
+  return Guard("complete key rotation", [&]() -> absl::Status {
+    Statement retire(tx.db(),
+                     "UPDATE master_keys SET state = 'retired', retired_at = ? WHERE id = ? "
+                     "AND state = 'current'");
+    retire.bind(1, static_cast<int64_t>(ToMicros(at)));
+    retire.bind(2, static_cast<int64_t>(from));
+    Statement promote(tx.db(),
+                      "UPDATE master_keys SET state = 'current' WHERE id = ? AND state = 'next'");
+    promote.bind(1, static_cast<int64_t>(to));
+    if (retire.exec() != 1 || promote.exec() != 1) {
+      return absl::AbortedError(
+          absl::StrCat("master key rotation from ", from, " to ", to, " is not in progress"));
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<bool> HoldsDataUnderMasterKey(Tx& tx) {
+  return Guard("look for data under the master key", [&]() -> absl::StatusOr<bool> {
+    return tx.db()
+               .execAndGet(
+                   "SELECT EXISTS (SELECT 1 FROM data_keys WHERE wrapped IS NOT NULL) OR "
+                   "EXISTS (SELECT 1 FROM idempotent_calls) OR EXISTS (SELECT 1 FROM "
+                   "audit_events WHERE hash IS NOT NULL)")
+               .getInt() != 0;
+  });
+}
+
+}  // namespace mediation::storage
