@@ -376,7 +376,10 @@ absl::Status RespondToAllocation(CallContext& call, const v1::RespondToAllocatio
     if (!r.accept() && r.decline_reason() == v1::DECLINE_REASON_CONFLICT_OF_INTEREST) {
       storage::ConflictRecord conflict{.mediator_id = a->mediator_id,
                                        .source = v1::CONFLICT_SOURCE_DISCOVERED,
-                                       .note = note,
+                                       // The mediator's own words stay with the allocation,
+                                       // sealed with the case's key; the registry says where.
+                                       .note = absl::StrCat("discovered on seeing allocation ",
+                                                            a->id, " of case ", ctx->c.reference),
                                        .recorded_at = call.now(),
                                        .recorded_by_token_id = who.token_id};
       if (r.conflict_party_id() != 0) {

@@ -1,20 +1,30 @@
 #include "storage/agreements.h"
 
 #include "absl/strings/str_cat.h"
+#include "storage/sealed_text_internal.h"
 #include "storage/sql_util.h"
 
 namespace mediation::storage {
 namespace {
 
 constexpr char kColumns[] =
-    "id, case_id, version, content, content_hash, created_at, created_by_token_id, finalised_at";
+    "id, case_id, version, content, content_hash, created_at, created_by_token_id, finalised_at, "
+    "content_sealed";
 
-AgreementVersionRecord ReadVersion(SQLite::Statement& st) {
+FieldRef ContentField(int64_t case_id, int64_t id) {
+  return {.case_id = case_id, .table = "agreement_versions", .column = "content", .row = id};
+}
+
+AgreementVersionRecord ReadVersion(Tx& tx, SQLite::Statement& st) {
   AgreementVersionRecord v;
   v.id = st.getColumn(0).getInt64();
   v.case_id = st.getColumn(1).getInt64();
   v.version = st.getColumn(2).getInt();
-  v.content.assign(static_cast<const char*>(st.getColumn(3).getBlob()), st.getColumn(3).getBytes());
+  const std::string stored(static_cast<const char*>(st.getColumn(3).getBlob()),
+                           st.getColumn(3).getBytes());
+  // Content from before schema version 9 is plain until start-up seals it.
+  v.content = OpenStored(tx, ContentField(v.case_id, v.id), st.getColumn(8).getInt() != 0, stored,
+                         "content", &v.withheld);
   v.content_hash = st.getColumn(4).getString();
   v.created_at = FromMicros(st.getColumn(5).getInt64());
   v.created_by_token_id = OptionalId(st.getColumn(6));
@@ -49,17 +59,23 @@ absl::StatusOr<AgreementVersionRecord> InsertAgreementVersion(Tx& tx, AgreementV
     next.bind(1, static_cast<int64_t>(v.case_id));
     next.executeStep();
     v.version = next.getColumn(0).getInt();
+    // The content is sealed, bound to the row; its hash stays the hash of the plain text, so
+    // a signature still names what the party read.
     Statement st(tx.db(),
-                 "INSERT INTO agreement_versions (case_id, version, content, "
-                 "content_hash, created_at, created_by_token_id) VALUES (?, ?, ?, ?, ?, ?)");
+                 "INSERT INTO agreement_versions (case_id, version, content, content_sealed, "
+                 "content_hash, created_at, created_by_token_id) VALUES (?, ?, X'', 1, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(v.case_id));
     st.bind(2, v.version);
-    st.bind(3, v.content.data(), static_cast<int>(v.content.size()));
-    st.bind(4, v.content_hash);
-    st.bind(5, static_cast<int64_t>(ToMicros(v.created_at)));
-    BindOptionalId(st, 6, v.created_by_token_id);
+    st.bind(3, v.content_hash);
+    st.bind(4, static_cast<int64_t>(ToMicros(v.created_at)));
+    BindOptionalId(st, 5, v.created_by_token_id);
     st.exec();
     v.id = tx.db().getLastInsertRowid();
+    if (absl::Status s =
+            StoreSealedText(tx, ContentField(v.case_id, v.id), v.content, v.created_at);
+        !s.ok()) {
+      return s;
+    }
     return v;
   });
 }
@@ -72,7 +88,7 @@ absl::StatusOr<AgreementVersionRecord> GetAgreementVersion(Tx& tx, int64_t id) {
     if (!st.executeStep()) {
       return absl::NotFoundError(absl::StrCat("agreement version ", id, " not found"));
     }
-    AgreementVersionRecord v = ReadVersion(st);
+    AgreementVersionRecord v = ReadVersion(tx, st);
     ReadSignatures(tx.db(), v);
     return v;
   });
@@ -86,7 +102,7 @@ absl::StatusOr<std::vector<AgreementVersionRecord>> ListAgreementVersions(Tx& tx
                                                     "ORDER BY version"));
                  st.bind(1, static_cast<int64_t>(case_id));
                  std::vector<AgreementVersionRecord> out;
-                 while (st.executeStep()) out.push_back(ReadVersion(st));
+                 while (st.executeStep()) out.push_back(ReadVersion(tx, st));
                  for (auto& v : out) ReadSignatures(tx.db(), v);
                  return out;
                });

@@ -1,6 +1,7 @@
 #include "storage/allocations.h"
 
 #include "absl/strings/str_cat.h"
+#include "storage/sealed_text_internal.h"
 #include "storage/sql_util.h"
 
 namespace mediation::storage {
@@ -10,7 +11,7 @@ constexpr char kColumns[] =
     "id, case_id, mediator_id, role, state, open, offered_at, offered_by_token_id, responded_at, "
     "responded_by_token_id, decline_reason, response_note";
 
-AllocationRecord ReadAllocation(SQLite::Statement& st) {
+AllocationRecord ReadAllocation(Tx& tx, SQLite::Statement& st) {
   AllocationRecord a;
   a.id = st.getColumn(0).getInt64();
   a.case_id = st.getColumn(1).getInt64();
@@ -25,7 +26,9 @@ AllocationRecord ReadAllocation(SQLite::Statement& st) {
   a.responded_by_token_id = OptionalId(st.getColumn(9));
   a.decline_reason =
       EnumFromText<v1::DeclineReason>(st.getColumn(10).getString(), v1::DeclineReason_Parse);
-  a.response_note = st.getColumn(11).getString();
+  a.response_note = OpenText(
+      tx, {.case_id = a.case_id, .table = "allocations", .column = "response_note", .row = a.id},
+      st.getColumn(11), "response_note", &a.withheld);
   return a;
 }
 
@@ -38,7 +41,7 @@ absl::StatusOr<std::vector<AllocationRecord>> ListWhere(Tx& tx, const char* colu
     st.bind(1, static_cast<int64_t>(id));
     st.bind(2, include_closed ? 1 : 0);
     std::vector<AllocationRecord> out;
-    while (st.executeStep()) out.push_back(ReadAllocation(st));
+    while (st.executeStep()) out.push_back(ReadAllocation(tx, st));
     return out;
   });
 }
@@ -75,7 +78,7 @@ absl::StatusOr<AllocationRecord> GetAllocation(Tx& tx, int64_t id) {
     if (!st.executeStep()) {
       return absl::NotFoundError(absl::StrCat("allocation ", id, " not found"));
     }
-    return ReadAllocation(st);
+    return ReadAllocation(tx, st);
   });
 }
 
@@ -91,6 +94,10 @@ absl::StatusOr<std::vector<AllocationRecord>> ListAllocationsOfMediator(Tx& tx, 
 
 absl::Status RecordAllocationResponse(Tx& tx, const AllocationRecord& a) {
   if (absl::Status s = tx.RequireWritable("respond to allocation"); !s.ok()) return s;
+  absl::StatusOr<std::string> note = SealText(
+      tx, {.case_id = a.case_id, .table = "allocations", .column = "response_note", .row = a.id},
+      a.response_note, a.responded_at.value_or(a.offered_at));
+  if (!note.ok()) return note.status();
   return Guard("respond to allocation", [&]() -> absl::Status {
     Statement st(tx.db(),
                  "UPDATE allocations SET state = ?, open = ?, responded_at = ?, "
@@ -101,7 +108,7 @@ absl::Status RecordAllocationResponse(Tx& tx, const AllocationRecord& a) {
     BindOptionalTime(st, 3, a.responded_at);
     BindOptionalId(st, 4, a.responded_by_token_id);
     st.bind(5, v1::DeclineReason_Name(a.decline_reason));
-    st.bind(6, a.response_note);
+    BindSealed(st, 6, *note);
     st.bind(7, static_cast<int64_t>(a.id));
     if (st.exec() != 1) {
       return absl::AbortedError(

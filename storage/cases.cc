@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "storage/sealed_text_internal.h"
 #include "storage/sql_util.h"
 
 namespace mediation::storage {
@@ -16,9 +17,17 @@ constexpr char kCaseColumns[] =
     "id, reference, organisation_id, state, referrer_name, referrer_email, referrer_phone, "
     "referrer_job_title, summary, concern_level, concern_type, created_at, updated_at, "
     "created_by_token_id, revision, held_from_state, hold_reason, withdrawn_by, withdrawal_reason, "
-    "mediators_required, finished_at, outcome, outcome_recorded_at, review_date, reviewed_at";
+    "mediators_required, finished_at, outcome, outcome_recorded_at, review_date, reviewed_at, "
+    "review_notes, anonymised_at";
 
-CaseRecord ReadCaseRow(SQLite::Statement& st) {
+FieldRef CaseField(int64_t case_id, absl::string_view column) {
+  return {.case_id = case_id, .table = "cases", .column = column, .row = case_id};
+}
+FieldRef PartyField(const PartyRecord& p, absl::string_view column) {
+  return {.case_id = p.case_id, .table = "parties", .column = column, .row = p.id};
+}
+
+CaseRecord ReadCaseRow(Tx& tx, SQLite::Statement& st) {
   CaseRecord c;
   c.id = st.getColumn(0).getInt64();
   c.reference = st.getColumn(1).getString();
@@ -28,7 +37,7 @@ CaseRecord ReadCaseRow(SQLite::Statement& st) {
   c.referrer.email = st.getColumn(5).getString();
   c.referrer.phone = st.getColumn(6).getString();
   c.referrer.job_title = st.getColumn(7).getString();
-  c.summary = st.getColumn(8).getString();
+  c.summary = OpenText(tx, CaseField(c.id, "summary"), st.getColumn(8), "summary", &c.withheld);
   c.concern_level =
       EnumFromText<v1::ConcernLevel>(st.getColumn(9).getString(), v1::ConcernLevel_Parse);
   c.concern_type =
@@ -41,16 +50,21 @@ CaseRecord ReadCaseRow(SQLite::Statement& st) {
     c.held_from_state =
         EnumFromText<v1::CaseState>(st.getColumn(15).getString(), v1::CaseState_Parse);
   }
-  c.hold_reason = st.getColumn(16).getString();
+  c.hold_reason =
+      OpenText(tx, CaseField(c.id, "hold_reason"), st.getColumn(16), "hold_reason", &c.withheld);
   c.withdrawn_by =
       EnumFromText<v1::WithdrawnBy>(st.getColumn(17).getString(), v1::WithdrawnBy_Parse);
-  c.withdrawal_reason = st.getColumn(18).getString();
+  c.withdrawal_reason = OpenText(tx, CaseField(c.id, "withdrawal_reason"), st.getColumn(18),
+                                 "withdrawal_reason", &c.withheld);
   c.mediators_required = st.getColumn(19).getInt();
   c.finished_at = OptionalTime(st.getColumn(20));
   c.outcome = EnumFromText<v1::Outcome>(st.getColumn(21).getString(), v1::Outcome_Parse);
   c.outcome_recorded_at = OptionalTime(st.getColumn(22));
   if (!st.getColumn(23).isNull()) c.review_date = st.getColumn(23).getInt();
   c.reviewed_at = OptionalTime(st.getColumn(24));
+  c.review_notes =
+      OpenText(tx, CaseField(c.id, "review_notes"), st.getColumn(25), "review_notes", &c.withheld);
+  c.anonymised_at = OptionalTime(st.getColumn(26));
   return c;
 }
 
@@ -65,7 +79,9 @@ std::vector<std::string> SplitLines(const std::string& text) {
   return absl::StrSplit(text, '\n');
 }
 
-void InsertParty(SQLite::Database& db, const PartyRecord& p) {
+// Inserts the party with its sealed texts ('' first: they bind the row id), and sets p.id.
+absl::Status InsertParty(Tx& tx, PartyRecord& p, absl::Time now) {
+  SQLite::Database& db = tx.db();
   Statement party(db,
                   "INSERT INTO parties (case_id, position, name, email, phone, job_title, "
                   "profession, accessibility_needs, bringing_companion, "
@@ -77,10 +93,17 @@ void InsertParty(SQLite::Database& db, const PartyRecord& p) {
   party.bind(5, p.contact.phone);
   party.bind(6, p.contact.job_title);
   party.bind(7, v1::Profession_Name(p.profession));
-  party.bind(8, p.accessibility_needs);
+  party.bind(8, std::string());
   party.bind(9, p.bringing_companion ? 1 : 0);
-  party.bind(10, p.typical_availability);
+  party.bind(10, std::string());
   party.exec();
+  p.id = db.getLastInsertRowid();
+  if (absl::Status s =
+          StoreSealedText(tx, PartyField(p, "accessibility_needs"), p.accessibility_needs, now);
+      !s.ok()) {
+    return s;
+  }
+  return StoreSealedText(tx, PartyField(p, "typical_availability"), p.typical_availability, now);
 }
 
 void InsertLinks(SQLite::Database& db, int64_t case_id, const std::vector<std::string>& refs) {
@@ -95,7 +118,8 @@ void InsertLinks(SQLite::Database& db, int64_t case_id, const std::vector<std::s
 }
 
 // Fills in the parties and links of a case read by ReadCaseRow.
-void ReadCaseChildren(SQLite::Database& db, CaseRecord& c) {
+void ReadCaseChildren(Tx& tx, CaseRecord& c) {
+  SQLite::Database& db = tx.db();
   Statement parties(db,
                     "SELECT id, position, name, email, phone, job_title, profession, "
                     "accessibility_needs, bringing_companion, typical_availability "
@@ -112,14 +136,43 @@ void ReadCaseChildren(SQLite::Database& db, CaseRecord& c) {
     p.contact.job_title = parties.getColumn(5).getString();
     p.profession =
         EnumFromText<v1::Profession>(parties.getColumn(6).getString(), v1::Profession_Parse);
-    p.accessibility_needs = parties.getColumn(7).getString();
+    const std::string prefix = absl::StrCat("parties[", p.id, "].");
+    p.accessibility_needs = OpenText(tx, PartyField(p, "accessibility_needs"), parties.getColumn(7),
+                                     prefix + "accessibility_needs", &c.withheld);
     p.bringing_companion = parties.getColumn(8).getInt() != 0;
-    p.typical_availability = parties.getColumn(9).getString();
+    p.typical_availability =
+        OpenText(tx, PartyField(p, "typical_availability"), parties.getColumn(9),
+                 prefix + "typical_availability", &c.withheld);
     c.parties.push_back(std::move(p));
   }
   Statement links(db, "SELECT reference FROM case_links WHERE case_id = ? ORDER BY position");
   links.bind(1, static_cast<int64_t>(c.id));
   while (links.executeStep()) c.linked_case_references.push_back(links.getColumn(0).getString());
+}
+
+// Appends a state change to the case's history, its reason sealed.
+absl::Status InsertHistory(Tx& tx, int64_t case_id, std::optional<v1::CaseState> from,
+                           v1::CaseState to, absl::Time at, int64_t token_id,
+                           absl::string_view reason) {
+  Statement history(tx.db(),
+                    "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
+                    "token_id, reason) VALUES (?, ?, ?, ?, ?, '')");
+  history.bind(1, static_cast<int64_t>(case_id));
+  if (from.has_value()) {
+    history.bind(2, v1::CaseState_Name(*from));
+  } else {
+    history.bind(2);
+  }
+  history.bind(3, v1::CaseState_Name(to));
+  history.bind(4, static_cast<int64_t>(ToMicros(at)));
+  BindOptionalId(history, 5, token_id);
+  history.exec();
+  return StoreSealedText(tx,
+                         {.case_id = case_id,
+                          .table = "case_state_history",
+                          .column = "reason",
+                          .row = tx.db().getLastInsertRowid()},
+                         reason, at);
 }
 
 }  // namespace
@@ -139,7 +192,7 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
     st.bind(4, c.referrer.email);
     st.bind(5, c.referrer.phone);
     st.bind(6, c.referrer.job_title);
-    st.bind(7, c.summary);
+    st.bind(7, std::string());  // Sealed below, bound to the id.
     st.bind(8, v1::ConcernLevel_Name(c.concern_level));
     st.bind(9, v1::ConcernType_Name(c.concern_type));
     st.bind(10, static_cast<int64_t>(ToMicros(c.created_at)));
@@ -154,24 +207,23 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
     ref.bind(1, c.reference);
     ref.bind(2, static_cast<int64_t>(c.id));
     ref.exec();
+    if (absl::Status s = StoreSealedText(tx, CaseField(c.id, "summary"), c.summary, c.created_at);
+        !s.ok()) {
+      return s;
+    }
 
     for (size_t i = 0; i < c.parties.size(); ++i) {
       PartyRecord& p = c.parties[i];
       p.case_id = c.id;
       p.position = static_cast<int>(i) + 1;
-      InsertParty(db, p);
-      p.id = db.getLastInsertRowid();
+      if (absl::Status s = InsertParty(tx, p, c.created_at); !s.ok()) return s;
     }
     InsertLinks(db, c.id, c.linked_case_references);
-
-    Statement history(db,
-                      "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
-                      "token_id, reason) VALUES (?, NULL, ?, ?, ?, 'referral received')");
-    history.bind(1, static_cast<int64_t>(c.id));
-    history.bind(2, v1::CaseState_Name(c.state));
-    history.bind(3, static_cast<int64_t>(ToMicros(c.created_at)));
-    BindOptionalId(history, 4, c.created_by_token_id);
-    history.exec();
+    if (absl::Status s = InsertHistory(tx, c.id, std::nullopt, c.state, c.created_at,
+                                       c.created_by_token_id, "referral received");
+        !s.ok()) {
+      return s;
+    }
     return c;
   });
 }
@@ -181,8 +233,8 @@ absl::StatusOr<CaseRecord> GetCase(Tx& tx, int64_t id) {
     Statement st(tx.db(), absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
-    CaseRecord c = ReadCaseRow(st);
-    ReadCaseChildren(tx.db(), c);
+    CaseRecord c = ReadCaseRow(tx, st);
+    ReadCaseChildren(tx, c);
     return c;
   });
 }
@@ -204,8 +256,8 @@ absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filt
     st.bind(4, cursor.limit);
     st.bind(5, static_cast<int64_t>(filter.mediator_id));
     std::vector<CaseRecord> cases;
-    while (st.executeStep()) cases.push_back(ReadCaseRow(st));
-    for (CaseRecord& c : cases) ReadCaseChildren(tx.db(), c);
+    while (st.executeStep()) cases.push_back(ReadCaseRow(tx, st));
+    for (CaseRecord& c : cases) ReadCaseChildren(tx, c);
     return cases;
   });
 }
@@ -213,6 +265,9 @@ absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filt
 absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
                                                  const ReferralRevisionRecord& revision) {
   if (absl::Status s = tx.RequireWritable("update referral"); !s.ok()) return s;
+  absl::StatusOr<std::string> summary =
+      SealText(tx, CaseField(updated.id, "summary"), updated.summary, updated.updated_at);
+  if (!summary.ok()) return summary.status();
   return Guard("update referral", [&]() -> absl::StatusOr<CaseRecord> {
     SQLite::Database& db = tx.db();
     Statement st(db,
@@ -224,7 +279,7 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
     st.bind(2, updated.referrer.email);
     st.bind(3, updated.referrer.phone);
     st.bind(4, updated.referrer.job_title);
-    st.bind(5, updated.summary);
+    BindSealed(st, 5, *summary);
     st.bind(6, v1::ConcernLevel_Name(updated.concern_level));
     st.bind(7, v1::ConcernType_Name(updated.concern_type));
     st.bind(8, static_cast<int64_t>(updated.revision));
@@ -250,19 +305,24 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
       p.case_id = updated.id;
       if (p.id == 0) {
         p.position = ++next_position;
-        InsertParty(db, p);
-        p.id = db.getLastInsertRowid();
+        if (absl::Status s = InsertParty(tx, p, updated.updated_at); !s.ok()) return s;
         continue;
       }
+      absl::StatusOr<std::string> needs = SealText(tx, PartyField(p, "accessibility_needs"),
+                                                   p.accessibility_needs, updated.updated_at);
+      if (!needs.ok()) return needs.status();
+      absl::StatusOr<std::string> availability = SealText(
+          tx, PartyField(p, "typical_availability"), p.typical_availability, updated.updated_at);
+      if (!availability.ok()) return availability.status();
       party.reset();
       party.bind(1, p.contact.name);
       party.bind(2, p.contact.email);
       party.bind(3, p.contact.phone);
       party.bind(4, p.contact.job_title);
       party.bind(5, v1::Profession_Name(p.profession));
-      party.bind(6, p.accessibility_needs);
+      BindSealed(party, 6, *needs);
       party.bind(7, p.bringing_companion ? 1 : 0);
-      party.bind(8, p.typical_availability);
+      BindSealed(party, 8, *availability);
       party.bind(9, static_cast<int64_t>(p.id));
       party.bind(10, static_cast<int64_t>(updated.id));
       if (party.exec() != 1) {
@@ -275,23 +335,70 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
     clear.exec();
     InsertLinks(db, updated.id, updated.linked_case_references);
 
+    // The reason, what changed (it can name people) and the details before the change, all
+    // sealed and bound to the revision's row.
     Statement rev(db,
                   "INSERT INTO referral_revisions (case_id, revision, at, token_id, "
-                  "reason, changed_fields, previous) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                  "reason, changed_fields, previous, previous_sealed) "
+                  "VALUES (?, ?, ?, ?, '', '', X'', 1)");
     rev.bind(1, static_cast<int64_t>(updated.id));
     rev.bind(2, static_cast<int64_t>(revision.revision));
     rev.bind(3, static_cast<int64_t>(ToMicros(revision.at)));
     BindOptionalId(rev, 4, revision.token_id);
-    rev.bind(5, revision.reason);
-    rev.bind(6, JoinLines(revision.changed_fields));
-    rev.bind(7, revision.previous.data(), static_cast<int>(revision.previous.size()));
     rev.exec();
+    const int64_t rev_id = db.getLastInsertRowid();
+    auto field = [&](absl::string_view column) {
+      return FieldRef{
+          .case_id = updated.id, .table = "referral_revisions", .column = column, .row = rev_id};
+    };
+    for (const auto& [column, text] :
+         {std::pair<absl::string_view, std::string>{"reason", revision.reason},
+          {"changed_fields", JoinLines(revision.changed_fields)},
+          {"previous", revision.previous}}) {
+      if (absl::Status s = StoreSealedText(tx, field(column), text, revision.at); !s.ok()) {
+        return s;
+      }
+    }
     return GetCase(tx, updated.id);
+  });
+}
+
+absl::StatusOr<std::string> ReferralDetailsBefore(Tx& tx, int64_t case_id, int64_t revision) {
+  return Guard("referral details before", [&]() -> absl::StatusOr<std::string> {
+    Statement st(tx.db(),
+                 "SELECT id, previous, previous_sealed FROM referral_revisions WHERE case_id = ? "
+                 "AND revision = ?");
+    st.bind(1, static_cast<int64_t>(case_id));
+    st.bind(2, static_cast<int64_t>(revision));
+    if (!st.executeStep()) {
+      return absl::NotFoundError(absl::StrCat("case ", case_id, " has no revision ", revision));
+    }
+    const SQLite::Column previous = st.getColumn(1);
+    const std::string stored(static_cast<const char*>(previous.getBlob()), previous.getBytes());
+    std::vector<WithheldField> withheld;
+    std::string details = OpenStored(tx,
+                                     {.case_id = case_id,
+                                      .table = "referral_revisions",
+                                      .column = "previous",
+                                      .row = st.getColumn(0).getInt64()},
+                                     st.getColumn(2).getInt() != 0 && previous.isBlob(), stored,
+                                     "previous", &withheld);
+    if (!withheld.empty()) {
+      return absl::DataLossError(absl::StrCat("the details of case ", case_id, " before revision ",
+                                              revision, " cannot be opened"));
+    }
+    return details;
   });
 }
 
 absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecord& change) {
   if (absl::Status s = tx.RequireWritable("change case state"); !s.ok()) return s;
+  absl::StatusOr<std::string> hold =
+      SealText(tx, CaseField(c.id, "hold_reason"), change.hold_reason, change.at);
+  if (!hold.ok()) return hold.status();
+  absl::StatusOr<std::string> withdrawal =
+      SealText(tx, CaseField(c.id, "withdrawal_reason"), change.withdrawal_reason, change.at);
+  if (!withdrawal.ok()) return withdrawal.status();
   return Guard("change case state", [&]() -> absl::Status {
     Statement st(tx.db(),
                  "UPDATE cases SET state = ?, held_from_state = ?, hold_reason = ?, "
@@ -303,9 +410,9 @@ absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecor
     } else {
       st.bind(2, v1::CaseState_Name(change.held_from_state));
     }
-    st.bind(3, change.hold_reason);
+    BindSealed(st, 3, *hold);
     st.bind(4, v1::WithdrawnBy_Name(change.withdrawn_by));
-    st.bind(5, change.withdrawal_reason);
+    BindSealed(st, 5, *withdrawal);
     st.bind(6, static_cast<int64_t>(ToMicros(change.at)));
     st.bind(7, static_cast<int64_t>(c.id));
     st.bind(8, v1::CaseState_Name(c.state));
@@ -313,17 +420,7 @@ absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecor
       return absl::AbortedError(
           absl::StrCat("case ", c.id, " changed state meanwhile; read it again and retry"));
     }
-    Statement history(tx.db(),
-                      "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
-                      "token_id, reason) VALUES (?, ?, ?, ?, ?, ?)");
-    history.bind(1, static_cast<int64_t>(c.id));
-    history.bind(2, v1::CaseState_Name(c.state));
-    history.bind(3, v1::CaseState_Name(change.to));
-    history.bind(4, static_cast<int64_t>(ToMicros(change.at)));
-    BindOptionalId(history, 5, change.token_id);
-    history.bind(6, change.reason);
-    history.exec();
-    return absl::OkStatus();
+    return InsertHistory(tx, c.id, c.state, change.to, change.at, change.token_id, change.reason);
   });
 }
 
@@ -402,7 +499,7 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
     std::vector<HistoryRecord> states;
     Statement st(tx.db(),
                  "SELECT h.at, h.token_id, t.role, t.label, h.from_state, h.to_state, "
-                 "h.reason FROM case_state_history h LEFT JOIN access_tokens t "
+                 "h.reason, h.id FROM case_state_history h LEFT JOIN access_tokens t "
                  "ON t.id = h.token_id WHERE h.case_id = ? ORDER BY h.id");
     st.bind(1, static_cast<int64_t>(case_id));
     while (st.executeStep()) {
@@ -412,13 +509,18 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
         h.from = EnumFromText<v1::CaseState>(st.getColumn(4).getString(), v1::CaseState_Parse);
       }
       h.to = EnumFromText<v1::CaseState>(st.getColumn(5).getString(), v1::CaseState_Parse);
-      h.reason = st.getColumn(6).getString();
+      h.reason = OpenText(tx,
+                          {.case_id = case_id,
+                           .table = "case_state_history",
+                           .column = "reason",
+                           .row = st.getColumn(7).getInt64()},
+                          st.getColumn(6), "reason", &h.withheld);
       states.push_back(std::move(h));
     }
     std::vector<HistoryRecord> revisions;
     Statement rev(tx.db(),
                   "SELECT r.at, r.token_id, t.role, t.label, r.revision, "
-                  "r.changed_fields, r.reason FROM referral_revisions r LEFT JOIN "
+                  "r.changed_fields, r.reason, r.id FROM referral_revisions r LEFT JOIN "
                   "access_tokens t ON t.id = r.token_id WHERE r.case_id = ? ORDER BY r.id");
     rev.bind(1, static_cast<int64_t>(case_id));
     while (rev.executeStep()) {
@@ -426,8 +528,15 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
       actor(rev, h, 0);
       h.kind = HistoryRecord::Kind::kReferralRevision;
       h.revision = rev.getColumn(4).getInt64();
-      h.changed_fields = SplitLines(rev.getColumn(5).getString());
-      h.reason = rev.getColumn(6).getString();
+      auto field = [&](absl::string_view column) {
+        return FieldRef{.case_id = case_id,
+                        .table = "referral_revisions",
+                        .column = column,
+                        .row = rev.getColumn(7).getInt64()};
+      };
+      h.changed_fields = SplitLines(
+          OpenText(tx, field("changed_fields"), rev.getColumn(5), "changed_fields", &h.withheld));
+      h.reason = OpenText(tx, field("reason"), rev.getColumn(6), "reason", &h.withheld);
       revisions.push_back(std::move(h));
     }
     // Each allocation is two events: the offer, and the response (if any).
@@ -463,7 +572,12 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
           response.actor = alloc.getColumn(11).getString();
         }
         response.allocation_state = state;
-        response.reason = alloc.getColumn(12).getString();
+        response.reason = OpenText(tx,
+                                   {.case_id = case_id,
+                                    .table = "allocations",
+                                    .column = "response_note",
+                                    .row = response.allocation_id},
+                                   alloc.getColumn(12), "note", &response.withheld);
         responses.push_back(std::move(response));
       }
       allocations.push_back(std::move(offer));

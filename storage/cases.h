@@ -45,6 +45,10 @@ struct ReferralRevisionRecord {
 absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
                                                  const ReferralRevisionRecord& revision);
 
+// The details of the case before revision `revision` (as UpdateReferralDetails was given them).
+// NOT_FOUND without that revision; DATA_LOSS when they cannot be opened (destroyed or damaged).
+absl::StatusOr<std::string> ReferralDetailsBefore(Tx& tx, int64_t case_id, int64_t revision);
+
 // Moves a case from `c.state` (as last read) to `to`, with hold and withdrawal details as in `c`,
 // and records the change in the history. ABORTED when the stored state is no longer `c.state`.
 struct StateChangeRecord {
@@ -78,6 +82,7 @@ struct HistoryRecord {
   v1::AllocationRole allocation_role = v1::ALLOCATION_ROLE_UNSPECIFIED;
   v1::AllocationState allocation_state = v1::ALLOCATION_STATE_UNSPECIFIED;
   std::string reason;
+  std::vector<WithheldField> withheld;  // Sealed texts that could not be given back.
 };
 
 // Records when the case entered a final state (its notes' retention runs from then).

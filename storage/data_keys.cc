@@ -53,6 +53,8 @@ absl::string_view PurposeName(KeyPurpose purpose) {
       return "audit";
     case KeyPurpose::kResponses:
       return "responses";
+    case KeyPurpose::kRegistry:
+      return "registry";
   }
   return "record";
 }
@@ -211,6 +213,7 @@ absl::StatusOr<int> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int limit
                 .purpose = purpose == "notes"       ? KeyPurpose::kNotes
                            : purpose == "audit"     ? KeyPurpose::kAudit
                            : purpose == "responses" ? KeyPurpose::kResponses
+                           : purpose == "registry"  ? KeyPurpose::kRegistry
                                                     : KeyPurpose::kRecord,
                 .case_id = st.getColumn(2).getInt64(),
                 .format = st.getColumn(3).getInt(),

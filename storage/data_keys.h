@@ -3,11 +3,12 @@
 // Every case has two data keys, made on first use: its notes key (the mediators' notes; destroyed
 // when the notes' retention ends) and its record key (every other confidential text of the case:
 // see storage/sealed_text.h; destroyed when the case's personal data is anonymised). The service
-// has two more: the audit key (the audit trail's links) and the key of kept responses
-// (idempotency keys). A data key is stored only wrapped by a master key (storage/master_keys.h);
-// the master_keys table holds, for every master key the database has used, a check value that
-// tells which key a key file holds, and its state: one is current; during a rotation a second is
-// next; afterwards the old one is retired.
+// has three more: the audit key (the audit trail's links), the key of kept responses
+// (idempotency keys) and the registry key (mediators' notes on their leave and conflicts). A data
+// key is stored only wrapped by a master key (storage/master_keys.h); the master_keys table holds,
+// for every master key the database has used, a check value that tells which key a key file holds,
+// and its state: one is current; during a rotation a second is next; afterwards the old one is
+// retired.
 #ifndef MEDIATION_STORAGE_DATA_KEYS_H_
 #define MEDIATION_STORAGE_DATA_KEYS_H_
 
@@ -23,7 +24,7 @@
 
 namespace mediation::storage {
 
-enum class KeyPurpose { kNotes, kRecord, kAudit, kResponses };
+enum class KeyPurpose { kNotes, kRecord, kAudit, kResponses, kRegistry };
 absl::string_view PurposeName(KeyPurpose purpose);
 
 struct DataKey {

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "storage/sealed_text_internal.h"
 #include "storage/sql_util.h"
 
 namespace mediation::storage {
@@ -125,7 +126,14 @@ absl::Status EmailTaken(SQLite::Database& db, const std::string& email, int64_t 
   return absl::OkStatus();
 }
 
-ConflictRecord ReadConflict(SQLite::Statement& st) {
+FieldRef RegistryNote(absl::string_view table, int64_t row) {
+  return {
+      .case_id = 0, .table = table, .column = "note", .row = row, .purpose = KeyPurpose::kRegistry};
+}
+
+// `tx` null: the note is not read (a check that needs only who and what).
+ConflictRecord ReadConflict(Tx* tx, SQLite::Statement& st,
+                            std::vector<WithheldField>* withheld = nullptr) {
   ConflictRecord c;
   c.id = st.getColumn(0).getInt64();
   c.mediator_id = st.getColumn(1).getInt64();
@@ -137,7 +145,10 @@ ConflictRecord ReadConflict(SQLite::Statement& st) {
   c.case_id = OptionalId(st.getColumn(7));
   c.source =
       EnumFromText<v1::ConflictSource>(st.getColumn(8).getString(), v1::ConflictSource_Parse);
-  c.note = st.getColumn(9).getString();
+  if (tx != nullptr) {
+    c.note = OpenText(*tx, RegistryNote("mediator_conflicts", c.id), st.getColumn(9),
+                      absl::StrCat("conflicts[", c.id, "].note"), withheld);
+  }
   c.recorded_at = FromMicros(st.getColumn(10).getInt64());
   c.recorded_by_token_id = OptionalId(st.getColumn(11));
   return c;
@@ -209,14 +220,18 @@ absl::StatusOr<MediatorRecord> GetMediator(Tx& tx, int64_t id) {
                     "mediator_id = ? ORDER BY first_day, id");
     leave.bind(1, static_cast<int64_t>(id));
     while (leave.executeStep()) {
-      m.leave.push_back({leave.getColumn(0).getInt64(), id, leave.getColumn(1).getInt(),
-                         leave.getColumn(2).getInt(), leave.getColumn(3).getString()});
+      const int64_t leave_id = leave.getColumn(0).getInt64();
+      m.leave.push_back({leave_id, id, leave.getColumn(1).getInt(), leave.getColumn(2).getInt(),
+                         OpenText(tx, RegistryNote("mediator_leave", leave_id), leave.getColumn(3),
+                                  absl::StrCat("leave[", leave_id, "].note"), &m.withheld)});
     }
     Statement conflicts(db, absl::StrCat("SELECT ", kConflictColumns,
                                          " FROM mediator_conflicts WHERE mediator_id = ? "
                                          "ORDER BY id"));
     conflicts.bind(1, static_cast<int64_t>(id));
-    while (conflicts.executeStep()) m.conflicts.push_back(ReadConflict(conflicts));
+    while (conflicts.executeStep()) {
+      m.conflicts.push_back(ReadConflict(&tx, conflicts, &m.withheld));
+    }
     return m;
   });
 }
@@ -279,9 +294,14 @@ absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave) {
     st.bind(1, static_cast<int64_t>(leave.mediator_id));
     st.bind(2, leave.first_day);
     st.bind(3, leave.last_day);
-    st.bind(4, leave.note);
+    st.bind(4, std::string());  // Sealed below, bound to the id.
     st.exec();
     leave.id = tx.db().getLastInsertRowid();
+    if (absl::Status s =
+            StoreSealedText(tx, RegistryNote("mediator_leave", leave.id), leave.note, absl::Now());
+        !s.ok()) {
+      return s;
+    }
     return leave;
   });
 }
@@ -316,11 +336,16 @@ absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord c) {
     st.bind(6, c.person_email);
     BindOptionalId(st, 7, c.case_id);
     st.bind(8, v1::ConflictSource_Name(c.source));
-    st.bind(9, c.note);
+    st.bind(9, std::string());  // Sealed below, bound to the id.
     st.bind(10, static_cast<int64_t>(ToMicros(c.recorded_at)));
     BindOptionalId(st, 11, c.recorded_by_token_id);
     st.exec();
     c.id = tx.db().getLastInsertRowid();
+    if (absl::Status s =
+            StoreSealedText(tx, RegistryNote("mediator_conflicts", c.id), c.note, c.recorded_at);
+        !s.ok()) {
+      return s;
+    }
     return c;
   });
 }
@@ -403,9 +428,9 @@ absl::StatusOr<std::vector<LeaveRecord>> LeaveOverlapping(Tx& tx, int32_t first_
     st.bind(2, last_day);
     std::vector<LeaveRecord> out;
     while (st.executeStep()) {
+      // The note is not read: overlaps need only the days.
       out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(),
-                     st.getColumn(2).getInt(), st.getColumn(3).getInt(),
-                     st.getColumn(4).getString()});
+                     st.getColumn(2).getInt(), st.getColumn(3).getInt(), std::string()});
     }
     return out;
   });
@@ -441,7 +466,7 @@ absl::StatusOr<std::vector<ConflictRecord>> ConflictsTouching(
     for (const std::string& e : emails) st.bind(index++, e);
     for (const std::string& n : normalised_names) st.bind(index++, n);
     std::vector<ConflictRecord> out;
-    while (st.executeStep()) out.push_back(ReadConflict(st));
+    while (st.executeStep()) out.push_back(ReadConflict(nullptr, st));
     return out;
   });
 }

@@ -21,6 +21,15 @@ namespace mediation::storage {
 
 namespace v1 = ::ppa::mediation::v1;
 
+// A confidential text that could not be given back: its case's record key was destroyed at the
+// end of the retention period, or its stored form does not open (damaged, or copied from another
+// row or column). The text reads as empty. See storage/sealed_text.h.
+struct WithheldField {
+  enum class Reason { kDestroyed, kUnreadable };
+  std::string field;  // The API field, e.g. "summary", "parties[2].accessibility_needs".
+  Reason reason = Reason::kUnreadable;
+};
+
 struct ContactRecord {
   std::string name;
   std::string email;
@@ -93,6 +102,10 @@ struct CaseRecord {
   std::optional<absl::Time> outcome_recorded_at;
   std::optional<int32_t> review_date;  // Days since 1970-01-01, Europe/London.
   std::optional<absl::Time> reviewed_at;
+  std::string review_notes;                 // What the follow-up review found.
+  std::optional<absl::Time> anonymised_at;  // Personal data removed after retention.
+  // Sealed texts of the case (and its parties) that could not be given back.
+  std::vector<WithheldField> withheld;
 };
 
 struct ScreeningAnswerRecord {
@@ -102,6 +115,7 @@ struct ScreeningAnswerRecord {
   int64_t party_id = 0;  // 0 for per-case criteria.
   v1::CriterionAnswer answer = v1::CRITERION_ANSWER_UNSPECIFIED;
   std::string note;
+  std::vector<WithheldField> withheld;  // Sealed texts that could not be given back.
   int64_t recorded_by_token_id = 0;
   absl::Time recorded_at;
   int64_t superseded_by = 0;
@@ -114,6 +128,7 @@ struct ScreeningDecisionRecord {
   v1::Suitability decision = v1::SUITABILITY_UNSPECIFIED;
   bool overridden = false;
   std::string justification;
+  std::vector<WithheldField> withheld;  // Sealed texts that could not be given back.
   bool high_concern_confirmed = false;
   std::vector<v1::Criterion> failed_criteria;
   std::vector<std::string> signposting;  // One per failed criterion.
@@ -212,6 +227,7 @@ struct MediatorRecord {
   std::vector<WorkingHoursRecord> working_hours;
   std::vector<LeaveRecord> leave;
   std::vector<ConflictRecord> conflicts;
+  std::vector<WithheldField> withheld;  // Sealed notes that could not be given back.
   int current_cases = 0;
   std::optional<absl::Time> last_allocated_at;
   absl::Time created_at;
@@ -231,6 +247,7 @@ struct AllocationRecord {
   int64_t responded_by_token_id = 0;
   v1::DeclineReason decline_reason = v1::DECLINE_REASON_UNSPECIFIED;
   std::string response_note;
+  std::vector<WithheldField> withheld;  // Sealed texts that could not be given back.
 };
 
 struct RoomRecord {
@@ -266,6 +283,7 @@ struct SessionChangeRecord {
   int64_t previous_start = 0;  // 0 when there is none.
   int64_t previous_end = 0;
   std::string reason;
+  std::vector<WithheldField> withheld;  // Sealed texts that could not be given back.
 };
 
 struct SessionRecord {
@@ -319,6 +337,7 @@ struct AgreementVersionRecord {
   int64_t created_by_token_id = 0;
   std::optional<absl::Time> finalised_at;
   std::vector<SignatureRecord> signatures;
+  std::vector<WithheldField> withheld;  // "content" when it could not be given back.
 };
 
 // One audited call. Never holds a request body.

@@ -568,10 +568,10 @@ INSERT INTO master_keys (id, check_value, state, created_at)
 DROP TABLE master_key_check;
 
 -- Every data key (storage/data_keys.h), only ever wrapped by a master key; NULL once destroyed.
--- case_id is 0 for the service's own keys (the audit key, the key of kept responses).
+-- case_id is 0 for the service's own keys (audit, kept responses, the mediator registry).
 CREATE TABLE data_keys (
   id INTEGER PRIMARY KEY,
-  purpose TEXT NOT NULL CHECK (purpose IN ('notes', 'record', 'audit', 'responses')),
+  purpose TEXT NOT NULL CHECK (purpose IN ('notes', 'record', 'audit', 'responses', 'registry')),
   case_id INTEGER NOT NULL,
   master_key_id INTEGER REFERENCES master_keys (id),
   wrap_format INTEGER NOT NULL,  -- 1: a notes key as schema version 6 wrapped it; 2: current

@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "storage/sealed_text_internal.h"
 #include "storage/sql_util.h"
 
 namespace mediation::storage {
@@ -11,7 +12,7 @@ constexpr char kAnswerColumns[] =
     "id, case_id, criterion, party_id, answer, note, recorded_by_token_id, recorded_at, "
     "superseded_by";
 
-ScreeningAnswerRecord ReadAnswer(SQLite::Statement& st) {
+ScreeningAnswerRecord ReadAnswer(Tx& tx, SQLite::Statement& st) {
   ScreeningAnswerRecord a;
   a.id = st.getColumn(0).getInt64();
   a.case_id = st.getColumn(1).getInt64();
@@ -19,7 +20,9 @@ ScreeningAnswerRecord ReadAnswer(SQLite::Statement& st) {
   a.party_id = OptionalId(st.getColumn(3));
   a.answer =
       EnumFromText<v1::CriterionAnswer>(st.getColumn(4).getString(), v1::CriterionAnswer_Parse);
-  a.note = st.getColumn(5).getString();
+  a.note = OpenText(
+      tx, {.case_id = a.case_id, .table = "screening_answers", .column = "note", .row = a.id},
+      st.getColumn(5), "note", &a.withheld);
   a.recorded_by_token_id = OptionalId(st.getColumn(6));
   a.recorded_at = FromMicros(st.getColumn(7).getInt64());
   a.superseded_by = OptionalId(st.getColumn(8));
@@ -30,14 +33,19 @@ constexpr char kDecisionColumns[] =
     "id, case_id, evaluated, decision, overridden, justification, high_concern_confirmed, "
     "failed_criteria, signposting, decided_by_token_id, decided_at";
 
-ScreeningDecisionRecord ReadDecision(SQLite::Statement& st) {
+ScreeningDecisionRecord ReadDecision(Tx& tx, SQLite::Statement& st) {
   ScreeningDecisionRecord d;
   d.id = st.getColumn(0).getInt64();
   d.case_id = st.getColumn(1).getInt64();
   d.evaluated = EnumFromText<v1::Suitability>(st.getColumn(2).getString(), v1::Suitability_Parse);
   d.decision = EnumFromText<v1::Suitability>(st.getColumn(3).getString(), v1::Suitability_Parse);
   d.overridden = st.getColumn(4).getInt() != 0;
-  d.justification = st.getColumn(5).getString();
+  d.justification = OpenText(tx,
+                             {.case_id = d.case_id,
+                              .table = "screening_decisions",
+                              .column = "justification",
+                              .row = d.id},
+                             st.getColumn(5), "justification", &d.withheld);
   d.high_concern_confirmed = st.getColumn(6).getInt() != 0;
   const std::string failed = st.getColumn(7).getString();
   if (!failed.empty()) {
@@ -65,11 +73,20 @@ absl::StatusOr<ScreeningAnswerRecord> InsertScreeningAnswer(Tx& tx, ScreeningAns
     st.bind(2, v1::Criterion_Name(answer.criterion));
     BindOptionalId(st, 3, answer.party_id);
     st.bind(4, v1::CriterionAnswer_Name(answer.answer));
-    st.bind(5, answer.note);
+    st.bind(5, std::string());  // Sealed below, bound to the id.
     BindOptionalId(st, 6, answer.recorded_by_token_id);
     st.bind(7, static_cast<int64_t>(ToMicros(answer.recorded_at)));
     st.exec();
     answer.id = tx.db().getLastInsertRowid();
+    if (absl::Status s = StoreSealedText(tx,
+                                         {.case_id = answer.case_id,
+                                          .table = "screening_answers",
+                                          .column = "note",
+                                          .row = answer.id},
+                                         answer.note, answer.recorded_at);
+        !s.ok()) {
+      return s;
+    }
 
     Statement supersede(tx.db(),
                         "UPDATE screening_answers SET superseded_by = ?1 WHERE case_id = "
@@ -94,7 +111,7 @@ absl::StatusOr<std::vector<ScreeningAnswerRecord>> ListScreeningAnswers(Tx& tx, 
         st.bind(1, static_cast<int64_t>(case_id));
         st.bind(2, include_superseded ? 1 : 0);
         std::vector<ScreeningAnswerRecord> answers;
-        while (st.executeStep()) answers.push_back(ReadAnswer(st));
+        while (st.executeStep()) answers.push_back(ReadAnswer(tx, st));
         return answers;
       });
 }
@@ -114,7 +131,7 @@ absl::StatusOr<ScreeningDecisionRecord> InsertScreeningDecision(Tx& tx,
     st.bind(2, v1::Suitability_Name(decision.evaluated));
     st.bind(3, v1::Suitability_Name(decision.decision));
     st.bind(4, decision.overridden ? 1 : 0);
-    st.bind(5, decision.justification);
+    st.bind(5, std::string());  // Sealed below, bound to the id.
     st.bind(6, decision.high_concern_confirmed ? 1 : 0);
     st.bind(7, absl::StrJoin(failed, " "));
     st.bind(8, absl::StrJoin(decision.signposting, "\n"));
@@ -122,6 +139,15 @@ absl::StatusOr<ScreeningDecisionRecord> InsertScreeningDecision(Tx& tx,
     st.bind(10, static_cast<int64_t>(ToMicros(decision.decided_at)));
     st.exec();
     decision.id = tx.db().getLastInsertRowid();
+    if (absl::Status s = StoreSealedText(tx,
+                                         {.case_id = decision.case_id,
+                                          .table = "screening_decisions",
+                                          .column = "justification",
+                                          .row = decision.id},
+                                         decision.justification, decision.decided_at);
+        !s.ok()) {
+      return s;
+    }
     return decision;
   });
 }
@@ -135,7 +161,7 @@ absl::StatusOr<std::vector<ScreeningDecisionRecord>> ListScreeningDecisions(Tx& 
                                                     "ORDER BY id DESC"));
                  st.bind(1, static_cast<int64_t>(case_id));
                  std::vector<ScreeningDecisionRecord> decisions;
-                 while (st.executeStep()) decisions.push_back(ReadDecision(st));
+                 while (st.executeStep()) decisions.push_back(ReadDecision(tx, st));
                  return decisions;
                });
 }
@@ -149,7 +175,7 @@ absl::StatusOr<std::optional<ScreeningDecisionRecord>> LatestScreeningDecision(T
                                                     "ORDER BY id DESC LIMIT 1"));
                  st.bind(1, static_cast<int64_t>(case_id));
                  if (!st.executeStep()) return std::optional<ScreeningDecisionRecord>();
-                 return std::optional<ScreeningDecisionRecord>(ReadDecision(st));
+                 return std::optional<ScreeningDecisionRecord>(ReadDecision(tx, st));
                });
 }
 

@@ -1,6 +1,7 @@
 #include "storage/sessions.h"
 
 #include "absl/strings/str_cat.h"
+#include "storage/sealed_text_internal.h"
 #include "storage/sql_util.h"
 
 namespace mediation::storage {
@@ -28,7 +29,8 @@ SessionRecord ReadSession(SQLite::Statement& st) {
   return s;
 }
 
-void ReadSessionChildren(SQLite::Database& db, SessionRecord& s) {
+void ReadSessionChildren(Tx& tx, SessionRecord& s) {
+  SQLite::Database& db = tx.db();
   Statement b(db,
               "SELECT id, resource, resource_id, for_party_id, start_at, end_at FROM "
               "bookings WHERE session_id = ? AND (active = 1 OR ?) ORDER BY id");
@@ -47,7 +49,7 @@ void ReadSessionChildren(SQLite::Database& db, SessionRecord& s) {
     s.bookings.push_back(std::move(r));
   }
   Statement c(db,
-              "SELECT at, token_id, change, previous_start, previous_end, reason FROM "
+              "SELECT at, token_id, change, previous_start, previous_end, reason, id FROM "
               "session_changes WHERE session_id = ? ORDER BY id");
   c.bind(1, static_cast<int64_t>(s.id));
   while (c.executeStep()) {
@@ -57,7 +59,12 @@ void ReadSessionChildren(SQLite::Database& db, SessionRecord& s) {
     r.change = c.getColumn(2).getString();
     r.previous_start = c.getColumn(3).isNull() ? 0 : c.getColumn(3).getInt64();
     r.previous_end = c.getColumn(4).isNull() ? 0 : c.getColumn(4).getInt64();
-    r.reason = c.getColumn(5).getString();
+    r.reason = OpenText(tx,
+                        {.case_id = s.case_id,
+                         .table = "session_changes",
+                         .column = "reason",
+                         .row = c.getColumn(6).getInt64()},
+                        c.getColumn(5), "reason", &r.withheld);
     s.changes.push_back(std::move(r));
   }
 }
@@ -79,8 +86,16 @@ void InsertBookings(SQLite::Database& db, int64_t session_id,
   }
 }
 
-void InsertChange(SQLite::Database& db, int64_t session_id, const SessionChangeRecord& c) {
-  Statement st(db,
+int64_t CaseOfSession(SQLite::Database& db, int64_t session_id) {
+  Statement st(db, "SELECT case_id FROM sessions WHERE id = ?");
+  st.bind(1, static_cast<int64_t>(session_id));
+  return st.executeStep() ? st.getColumn(0).getInt64() : 0;
+}
+
+// Records a change of the session, its reason sealed with the case's record key.
+absl::Status InsertChange(Tx& tx, int64_t case_id, int64_t session_id,
+                          const SessionChangeRecord& c) {
+  Statement st(tx.db(),
                "INSERT INTO session_changes (session_id, at, token_id, change, "
                "previous_start, previous_end, reason) VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, static_cast<int64_t>(session_id));
@@ -94,8 +109,14 @@ void InsertChange(SQLite::Database& db, int64_t session_id, const SessionChangeR
     st.bind(5);
     st.bind(6);
   }
-  st.bind(7, c.reason);
+  st.bind(7, std::string());
   st.exec();
+  return StoreSealedText(tx,
+                         {.case_id = case_id,
+                          .table = "session_changes",
+                          .column = "reason",
+                          .row = tx.db().getLastInsertRowid()},
+                         c.reason, c.at);
 }
 
 std::vector<RoomRecord> ReadRooms(SQLite::Database& db, int64_t venue_id) {
@@ -266,7 +287,7 @@ absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord s,
     st.exec();
     s.id = tx.db().getLastInsertRowid();
     InsertBookings(tx.db(), s.id, s.bookings);
-    InsertChange(tx.db(), s.id, booked);
+    if (absl::Status st = InsertChange(tx, s.case_id, s.id, booked); !st.ok()) return st;
     return GetSession(tx, s.id);
   });
 }
@@ -277,7 +298,7 @@ absl::StatusOr<SessionRecord> GetSession(Tx& tx, int64_t id) {
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("session ", id, " not found"));
     SessionRecord s = ReadSession(st);
-    ReadSessionChildren(tx.db(), s);
+    ReadSessionChildren(tx, s);
     return s;
   });
 }
@@ -293,7 +314,7 @@ absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfCase(Tx& tx, int64_t ca
     st.bind(2, include_cancelled ? 1 : 0);
     std::vector<SessionRecord> out;
     while (st.executeStep()) out.push_back(ReadSession(st));
-    for (SessionRecord& s : out) ReadSessionChildren(tx.db(), s);
+    for (SessionRecord& s : out) ReadSessionChildren(tx, s);
     return out;
   });
 }
@@ -311,7 +332,7 @@ absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfMediator(Tx& tx, int64_
     st.bind(3, static_cast<int64_t>(to));
     std::vector<SessionRecord> out;
     while (st.executeStep()) out.push_back(ReadSession(st));
-    for (SessionRecord& s : out) ReadSessionChildren(tx.db(), s);
+    for (SessionRecord& s : out) ReadSessionChildren(tx, s);
     return out;
   });
 }
@@ -335,8 +356,7 @@ absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_
     drop.bind(1, static_cast<int64_t>(session_id));
     drop.exec();
     InsertBookings(tx.db(), session_id, bookings);
-    InsertChange(tx.db(), session_id, change);
-    return absl::OkStatus();
+    return InsertChange(tx, CaseOfSession(tx.db(), session_id), session_id, change);
   });
 }
 
@@ -355,8 +375,7 @@ absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord
     Statement release(tx.db(), "UPDATE bookings SET active = 0 WHERE session_id = ?");
     release.bind(1, static_cast<int64_t>(session_id));
     release.exec();
-    InsertChange(tx.db(), session_id, change);
-    return absl::OkStatus();
+    return InsertChange(tx, CaseOfSession(tx.db(), session_id), session_id, change);
   });
 }
 

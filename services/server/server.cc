@@ -36,6 +36,7 @@
 #include "storage/audit.h"
 #include "storage/idempotency.h"
 #include "storage/notes.h"
+#include "storage/sealed_text.h"
 #include "storage/sqlite_store.h"
 #include "storage/tokens.h"
 
@@ -48,6 +49,33 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
   std::stringstream contents;
   contents << in.rdbuf();
   return contents.str();
+}
+
+absl::Status SealPlainTextAtStart(storage::SqliteStore& store, absl::Time now, CallLog& log) {
+  constexpr int kBatch = 500;
+  int64_t sealed = 0;
+  for (;;) {
+    int n = 0;
+    absl::Status wrote = store.Write([&](storage::Tx& tx) -> absl::Status {
+      absl::StatusOr<int> done = storage::SealPlainText(tx, kBatch, now);
+      if (!done.ok()) return done.status();
+      n = *done;
+      return absl::OkStatus();
+    });
+    if (!wrote.ok()) return wrote;
+    sealed += n;
+    if (n == 0) break;
+  }
+  if (sealed == 0) return absl::OkStatus();
+  // The plain text is overwritten in the file (secure_delete); the log's copies of those pages
+  // go with the log.
+  absl::StatusOr<bool> truncated = store.TruncateLog();
+  if (!truncated.ok()) return truncated.status();
+  log.Info(absl::StrCat("sealed ", sealed,
+                        " confidential text(s) stored in plain text by an "
+                        "earlier version; the write-ahead log was ",
+                        *truncated ? "truncated" : "not truncated (a reader held it)"));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& o) {
@@ -206,6 +234,12 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
         SetUpKeys(**store, options.master_key_path, options.clock(), log);
     if (!keys.ok()) return keys.status();
     server->keys_ = *std::move(keys);
+    // Confidential text written before it was sealed (schema versions up to 8) is sealed now,
+    // in batches, each its own transaction, so a stop in the middle loses nothing and the next
+    // start goes on.
+    if (absl::Status sealed = SealPlainTextAtStart(**store, options.clock(), log); !sealed.ok()) {
+      return sealed;
+    }
     if (options.backup_dir.empty()) {
       options.backup_dir =
           (std::filesystem::path(options.db_path).parent_path() / "backups").string();

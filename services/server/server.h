@@ -99,6 +99,10 @@ class MediationServer {
   int port() const { return port_; }
   const ServerOptions& options() const { return options_; }
 
+  // The master keys the server holds (they unwrap the database's data keys). For tools and
+  // tests that read sealed data through storage/ on a connection of their own.
+  std::shared_ptr<const storage::MasterKeys> master_keys() const { return keys_.master_keys; }
+
   // How many writes shared how many commits (all zero without group commit).
   storage::CommitGroup::Stats commit_stats() const;
 

@@ -2,6 +2,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "storage/cases.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -204,15 +205,20 @@ TEST_F(ReferralServiceTest, UpdatingAReferralBumpsTheRevisionAndKeepsHistory) {
                 "summary", absl::StrCat("parties[", c.parties(1).id(), "].typical_availability"),
                 "parties: added Sam Patel"}));
 
-  // The previous version is kept, whole.
-  auto db = server_.OpenDb();
-  SQLite::Statement st(*db, "SELECT previous FROM referral_revisions WHERE case_id = ?");
-  st.bind(1, static_cast<int64_t>(c.id()));
-  ASSERT_TRUE(st.executeStep());
+  // The previous version is kept, whole, and sealed: its summary is not in the file.
   v1::Case previous;
-  ASSERT_TRUE(previous.ParseFromArray(st.getColumn(0).getBlob(), st.getColumn(0).getBytes()));
+  ASSERT_TRUE(server_
+                  .ReadStore([&](storage::Tx& tx) -> absl::Status {
+                    absl::StatusOr<std::string> before =
+                        storage::ReferralDetailsBefore(tx, c.id(), 2);
+                    if (!before.ok()) return before.status();
+                    if (!previous.ParseFromString(*before)) return absl::DataLossError("parse");
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(previous.summary(), c.summary());
   EXPECT_EQ(previous.parties_size(), 2);
+  EXPECT_FALSE(absl::StrContains(server_.DiskBytes(), c.summary()));
 }
 
 TEST_F(ReferralServiceTest, AStaleRevisionIsAbortedAndChangesNothing) {
@@ -229,7 +235,12 @@ TEST_F(ReferralServiceTest, AStaleRevisionIsAbortedAndChangesNothing) {
       server_.referrals().UpdateReferral(WithToken(server_.case_support()).get(), second, &out);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::ABORTED);
   EXPECT_EQ(server_.CountRows("referral_revisions"), 1);
-  EXPECT_EQ(server_.CountRows("cases", "summary = 'First change.'"), 1);
+  v1::GetCaseRequest get;
+  get.set_case_id(c.id());
+  v1::GetCaseResponse now;
+  ASSERT_TRUE(server_.referrals().GetCase(WithToken(server_.case_support()).get(), get, &now).ok());
+  EXPECT_EQ(now.case_().summary(), "First change.");
+  EXPECT_EQ(now.case_().revision(), 2);
 }
 
 TEST_F(ReferralServiceTest, PartiesCannotBeRemovedAndOtherOrganisationsCannotUpdate) {

@@ -12,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/support/faulty_store.h"
@@ -27,7 +28,7 @@ using ::mediation::testing::TestServer;
 using ::mediation::testing::ValidReferral;
 using ::mediation::testing::WithToken;
 
-// The outcome of one CreateReferral, identified by the unique summary it was sent with.
+// The outcome of one CreateReferral, identified by the unique referrer address it was sent with.
 struct Outcome {
   std::string summary;
   grpc::Status status;
@@ -50,9 +51,12 @@ std::vector<Outcome> CreateReferralsConcurrently(TestServer& server, const std::
         v1::CreateReferralRequest request = ValidReferral(org);
         request.set_summary(absl::StrCat(batch, " referral ", w, "-", n, " of the fault test.",
                                          padding > 0 ? " " : "", std::string(padding, 'x')));
+        // The summary is sealed in the file; the referrer's address (plain) names the write.
+        request.mutable_referrer()->set_email(absl::StrCat(
+            "referrer+", absl::AsciiStrToLower(batch), "-", w, "-", n, "@example.nhs.uk"));
         v1::CreateReferralResponse response;
         Outcome o;
-        o.summary = request.summary();
+        o.summary = request.referrer().email();
         o.status = server.referrals().CreateReferral(WithToken(token).get(), request, &response);
         o.case_id = response.case_().id();
         const bool failed = !o.status.ok();
@@ -68,14 +72,14 @@ std::vector<Outcome> CreateReferralsConcurrently(TestServer& server, const std::
   return outcomes;
 }
 
-// Every referral answered OK is stored whole (its case with its summary, both parties, its first
-// state) and every refused one left no row: the exact counts, and each summary.
+// Every referral answered OK is stored whole (its case, both parties, its first state) and every
+// refused one left no row: the exact counts, and each referral by its referrer's address.
 void ExpectExactlyTheAcknowledgedReferrals(TestServer& server,
                                            const std::vector<Outcome>& outcomes) {
   auto db = server.OpenDb();
   int64_t acknowledged = 0;
   for (const Outcome& o : outcomes) {
-    SQLite::Statement q(*db, "SELECT id FROM cases WHERE summary = ?");
+    SQLite::Statement q(*db, "SELECT id FROM cases WHERE referrer_email = ?");
     q.bind(1, o.summary);
     if (o.status.ok()) {
       ++acknowledged;

@@ -5,6 +5,8 @@
 
 #include "storage/audit.h"
 #include "storage/cases.h"
+#include "storage/crypto.h"
+#include "storage/data_keys.h"
 #include "storage/organisations.h"
 #include "storage/tokens.h"
 #include "tests/support/temp_dir.h"
@@ -22,6 +24,18 @@ class SqliteStoreTest : public ::testing::Test {
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
     ASSERT_TRUE(store_->Migrate().ok());
+    // A master key, as the server holds one: sealed texts (a case's summary) need it.
+    const std::string key = NewKey();
+    ASSERT_TRUE(store_
+                    ->Write([&](Tx& tx) {
+                      return InsertMasterKey(tx, MasterKeys::MakeCheck(key),
+                                             MasterKeyState::kCurrent, absl::Now())
+                          .status();
+                    })
+                    .ok());
+    keys_->Hold(1, key);
+    keys_->SetWrapping(1);
+    store_->SetMasterKeys(keys_);
   }
 
   OrganisationRecord Org(const std::string& name, const std::string& ods = "") {
@@ -44,6 +58,7 @@ class SqliteStoreTest : public ::testing::Test {
 
   TempDir dir_;
   std::string path_ = dir_.File("m.db");
+  std::shared_ptr<MasterKeys> keys_ = std::make_shared<MasterKeys>();
   std::unique_ptr<SqliteStore> store_;
 };
 

@@ -7,6 +7,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "storage/sqlite_store.h"
 
 namespace mediation::testing {
 
@@ -264,6 +265,13 @@ grpc::Status TestServer::Respond(const std::string& mediator_token, int64_t allo
   }
   v1::RespondToAllocationResponse out;
   return allocation_->RespondToAllocation(WithToken(mediator_token).get(), r, &out);
+}
+
+absl::Status TestServer::ReadStore(const storage::TxFn& fn) const {
+  absl::StatusOr<std::unique_ptr<storage::SqliteStore>> store =
+      storage::SqliteStore::Open({.path = db_path(), .master_keys = server_->master_keys()});
+  if (!store.ok()) return store.status();
+  return (*store)->Read(fn);
 }
 
 std::unique_ptr<SQLite::Database> TestServer::OpenDb() const {

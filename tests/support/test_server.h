@@ -100,6 +100,10 @@ class TestServer {
                        v1::DeclineReason reason = v1::DECLINE_REASON_UNSPECIFIED,
                        int64_t conflict_party_id = 0);
 
+  // Runs `fn` in a read transaction of a connection of its own that holds the server's master
+  // keys, for assertions on sealed data through storage/.
+  absl::Status ReadStore(const storage::TxFn& fn) const;
+
   // A separate connection to the database file, for assertions on stored rows.
   std::unique_ptr<SQLite::Database> OpenDb() const;
   // A writable one, for tests that tamper with rows the way an intruder with the file would.
