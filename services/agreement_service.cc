@@ -52,20 +52,38 @@ const storage::AgreementVersionRecord* SharedVersion(
   return nullptr;
 }
 
+// Fills `out`. A version whose content cannot be shown has no content and names it in
+// `withheld`: destroyed with its case's key at the end of retention, or unreadable (it does not
+// open, or no longer matches its hash: altered in the database). Returns DATA_LOSS for an
+// unreadable version, which a caller asking for that version alone passes on; a list shows it
+// as withheld.
 absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVersion* out) {
   out->set_id(v.id);
   out->set_case_id(v.case_id);
   out->set_version(v.version);
-  // What is shown is what was signed: the stored content must still match its hash, and every
-  // signature must name that hash.
-  const bool intact = AgreementContentHash(v.content) == v.content_hash &&
-                      std::all_of(v.signatures.begin(), v.signatures.end(),
-                                  [&](const auto& s) { return s.content_hash == v.content_hash; });
-  if (!intact || !out->mutable_content()->ParseFromString(v.content)) {
-    return absl::DataLossError(absl::StrCat(
-        "agreement version ", v.id,
-        " does not match its content hash: it was altered in the database; restore it from a "
-        "backup"));
+  mediation::ToProto(v.withheld, out->mutable_withheld());
+  absl::Status readable;
+  if (v.withheld.empty()) {
+    // What is shown is what was signed: the content must still match its hash, and every
+    // signature must name that hash.
+    const bool intact =
+        AgreementContentHash(v.content) == v.content_hash &&
+        std::all_of(v.signatures.begin(), v.signatures.end(),
+                    [&](const auto& s) { return s.content_hash == v.content_hash; });
+    if (!intact || !out->mutable_content()->ParseFromString(v.content)) {
+      out->clear_content();
+      v1::WithheldField* w = out->add_withheld();
+      w->set_field("content");
+      w->set_reason(v1::WITHHELD_REASON_UNREADABLE);
+    }
+  }
+  for (const v1::WithheldField& w : out->withheld()) {
+    if (w.reason() == v1::WITHHELD_REASON_UNREADABLE) {
+      readable = absl::DataLossError(absl::StrCat(
+          "agreement version ", v.id,
+          " does not match its content hash or does not open: it was altered in the database; "
+          "restore it from a backup"));
+    }
   }
   out->set_content_hash(v.content_hash);
   mediation::ToProto(v.created_at, out->mutable_created_at());
@@ -77,7 +95,7 @@ absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVers
     sig->set_consent_to_share(s.consent_to_share);
   }
   out->set_final(v.finalised_at.has_value());
-  return absl::OkStatus();
+  return readable;
 }
 
 absl::Status DraftAgreement(CallContext& call, const v1::DraftAgreementRequest& r,
@@ -111,9 +129,8 @@ absl::Status GetAgreement(CallContext& call, const v1::GetAgreementRequest& r,
       if (absl::Status s = RequireAcceptedMediator(tx, who, c.id); !s.ok()) return s;
     }
     if (who.role == v1::ROLE_MEDIATOR || who.role == v1::ROLE_PARTY) {
-      for (const auto& v : *versions) {
-        if (absl::Status s = ToProto(v, response.add_versions()); !s.ok()) return s;
-      }
+      // Every version, one that cannot be shown marked as withheld.
+      for (const auto& v : *versions) (void)ToProto(v, response.add_versions());
       return absl::OkStatus();
     }
     // Everyone else: only the final version every party agreed to share.
@@ -180,6 +197,9 @@ absl::Status SignAgreement(CallContext& call, const v1::SignAgreementRequest& r,
           absl::StrCat("content_hash does not match version ", version->version,
                        ": the text signed is not the text stored; read it again"));
     }
+    // A signature names text the server can still show: not one it cannot open.
+    v1::AgreementVersion shown;
+    if (absl::Status s = ToProto(*version, &shown); !s.ok()) return s;
     absl::Status signed_now = storage::InsertSignature(tx, version->id,
                                                        {.party_id = party,
                                                         .content_hash = version->content_hash,

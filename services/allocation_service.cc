@@ -35,6 +35,7 @@ void ToProto(const storage::AllocationRecord& a, v1::Allocation* out) {
   if (a.responded_at) mediation::ToProto(*a.responded_at, out->mutable_responded_at());
   out->set_decline_reason(a.decline_reason);
   out->set_response_note(a.response_note);
+  mediation::ToProto(a.withheld, out->mutable_withheld());
 }
 
 // The mediation window from a request's optional dates: default today (London) to 90 days on.

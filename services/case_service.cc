@@ -131,7 +131,10 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
           v1::StateChange* s = e->mutable_state_change();
           s->set_from_state(h.from);
           s->set_to_state(h.to);
-          if (!redact) s->set_reason(h.reason);
+          if (!redact) {
+            s->set_reason(h.reason);
+            ToProto(h.withheld, e->mutable_withheld());
+          }
           break;
         }
         case storage::HistoryRecord::Kind::kReferralRevision: {
@@ -139,6 +142,9 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
           rev->set_revision(h.revision);
           for (const std::string& f : h.changed_fields) rev->add_changed_fields(f);
           if (!redact) rev->set_reason(h.reason);
+          ToProto(h.withheld, e->mutable_withheld(),
+                  redact ? std::initializer_list<absl::string_view>{"reason"}
+                         : std::initializer_list<absl::string_view>{});
           break;
         }
         case storage::HistoryRecord::Kind::kAllocation: {
@@ -147,7 +153,10 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
           a->set_mediator_id(h.mediator_id);
           a->set_role(h.allocation_role);
           a->set_state(h.allocation_state);
-          if (own || !mediator) a->set_note(h.reason);
+          if (own || !mediator) {
+            a->set_note(h.reason);
+            ToProto(h.withheld, e->mutable_withheld());
+          }
           break;
         }
       }

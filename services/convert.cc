@@ -2,6 +2,8 @@
 
 #include <date/date.h>
 
+#include <algorithm>
+
 namespace mediation {
 
 void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
@@ -110,6 +112,26 @@ void ToProto(const storage::CaseRecord& c, v1::Case* out) {
   out->set_held_from_state(c.held_from_state);
   out->set_withdrawn_by(c.withdrawn_by);
   out->set_withdrawal_reason(c.withdrawal_reason);
+  ToProto(c.withheld, out->mutable_withheld());
+}
+
+void ToProto(const std::vector<storage::WithheldField>& withheld,
+             google::protobuf::RepeatedPtrField<v1::WithheldField>* out,
+             std::initializer_list<absl::string_view> hidden) {
+  for (const storage::WithheldField& w : withheld) {
+    if (std::find(hidden.begin(), hidden.end(), w.field) != hidden.end()) continue;
+    v1::WithheldField* f = out->Add();
+    f->set_field(w.field);
+    f->set_reason(w.reason == storage::WithheldField::Reason::kDestroyed
+                      ? v1::WITHHELD_REASON_DESTROYED
+                      : v1::WITHHELD_REASON_UNREADABLE);
+  }
+}
+
+bool Unreadable(const std::vector<storage::WithheldField>& withheld, absl::string_view field) {
+  return std::any_of(withheld.begin(), withheld.end(), [&](const storage::WithheldField& w) {
+    return w.field == field && w.reason == storage::WithheldField::Reason::kUnreadable;
+  });
 }
 
 }  // namespace mediation

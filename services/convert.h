@@ -4,8 +4,11 @@
 
 #include <google/protobuf/timestamp.pb.h>
 
+#include <initializer_list>
 #include <optional>
+#include <vector>
 
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "ppa/mediation/v1/admin.pb.h"
 #include "ppa/mediation/v1/organisation.pb.h"
@@ -32,6 +35,14 @@ void ToProto(const storage::AuditRecord& a, v1::AuditEvent* out);
 void ToProto(const storage::OrganisationRecord& o, v1::Organisation* out);
 void ToProto(const storage::PartyRecord& p, v1::Party* out);
 void ToProto(const storage::CaseRecord& c, v1::Case* out);
+
+// Lists the sealed texts that could not be given back, except the fields in `hidden` (those the
+// caller's view leaves out, whose absence must not show either).
+void ToProto(const std::vector<storage::WithheldField>& withheld,
+             google::protobuf::RepeatedPtrField<v1::WithheldField>* out,
+             std::initializer_list<absl::string_view> hidden = {});
+// Whether `withheld` holds `field` as unreadable (a single item asked for is then DATA_LOSS).
+bool Unreadable(const std::vector<storage::WithheldField>& withheld, absl::string_view field);
 
 }  // namespace mediation
 

@@ -300,6 +300,7 @@ void ToProto(const storage::MediatorRecord& m, v1::Mediator* out) {
     x->set_note(c.note);
     ToProto(c.recorded_at, x->mutable_recorded_at());
   }
+  ToProto(m.withheld, out->mutable_withheld());
   out->set_current_cases(m.current_cases);
   if (m.last_allocated_at) ToProto(*m.last_allocated_at, out->mutable_last_allocated_at());
   ToProto(m.created_at, out->mutable_created_at());

@@ -158,7 +158,13 @@ absl::Status ListNotes(CallContext& call, const v1::ListNotesRequest& r,
         key = *std::move(k);
       }
       v1::Note* out = response.add_notes();
-      if (absl::Status s = ToView(n, key ? &*key : nullptr, out); !s.ok()) return s;
+      // A note that does not open is listed as unreadable; the rest of the list still answers.
+      if (absl::Status s = ToView(n, key ? &*key : nullptr, out); absl::IsDataLoss(s)) {
+        out->clear_text();
+        out->set_unreadable(true);
+      } else if (!s.ok()) {
+        return s;
+      }
       // A correction the reader cannot see (the co-mediator's private note) is not named.
       if (readable.contains(n.superseded_by)) out->set_superseded_by_note_id(n.superseded_by);
       call.AddObject("note", n.id);

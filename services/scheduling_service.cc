@@ -281,6 +281,7 @@ absl::Status ToView(storage::Tx& tx, const Principal& who, const storage::CaseRe
     if (who.role != v1::ROLE_PARTY) {
       change->set_reason(ch.reason);
       change->set_token_id(ch.token_id);
+      ToProto(ch.withheld, change->mutable_withheld());
     }
   }
   return absl::OkStatus();

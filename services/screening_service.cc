@@ -25,6 +25,7 @@ void ToProto(const storage::ScreeningAnswerRecord& a, v1::ScreeningAnswer* out) 
   out->set_party_id(a.party_id);
   out->set_answer(a.answer);
   out->set_note(a.note);
+  mediation::ToProto(a.withheld, out->mutable_withheld());
   out->set_recorded_by_token_id(a.recorded_by_token_id);
   mediation::ToProto(a.recorded_at, out->mutable_recorded_at());
   out->set_superseded_by(a.superseded_by);
@@ -37,6 +38,7 @@ void ToProto(const storage::ScreeningDecisionRecord& d, v1::ScreeningDecision* o
   out->set_decision(d.decision);
   out->set_overridden(d.overridden);
   out->set_justification(d.justification);
+  mediation::ToProto(d.withheld, out->mutable_withheld());
   out->set_high_concern_confirmed(d.high_concern_confirmed);
   for (v1::Criterion c : d.failed_criteria) out->add_failed_criteria(c);
   for (const std::string& s : d.signposting) out->add_signposting(s);

@@ -282,21 +282,29 @@ TEST_F(AgreementServiceTest, NothingIsSignedOnAHeldOrWithdrawnCase) {
   EXPECT_EQ(server_.CountRows("agreement_signatures"), 0);
 }
 
-TEST_F(AgreementServiceTest, AVersionAlteredInTheDatabaseReadsAsDataLoss) {
+TEST_F(AgreementServiceTest, AVersionAlteredInTheDatabaseIsWithheldAndCannotBeSigned) {
   const v1::AgreementVersion draft = Draft("We will speak first.");
   ASSERT_EQ(server_.OpenDbForTampering()->exec(
                 "UPDATE agreement_versions SET content = CAST('altered' AS BLOB)"),
             1);
+  // The case's versions still answer, this one marked unreadable, its text not shown.
   v1::GetAgreementRequest get;
   get.set_case_id(case_.id());
   v1::GetAgreementResponse out;
-  const grpc::Status s = server_.agreements().GetAgreement(WithToken(alex_).get(), get, &out);
+  ASSERT_TRUE(server_.agreements().GetAgreement(WithToken(alex_).get(), get, &out).ok());
+  ASSERT_EQ(out.versions_size(), 1);
+  EXPECT_FALSE(out.versions(0).has_content());
+  ASSERT_EQ(out.versions(0).withheld_size(), 1);
+  EXPECT_EQ(out.versions(0).withheld(0).field(), "content");
+  EXPECT_EQ(out.versions(0).withheld(0).reason(), v1::WITHHELD_REASON_UNREADABLE);
+  // That version alone, to sign it: DATA_LOSS, and nothing is signed.
+  const grpc::Status s = Sign(alex_, draft, true);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS);
   EXPECT_EQ(s.error_message(),
             absl::StrCat("agreement version ", draft.id(),
-                         " does not match its content hash: it was altered in the database; "
-                         "restore it from a backup"));
-  EXPECT_EQ(out.versions_size(), 0);
+                         " does not match its content hash or does not open: it was altered in "
+                         "the database; restore it from a backup"));
+  EXPECT_EQ(server_.CountRows("agreement_signatures"), 0);
 }
 
 }  // namespace
