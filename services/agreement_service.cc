@@ -66,10 +66,10 @@ absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVers
   if (v.withheld.empty()) {
     // What is shown is what was signed: the content must still match its hash, and every
     // signature must name that hash.
-    const bool intact =
-        AgreementContentHash(v.content) == v.content_hash &&
-        std::all_of(v.signatures.begin(), v.signatures.end(),
-                    [&](const auto& s) { return s.content_hash == v.content_hash; });
+    const bool intact = AgreementContentHash(v.content) == v.content_hash &&
+                        std::all_of(v.signatures.begin(), v.signatures.end(), [&](const auto& s) {
+                          return s.content_hash == v.content_hash;
+                        });
     if (!intact || !out->mutable_content()->ParseFromString(v.content)) {
       out->clear_content();
       v1::WithheldField* w = out->add_withheld();
@@ -293,6 +293,9 @@ absl::Status ScheduleFollowUp(CallContext& call, const v1::ScheduleFollowUpReque
 
 absl::Status RecordFollowUpReview(CallContext& call, const v1::RecordFollowUpReviewRequest& r,
                                   v1::RecordFollowUpReviewResponse& response) {
+  Validator v;
+  const std::string notes = v.OptionalText("notes", r.notes(), 4000);
+  if (!v.ok()) return v.status();
   return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     if (absl::Status s = RequireMediatorOrCaseSupport(tx, call.principal(), c.id); !s.ok())
       return s;
@@ -307,7 +310,7 @@ absl::Status RecordFollowUpReview(CallContext& call, const v1::RecordFollowUpRev
                                    .token_id = call.principal().token_id,
                                    .reason = "follow-up review held"});
     if (!moved.ok()) return moved;
-    if (absl::Status s = storage::SetReviewed(tx, c.id, call.now()); !s.ok()) return s;
+    if (absl::Status s = storage::SetReviewed(tx, c.id, call.now(), notes); !s.ok()) return s;
     response.set_state(c.state);
     return absl::OkStatus();
   });
@@ -325,6 +328,16 @@ absl::Status GetOutcome(CallContext& call, const v1::GetOutcomeRequest& r,
     }
     if (c.review_date) DayToProto(*c.review_date, response.mutable_review_date());
     if (c.reviewed_at) mediation::ToProto(*c.reviewed_at, response.mutable_reviewed_at());
+    const v1::Role role = call.principal().role;
+    if (role == v1::ROLE_MEDIATOR || role == v1::ROLE_CASE_SUPPORT) {
+      response.set_review_notes(c.review_notes);
+      mediation::ToProto(c.withheld, response.mutable_withheld());
+      for (int i = response.withheld_size() - 1; i >= 0; --i) {
+        if (response.withheld(i).field() != "review_notes") {
+          response.mutable_withheld()->DeleteSubrange(i, 1);
+        }
+      }
+    }
     absl::StatusOr<std::vector<storage::AgreementVersionRecord>> versions =
         storage::ListAgreementVersions(tx, c.id);
     if (!versions.ok()) return versions.status();

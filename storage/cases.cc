@@ -466,11 +466,15 @@ absl::Status SetReviewDate(Tx& tx, int64_t case_id, int32_t day) {
                     });
 }
 
-absl::Status SetReviewed(Tx& tx, int64_t case_id, absl::Time at) {
-  return UpdateCase(tx, "set reviewed", "UPDATE cases SET reviewed_at = ? WHERE id = ?", case_id,
+absl::Status SetReviewed(Tx& tx, int64_t case_id, absl::Time at, absl::string_view notes) {
+  absl::StatusOr<std::string> sealed = SealText(tx, CaseField(case_id, "review_notes"), notes, at);
+  if (!sealed.ok()) return sealed.status();
+  return UpdateCase(tx, "set reviewed",
+                    "UPDATE cases SET reviewed_at = ?, review_notes = ? WHERE id = ?", case_id,
                     [&](SQLite::Statement& st) {
                       st.bind(1, static_cast<int64_t>(ToMicros(at)));
-                      st.bind(2, static_cast<int64_t>(case_id));
+                      BindSealed(st, 2, *sealed);
+                      st.bind(3, static_cast<int64_t>(case_id));
                     });
 }
 

@@ -90,7 +90,8 @@ absl::Status SetCaseFinished(Tx& tx, int64_t case_id, absl::Time at);
 // The outcome and follow-up fields.
 absl::Status SetOutcome(Tx& tx, int64_t case_id, v1::Outcome outcome, absl::Time at);
 absl::Status SetReviewDate(Tx& tx, int64_t case_id, int32_t day);
-absl::Status SetReviewed(Tx& tx, int64_t case_id, absl::Time at);
+// The follow-up review took place at `at`; `notes` (what it found) are sealed.
+absl::Status SetReviewed(Tx& tx, int64_t case_id, absl::Time at, absl::string_view notes);
 
 // Sets how many mediators the case needs (1 or 2).
 absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time at);
