@@ -17,6 +17,9 @@ struct ServiceSettings {
   absl::Duration minimum_notice = absl::Hours(48);
   // How long a finished case's notes are kept before they are destroyed (0: at once).
   absl::Duration note_retention = absl::ZeroDuration();
+  // How long a finished case's personal data is kept before it is removed and the case's keys
+  // destroyed (services/retention.h). Six years by default.
+  absl::Duration personal_data_retention = absl::Hours(24 * 2190);
   // Where AdminService.BackupDatabase writes its files (created when needed). Set by the server.
   std::string backup_dir;
   // How long a backup keeps retrying while the database is busy before giving up.

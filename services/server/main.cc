@@ -87,6 +87,10 @@ ABSL_FLAG(int, maintenance_interval_seconds, 60,
 ABSL_FLAG(std::string, backup_dir, "",
           "Where AdminService.BackupDatabase (mediationctl database backup) writes backups "
           "(default: backups/ beside --db; created mode 0700).");
+ABSL_FLAG(int, personal_data_retention_days, 2190,
+          "Days after a case is closed, withdrawn or found not suitable before its personal data "
+          "(names, emails, job titles, needs and every confidential text) is removed; dates, "
+          "states, nations, professions and the outcome stay for the statistics.");
 ABSL_FLAG(int, note_retention_days, 0,
           "Days a finished case's notes are kept before they are destroyed (0: at once).");
 
@@ -122,11 +126,17 @@ int Run() {
   options.settings.session_buffer = absl::Minutes(absl::GetFlag(FLAGS_session_buffer_minutes));
   options.settings.minimum_notice = absl::Hours(absl::GetFlag(FLAGS_minimum_notice_hours));
   options.settings.note_retention = absl::Hours(24 * absl::GetFlag(FLAGS_note_retention_days));
+  options.settings.personal_data_retention =
+      absl::Hours(24 * absl::GetFlag(FLAGS_personal_data_retention_days));
   options.master_key_path = absl::GetFlag(FLAGS_master_key_file);
   options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
   options.maintenance_interval = absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_seconds));
   if (absl::GetFlag(FLAGS_maintenance_interval_seconds) < 1) {
     std::cerr << "mediation-server: --maintenance_interval_seconds must be at least 1\n";
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_personal_data_retention_days) < 0) {
+    std::cerr << "mediation-server: --personal_data_retention_days must not be negative\n";
     return 2;
   }
   if (absl::GetFlag(FLAGS_note_retention_days) < 0) {

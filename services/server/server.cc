@@ -28,6 +28,7 @@
 #include "services/notes_service.h"
 #include "services/organisation_service.h"
 #include "services/referral_service.h"
+#include "services/retention.h"
 #include "services/scheduling_service.h"
 #include "services/screening_service.h"
 #include "services/server/bootstrap.h"
@@ -373,6 +374,7 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
   struct Report {
     int started = 0;
     int destroyed = 0;
+    int anonymised = 0;
     int forgotten = 0;
     bool log_truncated = false;
     absl::Status first_error;
@@ -381,9 +383,11 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
   std::future<Report> done = result->get_future();
   const absl::Time now = options_.clock();
   const absl::Duration retention = options_.settings.note_retention;
+  const absl::Duration personal_retention = options_.settings.personal_data_retention;
   // Each job runs whatever the others did: a failure in one must not hold back retention.
   const bool queued =
-      pool_ != nullptr && pool_->Submit([this, result, now, retention](storage::Store& store) {
+      pool_ != nullptr &&
+      pool_->Submit([this, result, now, retention, personal_retention](storage::Store& store) {
         Report report;
         auto note = [&](const absl::Status& s, absl::string_view job) {
           if (s.ok()) return;
@@ -396,6 +400,9 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
         absl::StatusOr<int> destroyed = DestroyExpiredNotes(store, now, retention);
         note(destroyed.status(), "destroying notes after retention");
         if (destroyed.ok()) report.destroyed = *destroyed;
+        absl::StatusOr<int> anonymised = AnonymiseExpiredCases(store, now, personal_retention);
+        note(anonymised.status(), "removing personal data after retention");
+        if (anonymised.ok()) report.anonymised = *anonymised;
         // Responses kept for idempotency keys are answered again for a day.
         absl::Status forgotten = store.Write([&](storage::Tx& tx) -> absl::Status {
           absl::StatusOr<int> n = storage::ForgetIdempotentCallsBefore(tx, now - absl::Hours(24));
@@ -406,7 +413,7 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
         // Erased keys and deleted ciphertexts must not live on in the log's
         // copies of their pages: truncate it (retried next time if a reader
         // is in the way).
-        if (report.destroyed > 0 || report.forgotten > 0) {
+        if (report.destroyed > 0 || report.anonymised > 0 || report.forgotten > 0) {
           truncate_log_pending_ = true;
         }
         if (truncate_log_pending_) {
@@ -422,14 +429,15 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
   if (!queued) return absl::UnavailableError("the server is shutting down");
   const Report report = done.get();
   if (report.started + report.destroyed > 0) hub_.Notify();  // New case events to stream.
-  if (report.started + report.destroyed + report.forgotten > 0) {
+  if (report.started + report.destroyed + report.anonymised + report.forgotten > 0) {
     log_->Info(absl::StrCat("maintenance: ", report.started, " case(s) moved to IN_MEDIATION, ",
                             report.destroyed, " case(s) had their notes destroyed, ",
+                            report.anonymised, " case(s) had their personal data removed, ",
                             report.forgotten, " idempotency key(s) forgotten",
                             report.log_truncated ? "; write-ahead log truncated" : ""));
   }
   if (!report.first_error.ok()) return report.first_error;
-  return report.started + report.destroyed;
+  return report.started + report.destroyed + report.anonymised;
 }
 
 void MediationServer::Shutdown() {

@@ -107,8 +107,9 @@ class MediationServer {
   storage::CommitGroup::Stats commit_stats() const;
 
   // Runs the periodic work now and waits for it: cases whose first session has started move to
-  // IN_MEDIATION, and notes of cases finished longer ago than the retention period are
-  // destroyed. Returns how many cases changed. The server also runs it every
+  // IN_MEDIATION, notes of cases finished longer ago than their retention period are destroyed,
+  // and so is the personal data of cases finished longer ago than its retention period. Returns
+  // how many cases changed. The server also runs it every
   // maintenance_interval.
   absl::StatusOr<int> RunMaintenance();
 
