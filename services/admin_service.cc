@@ -7,12 +7,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/convert.h"
+#include "services/core/key_rotation.h"
 #include "services/core/paging.h"
 #include "services/core/secrets.h"
 #include "services/core/validation.h"
+#include "services/person_export.h"
 #include "storage/audit.h"
 #include "storage/backup.h"
 #include "storage/cases.h"
+#include "storage/crypto.h"
+#include "storage/data_keys.h"
 #include "storage/mediators.h"
 #include "storage/organisations.h"
 #include "storage/tokens.h"
@@ -239,6 +243,71 @@ absl::Status BackupDatabase(CallContext& call, const v1::BackupDatabaseRequest& 
   return absl::OkStatus();
 }
 
+void RotationToProto(const storage::KeyRotationRecord& r, const KeyRotationControl& control,
+                     v1::KeyRotation* out) {
+  out->set_id(r.id);
+  out->set_from_master_key(r.from_master_key_id);
+  out->set_to_master_key(r.to_master_key_id);
+  mediation::ToProto(r.started_at, out->mutable_started_at());
+  if (r.completed_at) mediation::ToProto(*r.completed_at, out->mutable_completed_at());
+  out->set_keys_total(r.keys_total);
+  out->set_keys_rewrapped(r.keys_rewrapped);
+  out->set_new_key_file(control.NextKeyFile());
+  out->set_retired_key_file(control.RetiredKeyFile(r.from_master_key_id));
+}
+
+absl::Status RotateMasterKey(CallContext& call, const v1::RotateMasterKeyRequest& request,
+                             v1::RotateMasterKeyResponse& response) {
+  KeyRotationControl* control = call.settings().key_rotation;
+  if (control == nullptr) return absl::UnimplementedError("this server cannot rotate its key");
+  absl::StatusOr<KeyRotationControl::PreparedKey> prepared =
+      control->Prepare(request.new_key_file());
+  if (!prepared.ok()) return prepared.status();
+  absl::StatusOr<storage::KeyRotationRecord> rotation;
+  absl::Status begun = call.Write([&](storage::Tx& tx) -> absl::Status {
+    rotation =
+        storage::BeginKeyRotation(tx, prepared->check, call.principal().token_id, call.now());
+    if (!rotation.ok()) return rotation.status();
+    call.AddObject("key_rotation", rotation->id);
+    call.AddObject("master_key", rotation->to_master_key_id);
+    return absl::OkStatus();
+  });
+  if (!begun.ok()) {
+    storage::Wipe(prepared->key);
+    control->Abandon();
+    return begun;
+  }
+  RotationToProto(*rotation, *control, response.mutable_rotation());
+  control->Launch(*rotation, std::move(prepared->key));
+  return absl::OkStatus();
+}
+
+absl::Status GetKeyRotation(CallContext& call, const v1::GetKeyRotationRequest&,
+                            v1::GetKeyRotationResponse& response) {
+  KeyRotationControl* control = call.settings().key_rotation;
+  if (control == nullptr) return absl::UnimplementedError("this server cannot rotate its key");
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<std::optional<storage::KeyRotationRecord>> latest =
+        storage::LatestKeyRotation(tx);
+    if (!latest.ok()) return latest.status();
+    if (latest->has_value()) RotationToProto(**latest, *control, response.mutable_rotation());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ExportPersonData(CallContext& call, const v1::ExportPersonDataRequest& request,
+                              v1::ExportPersonDataResponse& response) {
+  Validator v;
+  const std::string email = v.RequiredText("email", request.email(), 254);
+  if (!v.ok()) return v.status();
+  if (email.find('@') == std::string::npos) {
+    return FieldError("email", "an email address, such as alex.morgan@example.nhs.uk");
+  }
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    return BuildPersonExport(tx, email, call.now(), response);
+  });
+}
+
 absl::Status WhoAmI(CallContext& call, const v1::WhoAmIRequest&, v1::WhoAmIResponse& response) {
   return call.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<storage::TokenRecord> token = storage::GetToken(tx, call.principal().token_id);
@@ -259,6 +328,9 @@ MEDIATION_UNARY_RPC(AdminService, RevokeToken)
 MEDIATION_UNARY_RPC(AdminService, ListAuditEvents)
 MEDIATION_UNARY_RPC(AdminService, VerifyAuditChain)
 MEDIATION_UNARY_RPC(AdminService, BackupDatabase)
+MEDIATION_UNARY_RPC(AdminService, RotateMasterKey)
+MEDIATION_UNARY_RPC(AdminService, GetKeyRotation)
+MEDIATION_UNARY_RPC(AdminService, ExportPersonData)
 
 MEDIATION_UNARY_RPC(IdentityService, WhoAmI)
 

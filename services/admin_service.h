@@ -29,6 +29,15 @@ class AdminServiceImpl final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* BackupDatabase(grpc::CallbackServerContext* context,
                                            const v1::BackupDatabaseRequest* request,
                                            v1::BackupDatabaseResponse* response) override;
+  grpc::ServerUnaryReactor* RotateMasterKey(grpc::CallbackServerContext* context,
+                                            const v1::RotateMasterKeyRequest* request,
+                                            v1::RotateMasterKeyResponse* response) override;
+  grpc::ServerUnaryReactor* GetKeyRotation(grpc::CallbackServerContext* context,
+                                           const v1::GetKeyRotationRequest* request,
+                                           v1::GetKeyRotationResponse* response) override;
+  grpc::ServerUnaryReactor* ExportPersonData(grpc::CallbackServerContext* context,
+                                             const v1::ExportPersonDataRequest* request,
+                                             v1::ExportPersonDataResponse* response) override;
 
  private:
   RpcRunner& runner_;

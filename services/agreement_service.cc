@@ -52,11 +52,8 @@ const storage::AgreementVersionRecord* SharedVersion(
   return nullptr;
 }
 
-// Fills `out`. A version whose content cannot be shown has no content and names it in
-// `withheld`: destroyed with its case's key at the end of retention, or unreadable (it does not
-// open, or no longer matches its hash: altered in the database). Returns DATA_LOSS for an
-// unreadable version, which a caller asking for that version alone passes on; a list shows it
-// as withheld.
+}  // namespace
+
 absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVersion* out) {
   out->set_id(v.id);
   out->set_case_id(v.case_id);
@@ -97,6 +94,8 @@ absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVers
   out->set_final(v.finalised_at.has_value());
   return readable;
 }
+
+namespace {
 
 absl::Status DraftAgreement(CallContext& call, const v1::DraftAgreementRequest& r,
                             v1::DraftAgreementResponse& response) {

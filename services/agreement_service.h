@@ -5,8 +5,16 @@
 
 #include "ppa/mediation/v1/agreement.grpc.pb.h"
 #include "services/core/rpc_runner.h"
+#include "storage/records.h"
 
 namespace mediation {
+
+// Fills `out`. A version whose content cannot be shown has no content and names it in
+// `withheld`: destroyed with its case's key at the end of retention, or unreadable (it does not
+// open, or no longer matches its hash: altered in the database). Returns DATA_LOSS for an
+// unreadable version, which a caller asking for that version alone passes on; a list shows it
+// as withheld.
+absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVersion* out);
 
 class AgreementServiceImpl final : public v1::AgreementService::CallbackService {
  public:

@@ -218,6 +218,8 @@ void TimeToProto(Instant t, google::protobuf::Timestamp* out) {
 // -- Views -------------------------------------------------------------------------------
 
 // Whether `who` takes part in (or may see) `s` at all, given it may see the case.
+}  // namespace
+
 bool MaySeeSession(const Principal& who, const storage::SessionRecord& s) {
   if (who.role == v1::ROLE_PARTY) {
     return std::any_of(s.bookings.begin(), s.bookings.end(), [&](const auto& b) {
@@ -228,8 +230,8 @@ bool MaySeeSession(const Principal& who, const storage::SessionRecord& s) {
   return true;
 }
 
-absl::Status ToView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,
-                    const storage::SessionRecord& s, v1::Session* out) {
+absl::Status SessionView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,
+                         const storage::SessionRecord& s, v1::Session* out) {
   out->set_id(s.id);
   out->set_case_id(s.case_id);
   out->set_case_reference(c.reference);
@@ -286,6 +288,8 @@ absl::Status ToView(storage::Tx& tx, const Principal& who, const storage::CaseRe
   }
   return absl::OkStatus();
 }
+
+namespace {
 
 // Loads a session the caller may see (its case visible, and the session itself for parties
 // and organisations); NOT_FOUND otherwise, the same as for a missing session.
@@ -600,7 +604,7 @@ absl::Status BookSession(CallContext& call, const v1::BookSessionRequest& r,
                                      .reason = "first session booked"});
       if (!moved.ok()) return moved;
     }
-    return ToView(tx, call.principal(), c, *stored, response.mutable_session());
+    return SessionView(tx, call.principal(), c, *stored, response.mutable_session());
   });
 }
 
@@ -647,7 +651,7 @@ absl::Status RescheduleSession(CallContext& call, const v1::RescheduleSessionReq
     if (!moved.ok()) return moved;
     absl::StatusOr<storage::SessionRecord> now = storage::GetSession(tx, s.id);
     if (!now.ok()) return now.status();
-    return ToView(tx, call.principal(), found->c, *now, response.mutable_session());
+    return SessionView(tx, call.principal(), found->c, *now, response.mutable_session());
   });
 }
 
@@ -680,7 +684,7 @@ absl::Status CancelSession(CallContext& call, const v1::CancelSessionRequest& r,
     if (!cancelled.ok()) return cancelled;
     absl::StatusOr<storage::SessionRecord> now = storage::GetSession(tx, r.session_id());
     if (!now.ok()) return now.status();
-    return ToView(tx, call.principal(), found->c, *now, response.mutable_session());
+    return SessionView(tx, call.principal(), found->c, *now, response.mutable_session());
   });
 }
 
@@ -693,7 +697,7 @@ absl::Status GetSession(CallContext& call, const v1::GetSessionRequest& r,
   return call.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<VisibleSession> found = LoadSessionFor(tx, call.principal(), r.session_id());
     if (!found.ok()) return found.status();
-    return ToView(tx, call.principal(), found->c, found->session, response.mutable_session());
+    return SessionView(tx, call.principal(), found->c, found->session, response.mutable_session());
   });
 }
 
@@ -705,7 +709,8 @@ absl::Status ListSessions(CallContext& call, const v1::ListSessionsRequest& r,
     if (!sessions.ok()) return sessions.status();
     for (const auto& s : *sessions) {
       if (!MaySeeSession(call.principal(), s)) continue;
-      if (absl::Status st = ToView(tx, call.principal(), c, s, response.add_sessions()); !st.ok()) {
+      if (absl::Status st = SessionView(tx, call.principal(), c, s, response.add_sessions());
+          !st.ok()) {
         return st;
       }
     }

@@ -18,6 +18,8 @@ namespace {
 constexpr size_t kMaxNoteChars = 4000;
 constexpr size_t kMinJustificationChars = 20;
 
+}  // namespace
+
 void ToProto(const storage::ScreeningAnswerRecord& a, v1::ScreeningAnswer* out) {
   out->set_id(a.id);
   out->set_case_id(a.case_id);
@@ -30,6 +32,8 @@ void ToProto(const storage::ScreeningAnswerRecord& a, v1::ScreeningAnswer* out) 
   mediation::ToProto(a.recorded_at, out->mutable_recorded_at());
   out->set_superseded_by(a.superseded_by);
 }
+
+namespace {
 
 void ToProto(const storage::ScreeningDecisionRecord& d, v1::ScreeningDecision* out) {
   out->set_id(d.id);
@@ -145,7 +149,7 @@ absl::Status RecordScreeningAnswer(CallContext& call, const v1::RecordScreeningA
         storage::InsertScreeningAnswer(tx, answer);
     if (!stored.ok()) return stored.status();
     call.AddObject("screening_answer", stored->id);
-    ToProto(*stored, response.mutable_answer());
+    mediation::ToProto(*stored, response.mutable_answer());
     return absl::OkStatus();
   });
 }
@@ -156,7 +160,7 @@ absl::Status ListScreeningAnswers(CallContext& call, const v1::ListScreeningAnsw
     absl::StatusOr<std::vector<storage::ScreeningAnswerRecord>> answers =
         storage::ListScreeningAnswers(tx, c.id, r.include_superseded());
     if (!answers.ok()) return answers.status();
-    for (const auto& a : *answers) ToProto(a, response.add_answers());
+    for (const auto& a : *answers) mediation::ToProto(a, response.add_answers());
     return absl::OkStatus();
   });
 }

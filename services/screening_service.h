@@ -5,8 +5,12 @@
 
 #include "ppa/mediation/v1/screening.grpc.pb.h"
 #include "services/core/rpc_runner.h"
+#include "storage/records.h"
 
 namespace mediation {
+
+// A screening answer as the API shows it.
+void ToProto(const storage::ScreeningAnswerRecord& a, v1::ScreeningAnswer* out);
 
 class ScreeningServiceImpl final : public v1::ScreeningService::CallbackService {
  public:

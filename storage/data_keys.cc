@@ -303,6 +303,106 @@ absl::Status CompleteMasterKeyRotation(Tx& tx, int64_t from, int64_t to, absl::T
   });
 }
 
+namespace {
+
+constexpr char kRotationColumns[] =
+    "id, from_master_key_id, to_master_key_id, started_at, started_by_token_id, keys_total, "
+    "keys_rewrapped, completed_at";
+
+KeyRotationRecord ReadRotation(SQLite::Statement& st) {
+  return {.id = st.getColumn(0).getInt64(),
+          .from_master_key_id = st.getColumn(1).getInt64(),
+          .to_master_key_id = st.getColumn(2).getInt64(),
+          .started_at = FromMicros(st.getColumn(3).getInt64()),
+          .started_by_token_id = OptionalId(st.getColumn(4)),
+          .keys_total = st.getColumn(5).getInt64(),
+          .keys_rewrapped = st.getColumn(6).getInt64(),
+          .completed_at = OptionalTime(st.getColumn(7))};
+}
+
+}  // namespace
+
+absl::StatusOr<KeyRotationRecord> BeginKeyRotation(Tx& tx, absl::string_view check,
+                                                   int64_t token_id, absl::Time at) {
+  if (absl::Status s = tx.RequireWritable("begin key rotation"); !s.ok()) return s;
+  absl::StatusOr<std::vector<MasterKeyRecord>> keys = ListMasterKeys(tx);
+  if (!keys.ok()) return keys.status();
+  int64_t current = 0;
+  for (const MasterKeyRecord& k : *keys) {
+    if (k.state == MasterKeyState::kNext) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "a rotation to master key ", k.id, " is under way; GetKeyRotation shows its progress"));
+    }
+    if (k.state == MasterKeyState::kCurrent) current = k.id;
+  }
+  if (current == 0) return absl::FailedPreconditionError("the database has no current master key");
+  absl::StatusOr<int64_t> next = InsertMasterKey(tx, check, MasterKeyState::kNext, at);
+  if (!next.ok()) return next.status();
+  absl::StatusOr<int64_t> total = CountDataKeysUnder(tx, current);
+  if (!total.ok()) return total.status();
+  return Guard("begin key rotation", [&]() -> absl::StatusOr<KeyRotationRecord> {
+    Statement st(tx.db(),
+                 "INSERT INTO key_rotations (from_master_key_id, to_master_key_id, started_at, "
+                 "started_by_token_id, keys_total) VALUES (?, ?, ?, ?, ?)");
+    st.bind(1, static_cast<int64_t>(current));
+    st.bind(2, static_cast<int64_t>(*next));
+    st.bind(3, static_cast<int64_t>(ToMicros(at)));
+    BindOptionalId(st, 4, token_id);
+    st.bind(5, static_cast<int64_t>(*total));
+    st.exec();
+    return KeyRotationRecord{.id = tx.db().getLastInsertRowid(),
+                             .from_master_key_id = current,
+                             .to_master_key_id = *next,
+                             .started_at = at,
+                             .started_by_token_id = token_id,
+                             .keys_total = *total};
+  });
+}
+
+absl::StatusOr<int> ContinueKeyRotation(Tx& tx, const KeyRotationRecord& rotation, int limit) {
+  absl::StatusOr<int> n = RewrapDataKeys(tx, rotation.from_master_key_id, limit);
+  if (!n.ok() || *n == 0) return n;
+  absl::Status counted = Guard("count re-wrapped keys", [&]() -> absl::Status {
+    Statement st(tx.db(),
+                 "UPDATE key_rotations SET keys_rewrapped = keys_rewrapped + ? WHERE id = ?");
+    st.bind(1, *n);
+    st.bind(2, static_cast<int64_t>(rotation.id));
+    st.exec();
+    return absl::OkStatus();
+  });
+  if (!counted.ok()) return counted;
+  return n;
+}
+
+absl::StatusOr<bool> FinishKeyRotation(Tx& tx, const KeyRotationRecord& rotation, absl::Time at) {
+  absl::StatusOr<int64_t> left = CountDataKeysUnder(tx, rotation.from_master_key_id);
+  if (!left.ok()) return left.status();
+  if (*left > 0) return false;
+  if (absl::Status s =
+          CompleteMasterKeyRotation(tx, rotation.from_master_key_id, rotation.to_master_key_id, at);
+      !s.ok()) {
+    return s;
+  }
+  absl::Status done = Guard("finish key rotation", [&]() -> absl::Status {
+    Statement st(tx.db(), "UPDATE key_rotations SET completed_at = ? WHERE id = ?");
+    st.bind(1, static_cast<int64_t>(ToMicros(at)));
+    st.bind(2, static_cast<int64_t>(rotation.id));
+    st.exec();
+    return absl::OkStatus();
+  });
+  if (!done.ok()) return done;
+  return true;
+}
+
+absl::StatusOr<std::optional<KeyRotationRecord>> LatestKeyRotation(Tx& tx) {
+  return Guard("latest key rotation", [&]() -> absl::StatusOr<std::optional<KeyRotationRecord>> {
+    Statement st(tx.db(), absl::StrCat("SELECT ", kRotationColumns,
+                                       " FROM key_rotations ORDER BY id DESC LIMIT 1"));
+    if (!st.executeStep()) return std::optional<KeyRotationRecord>();
+    return std::optional<KeyRotationRecord>(ReadRotation(st));
+  });
+}
+
 absl::StatusOr<bool> HoldsDataUnderMasterKey(Tx& tx) {
   return Guard("look for data under the master key", [&]() -> absl::StatusOr<bool> {
     return tx.db()

@@ -79,6 +79,31 @@ absl::StatusOr<int64_t> InsertMasterKey(Tx& tx, absl::string_view check, MasterK
 // Ends a rotation: `from` retires, `to` becomes current.
 absl::Status CompleteMasterKeyRotation(Tx& tx, int64_t from, int64_t to, absl::Time at);
 
+// --- Rotations -----------------------------------------------------------------------------
+
+struct KeyRotationRecord {
+  int64_t id = 0;
+  int64_t from_master_key_id = 0;
+  int64_t to_master_key_id = 0;
+  absl::Time started_at;
+  int64_t started_by_token_id = 0;
+  int64_t keys_total = 0;
+  int64_t keys_rewrapped = 0;
+  std::optional<absl::Time> completed_at;
+};
+
+// Records a rotation from the current master key to a new one, `check` its check value: the new
+// key's row (state next) and the rotation's. ALREADY_EXISTS while another rotation runs.
+absl::StatusOr<KeyRotationRecord> BeginKeyRotation(Tx& tx, absl::string_view check,
+                                                   int64_t token_id, absl::Time at);
+// Re-wraps up to `limit` more data keys of the rotation and counts them; returns how many.
+absl::StatusOr<int> ContinueKeyRotation(Tx& tx, const KeyRotationRecord& rotation, int limit);
+// Ends the rotation if no data key is left under the old key (the new key becomes current, the
+// old one retired); returns whether it ended.
+absl::StatusOr<bool> FinishKeyRotation(Tx& tx, const KeyRotationRecord& rotation, absl::Time at);
+// The newest rotation, if any.
+absl::StatusOr<std::optional<KeyRotationRecord>> LatestKeyRotation(Tx& tx);
+
 // Whether anything in the database depends on a master key: data keys, kept responses or linked
 // audit rows. A database that does must have its master key.
 absl::StatusOr<bool> HoldsDataUnderMasterKey(Tx& tx);

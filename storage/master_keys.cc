@@ -51,6 +51,16 @@ bool MasterKeys::holds(int64_t id) const {
   return keys_.count(id) != 0;
 }
 
+bool MasterKeys::HoldsKey(absl::string_view key) const {
+  absl::MutexLock lock(&mu_);
+  for (const auto& [id, held] : keys_) {
+    if (held.size() == key.size() && sodium_memcmp(held.data(), key.data(), key.size()) == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
 absl::StatusOr<MasterKeys::Wrapped> MasterKeys::Wrap(absl::string_view binding,
                                                      absl::string_view data_key) const {
   absl::MutexLock lock(&mu_);

@@ -35,6 +35,8 @@ class MasterKeys {
 
   int64_t wrapping() const;
   bool holds(int64_t id) const;
+  // Whether `key` is one of the keys held.
+  bool HoldsKey(absl::string_view key) const;
 
   struct Wrapped {
     int64_t master_key_id = 0;

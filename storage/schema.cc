@@ -609,6 +609,11 @@ CREATE TRIGGER agreement_versions_final_no_update BEFORE UPDATE ON agreement_ver
     NEW.created_by_token_id IS OLD.created_by_token_id AND NEW.finalised_at = OLD.finalised_at)
   BEGIN SELECT RAISE(ABORT, 'agreement version is final'); END;
 
+-- A person is found by their address (subject access requests): trimmed and case-folded.
+CREATE INDEX parties_by_email ON parties (lower(trim(email)));
+CREATE INDEX cases_by_referrer_email ON cases (lower(trim(referrer_email)));
+CREATE INDEX organisations_by_contact_email ON organisations (lower(trim(contact_email)));
+
 -- Master key rotations (AdminService.RotateMasterKey), for their progress.
 CREATE TABLE key_rotations (
   id INTEGER PRIMARY KEY,

@@ -80,6 +80,8 @@ const std::vector<Noun>& Catalog::Nouns() {
       {"event", "The case-event stream: state changes, allocations, bookings, outcomes."},
       {"statistics", "Anonymised service statistics."},
       {"database", "Online backups of the server's database (administrators)."},
+      {"key", "The master key: rotate it while serving, and the rotation's progress."},
+      {"person", "Subject access: everything held about one person, as JSON."},
   };
   return nouns;
 }
@@ -152,6 +154,9 @@ const std::vector<Command>& Catalog::Commands() {
       {"event", "stream", "CaseEventService/StreamCaseEvents"},
       {"statistics", "show", "StatisticsService/GetStatistics"},
       {"database", "backup", "AdminService/BackupDatabase"},
+      {"key", "rotate", "AdminService/RotateMasterKey"},
+      {"key", "status", "AdminService/GetKeyRotation"},
+      {"person", "export", "AdminService/ExportPersonData"},
   };
   return commands;
 }

@@ -220,6 +220,8 @@ std::string RenderText(const Message& message) {
   const Reflection* r = message.GetReflection();
   std::vector<const FieldDescriptor*> set;
   r->ListFields(message, &set);
+  // A subject access export is a file for the person: JSON, whatever the output format.
+  if (d->full_name() == "ppa.mediation.v1.ExportPersonDataResponse") return RenderJson(message);
   // A calendar export: the iCalendar file itself, nothing else.
   if (set.size() == 1 && set[0]->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE &&
       !set[0]->is_repeated() &&

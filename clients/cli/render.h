@@ -4,7 +4,8 @@
 // set in some row; any other answer is `field: value` lines. Times are shown in Europe/London
 // (times.h), enum values without their type prefix, money in pounds. A calendar export is printed
 // as the iCalendar file itself, nothing else (so `> session.ics` gives a file a calendar opens);
-// an answer whose only content is one piece of multi-line text is printed as that text.
+// a subject access export (person export) is printed as JSON; an answer whose only content is
+// one piece of multi-line text is printed as that text.
 //
 // JSON: the proto3 JSON mapping with the .proto field names.
 #ifndef MEDIATION_CLIENTS_CLI_RENDER_H_

@@ -15,6 +15,9 @@ constexpr MethodPolicy kPolicies[] = {
     {"/ppa.mediation.v1.AdminService/ListAuditEvents", Access::kRead, {ROLE_ADMIN}},
     {"/ppa.mediation.v1.AdminService/VerifyAuditChain", Access::kRead, {ROLE_ADMIN}},
     {"/ppa.mediation.v1.AdminService/BackupDatabase", Access::kWrite, {ROLE_ADMIN}},
+    {"/ppa.mediation.v1.AdminService/RotateMasterKey", Access::kWrite, {ROLE_ADMIN}},
+    {"/ppa.mediation.v1.AdminService/GetKeyRotation", Access::kRead, {ROLE_ADMIN}},
+    {"/ppa.mediation.v1.AdminService/ExportPersonData", Access::kAuditedRead, {ROLE_ADMIN}},
     {"/ppa.mediation.v1.IdentityService/WhoAmI", Access::kRead, RoleSet::All()},
 
     // Organisations.

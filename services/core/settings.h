@@ -9,6 +9,7 @@
 namespace mediation {
 
 class ClientIdentities;
+class KeyRotationControl;
 
 struct ServiceSettings {
   // Free time kept between one person's sessions.
@@ -27,6 +28,8 @@ struct ServiceSettings {
   // Client certificate identities that authenticate as tokens (not owned; null: none). Set by
   // the server at start-up from --client_identities.
   const ClientIdentities* client_identities = nullptr;
+  // Master key rotation (not owned). Set by the server at start-up.
+  KeyRotationControl* key_rotation = nullptr;
   // The longest a call may run: one without a deadline, or with a later one, is treated as
   // having this one (--max_call_seconds). Event streams end with DEADLINE_EXCEEDED at it.
   absl::Duration max_call = absl::Minutes(5);

@@ -63,6 +63,16 @@ absl::Status HoldRecordedKeys(const std::vector<MasterKeyRecord>& rows, const st
   }
   absl::StatusOr<std::string> key = ReadMasterKeyFile(path);
   if (absl::IsNotFound(key.status())) {
+    // Stopped between a rotation's two renames: the new, now current, key is still in `.next`.
+    absl::StatusOr<std::string> newer = ReadMasterKeyFile(NextKeyPath(path));
+    if (newer.ok() && MasterKeys::Check(*newer, current->check)) {
+      if (absl::Status s = RenameDurably(NextKeyPath(path), path); !s.ok()) return s;
+      log.Info(absl::StrCat("master key rotation: finished renaming the key files (", path,
+                            " is master key ", current->id, ")"));
+      key = *std::move(newer);
+    }
+  }
+  if (absl::IsNotFound(key.status())) {
     return absl::FailedPreconditionError(
         absl::StrCat("the master key file ", path,
                      " is missing, but the database holds data sealed with "

@@ -87,6 +87,9 @@ ABSL_FLAG(int, maintenance_interval_seconds, 60,
 ABSL_FLAG(std::string, backup_dir, "",
           "Where AdminService.BackupDatabase (mediationctl database backup) writes backups "
           "(default: backups/ beside --db; created mode 0700).");
+ABSL_FLAG(int, key_rotation_batch, 200,
+          "Data keys a master key rotation re-wraps per transaction (AdminService."
+          "RotateMasterKey): smaller batches hold other writes up for less time.");
 ABSL_FLAG(int, personal_data_retention_days, 2190,
           "Days after a case is closed, withdrawn or found not suitable before its personal data "
           "(names, emails, job titles, needs and every confidential text) is removed; dates, "
@@ -129,6 +132,7 @@ int Run() {
   options.settings.personal_data_retention =
       absl::Hours(24 * absl::GetFlag(FLAGS_personal_data_retention_days));
   options.master_key_path = absl::GetFlag(FLAGS_master_key_file);
+  options.key_rotation_batch = absl::GetFlag(FLAGS_key_rotation_batch);
   options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
   options.maintenance_interval = absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_seconds));
   if (absl::GetFlag(FLAGS_maintenance_interval_seconds) < 1) {

@@ -32,9 +32,11 @@
 #include "services/scheduling_service.h"
 #include "services/screening_service.h"
 #include "services/server/bootstrap.h"
+#include "services/server/key_rotation.h"
 #include "services/server/key_setup.h"
 #include "services/statistics_service.h"
 #include "storage/audit.h"
+#include "storage/data_keys.h"
 #include "storage/idempotency.h"
 #include "storage/notes.h"
 #include "storage/sealed_text.h"
@@ -215,6 +217,7 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   }
 
   // Migrate and bootstrap on a connection of their own, closed before the workers open theirs.
+  std::optional<storage::KeyRotationRecord> interrupted_rotation;
   {
     absl::StatusOr<std::unique_ptr<storage::SqliteStore>> store =
         storage::SqliteStore::Open({.path = options.db_path});
@@ -235,6 +238,16 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
         SetUpKeys(**store, options.master_key_path, options.clock(), log);
     if (!keys.ok()) return keys.status();
     server->keys_ = *std::move(keys);
+    if (server->keys_.next_master_key_id != 0) {
+      absl::Status read = (*store)->Read([&](storage::Tx& tx) -> absl::Status {
+        absl::StatusOr<std::optional<storage::KeyRotationRecord>> latest =
+            storage::LatestKeyRotation(tx);
+        if (!latest.ok()) return latest.status();
+        interrupted_rotation = *std::move(latest);
+        return absl::OkStatus();
+      });
+      if (!read.ok()) return read;
+    }
     // Confidential text written before it was sealed (schema versions up to 8) is sealed now,
     // in batches, each its own transaction, so a stop in the middle loses nothing and the next
     // start goes on.
@@ -285,6 +298,15 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   absl::StatusOr<std::unique_ptr<WorkerPool>> pool = WorkerPool::Start(options.workers, factory);
   if (!pool.ok()) return pool.status();
   server->pool_ = *std::move(pool);
+  server->rotator_ = std::make_unique<KeyRotator>(*server->pool_, server->keys_.master_keys,
+                                                  options.master_key_path, options.clock, log,
+                                                  options.key_rotation_batch);
+  options.settings.key_rotation = server->rotator_.get();
+  if (interrupted_rotation.has_value() && !interrupted_rotation->completed_at.has_value()) {
+    log.Info(absl::StrCat("master key rotation ", interrupted_rotation->id,
+                          " was under way at the last stop: resuming"));
+    server->rotator_->Resume(*interrupted_rotation);
+  }
   server->runner_ = std::make_unique<RpcRunner>(*server->pool_, log, options.clock,
                                                 options.settings, &server->hub_);
 
@@ -339,6 +361,7 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   for (auto& service : server->services_) builder.RegisterService(service.get());
   server->server_ = builder.BuildAndStart();
   if (server->server_ == nullptr || server->port_ == 0) {
+    server->rotator_->Stop();
     server->pool_->Stop();
     return absl::UnavailableError(
         absl::StrCat("could not listen on ", opts.listen,
@@ -459,6 +482,7 @@ void MediationServer::Shutdown() {
                         absl::ToChronoMilliseconds(options_.shutdown_grace));
       server_->Wait();
     }
+    if (rotator_ != nullptr) rotator_->Stop();  // Before the workers it runs on stop.
     if (pool_ != nullptr) pool_->Stop();
     pool_.reset();  // Closes every worker's database connection.
     if (const storage::CommitGroup::Stats s = commit_stats(); s.batches > 0 && log_ != nullptr) {

@@ -20,6 +20,7 @@
 #include "services/core/client_identities.h"
 #include "services/core/event_hub.h"
 #include "services/core/rpc_runner.h"
+#include "services/server/key_rotation.h"
 #include "services/server/key_setup.h"
 #include "storage/commit_group.h"
 #include "storage/store.h"
@@ -73,6 +74,8 @@ struct ServerOptions {
   // The master key file for notes. Default: master.key beside db_path. Created on first start;
   // afterwards it must be the key the database was used with.
   std::string master_key_path;
+  // Data keys re-wrapped per transaction by a master key rotation.
+  int key_rotation_batch = 200;
   // How often cases whose first session has started move to IN_MEDIATION.
   absl::Duration maintenance_interval = absl::Minutes(1);
   // Online backups (AdminService.BackupDatabase) go here. Default: backups/ beside db_path.
@@ -124,6 +127,7 @@ class MediationServer {
   ServerOptions options_;
   std::unique_ptr<CallLog> log_;
   KeySetup keys_;
+  std::unique_ptr<KeyRotator> rotator_;
   std::unique_ptr<ClientIdentities> client_identities_;
   EventHub hub_;
   std::shared_ptr<storage::CommitGroup> commit_group_;

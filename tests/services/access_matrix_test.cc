@@ -214,6 +214,20 @@ class AccessMatrixTest : public ::testing::Test {
       v1::BackupDatabaseResponse out;
       return server_.admin().BackupDatabase(ctx().get(), r, &out);
     }
+    if (method == svc + "AdminService/RotateMasterKey") {
+      v1::RotateMasterKeyResponse out;
+      return server_.admin().RotateMasterKey(ctx().get(), {}, &out);
+    }
+    if (method == svc + "AdminService/GetKeyRotation") {
+      v1::GetKeyRotationResponse out;
+      return server_.admin().GetKeyRotation(ctx().get(), {}, &out);
+    }
+    if (method == svc + "AdminService/ExportPersonData") {
+      v1::ExportPersonDataRequest r;
+      r.set_email("alex.morgan@example.nhs.uk");
+      v1::ExportPersonDataResponse out;
+      return server_.admin().ExportPersonData(ctx().get(), r, &out);
+    }
     if (method == svc + "IdentityService/WhoAmI") {
       v1::WhoAmIResponse out;
       return server_.identity().WhoAmI(ctx().get(), {}, &out);
@@ -718,6 +732,12 @@ const Row kMatrix[] = {
     {"/ppa.mediation.v1.AdminService/VerifyAuditChain",
      {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.AdminService/BackupDatabase",
+     {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AdminService/RotateMasterKey",
+     {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AdminService/GetKeyRotation",
+     {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.AdminService/ExportPersonData",
      {UNAUTH, OK, DENIED, DENIED, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.IdentityService/WhoAmI", {UNAUTH, OK, OK, OK, OK, OK, OK}},
     {"/ppa.mediation.v1.OrganisationService/RegisterOrganisation",

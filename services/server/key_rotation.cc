@@ -1,0 +1,185 @@
+#include "services/server/key_rotation.h"
+
+#include <unistd.h>
+
+#include <future>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "services/core/master_key_file.h"
+#include "services/server/key_setup.h"
+#include "storage/audit.h"
+#include "storage/crypto.h"
+
+namespace mediation {
+
+KeyRotator::KeyRotator(WorkerPool& pool, std::shared_ptr<storage::MasterKeys> keys,
+                       std::string key_path, Clock clock, CallLog& log, int batch)
+    : pool_(pool),
+      keys_(std::move(keys)),
+      key_path_(std::move(key_path)),
+      clock_(std::move(clock)),
+      log_(log),
+      batch_(batch < 1 ? 1 : batch) {}
+
+KeyRotator::~KeyRotator() { Stop(); }
+
+std::string KeyRotator::NextKeyFile() const { return NextKeyPath(key_path_); }
+
+std::string KeyRotator::RetiredKeyFile(int64_t master_key_id) const {
+  return RetiredKeyPath(key_path_, master_key_id);
+}
+
+absl::StatusOr<KeyRotationControl::PreparedKey> KeyRotator::Prepare(
+    const std::string& new_key_file) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return absl::UnavailableError("the server is shutting down");
+    if (busy_) {
+      return absl::AlreadyExistsError(
+          "a master key rotation is already under way; GetKeyRotation shows its progress");
+    }
+    busy_ = true;
+  }
+  auto give_up = [this](absl::Status status) {
+    std::lock_guard lock(mu_);
+    busy_ = false;
+    return status;
+  };
+  std::string key;
+  if (new_key_file.empty()) {
+    key = storage::NewKey();
+  } else {
+    absl::StatusOr<std::string> read = ReadMasterKeyFile(new_key_file);
+    if (!read.ok()) {
+      return give_up(
+          absl::InvalidArgumentError(absl::StrCat("new_key_file: ", read.status().message())));
+    }
+    key = *std::move(read);
+    if (keys_->HoldsKey(key)) {
+      storage::Wipe(key);
+      return give_up(absl::InvalidArgumentError(
+          "new_key_file: it holds a key this server already uses; give a new key"));
+    }
+  }
+  // No rotation runs (busy_ was false), so a next-key file left here was never recorded and
+  // never wrapped anything: a failed start's leftover.
+  ::unlink(NextKeyFile().c_str());
+  if (absl::Status s = WriteMasterKeyFile(NextKeyFile(), key); !s.ok()) {
+    storage::Wipe(key);
+    return give_up(s);
+  }
+  PreparedKey prepared{.key = std::move(key), .check = ""};
+  prepared.check = storage::MasterKeys::MakeCheck(prepared.key);
+  return prepared;
+}
+
+void KeyRotator::Abandon() {
+  ::unlink(NextKeyFile().c_str());
+  std::lock_guard lock(mu_);
+  busy_ = false;
+}
+
+void KeyRotator::Launch(const storage::KeyRotationRecord& rotation, std::string key) {
+  keys_->Hold(rotation.to_master_key_id, std::move(key));
+  keys_->SetWrapping(rotation.to_master_key_id);
+  log_.Info(absl::StrCat("master key rotation ", rotation.id, ": from key ",
+                         rotation.from_master_key_id, " to key ", rotation.to_master_key_id, ", ",
+                         rotation.keys_total, " data key(s) to re-wrap"));
+  Resume(rotation);
+}
+
+void KeyRotator::Resume(const storage::KeyRotationRecord& rotation) {
+  std::lock_guard lock(mu_);
+  busy_ = true;
+  if (stopping_) return;
+  if (thread_.joinable()) thread_.join();  // A finished rotation's thread.
+  thread_ = std::thread([this, rotation] { Run(rotation); });
+}
+
+void KeyRotator::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::Status KeyRotator::Write(const storage::TxFn& fn) {
+  auto done = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> result = done->get_future();
+  if (!pool_.Submit([fn, done](storage::Store& store) { done->set_value(store.Write(fn)); })) {
+    return absl::UnavailableError("the server is shutting down");
+  }
+  return result.get();
+}
+
+void KeyRotator::Run(storage::KeyRotationRecord rotation) {
+  const absl::Time began = absl::Now();
+  int64_t rewrapped = 0;
+  for (;;) {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;  // Resumes at the next start.
+    }
+    int n = 0;
+    bool finished = false;
+    absl::Status status = Write([&](storage::Tx& tx) -> absl::Status {
+      absl::StatusOr<int> batch = storage::ContinueKeyRotation(tx, rotation, batch_);
+      if (!batch.ok()) return batch.status();
+      n = *batch;
+      if (n > 0) return absl::OkStatus();
+      const absl::Time now = clock_();
+      absl::StatusOr<bool> ended = storage::FinishKeyRotation(tx, rotation, now);
+      if (!ended.ok()) return ended.status();
+      finished = *ended;
+      if (!finished) return absl::OkStatus();
+      return storage::AppendAudit(
+                 tx, {.at = now,
+                      .call_id = "maintenance",
+                      .method =
+                          absl::StrCat("server: master key rotation ", rotation.id,
+                                       " completed (key ", rotation.to_master_key_id,
+                                       " current, key ", rotation.from_master_key_id, " retired)"),
+                      .objects = absl::StrCat("master_key:", rotation.to_master_key_id),
+                      .outcome = "OK"})
+          .status();
+    });
+    if (!status.ok()) {
+      log_.Error("key-rotation", absl::StrCat("master key rotation ", rotation.id, ": ",
+                                              status.ToString(), "; retrying in a second"));
+      std::unique_lock lock(mu_);
+      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+      continue;
+    }
+    rewrapped += n;
+    if (finished) break;
+  }
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - began);
+  Finish(rotation);
+  log_.Info(absl::StrCat(
+      "master key rotation ", rotation.id, " completed: ", rewrapped,
+      " data key(s) re-wrapped by this run in ", absl::StrFormat("%.2f", seconds), " s (",
+      seconds > 0 ? static_cast<int64_t>(rewrapped / seconds) : 0, " a second); key ",
+      rotation.to_master_key_id, " is ", key_path_, ", the retired key ",
+      rotation.from_master_key_id, " is ", RetiredKeyFile(rotation.from_master_key_id)));
+}
+
+void KeyRotator::Finish(const storage::KeyRotationRecord& rotation) {
+  // The database says the new key is current: the files follow (if this fails, key_setup
+  // finishes the renames at the next start).
+  absl::Status renamed = RenameDurably(key_path_, RetiredKeyFile(rotation.from_master_key_id));
+  if (renamed.ok()) renamed = RenameDurably(NextKeyFile(), key_path_);
+  if (!renamed.ok()) {
+    log_.Error("key-rotation", absl::StrCat("master key rotation ", rotation.id,
+                                            ": renaming the key files: ", renamed.ToString(),
+                                            " (the next start finishes it)"));
+  }
+  keys_->Drop(rotation.from_master_key_id);
+  std::lock_guard lock(mu_);
+  busy_ = false;
+}
+
+}  // namespace mediation
