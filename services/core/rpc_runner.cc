@@ -121,6 +121,7 @@ RpcRunner::RpcRunner(WorkerPool& pool, CallLog& log, Clock clock, ServiceSetting
       clock_(std::move(clock)),
       settings_(settings),
       hub_(hub),
+      refusals_(settings.anonymous_refusal_burst, settings.anonymous_refusals_per_second),
       call_id_prefix_(absl::Uniform<uint32_t>(absl::BitGen())) {}
 
 RpcRunner::Admission RpcRunner::Admit(storage::Store& store, grpc::CallbackServerContext* context,
@@ -135,13 +136,11 @@ RpcRunner::Admission RpcRunner::Admit(storage::Store& store, grpc::CallbackServe
   absl::StatusOr<Principal> principal =
       AuthenticateCall(store, context, admission.now, &known_token_id);
   if (!principal.ok()) {
-    if (absl::IsUnauthenticated(principal.status())) {
-      const Principal unverified{.token_id = known_token_id};
-      (void)Audit(store, CallContext(store, *policy, unverified, admission.call_id, admission.now,
-                                     settings_)
-                             .AuditRow(CodeName(principal.status().code())));
-    }
-    admission.principal = principal.status();
+    admission.principal =
+        absl::IsUnauthenticated(principal.status())
+            ? RefuseUnauthenticated(store, *policy, context, known_token_id, principal.status(),
+                                    admission.call_id, admission.now)
+            : principal.status();
     return admission;
   }
   if (!policy->roles.Contains(principal->role)) {
@@ -153,6 +152,26 @@ RpcRunner::Admission RpcRunner::Admit(storage::Store& store, grpc::CallbackServe
   }
   admission.principal = *std::move(principal);
   return admission;
+}
+
+absl::Status RpcRunner::RefuseUnauthenticated(storage::Store& store, const MethodPolicy& policy,
+                                              grpc::CallbackServerContext* context,
+                                              int64_t known_token_id, absl::Status status,
+                                              const std::string& call_id, absl::Time now) {
+  if (known_token_id != 0) {
+    const Principal unverified{.token_id = known_token_id};
+    (void)Audit(store, CallContext(store, policy, unverified, call_id, now, settings_)
+                           .AuditRow(CodeName(status.code())));
+    return status;
+  }
+  const AnonymousRefusals::Verdict verdict = refusals_.Refused(
+      AnonymousRefusals::PeerAddress(context->peer()), policy.method, absl::Now());
+  if (!verdict.limited) return status;
+  const int64_t seconds = absl::ToInt64Seconds(verdict.retry_after);
+  context->AddTrailingMetadata("retry-after", std::to_string(seconds));
+  return absl::ResourceExhaustedError(
+      absl::StrCat("too many calls without a valid access token from this address; retry in ",
+                   seconds, " s with a token (", status.message(), ")"));
 }
 
 void RpcRunner::AuditRefusal(storage::Store& store, absl::string_view method, const Principal& who,
@@ -324,9 +343,8 @@ grpc::Status RpcRunner::Execute(storage::Store& store, grpc::CallbackServerConte
     if (!principal.ok()) {
       status = principal.status();
       if (absl::IsUnauthenticated(status)) {
-        const Principal unverified{.token_id = known_token_id};
-        (void)Audit(store, CallContext(store, *policy, unverified, call_id, now, settings_)
-                               .AuditRow(CodeName(status.code())));
+        status =
+            RefuseUnauthenticated(store, *policy, context, known_token_id, status, call_id, now);
       }
     } else {
       principal_text = principal->Describe();

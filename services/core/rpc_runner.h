@@ -21,6 +21,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "services/core/anonymous_refusals.h"
 #include "services/core/call_context.h"
 #include "services/core/call_log.h"
 #include "services/core/event_hub.h"
@@ -105,6 +106,9 @@ class RpcRunner {
   absl::StatusOr<Principal> Authenticate(storage::Store& store, absl::string_view authorization,
                                          absl::Time now, int64_t* known_token_id);
 
+  // Refused calls without a known token, counted until maintenance writes them down.
+  AnonymousRefusals& anonymous_refusals() { return refusals_; }
+
  private:
   // Authenticates the call: by its bearer token when it sends one, else (when the server maps
   // client certificates) by the verified TLS peer's certificate identity. Same contract as
@@ -137,6 +141,14 @@ class RpcRunner {
   // Appends `row` in a transaction of its own; failures are logged and returned.
   absl::Status Audit(storage::Store& store, const storage::AuditRecord& row);
 
+  // A call whose authentication failed with `status`: audited against its token when the token
+  // is known (revoked, expired); otherwise counted by peer (anonymous_refusals.h) and, past the
+  // peer's limit, RESOURCE_EXHAUSTED instead. Returns what the caller is answered.
+  absl::Status RefuseUnauthenticated(storage::Store& store, const MethodPolicy& policy,
+                                     grpc::CallbackServerContext* context, int64_t known_token_id,
+                                     absl::Status status, const std::string& call_id,
+                                     absl::Time now);
+
   std::string NextCallId();
 
   WorkerPool& pool_;
@@ -145,6 +157,7 @@ class RpcRunner {
   const ServiceSettings settings_;
   EventHub* const hub_;
   TokenCache tokens_;
+  AnonymousRefusals refusals_;
   const uint32_t call_id_prefix_;
   std::atomic<uint64_t> call_counter_{0};
 };

@@ -30,6 +30,10 @@ struct ServiceSettings {
   const ClientIdentities* client_identities = nullptr;
   // Master key rotation (not owned). Set by the server at start-up.
   KeyRotationControl* key_rotation = nullptr;
+  // Calls refused without a known token, per peer address: this many at once, then this many
+  // a second more; past that, RESOURCE_EXHAUSTED (services/core/anonymous_refusals.h).
+  int anonymous_refusal_burst = 100;
+  double anonymous_refusals_per_second = 10;
   // The longest a call may run: one without a deadline, or with a later one, is treated as
   // having this one (--max_call_seconds). Event streams end with DEADLINE_EXCEEDED at it.
   absl::Duration max_call = absl::Minutes(5);

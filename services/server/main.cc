@@ -87,6 +87,12 @@ ABSL_FLAG(int, maintenance_interval_seconds, 60,
 ABSL_FLAG(std::string, backup_dir, "",
           "Where AdminService.BackupDatabase (mediationctl database backup) writes backups "
           "(default: backups/ beside --db; created mode 0700).");
+ABSL_FLAG(int, anonymous_refusal_burst, 100,
+          "Calls without a valid token one address may make at once before the next is refused "
+          "with RESOURCE_EXHAUSTED (they are counted per address and minute, not audited one by "
+          "one); calls with a valid token are never limited.");
+ABSL_FLAG(double, anonymous_refusals_per_second, 10,
+          "How fast an address regains calls without a valid token after its burst.");
 ABSL_FLAG(int, key_rotation_batch, 200,
           "Data keys a master key rotation re-wraps per transaction (AdminService."
           "RotateMasterKey): smaller batches hold other writes up for less time.");
@@ -133,6 +139,15 @@ int Run() {
       absl::Hours(24 * absl::GetFlag(FLAGS_personal_data_retention_days));
   options.master_key_path = absl::GetFlag(FLAGS_master_key_file);
   options.key_rotation_batch = absl::GetFlag(FLAGS_key_rotation_batch);
+  options.settings.anonymous_refusal_burst = absl::GetFlag(FLAGS_anonymous_refusal_burst);
+  options.settings.anonymous_refusals_per_second =
+      absl::GetFlag(FLAGS_anonymous_refusals_per_second);
+  if (options.settings.anonymous_refusal_burst < 1 ||
+      options.settings.anonymous_refusals_per_second <= 0) {
+    std::cerr << "mediation-server: --anonymous_refusal_burst must be at least 1 and "
+                 "--anonymous_refusals_per_second above 0\n";
+    return 2;
+  }
   options.backup_dir = absl::GetFlag(FLAGS_backup_dir);
   options.maintenance_interval = absl::Seconds(absl::GetFlag(FLAGS_maintenance_interval_seconds));
   if (absl::GetFlag(FLAGS_maintenance_interval_seconds) < 1) {

@@ -39,6 +39,7 @@
 #include "storage/data_keys.h"
 #include "storage/idempotency.h"
 #include "storage/notes.h"
+#include "storage/refusals.h"
 #include "storage/sealed_text.h"
 #include "storage/sqlite_store.h"
 #include "storage/tokens.h"
@@ -426,6 +427,8 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
         absl::StatusOr<int> anonymised = AnonymiseExpiredCases(store, now, personal_retention);
         note(anonymised.status(), "removing personal data after retention");
         if (anonymised.ok()) report.anonymised = *anonymised;
+        // Calls refused without a token: their counts, and the counts' own retention.
+        note(WriteRefusalCounts(store, now), "writing the counts of calls refused without a token");
         // Responses kept for idempotency keys are answered again for a day.
         absl::Status forgotten = store.Write([&](storage::Tx& tx) -> absl::Status {
           absl::StatusOr<int> n = storage::ForgetIdempotentCallsBefore(tx, now - absl::Hours(24));
@@ -463,6 +466,30 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
   return report.started + report.destroyed + report.anonymised;
 }
 
+absl::Status MediationServer::WriteRefusalCounts(storage::Store& store, absl::Time now) {
+  std::vector<AnonymousRefusals::Count> drained = runner_->anonymous_refusals().Drain();
+  if (drained.empty()) return absl::OkStatus();
+  std::vector<storage::RefusedCallCount> counts;
+  for (AnonymousRefusals::Count& c : drained) {
+    counts.push_back({std::move(c.peer), c.minute, c.calls, std::move(c.last_method)});
+  }
+  absl::Status wrote = store.Write([&](storage::Tx& tx) -> absl::Status {
+    if (absl::Status s = storage::AddRefusedCalls(tx, counts); !s.ok()) return s;
+    return storage::ForgetRefusedCallsBefore(tx,
+                                             absl::ToUnixSeconds(now - absl::Hours(24 * 90)) / 60)
+        .status();
+  });
+  if (!wrote.ok()) return wrote;
+  for (const storage::RefusedCallCount& c : counts) {
+    log_->Info(absl::StrCat(
+        "refused ", c.calls, " call(s) without a valid token from ", c.peer, " in the minute from ",
+        absl::FormatTime("%Y-%m-%dT%H:%MZ", absl::FromUnixSeconds(c.minute * 60),
+                         absl::UTCTimeZone()),
+        " (the last to ", c.last_method, ")"));
+  }
+  return absl::OkStatus();
+}
+
 void MediationServer::Shutdown() {
   std::call_once(shutdown_once_, [this] {
     {
@@ -483,6 +510,17 @@ void MediationServer::Shutdown() {
       server_->Wait();
     }
     if (rotator_ != nullptr) rotator_->Stop();  // Before the workers it runs on stop.
+    // The counts of calls refused without a token since the last maintenance.
+    if (pool_ != nullptr && runner_ != nullptr) {
+      auto written = std::make_shared<std::promise<void>>();
+      std::future<void> done = written->get_future();
+      if (pool_->Submit([this, written](storage::Store& store) {
+            (void)WriteRefusalCounts(store, options_.clock());
+            written->set_value();
+          })) {
+        done.wait();
+      }
+    }
     if (pool_ != nullptr) pool_->Stop();
     pool_.reset();  // Closes every worker's database connection.
     if (const storage::CommitGroup::Stats s = commit_stats(); s.batches > 0 && log_ != nullptr) {

@@ -124,6 +124,9 @@ class MediationServer {
  private:
   MediationServer() = default;
 
+  // Writes down (and logs) the counts of calls refused without a token since the last time.
+  absl::Status WriteRefusalCounts(storage::Store& store, absl::Time now);
+
   ServerOptions options_;
   std::unique_ptr<CallLog> log_;
   KeySetup keys_;
