@@ -252,7 +252,9 @@ void RotationToProto(const storage::KeyRotationRecord& r, const KeyRotationContr
   if (r.completed_at) mediation::ToProto(*r.completed_at, out->mutable_completed_at());
   out->set_keys_total(r.keys_total);
   out->set_keys_rewrapped(r.keys_rewrapped);
-  out->set_new_key_file(control.NextKeyFile());
+  out->set_keys_damaged(r.keys_damaged);
+  // While it runs the new key is in the next-key file; afterwards, where the old one was.
+  out->set_new_key_file(r.completed_at ? control.KeyFile() : control.NextKeyFile());
   out->set_retired_key_file(control.RetiredKeyFile(r.from_master_key_id));
 }
 
@@ -265,8 +267,7 @@ absl::Status RotateMasterKey(CallContext& call, const v1::RotateMasterKeyRequest
   if (!prepared.ok()) return prepared.status();
   absl::StatusOr<storage::KeyRotationRecord> rotation;
   absl::Status begun = call.Write([&](storage::Tx& tx) -> absl::Status {
-    rotation =
-        storage::BeginKeyRotation(tx, prepared->check, call.principal().token_id, call.now());
+    rotation = storage::BeginKeyRotation(tx, prepared->key, call.principal().token_id, call.now());
     if (!rotation.ok()) return rotation.status();
     call.AddObject("key_rotation", rotation->id);
     call.AddObject("master_key", rotation->to_master_key_id);
@@ -304,7 +305,20 @@ absl::Status ExportPersonData(CallContext& call, const v1::ExportPersonDataReque
     return FieldError("email", "an email address, such as alex.morgan@example.nhs.uk");
   }
   return call.Read([&](storage::Tx& tx) -> absl::Status {
-    return BuildPersonExport(tx, email, call.now(), response);
+    if (absl::Status s = BuildPersonExport(tx, email, call.now(), response); !s.ok()) return s;
+    // The audit row says whose records left, by id (never the address).
+    for (const v1::PartyRecordExport& p : response.as_party()) {
+      call.AddObject("case", p.case_id());
+      call.AddObject("party", p.party().id());
+    }
+    for (const v1::ReferrerRecordExport& r : response.as_referrer()) {
+      call.AddObject("case", r.case_id());
+    }
+    for (const v1::Organisation& o : response.as_organisation_contact()) {
+      call.AddObject("organisation", o.id());
+    }
+    if (response.has_as_mediator()) call.AddObject("mediator", response.as_mediator().id());
+    return absl::OkStatus();
   });
 }
 

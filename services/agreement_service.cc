@@ -196,9 +196,16 @@ absl::Status SignAgreement(CallContext& call, const v1::SignAgreementRequest& r,
           absl::StrCat("content_hash does not match version ", version->version,
                        ": the text signed is not the text stored; read it again"));
     }
-    // A signature names text the server can still show: not one it cannot open.
+    // A signature names text the server can still show: not one it cannot open, nor one
+    // destroyed at the end of retention.
     v1::AgreementVersion shown;
     if (absl::Status s = ToProto(*version, &shown); !s.ok()) return s;
+    if (shown.withheld_size() > 0) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("version ", version->version,
+                       "'s text was destroyed at the end of its retention "
+                       "period; it can no longer be signed"));
+    }
     absl::Status signed_now = storage::InsertSignature(tx, version->id,
                                                        {.party_id = party,
                                                         .content_hash = version->content_hash,

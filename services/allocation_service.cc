@@ -394,6 +394,7 @@ absl::Status RespondToAllocation(CallContext& call, const v1::RespondToAllocatio
               absl::StrCat("party ", r.conflict_party_id(), " is not a party of case ", ctx->c.id));
         }
         conflict.kind = v1::CONFLICT_KIND_PERSON;
+        conflict.source_case_id = ctx->c.id;
         conflict.person_name = party->contact.name;
         conflict.normalised_name = rules::NormaliseName(party->contact.name);
         conflict.person_email = party->contact.email;

@@ -66,7 +66,8 @@ void ToCaseView(const Principal& who, const storage::CaseRecord& c,
     out->clear_withdrawn_by();
     out->clear_withdrawal_reason();
     out->clear_withheld();
-    ToProto(c.withheld, out->mutable_withheld(), {"hold_reason", "withdrawal_reason"});
+    ToProto(c.withheld, out->mutable_withheld(),
+            {"hold_reason", "withdrawal_reason", "review_notes"});
   }
 }
 

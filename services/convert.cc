@@ -112,7 +112,8 @@ void ToProto(const storage::CaseRecord& c, v1::Case* out) {
   out->set_held_from_state(c.held_from_state);
   out->set_withdrawn_by(c.withdrawn_by);
   out->set_withdrawal_reason(c.withdrawal_reason);
-  ToProto(c.withheld, out->mutable_withheld());
+  // The review notes are not on the case (GetOutcome shows them to those who may see them).
+  ToProto(c.withheld, out->mutable_withheld(), {"review_notes"});
 }
 
 void ToProto(const std::vector<storage::WithheldField>& withheld,
@@ -126,12 +127,6 @@ void ToProto(const std::vector<storage::WithheldField>& withheld,
                       ? v1::WITHHELD_REASON_DESTROYED
                       : v1::WITHHELD_REASON_UNREADABLE);
   }
-}
-
-bool Unreadable(const std::vector<storage::WithheldField>& withheld, absl::string_view field) {
-  return std::any_of(withheld.begin(), withheld.end(), [&](const storage::WithheldField& w) {
-    return w.field == field && w.reason == storage::WithheldField::Reason::kUnreadable;
-  });
 }
 
 }  // namespace mediation

@@ -41,8 +41,6 @@ void ToProto(const storage::CaseRecord& c, v1::Case* out);
 void ToProto(const std::vector<storage::WithheldField>& withheld,
              google::protobuf::RepeatedPtrField<v1::WithheldField>* out,
              std::initializer_list<absl::string_view> hidden = {});
-// Whether `withheld` holds `field` as unreadable (a single item asked for is then DATA_LOSS).
-bool Unreadable(const std::vector<storage::WithheldField>& withheld, absl::string_view field);
 
 }  // namespace mediation
 

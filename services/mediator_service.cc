@@ -143,7 +143,7 @@ absl::Status AddLeave(CallContext& call, const v1::AddLeaveRequest& r,
   if (absl::Status s = CheckSelf(call.principal(), r.mediator_id()); !s.ok()) return s;
   return call.Write([&](storage::Tx& tx) -> absl::Status {
     if (absl::Status s = storage::GetMediator(tx, r.mediator_id()).status(); !s.ok()) return s;
-    absl::StatusOr<storage::LeaveRecord> stored = storage::InsertLeave(tx, leave);
+    absl::StatusOr<storage::LeaveRecord> stored = storage::InsertLeave(tx, leave, call.now());
     if (!stored.ok()) return stored.status();
     call.AddObject("leave", stored->id);
     v1::Leave* out = response.mutable_leave();

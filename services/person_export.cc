@@ -32,7 +32,8 @@ const char* const kNotesExclusion =
 const char* const kOtherPeopleExclusion =
     "Other people's personal data in the same records: the other parties, the other parties' "
     "screening answers and individual meetings, the case summary and reasons recorded by staff "
-    "(accounts of everyone involved), and other people's signatures.";
+    "(accounts of everyone involved), other people's signatures, and, in a mediator's record, "
+    "the people named in their declared conflicts and the notes on them.";
 
 namespace {
 
@@ -121,6 +122,13 @@ absl::Status BuildPersonExport(storage::Tx& tx, absl::string_view email, absl::T
     absl::StatusOr<storage::MediatorRecord> m = storage::GetMediator(tx, found->mediator_id);
     if (!m.ok()) return m.status();
     ToProto(*m, out.mutable_as_mediator());
+    // Their declared conflicts name other people, and the notes on them may too.
+    for (v1::Conflict& c : *out.mutable_as_mediator()->mutable_conflicts()) {
+      c.clear_person_name();
+      c.clear_person_email();
+      c.clear_note();
+    }
+    out.mutable_as_mediator()->clear_withheld();
   }
   out.add_exclusions(kNotesExclusion);
   out.add_exclusions(kOtherPeopleExclusion);

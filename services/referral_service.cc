@@ -143,6 +143,16 @@ absl::Status UpdateReferral(CallContext& call, const v1::UpdateReferralRequest& 
             "cannot change; these need a new referral and screening"));
       }
     }
+    // A text that cannot be read would be overwritten by whatever the client sent back for it
+    // (it read as empty), losing it for good where a backup might still restore it.
+    if (!current->withheld.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "case ", current->id, "'s ", current->withheld.front().field,
+          current->withheld.front().reason == storage::WithheldField::Reason::kDestroyed
+              ? " was destroyed at the end of its retention period"
+              : " cannot be read (it was altered in the database)",
+          "; the referral cannot be updated"));
+    }
     std::vector<std::string> changed = ChangedFields(*current, updated);
     if (changed.empty()) {
       return absl::FailedPreconditionError("the referral is unchanged; nothing to update");

@@ -11,7 +11,8 @@ namespace mediation::storage {
 namespace {
 
 // What a wrapped key is bound to. Format 1 is how schema version 6 wrapped a case's notes key;
-// format 2 binds the purpose too. A re-wrapped key is always format 2.
+// format 2 binds the purpose too. A re-wrapped key is always format 2. Format 0 marks a key a
+// rotation could not unwrap (damaged): kept as it was, reported, never opened.
 std::string Binding(int format, KeyPurpose purpose, int64_t case_id) {
   if (format == 1) return absl::StrCat("case-key:", case_id);
   return absl::StrCat("data-key:", PurposeName(purpose), ":", case_id);
@@ -89,6 +90,11 @@ absl::StatusOr<DataKey> GetDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id) 
   if (!row->has_value()) return DataKey{};
   if (!(*row)->wrapped.has_value()) {
     return DataKey{.state = DataKey::State::kDestroyed, .destroyed_at = (*row)->destroyed_at};
+  }
+  if ((*row)->format == 0) {
+    return absl::DataLossError(absl::StrCat("the ", PurposeName(purpose), " key",
+                                            case_id == 0 ? "" : absl::StrCat(" of case ", case_id),
+                                            " was found damaged by a master key rotation"));
   }
   if (tx.master_keys() == nullptr) return NoMasterKeys();
   absl::StatusOr<std::string> key = tx.master_keys()->Unwrap(
@@ -189,7 +195,7 @@ absl::StatusOr<int64_t> CountLiveDataKeys(Tx& tx) {
   });
 }
 
-absl::StatusOr<int> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int limit) {
+absl::StatusOr<Rewrapped> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int limit) {
   if (absl::Status s = tx.RequireWritable("re-wrap data keys"); !s.ok()) return s;
   if (tx.master_keys() == nullptr) return NoMasterKeys();
   struct Row {
@@ -223,14 +229,26 @@ absl::StatusOr<int> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int limit
         return out;
       });
   if (!rows.ok()) return rows.status();
+  Rewrapped done;
   for (Row& r : *rows) {
     absl::StatusOr<std::string> key = tx.master_keys()->Unwrap(
         from_master_key_id, Binding(r.format, r.purpose, r.case_id), r.wrapped);
-    if (!key.ok()) {
-      return absl::DataLossError(absl::StrCat(
-          "data key ", r.id, " (", PurposeName(r.purpose), ", case ", r.case_id,
-          ") does not unwrap with master key ", from_master_key_id, ": ", key.status().message()));
+    if (absl::IsDataLoss(key.status())) {
+      // Unusable already (altered in the database): marked damaged and moved past, so one bad
+      // row does not hold the rotation up for ever. It reads as DATA_LOSS, as it did.
+      absl::Status marked = Guard("mark data key damaged", [&]() -> absl::Status {
+        Statement st(tx.db(),
+                     "UPDATE data_keys SET master_key_id = ?, wrap_format = 0 WHERE id = ?");
+        st.bind(1, static_cast<int64_t>(tx.master_keys()->wrapping()));
+        st.bind(2, static_cast<int64_t>(r.id));
+        st.exec();
+        return absl::OkStatus();
+      });
+      if (!marked.ok()) return marked;
+      ++done.damaged;
+      continue;
     }
+    if (!key.ok()) return key.status();
     absl::StatusOr<MasterKeys::Wrapped> wrapped =
         tx.master_keys()->Wrap(Binding(2, r.purpose, r.case_id), *key);
     Wipe(*key);
@@ -246,8 +264,9 @@ absl::StatusOr<int> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int limit
       return absl::OkStatus();
     });
     if (!updated.ok()) return updated;
+    ++done.rewrapped;
   }
-  return static_cast<int>(rows->size());
+  return done;
 }
 
 absl::StatusOr<std::vector<MasterKeyRecord>> ListMasterKeys(Tx& tx) {
@@ -307,7 +326,7 @@ namespace {
 
 constexpr char kRotationColumns[] =
     "id, from_master_key_id, to_master_key_id, started_at, started_by_token_id, keys_total, "
-    "keys_rewrapped, completed_at";
+    "keys_rewrapped, completed_at, keys_damaged";
 
 KeyRotationRecord ReadRotation(SQLite::Statement& st) {
   return {.id = st.getColumn(0).getInt64(),
@@ -317,13 +336,14 @@ KeyRotationRecord ReadRotation(SQLite::Statement& st) {
           .started_by_token_id = OptionalId(st.getColumn(4)),
           .keys_total = st.getColumn(5).getInt64(),
           .keys_rewrapped = st.getColumn(6).getInt64(),
+          .keys_damaged = st.getColumn(8).getInt64(),
           .completed_at = OptionalTime(st.getColumn(7))};
 }
 
 }  // namespace
 
-absl::StatusOr<KeyRotationRecord> BeginKeyRotation(Tx& tx, absl::string_view check,
-                                                   int64_t token_id, absl::Time at) {
+absl::StatusOr<KeyRotationRecord> BeginKeyRotation(Tx& tx, absl::string_view key, int64_t token_id,
+                                                   absl::Time at) {
   if (absl::Status s = tx.RequireWritable("begin key rotation"); !s.ok()) return s;
   absl::StatusOr<std::vector<MasterKeyRecord>> keys = ListMasterKeys(tx);
   if (!keys.ok()) return keys.status();
@@ -334,9 +354,16 @@ absl::StatusOr<KeyRotationRecord> BeginKeyRotation(Tx& tx, absl::string_view che
           "a rotation to master key ", k.id, " is under way; GetKeyRotation shows its progress"));
     }
     if (k.state == MasterKeyState::kCurrent) current = k.id;
+    if (MasterKeys::Check(key, k.check)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "new_key_file: that key is master key ", k.id,
+          k.state == MasterKeyState::kRetired ? ", retired by an earlier rotation" : ", in use",
+          "; give a key never used before"));
+    }
   }
   if (current == 0) return absl::FailedPreconditionError("the database has no current master key");
-  absl::StatusOr<int64_t> next = InsertMasterKey(tx, check, MasterKeyState::kNext, at);
+  absl::StatusOr<int64_t> next =
+      InsertMasterKey(tx, MasterKeys::MakeCheck(key), MasterKeyState::kNext, at);
   if (!next.ok()) return next.status();
   absl::StatusOr<int64_t> total = CountDataKeysUnder(tx, current);
   if (!total.ok()) return total.status();
@@ -360,18 +387,27 @@ absl::StatusOr<KeyRotationRecord> BeginKeyRotation(Tx& tx, absl::string_view che
 }
 
 absl::StatusOr<int> ContinueKeyRotation(Tx& tx, const KeyRotationRecord& rotation, int limit) {
-  absl::StatusOr<int> n = RewrapDataKeys(tx, rotation.from_master_key_id, limit);
-  if (!n.ok() || *n == 0) return n;
+  absl::StatusOr<Rewrapped> n = RewrapDataKeys(tx, rotation.from_master_key_id, limit);
+  if (!n.ok()) return n.status();
+  const int moved = n->rewrapped + n->damaged;
+  if (moved == 0) return 0;
+  absl::StatusOr<int64_t> left = CountDataKeysUnder(tx, rotation.from_master_key_id);
+  if (!left.ok()) return left.status();
   absl::Status counted = Guard("count re-wrapped keys", [&]() -> absl::Status {
+    // The total grows if keys were made under the old key while the rotation was starting.
     Statement st(tx.db(),
-                 "UPDATE key_rotations SET keys_rewrapped = keys_rewrapped + ? WHERE id = ?");
-    st.bind(1, *n);
-    st.bind(2, static_cast<int64_t>(rotation.id));
+                 "UPDATE key_rotations SET keys_rewrapped = keys_rewrapped + ?1, keys_damaged = "
+                 "keys_damaged + ?2, keys_total = keys_rewrapped + ?1 + keys_damaged + ?2 + ?3 "
+                 "WHERE id = ?4");
+    st.bind(1, n->rewrapped);
+    st.bind(2, n->damaged);
+    st.bind(3, static_cast<int64_t>(*left));
+    st.bind(4, static_cast<int64_t>(rotation.id));
     st.exec();
     return absl::OkStatus();
   });
   if (!counted.ok()) return counted;
-  return n;
+  return moved;
 }
 
 absl::StatusOr<bool> FinishKeyRotation(Tx& tx, const KeyRotationRecord& rotation, absl::Time at) {

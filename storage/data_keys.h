@@ -57,8 +57,13 @@ absl::StatusOr<int64_t> CountDataKeysUnder(Tx& tx, int64_t master_key_id);
 // Live data keys in all.
 absl::StatusOr<int64_t> CountLiveDataKeys(Tx& tx);
 // Re-wraps up to `limit` live data keys wrapped under `from_master_key_id` under the wrapping
-// master key; returns how many.
-absl::StatusOr<int> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int limit);
+// master key. A key that does not unwrap (altered in the database) is marked damaged instead:
+// it reads as DATA_LOSS, as it did already.
+struct Rewrapped {
+  int rewrapped = 0;
+  int damaged = 0;
+};
+absl::StatusOr<Rewrapped> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int limit);
 
 // --- Master keys -------------------------------------------------------------------------------
 
@@ -89,14 +94,17 @@ struct KeyRotationRecord {
   int64_t started_by_token_id = 0;
   int64_t keys_total = 0;
   int64_t keys_rewrapped = 0;
+  int64_t keys_damaged = 0;  // Found unopenable under the old key; see RewrapDataKeys.
   std::optional<absl::Time> completed_at;
 };
 
-// Records a rotation from the current master key to a new one, `check` its check value: the new
-// key's row (state next) and the rotation's. ALREADY_EXISTS while another rotation runs.
-absl::StatusOr<KeyRotationRecord> BeginKeyRotation(Tx& tx, absl::string_view check,
-                                                   int64_t token_id, absl::Time at);
-// Re-wraps up to `limit` more data keys of the rotation and counts them; returns how many.
+// Records a rotation from the current master key to the new `key`: the new key's row (state
+// next) and the rotation's. ALREADY_EXISTS while another rotation runs; INVALID_ARGUMENT
+// (naming new_key_file) when `key` is a master key the database has used.
+absl::StatusOr<KeyRotationRecord> BeginKeyRotation(Tx& tx, absl::string_view key, int64_t token_id,
+                                                   absl::Time at);
+// Re-wraps (or marks damaged) up to `limit` more data keys of the rotation and counts them;
+// returns how many.
 absl::StatusOr<int> ContinueKeyRotation(Tx& tx, const KeyRotationRecord& rotation, int limit);
 // Ends the rotation if no data key is left under the old key (the new key becomes current, the
 // old one retired); returns whether it ended.

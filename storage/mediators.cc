@@ -285,7 +285,7 @@ absl::Status ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
   });
 }
 
-absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave) {
+absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("insert leave"); !s.ok()) return s;
   return Guard("insert leave", [&]() -> absl::StatusOr<LeaveRecord> {
     Statement st(tx.db(),
@@ -298,7 +298,7 @@ absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave) {
     st.exec();
     leave.id = tx.db().getLastInsertRowid();
     if (absl::Status s =
-            StoreSealedText(tx, RegistryNote("mediator_leave", leave.id), leave.note, absl::Now());
+            StoreSealedText(tx, RegistryNote("mediator_leave", leave.id), leave.note, at);
         !s.ok()) {
       return s;
     }
@@ -326,8 +326,8 @@ absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord c) {
     Statement st(tx.db(),
                  "INSERT INTO mediator_conflicts (mediator_id, kind, organisation_id, "
                  "person_name, normalised_name, person_email, case_id, source, note, "
-                 "recorded_at, recorded_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                 "?, ?)");
+                 "recorded_at, recorded_by_token_id, source_case_id) VALUES (?, ?, ?, ?, ?, ?, "
+                 "?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(c.mediator_id));
     st.bind(2, v1::ConflictKind_Name(c.kind));
     BindOptionalId(st, 3, c.organisation_id);
@@ -339,6 +339,7 @@ absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord c) {
     st.bind(9, std::string());  // Sealed below, bound to the id.
     st.bind(10, static_cast<int64_t>(ToMicros(c.recorded_at)));
     BindOptionalId(st, 11, c.recorded_by_token_id);
+    BindOptionalId(st, 12, c.source_case_id);
     st.exec();
     c.id = tx.db().getLastInsertRowid();
     if (absl::Status s =

@@ -32,7 +32,8 @@ absl::StatusOr<std::vector<MediatorRecord>> ListMediators(Tx& tx, bool active_on
 absl::Status ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
                                  const std::vector<WorkingHoursRecord>& hours);
 
-absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave);
+// `at`: when it is recorded (the registry key is made then if it is the first sealed note).
+absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave, absl::Time at);
 // NOT_FOUND unless the leave belongs to the mediator.
 absl::Status DeleteLeave(Tx& tx, int64_t mediator_id, int64_t leave_id);
 

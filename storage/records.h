@@ -198,6 +198,9 @@ struct ConflictRecord {
   std::string person_email;  // Lower-cased.
   int64_t case_id = 0;
   v1::ConflictSource source = v1::CONFLICT_SOURCE_UNSPECIFIED;
+  // A conflict with a person discovered on a case (declining its offer): the case, so the
+  // person's name and address go when the case's personal data does.
+  int64_t source_case_id = 0;
   std::string note;
   absl::Time recorded_at;
   int64_t recorded_by_token_id = 0;

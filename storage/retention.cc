@@ -74,6 +74,13 @@ absl::StatusOr<Anonymised> AnonymiseCase(Tx& tx, int64_t case_id, absl::Time at)
     parties.bind(1, kRemoved);
     parties.bind(2, static_cast<int64_t>(case_id));
     done.parties = parties.exec();
+    // A mediator's conflict with a party, discovered on this case, named the party.
+    Statement conflicts(tx.db(),
+                        "UPDATE mediator_conflicts SET person_name = ?, normalised_name = '', "
+                        "person_email = '' WHERE source_case_id = ?");
+    conflicts.bind(1, kRemoved);
+    conflicts.bind(2, static_cast<int64_t>(case_id));
+    conflicts.exec();
     Statement labels(
         tx.db(), "UPDATE access_tokens SET label = ? WHERE role = 'ROLE_PARTY' AND case_id = ?");
     labels.bind(1, kRemoved);

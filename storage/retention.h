@@ -29,8 +29,9 @@ struct Anonymised {
 // In one transaction: the case's referrer and parties' names, emails, phones and job titles
 // become kRemoved; its record and notes keys are destroyed (every sealed text of the case, and
 // its notes' ciphertexts, are gone for good); the party tokens bound to it are revoked and their
-// labels removed; the case records anonymised_at. FAILED_PRECONDITION for a case not finished;
-// a case already anonymised is left as it is.
+// labels removed; a mediator's conflict with one of its parties (discovered on declining its
+// offer) keeps only that it existed; the case records anonymised_at. FAILED_PRECONDITION for a case
+// not finished; a case already anonymised is left as it is.
 absl::StatusOr<Anonymised> AnonymiseCase(Tx& tx, int64_t case_id, absl::Time at);
 
 }  // namespace mediation::storage

@@ -593,6 +593,11 @@ DROP TABLE case_keys;
 ALTER TABLE agreement_versions ADD COLUMN content_sealed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE referral_revisions ADD COLUMN previous_sealed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE cases ADD COLUMN review_notes TEXT NOT NULL DEFAULT '';
+-- A person conflict discovered on a case (on declining its offer) names the case, so the
+-- person's name and address go when the case's personal data does.
+ALTER TABLE mediator_conflicts ADD COLUMN source_case_id INTEGER REFERENCES cases (id);
+CREATE INDEX mediator_conflicts_by_source_case ON mediator_conflicts (source_case_id)
+  WHERE source_case_id IS NOT NULL;
 -- When the case's personal data was removed at the end of its retention period.
 ALTER TABLE cases ADD COLUMN anonymised_at INTEGER;
 CREATE INDEX cases_finished_not_anonymised ON cases (finished_at)
@@ -623,6 +628,7 @@ CREATE TABLE key_rotations (
   started_by_token_id INTEGER REFERENCES access_tokens (id),
   keys_total INTEGER NOT NULL,
   keys_rewrapped INTEGER NOT NULL DEFAULT 0,
+  keys_damaged INTEGER NOT NULL DEFAULT 0,  -- found unopenable under the old key
   completed_at INTEGER
 );
 

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "ppa/mediation/v1/admin.grpc.pb.h"
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
@@ -42,10 +43,11 @@ class KeyRotationCrashTest : public ::testing::Test {
     std::filesystem::create_directories(dir_.File("var"));
     ::chmod(dir_.File("var").c_str(), 0700);
   }
-  std::vector<std::string> Args() {
-    // One data key a transaction: a rotation slow enough to kill in the middle.
+  std::vector<std::string> Args(int pause_ms) {
+    // One data key a transaction, with a pause after each: a rotation of 600 keys takes at least
+    // 600 x pause, so a kill lands in the middle whatever the machine's speed.
     return {"--listen=127.0.0.1:0", "--db=" + dir_.File("var/mediation.db"),
-            "--key_rotation_batch=1"};
+            "--key_rotation_batch=1", absl::StrCat("--key_rotation_pause_ms=", pause_ms)};
   }
   std::string Admin() {
     std::string token;
@@ -67,7 +69,7 @@ TEST_F(KeyRotationCrashTest, AKilledRotationResumesAtTheNextStartAndCompletes) {
   const std::string old_key_path = dir_.File("var/master.key");
   std::string old_key;
   {
-    ServerProcess server(Args(), dir_.File("server.log"));
+    ServerProcess server(Args(/*pause_ms=*/50), dir_.File("server.log"));
     const int port = server.WaitForPort();
     ASSERT_GT(port, 0) << server.Log();
     auto channel = Connect(port);
@@ -122,7 +124,7 @@ TEST_F(KeyRotationCrashTest, AKilledRotationResumesAtTheNextStartAndCompletes) {
 
     v1::RotateMasterKeyResponse rotating;
     ASSERT_TRUE(admin->RotateMasterKey(Ctx(Admin()).get(), {}, &rotating).ok());
-    // Kill it part-way through (each key is its own transaction: a few hundred a second).
+    // Kill it part-way through (one key a transaction, 50 ms apart: at least 30 s in all).
     std::mt19937 random(std::random_device{}());
     std::this_thread::sleep_for(
         std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 300)(random)));
@@ -136,7 +138,7 @@ TEST_F(KeyRotationCrashTest, AKilledRotationResumesAtTheNextStartAndCompletes) {
 
   // The next start holds both keys and resumes.
   {
-    ServerProcess server(Args(), dir_.File("server2.log"));
+    ServerProcess server(Args(0), dir_.File("server2.log"));
     const int port = server.WaitForPort();
     ASSERT_GT(port, 0) << server.Log();
     EXPECT_NE(server.Log().find("was under way at the last stop: resuming"), std::string::npos)
@@ -170,7 +172,7 @@ TEST_F(KeyRotationCrashTest, AKilledRotationResumesAtTheNextStartAndCompletes) {
 
   // The new key alone serves every case.
   std::filesystem::remove(dir_.File("var/master.key.retired-1"));
-  ServerProcess server(Args(), dir_.File("server3.log"));
+  ServerProcess server(Args(0), dir_.File("server3.log"));
   const int port = server.WaitForPort();
   ASSERT_GT(port, 0) << server.Log();
   v1::GetCaseRequest get;

@@ -26,7 +26,8 @@ namespace mediation {
 
 class AnonymousRefusals {
  public:
-  // `burst` refusals at once, then `per_second` more a second.
+  // `burst` refusals at once, then `per_second` more a second; at most `max_peers` addresses
+  // are tracked, and counted separately in a minute (the rest together, as kOtherPeers).
   AnonymousRefusals(int burst, double per_second, size_t max_peers = 10000);
 
   struct Verdict {
@@ -44,8 +45,15 @@ class AnonymousRefusals {
   };
   // The counts so far, forgotten here (the caller writes them down).
   std::vector<Count> Drain();
+  // Counts drained but not written down (the write failed): kept for the next time.
+  void Restore(std::vector<Count> counts);
 
-  // The peer address of a gRPC peer string ("ipv4:127.0.0.1:5000" -> "ipv4:127.0.0.1").
+  // The peer counted for refusals past the max_peers rows of a minute.
+  static constexpr char kOtherPeers[] = "other";
+
+  // The address a gRPC peer string is counted under: IPv4 without its port
+  // ("ipv4:127.0.0.1:5000" -> "ipv4:127.0.0.1"), IPv6 by its /64.
+
   static std::string PeerAddress(absl::string_view grpc_peer);
 
  private:
@@ -59,6 +67,7 @@ class AnonymousRefusals {
   absl::Mutex mu_;
   std::map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, int64_t>, Count> counts_ ABSL_GUARDED_BY(mu_);
+  absl::Time last_sweep_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
 };
 
 }  // namespace mediation

@@ -16,7 +16,6 @@ class KeyRotationControl {
 
   struct PreparedKey {
     std::string key;
-    std::string check;  // storage::MasterKeys::MakeCheck(key).
   };
   // Makes the new master key (read from `new_key_file`, or random) and writes it to the next-key
   // file. ALREADY_EXISTS while a rotation is being started or runs; INVALID_ARGUMENT naming
@@ -28,7 +27,9 @@ class KeyRotationControl {
   // others in the background.
   virtual void Launch(const storage::KeyRotationRecord& rotation, std::string key) = 0;
 
-  // Where the new key is kept during a rotation, and where the old one goes after it.
+  // The master key file, where the new key is kept during a rotation, and where the old one
+  // goes after it.
+  virtual std::string KeyFile() const = 0;
   virtual std::string NextKeyFile() const = 0;
   virtual std::string RetiredKeyFile(int64_t master_key_id) const = 0;
 };

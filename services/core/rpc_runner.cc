@@ -164,8 +164,8 @@ absl::Status RpcRunner::RefuseUnauthenticated(storage::Store& store, const Metho
                            .AuditRow(CodeName(status.code())));
     return status;
   }
-  const AnonymousRefusals::Verdict verdict = refusals_.Refused(
-      AnonymousRefusals::PeerAddress(context->peer()), policy.method, absl::Now());
+  const AnonymousRefusals::Verdict verdict =
+      refusals_.Refused(AnonymousRefusals::PeerAddress(context->peer()), policy.method, now);
   if (!verdict.limited) return status;
   const int64_t seconds = absl::ToInt64Seconds(verdict.retry_after);
   context->AddTrailingMetadata("retry-after", std::to_string(seconds));

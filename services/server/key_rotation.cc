@@ -1,5 +1,6 @@
 #include "services/server/key_rotation.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <future>
@@ -13,15 +14,28 @@
 #include "storage/crypto.h"
 
 namespace mediation {
+namespace {
+
+// How long the retired master key stays in memory after a rotation ends.
+constexpr absl::Duration kRetiredKeyGrace = absl::Seconds(30);
+
+bool FileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
 
 KeyRotator::KeyRotator(WorkerPool& pool, std::shared_ptr<storage::MasterKeys> keys,
-                       std::string key_path, Clock clock, CallLog& log, int batch)
+                       std::string key_path, Clock clock, CallLog& log, int batch,
+                       absl::Duration pause)
     : pool_(pool),
       keys_(std::move(keys)),
       key_path_(std::move(key_path)),
       clock_(std::move(clock)),
       log_(log),
-      batch_(batch < 1 ? 1 : batch) {}
+      batch_(batch < 1 ? 1 : batch),
+      pause_(pause) {}
 
 KeyRotator::~KeyRotator() { Stop(); }
 
@@ -64,15 +78,24 @@ absl::StatusOr<KeyRotationControl::PreparedKey> KeyRotator::Prepare(
     }
   }
   // No rotation runs (busy_ was false), so a next-key file left here was never recorded and
-  // never wrapped anything: a failed start's leftover.
+  // never wrapped anything (a failed start's leftover), unless it holds a key in use.
+  if (absl::StatusOr<std::string> left = ReadMasterKeyFile(NextKeyFile()); left.ok()) {
+    const bool in_use = keys_->HoldsKey(*left);
+    storage::Wipe(*left);
+    if (in_use) {
+      storage::Wipe(key);
+      return give_up(absl::FailedPreconditionError(
+          absl::StrCat(NextKeyFile(),
+                       " holds a master key in use: the last rotation's files are not renamed "
+                       "yet; try again when GetKeyRotation shows it ended")));
+    }
+  }
   ::unlink(NextKeyFile().c_str());
   if (absl::Status s = WriteMasterKeyFile(NextKeyFile(), key); !s.ok()) {
     storage::Wipe(key);
     return give_up(s);
   }
-  PreparedKey prepared{.key = std::move(key), .check = ""};
-  prepared.check = storage::MasterKeys::MakeCheck(prepared.key);
-  return prepared;
+  return PreparedKey{.key = std::move(key)};
 }
 
 void KeyRotator::Abandon() {
@@ -91,20 +114,29 @@ void KeyRotator::Launch(const storage::KeyRotationRecord& rotation, std::string 
 }
 
 void KeyRotator::Resume(const storage::KeyRotationRecord& rotation) {
+  std::thread finished;
+  {
+    std::lock_guard lock(mu_);
+    busy_ = true;
+    if (stopping_) return;
+    finished = std::move(thread_);
+  }
+  wake_.notify_all();  // A finished rotation's thread waiting to drop its retired key.
+  if (finished.joinable()) finished.join();
   std::lock_guard lock(mu_);
-  busy_ = true;
   if (stopping_) return;
-  if (thread_.joinable()) thread_.join();  // A finished rotation's thread.
   thread_ = std::thread([this, rotation] { Run(rotation); });
 }
 
 void KeyRotator::Stop() {
+  std::thread running;
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
+    running = std::move(thread_);
   }
   wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  if (running.joinable()) running.join();
 }
 
 absl::Status KeyRotator::Write(const storage::TxFn& fn) {
@@ -116,9 +148,15 @@ absl::Status KeyRotator::Write(const storage::TxFn& fn) {
   return result.get();
 }
 
+bool KeyRotator::Pause(absl::Duration wait) {
+  std::unique_lock lock(mu_);
+  return !wake_.wait_for(lock, absl::ToChronoMilliseconds(wait), [this] { return stopping_; });
+}
+
 void KeyRotator::Run(storage::KeyRotationRecord rotation) {
   const absl::Time began = absl::Now();
   int64_t rewrapped = 0;
+  absl::Duration backoff = absl::Seconds(1);
   for (;;) {
     {
       std::lock_guard lock(mu_);
@@ -148,38 +186,62 @@ void KeyRotator::Run(storage::KeyRotationRecord rotation) {
           .status();
     });
     if (!status.ok()) {
-      log_.Error("key-rotation", absl::StrCat("master key rotation ", rotation.id, ": ",
-                                              status.ToString(), "; retrying in a second"));
-      std::unique_lock lock(mu_);
-      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_; });
+      // The database busy or full: try again, less and less often.
+      log_.Error("key-rotation",
+                 absl::StrCat("master key rotation ", rotation.id, ": ", status.ToString(),
+                              "; retrying in ", absl::FormatDuration(backoff)));
+      if (!Pause(backoff)) return;
+      backoff = std::min(backoff * 2, absl::Seconds(60));
       continue;
     }
+    backoff = absl::Seconds(1);
     rewrapped += n;
     if (finished) break;
+    if (n > 0 && pause_ > absl::ZeroDuration() && !Pause(pause_)) return;
   }
   const double seconds = absl::ToDoubleSeconds(absl::Now() - began);
-  Finish(rotation);
   log_.Info(absl::StrCat(
       "master key rotation ", rotation.id, " completed: ", rewrapped,
       " data key(s) re-wrapped by this run in ", absl::StrFormat("%.2f", seconds), " s (",
-      seconds > 0 ? static_cast<int64_t>(rewrapped / seconds) : 0, " a second); key ",
-      rotation.to_master_key_id, " is ", key_path_, ", the retired key ",
-      rotation.from_master_key_id, " is ", RetiredKeyFile(rotation.from_master_key_id)));
+      seconds > 0 ? static_cast<int64_t>(rewrapped / seconds) : 0, " a second)"));
+  Finish(rotation);
 }
 
 void KeyRotator::Finish(const storage::KeyRotationRecord& rotation) {
-  // The database says the new key is current: the files follow (if this fails, key_setup
-  // finishes the renames at the next start).
-  absl::Status renamed = RenameDurably(key_path_, RetiredKeyFile(rotation.from_master_key_id));
-  if (renamed.ok()) renamed = RenameDurably(NextKeyFile(), key_path_);
-  if (!renamed.ok()) {
+  // The database says the new key is current: the files follow. Until they have, the current
+  // key may be only in `.next`, so no new rotation may start (it would replace that file); a
+  // stop meanwhile is finished by key_setup at the next start.
+  for (absl::Duration backoff = absl::Seconds(1);;
+       backoff = std::min(backoff * 2, absl::Seconds(60))) {
+    absl::Status renamed = absl::OkStatus();
+    if (FileExists(key_path_) && FileExists(NextKeyFile())) {
+      renamed = RenameDurably(key_path_, RetiredKeyFile(rotation.from_master_key_id));
+    }
+    if (renamed.ok() && FileExists(NextKeyFile()))
+      renamed = RenameDurably(NextKeyFile(), key_path_);
+    if (renamed.ok()) break;
     log_.Error("key-rotation", absl::StrCat("master key rotation ", rotation.id,
                                             ": renaming the key files: ", renamed.ToString(),
-                                            " (the next start finishes it)"));
+                                            "; retrying in ", absl::FormatDuration(backoff)));
+    if (!Pause(backoff)) return;  // The next start finishes the renames.
+  }
+  log_.Info(absl::StrCat("master key rotation ", rotation.id, ": key ", rotation.to_master_key_id,
+                         " is ", key_path_, "; the retired key ", rotation.from_master_key_id,
+                         " is ", RetiredKeyFile(rotation.from_master_key_id),
+                         " (keep it with the backups taken before the rotation)"));
+  {
+    std::lock_guard lock(mu_);
+    busy_ = false;
+  }
+  // Reads that began before the rotation ended may still find keys wrapped under the old key
+  // in their snapshot: drop it from memory only once they are surely over (or sooner, when
+  // another rotation starts or the server stops).
+  {
+    std::unique_lock lock(mu_);
+    wake_.wait_for(lock, absl::ToChronoMilliseconds(kRetiredKeyGrace),
+                   [this] { return stopping_ || busy_; });
   }
   keys_->Drop(rotation.from_master_key_id);
-  std::lock_guard lock(mu_);
-  busy_ = false;
 }
 
 }  // namespace mediation

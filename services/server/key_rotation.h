@@ -30,14 +30,16 @@ namespace mediation {
 
 class KeyRotator final : public KeyRotationControl {
  public:
-  // `batch`: data keys re-wrapped per transaction.
+  // `batch`: data keys re-wrapped per transaction; `pause`: the wait after each batch, so a
+  // rotation on a busy server leaves the database to the calls.
   KeyRotator(WorkerPool& pool, std::shared_ptr<storage::MasterKeys> keys, std::string key_path,
-             Clock clock, CallLog& log, int batch);
+             Clock clock, CallLog& log, int batch, absl::Duration pause);
   ~KeyRotator() override;
 
   absl::StatusOr<PreparedKey> Prepare(const std::string& new_key_file) override;
   void Abandon() override;
   void Launch(const storage::KeyRotationRecord& rotation, std::string key) override;
+  std::string KeyFile() const override { return key_path_; }
   std::string NextKeyFile() const override;
   std::string RetiredKeyFile(int64_t master_key_id) const override;
 
@@ -53,6 +55,8 @@ class KeyRotator final : public KeyRotationControl {
   // Runs `fn` in a write transaction on a worker and waits for it.
   absl::Status Write(const storage::TxFn& fn);
   void Finish(const storage::KeyRotationRecord& rotation);
+  // Waits `wait`, or less if Stop is called; false when stopping.
+  bool Pause(absl::Duration wait);
 
   WorkerPool& pool_;
   const std::shared_ptr<storage::MasterKeys> keys_;
@@ -60,6 +64,7 @@ class KeyRotator final : public KeyRotationControl {
   const Clock clock_;
   CallLog& log_;
   const int batch_;
+  const absl::Duration pause_;
 
   std::mutex mu_;
   std::condition_variable wake_;

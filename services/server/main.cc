@@ -96,6 +96,9 @@ ABSL_FLAG(double, anonymous_refusals_per_second, 10,
 ABSL_FLAG(int, key_rotation_batch, 200,
           "Data keys a master key rotation re-wraps per transaction (AdminService."
           "RotateMasterKey): smaller batches hold other writes up for less time.");
+ABSL_FLAG(int, key_rotation_pause_ms, 0,
+          "Milliseconds a master key rotation waits after each batch, to leave a busy database "
+          "to the calls (a rotation of N data keys then takes at least N / batch x pause).");
 ABSL_FLAG(int, personal_data_retention_days, 2190,
           "Days after a case is closed, withdrawn or found not suitable before its personal data "
           "(names, emails, job titles, needs and every confidential text) is removed; dates, "
@@ -139,6 +142,13 @@ int Run() {
       absl::Hours(24 * absl::GetFlag(FLAGS_personal_data_retention_days));
   options.master_key_path = absl::GetFlag(FLAGS_master_key_file);
   options.key_rotation_batch = absl::GetFlag(FLAGS_key_rotation_batch);
+  options.key_rotation_pause = absl::Milliseconds(absl::GetFlag(FLAGS_key_rotation_pause_ms));
+  if (absl::GetFlag(FLAGS_key_rotation_batch) < 1 ||
+      absl::GetFlag(FLAGS_key_rotation_pause_ms) < 0) {
+    std::cerr << "mediation-server: --key_rotation_batch must be at least 1 and "
+                 "--key_rotation_pause_ms at least 0\n";
+    return 2;
+  }
   options.settings.anonymous_refusal_burst = absl::GetFlag(FLAGS_anonymous_refusal_burst);
   options.settings.anonymous_refusals_per_second =
       absl::GetFlag(FLAGS_anonymous_refusals_per_second);

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <set>
 #include <sstream>
 
 #include "absl/strings/match.h"
@@ -299,9 +300,9 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   absl::StatusOr<std::unique_ptr<WorkerPool>> pool = WorkerPool::Start(options.workers, factory);
   if (!pool.ok()) return pool.status();
   server->pool_ = *std::move(pool);
-  server->rotator_ = std::make_unique<KeyRotator>(*server->pool_, server->keys_.master_keys,
-                                                  options.master_key_path, options.clock, log,
-                                                  options.key_rotation_batch);
+  server->rotator_ = std::make_unique<KeyRotator>(
+      *server->pool_, server->keys_.master_keys, options.master_key_path, options.clock, log,
+      options.key_rotation_batch, options.key_rotation_pause);
   options.settings.key_rotation = server->rotator_.get();
   if (interrupted_rotation.has_value() && !interrupted_rotation->completed_at.has_value()) {
     log.Info(absl::StrCat("master key rotation ", interrupted_rotation->id,
@@ -470,8 +471,12 @@ absl::Status MediationServer::WriteRefusalCounts(storage::Store& store, absl::Ti
   std::vector<AnonymousRefusals::Count> drained = runner_->anonymous_refusals().Drain();
   if (drained.empty()) return absl::OkStatus();
   std::vector<storage::RefusedCallCount> counts;
-  for (AnonymousRefusals::Count& c : drained) {
-    counts.push_back({std::move(c.peer), c.minute, c.calls, std::move(c.last_method)});
+  int64_t calls = 0;
+  const AnonymousRefusals::Count* most = &drained.front();
+  for (const AnonymousRefusals::Count& c : drained) {
+    counts.push_back({c.peer, c.minute, c.calls, c.last_method});
+    calls += c.calls;
+    if (c.calls > most->calls) most = &c;
   }
   absl::Status wrote = store.Write([&](storage::Tx& tx) -> absl::Status {
     if (absl::Status s = storage::AddRefusedCalls(tx, counts); !s.ok()) return s;
@@ -479,14 +484,16 @@ absl::Status MediationServer::WriteRefusalCounts(storage::Store& store, absl::Ti
                                              absl::ToUnixSeconds(now - absl::Hours(24 * 90)) / 60)
         .status();
   });
-  if (!wrote.ok()) return wrote;
-  for (const storage::RefusedCallCount& c : counts) {
-    log_->Info(absl::StrCat(
-        "refused ", c.calls, " call(s) without a valid token from ", c.peer, " in the minute from ",
-        absl::FormatTime("%Y-%m-%dT%H:%MZ", absl::FromUnixSeconds(c.minute * 60),
-                         absl::UTCTimeZone()),
-        " (the last to ", c.last_method, ")"));
+  if (!wrote.ok()) {
+    runner_->anonymous_refusals().Restore(std::move(drained));
+    return wrote;
   }
+  // One line, however many addresses.
+  std::set<std::string> peers;
+  for (const AnonymousRefusals::Count& c : drained) peers.insert(c.peer);
+  log_->Info(absl::StrCat("refused ", calls, " call(s) without a valid token from ", peers.size(),
+                          " address(es); the most, ", most->calls, ", from ", most->peer,
+                          " (the last to ", most->last_method, "); see refused_anonymous_calls"));
   return absl::OkStatus();
 }
 

@@ -76,6 +76,8 @@ struct ServerOptions {
   std::string master_key_path;
   // Data keys re-wrapped per transaction by a master key rotation.
   int key_rotation_batch = 200;
+  // The wait after each batch of a rotation (throttles it on a busy server).
+  absl::Duration key_rotation_pause = absl::ZeroDuration();
   // How often cases whose first session has started move to IN_MEDIATION.
   absl::Duration maintenance_interval = absl::Minutes(1);
   // Online backups (AdminService.BackupDatabase) go here. Default: backups/ beside db_path.

@@ -68,7 +68,7 @@ TEST(AnonymousRefusalsTest, TenThousandCallsWithoutATokenGrowTheDatabaseByLessTh
       server.OpenDb()->execAndGet("SELECT SUM(calls) FROM refused_anonymous_calls").getInt64(),
       10000);
   EXPECT_EQ(server.CountRows("audit_events"), audit_before);
-  EXPECT_TRUE(absl::StrContains(server.Log(), "call(s) without a valid token from ipv"))
+  EXPECT_TRUE(absl::StrContains(server.Log(), "call(s) without a valid token from 1 address(es)"))
       << server.Log().substr(0, 2000);
   server.OpenDbForTampering()->exec("PRAGMA wal_checkpoint(TRUNCATE)");
   const int64_t after = FileSize(server.db_path()) + FileSize(server.db_path() + "-wal");

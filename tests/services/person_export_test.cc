@@ -223,6 +223,11 @@ TEST_F(PersonExportTest, APartyOfTwoCasesGetsExactlyTheirOwnData) {
                               "outcome = 'OK'"),
             2);
   EXPECT_EQ(server_.CountRows("audit_events", "objects LIKE '%alex%'"), 0);
+  EXPECT_EQ(
+      server_.CountRows("audit_events", absl::StrCat("method = '/ppa.mediation.v1.AdminService/"
+                                                     "ExportPersonData' AND objects LIKE '%party:",
+                                                     alex, " %'")),
+      1);
 }
 
 TEST_F(PersonExportTest, AnAddressNobodyHasGivesAnEmptyExportAndNonsenseIsRefused) {

@@ -16,6 +16,7 @@ namespace mediation {
 namespace {
 
 using ::mediation::testing::TestServer;
+using ::mediation::testing::ValidMediator;
 using ::mediation::testing::ValidReferral;
 using ::mediation::testing::WithToken;
 
@@ -68,6 +69,24 @@ TEST_F(RetentionTest, AfterThePeriodAFinishedCaseKeepsOnlyWhatTheStatisticsCount
   ASSERT_TRUE(server_.referrals().CreateReferral(WithToken(desk).get(), other, &opened).ok());
   const v1::Case open = opened.case_();
   server_.AnswerAll(c, v1::CRITERION_ANSWER_UNKNOWN);  // Each answer with a note.
+  // Suitable by override, offered to a mediator who knows Dr Alex Morgan: a conflict is recorded
+  // naming them.
+  v1::RecordScreeningDecisionRequest decide;
+  decide.set_case_id(c.id());
+  decide.set_override_decision(v1::SUITABILITY_SUITABLE);
+  decide.set_justification("Both parties confirmed on the phone that they want to go ahead.");
+  v1::RecordScreeningDecisionResponse decided;
+  ASSERT_TRUE(
+      server_.screening()
+          .RecordScreeningDecision(WithToken(server_.senior_adviser()).get(), decide, &decided)
+          .ok());
+  const int64_t mediator =
+      server_.RegisterMediator(ValidMediator("Ana Mediator", "ana@mediators.example"));
+  ASSERT_TRUE(server_
+                  .Respond(server_.IssueToken(v1::ROLE_MEDIATOR, mediator),
+                           server_.Allocate(c.id(), mediator, v1::ALLOCATION_ROLE_LEAD), false,
+                           v1::DECLINE_REASON_CONFLICT_OF_INTEREST, c.parties(0).id())
+                  .ok());
   const std::string party = server_.IssueToken(v1::ROLE_PARTY, 0, 0, c.id(), c.parties(0).id());
   v1::WithdrawCaseRequest withdraw;
   withdraw.set_case_id(c.id());
@@ -129,8 +148,13 @@ TEST_F(RetentionTest, AfterThePeriodAFinishedCaseKeepsOnlyWhatTheStatisticsCount
   ASSERT_TRUE(server_.cases().GetCaseHistory(WithToken(desk).get(), history, &entries).ok());
   ASSERT_GE(entries.entries_size(), 3);
   for (const v1::CaseHistoryEntry& e : entries.entries()) {
-    EXPECT_EQ(e.state_change().reason(), "");
-    EXPECT_TRUE(HasWithheld(e.withheld(), "reason", v1::WITHHELD_REASON_DESTROYED));
+    if (e.has_state_change()) {
+      EXPECT_EQ(e.state_change().reason(), "");
+      EXPECT_TRUE(HasWithheld(e.withheld(), "reason", v1::WITHHELD_REASON_DESTROYED));
+    } else if (e.allocation_change().state() == v1::ALLOCATION_STATE_DECLINED) {
+      EXPECT_EQ(e.allocation_change().note(), "");
+      EXPECT_TRUE(HasWithheld(e.withheld(), "note", v1::WITHHELD_REASON_DESTROYED));
+    }
   }
 
   // The party's token stopped working; the statistics are what they were.
@@ -152,8 +176,18 @@ TEST_F(RetentionTest, AfterThePeriodAFinishedCaseKeepsOnlyWhatTheStatisticsCount
   ASSERT_TRUE(server_.admin()
                   .ListTokens(WithToken(server_.admin_secret()).get(), tokens, &token_list)
                   .ok());
-  std::string answers_text = absl::StrCat(got.DebugString(), listed.DebugString(),
-                                          entries.DebugString(), token_list.DebugString());
+  v1::GetMediatorRequest get_mediator;
+  get_mediator.set_mediator_id(mediator);
+  v1::GetMediatorResponse profile;
+  ASSERT_TRUE(server_.mediators()
+                  .GetMediator(WithToken(server_.admin_secret()).get(), get_mediator, &profile)
+                  .ok());
+  ASSERT_EQ(profile.mediator().conflicts_size(), 1);
+  EXPECT_EQ(profile.mediator().conflicts(0).person_name(), "[removed]");
+  EXPECT_EQ(profile.mediator().conflicts(0).person_email(), "");
+  std::string answers_text =
+      absl::StrCat(got.DebugString(), listed.DebugString(), entries.DebugString(),
+                   token_list.DebugString(), profile.DebugString());
   for (const v1::Case& listed_case : cases.cases()) {
     if (listed_case.id() == c.id()) absl::StrAppend(&answers_text, listed_case.DebugString());
   }
