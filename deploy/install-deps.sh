@@ -19,6 +19,8 @@ packages=(
   libssl-dev
   # Authenticated encryption of confidential notes (XChaCha20-Poly1305).
   libsodium-dev
+  # Recognising a person across records: Unicode normalisation and confusable skeletons (ICU).
+  libicu-dev
   # JSON log lines.
   nlohmann-json3-dev
   # gRPC health and reflection protocol definitions (for reflection and test clients).

@@ -10,6 +10,7 @@
 #include "services/convert.h"
 #include "services/core/london.h"
 #include "services/core/validation.h"
+#include "services/identity_keys.h"
 #include "services/rules/allocation.h"
 #include "storage/allocations.h"
 #include "storage/cases.h"
@@ -140,8 +141,7 @@ rules::CaseFacts CaseFactsOf(const CaseContext& ctx, const rules::DayRange& wind
   facts.window = window;
   for (const storage::PartyRecord& p : ctx.c.parties) {
     facts.parties.push_back({.id = p.id,
-                             .email = p.contact.email,
-                             .normalised_name = rules::NormaliseName(p.contact.name),
+                             .keys = rules::KeysOf(p.contact.name, p.contact.email),
                              .profession = p.profession});
   }
   return facts;
@@ -156,10 +156,12 @@ absl::StatusOr<std::vector<rules::MediatorFacts>> MediatorFactsFor(
   absl::StatusOr<std::vector<storage::LeaveRecord>> leave =
       storage::LeaveOverlapping(tx, case_facts.window.first, case_facts.window.last);
   if (!leave.ok()) return leave.status();
+  // Conflicts are looked up by each party's address (without a +tag) and by every word of
+  // their names (a surname in any position); rules::MatchPerson decides what matches.
   std::vector<std::string> emails, names;
   for (const rules::PartyFacts& p : case_facts.parties) {
-    emails.push_back(p.email);
-    names.push_back(p.normalised_name);
+    if (!p.keys.email_untagged.empty()) emails.push_back(p.keys.email_untagged);
+    names.insert(names.end(), p.keys.name.begin(), p.keys.name.end());
   }
   absl::StatusOr<std::vector<storage::ConflictRecord>> conflicts =
       storage::ConflictsTouching(tx, ctx.org.id, ctx.c.id, emails, names);
@@ -170,9 +172,8 @@ absl::StatusOr<std::vector<rules::MediatorFacts>> MediatorFactsFor(
   auto add = [&](storage::MediatorSummary&& s) {
     rules::MediatorFacts m;
     m.id = s.id;
+    m.keys = rules::KeysOf(s.name, s.email);
     m.name = std::move(s.name);
-    m.email = std::move(s.email);
-    m.normalised_name = std::move(s.normalised_name);
     m.active = s.active;
     m.accreditation_expires = s.accreditation_expires;
     m.insurance_expires = s.insurance_expires;
@@ -201,11 +202,15 @@ absl::StatusOr<std::vector<rules::MediatorFacts>> MediatorFactsFor(
   }
   for (const storage::ConflictRecord& c : *conflicts) {
     if (auto it = index.find(c.mediator_id); it != index.end()) {
-      facts[it->second].conflicts.push_back({.kind = c.kind,
-                                             .organisation_id = c.organisation_id,
-                                             .normalised_name = c.normalised_name,
-                                             .email = c.person_email,
-                                             .case_id = c.case_id});
+      facts[it->second].conflicts.push_back(
+          {.id = c.id,
+           .kind = c.kind,
+           .organisation_id = c.organisation_id,
+           .person = c.kind == v1::CONFLICT_KIND_PERSON
+                         ? rules::KeysOf(c.person_name, c.person_email)
+                         : rules::PersonKeys{},
+           .person_name = c.person_name,
+           .case_id = c.case_id});
     }
   }
   for (const storage::AllocationRecord& a : ctx.allocations) {
@@ -299,11 +304,30 @@ absl::Status AllocateMediator(CallContext& call, const v1::AllocateMediatorReque
     if (candidate == nullptr) {
       return FieldError("mediator_id", absl::StrCat("no mediator ", r.mediator_id()));
     }
-    const rules::Exclusion exclusion = rules::Exclude(case_facts, *candidate);
+    std::vector<rules::PossibleConflict> possible;
+    const rules::Exclusion exclusion =
+        rules::Exclude(case_facts, *candidate, /*first_available=*/nullptr, &possible);
     if (!exclusion.reasons.empty()) {
       return absl::FailedPreconditionError(absl::StrCat("mediator ", r.mediator_id(),
                                                         " cannot take case ", r.case_id(), ": ",
                                                         absl::StrJoin(exclusion.details, "; ")));
+    }
+    // A possible conflict allocates only once a person has looked at it and confirmed there is
+    // none: each by the party it may concern.
+    std::vector<std::string> unconfirmed;
+    for (const rules::PossibleConflict& p : possible) {
+      if (std::find(r.confirmed_no_conflict_party_ids().begin(),
+                    r.confirmed_no_conflict_party_ids().end(),
+                    p.party_id) == r.confirmed_no_conflict_party_ids().end()) {
+        unconfirmed.push_back(p.detail);
+      }
+    }
+    if (!unconfirmed.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "mediator ", r.mediator_id(), " has a possible conflict of interest on case ",
+          r.case_id(), ": ", absl::StrJoin(unconfirmed, "; "),
+          ". Check with the mediator; if there is none, allocate again with the party's id in "
+          "confirmed_no_conflict_party_ids"));
     }
     storage::AllocationRecord a{.case_id = r.case_id(),
                                 .mediator_id = r.mediator_id(),
@@ -396,8 +420,8 @@ absl::Status RespondToAllocation(CallContext& call, const v1::RespondToAllocatio
         conflict.kind = v1::CONFLICT_KIND_PERSON;
         conflict.source_case_id = ctx->c.id;
         conflict.person_name = party->contact.name;
-        conflict.normalised_name = rules::NormaliseName(party->contact.name);
         conflict.person_email = party->contact.email;
+        SetIdentityKeys(conflict);
       } else if (r.conflict_with_organisation()) {
         conflict.kind = v1::CONFLICT_KIND_ORGANISATION;
         conflict.organisation_id = ctx->c.organisation_id;
@@ -520,6 +544,12 @@ absl::Status BuildProposal(storage::Tx& tx, const Principal& who, absl::Time now
     DayToProto(c.first_available, score->mutable_first_available_day());
     score->set_relevant_professions(c.relevant_professions);
     if (c.last_allocated_at) ToProto(*c.last_allocated_at, score->mutable_last_allocated_at());
+    for (const rules::PossibleConflict& p : c.possible_conflicts) {
+      v1::PossibleConflict* x = m->add_possible_conflicts();
+      x->set_conflict_id(p.conflict_id);
+      x->set_party_id(p.party_id);
+      x->set_detail(p.detail);
+    }
   }
   for (const rules::Exclusion& e : proposal.excluded) {
     v1::ExcludedMediator* x = out->add_excluded();

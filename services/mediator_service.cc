@@ -9,6 +9,7 @@
 #include "services/convert.h"
 #include "services/core/paging.h"
 #include "services/core/validation.h"
+#include "services/identity_keys.h"
 #include "services/mediator_validation.h"
 #include "services/rules/allocation.h"
 #include "storage/cases.h"
@@ -193,7 +194,7 @@ absl::Status DeclareConflict(CallContext& call, const v1::DeclareConflictRequest
     if (c.person_name.empty() && c.person_email.empty()) {
       v.Fail("conflict", "a PERSON conflict needs the person's name or email");
     }
-    c.normalised_name = rules::NormaliseName(c.person_name);
+    SetIdentityKeys(c);
   } else if (!in.person_name().empty() || !in.person_email().empty()) {
     v.Fail("conflict.person_name", "only for PERSON conflicts");
   }

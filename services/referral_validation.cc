@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "services/contact_validation.h"
+#include "services/rules/identity.h"
 
 namespace mediation {
 
@@ -51,8 +52,10 @@ void ValidateReferralDetails(Validator& v, const ReferralInput& in, storage::Cas
     p.bringing_companion = party.bringing_companion();
     p.typical_availability = v.OptionalText(absl::StrCat(field, ".typical_availability"),
                                             party.typical_availability(), kMaxAvailabilityChars);
-    // Only a valid email is named: an invalid one is reported above, and is not echoed.
-    if (IsPlausibleEmail(p.contact.email) && !emails.insert(p.contact.email).second) {
+    // One person, one party: addresses compare as rules::EmailKey folds them. Only a valid
+    // email is named: an invalid one is reported above, and is not echoed.
+    p.person_key = rules::EmailKey(p.contact.email);
+    if (IsPlausibleEmail(p.contact.email) && !emails.insert(p.person_key).second) {
       v.Fail(absl::StrCat(field, ".contact.email"),
              absl::StrCat(p.contact.email, " is given for another party too"));
     }

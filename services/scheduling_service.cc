@@ -65,13 +65,14 @@ absl::Status CheckBookable(const storage::CaseRecord& c, v1::SessionKind kind) {
 
 // Who must be free for a session of `kind`.
 struct Participants {
+  int64_t case_id = 0;
   std::vector<int64_t> mediators;
   std::vector<int64_t> parties;
 };
 
 absl::StatusOr<Participants> ParticipantsOf(storage::Tx& tx, const storage::CaseRecord& c,
                                             v1::SessionKind kind, int64_t party_id) {
-  Participants p;
+  Participants p{.case_id = c.id};
   absl::StatusOr<std::vector<storage::AllocationRecord>> allocations =
       storage::ListAllocationsOfCase(tx, c.id, /*include_closed=*/false);
   if (!allocations.ok()) return allocations.status();
@@ -139,8 +140,11 @@ absl::StatusOr<IntervalList> PersonFree(storage::Tx& tx, const std::string& reso
                                         int64_t exclude_session) {
   absl::StatusOr<IntervalList> base = BaseFree(tx, resource, id, window);
   if (!base.ok()) return base.status();
+  // A party's bookings in every case they are a party of (the same person by email).
+  absl::StatusOr<std::string> holder = storage::HolderOf(tx, resource, id);
+  if (!holder.ok()) return holder.status();
   absl::StatusOr<std::vector<storage::BookingRecord>> bookings =
-      storage::ActiveBookings(tx, resource, id, window.start - buffer, window.end + buffer);
+      storage::ActiveBookings(tx, *holder, window.start - buffer, window.end + buffer);
   if (!bookings.ok()) return bookings.status();
   return rules::Subtract(*base,
                          rules::Widen(AsIntervals(*bookings, exclude_session), buffer, buffer));
@@ -168,7 +172,7 @@ RoomNeeds NeedsAt(const storage::VenueRecord& venue, v1::SessionKind kind, int p
 absl::StatusOr<IntervalList> RoomFree(storage::Tx& tx, int64_t room_id, const Interval& window,
                                       int64_t exclude_session) {
   absl::StatusOr<std::vector<storage::BookingRecord>> bookings =
-      storage::ActiveBookings(tx, "room", room_id, window.start, window.end);
+      storage::ActiveBookings(tx, absl::StrCat("room:", room_id), window.start, window.end);
   if (!bookings.ok()) return bookings.status();
   return rules::Subtract({window}, AsIntervals(*bookings, exclude_session));
 }
@@ -319,80 +323,130 @@ std::string When(Instant start, Instant end) {
                       " (Europe/London)");
 }
 
-// Checks every person and chooses rooms for [start, end); returns the bookings to write.
-// ABORTED naming the conflict when another session is in the way; FAILED_PRECONDITION when a
-// person is not working or not available then.
+// The other sessions holding `holder` within [from, to), as the booking check sees them.
+absl::StatusOr<std::vector<rules::BusyTime>> BusyOf(storage::Tx& tx, const std::string& holder,
+                                                    Instant from, Instant to,
+                                                    int64_t exclude_session) {
+  absl::StatusOr<std::vector<storage::BookingRecord>> bookings =
+      storage::ActiveBookings(tx, holder, from, to);
+  if (!bookings.ok()) return bookings.status();
+  std::vector<rules::BusyTime> out;
+  for (const storage::BookingRecord& b : *bookings) {
+    if (b.session_id == exclude_session) continue;
+    out.push_back(
+        {.when = {b.start_at, b.end_at}, .session_id = b.session_id, .case_id = b.case_id});
+  }
+  return out;
+}
+
+// How a conflict names the other session: by id and case only to a caller who may see it.
+std::string OtherSession(storage::Tx& tx, const Principal& who, const rules::BusyTime& busy) {
+  absl::StatusOr<VisibleSession> seen = LoadSessionFor(tx, who, busy.session_id);
+  if (!seen.ok()) return "";
+  return absl::StrCat(" (session ", busy.session_id, " of case ", seen->c.reference, ")");
+}
+
+// Loads the calendars of every person and room [start, end) needs, checks them with
+// rules::CheckReservation and returns the bookings to write. ABORTED naming the time (and the
+// other session, to a caller who may see it) when another session is in the way; FAILED_
+// PRECONDITION when a person is not working or not available then.
 absl::StatusOr<std::vector<storage::BookingRecord>> ReserveEverything(
-    storage::Tx& tx, const Participants& who, v1::SessionKind kind, v1::SessionMode mode,
-    int64_t venue_id, Instant start, Instant end, Instant buffer, int64_t exclude_session) {
-  const Interval slot{start, end};
+    storage::Tx& tx, const Principal& caller, const Participants& who, v1::SessionKind kind,
+    v1::SessionMode mode, int64_t venue_id, Instant start, Instant end, Instant buffer,
+    int64_t exclude_session) {
+  rules::ReservationQuery query{.slot = {start, end}, .buffer = buffer};
   const Interval around{start - kDaySeconds, end + kDaySeconds};
-  std::vector<storage::BookingRecord> bookings;
-  auto check_person = [&](const std::string& resource, int64_t id) -> absl::Status {
-    absl::StatusOr<std::vector<storage::BookingRecord>> busy =
-        storage::ActiveBookings(tx, resource, id, start - buffer, end + buffer);
+  struct Person {
+    std::string resource;
+    int64_t id;
+  };
+  std::vector<Person> people;
+  for (int64_t m : who.mediators) people.push_back({"mediator", m});
+  for (int64_t p : who.parties) people.push_back({"party", p});
+  for (const Person& p : people) {
+    absl::StatusOr<std::string> holder = storage::HolderOf(tx, p.resource, p.id);
+    if (!holder.ok()) return holder.status();
+    absl::StatusOr<std::vector<rules::BusyTime>> busy =
+        BusyOf(tx, *holder, start - buffer, end + buffer, exclude_session);
     if (!busy.ok()) return busy.status();
-    for (const auto& b : *busy) {
-      if (b.session_id == exclude_session) continue;
-      // The other session may be of a case the caller cannot see: name the time, not it.
+    absl::StatusOr<IntervalList> free = BaseFree(tx, p.resource, p.id, around);
+    if (!free.ok()) return free.status();
+    query.people.push_back({.name = absl::StrCat(p.resource, " ", p.id),
+                            .free = *std::move(free),
+                            .busy = *std::move(busy)});
+  }
+  std::vector<int64_t> room_parties;  // The party each private room is for.
+  if (mode == v1::SESSION_MODE_IN_PERSON) {
+    absl::StatusOr<storage::VenueRecord> venue = storage::GetVenue(tx, venue_id);
+    if (absl::IsNotFound(venue.status())) {
+      return FieldError("venue_id", absl::StrCat("no venue ", venue_id));
+    }
+    if (!venue.ok()) return venue.status();
+    const RoomNeeds needs = NeedsAt(*venue, kind, static_cast<int>(who.parties.size()));
+    auto request = [&](const std::vector<storage::RoomRecord>& rooms, int needed,
+                       std::string what) -> absl::StatusOr<rules::RoomRequest> {
+      rules::RoomRequest r{.what = std::move(what), .needed = needed};
+      for (const storage::RoomRecord& room : rooms) {
+        absl::StatusOr<std::vector<rules::BusyTime>> busy =
+            BusyOf(tx, absl::StrCat("room:", room.id), start, end, exclude_session);
+        if (!busy.ok()) return busy.status();
+        r.rooms.push_back({.room_id = room.id, .busy = *std::move(busy)});
+      }
+      return r;
+    };
+    absl::StatusOr<rules::RoomRequest> private_rooms =
+        request(needs.private_rooms, needs.private_needed, "private rooms");
+    if (!private_rooms.ok()) return private_rooms.status();
+    query.rooms.push_back(*std::move(private_rooms));
+    absl::StatusOr<rules::RoomRequest> joint_rooms =
+        request(needs.joint_rooms, needs.joint_needed, "joint rooms");
+    if (!joint_rooms.ok()) return joint_rooms.status();
+    query.rooms.push_back(*std::move(joint_rooms));
+  }
+
+  const rules::Reservation r = rules::CheckReservation(query);
+  using Outcome = rules::Reservation::Outcome;
+  switch (r.outcome) {
+    case Outcome::kBusy: {
+      const Person& p = people[r.person];
+      const bool elsewhere = p.resource == "party" && r.clash.case_id != who.case_id;
       return absl::AbortedError(absl::StrCat(
-          resource, " ", id, " is already booked at ", When(b.start_at, b.end_at),
+          query.people[r.person].name, " is already booked at ",
+          When(r.clash.when.start, r.clash.when.end), OtherSession(tx, caller, r.clash),
+          elsewhere ? " in another case they are a party of (the same person by email)" : "",
           ", which is within ", buffer / 60, " minutes of this session; nothing was booked"));
     }
-    absl::StatusOr<IntervalList> base = BaseFree(tx, resource, id, around);
-    if (!base.ok()) return base.status();
-    if (!rules::Covers(*base, slot)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          resource, " ", id,
-          resource == "mediator" ? " is not working (or is on leave) at " : " is not available at ",
-          When(start, end)));
+    case Outcome::kUnavailable: {
+      const Person& p = people[r.person];
+      return absl::FailedPreconditionError(absl::StrCat(query.people[r.person].name,
+                                                        p.resource == "mediator"
+                                                            ? " is not working (or is on leave) at "
+                                                            : " is not available at ",
+                                                        When(start, end)));
     }
-    bookings.push_back({.resource = resource, .resource_id = id, .start_at = start, .end_at = end});
-    return absl::OkStatus();
-  };
-  for (int64_t m : who.mediators) {
-    if (absl::Status s = check_person("mediator", m); !s.ok()) return s;
+    case Outcome::kNoRooms:
+      return absl::AbortedError(absl::StrCat("venue ", venue_id, " has ", r.rooms_free, " of the ",
+                                             query.rooms[r.request].needed, " ",
+                                             query.rooms[r.request].what, " needed free at ",
+                                             When(start, end), "; nothing was booked"));
+    case Outcome::kReserved:
+      break;
   }
-  for (int64_t p : who.parties) {
-    if (absl::Status s = check_person("party", p); !s.ok()) return s;
+  std::vector<storage::BookingRecord> bookings;
+  for (const Person& p : people) {
+    bookings.push_back(
+        {.resource = p.resource, .resource_id = p.id, .start_at = start, .end_at = end});
   }
-  if (mode != v1::SESSION_MODE_IN_PERSON) return bookings;
-
-  absl::StatusOr<storage::VenueRecord> venue = storage::GetVenue(tx, venue_id);
-  if (absl::IsNotFound(venue.status())) {
-    return FieldError("venue_id", absl::StrCat("no venue ", venue_id));
-  }
-  if (!venue.ok()) return venue.status();
-  const RoomNeeds needs = NeedsAt(*venue, kind, static_cast<int>(who.parties.size()));
-  auto take = [&](const std::vector<storage::RoomRecord>& rooms, int needed,
-                  const std::vector<int64_t>& for_parties, absl::string_view what) -> absl::Status {
-    int taken = 0;
-    for (const auto& r : rooms) {
-      if (taken == needed) break;
-      absl::StatusOr<IntervalList> free = RoomFree(tx, r.id, slot, exclude_session);
-      if (!free.ok()) return free.status();
-      if (!rules::Covers(*free, slot)) continue;
+  for (size_t i = 0; i < r.rooms_taken.size(); ++i) {
+    for (size_t n = 0; n < r.rooms_taken[i].size(); ++n) {
+      // Private rooms (the first request) are for the parties, in order; the joint room for all.
+      const int64_t for_party = i == 0 && n < who.parties.size() ? who.parties[n] : 0;
       bookings.push_back({.resource = "room",
-                          .resource_id = r.id,
-                          .for_party_id = for_parties.empty() ? 0 : for_parties[taken],
+                          .resource_id = r.rooms_taken[i][n],
+                          .for_party_id = for_party,
                           .start_at = start,
                           .end_at = end});
-      ++taken;
     }
-    if (taken < needed) {
-      return absl::AbortedError(absl::StrCat("venue ", venue_id, " has ", taken, " of the ", needed,
-                                             " ", what, " needed free at ", When(start, end),
-                                             "; nothing was booked"));
-    }
-    return absl::OkStatus();
-  };
-  if (absl::Status s =
-          take(needs.private_rooms, needs.private_needed, who.parties, "private rooms");
-      !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = take(needs.joint_rooms, needs.joint_needed, {}, "joint rooms"); !s.ok()) {
-    return s;
   }
   return bookings;
 }
@@ -576,8 +630,9 @@ absl::Status BookSession(CallContext& call, const v1::BookSessionRequest& r,
     if (absl::Status s = CheckBookable(c, r.kind()); !s.ok()) return s;
     absl::StatusOr<Participants> who = ParticipantsOf(tx, c, r.kind(), r.party_id());
     if (!who.ok()) return who.status();
-    absl::StatusOr<std::vector<storage::BookingRecord>> bookings = ReserveEverything(
-        tx, *who, r.kind(), r.mode(), r.venue_id(), *start, end, buffer, /*exclude_session=*/0);
+    absl::StatusOr<std::vector<storage::BookingRecord>> bookings =
+        ReserveEverything(tx, call.principal(), *who, r.kind(), r.mode(), r.venue_id(), *start, end,
+                          buffer, /*exclude_session=*/0);
     if (!bookings.ok()) return bookings.status();
     storage::SessionRecord s{.case_id = c.id,
                              .kind = r.kind(),
@@ -638,8 +693,9 @@ absl::Status RescheduleSession(CallContext& call, const v1::RescheduleSessionReq
         *start + (r.duration_minutes() == 0 ? s.end_at - s.start_at : r.duration_minutes() * 60LL);
     absl::StatusOr<Participants> who = ParticipantsOf(tx, found->c, s.kind, s.party_id);
     if (!who.ok()) return who.status();
-    absl::StatusOr<std::vector<storage::BookingRecord>> bookings = ReserveEverything(
-        tx, *who, s.kind, s.mode, s.venue_id, *start, end, buffer, /*exclude_session=*/s.id);
+    absl::StatusOr<std::vector<storage::BookingRecord>> bookings =
+        ReserveEverything(tx, call.principal(), *who, s.kind, s.mode, s.venue_id, *start, end,
+                          buffer, /*exclude_session=*/s.id);
     if (!bookings.ok()) return bookings.status();
     absl::Status moved = storage::RescheduleSession(tx, s.id, *start, end, *bookings,
                                                     {.at = call.now(),

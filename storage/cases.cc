@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "storage/identity_keys.h"
 #include "storage/sealed_text_internal.h"
 #include "storage/sql_util.h"
 
@@ -85,7 +86,8 @@ absl::Status InsertParty(Tx& tx, PartyRecord& p, absl::Time now) {
   Statement party(db,
                   "INSERT INTO parties (case_id, position, name, email, phone, job_title, "
                   "profession, accessibility_needs, bringing_companion, "
-                  "typical_availability) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                  "typical_availability, person_key, identity_version) VALUES "
+                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   party.bind(1, static_cast<int64_t>(p.case_id));
   party.bind(2, p.position);
   party.bind(3, p.contact.name);
@@ -96,6 +98,8 @@ absl::Status InsertParty(Tx& tx, PartyRecord& p, absl::Time now) {
   party.bind(8, std::string());
   party.bind(9, p.bringing_companion ? 1 : 0);
   party.bind(10, std::string());
+  party.bind(11, p.person_key);
+  party.bind(12, kIdentityKeysVersion);
   party.exec();
   p.id = db.getLastInsertRowid();
   if (absl::Status s =
@@ -300,7 +304,8 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
     Statement party(db,
                     "UPDATE parties SET name = ?, email = ?, phone = ?, job_title = ?, "
                     "profession = ?, accessibility_needs = ?, bringing_companion = ?, "
-                    "typical_availability = ? WHERE id = ? AND case_id = ?");
+                    "typical_availability = ?, person_key = ?, identity_version = ? "
+                    "WHERE id = ? AND case_id = ?");
     for (PartyRecord& p : updated.parties) {
       p.case_id = updated.id;
       if (p.id == 0) {
@@ -323,8 +328,10 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
       BindSealed(party, 6, *needs);
       party.bind(7, p.bringing_companion ? 1 : 0);
       BindSealed(party, 8, *availability);
-      party.bind(9, static_cast<int64_t>(p.id));
-      party.bind(10, static_cast<int64_t>(updated.id));
+      party.bind(9, p.person_key);
+      party.bind(10, kIdentityKeysVersion);
+      party.bind(11, static_cast<int64_t>(p.id));
+      party.bind(12, static_cast<int64_t>(updated.id));
       if (party.exec() != 1) {
         return absl::InvalidArgumentError(
             absl::StrCat("parties: party ", p.id, " is not a party of case ", updated.id));

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "storage/identity_keys.h"
 #include "storage/sealed_text_internal.h"
 #include "storage/sql_util.h"
 
@@ -151,12 +152,14 @@ ConflictRecord ReadConflict(Tx* tx, SQLite::Statement& st,
   }
   c.recorded_at = FromMicros(st.getColumn(10).getInt64());
   c.recorded_by_token_id = OptionalId(st.getColumn(11));
+  c.email_key = st.getColumn(12).getString();
+  c.surname_key = st.getColumn(13).getString();
   return c;
 }
 
 constexpr char kConflictColumns[] =
     "id, mediator_id, kind, organisation_id, person_name, normalised_name, person_email, case_id, "
-    "source, note, recorded_at, recorded_by_token_id";
+    "source, note, recorded_at, recorded_by_token_id, email_key, surname_key";
 
 }  // namespace
 
@@ -169,10 +172,11 @@ absl::StatusOr<MediatorRecord> InsertMediator(Tx& tx, MediatorRecord m) {
                  "accreditation_body, accreditation_level, registration_number, "
                  "accreditation_expires, insurance_expires, cpd_hours, nations, "
                  "languages, max_concurrent_cases, active, professions, updated_at, "
-                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                 "?)");
+                 "created_at, identity_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                 "?, ?, ?, ?, ?, ?, ?)");
     BindProfile(st, m);
     st.bind(18, static_cast<int64_t>(ToMicros(m.created_at)));
+    st.bind(19, kIdentityKeysVersion);
     st.exec();
     m.id = tx.db().getLastInsertRowid();
     WriteExperience(tx.db(), m.id, m.experience);
@@ -189,9 +193,10 @@ absl::Status UpdateMediatorProfile(Tx& tx, const MediatorRecord& m) {
                  "?, job_title = ?, accreditation_body = ?, accreditation_level = ?, "
                  "registration_number = ?, accreditation_expires = ?, insurance_expires = "
                  "?, cpd_hours = ?, nations = ?, languages = ?, max_concurrent_cases = ?, "
-                 "active = ?, professions = ?, updated_at = ? WHERE id = ?");
+                 "active = ?, professions = ?, updated_at = ?, identity_version = ? WHERE id = ?");
     BindProfile(st, m);
-    st.bind(18, static_cast<int64_t>(m.id));
+    st.bind(18, kIdentityKeysVersion);
+    st.bind(19, static_cast<int64_t>(m.id));
     if (st.exec() != 1) return absl::NotFoundError(absl::StrCat("mediator ", m.id, " not found"));
     WriteExperience(tx.db(), m.id, m.experience);
     return absl::OkStatus();
@@ -326,8 +331,8 @@ absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord c) {
     Statement st(tx.db(),
                  "INSERT INTO mediator_conflicts (mediator_id, kind, organisation_id, "
                  "person_name, normalised_name, person_email, case_id, source, note, "
-                 "recorded_at, recorded_by_token_id, source_case_id) VALUES (?, ?, ?, ?, ?, ?, "
-                 "?, ?, ?, ?, ?, ?)");
+                 "recorded_at, recorded_by_token_id, source_case_id, email_key, surname_key, "
+                 "identity_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(c.mediator_id));
     st.bind(2, v1::ConflictKind_Name(c.kind));
     BindOptionalId(st, 3, c.organisation_id);
@@ -340,6 +345,9 @@ absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord c) {
     st.bind(10, static_cast<int64_t>(ToMicros(c.recorded_at)));
     BindOptionalId(st, 11, c.recorded_by_token_id);
     BindOptionalId(st, 12, c.source_case_id);
+    st.bind(13, c.email_key);
+    st.bind(14, c.surname_key);
+    st.bind(15, kIdentityKeysVersion);
     st.exec();
     c.id = tx.db().getLastInsertRowid();
     if (absl::Status s =
@@ -438,8 +446,8 @@ absl::StatusOr<std::vector<LeaveRecord>> LeaveOverlapping(Tx& tx, int32_t first_
 }
 
 absl::StatusOr<std::vector<ConflictRecord>> ConflictsTouching(
-    Tx& tx, int64_t organisation_id, int64_t case_id, const std::vector<std::string>& emails,
-    const std::vector<std::string>& normalised_names) {
+    Tx& tx, int64_t organisation_id, int64_t case_id, const std::vector<std::string>& email_keys,
+    const std::vector<std::string>& name_words) {
   return Guard("conflicts touching", [&]() -> absl::StatusOr<std::vector<ConflictRecord>> {
     // One indexed lookup per key, united; never a scan of every conflict.
     auto placeholders = [](size_t n) {
@@ -449,23 +457,22 @@ absl::StatusOr<std::vector<ConflictRecord>> ConflictsTouching(
     std::string sql = absl::StrCat(
         "SELECT ", kConflictColumns, " FROM mediator_conflicts WHERE organisation_id = ? UNION ",
         "SELECT ", kConflictColumns, " FROM mediator_conflicts WHERE case_id = ?");
-    if (!emails.empty()) {
+    if (!email_keys.empty()) {
       absl::StrAppend(&sql, " UNION SELECT ", kConflictColumns,
-                      " FROM mediator_conflicts WHERE person_email <> '' AND person_email IN (",
-                      placeholders(emails.size()), ")");
+                      " FROM mediator_conflicts WHERE email_key <> '' AND email_key IN (",
+                      placeholders(email_keys.size()), ")");
     }
-    if (!normalised_names.empty()) {
+    if (!name_words.empty()) {
       absl::StrAppend(&sql, " UNION SELECT ", kConflictColumns,
-                      " FROM mediator_conflicts WHERE normalised_name <> '' AND "
-                      "normalised_name IN (",
-                      placeholders(normalised_names.size()), ")");
+                      " FROM mediator_conflicts WHERE surname_key <> '' AND surname_key IN (",
+                      placeholders(name_words.size()), ")");
     }
     Statement st(tx.db(), sql);
     int index = 1;
     st.bind(index++, static_cast<int64_t>(organisation_id));
     st.bind(index++, static_cast<int64_t>(case_id));
-    for (const std::string& e : emails) st.bind(index++, e);
-    for (const std::string& n : normalised_names) st.bind(index++, n);
+    for (const std::string& e : email_keys) st.bind(index++, e);
+    for (const std::string& n : name_words) st.bind(index++, n);
     std::vector<ConflictRecord> out;
     while (st.executeStep()) out.push_back(ReadConflict(nullptr, st));
     return out;

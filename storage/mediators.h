@@ -73,10 +73,12 @@ absl::StatusOr<std::vector<LeaveRecord>> LeaveOverlapping(Tx& tx, int32_t first_
                                                           int32_t last_day);
 
 // Conflicts that may concern a case: with its organisation, with the case, or with a person
-// whose email or normalised name is among those given. Found through indexes.
+// whose email_key is among `email_keys` or whose surname_key is among `name_words` (every word
+// of every party's name, so a reordered name is found too). Found through indexes; the caller
+// decides which of them match (rules::MatchPerson).
 absl::StatusOr<std::vector<ConflictRecord>> ConflictsTouching(
-    Tx& tx, int64_t organisation_id, int64_t case_id, const std::vector<std::string>& emails,
-    const std::vector<std::string>& normalised_names);
+    Tx& tx, int64_t organisation_id, int64_t case_id, const std::vector<std::string>& email_keys,
+    const std::vector<std::string>& name_words);
 
 }  // namespace mediation::storage
 

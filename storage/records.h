@@ -72,6 +72,8 @@ struct PartyRecord {
   int position = 0;  // 1-based order within the referral.
   ContactRecord contact;
   v1::Profession profession = v1::PROFESSION_UNSPECIFIED;
+  // The folded email that identifies the person across cases (rules::EmailKey).
+  std::string person_key;
   std::string accessibility_needs;
   bool bringing_companion = false;
   std::string typical_availability;
@@ -196,6 +198,8 @@ struct ConflictRecord {
   std::string person_name;
   std::string normalised_name;
   std::string person_email;  // Lower-cased.
+  std::string email_key;     // The email's skeleton without a +tag (rules::KeysOf).
+  std::string surname_key;   // The name's last word (rules::SurnameKey).
   int64_t case_id = 0;
   v1::ConflictSource source = v1::CONFLICT_SOURCE_UNSPECIFIED;
   // A conflict with a person discovered on a case (declining its offer): the case, so the
@@ -277,6 +281,10 @@ struct BookingRecord {
   int64_t for_party_id = 0;  // Rooms: the party a private room is for (0: the joint room).
   int64_t start_at = 0;
   int64_t end_at = 0;
+  // Read by ActiveBookings only: who or what it holds ("mediator:3", "room:5",
+  // "person:<folded email>"), and the case of its session.
+  std::string holder;
+  int64_t case_id = 0;
 };
 
 struct SessionChangeRecord {

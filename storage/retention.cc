@@ -69,15 +69,16 @@ absl::StatusOr<Anonymised> AnonymiseCase(Tx& tx, int64_t case_id, absl::Time at)
   }
   absl::Status written = Guard("anonymise case", [&]() -> absl::Status {
     Statement parties(tx.db(),
-                      "UPDATE parties SET name = ?1, email = ?1, phone = ?1, job_title = ?1 "
-                      "WHERE case_id = ?2");
+                      "UPDATE parties SET name = ?1, email = ?1, phone = ?1, job_title = ?1, "
+                      "person_key = '' WHERE case_id = ?2");
     parties.bind(1, kRemoved);
     parties.bind(2, static_cast<int64_t>(case_id));
     done.parties = parties.exec();
     // A mediator's conflict with a party, discovered on this case, named the party.
     Statement conflicts(tx.db(),
                         "UPDATE mediator_conflicts SET person_name = ?, normalised_name = '', "
-                        "person_email = '' WHERE source_case_id = ?");
+                        "person_email = '', email_key = '', surname_key = '' "
+                        "WHERE source_case_id = ?");
     conflicts.bind(1, kRemoved);
     conflicts.bind(2, static_cast<int64_t>(case_id));
     conflicts.exec();

@@ -642,6 +642,64 @@ CREATE TABLE refused_anonymous_calls (
   PRIMARY KEY (peer, minute)
 ) WITHOUT ROWID;
 )sql"},
+
+    {10, "people recognised across records, and the database's own guard against double booking",
+     R"sql(
+-- Keys computed by services/rules/identity.h (Unicode folding and confusable skeletons), which
+-- SQL cannot compute: rows whose identity_version is below storage/identity_keys.h's
+-- kIdentityKeysVersion are (re)computed at start-up, in batches.
+ALTER TABLE parties ADD COLUMN person_key TEXT NOT NULL DEFAULT '';  -- the folded email
+ALTER TABLE parties ADD COLUMN identity_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mediators ADD COLUMN identity_version INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE mediator_conflicts ADD COLUMN email_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE mediator_conflicts ADD COLUMN surname_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE mediator_conflicts ADD COLUMN identity_version INTEGER NOT NULL DEFAULT 0;
+DROP INDEX mediator_conflicts_by_email;
+DROP INDEX mediator_conflicts_by_name;
+CREATE INDEX mediator_conflicts_by_email_key ON mediator_conflicts (email_key)
+  WHERE email_key <> '';
+CREATE INDEX mediator_conflicts_by_surname_key ON mediator_conflicts (surname_key)
+  WHERE surname_key <> '';
+CREATE INDEX parties_stale_identity ON parties (identity_version);
+CREATE INDEX mediators_stale_identity ON mediators (identity_version);
+CREATE INDEX mediator_conflicts_stale_identity ON mediator_conflicts (identity_version);
+
+-- Who a booking holds: 'mediator:<id>', 'room:<id>', and for a party the person, by their
+-- folded email ('person:<key>'), so one practitioner who is a party of two cases is one holder;
+-- 'party:<id>' while the key is unknown or after anonymisation.
+ALTER TABLE bookings ADD COLUMN holder TEXT NOT NULL DEFAULT '';
+UPDATE bookings SET holder = CASE resource
+  WHEN 'party' THEN COALESCE((SELECT CASE WHEN p.person_key <> '' THEN 'person:' || p.person_key END
+                              FROM parties p WHERE p.id = bookings.resource_id),
+                             'party:' || resource_id)
+  ELSE resource || ':' || resource_id END;
+CREATE INDEX bookings_active_by_holder ON bookings (holder, start_at) WHERE active = 1;
+
+CREATE TRIGGER bookings_holder_of_party AFTER UPDATE OF person_key ON parties BEGIN
+  UPDATE bookings SET holder = CASE WHEN NEW.person_key <> '' THEN 'person:' || NEW.person_key
+                                    ELSE 'party:' || NEW.id END
+  WHERE resource = 'party' AND resource_id = NEW.id;
+END;
+
+-- The last line of defence against double booking: whatever code path writes a booking, an
+-- active booking may not overlap another active booking of the same holder in another session.
+-- (The service's own check is stricter: it also keeps the buffer between sessions.) A changed
+-- holder (a party's new email) is checked by the service, not here, so that bookings made
+-- before version 10, which nothing checked across cases, still load.
+CREATE TRIGGER bookings_no_overlap_insert BEFORE INSERT ON bookings
+WHEN NEW.active = 1 AND EXISTS (
+  SELECT 1 FROM bookings b
+  WHERE b.active = 1 AND b.holder = NEW.holder AND b.session_id <> NEW.session_id
+    AND b.start_at >= NEW.start_at - 86400 AND b.start_at < NEW.end_at AND b.end_at > NEW.start_at)
+BEGIN SELECT RAISE(ABORT, 'double booking: the holder has an overlapping active booking'); END;
+CREATE TRIGGER bookings_no_overlap_update BEFORE UPDATE OF active, start_at, end_at ON bookings
+WHEN NEW.active = 1 AND EXISTS (
+  SELECT 1 FROM bookings b
+  WHERE b.active = 1 AND b.holder = NEW.holder AND b.session_id <> NEW.session_id
+    AND b.id <> NEW.id
+    AND b.start_at >= NEW.start_at - 86400 AND b.start_at < NEW.end_at AND b.end_at > NEW.start_at)
+BEGIN SELECT RAISE(ABORT, 'double booking: the holder has an overlapping active booking'); END;
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

@@ -26,11 +26,14 @@ absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> PartyAvailability(Tx& t
 // Whether the party has any availability window at all.
 absl::StatusOr<bool> PartyHasAvailability(Tx& tx, int64_t party_id);
 
-// Active bookings of one resource overlapping [from, to), earliest first. Reads the
-// bookings_active index only.
-absl::StatusOr<std::vector<BookingRecord>> ActiveBookings(Tx& tx, const std::string& resource,
-                                                          int64_t resource_id, int64_t from,
-                                                          int64_t to);
+// Who a booking of `resource` ("mediator", "party" or "room") `resource_id` holds: a party's is
+// the person ("person:<folded email>"), the same in every case they are a party of.
+absl::StatusOr<std::string> HolderOf(Tx& tx, const std::string& resource, int64_t resource_id);
+
+// Active bookings of one holder (HolderOf) overlapping [from, to), in any case, earliest first.
+// Reads the bookings_active_by_holder index.
+absl::StatusOr<std::vector<BookingRecord>> ActiveBookings(Tx& tx, const std::string& holder,
+                                                          int64_t from, int64_t to);
 
 // Inserts the session, its bookings and its "booked" change; returns it with ids.
 absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord session,

@@ -6,10 +6,18 @@
 namespace mediation {
 namespace {
 
+// C0 controls and DEL (newlines and tabs allowed in multi-line text), and C1 controls
+// (U+0080 to U+009F, UTF-8 C2 80 to C2 9F: a terminal reads U+009B as the start of an escape
+// sequence).
 bool HasControl(absl::string_view text, bool allow_newlines) {
-  for (unsigned char c : text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c == 0x7f) return true;
     if (c < 0x20 && !(allow_newlines && (c == '\n' || c == '\r' || c == '\t'))) return true;
+    if (c == 0xC2 && i + 1 < text.size()) {
+      const unsigned char next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9F) return true;
+    }
   }
   return false;
 }

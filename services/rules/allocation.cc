@@ -26,27 +26,6 @@ bool Covers(uint32_t mask, int value) { return (mask & (1u << value)) != 0; }
 
 }  // namespace
 
-std::string NormaliseName(absl::string_view name) {
-  std::string cleaned;
-  for (char ch : name) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    if (absl::ascii_isalnum(c) || c >= 0x80) {
-      cleaned.push_back(static_cast<char>(absl::ascii_tolower(c)));
-    } else if (c == '\'') {
-      // O'Neill and ONeill are the same name.
-    } else {
-      cleaned.push_back(' ');
-    }
-  }
-  static constexpr absl::string_view kTitles[] = {"dr", "mr", "mrs", "ms", "miss", "mx", "prof"};
-  std::vector<absl::string_view> words = absl::StrSplit(cleaned, ' ', absl::SkipEmpty());
-  while (words.size() > 1 &&
-         std::find(std::begin(kTitles), std::end(kTitles), words.front()) != std::end(kTitles)) {
-    words.erase(words.begin());
-  }
-  return absl::StrJoin(words, " ");
-}
-
 std::string FormatDay(Day day) {
   // Not date::format: it goes through iostreams, and a proposal formats thousands of days.
   const date::year_month_day ymd{date::sys_days{date::days{day}}};
@@ -67,7 +46,8 @@ std::optional<Day> FirstAvailableDay(const MediatorFacts& m, const DayRange& win
   return std::nullopt;
 }
 
-Exclusion Exclude(const CaseFacts& c, const MediatorFacts& m, std::optional<Day>* first_available) {
+Exclusion Exclude(const CaseFacts& c, const MediatorFacts& m, std::optional<Day>* first_available,
+                  std::vector<PossibleConflict>* possible) {
   Exclusion e{.id = m.id, .name = m.name};
   auto add = [&](v1::ExclusionReason reason, std::string detail) {
     e.reasons.push_back(reason);
@@ -106,13 +86,17 @@ Exclusion Exclude(const CaseFacts& c, const MediatorFacts& m, std::optional<Day>
         break;
       case v1::CONFLICT_KIND_PERSON:
         for (const PartyFacts& p : c.parties) {
-          const bool by_email = !conflict.email.empty() && conflict.email == p.email;
-          const bool by_name =
-              !conflict.normalised_name.empty() && conflict.normalised_name == p.normalised_name;
-          if ((by_email || by_name) && !party) {
+          const PersonMatch match = MatchPerson(conflict.person, p.keys);
+          if (match.match == Match::kCertain && !party) {
             party = true;
-            party_detail = absl::StrCat("declared conflict with party ", p.id, " (matched by ",
-                                        by_email ? "email" : "name", ")");
+            party_detail =
+                absl::StrCat("declared conflict with party ", p.id, " (", match.why, ")");
+          } else if (match.match == Match::kPossible && possible != nullptr) {
+            possible->push_back(
+                {.conflict_id = conflict.id,
+                 .party_id = p.id,
+                 .detail = absl::StrCat("declared conflict with \"", conflict.person_name,
+                                        "\" may be party ", p.id, ": ", match.why)});
           }
         }
         break;
@@ -129,10 +113,15 @@ Exclusion Exclude(const CaseFacts& c, const MediatorFacts& m, std::optional<Day>
     add(v1::EXCLUSION_REASON_CONFLICT_WITH_CASE, "conflict of interest recorded for this case");
   }
   for (const PartyFacts& p : c.parties) {
-    if ((!m.email.empty() && m.email == p.email) ||
-        (!m.normalised_name.empty() && m.normalised_name == p.normalised_name)) {
-      add(v1::EXCLUSION_REASON_MEDIATOR_IS_PARTY, absl::StrCat("is party ", p.id));
+    const PersonMatch match = MatchPerson(m.keys, p.keys);
+    if (match.match == Match::kCertain) {
+      add(v1::EXCLUSION_REASON_MEDIATOR_IS_PARTY,
+          absl::StrCat("is party ", p.id, " (", match.why, ")"));
       break;
+    }
+    if (match.match == Match::kPossible && possible != nullptr) {
+      possible->push_back(
+          {.party_id = p.id, .detail = absl::StrCat("may be party ", p.id, ": ", match.why)});
     }
   }
   if (m.current_cases >= m.max_concurrent_cases) {
@@ -172,13 +161,15 @@ Proposal ProposeMediators(const CaseFacts& c, const std::vector<MediatorFacts>& 
   Proposal proposal;
   for (const MediatorFacts& m : mediators) {
     std::optional<Day> first;
-    Exclusion e = Exclude(c, m, &first);
+    std::vector<PossibleConflict> possible;
+    Exclusion e = Exclude(c, m, &first, &possible);
     if (!e.reasons.empty()) {
       proposal.excluded.push_back(std::move(e));
       continue;
     }
     proposal.ranked.push_back(
         {.id = m.id,
+         .possible_conflicts = std::move(possible),
          .name = m.name,
          .current_cases = m.current_cases,
          .first_available = *first,

@@ -13,6 +13,7 @@
 #include "ppa/mediation/v1/allocation.pb.h"
 #include "ppa/mediation/v1/common.pb.h"
 #include "ppa/mediation/v1/mediator.pb.h"
+#include "services/rules/identity.h"
 
 namespace mediation::rules {
 
@@ -23,10 +24,6 @@ using Day = int32_t;
 
 // CMC registered mediators need at least 6 CPD hours a year.
 inline constexpr int kMinCpdHours = 6;
-
-// Lower-cased, titles (Dr, Mr, Mrs, Ms, Miss, Mx, Prof) and punctuation dropped, whitespace
-// collapsed: "Dr. Jo  REED" -> "jo reed". Used to match people by name.
-std::string NormaliseName(absl::string_view name);
 
 // "YYYY-MM-DD".
 std::string FormatDay(Day day);
@@ -40,10 +37,11 @@ struct DayRange {
 };
 
 struct ConflictFacts {
+  int64_t id = 0;
   v1::ConflictKind kind = v1::CONFLICT_KIND_UNSPECIFIED;
   int64_t organisation_id = 0;
-  std::string normalised_name;  // Of the person.
-  std::string email;            // Of the person, lower-cased.
+  PersonKeys person;        // PERSON conflicts: KeysOf(name, email).
+  std::string person_name;  // As recorded, for the "possible conflict" explanation.
   int64_t case_id = 0;
 };
 
@@ -51,8 +49,7 @@ struct ConflictFacts {
 struct MediatorFacts {
   int64_t id = 0;
   std::string name;
-  std::string email;            // Lower-cased.
-  std::string normalised_name;  // NormaliseName(name).
+  PersonKeys keys;  // KeysOf(name, email).
   bool active = true;
   Day accreditation_expires = 0;  // Last valid day.
   Day insurance_expires = 0;
@@ -72,8 +69,7 @@ struct MediatorFacts {
 
 struct PartyFacts {
   int64_t id = 0;
-  std::string email;  // Lower-cased.
-  std::string normalised_name;
+  PersonKeys keys;  // KeysOf(name, email).
   v1::Profession profession = v1::PROFESSION_UNSPECIFIED;
 };
 
@@ -88,8 +84,17 @@ struct CaseFacts {
   const MediatorFacts* partner = nullptr;
 };
 
+// A match that is not certain (rules/identity.h): the mediator stays a candidate, but only an
+// explicit confirmation allocates them.
+struct PossibleConflict {
+  int64_t conflict_id = 0;  // The declared conflict matched; 0 when the mediator may be the party.
+  int64_t party_id = 0;
+  std::string detail;  // "declared conflict with "Alex Morgan" may be party 7: same surname..."
+};
+
 struct Candidate {
   int64_t id = 0;
+  std::vector<PossibleConflict> possible_conflicts;
   std::string name;
   int current_cases = 0;
   Day first_available = 0;
@@ -115,9 +120,11 @@ std::optional<Day> FirstAvailableDay(const MediatorFacts& m, const DayRange& win
                                      const MediatorFacts* partner);
 
 // Every reason `m` may not take the case (empty when eligible). Sets `*first_available` (when
-// given) to FirstAvailableDay's answer, which the ranking needs too.
+// given) to FirstAvailableDay's answer, which the ranking needs too, and `*possible` (when given)
+// to the matches with a party that are not certain enough to exclude.
 Exclusion Exclude(const CaseFacts& c, const MediatorFacts& m,
-                  std::optional<Day>* first_available = nullptr);
+                  std::optional<Day>* first_available = nullptr,
+                  std::vector<PossibleConflict>* possible = nullptr);
 
 // Candidates order: fewer current cases, earlier first available day, more relevant
 // professions, least recently allocated (never first), lower id. A strict weak order, total on

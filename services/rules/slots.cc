@@ -244,4 +244,48 @@ SlotResult FindCommonSlots(const SlotQuery& q) {
   return result;
 }
 
+Reservation CheckReservation(const ReservationQuery& query) {
+  Reservation r;
+  const Interval& slot = query.slot;
+  auto overlaps = [](const Interval& a, const Interval& b) {
+    return a.start < b.end && b.start < a.end;
+  };
+  const Interval around{slot.start - query.buffer, slot.end + query.buffer};
+  for (size_t i = 0; i < query.people.size(); ++i) {
+    const PersonCalendar& p = query.people[i];
+    for (const BusyTime& b : p.busy) {
+      if (overlaps(b.when, around)) {
+        r.outcome = Reservation::Outcome::kBusy;
+        r.person = i;
+        r.clash = b;
+        return r;
+      }
+    }
+    if (!Covers(p.free, slot)) {
+      r.outcome = Reservation::Outcome::kUnavailable;
+      r.person = i;
+      return r;
+    }
+  }
+  for (size_t i = 0; i < query.rooms.size(); ++i) {
+    const RoomRequest& request = query.rooms[i];
+    std::vector<int64_t> taken;
+    for (const RoomCalendar& room : request.rooms) {
+      if (static_cast<int>(taken.size()) == request.needed) break;
+      const bool busy = std::any_of(room.busy.begin(), room.busy.end(),
+                                    [&](const BusyTime& b) { return overlaps(b.when, slot); });
+      if (!busy) taken.push_back(room.room_id);
+    }
+    if (static_cast<int>(taken.size()) < request.needed) {
+      r.outcome = Reservation::Outcome::kNoRooms;
+      r.request = i;
+      r.rooms_free = static_cast<int>(taken.size());
+      r.rooms_taken.clear();
+      return r;
+    }
+    r.rooms_taken.push_back(std::move(taken));
+  }
+  return r;
+}
+
 }  // namespace mediation::rules

@@ -108,6 +108,61 @@ IntervalList Starts(const IntervalList& free, Instant duration);
 // previous one ends.
 SlotResult FindCommonSlots(const SlotQuery& query);
 
+// The booking check, on calendars loaded beforehand.
+
+// A session already holding a person or room.
+struct BusyTime {
+  Interval when;
+  int64_t session_id = 0;
+  int64_t case_id = 0;
+};
+
+struct PersonCalendar {
+  std::string name;            // "mediator 3", "party 7".
+  IntervalList free;           // When they could attend at all (working pattern or availability).
+  std::vector<BusyTime> busy;  // Their other sessions, in every case.
+};
+
+struct RoomCalendar {
+  int64_t room_id = 0;
+  std::vector<BusyTime> busy;
+};
+
+// `needed` rooms from `rooms` (interchangeable, taken in the order given).
+struct RoomRequest {
+  std::string what;  // "private rooms", "joint rooms".
+  int needed = 0;
+  std::vector<RoomCalendar> rooms;
+};
+
+struct ReservationQuery {
+  Interval slot;
+  Instant buffer = 0;  // Between a person's sessions; rooms need none.
+  std::vector<PersonCalendar> people;
+  std::vector<RoomRequest> rooms;
+};
+
+struct Reservation {
+  enum class Outcome {
+    kReserved,
+    kBusy,         // people[person] has `clash` within the buffer of the slot.
+    kUnavailable,  // people[person] is not working or not available for all of the slot.
+    kNoRooms,      // rooms[request] has only `rooms_free` of the rooms it needs free.
+  };
+  Outcome outcome = Outcome::kReserved;
+  size_t person = 0;
+  BusyTime clash;
+  size_t request = 0;
+  int rooms_free = 0;
+  // kReserved: for each room request, the rooms taken.
+  std::vector<std::vector<int64_t>> rooms_taken;
+};
+
+// Whether every person can attend `slot` (free for all of it, no other session within the
+// buffer) and enough rooms of each request are free for all of it; the first problem found,
+// people before rooms, in the order given.
+Reservation CheckReservation(const ReservationQuery& query);
+
 }  // namespace mediation::rules
 
 #endif  // MEDIATION_SERVICES_RULES_SLOTS_H_

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <future>
 #include <set>
 #include <sstream>
@@ -25,6 +26,7 @@
 #include "services/charges_service.h"
 #include "services/core/london.h"
 #include "services/event_service.h"
+#include "services/identity_keys.h"
 #include "services/mediator_service.h"
 #include "services/notes_service.h"
 #include "services/organisation_service.h"
@@ -39,6 +41,7 @@
 #include "storage/audit.h"
 #include "storage/data_keys.h"
 #include "storage/idempotency.h"
+#include "storage/identity_keys.h"
 #include "storage/notes.h"
 #include "storage/refusals.h"
 #include "storage/sealed_text.h"
@@ -56,21 +59,43 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
   return contents.str();
 }
 
-absl::Status SealPlainTextAtStart(storage::SqliteStore& store, absl::Time now, CallLog& log) {
-  constexpr int kBatch = 500;
-  int64_t sealed = 0;
+// Runs `batch` in write transactions of its own until it does nothing; returns how much it did.
+// A stop in the middle loses nothing: the next start goes on.
+absl::StatusOr<int64_t> RunInBatches(
+    storage::SqliteStore& store, const std::function<absl::StatusOr<int>(storage::Tx&)>& batch) {
+  int64_t total = 0;
   for (;;) {
     int n = 0;
     absl::Status wrote = store.Write([&](storage::Tx& tx) -> absl::Status {
-      absl::StatusOr<int> done = storage::SealPlainText(tx, kBatch, now);
+      absl::StatusOr<int> done = batch(tx);
       if (!done.ok()) return done.status();
       n = *done;
       return absl::OkStatus();
     });
     if (!wrote.ok()) return wrote;
-    sealed += n;
-    if (n == 0) break;
+    total += n;
+    if (n == 0) return total;
   }
+}
+
+// Identity keys written by an older computation (or before schema version 10) are recomputed.
+absl::Status RefreshIdentityKeysAtStart(storage::SqliteStore& store, CallLog& log) {
+  absl::StatusOr<int64_t> refreshed = RunInBatches(store, [](storage::Tx& tx) {
+    return storage::RefreshIdentityKeys(tx, /*limit=*/500, IdentityKeysOf);
+  });
+  if (!refreshed.ok()) return refreshed.status();
+  if (*refreshed > 0) {
+    log.Info(absl::StrCat("identity keys computed for ", *refreshed,
+                          " party, mediator and conflict record(s)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SealPlainTextAtStart(storage::SqliteStore& store, absl::Time now, CallLog& log) {
+  absl::StatusOr<int64_t> done = RunInBatches(
+      store, [now](storage::Tx& tx) { return storage::SealPlainText(tx, /*limit=*/500, now); });
+  if (!done.ok()) return done.status();
+  const int64_t sealed = *done;
   if (sealed == 0) return absl::OkStatus();
   // The plain text is overwritten in the file (secure_delete); the log's copies of those pages
   // go with the log.
@@ -256,6 +281,7 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     if (absl::Status sealed = SealPlainTextAtStart(**store, options.clock(), log); !sealed.ok()) {
       return sealed;
     }
+    if (absl::Status keys = RefreshIdentityKeysAtStart(**store, log); !keys.ok()) return keys;
     if (options.backup_dir.empty()) {
       options.backup_dir =
           (std::filesystem::path(options.db_path).parent_path() / "backups").string();

@@ -20,8 +20,7 @@ MediatorFacts Good(int64_t id) {
   MediatorFacts m;
   m.id = id;
   m.name = "Mediator " + std::to_string(id);
-  m.email = "m" + std::to_string(id) + "@example.org";
-  m.normalised_name = NormaliseName(m.name);
+  m.keys = KeysOf(m.name, "m" + std::to_string(id) + "@example.org");
   m.active = true;
   m.accreditation_expires = D(2030, 1, 1);
   m.insurance_expires = D(2030, 1, 1);
@@ -39,12 +38,10 @@ CaseFacts Case() {
   c.organisation_id = 7;
   c.nation = v1::NATION_ENGLAND;
   c.parties = {{.id = 100,
-                .email = "alex.morgan@trust.example",
-                .normalised_name = "alex morgan",
+                .keys = KeysOf("Alex Morgan", "alex.morgan@trust.example"),
                 .profession = v1::PROFESSION_DOCTOR},
                {.id = 101,
-                .email = "jo.reed@trust.example",
-                .normalised_name = "jo reed",
+                .keys = KeysOf("Jo Reed", "jo.reed@trust.example"),
                 .profession = v1::PROFESSION_PHARMACIST}};
   c.window = {D(2027, 3, 1), D(2027, 5, 31)};  // Monday 1 March to 31 May.
   return c;
@@ -98,14 +95,14 @@ INSTANTIATE_TEST_SUITE_P(
               v1::EXCLUSION_REASON_CONFLICT_WITH_ORGANISATION},
         Alone{"ConflictWithPartyByEmail",
               [](MediatorFacts& m) {
-                m.conflicts.push_back(
-                    {.kind = v1::CONFLICT_KIND_PERSON, .email = "jo.reed@trust.example"});
+                m.conflicts.push_back({.kind = v1::CONFLICT_KIND_PERSON,
+                                       .person = KeysOf("", "jo.reed@trust.example")});
               },
               v1::EXCLUSION_REASON_CONFLICT_WITH_PARTY},
         Alone{"ConflictWithPartyByName",
               [](MediatorFacts& m) {
-                m.conflicts.push_back({.kind = v1::CONFLICT_KIND_PERSON,
-                                       .normalised_name = NormaliseName("Dr. ALEX  Morgan")});
+                m.conflicts.push_back(
+                    {.kind = v1::CONFLICT_KIND_PERSON, .person = KeysOf("Dr. ALEX  Morgan", "")});
               },
               v1::EXCLUSION_REASON_CONFLICT_WITH_PARTY},
         Alone{"ConflictWithCase",
@@ -113,7 +110,8 @@ INSTANTIATE_TEST_SUITE_P(
                 m.conflicts.push_back({.kind = v1::CONFLICT_KIND_CASE, .case_id = 40});
               },
               v1::EXCLUSION_REASON_CONFLICT_WITH_CASE},
-        Alone{"MediatorIsAParty", [](MediatorFacts& m) { m.email = "jo.reed@trust.example"; },
+        Alone{"MediatorIsAParty",
+              [](MediatorFacts& m) { m.keys = KeysOf(m.name, "jo.reed@trust.example"); },
               v1::EXCLUSION_REASON_MEDIATOR_IS_PARTY},
         Alone{"CapacityFull", [](MediatorFacts& m) { m.current_cases = 5; },
               v1::EXCLUSION_REASON_CAPACITY_FULL},
@@ -144,7 +142,7 @@ TEST(AllocationRulesTest, EveryReasonIsReportedTogether) {
 TEST(AllocationRulesTest, ConflictsWithOtherPeopleOrOrganisationsDoNotCount) {
   MediatorFacts m = Good(1);
   m.conflicts.push_back({.kind = v1::CONFLICT_KIND_ORGANISATION, .organisation_id = 8});
-  m.conflicts.push_back({.kind = v1::CONFLICT_KIND_PERSON, .normalised_name = "sam patel"});
+  m.conflicts.push_back({.kind = v1::CONFLICT_KIND_PERSON, .person = KeysOf("Sam Patel", "")});
   m.conflicts.push_back({.kind = v1::CONFLICT_KIND_CASE, .case_id = 41});
   EXPECT_TRUE(Reasons(Case(), m).empty());
 }
@@ -159,6 +157,8 @@ TEST(AllocationRulesTest, NamesAreNormalisedForMatching) {
   EXPECT_EQ(NormaliseName("Dr. Jo  REED"), "jo reed");
   EXPECT_EQ(NormaliseName("Prof Sian O'Neill-Jones"), "sian oneill jones");
   EXPECT_EQ(NormaliseName("Miss"), "miss");  // A lone word is a name, not a title.
+  EXPECT_EQ(NormaliseName("Morgan, Alex"), "alex morgan");
+  EXPECT_EQ(NormaliseName("ALEX\u00A0MOR\u0301GAN\u200B"), "alex morgan");
 }
 
 TEST(AllocationRulesTest, FirstAvailableDaySkipsWeekendsLeaveAndThePartnersLeave) {

@@ -105,9 +105,8 @@ TEST_F(AllocationServiceTest, AProposalRanksTheEligibleAndExplainsEveryExclusion
             "2 CPD hours in the last 12 months; the minimum is 6");
   ASSERT_NE(Excluded(p, knows_id), nullptr);
   EXPECT_EQ(Excluded(p, knows_id)->reasons(0), v1::EXCLUSION_REASON_CONFLICT_WITH_PARTY);
-  EXPECT_EQ(
-      Excluded(p, knows_id)->details(0),
-      absl::StrCat("declared conflict with party ", case_.parties(1).id(), " (matched by name)"));
+  EXPECT_EQ(Excluded(p, knows_id)->details(0),
+            absl::StrCat("declared conflict with party ", case_.parties(1).id(), " (same name)"));
 
   // The same question gives the same answer.
   EXPECT_EQ(Propose(case_.id()).SerializeAsString(), p.SerializeAsString());
@@ -473,6 +472,113 @@ TEST(AllocationFairnessTest, HundredSequentialAllocationsSpreadEvenly) {
   EXPECT_EQ(count.size(), 7u);
   EXPECT_LE(hi - lo, 1) << "lo " << lo << " hi " << hi;
 }
+
+}  // namespace
+}  // namespace mediation
+
+namespace mediation {
+namespace {
+
+// A mediator who declared a conflict with Alex Morgan, and a case whose first party is written
+// as an attacker (or a careless form) would write them.
+class ConflictSpellingTest : public ::testing::TestWithParam<std::pair<std::string, std::string>> {
+ protected:
+  void SetUp() override {
+    const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
+    const auto& [name, email] = GetParam();
+    case_ = server_.CreateReferral(org, [&](v1::CreateReferralRequest& r) {
+      r.mutable_parties(0)->mutable_contact()->set_name(name);
+      r.mutable_parties(0)->mutable_contact()->set_email(email);
+    });
+    server_.MakeSuitable(case_);
+    mediator_ = server_.RegisterMediator(ValidMediator("Kim Knows", "kim@mediators.example"));
+    v1::DeclareConflictRequest declare;
+    declare.set_mediator_id(mediator_);
+    declare.mutable_conflict()->set_kind(v1::CONFLICT_KIND_PERSON);
+    declare.mutable_conflict()->set_person_name("Alex Morgan");
+    declare.mutable_conflict()->set_person_email("alex.morgan@hospital.example");
+    v1::DeclareConflictResponse declared;
+    ASSERT_TRUE(server_.mediators()
+                    .DeclareConflict(WithToken(server_.admin_secret()).get(), declare, &declared)
+                    .ok());
+    conflict_ = declared.conflict().id();
+    v1::ProposeAllocationRequest propose;
+    propose.set_case_id(case_.id());
+    v1::ProposeAllocationResponse proposal;
+    ASSERT_TRUE(server_.allocation()
+                    .ProposeAllocation(WithToken(server_.case_support()).get(), propose, &proposal)
+                    .ok());
+    proposal_ = proposal.proposal();
+  }
+
+  grpc::Status Allocate(const std::vector<int64_t>& confirmed) {
+    v1::AllocateMediatorRequest allocate;
+    allocate.set_case_id(case_.id());
+    allocate.set_mediator_id(mediator_);
+    allocate.set_role(v1::ALLOCATION_ROLE_LEAD);
+    for (int64_t id : confirmed) allocate.add_confirmed_no_conflict_party_ids(id);
+    v1::AllocateMediatorResponse allocated;
+    return server_.allocation().AllocateMediator(WithToken(server_.case_support()).get(), allocate,
+                                                 &allocated);
+  }
+
+  TestServer server_;
+  v1::Case case_;
+  int64_t mediator_ = 0;
+  int64_t conflict_ = 0;
+  v1::AllocationProposal proposal_;
+};
+
+class LookAlikeAllocationTest : public ConflictSpellingTest {};
+
+TEST_P(LookAlikeAllocationTest, ACertainMatchExcludesTheMediatorWhateverTheSpelling) {
+  EXPECT_EQ(proposal_.ranked_size(), 0);
+  ASSERT_EQ(proposal_.excluded_size(), 1);
+  EXPECT_EQ(proposal_.excluded(0).reasons(0), v1::EXCLUSION_REASON_CONFLICT_WITH_PARTY);
+  // A confirmation never overrides a certain conflict.
+  const grpc::Status refused = Allocate({case_.parties(0).id()});
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << refused.error_message();
+  EXPECT_EQ(server_.CountRows("allocations"), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Variants, LookAlikeAllocationTest,
+    ::testing::Values(
+        std::pair<std::string, std::string>{"Alex\u00A0Morgan", "a1@example.org"},
+        std::pair<std::string, std::string>{"Sam Other", "alex.morgan\u200B@hospital.example"},
+        std::pair<std::string, std::string>{"\uFF21lex \uFF2Dorgan", "a2@example.org"},
+        std::pair<std::string, std::string>{"Al\u0435x M\u043Ergan", "a3@example.org"},
+        std::pair<std::string, std::string>{"Alex Mor\u0301gan", "a4@example.org"},
+        std::pair<std::string, std::string>{"Alex J. Morgan", "a5@example.org"},
+        std::pair<std::string, std::string>{"Morgan, Alex", "a6@example.org"}));
+
+class NearMatchAllocationTest : public ConflictSpellingTest {};
+
+TEST_P(NearMatchAllocationTest, APossibleMatchIsMarkedAndAllocatesOnlyOnceConfirmed) {
+  ASSERT_EQ(proposal_.ranked_size(), 1);
+  const v1::RankedMediator& ranked = proposal_.ranked(0);
+  ASSERT_EQ(ranked.possible_conflicts_size(), 1);
+  EXPECT_EQ(ranked.possible_conflicts(0).conflict_id(), conflict_);
+  EXPECT_EQ(ranked.possible_conflicts(0).party_id(), case_.parties(0).id());
+  EXPECT_TRUE(
+      absl::StrContains(ranked.possible_conflicts(0).detail(), "\"Alex Morgan\" may be party"))
+      << ranked.possible_conflicts(0).detail();
+  grpc::Status s = Allocate({});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "confirmed_no_conflict_party_ids"))
+      << s.error_message();
+  EXPECT_EQ(server_.CountRows("allocations"), 0);
+  s = Allocate({case_.parties(0).id()});
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(server_.CountRows("allocations"), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Variants, NearMatchAllocationTest,
+    ::testing::Values(std::pair<std::string, std::string>{"Sam Morgan", "s1@example.org"},
+                      std::pair<std::string, std::string>{"Morgan Alex", "s2@example.org"},
+                      std::pair<std::string, std::string>{"Sam Other",
+                                                          "alex.morgan+rota@hospital.example"}));
 
 }  // namespace
 }  // namespace mediation

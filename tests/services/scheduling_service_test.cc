@@ -124,8 +124,10 @@ TEST_F(SchedulingServiceTest, ADoubleBookingIsAbortedNamingTheConflictAndWritesN
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
   EXPECT_EQ(s.error_message(),
             absl::StrCat("mediator ", mediators_[0],
-                         " is already booked at 2027-03-03T09:00 to 11:00 (Europe/London), which "
-                         "is within 30 minutes of this session; nothing was booked"));
+                         " is already booked at 2027-03-03T09:00 to 11:00 (Europe/London) "
+                         "(session ",
+                         first.id(), " of case ", case_.reference(),
+                         "), which is within 30 minutes of this session; nothing was booked"));
   EXPECT_EQ(server_.CountRows("sessions"), sessions);
   EXPECT_EQ(server_.StateOf(other.id()), v1::CASE_STATE_MEDIATORS_ALLOCATED);
   // Within the buffer is a conflict too; after it is fine.
@@ -178,8 +180,12 @@ TEST_F(SchedulingServiceTest, InPersonJointSessionsTakeAPrivateRoomPerPartyAndAJ
   EXPECT_EQ(s.venue_name(), "Friar Lane Centre");
 
   // Another case, other people, same time and venue: the rooms are taken.
-  const v1::Case other = server_.AllocatedCase(org_, mediators_[2], tokens_[mediators_[2]],
-                                               mediators_[3], tokens_[mediators_[3]]);
+  const v1::Case other = server_.AllocatedCase(
+      org_, mediators_[2], tokens_[mediators_[2]], mediators_[3], tokens_[mediators_[3]],
+      [](v1::CreateReferralRequest& r) {
+        r.mutable_parties(0)->mutable_contact()->set_email("sam.hill@example.nhs.uk");
+        r.mutable_parties(1)->mutable_contact()->set_email("lee.ward@example.nhs.uk");
+      });
   grpc::Status clash = Book(other, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 60, nullptr,
                             v1::SESSION_MODE_IN_PERSON, venue_id);
   EXPECT_EQ(clash.error_code(), grpc::StatusCode::ABORTED);
@@ -494,6 +500,113 @@ TEST_F(SchedulingServiceTest, ConcurrentBookingsOfOneMediatorHaveExactlyOneWinne
     day += kDay;
   }
   EXPECT_EQ(server_.CountRows("sessions"), kRounds);
+}
+
+}  // namespace
+}  // namespace mediation
+
+namespace mediation {
+namespace {
+
+// The same practitioner, a party of two cases: their email written differently in each.
+class CrossCaseBookingTest : public SchedulingServiceTest {
+ protected:
+  v1::Case OtherCaseWithTheSamePerson() {
+    return server_.AllocatedCase(
+        org_, mediators_[2], tokens_[mediators_[2]], mediators_[3], tokens_[mediators_[3]],
+        [](v1::CreateReferralRequest& r) {
+          // Upper case, spaces around, a zero-width space inside.
+          r.mutable_parties(0)->mutable_contact()->set_email("  ALEX.MORGAN\u200B@Example.NHS.uk ");
+          r.mutable_parties(1)->mutable_contact()->set_email("lee.ward@example.nhs.uk");
+        });
+  }
+};
+
+TEST_F(CrossCaseBookingTest, APartyOfTwoCasesIsBusyInBothForSlotsAndBookings) {
+  const v1::Case other = OtherCaseWithTheSamePerson();
+  const int64_t wednesday_nine = kMonday + 2 * kDay + 9 * kHour;
+  v1::Session first;
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 120, &first).ok());
+  // Slot finding in the other case skips the party's morning (and the 30-minute buffer).
+  EXPECT_EQ(Find(other, v1::SESSION_KIND_JOINT_MEETING, 60).slots(0).local_start(),
+            "2027-03-03T11:30");
+  // Booking over it is refused, naming the time; case support may see the other session.
+  const int64_t sessions = server_.CountRows("sessions");
+  grpc::Status s = Book(other, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine + kHour, 60);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat("party ", other.parties(0).id(),
+                         " is already booked at 2027-03-03T09:00 to 11:00 (Europe/London) "
+                         "(session ",
+                         first.id(), " of case ", case_.reference(),
+                         ") in another case they are a party of (the same person by email), "
+                         "which is within 30 minutes of this session; nothing was booked"));
+  EXPECT_EQ(server_.CountRows("sessions"), sessions);
+  // A mediator of the other case may not see the first case: the time only.
+  s = Book(other, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine + kHour, 60, nullptr,
+           v1::SESSION_MODE_VIDEO, 0, 0, tokens_[mediators_[2]]);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "is already booked at 2027-03-03T09:00"))
+      << s.error_message();
+  EXPECT_FALSE(absl::StrContains(s.error_message(), case_.reference())) << s.error_message();
+  EXPECT_FALSE(absl::StrContains(s.error_message(), "(session ")) << s.error_message();
+  // An individual meeting of the other party of the other case is not held up.
+  EXPECT_TRUE(Book(other, v1::SESSION_KIND_INDIVIDUAL_MEETING, wednesday_nine + kHour, 60, nullptr,
+                   v1::SESSION_MODE_VIDEO, 0, other.parties(1).id())
+                  .ok());
+}
+
+TEST_F(CrossCaseBookingTest, TwoCasesRacingForThePersonBookOnce) {
+  const v1::Case other = OtherCaseWithTheSamePerson();
+  // Ten rounds, each two clients booking the same hour at once, one in each case.
+  for (int round = 0; round < 10; ++round) {
+    const int64_t start = kMonday + (2 + round / 4) * kDay + (9 + 2 * (round % 4)) * kHour;
+    grpc::Status results[2];
+    std::thread a([&] { results[0] = Book(case_, v1::SESSION_KIND_JOINT_MEETING, start, 60); });
+    std::thread b([&] { results[1] = Book(other, v1::SESSION_KIND_JOINT_MEETING, start, 60); });
+    a.join();
+    b.join();
+    EXPECT_NE(results[0].ok(), results[1].ok())
+        << "round " << round << ": " << results[0].error_message() << " / "
+        << results[1].error_message();
+    const grpc::Status& lost = results[0].ok() ? results[1] : results[0];
+    EXPECT_EQ(lost.error_code(), grpc::StatusCode::ABORTED) << lost.error_message();
+  }
+  EXPECT_EQ(server_.CountRows("sessions"), 10);
+  // No two active bookings of one holder overlap, whatever the case.
+  EXPECT_EQ(server_.CountRows("bookings a JOIN bookings b ON a.holder = b.holder AND "
+                              "a.session_id < b.session_id AND a.start_at < b.end_at AND "
+                              "b.start_at < a.end_at",
+                              "a.active = 1 AND b.active = 1"),
+            0);
+}
+
+TEST_F(CrossCaseBookingTest, TheDatabaseRefusesAnOverlapWrittenBehindTheServicesBack) {
+  const v1::Case other = OtherCaseWithTheSamePerson();
+  const int64_t wednesday_nine = kMonday + 2 * kDay + 9 * kHour;
+  v1::Session first, second;
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 60, &first).ok());
+  ASSERT_TRUE(
+      Book(other, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine + 3 * kHour, 60, &second).ok());
+  std::unique_ptr<SQLite::Database> db = server_.OpenDbForTampering();
+  // A code path that forgot the check: the party's booking in the second session moved onto
+  // the first session's hour.
+  EXPECT_THROW(db->exec(absl::StrCat("UPDATE bookings SET start_at = start_at - 3 * 3600, "
+                                     "end_at = end_at - 3 * 3600 WHERE session_id = ",
+                                     second.id(), " AND resource = 'party' AND resource_id = ",
+                                     other.parties(0).id())),
+               SQLite::Exception);
+  // Or a new booking of the same mediator at the same time.
+  EXPECT_THROW(db->exec(absl::StrCat("INSERT INTO bookings (session_id, resource, resource_id, "
+                                     "start_at, end_at, active, holder) VALUES (",
+                                     second.id(), ", 'mediator', ", mediators_[0], ", ",
+                                     wednesday_nine + 1800, ", ", wednesday_nine + 5400,
+                                     ", 1, 'mediator:", mediators_[0], "')")),
+               SQLite::Exception);
+  EXPECT_EQ(
+      server_.CountRows("bookings", absl::StrCat("session_id = ", second.id(),
+                                                 " AND start_at = ", wednesday_nine + 3 * kHour)),
+      4);  // Two mediators and two parties, unmoved.
 }
 
 }  // namespace

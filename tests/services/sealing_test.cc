@@ -496,6 +496,29 @@ TEST(SealingUpgradeTest, ADatabaseWrittenByTheSchema8ServerIsSealedAtStart) {
   server->reset();
   std::fclose(log);
   EXPECT_FALSE(absl::StrContains(FileBytes(dir.File("server2.log")), "sealed "));
+  EXPECT_FALSE(absl::StrContains(FileBytes(dir.File("server2.log")), "identity keys computed"));
+
+  // Schema version 10's identity keys were computed at the first start: every party has its
+  // folded email, its bookings hold the person, and the conflicts and mediators their keys.
+  EXPECT_TRUE(absl::StrContains(first_log, "identity keys computed for ")) << first_log;
+  SQLite::Database db(dir.File("mediation.db"), SQLite::OPEN_READONLY);
+  EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM parties WHERE identity_version <> 1 OR "
+                          "person_key <> lower(trim(email))")
+                .getInt(),
+            0);
+  EXPECT_GT(db.execAndGet("SELECT COUNT(*) FROM parties").getInt(), 0);
+  EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM bookings b JOIN parties p ON p.id = b.resource_id "
+                          "WHERE b.resource = 'party' AND b.holder <> 'person:' || p.person_key")
+                .getInt(),
+            0);
+  EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM bookings WHERE holder = ''").getInt(), 0);
+  EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM mediators WHERE identity_version <> 1").getInt(),
+            0);
+  EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM mediator_conflicts WHERE identity_version <> 1 "
+                          "OR (kind = 'CONFLICT_KIND_PERSON' AND surname_key = '' AND "
+                          "email_key = '')")
+                .getInt(),
+            0);
 }
 
 }  // namespace

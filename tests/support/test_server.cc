@@ -144,10 +144,12 @@ int64_t TestServer::RegisterOrganisation(const std::string& name) {
   return response.organisation().id();
 }
 
-v1::Case TestServer::CreateReferral(int64_t organisation_id) {
+v1::Case TestServer::CreateReferral(int64_t organisation_id, const EditReferral& edit) {
+  v1::CreateReferralRequest request = ValidReferral(organisation_id);
+  if (edit) edit(request);
   v1::CreateReferralResponse response;
-  grpc::Status status = referrals_->CreateReferral(WithToken(case_support()).get(),
-                                                   ValidReferral(organisation_id), &response);
+  grpc::Status status =
+      referrals_->CreateReferral(WithToken(case_support()).get(), request, &response);
   EXPECT_TRUE(status.ok()) << status.error_message();
   return response.case_();
 }
@@ -234,8 +236,8 @@ int64_t TestServer::Allocate(int64_t case_id, int64_t mediator_id, v1::Allocatio
 
 v1::Case TestServer::AllocatedCase(int64_t organisation_id, int64_t lead,
                                    const std::string& lead_token, int64_t co,
-                                   const std::string& co_token) {
-  const v1::Case c = CreateReferral(organisation_id);
+                                   const std::string& co_token, const EditReferral& edit) {
+  const v1::Case c = CreateReferral(organisation_id, edit);
   MakeSuitable(c);
   if (co == 0) {
     v1::SetMediatorsRequiredRequest one;

@@ -76,8 +76,10 @@ class TestServer {
   const std::string& case_support();
   // Registers a valid organisation as CASE_SUPPORT and returns its id.
   int64_t RegisterOrganisation(const std::string& name);
-  // Creates a valid referral for `organisation_id` as CASE_SUPPORT and returns the case.
-  v1::Case CreateReferral(int64_t organisation_id);
+  // Creates a valid referral for `organisation_id` as CASE_SUPPORT (changed by `edit` when
+  // given) and returns the case.
+  using EditReferral = std::function<void(v1::CreateReferralRequest&)>;
+  v1::Case CreateReferral(int64_t organisation_id, const EditReferral& edit = nullptr);
   // A SENIOR_ADVISER token, issued once and reused.
   const std::string& senior_adviser();
   // Records `answer` for every criterion (and party) of `c` as CASE_SUPPORT; NOT_MET and UNKNOWN
@@ -94,7 +96,8 @@ class TestServer {
   // A SUITABLE case of `organisation_id` whose mediators (`co` 0: the lead alone) have
   // accepted: MEDIATORS_ALLOCATED.
   v1::Case AllocatedCase(int64_t organisation_id, int64_t lead, const std::string& lead_token,
-                         int64_t co = 0, const std::string& co_token = "");
+                         int64_t co = 0, const std::string& co_token = "",
+                         const EditReferral& edit = nullptr);
   // The mediator accepts (or declines for `reason`) with its own token.
   grpc::Status Respond(const std::string& mediator_token, int64_t allocation_id, bool accept,
                        v1::DeclineReason reason = v1::DECLINE_REASON_UNSPECIFIED,
