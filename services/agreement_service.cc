@@ -26,11 +26,17 @@ bool AllPartiesSigned(const storage::AgreementVersionRecord& v, const storage::C
   });
 }
 
-// Agreements are drafted and signed while the case is in mediation or its aftermath; not
-// before sessions are booked, not on hold, not once it is finished.
+// Agreements are drafted and signed while the case is in mediation: not before sessions are
+// booked, not on hold, and never once the outcome is recorded (the outcome names the agreement
+// as it then stood, so it is frozen; a change needs a new mediation).
 absl::Status RequireAgreementsOpen(const storage::CaseRecord& c, absl::string_view what) {
-  if (c.state != v1::CASE_STATE_SESSIONS_SCHEDULED && c.state != v1::CASE_STATE_IN_MEDIATION &&
-      c.state != v1::CASE_STATE_OUTCOME_RECORDED && c.state != v1::CASE_STATE_FOLLOW_UP) {
+  if (c.state == v1::CASE_STATE_OUTCOME_RECORDED || c.state == v1::CASE_STATE_FOLLOW_UP ||
+      (c.state == v1::CASE_STATE_CLOSED && c.outcome != v1::OUTCOME_UNSPECIFIED)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "case ", c.id, " is ", v1::CaseState_Name(c.state),
+        ": its outcome is recorded, so its agreement is frozen: no version can be ", what, " now"));
+  }
+  if (c.state != v1::CASE_STATE_SESSIONS_SCHEDULED && c.state != v1::CASE_STATE_IN_MEDIATION) {
     return absl::FailedPreconditionError(
         absl::StrCat("case ", c.id, " is ", v1::CaseState_Name(c.state), "; agreements are ", what,
                      " once sessions are booked, and not while the case is on hold or after it "
@@ -135,9 +141,11 @@ absl::Status GetAgreement(CallContext& call, const v1::GetAgreementRequest& r,
     // Everyone else: only the final version every party agreed to share.
     const storage::AgreementVersionRecord* shared = SharedVersion(*versions, c);
     if (shared == nullptr) {
-      return absl::PermissionDeniedError(absl::StrCat(
+      // The caller's role may read a shared version; none is shared yet: a state, not a role.
+      return absl::FailedPreconditionError(absl::StrCat(
           "the agreement of case ", c.id,
-          " is confidential: the parties have not all consented to share a final version"));
+          " is confidential until every party signs a final version and consents to share it; "
+          "none has yet"));
     }
     return ToProto(*shared, response.add_versions());
   });

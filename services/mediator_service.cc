@@ -1,5 +1,8 @@
 #include "services/mediator_service.h"
 
+#include <google/protobuf/field_mask.pb.h>
+#include <google/protobuf/util/field_mask_util.h>
+
 #include <algorithm>
 #include <set>
 
@@ -47,17 +50,94 @@ absl::Status RegisterMediator(CallContext& call, const v1::RegisterMediatorReque
   });
 }
 
+// The profile fields an update mask may name (AIP-134).
+constexpr absl::string_view kProfileFields[] = {
+    "contact", "accreditation", "insurance_expires_on", "cpd_hours_last_12_months",
+    "nations", "languages",     "experience",           "max_concurrent_cases",
+    "active"};
+constexpr absl::string_view kProfileSubfields[] = {"contact.name",
+                                                   "contact.email",
+                                                   "contact.phone",
+                                                   "contact.job_title",
+                                                   "accreditation.body",
+                                                   "accreditation.level",
+                                                   "accreditation.registration_number",
+                                                   "accreditation.expires_on"};
+
+// The mask to apply: the one given ("*" for every profile field), or every field set in `m`.
+absl::StatusOr<google::protobuf::FieldMask> MaskFor(const v1::UpdateMediatorRequest& r) {
+  google::protobuf::FieldMask mask;
+  auto known = [](absl::string_view path) {
+    return std::find(std::begin(kProfileFields), std::end(kProfileFields), path) !=
+               std::end(kProfileFields) ||
+           std::find(std::begin(kProfileSubfields), std::end(kProfileSubfields), path) !=
+               std::end(kProfileSubfields);
+  };
+  if (r.has_update_mask()) {
+    for (const std::string& path : r.update_mask().paths()) {
+      if (path == "*") {
+        for (absl::string_view f : kProfileFields) mask.add_paths(std::string(f));
+      } else if (known(path)) {
+        mask.add_paths(path);
+      } else {
+        return FieldError("update_mask", absl::StrCat("'", path,
+                                                      "' is not a profile field; see the field's "
+                                                      "documentation for those that are"));
+      }
+    }
+    if (mask.paths_size() > 0) return mask;
+  }
+  // No mask: the fields set in the request (AIP-134).
+  const google::protobuf::Message& m = r.mediator();
+  const google::protobuf::Reflection* reflection = m.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> set;
+  reflection->ListFields(m, &set);
+  for (const google::protobuf::FieldDescriptor* f : set) {
+    if (f->name() == "contact" || f->name() == "accreditation") {
+      std::vector<const google::protobuf::FieldDescriptor*> inner;
+      const google::protobuf::Message& sub = reflection->GetMessage(m, f);
+      sub.GetReflection()->ListFields(sub, &inner);
+      for (const auto* g : inner) mask.add_paths(absl::StrCat(f->name(), ".", g->name()));
+    } else if (known(f->name())) {
+      mask.add_paths(f->name());
+    }
+  }
+  if (mask.paths_size() == 0) {
+    return FieldError("update_mask", "nothing to change: name the fields, or set them in mediator");
+  }
+  return mask;
+}
+
 absl::Status UpdateMediator(CallContext& call, const v1::UpdateMediatorRequest& r,
                             v1::UpdateMediatorResponse& response) {
   Validator ids;
   ids.PositiveId("mediator.id", r.mediator().id());
+  if (r.mediator().etag().empty()) {
+    ids.Fail("mediator.etag", "required: the etag of the mediator as you read it (GetMediator)");
+  }
   if (!ids.ok()) return ids.status();
-  absl::StatusOr<storage::MediatorRecord> m = ValidateMediatorProfile(r.mediator());
-  if (!m.ok()) return m.status();
-  m->id = r.mediator().id();
-  m->updated_at = call.now();
-  call.AddObject("mediator", m->id);
+  absl::StatusOr<google::protobuf::FieldMask> mask = MaskFor(r);
+  if (!mask.ok()) return mask.status();
+  call.AddObject("mediator", r.mediator().id());
   return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::MediatorRecord> current = storage::GetMediator(tx, r.mediator().id());
+    if (!current.ok()) return current.status();
+    v1::Mediator merged;
+    ToProto(*current, &merged);
+    if (merged.etag() != r.mediator().etag()) {
+      return absl::AbortedError(absl::StrCat(
+          "mediator ", current->id, " was changed since you read it (it is now at ", merged.etag(),
+          ", you sent ", r.mediator().etag(), "); read it again and reapply your change"));
+    }
+    google::protobuf::util::FieldMaskUtil::MergeOptions options;
+    options.set_replace_message_fields(true);
+    options.set_replace_repeated_fields(true);
+    google::protobuf::util::FieldMaskUtil::MergeMessageTo(r.mediator(), *mask, options, &merged);
+    absl::StatusOr<storage::MediatorRecord> m = ValidateMediatorProfile(merged);
+    if (!m.ok()) return m.status();
+    m->id = current->id;
+    m->revision = current->revision;
+    m->updated_at = call.now();
     if (absl::Status s = storage::UpdateMediatorProfile(tx, *m); !s.ok()) return s;
     absl::StatusOr<storage::MediatorRecord> full = storage::GetMediator(tx, m->id);
     if (!full.ok()) return full.status();
@@ -274,6 +354,7 @@ void ToProto(const storage::MediatorRecord& m, v1::Mediator* out) {
   }
   out->set_max_concurrent_cases(m.max_concurrent_cases);
   out->set_active(m.active);
+  out->set_etag(absl::StrCat("r", m.revision));
   for (const storage::WorkingHoursRecord& h : m.working_hours) {
     v1::WorkingHours* w = out->add_working_pattern();
     w->set_weekday(h.weekday);

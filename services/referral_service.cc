@@ -1,5 +1,7 @@
 #include "services/referral_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "services/case_access.h"
 #include "services/convert.h"
@@ -7,8 +9,10 @@
 #include "services/core/validation.h"
 #include "services/referral_validation.h"
 #include "services/rules/lifecycle.h"
+#include "services/rules/slots.h"
 #include "storage/cases.h"
 #include "storage/organisations.h"
+#include "storage/sessions.h"
 
 namespace mediation {
 namespace {
@@ -172,6 +176,25 @@ absl::Status UpdateReferral(CallContext& call, const v1::UpdateReferralRequest& 
     absl::StatusOr<storage::CaseRecord> stored =
         storage::UpdateReferralDetails(tx, updated, revision);
     if (!stored.ok()) return stored.status();
+    // A party whose email now names someone else is that person from now on: their booked
+    // sessions must not overlap that person's sessions in other cases.
+    for (size_t i = 0; i < updated.parties.size(); ++i) {
+      const storage::PartyRecord& p = updated.parties[i];
+      const auto before = std::find_if(current->parties.begin(), current->parties.end(),
+                                       [&](const auto& q) { return q.id == p.id; });
+      if (p.id == 0 || before == current->parties.end() || before->person_key == p.person_key) {
+        continue;
+      }
+      absl::StatusOr<std::optional<storage::BookingRecord>> clash =
+          storage::PartyBookingClash(tx, p.id);
+      if (!clash.ok()) return clash.status();
+      if (clash->has_value()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "parties[", i, "].contact.email: that person is already booked at ",
+            rules::LondonLocalText((*clash)->start_at), " (Europe/London), when party ", p.id,
+            " has a session of this case; reschedule or cancel one of the two sessions first"));
+      }
+    }
     return WriteCaseView(tx, call.principal(), *stored, response.mutable_case_());
   });
 }

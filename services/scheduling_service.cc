@@ -247,8 +247,8 @@ absl::Status SessionView(storage::Tx& tx, const Principal& who, const storage::C
   out->set_mode(s.mode);
   TimeToProto(s.start_at, out->mutable_start());
   TimeToProto(s.end_at, out->mutable_end());
-  out->set_local_start(rules::LondonLocalText(s.start_at));
-  out->set_local_end(rules::LondonLocalText(s.end_at));
+  out->set_local_start(rules::LondonRfc3339(s.start_at));
+  out->set_local_end(rules::LondonRfc3339(s.end_at));
   out->set_party_id(s.party_id);
   out->set_video_link(s.video_link);
   out->set_sequence(s.sequence);
@@ -605,8 +605,8 @@ absl::Status FindSlots(CallContext& call, const v1::FindSlotsRequest& r,
       v1::Slot* out = response.add_slots();
       TimeToProto(slot.start, out->mutable_start());
       TimeToProto(slot.end, out->mutable_end());
-      out->set_local_start(rules::LondonLocalText(slot.start));
-      out->set_local_end(rules::LondonLocalText(slot.end));
+      out->set_local_start(rules::LondonRfc3339(slot.start));
+      out->set_local_end(rules::LondonRfc3339(slot.end));
     }
     response.set_most_blocking(result.most_blocking);
     response.set_blocked_minutes(static_cast<int32_t>(result.blocked_seconds / 60));

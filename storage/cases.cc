@@ -126,7 +126,7 @@ void ReadCaseChildren(Tx& tx, CaseRecord& c) {
   SQLite::Database& db = tx.db();
   Statement parties(db,
                     "SELECT id, position, name, email, phone, job_title, profession, "
-                    "accessibility_needs, bringing_companion, typical_availability "
+                    "accessibility_needs, bringing_companion, typical_availability, person_key "
                     "FROM parties WHERE case_id = ? ORDER BY position");
   parties.bind(1, static_cast<int64_t>(c.id));
   while (parties.executeStep()) {
@@ -147,6 +147,7 @@ void ReadCaseChildren(Tx& tx, CaseRecord& c) {
     p.typical_availability =
         OpenText(tx, PartyField(p, "typical_availability"), parties.getColumn(9),
                  prefix + "typical_availability", &c.withheld);
+    p.person_key = parties.getColumn(10).getString();
     c.parties.push_back(std::move(p));
   }
   Statement links(db, "SELECT reference FROM case_links WHERE case_id = ? ORDER BY position");

@@ -14,7 +14,7 @@ constexpr char kProfileColumns[] =
     "id, name, normalised_name, email, phone, job_title, accreditation_body, "
     "accreditation_level, registration_number, accreditation_expires, insurance_expires, "
     "cpd_hours, nations, languages, max_concurrent_cases, active, last_allocated_at, created_at, "
-    "updated_at";
+    "updated_at, revision";
 
 uint32_t NationMask(const std::vector<v1::Nation>& nations) {
   uint32_t mask = 0;
@@ -58,6 +58,7 @@ MediatorRecord ReadProfile(SQLite::Statement& st) {
   m.last_allocated_at = OptionalTime(st.getColumn(16));
   m.created_at = FromMicros(st.getColumn(17).getInt64());
   m.updated_at = FromMicros(st.getColumn(18).getInt64());
+  m.revision = st.getColumn(19).getInt64();
   return m;
 }
 
@@ -193,11 +194,17 @@ absl::Status UpdateMediatorProfile(Tx& tx, const MediatorRecord& m) {
                  "?, job_title = ?, accreditation_body = ?, accreditation_level = ?, "
                  "registration_number = ?, accreditation_expires = ?, insurance_expires = "
                  "?, cpd_hours = ?, nations = ?, languages = ?, max_concurrent_cases = ?, "
-                 "active = ?, professions = ?, updated_at = ?, identity_version = ? WHERE id = ?");
+                 "active = ?, professions = ?, updated_at = ?, identity_version = ?, "
+                 "revision = revision + 1 WHERE id = ? AND revision = ?");
     BindProfile(st, m);
     st.bind(18, kIdentityKeysVersion);
     st.bind(19, static_cast<int64_t>(m.id));
-    if (st.exec() != 1) return absl::NotFoundError(absl::StrCat("mediator ", m.id, " not found"));
+    st.bind(20, static_cast<int64_t>(m.revision));
+    if (st.exec() != 1) {
+      return absl::AbortedError(absl::StrCat("mediator ", m.id,
+                                             " was changed by someone else meanwhile; read it "
+                                             "again and reapply your change"));
+    }
     WriteExperience(tx.db(), m.id, m.experience);
     return absl::OkStatus();
   });
@@ -370,7 +377,8 @@ absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id,
     source.bind(2, static_cast<int64_t>(mediator_id));
     if (source.executeStep() && source.getColumn(0).getString() == "CONFLICT_SOURCE_DISCOVERED" &&
         !allow_discovered) {
-      return absl::FailedPreconditionError(
+      // The caller's role may never remove it, whatever the state: PERMISSION_DENIED.
+      return absl::PermissionDeniedError(
           absl::StrCat("conflict ", conflict_id,
                        " was recorded when declining an allocation; only an administrator may "
                        "remove it"));

@@ -18,6 +18,8 @@ namespace mediation::storage {
 absl::StatusOr<MediatorRecord> InsertMediator(Tx& tx, MediatorRecord m);
 
 // Replaces the profile and experience of mediator `m.id`. NOT_FOUND, ALREADY_EXISTS (email).
+// Replaces the profile of mediator m.id if it is still at m.revision (then one more); ABORTED
+// when it is not (changed meanwhile).
 absl::Status UpdateMediatorProfile(Tx& tx, const MediatorRecord& m);
 
 // The whole record: profile, experience, working hours, leave, conflicts, current cases.

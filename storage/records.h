@@ -239,6 +239,7 @@ struct MediatorRecord {
   std::optional<absl::Time> last_allocated_at;
   absl::Time created_at;
   absl::Time updated_at;
+  int64_t revision = 1;  // One more with every profile update (the etag "r<revision>").
 };
 
 struct AllocationRecord {

@@ -651,6 +651,8 @@ CREATE TABLE refused_anonymous_calls (
 ALTER TABLE parties ADD COLUMN person_key TEXT NOT NULL DEFAULT '';  -- the folded email
 ALTER TABLE parties ADD COLUMN identity_version INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE mediators ADD COLUMN identity_version INTEGER NOT NULL DEFAULT 0;
+-- Each profile update adds one: the mediator's etag, so two editors cannot overwrite each other.
+ALTER TABLE mediators ADD COLUMN revision INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE mediator_conflicts ADD COLUMN email_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE mediator_conflicts ADD COLUMN surname_key TEXT NOT NULL DEFAULT '';
 ALTER TABLE mediator_conflicts ADD COLUMN identity_version INTEGER NOT NULL DEFAULT 0;

@@ -295,6 +295,27 @@ absl::StatusOr<std::vector<BookingRecord>> ActiveBookings(Tx& tx, const std::str
   });
 }
 
+absl::StatusOr<std::optional<BookingRecord>> PartyBookingClash(Tx& tx, int64_t party_id) {
+  return Guard("party booking clash", [&]() -> absl::StatusOr<std::optional<BookingRecord>> {
+    Statement st(tx.db(),
+                 "SELECT o.session_id, o.start_at, o.end_at, s.case_id FROM bookings p "
+                 "JOIN bookings o ON o.holder = p.holder AND o.active = 1 AND "
+                 "o.session_id <> p.session_id AND o.start_at >= p.start_at - 86400 AND "
+                 "o.start_at < p.end_at AND o.end_at > p.start_at "
+                 "JOIN sessions s ON s.id = o.session_id "
+                 "WHERE p.resource = 'party' AND p.resource_id = ? AND p.active = 1 "
+                 "ORDER BY o.start_at LIMIT 1");
+    st.bind(1, static_cast<int64_t>(party_id));
+    if (!st.executeStep()) return std::nullopt;
+    BookingRecord b;
+    b.session_id = st.getColumn(0).getInt64();
+    b.start_at = st.getColumn(1).getInt64();
+    b.end_at = st.getColumn(2).getInt64();
+    b.case_id = st.getColumn(3).getInt64();
+    return b;
+  });
+}
+
 absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord s,
                                             const SessionChangeRecord& booked) {
   if (absl::Status st = tx.RequireWritable("insert session"); !st.ok()) return st;

@@ -35,6 +35,11 @@ absl::StatusOr<std::string> HolderOf(Tx& tx, const std::string& resource, int64_
 absl::StatusOr<std::vector<BookingRecord>> ActiveBookings(Tx& tx, const std::string& holder,
                                                           int64_t from, int64_t to);
 
+// An active booking of another session that overlaps an active booking of the party and holds
+// the same person (after a change of the party's email made them someone with sessions of their
+// own); nullopt when there is none. Reads `start_at`, `end_at`, `session_id` and `case_id`.
+absl::StatusOr<std::optional<BookingRecord>> PartyBookingClash(Tx& tx, int64_t party_id);
+
 // Inserts the session, its bookings and its "booked" change; returns it with ids.
 absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord session,
                                             const SessionChangeRecord& booked);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -124,6 +125,20 @@ std::string LondonLocalText(Instant t) {
                       static_cast<int>(minutes / 60), static_cast<int>(minutes % 60));
   if (LondonTimeIsAmbiguous(t)) absl::StrAppend(&text, " ", London()->get_info(instant).abbrev);
   return text;
+}
+
+std::string LondonRfc3339(Instant t) {
+  const date::sys_seconds instant{std::chrono::seconds{t}};
+  const date::sys_info info = London()->get_info(instant);
+  const date::local_seconds local = London()->to_local(instant);
+  const date::local_days day = date::floor<date::days>(local);
+  const date::year_month_day ymd{day};
+  const int64_t seconds = (local - day).count();
+  const int64_t offset = info.offset.count();
+  return absl::StrFormat("%04d-%02u-%02uT%02d:%02d:%02d%c%02d:%02d", static_cast<int>(ymd.year()),
+                         static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                         seconds / 3600, seconds / 60 % 60, seconds % 60, offset < 0 ? '-' : '+',
+                         std::abs(offset) / 3600, std::abs(offset) / 60 % 60);
 }
 
 Day LondonDayOf(Instant t) {

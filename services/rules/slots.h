@@ -48,6 +48,9 @@ Instant LondonToUtc(Day day, int minute);
 // "YYYY-MM-DDTHH:MM" in Europe/London; during the hour that happens twice in October, with the
 // zone's abbreviation ("2027-10-31T01:30 BST" then "... GMT") so the two are not confused.
 std::string LondonLocalText(Instant t);
+// RFC 3339 local time in Europe/London with its offset: "2027-10-31T01:30:00+01:00" then
+// "2027-10-31T01:30:00+00:00", so the repeated hour is never ambiguous (what responses carry).
+std::string LondonRfc3339(Instant t);
 // Whether Europe/London's wall-clock time at `t` happens twice (the autumn change's hour).
 bool LondonTimeIsAmbiguous(Instant t);
 // The Europe/London calendar day containing `t`.

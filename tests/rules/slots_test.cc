@@ -92,6 +92,65 @@ TEST(ClockChangeTest, MissingAndRepeatedLocalTimesResolveSensibly) {
   EXPECT_EQ(LondonDayOf(Utc(2027, 6, 30, 23, 30)), D(2027, 7, 1));  // BST: already 1 July.
 }
 
+TEST(ClockChangeTest, LocalTimesCarryTheirOffsetAcrossBothChanges) {
+  // Spring: 00:30 GMT, then the clocks jump from 01:00 to 02:00 BST.
+  EXPECT_EQ(LondonRfc3339(Utc(2027, 3, 28, 0, 30)), "2027-03-28T00:30:00+00:00");
+  EXPECT_EQ(LondonRfc3339(Utc(2027, 3, 28, 1)), "2027-03-28T02:00:00+01:00");
+  // Autumn: 01:30 happens twice, first in BST, then in GMT; the offset tells them apart.
+  EXPECT_EQ(LondonRfc3339(Utc(2027, 10, 31, 0, 30)), "2027-10-31T01:30:00+01:00");
+  EXPECT_EQ(LondonRfc3339(Utc(2027, 10, 31, 1, 30)), "2027-10-31T01:30:00+00:00");
+  EXPECT_EQ(LondonRfc3339(Utc(2027, 7, 1, 8)), "2027-07-01T09:00:00+01:00");
+}
+
+// The booking check on calendars loaded beforehand: people first, in order, then rooms.
+TEST(ReservationTest, ReservesWhenEveryoneAndEnoughRoomsAreFree) {
+  ReservationQuery q{.slot = {Utc(2027, 1, 4, 10), Utc(2027, 1, 4, 11)}, .buffer = 1800};
+  q.people = {{"mediator 1", {{Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 17)}}, {}},
+              {"party 2",
+               {{Utc(2027, 1, 4, 0), Utc(2027, 1, 5, 0)}},
+               // Ends exactly 30 minutes before: the buffer is kept, not overlapped.
+               {{.when = {Utc(2027, 1, 4, 8), Utc(2027, 1, 4, 9, 30)}, .session_id = 7}}}};
+  q.rooms = {{"private rooms",
+              2,
+              {{.room_id = 11, .busy = {{.when = {Utc(2027, 1, 4, 10, 30), Utc(2027, 1, 4, 12)}}}},
+               {.room_id = 12, .busy = {}},
+               // Busy until the slot starts: free (touching is not overlapping).
+               {.room_id = 13, .busy = {{.when = {Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 10)}}}}}}};
+  const Reservation r = CheckReservation(q);
+  EXPECT_EQ(r.outcome, Reservation::Outcome::kReserved);
+  EXPECT_EQ(r.rooms_taken, (std::vector<std::vector<int64_t>>{{12, 13}}));
+}
+
+TEST(ReservationTest, NamesTheFirstProblem) {
+  ReservationQuery q{.slot = {Utc(2027, 1, 4, 10), Utc(2027, 1, 4, 11)}, .buffer = 1800};
+  q.people = {
+      {"mediator 1", {{Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 17)}}, {}},
+      {"party 2",
+       {{Utc(2027, 1, 4, 0), Utc(2027, 1, 5, 0)}},
+       {{.when = {Utc(2027, 1, 4, 11, 15), Utc(2027, 1, 4, 12)}, .session_id = 9, .case_id = 3}}}};
+  Reservation r = CheckReservation(q);
+  EXPECT_EQ(r.outcome, Reservation::Outcome::kBusy);  // Within the buffer after the slot.
+  EXPECT_EQ(r.person, 1u);
+  EXPECT_EQ(r.clash.session_id, 9);
+  EXPECT_EQ(r.clash.case_id, 3);
+
+  q.people[1].busy.clear();
+  q.people[0].free = {{Utc(2027, 1, 4, 10, 30), Utc(2027, 1, 4, 17)}};
+  r = CheckReservation(q);
+  EXPECT_EQ(r.outcome, Reservation::Outcome::kUnavailable);
+  EXPECT_EQ(r.person, 0u);
+
+  q.people[0].free = {{Utc(2027, 1, 4, 9), Utc(2027, 1, 4, 17)}};
+  q.rooms = {
+      {"joint rooms",
+       1,
+       {{.room_id = 20, .busy = {{.when = {Utc(2027, 1, 4, 10, 59), Utc(2027, 1, 4, 12)}}}}}}};
+  r = CheckReservation(q);
+  EXPECT_EQ(r.outcome, Reservation::Outcome::kNoRooms);
+  EXPECT_EQ(r.request, 0u);
+  EXPECT_EQ(r.rooms_free, 0);
+}
+
 TEST(SlotsTest, EarliestSlotsAreWhereEveryoneIsFree) {
   SlotQuery q;
   q.window = {Utc(2027, 1, 4, 0), Utc(2027, 1, 5, 0)};

@@ -388,9 +388,15 @@ class AccessMatrixTest : public ::testing::Test {
       return server_.mediators().RegisterMediator(ctx().get(), r, &out);
     }
     if (method == svc + "MediatorService/UpdateMediator") {
+      v1::GetMediatorRequest get;
+      get.set_mediator_id(mediator_);
+      v1::GetMediatorResponse read;
+      EXPECT_TRUE(server_.mediators()
+                      .GetMediator(WithToken(server_.admin_secret()).get(), get, &read)
+                      .ok());
       v1::UpdateMediatorRequest r;
-      *r.mutable_mediator() = ValidMediator("Morgan Ellis", "morgan.ellis@example.org");
       r.mutable_mediator()->set_id(mediator_);
+      r.mutable_mediator()->set_etag(read.mediator().etag());
       r.mutable_mediator()->set_cpd_hours_last_12_months(14);
       v1::UpdateMediatorResponse out;
       return server_.mediators().UpdateMediator(ctx().get(), r, &out);

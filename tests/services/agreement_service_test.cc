@@ -147,39 +147,72 @@ TEST_F(AgreementServiceTest, TheOrganisationSeesTheAgreementOnlyWhenEveryPartyCo
   v1::GetAgreementRequest get;
   get.set_case_id(case_.id());
   v1::GetAgreementResponse seen;
+  // Not shared yet: a state of the agreement, not something the role may never do.
   grpc::Status refused = server_.agreements().GetAgreement(WithToken(org).get(), get, &seen);
-  EXPECT_EQ(refused.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(seen.versions_size(), 0);
   EXPECT_EQ(server_.agreements()
                 .GetAgreement(WithToken(server_.case_support()).get(), get, &seen)
                 .error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::GetOutcomeRequest ask;
+  ask.set_case_id(case_.id());
+  v1::GetOutcomeResponse answer;
+  ASSERT_TRUE(server_.agreements().GetOutcome(WithToken(org).get(), ask, &answer).ok());
+  EXPECT_FALSE(answer.has_shared_agreement());
+  EXPECT_FALSE(absl::StrContains(answer.SerializeAsString(), "monthly"));
 
+  // A new version after the final one, which both consent to share: the organisation may read
+  // it, and the outcome names it.
+  const v1::AgreementVersion shared = Draft("We will meet monthly, and review in June.");
+  ASSERT_TRUE(Sign(alex_, shared, true).ok());
+  ASSERT_TRUE(Sign(jo_, shared, true).ok());
+  ASSERT_TRUE(server_.agreements().GetAgreement(WithToken(org).get(), get, &seen).ok());
+  ASSERT_EQ(seen.versions_size(), 1);
+  EXPECT_EQ(seen.versions(0).version(), 2);
   v1::RecordOutcomeRequest outcome;
   outcome.set_case_id(case_.id());
   outcome.set_outcome(v1::OUTCOME_FULL_AGREEMENT);
   v1::RecordOutcomeResponse recorded;
   ASSERT_TRUE(
       server_.agreements().RecordOutcome(WithToken(lead_token_).get(), outcome, &recorded).ok());
-  v1::GetOutcomeRequest ask;
-  ask.set_case_id(case_.id());
-  v1::GetOutcomeResponse answer;
   ASSERT_TRUE(server_.agreements().GetOutcome(WithToken(org).get(), ask, &answer).ok());
   EXPECT_EQ(answer.outcome(), v1::OUTCOME_FULL_AGREEMENT);
   EXPECT_TRUE(answer.has_outcome_recorded_at());
-  EXPECT_FALSE(answer.has_shared_agreement());
-  EXPECT_FALSE(absl::StrContains(answer.SerializeAsString(), "monthly"));
-
-  // A new version both consent to share: the organisation may read it.
-  const v1::AgreementVersion shared = Draft("We will meet monthly, and review in June.");
-  ASSERT_TRUE(Sign(alex_, shared, true).ok());
-  ASSERT_TRUE(Sign(jo_, shared, true).ok());
-  ASSERT_TRUE(server_.agreements().GetAgreement(WithToken(org).get(), get, &seen).ok());
-  ASSERT_EQ(seen.versions_size(), 1);
-  EXPECT_EQ(seen.versions(0).version(), 3 - 1);
-  ASSERT_TRUE(server_.agreements().GetOutcome(WithToken(org).get(), ask, &answer).ok());
   EXPECT_EQ(answer.shared_agreement().content().items(0).commitment(),
             "We will meet monthly, and review in June.");
+}
+
+TEST_F(AgreementServiceTest, OnceTheOutcomeIsRecordedTheAgreementIsFrozen) {
+  const v1::AgreementVersion v = Draft("We will meet monthly.");
+  ASSERT_TRUE(Sign(alex_, v, true).ok());
+  v1::RecordOutcomeRequest outcome;
+  outcome.set_case_id(case_.id());
+  outcome.set_outcome(v1::OUTCOME_NO_AGREEMENT);
+  v1::RecordOutcomeResponse recorded;
+  ASSERT_TRUE(
+      server_.agreements().RecordOutcome(WithToken(lead_token_).get(), outcome, &recorded).ok());
+  const int64_t versions = server_.CountRows("agreement_versions");
+  const int64_t signatures = server_.CountRows("agreement_signatures");
+  v1::DraftAgreementRequest draft;
+  draft.set_case_id(case_.id());
+  v1::AgreementItem* item = draft.mutable_content()->add_items();
+  item->set_commitment("Too late.");
+  item->add_party_ids(case_.parties(0).id());
+  v1::DraftAgreementResponse drafted;
+  grpc::Status s =
+      server_.agreements().DraftAgreement(WithToken(lead_token_).get(), draft, &drafted);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat("case ", case_.id(),
+                         " is CASE_STATE_OUTCOME_RECORDED: its outcome is recorded, so its "
+                         "agreement is frozen: no version can be drafted now"));
+  s = Sign(jo_, v, true);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "no version can be signed now"))
+      << s.error_message();
+  EXPECT_EQ(server_.CountRows("agreement_versions"), versions);
+  EXPECT_EQ(server_.CountRows("agreement_signatures"), signatures);
 }
 
 TEST_F(AgreementServiceTest, OutcomeThenFollowUpThenClosed) {

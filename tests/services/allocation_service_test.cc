@@ -223,10 +223,16 @@ TEST_F(AllocationServiceTest, AMediatorKeepsOnlyItsOwnRecord) {
 }
 
 TEST_F(AllocationServiceTest, OffersAreRefusedForIneligibleMediatorsFilledRolesAndUnsuitableCases) {
+  v1::GetMediatorRequest get;
+  get.set_mediator_id(ids_[0]);
+  v1::GetMediatorResponse read;
+  ASSERT_TRUE(
+      server_.mediators().GetMediator(WithToken(server_.admin_secret()).get(), get, &read).ok());
   v1::UpdateMediatorRequest inactive;
-  *inactive.mutable_mediator() = ValidMediator("Ana Mediator", "ana@mediators.example");
   inactive.mutable_mediator()->set_id(ids_[0]);
+  inactive.mutable_mediator()->set_etag(read.mediator().etag());
   inactive.mutable_mediator()->set_active(false);
+  inactive.mutable_update_mask()->add_paths("active");  // false is not "set": named.
   v1::UpdateMediatorResponse updated;
   ASSERT_TRUE(server_.mediators()
                   .UpdateMediator(WithToken(server_.admin_secret()).get(), inactive, &updated)
@@ -375,7 +381,7 @@ TEST_F(AllocationServiceTest, ADiscoveredConflictStaysUntilAnAdministratorRemove
   v1::RemoveConflictResponse out;
   EXPECT_EQ(
       server_.mediators().RemoveConflict(WithToken(tokens_[ids_[0]]).get(), r, &out).error_code(),
-      grpc::StatusCode::FAILED_PRECONDITION);
+      grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(server_.CountRows("mediator_conflicts"), 1);
   EXPECT_TRUE(
       server_.mediators().RemoveConflict(WithToken(server_.admin_secret()).get(), r, &out).ok());
@@ -579,6 +585,69 @@ INSTANTIATE_TEST_SUITE_P(
                       std::pair<std::string, std::string>{"Morgan Alex", "s2@example.org"},
                       std::pair<std::string, std::string>{"Sam Other",
                                                           "alex.morgan+rota@hospital.example"}));
+
+}  // namespace
+}  // namespace mediation
+
+namespace mediation {
+namespace {
+
+// Two administrators edit one mediator: the second, working from what it read before the first
+// saved, is refused instead of overwriting.
+TEST_F(AllocationServiceTest, AStaleEtagIsAbortedAndChangesNothing) {
+  v1::GetMediatorRequest get;
+  get.set_mediator_id(ids_[0]);
+  v1::GetMediatorResponse read;
+  ASSERT_TRUE(
+      server_.mediators().GetMediator(WithToken(server_.admin_secret()).get(), get, &read).ok());
+  EXPECT_EQ(read.mediator().etag(), "r1");
+
+  v1::UpdateMediatorRequest first;
+  first.mutable_mediator()->set_id(ids_[0]);
+  first.mutable_mediator()->set_etag(read.mediator().etag());
+  first.mutable_mediator()->set_max_concurrent_cases(2);  // No mask: the fields set.
+  v1::UpdateMediatorResponse updated;
+  ASSERT_TRUE(server_.mediators()
+                  .UpdateMediator(WithToken(server_.admin_secret()).get(), first, &updated)
+                  .ok());
+  EXPECT_EQ(updated.mediator().max_concurrent_cases(), 2);
+  EXPECT_EQ(updated.mediator().etag(), "r2");
+  // Everything not named is kept.
+  EXPECT_EQ(updated.mediator().contact().name(), "Ana Mediator");
+  EXPECT_EQ(updated.mediator().cpd_hours_last_12_months(),
+            read.mediator().cpd_hours_last_12_months());
+
+  v1::UpdateMediatorRequest second;
+  second.mutable_mediator()->set_id(ids_[0]);
+  second.mutable_mediator()->set_etag(read.mediator().etag());  // Stale.
+  second.mutable_mediator()->mutable_contact()->set_phone("0116 496 0000");
+  second.mutable_update_mask()->add_paths("contact.phone");
+  const grpc::Status s =
+      server_.mediators().UpdateMediator(WithToken(server_.admin_secret()).get(), second, &updated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat("mediator ", ids_[0],
+                         " was changed since you read it (it is now at r2, you sent r1); read it "
+                         "again and reapply your change"));
+  EXPECT_EQ(server_.CountRows("mediators", absl::StrCat("id = ", ids_[0],
+                                                        " AND revision = 2 AND "
+                                                        "phone = '' AND max_concurrent_cases = 2")),
+            1);
+
+  // A path that is not a profile field, and no etag, are INVALID_ARGUMENT naming the field.
+  second.mutable_mediator()->set_etag("r2");
+  second.mutable_update_mask()->add_paths("working_pattern");
+  EXPECT_EQ(server_.mediators()
+                .UpdateMediator(WithToken(server_.admin_secret()).get(), second, &updated)
+                .error_message(),
+            "update_mask: 'working_pattern' is not a profile field; see the field's "
+            "documentation for those that are");
+  second.mutable_mediator()->clear_etag();
+  EXPECT_EQ(server_.mediators()
+                .UpdateMediator(WithToken(server_.admin_secret()).get(), second, &updated)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
 
 }  // namespace
 }  // namespace mediation

@@ -91,10 +91,10 @@ TEST_F(SchedulingServiceTest, TheEarliestSlotComesAfterTheMinimumNoticeInWorking
   const v1::FindSlotsResponse r = Find(case_, v1::SESSION_KIND_JOINT_MEETING, 120);
   ASSERT_GE(r.slots_size(), 4);
   // 48 hours from Monday 08:00 is Wednesday 08:00; the mediators start at 09:00.
-  EXPECT_EQ(r.slots(0).local_start(), "2027-03-03T09:00");
+  EXPECT_EQ(r.slots(0).local_start(), "2027-03-03T09:00:00+00:00");
   EXPECT_EQ(r.slots(0).start().seconds(), kMonday + 2 * kDay + 9 * kHour);
-  EXPECT_EQ(r.slots(1).local_start(), "2027-03-03T11:00");
-  EXPECT_EQ(r.slots(3).local_end(), "2027-03-03T17:00");
+  EXPECT_EQ(r.slots(1).local_start(), "2027-03-03T11:00:00+00:00");
+  EXPECT_EQ(r.slots(3).local_end(), "2027-03-03T17:00:00+00:00");
   EXPECT_TRUE(r.most_blocking().empty());
 }
 
@@ -103,13 +103,13 @@ TEST_F(SchedulingServiceTest, TheFirstBookingMovesTheCaseAndKeepsPeopleApartByTh
   ASSERT_TRUE(
       Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 120, &s).ok());
   EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_SESSIONS_SCHEDULED);
-  EXPECT_EQ(s.local_start(), "2027-03-03T09:00");
+  EXPECT_EQ(s.local_start(), "2027-03-03T09:00:00+00:00");
   EXPECT_EQ(s.mediator_ids_size(), 2);
   EXPECT_EQ(s.party_ids_size(), 2);
   EXPECT_EQ(s.changes(0).change(), "booked");
   // Ends 11:00; with the 30-minute buffer the next joint slot is 11:30.
   EXPECT_EQ(Find(case_, v1::SESSION_KIND_JOINT_MEETING, 60).slots(0).local_start(),
-            "2027-03-03T11:30");
+            "2027-03-03T11:30:00+00:00");
 }
 
 TEST_F(SchedulingServiceTest, ADoubleBookingIsAbortedNamingTheConflictAndWritesNothing) {
@@ -194,7 +194,7 @@ TEST_F(SchedulingServiceTest, InPersonJointSessionsTakeAPrivateRoomPerPartyAndAJ
   // Finding slots at the venue skips past the morning.
   const v1::FindSlotsResponse slots =
       Find(other, v1::SESSION_KIND_JOINT_MEETING, 60, v1::SESSION_MODE_IN_PERSON, venue_id);
-  EXPECT_EQ(slots.slots(0).local_start(), "2027-03-03T12:00");
+  EXPECT_EQ(slots.slots(0).local_start(), "2027-03-03T12:00:00+00:00");
 }
 
 TEST_F(SchedulingServiceTest, RescheduleAndCancelKeepTheHistoryAndFreeTheTime) {
@@ -209,7 +209,7 @@ TEST_F(SchedulingServiceTest, RescheduleAndCancelKeepTheHistoryAndFreeTheTime) {
   ASSERT_TRUE(server_.scheduling()
                   .RescheduleSession(WithToken(tokens_[mediators_[0]]).get(), move, &moved)
                   .ok());
-  EXPECT_EQ(moved.session().local_start(), "2027-03-04T14:00");
+  EXPECT_EQ(moved.session().local_start(), "2027-03-04T14:00:00+00:00");
   EXPECT_EQ(moved.session().sequence(), 1);
   ASSERT_EQ(moved.session().changes_size(), 2);
   EXPECT_EQ(moved.session().changes(1).change(), "rescheduled");
@@ -217,7 +217,7 @@ TEST_F(SchedulingServiceTest, RescheduleAndCancelKeepTheHistoryAndFreeTheTime) {
   EXPECT_EQ(moved.session().changes(1).reason(), "Dr Reed has clinic on Wednesday morning");
   // Wednesday 09:00 is free again.
   EXPECT_EQ(Find(case_, v1::SESSION_KIND_JOINT_MEETING, 60).slots(0).local_start(),
-            "2027-03-03T09:00");
+            "2027-03-03T09:00:00+00:00");
 
   v1::CancelSessionRequest cancel;
   cancel.set_session_id(s.id());
@@ -418,7 +418,7 @@ TEST_F(SchedulingServiceTest, ASessionAcrossTheClockChangeExportsAsLocalTimeLibi
   const int64_t start = kMonday + 28 * kDay + 8 * kHour;
   v1::Session s;
   ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, start, 120, &s).ok());
-  EXPECT_EQ(s.local_start(), "2027-03-29T09:00");
+  EXPECT_EQ(s.local_start(), "2027-03-29T09:00:00+01:00");
   v1::ExportSessionCalendarRequest r;
   r.set_session_id(s.id());
   v1::ExportSessionCalendarResponse out;
@@ -529,7 +529,7 @@ TEST_F(CrossCaseBookingTest, APartyOfTwoCasesIsBusyInBothForSlotsAndBookings) {
   ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 120, &first).ok());
   // Slot finding in the other case skips the party's morning (and the 30-minute buffer).
   EXPECT_EQ(Find(other, v1::SESSION_KIND_JOINT_MEETING, 60).slots(0).local_start(),
-            "2027-03-03T11:30");
+            "2027-03-03T11:30:00+00:00");
   // Booking over it is refused, naming the time; case support may see the other session.
   const int64_t sessions = server_.CountRows("sessions");
   grpc::Status s = Book(other, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine + kHour, 60);
@@ -579,6 +579,40 @@ TEST_F(CrossCaseBookingTest, TwoCasesRacingForThePersonBookOnce) {
                               "b.start_at < a.end_at",
                               "a.active = 1 AND b.active = 1"),
             0);
+}
+
+TEST_F(CrossCaseBookingTest, AnEmailChangeThatWouldDoubleBookThePersonIsRefused) {
+  const v1::Case other = server_.AllocatedCase(
+      org_, mediators_[2], tokens_[mediators_[2]], mediators_[3], tokens_[mediators_[3]],
+      [](v1::CreateReferralRequest& r) {
+        r.mutable_parties(0)->mutable_contact()->set_email("sam.hill@example.nhs.uk");
+        r.mutable_parties(1)->mutable_contact()->set_email("lee.ward@example.nhs.uk");
+      });
+  const int64_t wednesday_nine = kMonday + 2 * kDay + 9 * kHour;
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 60).ok());
+  ASSERT_TRUE(Book(other, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 60).ok());
+  // "Sam Hill" was a typo for the first case's Alex Morgan: the same person, booked twice.
+  v1::UpdateReferralRequest u;
+  u.set_case_id(other.id());
+  *u.mutable_referrer() = other.referrer();
+  u.set_summary(other.summary());
+  u.set_concern_level(other.concern_level());
+  u.set_concern_type(other.concern_type());
+  *u.mutable_parties() = other.parties();
+  u.mutable_parties(0)->mutable_contact()->set_email("Alex.Morgan@example.nhs.uk");
+  u.set_reason("The first party's address was wrong");
+  v1::UpdateReferralResponse updated;
+  const grpc::Status s =
+      server_.referrals().UpdateReferral(WithToken(server_.case_support()).get(), u, &updated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat("parties[0].contact.email: that person is already booked at "
+                         "2027-03-03T09:00 (Europe/London), when party ",
+                         other.parties(0).id(),
+                         " has a session of this case; reschedule or cancel one of the two "
+                         "sessions first"));
+  EXPECT_EQ(server_.CountRows("parties", "email = 'sam.hill@example.nhs.uk'"), 1);
+  EXPECT_EQ(server_.CountRows("referral_revisions"), 0);
 }
 
 TEST_F(CrossCaseBookingTest, TheDatabaseRefusesAnOverlapWrittenBehindTheServicesBack) {
