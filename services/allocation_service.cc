@@ -109,16 +109,22 @@ absl::Status RequireSuitable(const storage::CaseRecord& c) {
                    "; mediators are allocated only to a SUITABLE case"));
 }
 
-// The role to fill: `requested`, or the first unfilled one.
-absl::StatusOr<v1::AllocationRole> RoleToFill(const CaseContext& ctx,
-                                              v1::AllocationRole requested) {
+// The role to fill: `requested`, or the first unfilled one. For a proposal (`planning`), a role
+// whose offer is still pending counts as unfilled, after the unfilled ones: case support can
+// line up the next candidate in case of a decline.
+absl::StatusOr<v1::AllocationRole> RoleToFill(const CaseContext& ctx, v1::AllocationRole requested,
+                                              bool planning = false) {
+  auto pending = [&](v1::AllocationRole role) {
+    const auto* a = ctx.OpenIn(role);
+    return planning && a != nullptr && a->state == v1::ALLOCATION_STATE_PENDING;
+  };
   const bool two = ctx.c.mediators_required >= 2;
   if (requested == v1::ALLOCATION_ROLE_CO_MEDIATOR && !two) {
     return FieldError("role", absl::StrCat("case ", ctx.c.id,
                                            " needs one mediator only; there is no co-mediator"));
   }
   if (requested != v1::ALLOCATION_ROLE_UNSPECIFIED) {
-    if (const auto* a = ctx.OpenIn(requested)) {
+    if (const auto* a = ctx.OpenIn(requested); a != nullptr && !pending(requested)) {
       return absl::FailedPreconditionError(
           absl::StrCat(v1::AllocationRole_Name(requested), " of case ", ctx.c.id,
                        " is already offered to or held by mediator ", a->mediator_id));
@@ -129,6 +135,8 @@ absl::StatusOr<v1::AllocationRole> RoleToFill(const CaseContext& ctx,
   if (two && ctx.OpenIn(v1::ALLOCATION_ROLE_CO_MEDIATOR) == nullptr) {
     return v1::ALLOCATION_ROLE_CO_MEDIATOR;
   }
+  if (pending(v1::ALLOCATION_ROLE_LEAD)) return v1::ALLOCATION_ROLE_LEAD;
+  if (two && pending(v1::ALLOCATION_ROLE_CO_MEDIATOR)) return v1::ALLOCATION_ROLE_CO_MEDIATOR;
   return absl::FailedPreconditionError(
       absl::StrCat("every role of case ", ctx.c.id, " is already offered or filled"));
 }
@@ -513,8 +521,11 @@ absl::Status BuildProposal(storage::Tx& tx, const Principal& who, absl::Time now
   absl::StatusOr<CaseContext> ctx = LoadCaseContext(tx, who, r.case_id());
   if (!ctx.ok()) return ctx.status();
   if (absl::Status s = RequireSuitable(ctx->c); !s.ok()) return s;
-  absl::StatusOr<v1::AllocationRole> role = RoleToFill(*ctx, r.role());
+  absl::StatusOr<v1::AllocationRole> role = RoleToFill(*ctx, r.role(), /*planning=*/true);
   if (!role.ok()) return role.status();
+  if (const storage::AllocationRecord* offered = ctx->OpenIn(*role)) {
+    out->set_pending_mediator_id(offered->mediator_id);
+  }
 
   rules::CaseFacts case_facts = CaseFactsOf(*ctx, *window);
   absl::StatusOr<std::vector<rules::MediatorFacts>> facts =

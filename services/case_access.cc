@@ -117,8 +117,32 @@ absl::Status RequireAcceptedMediator(storage::Tx& tx, const Principal& who, int6
       absl::StrCat("only the mediators who accepted case ", case_id, " may do this"));
 }
 
+// What a mediator sees of a case it has been offered but has not accepted: enough to recognise
+// a conflict of interest (the organisation, the parties' names and professions), nothing of the
+// conflict itself.
+void ToOfferView(const storage::CaseRecord& c, v1::Case* out) {
+  out->set_id(c.id);
+  out->set_reference(c.reference);
+  out->set_organisation_id(c.organisation_id);
+  out->set_state(c.state);
+  for (const storage::PartyRecord& p : c.parties) {
+    v1::Party* party = out->add_parties();
+    party->set_id(p.id);
+    party->mutable_contact()->set_name(p.contact.name);
+    party->set_profession(p.profession);
+  }
+}
+
 absl::Status WriteCaseView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,
                            v1::Case* out) {
+  if (who.role == v1::ROLE_MEDIATOR) {
+    absl::StatusOr<std::vector<int64_t>> accepted = AcceptedMediators(tx, c.id);
+    if (!accepted.ok()) return accepted.status();
+    if (std::find(accepted->begin(), accepted->end(), who.mediator_id) == accepted->end()) {
+      ToOfferView(c, out);
+      return absl::OkStatus();
+    }
+  }
   absl::StatusOr<std::optional<storage::ScreeningDecisionRecord>> decision =
       storage::LatestScreeningDecision(tx, c.id);
   if (!decision.ok()) return decision.status();

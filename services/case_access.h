@@ -52,7 +52,9 @@ absl::Status RequireAcceptedMediator(storage::Tx& tx, const Principal& who, int6
 // The case's accepted mediators.
 absl::StatusOr<std::vector<int64_t>> AcceptedMediators(storage::Tx& tx, int64_t case_id);
 
-// Reads the case's latest screening decision and writes the view of it for `who`.
+// Reads the case's latest screening decision and writes the view of it for `who`. A mediator
+// whose offer is still pending sees only the organisation and the parties' names and
+// professions (to recognise a conflict), until it accepts.
 absl::Status WriteCaseView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,
                            v1::Case* out);
 

@@ -651,3 +651,68 @@ TEST_F(AllocationServiceTest, AStaleEtagIsAbortedAndChangesNothing) {
 
 }  // namespace
 }  // namespace mediation
+
+namespace mediation {
+namespace {
+
+TEST_F(AllocationServiceTest, AProposalWhileAnOfferIsPendingPlansForADecline) {
+  // One mediator needed; the lead role offered to the first, who has not answered.
+  v1::SetMediatorsRequiredRequest one;
+  one.set_case_id(case_.id());
+  one.set_count(1);
+  v1::SetMediatorsRequiredResponse set;
+  ASSERT_TRUE(server_.allocation()
+                  .SetMediatorsRequired(WithToken(server_.case_support()).get(), one, &set)
+                  .ok());
+  server_.Allocate(case_.id(), ids_[0], v1::ALLOCATION_ROLE_LEAD);
+  const v1::AllocationProposal p = Propose(case_.id());
+  EXPECT_EQ(p.role(), v1::ALLOCATION_ROLE_LEAD);
+  EXPECT_EQ(p.pending_mediator_id(), ids_[0]);
+  EXPECT_EQ(RankedIds(p), (std::vector<int64_t>{ids_[1], ids_[2]}));
+  ASSERT_NE(Excluded(p, ids_[0]), nullptr);
+  EXPECT_EQ(Excluded(p, ids_[0])->reasons(0), v1::EXCLUSION_REASON_ALREADY_ON_CASE);
+  // The role itself stays taken until the answer.
+  v1::AllocateMediatorRequest r;
+  r.set_case_id(case_.id());
+  r.set_mediator_id(ids_[1]);
+  r.set_role(v1::ALLOCATION_ROLE_LEAD);
+  v1::AllocateMediatorResponse out;
+  const grpc::Status s =
+      server_.allocation().AllocateMediator(WithToken(server_.case_support()).get(), r, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(server_.CountRows("allocations"), 1);
+}
+
+}  // namespace
+}  // namespace mediation
+
+namespace mediation {
+namespace {
+
+TEST_F(AllocationServiceTest, BeforeAcceptingAMediatorSeesOnlyWhatRecognisesAConflict) {
+  const int64_t offer = server_.Allocate(case_.id(), ids_[0], v1::ALLOCATION_ROLE_LEAD);
+  v1::GetCaseRequest r;
+  r.set_case_id(case_.id());
+  v1::GetCaseResponse pending;
+  ASSERT_TRUE(server_.referrals().GetCase(WithToken(tokens_[ids_[0]]).get(), r, &pending).ok());
+  EXPECT_EQ(pending.case_().organisation_id(), org_);
+  ASSERT_EQ(pending.case_().parties_size(), 2);
+  EXPECT_EQ(pending.case_().parties(0).contact().name(), "Dr Alex Morgan");
+  EXPECT_EQ(pending.case_().parties(0).profession(), v1::PROFESSION_DOCTOR);
+  // Nothing of the conflict itself, nor how to reach anyone.
+  EXPECT_EQ(pending.case_().summary(), "");
+  EXPECT_EQ(pending.case_().parties(0).contact().email(), "");
+  EXPECT_EQ(pending.case_().parties(1).accessibility_needs(), "");
+  EXPECT_FALSE(pending.case_().has_referrer());
+  EXPECT_FALSE(pending.case_().has_screening());
+  EXPECT_FALSE(absl::StrContains(pending.SerializeAsString(), "Breakdown in communication"));
+
+  ASSERT_TRUE(server_.Respond(tokens_[ids_[0]], offer, true).ok());
+  v1::GetCaseResponse accepted;
+  ASSERT_TRUE(server_.referrals().GetCase(WithToken(tokens_[ids_[0]]).get(), r, &accepted).ok());
+  EXPECT_EQ(accepted.case_().summary(), case_.summary());
+  EXPECT_EQ(accepted.case_().parties(0).contact().email(), "alex.morgan@example.nhs.uk");
+}
+
+}  // namespace
+}  // namespace mediation
