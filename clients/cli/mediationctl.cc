@@ -62,7 +62,7 @@ const std::vector<std::pair<std::string, std::string>>& GlobalOptions() {
        "(env MEDIATION_TLS_CA)"},
       {"tls-cert", "this client's certificate (PEM), for mutual TLS"},
       {"tls-key", "this client's private key (PEM), for mutual TLS"},
-      {"output", "table (default) or json"},
+      {"output", "table (default), json, or csv (for spreadsheets; formulas made inert)"},
       {"timeout", "seconds to wait for an answer (default 30)"},
       {"config",
        "config file (env MEDIATION_CONFIG; default $XDG_CONFIG_HOME/mediationctl/config, or "
@@ -380,20 +380,22 @@ absl::Status BuildRequest(const Args& args, const Settings& settings, Message* r
   return absl::OkStatus();
 }
 
-// Whether answers are JSON (--output); a usage problem when it is neither table nor json.
-absl::StatusOr<bool> JsonOutput(const Settings& settings) {
+enum class Output { kTable, kJson, kCsv };
+
+// How answers are printed (--output); a usage problem when it is not table, json or csv.
+absl::StatusOr<Output> OutputFormat(const Settings& settings) {
   const std::string output = settings.Get("output", "MEDIATION_OUTPUT");
-  if (!output.empty() && output != "table" && output != "json") {
-    return absl::InvalidArgumentError("--output: table or json, not '" + output + "'");
-  }
-  return output == "json";
+  if (output.empty() || output == "table") return Output::kTable;
+  if (output == "json") return Output::kJson;
+  if (output == "csv") return Output::kCsv;
+  return absl::InvalidArgumentError("--output: table, json or csv, not '" + output + "'");
 }
 
 int Run(Catalog& catalog, const MethodDescriptor& method, const Args& args,
         const Settings& settings) {
-  const absl::StatusOr<bool> json_output = JsonOutput(settings);
-  if (!json_output.ok()) return Usage(std::string(json_output.status().message()));
-  const bool json = *json_output;
+  const absl::StatusOr<Output> output = OutputFormat(settings);
+  if (!output.ok()) return Usage(std::string(output.status().message()));
+  const bool json = *output == Output::kJson;
   std::unique_ptr<Message> request = catalog.New(method.input_type());
   absl::Status built = BuildRequest(args, settings, request.get());
   if (!built.ok()) return Usage(std::string(built.message()));
@@ -407,7 +409,9 @@ int Run(Catalog& catalog, const MethodDescriptor& method, const Args& args,
   if (!method.server_streaming()) {
     absl::Status status = (*connection)->CallMethod(method, *request, response.get());
     if (!status.ok()) return ReportCallError(**connection, connected, status);
-    std::cout << (json ? RenderJson(*response) : RenderText(*response));
+    std::cout << (json                      ? RenderJson(*response)
+                  : *output == Output::kCsv ? RenderCsv(*response)
+                                            : RenderText(*response));
     return kOk;
   }
   // A stream that ends by itself is printed as one JSON array; a followed one line by line.
@@ -540,8 +544,9 @@ int Main(int argc, char** argv) {
   const std::string& verb = words[1];
   if (noun == "mediator" && verb == "import") {
     if (args.help) return ImportHelp(std::cout);
-    const absl::StatusOr<bool> json = JsonOutput(settings);
-    if (!json.ok()) return Usage(std::string(json.status().message()));
+    const absl::StatusOr<Output> output = OutputFormat(settings);
+    if (!output.ok()) return Usage(std::string(output.status().message()));
+    if (*output == Output::kCsv) return Usage("mediator import reports as a table or JSON");
     absl::StatusOr<std::unique_ptr<client::Connection>> connection = Connect(settings);
     if (!connection.ok()) return Usage(std::string(connection.status().message()));
     std::string file;
@@ -557,7 +562,7 @@ int Main(int argc, char** argv) {
     if (absl::Status connected = (*connection)->Connect(); !connected.ok()) {
       return ReportCallError(**connection, connected, connected);
     }
-    return ImportMediators(catalog, **connection, file, *json);
+    return ImportMediators(catalog, **connection, file, *output == Output::kJson);
   }
   for (const Command& c : commands) {
     if (verb != c.verb) continue;

@@ -215,7 +215,110 @@ std::string RenderJson(const Message& message, bool pretty) {
   return out;
 }
 
-std::string RenderText(const Message& message) {
+std::string RenderTextAsIs(const Message& message);
+
+namespace {
+
+// Control characters a terminal would act on (C0 but newline and tab, DEL, C1 such as U+009B,
+// which starts an escape sequence) shown as U+FFFD instead: stored text never drives the
+// terminal.
+std::string Printable(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    // A calendar file's CRLF line ends stay.
+    const bool crlf = c == '\r' && i + 1 < text.size() && text[i + 1] == '\n';
+    const bool c0 = (c < 0x20 && c != '\n' && c != '\t' && !crlf) || c == 0x7f;
+    const bool c1 = c == 0xC2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (c0 || c1) {
+      out += "\xEF\xBF\xBD";
+      if (c1) ++i;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return out;
+}
+
+// The one repeated message field of an answer that is a list (others scalar), or null.
+const FieldDescriptor* ListOf(const Message& message) {
+  const Descriptor* d = message.GetDescriptor();
+  const Reflection* r = message.GetReflection();
+  std::vector<const FieldDescriptor*> set;
+  r->ListFields(message, &set);
+  const FieldDescriptor* list = nullptr;
+  int lists = 0;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->is_repeated() && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      ++lists;
+      list = f;
+    }
+  }
+  for (const FieldDescriptor* f : set) {
+    if (f != list && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) return nullptr;
+  }
+  return lists == 1 ? list : nullptr;
+}
+
+// One CSV field (RFC 4180), with a leading = + - @ (or tab or carriage return) made inert by a
+// leading apostrophe, so a spreadsheet opening the file never runs a stored value as a formula.
+std::string CsvCell(const std::string& value) {
+  std::string text = value;
+  if (!text.empty() && absl::string_view("=+-@\t\r").find(text[0]) != absl::string_view::npos) {
+    text.insert(0, "'");
+  }
+  if (text.find_first_of(",\"\r\n") == std::string::npos) return text;
+  return absl::StrCat("\"", absl::StrReplaceAll(text, {{"\"", "\"\""}}), "\"");
+}
+
+std::string CsvLine(const std::vector<std::string>& cells) {
+  std::vector<std::string> out;
+  for (const std::string& c : cells) out.push_back(CsvCell(c));
+  return absl::StrCat(absl::StrJoin(out, ","), "\r\n");
+}
+
+}  // namespace
+
+std::string RenderCsv(const Message& message) {
+  std::string out;
+  if (const FieldDescriptor* list = ListOf(message)) {
+    const Reflection* r = message.GetReflection();
+    const int n = r->FieldSize(message, list);
+    std::vector<std::vector<std::pair<std::string, std::string>>> rows(n);
+    std::vector<std::string> columns;
+    for (int i = 0; i < n; ++i) {
+      Flatten(r->GetRepeatedMessage(message, list, i), "", 1, rows[i]);
+      for (const auto& [column, value] : rows[i]) {
+        if (std::find(columns.begin(), columns.end(), column) == columns.end()) {
+          columns.push_back(column);
+        }
+      }
+    }
+    out = CsvLine(columns);
+    for (const auto& row : rows) {
+      std::vector<std::string> cells(columns.size());
+      for (const auto& [column, value] : row) {
+        cells[std::find(columns.begin(), columns.end(), column) - columns.begin()] = value;
+      }
+      absl::StrAppend(&out, CsvLine(cells));
+    }
+    return out;
+  }
+  std::vector<std::pair<std::string, std::string>> lines;
+  Flatten(message, "", 0, lines);
+  out = CsvLine({"field", "value"});
+  for (const auto& [path, value] : lines) absl::StrAppend(&out, CsvLine({path, value}));
+  return out;
+}
+
+std::string RenderText(const Message& message) { return Printable(RenderTextAsIs(message)); }
+
+// RenderText before Printable.
+std::string RenderTextAsIs(const Message& message) {
   const Descriptor* d = message.GetDescriptor();
   const Reflection* r = message.GetReflection();
   std::vector<const FieldDescriptor*> set;

@@ -17,7 +17,14 @@
 
 namespace mediation::cli {
 
+// Stored text is printed with terminal control characters (C0 but newline and tab, DEL, C1)
+// replaced by U+FFFD.
 std::string RenderText(const google::protobuf::Message& message);
+
+// CSV (RFC 4180, CRLF lines) for spreadsheets: a list answer as a header row and a row per
+// item; any other answer as field,value rows. A value starting with = + - @ (or a tab or
+// carriage return) is prefixed with an apostrophe so a spreadsheet never runs it as a formula.
+std::string RenderCsv(const google::protobuf::Message& message);
 
 // One JSON document; `pretty` adds line breaks and indentation.
 std::string RenderJson(const google::protobuf::Message& message, bool pretty = true);

@@ -236,6 +236,51 @@ TEST_F(MediationctlTest, JsonOutputParsesAndTablesAreReadable) {
   EXPECT_NE(lines[1].find("REFERRED"), std::string::npos);
 }
 
+TEST_F(MediationctlTest, CsvOutputMakesFormulasInertAndTextNeverDrivesTheTerminal) {
+  const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
+  const v1::Case c = server_.CreateReferral(org, [](v1::CreateReferralRequest& r) {
+    r.set_summary("=HYPERLINK(\"http://evil.example\",\"click\")");
+    r.mutable_parties(0)->mutable_contact()->set_name("@Alex Morgan");
+  });
+  const Result csv = Desk({"case", "get", absl::StrCat("--case-id=", c.id()), "--output=csv"});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  EXPECT_EQ(csv.out.rfind("field,value\r\n", 0), 0u) << csv.out;
+  EXPECT_TRUE(absl::StrContains(
+      csv.out, "case.summary,\"'=HYPERLINK(\"\"http://evil.example\"\",\"\"click\"\")\"\r\n"))
+      << csv.out;
+  EXPECT_TRUE(absl::StrContains(csv.out, ",'@Alex Morgan\r\n")) << csv.out;
+  // A list: a header row, then a row per item.
+  const Result list = Desk({"case", "list", "--output=csv"});
+  ASSERT_EQ(list.code, 0) << list.err;
+  std::vector<std::string> lines = absl::StrSplit(list.out, "\r\n", absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << list.out;
+  EXPECT_EQ(lines[0].rfind("id,reference,", 0), 0u) << lines[0];
+
+  // A C1 control character stored before it was refused (written behind the server's back) is
+  // printed as U+FFFD, not sent to the terminal.
+  server_.OpenDbForTampering()->exec(
+      absl::StrCat("UPDATE cases SET referrer_name = 'Sam\xC2\x9B"
+                   "31mOkafor' WHERE id = ",
+                   c.id()));
+  const Result text = Desk({"case", "get", absl::StrCat("--case-id=", c.id())});
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_TRUE(absl::StrContains(text.out,
+                                "Sam\xEF\xBF\xBD"
+                                "31mOkafor"))
+      << text.out;
+  EXPECT_FALSE(absl::StrContains(text.out, "\xC2\x9B"));
+
+  // Today the server refuses it: C1 controls are refused in every text field, as C0 ones are.
+  v1::RegisterMediatorRequest m;
+  *m.mutable_mediator() = testing::ValidMediator("Kim\xC2\x9BKnows", "kim@mediators.example");
+  v1::RegisterMediatorResponse registered;
+  const grpc::Status refused = server_.mediators().RegisterMediator(
+      testing::WithToken(server_.admin_secret()).get(), m, &registered);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(refused.error_message(),
+            "mediator.contact.name: must be a single line without control characters");
+}
+
 TEST_F(MediationctlTest, SettingsComeFromFlagsEnvironmentOrAConfigFile) {
   const std::string addr = absl::StrCat("127.0.0.1:", server_.server().port());
   Result r = Run({"whoami", "show", "--output=json"},
