@@ -339,20 +339,7 @@ std::string RenderTextAsIs(const Message& message) {
     return r->GetString(message, set[0]);
   }
   // A list: the one repeated message field.
-  const FieldDescriptor* list = nullptr;
-  int lists = 0;
-  for (int i = 0; i < d->field_count(); ++i) {
-    const FieldDescriptor* f = d->field(i);
-    if (f->is_repeated() && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
-      ++lists;
-      list = f;
-    }
-  }
-  bool others_scalar = true;
-  for (const FieldDescriptor* f : set) {
-    if (f != list && f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) others_scalar = false;
-  }
-  if (lists == 1 && others_scalar) return Table(message, list);
+  if (const FieldDescriptor* list = ListOf(message)) return Table(message, list);
   std::vector<std::pair<std::string, std::string>> lines;
   std::vector<SubTable> tables;
   Flatten(message, "", 0, lines, &tables);
