@@ -180,7 +180,7 @@ absl::StatusOr<std::vector<rules::MediatorFacts>> MediatorFactsFor(
   auto add = [&](storage::MediatorSummary&& s) {
     rules::MediatorFacts m;
     m.id = s.id;
-    m.keys = rules::KeysOf(s.name, s.email);
+    m.keys = CachedKeysOf(s.name, s.email);
     m.name = std::move(s.name);
     m.active = s.active;
     m.accreditation_expires = s.accreditation_expires;
@@ -215,7 +215,7 @@ absl::StatusOr<std::vector<rules::MediatorFacts>> MediatorFactsFor(
            .kind = c.kind,
            .organisation_id = c.organisation_id,
            .person = c.kind == v1::CONFLICT_KIND_PERSON
-                         ? rules::KeysOf(c.person_name, c.person_email)
+                         ? CachedKeysOf(c.person_name, c.person_email)
                          : rules::PersonKeys{},
            .person_name = c.person_name,
            .case_id = c.case_id});

@@ -202,10 +202,9 @@ PersonMatch MatchPerson(const PersonKeys& a, const PersonKeys& b) {
   }
   if (same_ends) return {Match::kPossible, "same first and last names, different middle names"};
   if (!x.empty() && !y.empty()) {
-    std::vector<std::string> xs = x, ys = y;
-    std::sort(xs.begin(), xs.end());
-    std::sort(ys.begin(), ys.end());
-    if (xs == ys) return {Match::kPossible, "the same names in another order"};
+    if (x.size() == y.size() && std::is_permutation(x.begin(), x.end(), y.begin())) {
+      return {Match::kPossible, "the same names in another order"};
+    }
     if (x.back() == y.back()) {
       return {Match::kPossible, x.size() == 1 || y.size() == 1
                                     ? "same surname, no given name on one record"
