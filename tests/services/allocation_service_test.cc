@@ -300,13 +300,7 @@ TEST_F(AllocationServiceTest, NeedingOneMediatorOnceTheLeadAcceptedMovesTheCaseO
   const int64_t offer = server_.Allocate(case_.id(), ids_[0], v1::ALLOCATION_ROLE_LEAD);
   ASSERT_TRUE(server_.Respond(tokens_[ids_[0]], offer, true).ok());
   ASSERT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_SUITABLE);
-  v1::SetMediatorsRequiredRequest one;
-  one.set_case_id(case_.id());
-  one.set_count(1);
-  v1::SetMediatorsRequiredResponse set;
-  ASSERT_TRUE(server_.allocation()
-                  .SetMediatorsRequired(WithToken(server_.case_support()).get(), one, &set)
-                  .ok());
+  ASSERT_TRUE(server_.SetMediatorsRequired(case_.id(), 1).ok());
   EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_MEDIATORS_ALLOCATED);
 }
 
@@ -451,13 +445,7 @@ TEST(AllocationFairnessTest, HundredSequentialAllocationsSpreadEvenly) {
   for (int n = 0; n < 100; ++n) {
     const v1::Case c = server.CreateReferral(org);
     server.MakeSuitable(c);
-    v1::SetMediatorsRequiredRequest one;
-    one.set_case_id(c.id());
-    one.set_count(1);
-    v1::SetMediatorsRequiredResponse set;
-    ASSERT_TRUE(server.allocation()
-                    .SetMediatorsRequired(WithToken(server.case_support()).get(), one, &set)
-                    .ok());
+    ASSERT_TRUE(server.SetMediatorsRequired(c.id(), 1).ok());
     v1::ProposeAllocationRequest r;
     r.set_case_id(c.id());
     r.set_max_candidates(1);
@@ -657,13 +645,7 @@ namespace {
 
 TEST_F(AllocationServiceTest, AProposalWhileAnOfferIsPendingPlansForADecline) {
   // One mediator needed; the lead role offered to the first, who has not answered.
-  v1::SetMediatorsRequiredRequest one;
-  one.set_case_id(case_.id());
-  one.set_count(1);
-  v1::SetMediatorsRequiredResponse set;
-  ASSERT_TRUE(server_.allocation()
-                  .SetMediatorsRequired(WithToken(server_.case_support()).get(), one, &set)
-                  .ok());
+  ASSERT_TRUE(server_.SetMediatorsRequired(case_.id(), 1).ok());
   server_.Allocate(case_.id(), ids_[0], v1::ALLOCATION_ROLE_LEAD);
   const v1::AllocationProposal p = Propose(case_.id());
   EXPECT_EQ(p.role(), v1::ALLOCATION_ROLE_LEAD);

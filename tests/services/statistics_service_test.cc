@@ -55,13 +55,7 @@ class StatisticsTest : public ::testing::Test {
 
   // One mediator, allocated as lead and accepting: the case is MEDIATORS_ALLOCATED now.
   void AllocateOne(const v1::Case& c, int64_t mediator, const std::string& token) {
-    v1::SetMediatorsRequiredRequest one;
-    one.set_case_id(c.id());
-    one.set_count(1);
-    v1::SetMediatorsRequiredResponse set;
-    ASSERT_TRUE(server_.allocation()
-                    .SetMediatorsRequired(WithToken(server_.case_support()).get(), one, &set)
-                    .ok());
+    ASSERT_TRUE(server_.SetMediatorsRequired(c.id(), 1).ok());
     ASSERT_TRUE(
         server_.Respond(token, server_.Allocate(c.id(), mediator, v1::ALLOCATION_ROLE_LEAD), true)
             .ok());

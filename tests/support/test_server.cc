@@ -234,17 +234,21 @@ int64_t TestServer::Allocate(int64_t case_id, int64_t mediator_id, v1::Allocatio
   return out.allocation().id();
 }
 
+grpc::Status TestServer::SetMediatorsRequired(int64_t case_id, int count) {
+  v1::SetMediatorsRequiredRequest r;
+  r.set_case_id(case_id);
+  r.set_count(count);
+  v1::SetMediatorsRequiredResponse out;
+  return allocation_->SetMediatorsRequired(WithToken(case_support()).get(), r, &out);
+}
+
 v1::Case TestServer::AllocatedCase(int64_t organisation_id, int64_t lead,
                                    const std::string& lead_token, int64_t co,
                                    const std::string& co_token, const EditReferral& edit) {
   const v1::Case c = CreateReferral(organisation_id, edit);
   MakeSuitable(c);
   if (co == 0) {
-    v1::SetMediatorsRequiredRequest one;
-    one.set_case_id(c.id());
-    one.set_count(1);
-    v1::SetMediatorsRequiredResponse set;
-    EXPECT_TRUE(allocation_->SetMediatorsRequired(WithToken(case_support()).get(), one, &set).ok());
+    EXPECT_TRUE(SetMediatorsRequired(c.id(), 1).ok());
   }
   EXPECT_TRUE(Respond(lead_token, Allocate(c.id(), lead, v1::ALLOCATION_ROLE_LEAD), true).ok());
   if (co != 0) {

@@ -91,6 +91,8 @@ class TestServer {
   v1::CaseState StateOf(int64_t case_id);
   // Registers `m` as ADMIN, sets a Monday-to-Friday 09:00-17:00 pattern and returns the id.
   int64_t RegisterMediator(const v1::Mediator& m);
+  // Sets how many mediators the case needs (1 or 2) as CASE_SUPPORT; the server's answer.
+  grpc::Status SetMediatorsRequired(int64_t case_id, int count);
   // Offers `role` on the case to the mediator as CASE_SUPPORT; returns the allocation id.
   int64_t Allocate(int64_t case_id, int64_t mediator_id, v1::AllocationRole role);
   // A SUITABLE case of `organisation_id` whose mediators (`co` 0: the lead alone) have
