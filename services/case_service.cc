@@ -5,7 +5,9 @@
 #include "services/case_transitions.h"
 #include "services/convert.h"
 #include "services/core/validation.h"
+#include "services/rules/lifecycle.h"
 #include "storage/cases.h"
+#include "storage/data_keys.h"
 
 namespace mediation {
 namespace {
@@ -95,6 +97,50 @@ absl::Status WithdrawCase(CallContext& call, const v1::WithdrawCaseRequest& r,
   });
 }
 
+absl::Status ReopenCase(CallContext& call, const v1::ReopenCaseRequest& r,
+                        v1::ReopenCaseResponse& response) {
+  Validator v;
+  v.PositiveId("case_id", r.case_id());
+  const std::string reason = v.RequiredText("reason", r.reason(), kMaxReasonChars);
+  if (!v.ok()) return v.status();
+  return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    absl::StatusOr<v1::CaseState> target = rules::ReopenTarget(c.state);
+    if (!target.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("case ", c.id, ": ", target.status().message()));
+    }
+    if (c.anonymised_at.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("case ", c.id,
+                       ": its personal data was removed at the end of retention, so it cannot be "
+                       "reopened; refer it again as a new case"));
+    }
+    const absl::Duration period = call.settings().reopen_period;
+    if (!c.finished_at.has_value() || *c.finished_at + period < call.now()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("case ", c.id, " finished more than ", absl::ToInt64Hours(period) / 24,
+                       " days ago (the reopening period); refer it again as a new case"));
+    }
+    const v1::CaseState from = c.state;
+    absl::Status moved = MoveCase(tx, c,
+                                  {.to = *target,
+                                   .at = call.now(),
+                                   .token_id = call.principal().token_id,
+                                   .reason = absl::StrCat("reopened: ", reason),
+                                   .reopening = true});
+    if (!moved.ok()) return moved;
+    // Notes destroyed when the case finished stay destroyed (their sealed text is gone); new
+    // ones get a new key.
+    if (absl::Status s = storage::ForgetDestroyedDataKey(tx, storage::KeyPurpose::kNotes, c.id);
+        !s.ok()) {
+      return s;
+    }
+    response.set_state(c.state);
+    response.set_reopened_from(from);
+    return absl::OkStatus();
+  });
+}
+
 absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& r,
                             v1::GetCaseHistoryResponse& response) {
   return ReadCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
@@ -105,6 +151,9 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
     const bool redact = call.principal().role == v1::ROLE_ORGANISATION;
     const Principal& who = call.principal();
     const bool mediator = who.role == v1::ROLE_MEDIATOR;
+    // Once the case has ended, why it was held, withdrawn or changed stays with the service's
+    // staff: a mediator still sees what happened and when.
+    const bool reasons = !redact && !(mediator && rules::IsTerminal(c.state));
     for (const storage::HistoryRecord& h : *history) {
       const bool allocation = h.kind == storage::HistoryRecord::Kind::kAllocation;
       const bool own = allocation && h.mediator_id == who.mediator_id;
@@ -131,7 +180,7 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
           v1::StateChange* s = e->mutable_state_change();
           s->set_from_state(h.from);
           s->set_to_state(h.to);
-          if (!redact) {
+          if (reasons) {
             s->set_reason(h.reason);
             ToProto(h.withheld, e->mutable_withheld());
           }
@@ -141,10 +190,10 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
           v1::ReferralRevision* rev = e->mutable_referral_revision();
           rev->set_revision(h.revision);
           for (const std::string& f : h.changed_fields) rev->add_changed_fields(f);
-          if (!redact) rev->set_reason(h.reason);
+          if (reasons) rev->set_reason(h.reason);
           ToProto(h.withheld, e->mutable_withheld(),
-                  redact ? std::initializer_list<absl::string_view>{"reason"}
-                         : std::initializer_list<absl::string_view>{});
+                  reasons ? std::initializer_list<absl::string_view>{}
+                          : std::initializer_list<absl::string_view>{"reason"});
           break;
         }
         case storage::HistoryRecord::Kind::kAllocation: {
@@ -153,7 +202,7 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
           a->set_mediator_id(h.mediator_id);
           a->set_role(h.allocation_role);
           a->set_state(h.allocation_state);
-          if (own || !mediator) {
+          if ((own && reasons) || !mediator) {
             a->set_note(h.reason);
             ToProto(h.withheld, e->mutable_withheld());
           }
@@ -172,6 +221,8 @@ MEDIATION_UNARY_RPC(CaseService, HoldCase)
 MEDIATION_UNARY_RPC(CaseService, ResumeCase)
 
 MEDIATION_UNARY_RPC(CaseService, WithdrawCase)
+
+MEDIATION_UNARY_RPC(CaseService, ReopenCase)
 
 MEDIATION_UNARY_RPC(CaseService, GetCaseHistory)
 

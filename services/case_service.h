@@ -20,6 +20,9 @@ class CaseServiceImpl final : public v1::CaseService::CallbackService {
   grpc::ServerUnaryReactor* WithdrawCase(grpc::CallbackServerContext* context,
                                          const v1::WithdrawCaseRequest* request,
                                          v1::WithdrawCaseResponse* response) override;
+  grpc::ServerUnaryReactor* ReopenCase(grpc::CallbackServerContext* context,
+                                       const v1::ReopenCaseRequest* request,
+                                       v1::ReopenCaseResponse* response) override;
   grpc::ServerUnaryReactor* GetCaseHistory(grpc::CallbackServerContext* context,
                                            const v1::GetCaseHistoryRequest* request,
                                            v1::GetCaseHistoryResponse* response) override;

@@ -12,7 +12,14 @@ namespace v1 = ::ppa::mediation::v1;
 absl::Status MoveCase(storage::Tx& tx, storage::CaseRecord& c,
                       const storage::StateChangeRecord& change) {
   absl::Status allowed;
-  if (change.to == v1::CASE_STATE_ON_HOLD) {
+  if (change.reopening) {
+    absl::StatusOr<v1::CaseState> target = rules::ReopenTarget(c.state);
+    allowed = target.status();
+    if (target.ok() && *target != change.to) {
+      allowed = absl::FailedPreconditionError(absl::StrCat(
+          "a ", v1::CaseState_Name(c.state), " case reopens to ", v1::CaseState_Name(*target)));
+    }
+  } else if (change.to == v1::CASE_STATE_ON_HOLD) {
     allowed = rules::CheckHold(c.state);
   } else if (change.to == v1::CASE_STATE_WITHDRAWN) {
     allowed = rules::CheckWithdrawal(c.state, c.held_from_state);
@@ -31,6 +38,17 @@ absl::Status MoveCase(storage::Tx& tx, storage::CaseRecord& c,
     return absl::Status(allowed.code(), absl::StrCat("case ", c.id, ": ", allowed.message()));
   }
   if (absl::Status s = storage::ChangeCaseState(tx, c, change); !s.ok()) return s;
+  if (change.reopening) {
+    if (absl::Status s = storage::SetCaseFinished(tx, c.id, std::nullopt); !s.ok()) return s;
+    c.finished_at.reset();
+    // Back in FOLLOW_UP the same mediators hold the review; back in screening, new ones are
+    // allocated once it is suitable again.
+    if (absl::Status s = storage::ReopenAllocationsOfCase(
+            tx, c.id, /*keep_mediators=*/change.to == v1::CASE_STATE_FOLLOW_UP);
+        !s.ok()) {
+      return s;
+    }
+  }
   if (rules::IsTerminal(change.to)) {
     // A finished case no longer occupies its mediators, and open offers lapse; its notes'
     // retention period starts.

@@ -90,6 +90,7 @@ void ToProto(const storage::PartyRecord& p, v1::Party* out) {
   ToProto(p.contact, out->mutable_contact());
   out->set_profession(p.profession);
   out->set_accessibility_needs(p.accessibility_needs);
+  for (v1::AccessNeed n : p.access_needs) out->add_access_needs(n);
   out->set_bringing_companion(p.bringing_companion);
   out->set_typical_availability(p.typical_availability);
 }

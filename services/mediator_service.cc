@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <set>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "services/case_access.h"
 #include "services/contact_validation.h"
 #include "services/convert.h"
@@ -15,6 +17,7 @@
 #include "services/identity_keys.h"
 #include "services/mediator_validation.h"
 #include "services/rules/allocation.h"
+#include "services/scheduling/calendars.h"
 #include "storage/cases.h"
 #include "storage/mediators.h"
 #include "storage/organisations.h"
@@ -180,16 +183,38 @@ absl::Status ListMediators(CallContext& call, const v1::ListMediatorsRequest& r,
   });
 }
 
+// The revision an etag ("r3") names; 0 for an empty etag. INVALID_ARGUMENT naming `field` for
+// anything else.
+int64_t RevisionOf(Validator& v, absl::string_view field, absl::string_view etag) {
+  if (etag.empty()) return 0;
+  int64_t revision = 0;
+  if (!absl::ConsumePrefix(&etag, "r") || !absl::SimpleAtoi(etag, &revision) || revision <= 0) {
+    v.Fail(field, "not an etag this server gave (like \"r3\"); read the mediator again");
+    return 0;
+  }
+  return revision;
+}
+
 absl::Status SetWorkingPattern(CallContext& call, const v1::SetWorkingPatternRequest& r,
                                v1::SetWorkingPatternResponse& response) {
   Validator v;
   v.PositiveId("mediator_id", r.mediator_id());
   const std::vector<storage::WorkingHoursRecord> hours = ValidateWorkingHours(v, r.hours());
+  const int64_t expected = RevisionOf(v, "etag", r.etag());
   if (!v.ok()) return v.status();
   call.AddObject("mediator", r.mediator_id());
   if (absl::Status s = CheckSelf(call.principal(), r.mediator_id()); !s.ok()) return s;
   return call.Write([&](storage::Tx& tx) -> absl::Status {
-    if (absl::Status s = storage::ReplaceWorkingHours(tx, r.mediator_id(), hours); !s.ok()) {
+    absl::StatusOr<int64_t> revision =
+        storage::ReplaceWorkingHours(tx, r.mediator_id(), hours, expected);
+    if (!revision.ok()) return revision.status();
+    response.set_etag(absl::StrCat("r", *revision));
+    // Sessions booked before the change stay booked; those outside the new pattern are marked.
+    if (absl::Status s = scheduling::MarkCollisions(
+            tx, "mediator", r.mediator_id(), absl::ToUnixSeconds(call.now()), call.now(),
+            absl::StrCat("mediator ", r.mediator_id(), " is outside their working pattern then"),
+            response.mutable_collisions());
+        !s.ok()) {
       return s;
     }
     for (const auto& h : hours) {
@@ -232,7 +257,11 @@ absl::Status AddLeave(CallContext& call, const v1::AddLeaveRequest& r,
     DayToProto(stored->first_day, out->mutable_first_day());
     DayToProto(stored->last_day, out->mutable_last_day());
     out->set_note(stored->note);
-    return absl::OkStatus();
+    // A mediator who falls ill records leave over booked sessions: they are marked, not refused.
+    return scheduling::MarkCollisions(
+        tx, "mediator", r.mediator_id(), absl::ToUnixSeconds(call.now()), call.now(),
+        absl::StrCat("mediator ", r.mediator_id(), " is on leave then"),
+        response.mutable_collisions());
   });
 }
 

@@ -10,7 +10,7 @@
 #include "services/convert.h"
 #include "services/core/principal.h"
 #include "services/mediator_service.h"
-#include "services/scheduling_service.h"
+#include "services/scheduling/session_view.h"
 #include "services/screening_service.h"
 #include "storage/agreements.h"
 #include "storage/cases.h"

@@ -12,7 +12,7 @@
 namespace mediation {
 
 // Fills `out` with what is held about `email` (already validated). Each case is shown as its
-// party sees it (services/scheduling_service.h, the party's own screening answers and
+// party sees it (services/scheduling/session_view.h, the party's own screening answers and
 // signatures), so other people's data in the same records stays out.
 absl::Status BuildPersonExport(storage::Tx& tx, absl::string_view email, absl::Time now,
                                ppa::mediation::v1::ExportPersonDataResponse& out);

@@ -1,8 +1,10 @@
 #include "services/referral_service.h"
 
 #include <algorithm>
+#include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "services/case_access.h"
 #include "services/convert.h"
 #include "services/core/paging.h"
@@ -42,6 +44,7 @@ std::vector<std::string> ChangedFields(const storage::CaseRecord& before,
     differs("contact", !(old->contact == p.contact));
     differs("profession", old->profession != p.profession);
     differs("accessibility_needs", old->accessibility_needs != p.accessibility_needs);
+    differs("access_needs", old->access_needs != p.access_needs);
     differs("bringing_companion", old->bringing_companion != p.bringing_companion);
     differs("typical_availability", old->typical_availability != p.typical_availability);
   }
@@ -99,17 +102,68 @@ absl::Status CreateReferral(CallContext& call, const v1::CreateReferralRequest& 
   });
 }
 
+// The parts of a referral an update mask may name (AIP-134).
+constexpr absl::string_view kReferralParts[] = {
+    "referrer", "summary", "concern_level", "concern_type", "parties", "linked_case_references"};
+
+// The parts `mask` names (all of them for an empty mask or "*"); INVALID_ARGUMENT for another.
+std::set<std::string> MaskedParts(Validator& v, const google::protobuf::FieldMask& mask) {
+  std::set<std::string> parts;
+  for (const std::string& path : mask.paths()) {
+    if (path == "*") {
+      parts.clear();
+      break;
+    }
+    if (std::find(std::begin(kReferralParts), std::end(kReferralParts), path) ==
+        std::end(kReferralParts)) {
+      v.Fail("update_mask",
+             absl::StrCat("'", path, "' is not a part of a referral; name ",
+                          absl::StrJoin(kReferralParts, ", "), ", or \"*\" for all"));
+      continue;
+    }
+    parts.insert(path);
+  }
+  if (parts.empty()) parts.insert(std::begin(kReferralParts), std::end(kReferralParts));
+  return parts;
+}
+
+// The request with the parts the mask does not name taken from the stored case.
+v1::UpdateReferralRequest Merged(const v1::UpdateReferralRequest& request,
+                                 const std::set<std::string>& parts, const v1::Case& stored) {
+  v1::UpdateReferralRequest merged = request;
+  if (!parts.contains("referrer")) *merged.mutable_referrer() = stored.referrer();
+  if (!parts.contains("summary")) merged.set_summary(stored.summary());
+  if (!parts.contains("concern_level")) merged.set_concern_level(stored.concern_level());
+  if (!parts.contains("concern_type")) merged.set_concern_type(stored.concern_type());
+  if (!parts.contains("parties")) *merged.mutable_parties() = stored.parties();
+  if (!parts.contains("linked_case_references")) {
+    *merged.mutable_linked_case_references() = stored.linked_case_references();
+  }
+  return merged;
+}
+
+void ValidateDetails(Validator& v, const v1::UpdateReferralRequest& r, storage::CaseRecord& out) {
+  ValidateReferralDetails(v,
+                          {r.referrer(), r.summary(), r.concern_level(), r.concern_type(),
+                           r.parties(), r.linked_case_references()},
+                          out);
+}
+
 absl::Status UpdateReferral(CallContext& call, const v1::UpdateReferralRequest& request,
                             v1::UpdateReferralResponse& response) {
   Validator v;
   v.PositiveId("case_id", request.case_id());
-  if (request.expected_revision() < 0) v.Fail("expected_revision", "must be 0 or a revision");
+  if (request.expected_revision() <= 0) {
+    v.Fail("expected_revision",
+           "required: the case's revision as you read it (GetCase), so that a change made "
+           "meanwhile is not overwritten");
+  }
+  const std::set<std::string> parts = MaskedParts(v, request.update_mask());
+  const bool whole = parts.size() == std::size(kReferralParts);
   storage::CaseRecord updated;
-  ValidateReferralDetails(
-      v,
-      {request.referrer(), request.summary(), request.concern_level(), request.concern_type(),
-       request.parties(), request.linked_case_references()},
-      updated);
+  // The whole referral is checked before anything is read; a part of it once merged with the
+  // stored rest.
+  if (whole) ValidateDetails(v, request, updated);
   const std::string reason = v.RequiredText("reason", request.reason(), kMaxReasonChars);
   if (!v.ok()) return v.status();
   call.AddObject("case", request.case_id());
@@ -118,12 +172,19 @@ absl::Status UpdateReferral(CallContext& call, const v1::UpdateReferralRequest& 
     absl::StatusOr<storage::CaseRecord> current =
         LoadCaseFor(tx, call.principal(), request.case_id());
     if (!current.ok()) return current.status();
+    if (!whole) {
+      v1::Case stored;
+      ToProto(*current, &stored);
+      Validator merged;
+      ValidateDetails(merged, Merged(request, parts, stored), updated);
+      if (!merged.ok()) return merged.status();
+    }
     if (rules::IsTerminal(current->state)) {
       return absl::FailedPreconditionError(
           absl::StrCat("case ", current->id, " is ", v1::CaseState_Name(current->state),
                        "; a finished case's referral cannot change"));
     }
-    if (request.expected_revision() != 0 && request.expected_revision() != current->revision) {
+    if (request.expected_revision() != current->revision) {
       return absl::AbortedError(
           absl::StrCat("case ", current->id, " is at revision ", current->revision, ", not ",
                        request.expected_revision(), "; read it again and reapply your change"));
@@ -229,6 +290,14 @@ absl::Status ListCases(CallContext& call, const v1::ListCasesRequest& request,
     filter.organisation_id = who.organisation_id;
   }
   if (who.role == v1::ROLE_MEDIATOR) filter.mediator_id = who.mediator_id;
+  if (request.needs_rescheduling()) {
+    if (who.role == v1::ROLE_ORGANISATION || who.role == v1::ROLE_PARTY) {
+      return absl::PermissionDeniedError(
+          "needs_rescheduling: the rescheduling queue is for case support, Senior Advisers and "
+          "mediators");
+    }
+    filter.needs_rescheduling = true;
+  }
   return call.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<std::vector<storage::CaseRecord>> cases =
         storage::ListCases(tx, filter, *cursor);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/contact_validation.h"
 #include "services/rules/identity.h"
+#include "services/session_validation.h"
 
 namespace mediation {
 
@@ -49,6 +50,8 @@ void ValidateReferralDetails(Validator& v, const ReferralInput& in, storage::Cas
     p.profession = party.profession();
     p.accessibility_needs = v.OptionalText(absl::StrCat(field, ".accessibility_needs"),
                                            party.accessibility_needs(), kMaxAccessibilityChars);
+    p.access_needs =
+        ValidateAccessNeeds(v, absl::StrCat(field, ".access_needs"), party.access_needs());
     p.bringing_companion = party.bringing_companion();
     p.typical_availability = v.OptionalText(absl::StrCat(field, ".typical_availability"),
                                             party.typical_availability(), kMaxAvailabilityChars);

@@ -1,29 +1,14 @@
-// gRPC adapter for SchedulingService: venues, availability, slots, bookings, iCalendar. The
-// interval arithmetic and slot finding are in rules/slots.h; the iCalendar text in
-// rules/icalendar.h.
+// gRPC adapter for SchedulingService: venues, availability, slots, bookings (here), iCalendar
+// exports (scheduling/calendar_export.cc). Calendars and collisions are in scheduling/calendars.h,
+// the booking check in scheduling/booking.h, what each caller sees in scheduling/session_view.h;
+// the interval arithmetic and the pure slot and booking rules in rules/slots.h.
 #ifndef MEDIATION_SERVICES_SCHEDULING_SERVICE_H_
 #define MEDIATION_SERVICES_SCHEDULING_SERVICE_H_
 
 #include "ppa/mediation/v1/scheduling.grpc.pb.h"
-#include "services/core/principal.h"
 #include "services/core/rpc_runner.h"
-#include "storage/records.h"
-#include "storage/store.h"
 
 namespace mediation {
-
-// Moves every SESSIONS_SCHEDULED case whose first session has started (by `now`) to
-// IN_MEDIATION. The server runs it periodically; returns how many cases moved.
-absl::StatusOr<int> AdvanceCasesWithStartedSessions(storage::Store& store, absl::Time now);
-
-// Whether `who` may see session `s` of a case it may see: a party its own sessions and joint
-// ones, an organisation joint sessions only.
-bool MaySeeSession(const Principal& who, const storage::SessionRecord& s);
-
-// Session `s` of case `c` as `who` sees it (an organisation the dates of joint sessions; a party
-// its own rooms, not the other party's).
-absl::Status SessionView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,
-                         const storage::SessionRecord& s, v1::Session* out);
 
 class SchedulingServiceImpl final : public v1::SchedulingService::CallbackService {
  public:

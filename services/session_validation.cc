@@ -1,5 +1,6 @@
 #include "services/session_validation.h"
 
+#include <algorithm>
 #include <optional>
 
 #include "absl/strings/match.h"
@@ -80,6 +81,23 @@ std::vector<std::pair<int64_t, int64_t>> ValidateAvailabilityWindows(
     }
   }
   return windows;
+}
+
+std::vector<v1::AccessNeed> ValidateAccessNeeds(Validator& v, absl::string_view field,
+                                                const google::protobuf::RepeatedField<int>& in) {
+  std::vector<v1::AccessNeed> out;
+  for (int i = 0; i < in.size(); ++i) {
+    const std::string name = absl::StrCat(field, "[", i, "]");
+    v.Enum(name, in[i], v1::AccessNeed_IsValid, /*required=*/true);
+    if (!v1::AccessNeed_IsValid(in[i]) || in[i] == v1::ACCESS_NEED_UNSPECIFIED) continue;
+    const auto need = static_cast<v1::AccessNeed>(in[i]);
+    if (std::find(out.begin(), out.end(), need) != out.end()) {
+      v.Fail(name, absl::StrCat(v1::AccessNeed_Name(need), " is listed twice"));
+      continue;
+    }
+    out.push_back(need);
+  }
+  return out;
 }
 
 }  // namespace mediation

@@ -41,6 +41,11 @@ void ValidateQuarterHourStart(Validator& v, const google::protobuf::Timestamp& t
 std::vector<std::pair<int64_t, int64_t>> ValidateAvailabilityWindows(
     Validator& v, const google::protobuf::RepeatedPtrField<::ppa::mediation::v1::LocalWindow>& in);
 
+// A party's access needs or a room's features: known values other than UNSPECIFIED, each at most
+// once. INVALID_ARGUMENT names `field` and the index.
+std::vector<::ppa::mediation::v1::AccessNeed> ValidateAccessNeeds(
+    Validator& v, absl::string_view field, const google::protobuf::RepeatedField<int>& in);
+
 }  // namespace mediation
 
 #endif  // MEDIATION_SERVICES_SESSION_VALIDATION_H_

@@ -138,6 +138,20 @@ absl::Status ReleaseAllocationsOfCase(Tx& tx, int64_t case_id, absl::Time at) {
   });
 }
 
+absl::Status ReopenAllocationsOfCase(Tx& tx, int64_t case_id, bool keep_mediators) {
+  if (absl::Status s = tx.RequireWritable("reopen allocations"); !s.ok()) return s;
+  return Guard("reopen allocations", [&]() -> absl::Status {
+    Statement st(tx.db(), keep_mediators
+                              ? "UPDATE allocations SET open = 1, closed_at = NULL WHERE case_id = "
+                                "? AND state = 'ALLOCATION_STATE_ACCEPTED'"
+                              : "UPDATE allocations SET state = 'ALLOCATION_STATE_RELEASED' WHERE "
+                                "case_id = ? AND state = 'ALLOCATION_STATE_ACCEPTED'");
+    st.bind(1, static_cast<int64_t>(case_id));
+    st.exec();
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<bool> MediatorHoldsCase(Tx& tx, int64_t case_id, int64_t mediator_id) {
   return Guard("mediator holds case", [&]() -> absl::StatusOr<bool> {
     Statement st(tx.db(),

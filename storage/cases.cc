@@ -80,6 +80,15 @@ std::vector<std::string> SplitLines(const std::string& text) {
   return absl::StrSplit(text, '\n');
 }
 
+// A party's access needs as stored (sealed): enum names joined by commas.
+std::string NeedsText(const std::vector<v1::AccessNeed>& needs) {
+  return EnumListText(needs, [](v1::AccessNeed n) { return v1::AccessNeed_Name(n); });
+}
+
+std::vector<v1::AccessNeed> NeedsFromText(const std::string& text) {
+  return EnumListFromText<v1::AccessNeed>(text, v1::AccessNeed_Parse);
+}
+
 // Inserts the party with its sealed texts ('' first: they bind the row id), and sets p.id.
 absl::Status InsertParty(Tx& tx, PartyRecord& p, absl::Time now) {
   SQLite::Database& db = tx.db();
@@ -107,6 +116,11 @@ absl::Status InsertParty(Tx& tx, PartyRecord& p, absl::Time now) {
       !s.ok()) {
     return s;
   }
+  if (absl::Status s =
+          StoreSealedText(tx, PartyField(p, "access_needs"), NeedsText(p.access_needs), now);
+      !s.ok()) {
+    return s;
+  }
   return StoreSealedText(tx, PartyField(p, "typical_availability"), p.typical_availability, now);
 }
 
@@ -126,8 +140,8 @@ void ReadCaseChildren(Tx& tx, CaseRecord& c) {
   SQLite::Database& db = tx.db();
   Statement parties(db,
                     "SELECT id, position, name, email, phone, job_title, profession, "
-                    "accessibility_needs, bringing_companion, typical_availability, person_key "
-                    "FROM parties WHERE case_id = ? ORDER BY position");
+                    "accessibility_needs, bringing_companion, typical_availability, person_key, "
+                    "access_needs FROM parties WHERE case_id = ? ORDER BY position");
   parties.bind(1, static_cast<int64_t>(c.id));
   while (parties.executeStep()) {
     PartyRecord p;
@@ -148,6 +162,9 @@ void ReadCaseChildren(Tx& tx, CaseRecord& c) {
         OpenText(tx, PartyField(p, "typical_availability"), parties.getColumn(9),
                  prefix + "typical_availability", &c.withheld);
     p.person_key = parties.getColumn(10).getString();
+    p.access_needs =
+        NeedsFromText(OpenText(tx, PartyField(p, "access_needs"), parties.getColumn(11),
+                               prefix + "access_needs", &c.withheld));
     c.parties.push_back(std::move(p));
   }
   Statement links(db, "SELECT reference FROM case_links WHERE case_id = ? ORDER BY position");
@@ -253,6 +270,8 @@ absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filt
                               "AND (?3 = 0 OR organisation_id = ?3) AND (?5 = 0 OR id IN (SELECT "
                               "case_id FROM allocations WHERE mediator_id = ?5 AND state IN "
                               "('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED'))) "
+                              "AND (?6 = 0 OR id IN (SELECT case_id FROM sessions WHERE "
+                              "needs_rescheduling <> '' AND state = 'SESSION_STATE_SCHEDULED')) "
                               "ORDER BY id DESC LIMIT ?4"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
     st.bind(2, filter.state == v1::CASE_STATE_UNSPECIFIED ? std::string()
@@ -260,6 +279,7 @@ absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filt
     st.bind(3, static_cast<int64_t>(filter.organisation_id));
     st.bind(4, cursor.limit);
     st.bind(5, static_cast<int64_t>(filter.mediator_id));
+    st.bind(6, filter.needs_rescheduling ? 1 : 0);
     std::vector<CaseRecord> cases;
     while (st.executeStep()) cases.push_back(ReadCaseRow(tx, st));
     for (CaseRecord& c : cases) ReadCaseChildren(tx, c);
@@ -305,8 +325,8 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
     Statement party(db,
                     "UPDATE parties SET name = ?, email = ?, phone = ?, job_title = ?, "
                     "profession = ?, accessibility_needs = ?, bringing_companion = ?, "
-                    "typical_availability = ?, person_key = ?, identity_version = ? "
-                    "WHERE id = ? AND case_id = ?");
+                    "typical_availability = ?, person_key = ?, identity_version = ?, "
+                    "access_needs = ? WHERE id = ? AND case_id = ?");
     for (PartyRecord& p : updated.parties) {
       p.case_id = updated.id;
       if (p.id == 0) {
@@ -320,6 +340,9 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
       absl::StatusOr<std::string> availability = SealText(
           tx, PartyField(p, "typical_availability"), p.typical_availability, updated.updated_at);
       if (!availability.ok()) return availability.status();
+      absl::StatusOr<std::string> access = SealText(tx, PartyField(p, "access_needs"),
+                                                    NeedsText(p.access_needs), updated.updated_at);
+      if (!access.ok()) return access.status();
       party.reset();
       party.bind(1, p.contact.name);
       party.bind(2, p.contact.email);
@@ -331,8 +354,9 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
       BindSealed(party, 8, *availability);
       party.bind(9, p.person_key);
       party.bind(10, kIdentityKeysVersion);
-      party.bind(11, static_cast<int64_t>(p.id));
-      party.bind(12, static_cast<int64_t>(updated.id));
+      BindSealed(party, 11, *access);
+      party.bind(12, static_cast<int64_t>(p.id));
+      party.bind(13, static_cast<int64_t>(updated.id));
       if (party.exec() != 1) {
         return absl::InvalidArgumentError(
             absl::StrCat("parties: party ", p.id, " is not a party of case ", updated.id));
@@ -448,10 +472,14 @@ absl::Status UpdateCase(Tx& tx, absl::string_view operation, const char* sql, in
 
 }  // namespace
 
-absl::Status SetCaseFinished(Tx& tx, int64_t case_id, absl::Time at) {
+absl::Status SetCaseFinished(Tx& tx, int64_t case_id, std::optional<absl::Time> at) {
   return UpdateCase(tx, "set case finished", "UPDATE cases SET finished_at = ? WHERE id = ?",
                     case_id, [&](SQLite::Statement& st) {
-                      st.bind(1, static_cast<int64_t>(ToMicros(at)));
+                      if (at.has_value()) {
+                        st.bind(1, static_cast<int64_t>(ToMicros(*at)));
+                      } else {
+                        st.bind(1);
+                      }
                       st.bind(2, static_cast<int64_t>(case_id));
                     });
 }

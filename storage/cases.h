@@ -24,6 +24,8 @@ struct CaseFilter {
   int64_t organisation_id = 0;                       // 0: any.
   // Only cases the mediator holds a PENDING or ACCEPTED allocation on (0: any).
   int64_t mediator_id = 0;
+  // Only cases with a scheduled session needing rescheduling.
+  bool needs_rescheduling = false;
 };
 
 // Newest first: cases with id below `cursor.after_id` (0: from the newest).
@@ -61,6 +63,8 @@ struct StateChangeRecord {
   std::string hold_reason;
   v1::WithdrawnBy withdrawn_by = v1::WITHDRAWN_BY_UNSPECIFIED;
   std::string withdrawal_reason;
+  // Reopening a finished case (rules::ReopenTarget): it is no longer finished.
+  bool reopening = false;
 };
 absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecord& change);
 
@@ -85,8 +89,9 @@ struct HistoryRecord {
   std::vector<WithheldField> withheld;  // Sealed texts that could not be given back.
 };
 
-// Records when the case entered a final state (its notes' retention runs from then).
-absl::Status SetCaseFinished(Tx& tx, int64_t case_id, absl::Time at);
+// Records when the case entered a final state (its notes' retention runs from then); nullopt
+// when it is reopened.
+absl::Status SetCaseFinished(Tx& tx, int64_t case_id, std::optional<absl::Time> at);
 // The outcome and follow-up fields.
 absl::Status SetOutcome(Tx& tx, int64_t case_id, v1::Outcome outcome, absl::Time at);
 absl::Status SetReviewDate(Tx& tx, int64_t case_id, int32_t day);

@@ -177,6 +177,18 @@ absl::StatusOr<bool> DestroyDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id,
   });
 }
 
+absl::Status ForgetDestroyedDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id) {
+  if (absl::Status s = tx.RequireWritable("forget destroyed data key"); !s.ok()) return s;
+  return Guard("forget destroyed data key", [&]() -> absl::Status {
+    Statement st(tx.db(),
+                 "DELETE FROM data_keys WHERE purpose = ? AND case_id = ? AND wrapped IS NULL");
+    st.bind(1, std::string(PurposeName(purpose)));
+    st.bind(2, static_cast<int64_t>(case_id));
+    st.exec();
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<int64_t> CountDataKeysUnder(Tx& tx, int64_t master_key_id) {
   return Guard("count data keys", [&]() -> absl::StatusOr<int64_t> {
     Statement st(tx.db(),

@@ -52,6 +52,11 @@ absl::Status InsertDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id, absl::st
 // made; returns whether anything changed (false when it was destroyed already).
 absl::StatusOr<bool> DestroyDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id, absl::Time at);
 
+// Forgets a destroyed data key so that a new one is made on next use: for a reopened case's notes
+// key, whose notes were erased with it (their sealed values are gone, so no key, old or new, can
+// bring them back). Does nothing when the key is live or absent.
+absl::Status ForgetDestroyedDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id);
+
 // Live data keys wrapped under master key `master_key_id`.
 absl::StatusOr<int64_t> CountDataKeysUnder(Tx& tx, int64_t master_key_id);
 // Live data keys in all.

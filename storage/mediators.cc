@@ -267,18 +267,30 @@ absl::StatusOr<std::vector<MediatorRecord>> ListMediators(Tx& tx, bool active_on
   });
 }
 
-absl::Status ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
-                                 const std::vector<WorkingHoursRecord>& hours) {
+absl::StatusOr<int64_t> ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
+                                            const std::vector<WorkingHoursRecord>& hours,
+                                            int64_t expected_revision) {
   if (absl::Status s = tx.RequireWritable("set working hours"); !s.ok()) return s;
-  return Guard("set working hours", [&]() -> absl::Status {
-    uint32_t days = 0;
-    for (const WorkingHoursRecord& h : hours) days |= 1u << (h.weekday - 1);
-    Statement mediator(tx.db(), "UPDATE mediators SET working_days = ? WHERE id = ?");
-    mediator.bind(1, static_cast<int64_t>(days));
-    mediator.bind(2, static_cast<int64_t>(mediator_id));
-    if (mediator.exec() != 1) {
+  return Guard("set working hours", [&]() -> absl::StatusOr<int64_t> {
+    Statement current(tx.db(), "SELECT revision FROM mediators WHERE id = ?");
+    current.bind(1, static_cast<int64_t>(mediator_id));
+    if (!current.executeStep()) {
       return absl::NotFoundError(absl::StrCat("mediator ", mediator_id, " not found"));
     }
+    const int64_t revision = current.getColumn(0).getInt64();
+    current.reset();
+    if (expected_revision != 0 && expected_revision != revision) {
+      return absl::AbortedError(absl::StrCat(
+          "mediator ", mediator_id, " was changed since you read it (it is now at r", revision,
+          ", you sent r", expected_revision, "); read it again and reapply your change"));
+    }
+    uint32_t days = 0;
+    for (const WorkingHoursRecord& h : hours) days |= 1u << (h.weekday - 1);
+    Statement mediator(
+        tx.db(), "UPDATE mediators SET working_days = ?, revision = revision + 1 WHERE id = ?");
+    mediator.bind(1, static_cast<int64_t>(days));
+    mediator.bind(2, static_cast<int64_t>(mediator_id));
+    mediator.exec();
     Statement clear(tx.db(), "DELETE FROM working_hours WHERE mediator_id = ?");
     clear.bind(1, static_cast<int64_t>(mediator_id));
     clear.exec();
@@ -293,7 +305,7 @@ absl::Status ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
       add.bind(4, h.end_minute);
       add.exec();
     }
-    return absl::OkStatus();
+    return revision + 1;
   });
 }
 

@@ -30,9 +30,12 @@ absl::StatusOr<std::vector<MediatorRecord>> ListMediators(Tx& tx, bool active_on
                                                           v1::Nation nation,
                                                           const PageCursor& cursor);
 
-// Replaces the weekly pattern (and the working-days summary used by allocation).
-absl::Status ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
-                                 const std::vector<WorkingHoursRecord>& hours);
+// Replaces the weekly pattern (and the working-days summary used by allocation) and returns the
+// mediator's new revision (its etag changes). With `expected_revision` (not 0), ABORTED when the
+// mediator is no longer at it. NOT_FOUND without the mediator.
+absl::StatusOr<int64_t> ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
+                                            const std::vector<WorkingHoursRecord>& hours,
+                                            int64_t expected_revision);
 
 // `at`: when it is recorded (the registry key is made then if it is the first sealed note).
 absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave, absl::Time at);

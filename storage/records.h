@@ -75,6 +75,8 @@ struct PartyRecord {
   // The folded email that identifies the person across cases (rules::EmailKey).
   std::string person_key;
   std::string accessibility_needs;
+  // Structured needs, matched against rooms' features; sealed like accessibility_needs.
+  std::vector<v1::AccessNeed> access_needs;
   bool bringing_companion = false;
   std::string typical_availability;
 };
@@ -263,6 +265,7 @@ struct RoomRecord {
   int64_t venue_id = 0;
   std::string name;
   v1::RoomKind kind = v1::ROOM_KIND_UNSPECIFIED;
+  std::vector<v1::AccessNeed> features;  // The needs it meets.
 };
 
 struct VenueRecord {
@@ -314,6 +317,10 @@ struct SessionRecord {
   absl::Time updated_at;
   std::vector<BookingRecord> bookings;  // Who and what it holds.
   std::vector<SessionChangeRecord> changes;
+  // Why it collides with someone's leave, working pattern or availability ('' when it does not),
+  // and since when.
+  std::string needs_rescheduling;
+  std::optional<absl::Time> needs_rescheduling_at;
 };
 
 struct NoteRecord {

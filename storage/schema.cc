@@ -702,6 +702,29 @@ WHEN NEW.active = 1 AND EXISTS (
     AND b.start_at >= NEW.start_at - 86400 AND b.start_at < NEW.end_at AND b.end_at > NEW.start_at)
 BEGIN SELECT RAISE(ABORT, 'double booking: the holder has an overlapping active booking'); END;
 )sql"},
+
+    {11, "sessions needing rescheduling, and access needs matched to rooms", R"sql(
+-- Set when a change of someone's leave, working pattern or availability leaves a booked session
+-- outside their time: why (text the server composes, never free text) and since when; cleared
+-- when the session is rescheduled or cancelled.
+ALTER TABLE sessions ADD COLUMN needs_rescheduling TEXT NOT NULL DEFAULT '';
+ALTER TABLE sessions ADD COLUMN needs_rescheduling_at INTEGER;  -- micros
+CREATE INDEX sessions_needing_rescheduling ON sessions (id)
+  WHERE needs_rescheduling <> '' AND state = 'SESSION_STATE_SCHEDULED';
+
+CREATE TRIGGER case_events_needs_rescheduling AFTER UPDATE OF needs_rescheduling ON sessions
+WHEN OLD.needs_rescheduling = '' AND NEW.needs_rescheduling <> '' BEGIN
+  INSERT INTO case_events (case_id, at, kind, session_id, session_kind, session_party_id,
+                           session_start, session_end)
+  VALUES (NEW.case_id, NEW.needs_rescheduling_at, 'CASE_EVENT_KIND_SESSION_NEEDS_RESCHEDULING',
+          NEW.id, NEW.kind, NEW.party_id, NEW.start_at, NEW.end_at);
+END;
+
+-- A party's structured access needs (AccessNeed names, comma-separated), sealed with the case's
+-- record key like accessibility_needs; and what each room offers (not personal data).
+ALTER TABLE parties ADD COLUMN access_needs TEXT NOT NULL DEFAULT '';
+ALTER TABLE rooms ADD COLUMN features TEXT NOT NULL DEFAULT '';
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

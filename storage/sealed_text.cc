@@ -33,6 +33,7 @@ const std::vector<Column>& Columns() {
       {"cases", "withdrawal_reason", "t.id", "", ""},
       {"cases", "review_notes", "t.id", "", ""},
       {"parties", "accessibility_needs", "t.case_id", "", ""},
+      {"parties", "access_needs", "t.case_id", "", ""},
       {"parties", "typical_availability", "t.case_id", "", ""},
       {"referral_revisions", "reason", "t.case_id", "", ""},
       {"referral_revisions", "changed_fields", "t.case_id", "", ""},

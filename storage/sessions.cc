@@ -11,7 +11,7 @@ namespace {
 
 constexpr char kSessionColumns[] =
     "id, case_id, kind, mode, party_id, start_at, end_at, state, venue_id, video_link, sequence, "
-    "created_at, updated_at";
+    "created_at, updated_at, needs_rescheduling, needs_rescheduling_at";
 
 SessionRecord ReadSession(SQLite::Statement& st) {
   SessionRecord s;
@@ -28,6 +28,8 @@ SessionRecord ReadSession(SQLite::Statement& st) {
   s.sequence = st.getColumn(10).getInt();
   s.created_at = FromMicros(st.getColumn(11).getInt64());
   s.updated_at = FromMicros(st.getColumn(12).getInt64());
+  s.needs_rescheduling = st.getColumn(13).getString();
+  s.needs_rescheduling_at = OptionalTime(st.getColumn(14));
   return s;
 }
 
@@ -140,12 +142,14 @@ absl::Status InsertChange(Tx& tx, int64_t case_id, int64_t session_id,
 }
 
 std::vector<RoomRecord> ReadRooms(SQLite::Database& db, int64_t venue_id) {
-  Statement st(db, "SELECT id, name, kind FROM rooms WHERE venue_id = ? ORDER BY id");
+  Statement st(db, "SELECT id, name, kind, features FROM rooms WHERE venue_id = ? ORDER BY id");
   st.bind(1, static_cast<int64_t>(venue_id));
   std::vector<RoomRecord> rooms;
   while (st.executeStep()) {
-    rooms.push_back({st.getColumn(0).getInt64(), venue_id, st.getColumn(1).getString(),
-                     EnumFromText<v1::RoomKind>(st.getColumn(2).getString(), v1::RoomKind_Parse)});
+    rooms.push_back(
+        {st.getColumn(0).getInt64(), venue_id, st.getColumn(1).getString(),
+         EnumFromText<v1::RoomKind>(st.getColumn(2).getString(), v1::RoomKind_Parse),
+         EnumListFromText<v1::AccessNeed>(st.getColumn(3).getString(), v1::AccessNeed_Parse)});
   }
   return rooms;
 }
@@ -161,12 +165,15 @@ absl::StatusOr<VenueRecord> InsertVenue(Tx& tx, VenueRecord venue) {
     st.bind(3, static_cast<int64_t>(ToMicros(venue.created_at)));
     st.exec();
     venue.id = tx.db().getLastInsertRowid();
-    Statement room(tx.db(), "INSERT INTO rooms (venue_id, name, kind) VALUES (?, ?, ?)");
+    Statement room(tx.db(),
+                   "INSERT INTO rooms (venue_id, name, kind, features) VALUES (?, ?, ?, ?)");
     for (RoomRecord& r : venue.rooms) {
       room.reset();
       room.bind(1, static_cast<int64_t>(venue.id));
       room.bind(2, r.name);
       room.bind(3, v1::RoomKind_Name(r.kind));
+      room.bind(4,
+                EnumListText(r.features, [](v1::AccessNeed n) { return v1::AccessNeed_Name(n); }));
       room.exec();
       r.id = tx.db().getLastInsertRowid();
       r.venue_id = venue.id;
@@ -396,7 +403,8 @@ absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_
   return Guard("reschedule session", [&]() -> absl::Status {
     Statement st(tx.db(),
                  "UPDATE sessions SET start_at = ?, end_at = ?, sequence = sequence + 1, "
-                 "updated_at = ? WHERE id = ? AND state = 'SESSION_STATE_SCHEDULED'");
+                 "updated_at = ?, needs_rescheduling = '', needs_rescheduling_at = NULL "
+                 "WHERE id = ? AND state = 'SESSION_STATE_SCHEDULED'");
     st.bind(1, static_cast<int64_t>(start));
     st.bind(2, static_cast<int64_t>(end));
     st.bind(3, static_cast<int64_t>(ToMicros(change.at)));
@@ -417,8 +425,8 @@ absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord
   return Guard("cancel session", [&]() -> absl::Status {
     Statement st(tx.db(),
                  "UPDATE sessions SET state = 'SESSION_STATE_CANCELLED', sequence = "
-                 "sequence + 1, updated_at = ? WHERE id = ? AND state = "
-                 "'SESSION_STATE_SCHEDULED'");
+                 "sequence + 1, updated_at = ?, needs_rescheduling = '', needs_rescheduling_at = "
+                 "NULL WHERE id = ? AND state = 'SESSION_STATE_SCHEDULED'");
     st.bind(1, static_cast<int64_t>(ToMicros(change.at)));
     st.bind(2, static_cast<int64_t>(session_id));
     if (st.exec() != 1) {
@@ -453,6 +461,62 @@ absl::StatusOr<int> CancelSessionsOfCaseAfter(Tx& tx, int64_t case_id, int64_t a
     }
     return static_cast<int>(sessions.size());
   });
+}
+
+absl::StatusOr<std::vector<SessionRecord>> ScheduledSessionsHolding(Tx& tx,
+                                                                    const std::string& resource,
+                                                                    int64_t resource_id,
+                                                                    int64_t from) {
+  return Guard("sessions holding", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
+    Statement st(tx.db(),
+                 absl::StrCat("SELECT ", kSessionColumns,
+                              " FROM sessions WHERE id IN (SELECT session_id FROM bookings WHERE "
+                              "active = 1 AND resource = ? AND resource_id = ? AND start_at >= ?) "
+                              "ORDER BY start_at, id"));
+    st.bind(1, resource);
+    st.bind(2, static_cast<int64_t>(resource_id));
+    st.bind(3, static_cast<int64_t>(from));
+    std::vector<SessionRecord> out;
+    while (st.executeStep()) out.push_back(ReadSession(st));
+    for (SessionRecord& s : out) ReadSessionChildren(tx, s);
+    return out;
+  });
+}
+
+absl::Status MarkNeedsRescheduling(Tx& tx, int64_t session_id, const std::string& why,
+                                   absl::Time at) {
+  if (absl::Status s = tx.RequireWritable("mark session"); !s.ok()) return s;
+  return Guard("mark session", [&]() -> absl::Status {
+    Statement st(tx.db(),
+                 "UPDATE sessions SET needs_rescheduling = ?, needs_rescheduling_at = ? "
+                 "WHERE id = ? AND needs_rescheduling = '' AND state = 'SESSION_STATE_SCHEDULED'");
+    st.bind(1, why);
+    st.bind(2, static_cast<int64_t>(ToMicros(at)));
+    st.bind(3, static_cast<int64_t>(session_id));
+    st.exec();
+    return absl::OkStatus();
+  });
+}
+
+absl::StatusOr<std::vector<SessionRecord>> SessionsNeedingRescheduling(Tx& tx, int64_t mediator_id,
+                                                                       const PageCursor& cursor) {
+  return Guard(
+      "sessions needing rescheduling", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
+        Statement st(
+            tx.db(),
+            absl::StrCat("SELECT ", kSessionColumns,
+                         " FROM sessions WHERE needs_rescheduling <> '' AND state = "
+                         "'SESSION_STATE_SCHEDULED' AND id > ?1 AND (?2 = 0 OR id IN (SELECT "
+                         "session_id FROM bookings WHERE active = 1 AND resource = 'mediator' "
+                         "AND resource_id = ?2)) ORDER BY id LIMIT ?3"));
+        st.bind(1, static_cast<int64_t>(cursor.after_id));
+        st.bind(2, static_cast<int64_t>(mediator_id));
+        st.bind(3, cursor.limit);
+        std::vector<SessionRecord> out;
+        while (st.executeStep()) out.push_back(ReadSession(st));
+        for (SessionRecord& s : out) ReadSessionChildren(tx, s);
+        return out;
+      });
 }
 
 absl::StatusOr<std::vector<int64_t>> CasesWithStartedSessions(Tx& tx, int64_t now) {

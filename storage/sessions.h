@@ -66,6 +66,23 @@ absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord
 absl::StatusOr<int> CancelSessionsOfCaseAfter(Tx& tx, int64_t case_id, int64_t after,
                                               SessionChangeRecord change);
 
+// Scheduled sessions in which `resource` ("mediator" or "party") `resource_id` takes part,
+// starting at or after `from`, earliest first; with bookings and changes.
+absl::StatusOr<std::vector<SessionRecord>> ScheduledSessionsHolding(Tx& tx,
+                                                                    const std::string& resource,
+                                                                    int64_t resource_id,
+                                                                    int64_t from);
+
+// Marks a scheduled session as needing rescheduling, `why`, from `at` (a case event records
+// it). A session already marked keeps its first reason. Rescheduling or cancelling clears it.
+absl::Status MarkNeedsRescheduling(Tx& tx, int64_t session_id, const std::string& why,
+                                   absl::Time at);
+
+// Scheduled sessions needing rescheduling, in every case (only those `mediator_id` takes part
+// in, unless 0), by id after `cursor.after_id`.
+absl::StatusOr<std::vector<SessionRecord>> SessionsNeedingRescheduling(Tx& tx, int64_t mediator_id,
+                                                                       const PageCursor& cursor);
+
 // Cases in SESSIONS_SCHEDULED with a scheduled session that started at or before `now`.
 absl::StatusOr<std::vector<int64_t>> CasesWithStartedSessions(Tx& tx, int64_t now);
 

@@ -8,10 +8,12 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "storage/statement_cache.h"
@@ -67,6 +69,28 @@ E EnumFromText(const std::string& text, ParseFn parse_fn) {
     throw SQLite::Exception(absl::StrCat("unknown stored enum value '", text, "'"));
   }
   return value;
+}
+
+// A list of enum values as stored: their names joined by commas ("A,B").
+template <typename E, typename NameFn>
+std::string EnumListText(const std::vector<E>& values, NameFn name_fn) {
+  std::string out;
+  for (const E& v : values) {
+    if (!out.empty()) out.push_back(',');
+    out.append(name_fn(v));
+  }
+  return out;
+}
+
+// The values of EnumListText's text; names this build does not know are skipped.
+template <typename E, typename ParseFn>
+std::vector<E> EnumListFromText(const std::string& text, ParseFn parse_fn) {
+  std::vector<E> out;
+  for (absl::string_view name : absl::StrSplit(text, ',', absl::SkipEmpty())) {
+    E value{};
+    if (parse_fn(std::string(name), &value)) out.push_back(value);
+  }
+  return out;
 }
 
 }  // namespace mediation::storage

@@ -21,6 +21,8 @@ struct ServiceSettings {
   // How long a finished case's personal data is kept before it is removed and the case's keys
   // destroyed (services/retention.h). Six years by default.
   absl::Duration personal_data_retention = absl::Hours(24 * 2190);
+  // How long after it finished a case may be reopened (CaseService.ReopenCase).
+  absl::Duration reopen_period = absl::Hours(24 * 90);
   // Where AdminService.BackupDatabase writes its files (created when needed). Set by the server.
   std::string backup_dir;
   // How long a backup keeps retrying while the database is busy before giving up.

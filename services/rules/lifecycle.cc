@@ -36,6 +36,13 @@ constexpr Transition kTransitions[] = {
     {v1::CASE_STATE_ON_HOLD, v1::CASE_STATE_WITHDRAWN},
 };
 
+// Reopening a finished case (CaseService.ReopenCase documents the table and why).
+constexpr Transition kReopenings[] = {
+    {v1::CASE_STATE_CLOSED, v1::CASE_STATE_FOLLOW_UP},
+    {v1::CASE_STATE_NOT_SUITABLE, v1::CASE_STATE_SCREENING},
+    {v1::CASE_STATE_WITHDRAWN, v1::CASE_STATE_SCREENING},
+};
+
 // States a case may be held in (and so resume to).
 constexpr v1::CaseState kHoldable[] = {
     v1::CASE_STATE_REFERRED,           v1::CASE_STATE_SCREENING,
@@ -93,6 +100,15 @@ absl::Status CheckWithdrawal(v1::CaseState from, v1::CaseState held_from) {
 absl::Status CheckHold(v1::CaseState from) {
   if (Holdable(from)) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat("cannot put on hold: ", WhereItMayGo(from)));
+}
+
+absl::StatusOr<v1::CaseState> ReopenTarget(v1::CaseState from) {
+  for (const Transition& t : kReopenings) {
+    if (t.from == from) return t.to;
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot reopen: the case is ", Short(from),
+                   "; only CLOSED, NOT_SUITABLE and WITHDRAWN cases can be reopened"));
 }
 
 absl::StatusOr<v1::CaseState> ResumeTarget(v1::CaseState from, v1::CaseState held_from) {

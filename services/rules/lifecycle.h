@@ -5,6 +5,8 @@
 //   SCREENING -> NOT_SUITABLE (terminal)
 //   any of REFERRED..FOLLOW_UP -> ON_HOLD -> back to the state it left
 //   any of REFERRED..IN_MEDIATION, or ON_HOLD -> WITHDRAWN (terminal)
+//   reopening, for a while after the case finished (ReopenTarget):
+//     CLOSED -> FOLLOW_UP, NOT_SUITABLE -> SCREENING, WITHDRAWN -> SCREENING
 #ifndef MEDIATION_SERVICES_RULES_LIFECYCLE_H_
 #define MEDIATION_SERVICES_RULES_LIFECYCLE_H_
 
@@ -30,6 +32,10 @@ absl::Status CheckHold(v1::CaseState from);
 // OK when a case in `from` (held from `held_from` if ON_HOLD) may be withdrawn: only before the
 // outcome is recorded, whether or not it is on hold.
 absl::Status CheckWithdrawal(v1::CaseState from, v1::CaseState held_from);
+
+// The state a finished case (CLOSED, NOT_SUITABLE, WITHDRAWN) returns to when reopened;
+// FAILED_PRECONDITION naming the state for any other.
+absl::StatusOr<v1::CaseState> ReopenTarget(v1::CaseState from);
 
 // The state a held case resumes to; FAILED_PRECONDITION unless `from` is ON_HOLD.
 absl::StatusOr<v1::CaseState> ResumeTarget(v1::CaseState from, v1::CaseState held_from);

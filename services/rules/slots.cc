@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <functional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -166,8 +167,65 @@ IntervalList LondonDays(const std::vector<DayRange>& days) {
   return Normalise(std::move(out));
 }
 
+std::optional<std::vector<size_t>> AssignRooms(const std::vector<std::vector<size_t>>& eligible,
+                                               const std::vector<bool>& free) {
+  constexpr size_t kNone = static_cast<size_t>(-1);
+  std::vector<size_t> seeker_of(free.size(), kNone);
+  std::vector<size_t> room_of(eligible.size(), kNone);
+  // Kuhn's augmenting paths: at most 10 parties and 50 rooms.
+  std::vector<bool> seen;
+  std::function<bool(size_t)> place = [&](size_t seeker) {
+    for (size_t room : eligible[seeker]) {
+      if (room >= free.size() || !free[room] || seen[room]) continue;
+      seen[room] = true;
+      if (seeker_of[room] == kNone || place(seeker_of[room])) {
+        seeker_of[room] = seeker;
+        room_of[seeker] = room;
+        return true;
+      }
+    }
+    return false;
+  };
+  for (size_t s = 0; s < eligible.size(); ++s) {
+    seen.assign(free.size(), false);
+    if (!place(s)) return std::nullopt;
+  }
+  return room_of;
+}
+
+namespace {
+
+// PoolFree for rooms that are not interchangeable: the times when AssignRooms succeeds, found
+// piece by piece between the instants where any room's state changes.
+IntervalList PoolFreeAssigned(const RoomPool& pool) {
+  std::vector<Instant> cuts;
+  for (const IntervalList& room : pool.free_per_room) {
+    for (const Interval& i : room) {
+      cuts.push_back(i.start);
+      cuts.push_back(i.end);
+    }
+  }
+  std::sort(cuts.begin(), cuts.end());
+  cuts.erase(std::unique(cuts.begin(), cuts.end()), cuts.end());
+  std::vector<Interval> out;
+  std::vector<size_t> next(pool.free_per_room.size(), 0);
+  std::vector<bool> free(pool.free_per_room.size(), false);
+  for (size_t c = 0; c + 1 < cuts.size(); ++c) {
+    for (size_t room = 0; room < free.size(); ++room) {
+      const IntervalList& list = pool.free_per_room[room];
+      while (next[room] < list.size() && list[next[room]].end <= cuts[c]) ++next[room];
+      free[room] = next[room] < list.size() && list[next[room]].start <= cuts[c];
+    }
+    if (AssignRooms(pool.eligible, free)) out.push_back({cuts[c], cuts[c + 1]});
+  }
+  return Normalise(std::move(out));
+}
+
+}  // namespace
+
 IntervalList PoolFree(const RoomPool& pool) {
   if (pool.needed <= 0) return {};
+  if (!pool.eligible.empty()) return PoolFreeAssigned(pool);
   // +1 where a room becomes free, -1 where it stops; free enough where the count reaches
   // `needed`. Each room's list is sorted, so its events are too: merge them (k is small)
   // rather than sort. Ends come before starts at the same instant, so touching stretches do
@@ -217,7 +275,7 @@ SlotResult FindCommonSlots(const SlotQuery& q) {
     starts = Intersect(starts, Starts(Intersect(p.free, {q.window}), q.duration));
   }
   for (const RoomPool& pool : q.rooms) {
-    RoomPool pool_starts{.name = pool.name, .needed = pool.needed};
+    RoomPool pool_starts{.name = pool.name, .needed = pool.needed, .eligible = pool.eligible};
     for (const IntervalList& room : pool.free_per_room) {
       pool_starts.free_per_room.push_back(Starts(Intersect(room, {q.window}), q.duration));
     }
@@ -284,12 +342,29 @@ Reservation CheckReservation(const ReservationQuery& query) {
   }
   for (size_t i = 0; i < query.rooms.size(); ++i) {
     const RoomRequest& request = query.rooms[i];
-    std::vector<int64_t> taken;
+    std::vector<bool> free;
     for (const RoomCalendar& room : request.rooms) {
-      if (static_cast<int>(taken.size()) == request.needed) break;
-      const bool busy = std::any_of(room.busy.begin(), room.busy.end(),
-                                    [&](const BusyTime& b) { return overlaps(b.when, slot); });
-      if (!busy) taken.push_back(room.room_id);
+      free.push_back(std::none_of(room.busy.begin(), room.busy.end(),
+                                  [&](const BusyTime& b) { return overlaps(b.when, slot); }));
+    }
+    std::vector<int64_t> taken;
+    if (request.eligible.empty()) {
+      for (size_t n = 0; n < request.rooms.size(); ++n) {
+        if (static_cast<int>(taken.size()) == request.needed) break;
+        if (free[n]) taken.push_back(request.rooms[n].room_id);
+      }
+    } else if (std::optional<std::vector<size_t>> assigned = AssignRooms(request.eligible, free)) {
+      for (size_t room : *assigned) taken.push_back(request.rooms[room].room_id);
+    } else {
+      // As many as are free among the rooms any seeker may use.
+      std::vector<bool> usable(free.size(), false);
+      for (const auto& rooms : request.eligible) {
+        for (size_t room : rooms) {
+          if (room < free.size()) usable[room] = free[room];
+        }
+      }
+      taken.resize(std::min<size_t>(std::count(usable.begin(), usable.end(), true),
+                                    request.eligible.size() - 1));
     }
     if (static_cast<int>(taken.size()) < request.needed) {
       r.outcome = Reservation::Outcome::kNoRooms;

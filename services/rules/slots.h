@@ -6,6 +6,7 @@
 #define MEDIATION_SERVICES_RULES_SLOTS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -73,12 +74,21 @@ struct Participant {
   IntervalList free;  // Within the search window.
 };
 
-// Interchangeable rooms of which `needed` must be free at once (e.g. a private room for each of
-// two parties).
+// Gives each seeker a room of its own: `eligible[s]` lists the rooms (indices into `free`) seeker
+// s may use (those meeting a party's access needs). The room of each seeker, in order, or nullopt
+// when the free rooms cannot give every seeker one (a bipartite matching, so a room that only
+// one seeker can use is kept for it).
+std::optional<std::vector<size_t>> AssignRooms(const std::vector<std::vector<size_t>>& eligible,
+                                               const std::vector<bool>& free);
+
+// Rooms of which `needed` must be free at once (e.g. a private room for each of two parties).
+// With `eligible` empty the rooms are interchangeable; otherwise it has one entry per seeker
+// (`needed` of them), listing the rooms that seeker may use.
 struct RoomPool {
   std::string name;  // e.g. "private rooms at venue 2".
   int needed = 0;
   std::vector<IntervalList> free_per_room;
+  std::vector<std::vector<size_t>> eligible;
 };
 
 struct SlotQuery {
@@ -131,11 +141,13 @@ struct RoomCalendar {
   std::vector<BusyTime> busy;
 };
 
-// `needed` rooms from `rooms` (interchangeable, taken in the order given).
+// `needed` rooms from `rooms`: interchangeable and taken in the order given when `eligible` is
+// empty; otherwise one per seeker, from the rooms (indices into `rooms`) `eligible` lists for it.
 struct RoomRequest {
   std::string what;  // "private rooms", "joint rooms".
   int needed = 0;
   std::vector<RoomCalendar> rooms;
+  std::vector<std::vector<size_t>> eligible;
 };
 
 struct ReservationQuery {
@@ -157,7 +169,7 @@ struct Reservation {
   BusyTime clash;
   size_t request = 0;
   int rooms_free = 0;
-  // kReserved: for each room request, the rooms taken.
+  // kReserved: for each room request, the rooms taken (in seeker order when it has `eligible`).
   std::vector<std::vector<int64_t>> rooms_taken;
 };
 

@@ -103,6 +103,9 @@ ABSL_FLAG(int, personal_data_retention_days, 2190,
           "Days after a case is closed, withdrawn or found not suitable before its personal data "
           "(names, emails, job titles, needs and every confidential text) is removed; dates, "
           "states, nations, professions and the outcome stay for the statistics.");
+ABSL_FLAG(int, reopen_period_days, 90,
+          "Days after a case is closed, withdrawn or found not suitable during which case support "
+          "or a Senior Adviser may reopen it (CaseService.ReopenCase).");
 ABSL_FLAG(int, note_retention_days, 0,
           "Days a finished case's notes are kept before they are destroyed (0: at once).");
 
@@ -138,6 +141,7 @@ int Run() {
   options.settings.session_buffer = absl::Minutes(absl::GetFlag(FLAGS_session_buffer_minutes));
   options.settings.minimum_notice = absl::Hours(absl::GetFlag(FLAGS_minimum_notice_hours));
   options.settings.note_retention = absl::Hours(24 * absl::GetFlag(FLAGS_note_retention_days));
+  options.settings.reopen_period = absl::Hours(24 * absl::GetFlag(FLAGS_reopen_period_days));
   options.settings.personal_data_retention =
       absl::Hours(24 * absl::GetFlag(FLAGS_personal_data_retention_days));
   options.master_key_path = absl::GetFlag(FLAGS_master_key_file);
@@ -166,6 +170,10 @@ int Run() {
   }
   if (absl::GetFlag(FLAGS_personal_data_retention_days) < 0) {
     std::cerr << "mediation-server: --personal_data_retention_days must not be negative\n";
+    return 2;
+  }
+  if (absl::GetFlag(FLAGS_reopen_period_days) < 0) {
+    std::cerr << "mediation-server: --reopen_period_days must not be negative\n";
     return 2;
   }
   if (absl::GetFlag(FLAGS_note_retention_days) < 0) {

@@ -32,6 +32,7 @@
 #include "services/organisation_service.h"
 #include "services/referral_service.h"
 #include "services/retention.h"
+#include "services/scheduling/maintenance.h"
 #include "services/scheduling_service.h"
 #include "services/screening_service.h"
 #include "services/server/bootstrap.h"

@@ -82,5 +82,21 @@ TEST(LifecycleTest, OnHoldIsNotATransitionTargetOutsideHolds) {
   EXPECT_FALSE(CheckTransition(v1::CASE_STATE_ON_HOLD, v1::CASE_STATE_REFERRED).ok());
 }
 
+TEST(LifecycleTest, FinishedCasesReopenToTheStateTheTableGives) {
+  EXPECT_EQ(*ReopenTarget(v1::CASE_STATE_CLOSED), v1::CASE_STATE_FOLLOW_UP);
+  EXPECT_EQ(*ReopenTarget(v1::CASE_STATE_NOT_SUITABLE), v1::CASE_STATE_SCREENING);
+  EXPECT_EQ(*ReopenTarget(v1::CASE_STATE_WITHDRAWN), v1::CASE_STATE_SCREENING);
+  for (v1::CaseState open : {v1::CASE_STATE_REFERRED, v1::CASE_STATE_IN_MEDIATION,
+                             v1::CASE_STATE_ON_HOLD, v1::CASE_STATE_FOLLOW_UP}) {
+    const absl::StatusOr<v1::CaseState> target = ReopenTarget(open);
+    EXPECT_EQ(target.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_TRUE(absl::StrContains(target.status().message(),
+                                  "only CLOSED, NOT_SUITABLE and "
+                                  "WITHDRAWN cases can be reopened"));
+  }
+  // Reopening is not an ordinary transition: the lifecycle still calls the finished states final.
+  EXPECT_FALSE(CheckTransition(v1::CASE_STATE_CLOSED, v1::CASE_STATE_FOLLOW_UP).ok());
+}
+
 }  // namespace
 }  // namespace mediation::rules

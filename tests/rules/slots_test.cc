@@ -268,5 +268,44 @@ TEST(SlotsTest, RoomPoolsNeedEnoughRoomsFreeAtOnce) {
   EXPECT_EQ(PoolFree(touching), IntervalList{});
 }
 
+TEST(SlotsTest, RoomsMeetingNeedsAreAssignedSoEverySeekerGetsOne) {
+  // Seeker 0 may use rooms 0 and 1, seeker 1 only room 0: seeker 0 must take room 1.
+  EXPECT_EQ(AssignRooms({{0, 1}, {0}}, {true, true}), (std::vector<size_t>{1, 0}));
+  // Room 1 busy: nobody is left for seeker 0.
+  EXPECT_EQ(AssignRooms({{0, 1}, {0}}, {true, false}), std::nullopt);
+  // Two seekers who can use only one room between them.
+  EXPECT_EQ(AssignRooms({{2}, {2}}, {true, true, true}), std::nullopt);
+  // No seekers: trivially assigned.
+  EXPECT_EQ(AssignRooms({}, {false}), std::vector<size_t>{});
+}
+
+TEST(SlotsTest, PoolsWithNeedsAreFreeOnlyWhenEverySeekerHasAMatchingRoom) {
+  // Room 0 always free, room 1 free in [50, 100); seeker 0 may use either, seeker 1 only room 0.
+  RoomPool pool{.name = "private rooms", .needed = 2, .eligible = {{0, 1}, {0}}};
+  pool.free_per_room = {{{0, 200}}, {{50, 100}}};
+  EXPECT_EQ(PoolFree(pool), (IntervalList{{50, 100}}));
+  // If seeker 1 could use only room 1 instead, the same times work.
+  pool.eligible = {{0}, {1}};
+  EXPECT_EQ(PoolFree(pool), (IntervalList{{50, 100}}));
+  // Both need room 1: never.
+  pool.eligible = {{1}, {1}};
+  EXPECT_EQ(PoolFree(pool), IntervalList{});
+}
+
+TEST(ReservationTest, RoomsWithNeedsGoToTheSeekerWhoNeedsThem) {
+  ReservationQuery q{.slot = {100, 200}};
+  RoomRequest rooms{.what = "private rooms", .needed = 2, .eligible = {{0, 1}, {0}}};
+  rooms.rooms = {{.room_id = 7}, {.room_id = 8}};
+  q.rooms.push_back(rooms);
+  Reservation r = CheckReservation(q);
+  ASSERT_EQ(r.outcome, Reservation::Outcome::kReserved);
+  EXPECT_EQ(r.rooms_taken[0], (std::vector<int64_t>{8, 7}));
+  // Room 7 taken by another session: seeker 1 has nowhere to go.
+  q.rooms[0].rooms[0].busy.push_back({.when = {150, 250}, .session_id = 3});
+  r = CheckReservation(q);
+  EXPECT_EQ(r.outcome, Reservation::Outcome::kNoRooms);
+  EXPECT_EQ(r.rooms_free, 1);
+}
+
 }  // namespace
 }  // namespace mediation::rules

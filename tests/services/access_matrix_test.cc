@@ -169,6 +169,14 @@ class AccessMatrixTest : public ::testing::Test {
 
   // A case of the organisation for a call that changes its state, so every cell starts alike.
   // The PARTY caller gets a token for it.
+  int64_t CurrentRevision(int64_t case_id) {
+    v1::GetCaseRequest r;
+    r.set_case_id(case_id);
+    v1::GetCaseResponse out;
+    EXPECT_TRUE(server_.referrals().GetCase(WithToken(server_.case_support()).get(), r, &out).ok());
+    return out.case_().revision();
+  }
+
   v1::Case FreshCase(Caller caller, std::string& token) {
     v1::Case c = server_.CreateReferral(org_);
     if (caller == kParty) token = PartyToken(c);
@@ -254,11 +262,10 @@ class AccessMatrixTest : public ::testing::Test {
     }
     if (method == svc + "ReferralService/UpdateReferral") {
       v1::UpdateReferralRequest r;
-      const v1::CreateReferralRequest base = ValidReferral(org_);
       r.set_case_id(case_.id());
-      *r.mutable_referrer() = base.referrer();
+      r.set_expected_revision(CurrentRevision(case_.id()));
+      r.mutable_update_mask()->add_paths("summary");
       r.set_summary("Updated by " + std::string(CallerName(caller)));
-      *r.mutable_parties() = case_.parties();
       r.set_reason("matrix");
       v1::UpdateReferralResponse out;
       return server_.referrals().UpdateReferral(ctx().get(), r, &out);
@@ -332,6 +339,22 @@ class AccessMatrixTest : public ::testing::Test {
       r.set_case_id(c.id());
       v1::ResumeCaseResponse out;
       return server_.cases().ResumeCase(ctx().get(), r, &out);
+    }
+    if (method == svc + "CaseService/ReopenCase") {
+      const v1::Case c = FreshCase(caller, token);
+      v1::WithdrawCaseRequest withdraw;
+      withdraw.set_case_id(c.id());
+      withdraw.set_reason("matrix");
+      withdraw.set_withdrawn_by(v1::WITHDRAWN_BY_SERVICE);
+      v1::WithdrawCaseResponse withdrawn;
+      EXPECT_TRUE(server_.cases()
+                      .WithdrawCase(WithToken(server_.case_support()).get(), withdraw, &withdrawn)
+                      .ok());
+      v1::ReopenCaseRequest r;
+      r.set_case_id(c.id());
+      r.set_reason("the parties asked to try again");
+      v1::ReopenCaseResponse out;
+      return server_.cases().ReopenCase(ctx().get(), r, &out);
     }
     if (method == svc + "CaseService/WithdrawCase") {
       const v1::Case c = FreshCase(caller, token);
@@ -771,6 +794,7 @@ const Row kMatrix[] = {
     {"/ppa.mediation.v1.CaseService/HoldCase", {UNAUTH, DENIED, OK, OK, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.CaseService/ResumeCase", {UNAUTH, DENIED, OK, OK, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.CaseService/WithdrawCase", {UNAUTH, DENIED, OK, OK, DENIED, OK, OK}},
+    {"/ppa.mediation.v1.CaseService/ReopenCase", {UNAUTH, DENIED, OK, OK, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.CaseService/GetCaseHistory",
      {UNAUTH, DENIED, OK, OK, NOT_FOUND, OK, DENIED}},
     {"/ppa.mediation.v1.ChargesService/GetFeeSchedule",
@@ -886,6 +910,111 @@ TEST_F(AccessMatrixTest, TheMatrixAgreesWithThePolicyTable) {
           << row.method << " for " << CallerName(caller);
     }
   }
+}
+
+// The error-code rule's other half: a caller whose role may make a call, on a case whose state
+// forbids it now, gets FAILED_PRECONDITION (never PERMISSION_DENIED), and nothing changes. The
+// case here is WITHDRAWN; a case the caller may not see stays NOT_FOUND.
+struct StateRow {
+  const char* method;
+  Code expected[std::size(kCallers)];
+};
+
+constexpr Code FAILED = Code::FAILED_PRECONDITION;
+
+const StateRow kStateMatrix[] = {
+    {"ReferralService/UpdateReferral", {UNAUTH, DENIED, FAILED, DENIED, DENIED, FAILED, DENIED}},
+    {"CaseService/HoldCase", {UNAUTH, DENIED, FAILED, FAILED, DENIED, DENIED, DENIED}},
+    {"CaseService/ResumeCase", {UNAUTH, DENIED, FAILED, FAILED, DENIED, DENIED, DENIED}},
+    {"CaseService/WithdrawCase", {UNAUTH, DENIED, FAILED, FAILED, DENIED, FAILED, FAILED}},
+    {"ScreeningService/RecordScreeningAnswer",
+     {UNAUTH, DENIED, FAILED, FAILED, DENIED, DENIED, DENIED}},
+    {"ScreeningService/RecordScreeningDecision",
+     {UNAUTH, DENIED, DENIED, FAILED, DENIED, DENIED, DENIED}},
+    {"SchedulingService/BookSession", {UNAUTH, DENIED, FAILED, DENIED, NOT_FOUND, DENIED, DENIED}},
+};
+
+TEST_F(AccessMatrixTest, AStateThatForbidsACallIsFailedPreconditionForEveryRoleThatMayMakeIt) {
+  const v1::Case c = server_.CreateReferral(org_);
+  v1::WithdrawCaseRequest withdraw;
+  withdraw.set_case_id(c.id());
+  withdraw.set_reason("matrix");
+  withdraw.set_withdrawn_by(v1::WITHDRAWN_BY_SERVICE);
+  v1::WithdrawCaseResponse withdrawn;
+  ASSERT_TRUE(server_.cases()
+                  .WithdrawCase(WithToken(server_.case_support()).get(), withdraw, &withdrawn)
+                  .ok());
+  std::string tokens[std::size(kCallers)];
+  for (Caller caller : kCallers) tokens[caller] = tokens_[caller];
+  tokens[kParty] = PartyToken(c);
+  const int64_t history = server_.CountRows("case_state_history");
+  const int64_t audit_ok = server_.CountRows("audit_events", "outcome = 'OK'");
+
+  for (const StateRow& row : kStateMatrix) {
+    const std::string method = row.method;
+    for (Caller caller : kCallers) {
+      auto ctx = [&] { return WithToken(tokens[caller]); };
+      grpc::Status status;
+      if (method == "ReferralService/UpdateReferral") {
+        v1::UpdateReferralRequest r;
+        r.set_case_id(c.id());
+        r.set_expected_revision(c.revision());
+        r.mutable_update_mask()->add_paths("summary");
+        r.set_summary("A change after the case ended");
+        r.set_reason("matrix");
+        v1::UpdateReferralResponse out;
+        status = server_.referrals().UpdateReferral(ctx().get(), r, &out);
+      } else if (method == "CaseService/HoldCase") {
+        v1::HoldCaseRequest r;
+        r.set_case_id(c.id());
+        r.set_reason("matrix");
+        v1::HoldCaseResponse out;
+        status = server_.cases().HoldCase(ctx().get(), r, &out);
+      } else if (method == "CaseService/ResumeCase") {
+        v1::ResumeCaseRequest r;
+        r.set_case_id(c.id());
+        v1::ResumeCaseResponse out;
+        status = server_.cases().ResumeCase(ctx().get(), r, &out);
+      } else if (method == "CaseService/WithdrawCase") {
+        v1::WithdrawCaseRequest r;
+        r.set_case_id(c.id());
+        r.set_reason("again");
+        if (caller != kOrganisation && caller != kParty) {
+          r.set_withdrawn_by(v1::WITHDRAWN_BY_SERVICE);
+        }
+        v1::WithdrawCaseResponse out;
+        status = server_.cases().WithdrawCase(ctx().get(), r, &out);
+      } else if (method == "ScreeningService/RecordScreeningAnswer") {
+        v1::RecordScreeningAnswerRequest r;
+        r.set_case_id(c.id());
+        r.set_criterion(v1::CRITERION_NOT_CONTRACTUAL);
+        r.set_answer(v1::CRITERION_ANSWER_MET);
+        v1::RecordScreeningAnswerResponse out;
+        status = server_.screening().RecordScreeningAnswer(ctx().get(), r, &out);
+      } else if (method == "ScreeningService/RecordScreeningDecision") {
+        v1::RecordScreeningDecisionRequest r;
+        r.set_case_id(c.id());
+        v1::RecordScreeningDecisionResponse out;
+        status = server_.screening().RecordScreeningDecision(ctx().get(), r, &out);
+      } else if (method == "SchedulingService/BookSession") {
+        v1::BookSessionRequest r = BookRequest();
+        r.set_case_id(c.id());
+        v1::BookSessionResponse out;
+        status = server_.scheduling().BookSession(ctx().get(), r, &out);
+      } else {
+        FAIL() << "no call for " << method;
+      }
+      EXPECT_EQ(status.error_code(), row.expected[caller])
+          << method << " called by " << CallerName(caller) << ": " << status.error_message();
+      if (status.error_code() == FAILED) {
+        EXPECT_TRUE(absl::StrContains(status.error_message(), "WITHDRAWN"))
+            << method << ": the refusal names the state: " << status.error_message();
+      }
+    }
+  }
+  EXPECT_EQ(server_.StateOf(c.id()), v1::CASE_STATE_WITHDRAWN);
+  EXPECT_EQ(server_.CountRows("case_state_history"), history);
+  EXPECT_EQ(server_.CountRows("audit_events", "outcome = 'OK'"), audit_ok);
 }
 
 TEST_F(AccessMatrixTest, AnotherOrganisationCannotReadOrListThisOrganisationsCases) {

@@ -340,5 +340,71 @@ TEST_F(AgreementServiceTest, AVersionAlteredInTheDatabaseIsWithheldAndCannotBeSi
   EXPECT_EQ(server_.CountRows("agreement_signatures"), 0);
 }
 
+// A closed case comes back for another review: the outcome stands, the same mediator holds it
+// again, and the notes destroyed when it closed stay destroyed (new ones get a new key).
+TEST_F(AgreementServiceTest, AClosedCaseReopensToFollowUpWithoutItsDestroyedNotes) {
+  v1::AddNoteRequest note;
+  note.set_case_id(case_.id());
+  note.set_visibility(v1::NOTE_VISIBILITY_PRIVATE);
+  note.set_text("Both agreed to a weekly check-in.");
+  v1::AddNoteResponse noted;
+  ASSERT_TRUE(server_.notes().AddNote(WithToken(lead_token_).get(), note, &noted).ok());
+  v1::RecordOutcomeRequest outcome;
+  outcome.set_case_id(case_.id());
+  outcome.set_outcome(v1::OUTCOME_NO_AGREEMENT);
+  v1::RecordOutcomeResponse recorded;
+  ASSERT_TRUE(
+      server_.agreements().RecordOutcome(WithToken(lead_token_).get(), outcome, &recorded).ok());
+  v1::ScheduleFollowUpRequest follow;
+  follow.set_case_id(case_.id());
+  v1::ScheduleFollowUpResponse scheduled;
+  ASSERT_TRUE(server_.agreements()
+                  .ScheduleFollowUp(WithToken(server_.case_support()).get(), follow, &scheduled)
+                  .ok());
+  v1::RecordFollowUpReviewRequest review;
+  review.set_case_id(case_.id());
+  v1::RecordFollowUpReviewResponse reviewed;
+  ASSERT_TRUE(server_.agreements()
+                  .RecordFollowUpReview(WithToken(lead_token_).get(), review, &reviewed)
+                  .ok());
+  ASSERT_EQ(reviewed.state(), v1::CASE_STATE_CLOSED);
+  ASSERT_TRUE(server_.server().RunMaintenance().ok());  // Notes go at once (retention 0).
+  ASSERT_EQ(server_.CountRows("notes", "sealed IS NULL"), 1);
+  EXPECT_EQ(
+      server_.CountRows("allocations", absl::StrCat("mediator_id = ", lead_, " AND open = 1")), 0);
+
+  v1::ReopenCaseRequest reopen;
+  reopen.set_case_id(case_.id());
+  reopen.set_reason("The check-ins stopped; the trust asked for a second review.");
+  v1::ReopenCaseResponse reopened;
+  grpc::Status s =
+      server_.cases().ReopenCase(WithToken(server_.case_support()).get(), reopen, &reopened);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reopened.state(), v1::CASE_STATE_FOLLOW_UP);
+  EXPECT_EQ(reopened.reopened_from(), v1::CASE_STATE_CLOSED);
+  EXPECT_EQ(
+      server_.CountRows("allocations", absl::StrCat("mediator_id = ", lead_, " AND open = 1")), 1);
+  // The old note is still destroyed; a new one is written and read back.
+  v1::GetNoteRequest get;
+  get.set_note_id(noted.note().id());
+  v1::GetNoteResponse old_note;
+  ASSERT_TRUE(server_.notes().GetNote(WithToken(lead_token_).get(), get, &old_note).ok());
+  EXPECT_TRUE(old_note.note().destroyed());
+  EXPECT_EQ(old_note.note().text(), "");
+  note.set_text("Second review booked.");
+  ASSERT_TRUE(server_.notes().AddNote(WithToken(lead_token_).get(), note, &noted).ok());
+  get.set_note_id(noted.note().id());
+  v1::GetNoteResponse new_note;
+  ASSERT_TRUE(server_.notes().GetNote(WithToken(lead_token_).get(), get, &new_note).ok());
+  EXPECT_EQ(new_note.note().text(), "Second review booked.");
+  // The outcome stands.
+  v1::GetOutcomeRequest ask;
+  ask.set_case_id(case_.id());
+  v1::GetOutcomeResponse answer;
+  ASSERT_TRUE(
+      server_.agreements().GetOutcome(WithToken(server_.case_support()).get(), ask, &answer).ok());
+  EXPECT_EQ(answer.outcome(), v1::OUTCOME_NO_AGREEMENT);
+}
+
 }  // namespace
 }  // namespace mediation

@@ -588,7 +588,8 @@ TEST_F(AllocationServiceTest, AStaleEtagIsAbortedAndChangesNothing) {
   v1::GetMediatorResponse read;
   ASSERT_TRUE(
       server_.mediators().GetMediator(WithToken(server_.admin_secret()).get(), get, &read).ok());
-  EXPECT_EQ(read.mediator().etag(), "r1");
+  // Registered at r1; the fixture's working pattern made it r2.
+  EXPECT_EQ(read.mediator().etag(), "r2");
 
   v1::UpdateMediatorRequest first;
   first.mutable_mediator()->set_id(ids_[0]);
@@ -599,7 +600,7 @@ TEST_F(AllocationServiceTest, AStaleEtagIsAbortedAndChangesNothing) {
                   .UpdateMediator(WithToken(server_.admin_secret()).get(), first, &updated)
                   .ok());
   EXPECT_EQ(updated.mediator().max_concurrent_cases(), 2);
-  EXPECT_EQ(updated.mediator().etag(), "r2");
+  EXPECT_EQ(updated.mediator().etag(), "r3");
   // Everything not named is kept.
   EXPECT_EQ(updated.mediator().contact().name(), "Ana Mediator");
   EXPECT_EQ(updated.mediator().cpd_hours_last_12_months(),
@@ -615,10 +616,10 @@ TEST_F(AllocationServiceTest, AStaleEtagIsAbortedAndChangesNothing) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
   EXPECT_EQ(s.error_message(),
             absl::StrCat("mediator ", ids_[0],
-                         " was changed since you read it (it is now at r2, you sent r1); read it "
+                         " was changed since you read it (it is now at r3, you sent r2); read it "
                          "again and reapply your change"));
   EXPECT_EQ(server_.CountRows("mediators", absl::StrCat("id = ", ids_[0],
-                                                        " AND revision = 2 AND "
+                                                        " AND revision = 3 AND "
                                                         "phone = '' AND max_concurrent_cases = 2")),
             1);
 

@@ -2,6 +2,9 @@
 // history.
 #include <gtest/gtest.h>
 
+#include <atomic>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/support/test_server.h"
 
@@ -202,6 +205,106 @@ TEST_F(CaseServiceTest, AnotherPartysTokenCannotWithdrawThisCase) {
   grpc::Status status = Withdraw(stranger, v1::WITHDRAWN_BY_UNSPECIFIED, "not mine");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_REFERRED);
+}
+
+grpc::Status Reopen(TestServer& server, int64_t case_id, const std::string& token,
+                    const std::string& reason, v1::ReopenCaseResponse* out = nullptr) {
+  v1::ReopenCaseRequest r;
+  r.set_case_id(case_id);
+  r.set_reason(reason);
+  v1::ReopenCaseResponse ignored;
+  return server.cases().ReopenCase(WithToken(token).get(), r, out != nullptr ? out : &ignored);
+}
+
+TEST_F(CaseServiceTest, AWithdrawnCaseReopensToScreeningKeepingItsHistory) {
+  server_.MakeSuitable(case_);
+  ASSERT_TRUE(
+      Withdraw(server_.case_support(), v1::WITHDRAWN_BY_ORGANISATION, "trust withdrew").ok());
+  const size_t before = History(server_.case_support()).size();
+  v1::ReopenCaseResponse reopened;
+  grpc::Status s = Reopen(server_, case_.id(), server_.senior_adviser(),
+                          "both doctors asked to try mediation again", &reopened);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reopened.state(), v1::CASE_STATE_SCREENING);
+  EXPECT_EQ(reopened.reopened_from(), v1::CASE_STATE_WITHDRAWN);
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_SCREENING);
+  EXPECT_EQ(
+      server_.CountRows("cases", absl::StrCat("id = ", case_.id(), " AND finished_at IS NULL")), 1);
+  const std::vector<v1::CaseHistoryEntry> history = History(server_.case_support());
+  ASSERT_EQ(history.size(), before + 1);
+  EXPECT_EQ(history.back().state_change().from_state(), v1::CASE_STATE_WITHDRAWN);
+  EXPECT_EQ(history.back().state_change().to_state(), v1::CASE_STATE_SCREENING);
+  EXPECT_EQ(history.back().state_change().reason(),
+            "reopened: both doctors asked to try mediation again");
+  // It is screened again from there: a new decision is recorded.
+  server_.MakeSuitable(case_);
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_SUITABLE);
+  EXPECT_EQ(server_.CountRows("screening_decisions", absl::StrCat("case_id = ", case_.id())), 2);
+}
+
+TEST_F(CaseServiceTest, ANotSuitableCaseReopensToScreening) {
+  server_.AnswerAll(case_, v1::CRITERION_ANSWER_NOT_MET);
+  v1::RecordScreeningDecisionRequest decide;
+  decide.set_case_id(case_.id());
+  v1::RecordScreeningDecisionResponse decided;
+  ASSERT_TRUE(
+      server_.screening()
+          .RecordScreeningDecision(WithToken(server_.senior_adviser()).get(), decide, &decided)
+          .ok());
+  ASSERT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_NOT_SUITABLE);
+  v1::ReopenCaseResponse reopened;
+  ASSERT_TRUE(Reopen(server_, case_.id(), server_.case_support(),
+                     "the grievance has been withdrawn, so criterion 4 may be met now", &reopened)
+                  .ok());
+  EXPECT_EQ(reopened.state(), v1::CASE_STATE_SCREENING);
+  EXPECT_EQ(reopened.reopened_from(), v1::CASE_STATE_NOT_SUITABLE);
+}
+
+TEST_F(CaseServiceTest, ReopeningIsRefusedForOpenCasesWithoutAReasonAndForOtherRoles) {
+  grpc::Status s = Reopen(server_, case_.id(), server_.case_support(), "try again");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat("case ", case_.id(),
+                         ": cannot reopen: the case is REFERRED; only CLOSED, NOT_SUITABLE and "
+                         "WITHDRAWN cases can be reopened"));
+  ASSERT_TRUE(Withdraw(server_.case_support(), v1::WITHDRAWN_BY_SERVICE, "asked by phone").ok());
+  s = Reopen(server_, case_.id(), server_.case_support(), "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "reason:")) << s.error_message();
+  const std::string org_token = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
+  EXPECT_EQ(Reopen(server_, case_.id(), org_token, "we want it back").error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_WITHDRAWN);
+}
+
+// The reopening period, on a clock the test moves.
+TEST(ReopenPeriodTest, ACaseFinishedLongerAgoThanThePeriodStaysFinished) {
+  auto now = std::make_shared<std::atomic<int64_t>>(1803859200);
+  TestServer server([now](ServerOptions& o) {
+    o.clock = [now] { return absl::FromUnixSeconds(now->load()); };
+    o.settings.reopen_period = absl::Hours(24 * 30);
+  });
+  const int64_t org = server.RegisterOrganisation("Northshire Hospitals NHS Trust");
+  const v1::Case c = server.CreateReferral(org);
+  v1::WithdrawCaseRequest w;
+  w.set_case_id(c.id());
+  w.set_withdrawn_by(v1::WITHDRAWN_BY_SERVICE);
+  w.set_reason("asked by phone");
+  v1::WithdrawCaseResponse withdrawn;
+  ASSERT_TRUE(
+      server.cases().WithdrawCase(WithToken(server.case_support()).get(), w, &withdrawn).ok());
+  now->fetch_add(31 * 86400);
+  const int64_t history = server.CountRows("case_state_history");
+  grpc::Status s = Reopen(server, c.id(), server.case_support(), "they changed their minds");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat("case ", c.id(),
+                         " finished more than 30 days ago (the reopening period); refer it again "
+                         "as a new case"));
+  EXPECT_EQ(server.CountRows("case_state_history"), history);
+  // Within the period it reopens.
+  now->fetch_sub(2 * 86400);
+  EXPECT_TRUE(Reopen(server, c.id(), server.case_support(), "they changed their minds").ok());
 }
 
 }  // namespace

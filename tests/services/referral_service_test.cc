@@ -313,5 +313,41 @@ TEST_F(ReferralServiceTest, ABadPageTokenIsInvalidArgument) {
   EXPECT_TRUE(absl::StartsWith(status.error_message(), "page_token: "));
 }
 
+TEST_F(ReferralServiceTest, AnUpdateChangesOnlyWhatItsMaskNamesAndNeedsTheRevision) {
+  const v1::Case c = server_.CreateReferral(org_);
+  v1::UpdateReferralRequest r;
+  r.set_case_id(c.id());
+  r.set_expected_revision(c.revision());
+  r.mutable_update_mask()->add_paths("summary");
+  r.set_summary("The rota dispute has widened to the whole team.");
+  r.set_reason("new information from the trust");
+  // Parties left out of the request are not removed: the mask does not name them.
+  v1::UpdateReferralResponse updated;
+  grpc::Status s =
+      server_.referrals().UpdateReferral(WithToken(server_.case_support()).get(), r, &updated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(updated.case_().summary(), "The rota dispute has widened to the whole team.");
+  EXPECT_EQ(updated.case_().parties_size(), c.parties_size());
+  EXPECT_EQ(updated.case_().referrer().email(), c.referrer().email());
+  EXPECT_EQ(updated.case_().revision(), c.revision() + 1);
+
+  // A stale revision, a missing one and a path that is not a part are refused, changing nothing.
+  s = server_.referrals().UpdateReferral(WithToken(server_.case_support()).get(), r, &updated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
+  r.set_expected_revision(0);
+  s = server_.referrals().UpdateReferral(WithToken(server_.case_support()).get(), r, &updated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "expected_revision: required"))
+      << s.error_message();
+  r.set_expected_revision(c.revision() + 1);
+  r.mutable_update_mask()->add_paths("state");
+  s = server_.referrals().UpdateReferral(WithToken(server_.case_support()).get(), r, &updated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(
+      absl::StartsWith(s.error_message(), "update_mask: 'state' is not a part of a referral"))
+      << s.error_message();
+  EXPECT_EQ(server_.CountRows("referral_revisions"), 1);
+}
+
 }  // namespace
 }  // namespace mediation

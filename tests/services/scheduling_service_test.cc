@@ -594,10 +594,8 @@ TEST_F(CrossCaseBookingTest, AnEmailChangeThatWouldDoubleBookThePersonIsRefused)
   // "Sam Hill" was a typo for the first case's Alex Morgan: the same person, booked twice.
   v1::UpdateReferralRequest u;
   u.set_case_id(other.id());
-  *u.mutable_referrer() = other.referrer();
-  u.set_summary(other.summary());
-  u.set_concern_level(other.concern_level());
-  u.set_concern_type(other.concern_type());
+  u.set_expected_revision(other.revision());
+  u.mutable_update_mask()->add_paths("parties");
   *u.mutable_parties() = other.parties();
   u.mutable_parties(0)->mutable_contact()->set_email("Alex.Morgan@example.nhs.uk");
   u.set_reason("The first party's address was wrong");
@@ -641,6 +639,253 @@ TEST_F(CrossCaseBookingTest, TheDatabaseRefusesAnOverlapWrittenBehindTheServices
       server_.CountRows("bookings", absl::StrCat("session_id = ", second.id(),
                                                  " AND start_at = ", wednesday_nine + 3 * kHour)),
       4);  // Two mediators and two parties, unmoved.
+}
+
+// A mediator falls ill: the leave is recorded over a booked session, which is returned, marked,
+// raised as a case event, shown in the queue and the filter until it is rescheduled.
+TEST_F(SchedulingServiceTest, LeaveOverABookedSessionReturnsItAndMarksItUntilRescheduled) {
+  const int64_t wednesday_nine = kMonday + 2 * kDay + 9 * kHour;
+  v1::Session booked, later;
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 60, &booked).ok());
+  ASSERT_TRUE(
+      Book(case_, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine + 7 * kDay, 60, &later).ok());
+  EXPECT_FALSE(booked.needs_rescheduling());
+  const int64_t events = server_.CountRows("case_events");
+
+  v1::AddLeaveRequest leave;
+  leave.set_mediator_id(mediators_[1]);
+  leave.mutable_leave()->mutable_first_day()->set_year(2027);
+  leave.mutable_leave()->mutable_first_day()->set_month(3);
+  leave.mutable_leave()->mutable_first_day()->set_day(3);
+  *leave.mutable_leave()->mutable_last_day() = leave.leave().first_day();
+  leave.mutable_leave()->set_note("off sick");
+  v1::AddLeaveResponse added;
+  grpc::Status s =
+      server_.mediators().AddLeave(WithToken(tokens_[mediators_[1]]).get(), leave, &added);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(added.collisions_size(), 1);
+  const v1::SessionCollision& c = added.collisions(0);
+  EXPECT_EQ(c.session_id(), booked.id());
+  EXPECT_EQ(c.case_reference(), case_.reference());
+  EXPECT_EQ(c.local_start(), "2027-03-03T09:00:00+00:00");
+  EXPECT_EQ(c.reason(), absl::StrCat("mediator ", mediators_[1], " is on leave then"));
+  EXPECT_EQ(server_.CountRows("case_events"), events + 1);
+  EXPECT_EQ(server_.CountRows("case_events",
+                              absl::StrCat("kind = 'CASE_EVENT_KIND_SESSION_NEEDS_RESCHEDULING' "
+                                           "AND session_id = ",
+                                           booked.id())),
+            1);
+
+  // The case's sessions with the filter, the queue across cases, and the case list.
+  v1::ListSessionsRequest filter;
+  filter.set_case_id(case_.id());
+  filter.set_needs_rescheduling(true);
+  v1::ListSessionsResponse listed;
+  ASSERT_TRUE(server_.scheduling()
+                  .ListSessions(WithToken(server_.case_support()).get(), filter, &listed)
+                  .ok());
+  ASSERT_EQ(listed.sessions_size(), 1);
+  EXPECT_TRUE(listed.sessions(0).needs_rescheduling());
+  EXPECT_EQ(listed.sessions(0).needs_rescheduling_reason(), c.reason());
+  EXPECT_EQ(listed.sessions(0).needs_rescheduling_since().seconds(), kMonday + 8 * kHour);
+  v1::ListSessionsRequest queue;
+  queue.set_needs_rescheduling(true);
+  ASSERT_TRUE(server_.scheduling()
+                  .ListSessions(WithToken(server_.case_support()).get(), queue, &listed)
+                  .ok());
+  ASSERT_EQ(listed.sessions_size(), 1);
+  EXPECT_EQ(listed.sessions(0).id(), booked.id());
+  v1::ListCasesRequest cases;
+  cases.set_needs_rescheduling(true);
+  v1::ListCasesResponse case_list;
+  ASSERT_TRUE(server_.referrals()
+                  .ListCases(WithToken(server_.case_support()).get(), cases, &case_list)
+                  .ok());
+  ASSERT_EQ(case_list.cases_size(), 1);
+  EXPECT_EQ(case_list.cases(0).id(), case_.id());
+  // A party sees that it needs rescheduling, not why (someone's leave).
+  const std::string party =
+      server_.IssueToken(v1::ROLE_PARTY, 0, 0, case_.id(), case_.parties(0).id());
+  v1::GetSessionRequest get;
+  get.set_session_id(booked.id());
+  v1::GetSessionResponse seen;
+  ASSERT_TRUE(server_.scheduling().GetSession(WithToken(party).get(), get, &seen).ok());
+  EXPECT_TRUE(seen.session().needs_rescheduling());
+  EXPECT_EQ(seen.session().needs_rescheduling_reason(), "");
+  // The queue is not for parties.
+  EXPECT_EQ(server_.scheduling().ListSessions(WithToken(party).get(), queue, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Rescheduling it to the next day clears the mark, and the queue is empty.
+  v1::RescheduleSessionRequest move;
+  move.set_session_id(booked.id());
+  move.mutable_start()->set_seconds(wednesday_nine + kDay);
+  move.set_reason("the mediator is on leave");
+  v1::RescheduleSessionResponse moved;
+  s = server_.scheduling().RescheduleSession(WithToken(server_.case_support()).get(), move, &moved);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(moved.session().needs_rescheduling());
+  ASSERT_TRUE(server_.scheduling()
+                  .ListSessions(WithToken(server_.case_support()).get(), queue, &listed)
+                  .ok());
+  EXPECT_EQ(listed.sessions_size(), 0);
+  EXPECT_EQ(server_.CountRows("sessions", "needs_rescheduling <> ''"), 0);
+}
+
+TEST_F(SchedulingServiceTest, AvailabilityAndWorkingPatternChangesMarkTheSessionsTheyLeaveOut) {
+  const int64_t wednesday_nine = kMonday + 2 * kDay + 9 * kHour;
+  v1::Session booked;
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 60, &booked).ok());
+  // The second party is now available only on Thursday.
+  v1::SetPartyAvailabilityRequest r;
+  r.set_case_id(case_.id());
+  r.set_party_id(case_.parties(1).id());
+  v1::LocalWindow* w = r.add_windows();
+  w->mutable_date()->set_year(2027);
+  w->mutable_date()->set_month(3);
+  w->mutable_date()->set_day(4);
+  w->mutable_start()->set_hours(9);
+  w->mutable_end()->set_hours(17);
+  v1::SetPartyAvailabilityResponse set;
+  ASSERT_TRUE(server_.scheduling()
+                  .SetPartyAvailability(WithToken(server_.case_support()).get(), r, &set)
+                  .ok());
+  ASSERT_EQ(set.collisions_size(), 1);
+  EXPECT_EQ(set.collisions(0).session_id(), booked.id());
+  EXPECT_EQ(set.collisions(0).reason(),
+            absl::StrCat("party ", case_.parties(1).id(), " is not available then"));
+
+  // A working pattern without Wednesdays, from a stale etag first (refused, nothing changes).
+  v1::GetMediatorRequest get;
+  get.set_mediator_id(mediators_[0]);
+  v1::GetMediatorResponse read;
+  ASSERT_TRUE(
+      server_.mediators().GetMediator(WithToken(tokens_[mediators_[0]]).get(), get, &read).ok());
+  v1::SetWorkingPatternRequest pattern;
+  pattern.set_mediator_id(mediators_[0]);
+  for (int day : {1, 2, 4, 5}) {
+    v1::WorkingHours* h = pattern.add_hours();
+    h->set_weekday(day);
+    h->mutable_start()->set_hours(9);
+    h->mutable_end()->set_hours(17);
+  }
+  pattern.set_etag("r1");
+  v1::SetWorkingPatternResponse changed;
+  grpc::Status s = server_.mediators().SetWorkingPattern(WithToken(tokens_[mediators_[0]]).get(),
+                                                         pattern, &changed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED) << s.error_message();
+  EXPECT_EQ(server_.CountRows("working_hours", absl::StrCat("mediator_id = ", mediators_[0])), 5);
+  pattern.set_etag(read.mediator().etag());
+  s = server_.mediators().SetWorkingPattern(WithToken(tokens_[mediators_[0]]).get(), pattern,
+                                            &changed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(changed.collisions_size(), 1);
+  EXPECT_EQ(changed.collisions(0).session_id(), booked.id());
+  EXPECT_NE(changed.etag(), read.mediator().etag());
+  // Marked once: the first reason stays, one case event.
+  EXPECT_EQ(server_.CountRows(
+                "sessions", absl::StrCat("id = ", booked.id(), " AND needs_rescheduling = 'party ",
+                                         case_.parties(1).id(), " is not available then'")),
+            1);
+  EXPECT_EQ(server_.CountRows("case_events", "kind = 'CASE_EVENT_KIND_SESSION_NEEDS_RESCHEDULING'"),
+            1);
+  // Cancelling clears it.
+  v1::CancelSessionRequest cancel;
+  cancel.set_session_id(booked.id());
+  cancel.set_reason("nobody can make Wednesday");
+  v1::CancelSessionResponse cancelled;
+  ASSERT_TRUE(server_.scheduling()
+                  .CancelSession(WithToken(server_.case_support()).get(), cancel, &cancelled)
+                  .ok());
+  EXPECT_EQ(server_.CountRows("sessions", "needs_rescheduling <> ''"), 0);
+}
+
+// Accessible venues: slots are offered only where every party's needs are met, and the answer
+// says so when the venue cannot meet them.
+TEST_F(SchedulingServiceTest, InPersonSlotsUseOnlyRoomsThatMeetThePartiesNeeds) {
+  const v1::Case needs =
+      server_.AllocatedCase(org_, mediators_[2], tokens_[mediators_[2]], mediators_[3],
+                            tokens_[mediators_[3]], [](v1::CreateReferralRequest& r) {
+                              r.mutable_parties(0)->add_access_needs(v1::ACCESS_NEED_STEP_FREE);
+                              r.mutable_parties(1)->add_access_needs(v1::ACCESS_NEED_HEARING_LOOP);
+                            });
+  ASSERT_EQ(needs.parties(0).access_needs_size(), 1);
+  auto venue = [&](std::vector<std::pair<v1::RoomKind, std::vector<v1::AccessNeed>>> rooms) {
+    v1::CreateVenueRequest r;
+    r.mutable_venue()->set_name("Centre");
+    r.mutable_venue()->set_address("1 High Street");
+    int n = 0;
+    for (const auto& [kind, features] : rooms) {
+      v1::Room* room = r.mutable_venue()->add_rooms();
+      room->set_name(absl::StrCat("Room ", ++n));
+      room->set_kind(kind);
+      for (v1::AccessNeed f : features) room->add_features(f);
+    }
+    v1::CreateVenueResponse out;
+    EXPECT_TRUE(
+        server_.scheduling().CreateVenue(WithToken(server_.case_support()).get(), r, &out).ok());
+    return out.venue();
+  };
+  // Room 1 has a hearing loop only, room 2 step-free access only: party 0 must have room 2 and
+  // party 1 room 1 (the first room in order would be wrong for party 0).
+  const v1::Venue good =
+      venue({{v1::ROOM_KIND_PRIVATE, {v1::ACCESS_NEED_HEARING_LOOP}},
+             {v1::ROOM_KIND_PRIVATE, {v1::ACCESS_NEED_STEP_FREE}},
+             {v1::ROOM_KIND_JOINT, {v1::ACCESS_NEED_STEP_FREE, v1::ACCESS_NEED_HEARING_LOOP}}});
+  EXPECT_EQ(good.rooms(0).features_size(), 1);
+  const v1::FindSlotsResponse found =
+      Find(needs, v1::SESSION_KIND_JOINT_MEETING, 60, v1::SESSION_MODE_IN_PERSON, good.id());
+  ASSERT_GT(found.slots_size(), 0);
+  EXPECT_EQ(found.unmet_access_needs(), "");
+  v1::Session s;
+  ASSERT_TRUE(Book(needs, v1::SESSION_KIND_JOINT_MEETING, found.slots(0).start().seconds(), 60, &s,
+                   v1::SESSION_MODE_IN_PERSON, good.id())
+                  .ok());
+  ASSERT_EQ(s.rooms_size(), 3);
+  EXPECT_EQ(s.rooms(0).party_id(), needs.parties(0).id());
+  EXPECT_EQ(s.rooms(0).room_id(), good.rooms(1).id());
+  EXPECT_EQ(s.rooms(1).party_id(), needs.parties(1).id());
+  EXPECT_EQ(s.rooms(1).room_id(), good.rooms(0).id());
+
+  // A venue whose joint room has no hearing loop cannot host the joint meeting: no slots, the
+  // reason, and booking there is refused writing nothing.
+  const v1::Venue poor = venue({{v1::ROOM_KIND_PRIVATE, {v1::ACCESS_NEED_HEARING_LOOP}},
+                                {v1::ROOM_KIND_PRIVATE, {v1::ACCESS_NEED_STEP_FREE}},
+                                {v1::ROOM_KIND_JOINT, {v1::ACCESS_NEED_STEP_FREE}}});
+  const v1::FindSlotsResponse none =
+      Find(needs, v1::SESSION_KIND_JOINT_MEETING, 60, v1::SESSION_MODE_IN_PERSON, poor.id());
+  EXPECT_EQ(none.slots_size(), 0);
+  EXPECT_EQ(none.unmet_access_needs(),
+            absl::StrCat("venue ", poor.id(),
+                         " has no joint room with step-free access and a hearing loop (what the "
+                         "parties need)"));
+  const int64_t sessions = server_.CountRows("sessions");
+  grpc::Status refused =
+      Book(needs, v1::SESSION_KIND_JOINT_MEETING, found.slots(1).start().seconds(), 60, nullptr,
+           v1::SESSION_MODE_IN_PERSON, poor.id());
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(refused.error_message(), "has no joint room with step-free access"))
+      << refused.error_message();
+  EXPECT_EQ(server_.CountRows("sessions"), sessions);
+  // An individual meeting with the first party needs only a step-free private room: it fits.
+  EXPECT_GT(Find(needs, v1::SESSION_KIND_INDIVIDUAL_MEETING, 60, v1::SESSION_MODE_IN_PERSON,
+                 poor.id(), needs.parties(0).id())
+                .slots_size(),
+            0);
+  // Two parties both needing step-free access and one step-free private room: never.
+  const v1::Case both = server_.AllocatedCase(
+      org_, mediators_[2], tokens_[mediators_[2]], mediators_[3], tokens_[mediators_[3]],
+      [](v1::CreateReferralRequest& r) {
+        r.mutable_parties(0)->add_access_needs(v1::ACCESS_NEED_STEP_FREE);
+        r.mutable_parties(1)->add_access_needs(v1::ACCESS_NEED_STEP_FREE);
+        r.mutable_parties(0)->mutable_contact()->set_email("kim.lee@example.nhs.uk");
+        r.mutable_parties(1)->mutable_contact()->set_email("pat.roe@example.nhs.uk");
+      });
+  EXPECT_EQ(Find(both, v1::SESSION_KIND_JOINT_MEETING, 60, v1::SESSION_MODE_IN_PERSON, good.id())
+                .unmet_access_needs(),
+            absl::StrCat("venue ", good.id(),
+                         " has too few private rooms meeting the parties' access needs for a "
+                         "room each"));
 }
 
 }  // namespace

@@ -274,11 +274,9 @@ TEST_F(ScreeningServiceTest, ADecisionOnAStaleEvaluationIsAborted) {
 TEST_F(ScreeningServiceTest, AHighConcernNeedsExplicitConfirmationToProceed) {
   v1::UpdateReferralRequest update;
   update.set_case_id(case_.id());
-  *update.mutable_referrer() = case_.referrer();
-  update.set_summary(case_.summary());
+  update.set_expected_revision(case_.revision());
+  update.mutable_update_mask()->add_paths("concern_level");  // The rest stays as stored.
   update.set_concern_level(v1::CONCERN_LEVEL_HIGH);
-  update.set_concern_type(case_.concern_type());
-  *update.mutable_parties() = case_.parties();
   update.set_reason("persistent behaviour reported");
   v1::UpdateReferralResponse updated;
   ASSERT_TRUE(server_.referrals()
