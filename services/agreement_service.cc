@@ -7,8 +7,8 @@
 #include "services/case_access.h"
 #include "services/case_transitions.h"
 #include "services/convert.h"
-#include "services/core/london.h"
 #include "services/core/validation.h"
+#include "services/rules/london.h"
 #include "storage/agreements.h"
 #include "storage/cases.h"
 
@@ -281,7 +281,7 @@ absl::Status ScheduleFollowUp(CallContext& call, const v1::ScheduleFollowUpReque
     day = DayFromProto(r.review_date());
     if (!day)
       v.Fail("review_date", "not a valid date");
-    else if (*day < LondonDay(call.now()))
+    else if (*day < rules::LondonDay(call.now()))
       v.Fail("review_date", "must not be in the past");
   }
   if (!v.ok()) return v.status();
@@ -290,8 +290,8 @@ absl::Status ScheduleFollowUp(CallContext& call, const v1::ScheduleFollowUpReque
       return s;
     // About three months after the outcome; never in the past (a late scheduling gets today).
     const int32_t review = day.value_or(
-        std::max(LondonDay(c.outcome_recorded_at.value_or(call.now())) + kDefaultReviewDays,
-                 LondonDay(call.now())));
+        std::max(rules::LondonDay(c.outcome_recorded_at.value_or(call.now())) + kDefaultReviewDays,
+                 rules::LondonDay(call.now())));
     absl::Status moved = MoveCase(tx, c,
                                   {.to = v1::CASE_STATE_FOLLOW_UP,
                                    .at = call.now(),

@@ -8,10 +8,10 @@
 #include "services/case_access.h"
 #include "services/case_transitions.h"
 #include "services/convert.h"
-#include "services/core/london.h"
 #include "services/core/validation.h"
 #include "services/identity_keys.h"
 #include "services/rules/allocation.h"
+#include "services/rules/london.h"
 #include "storage/allocations.h"
 #include "storage/cases.h"
 #include "storage/mediators.h"
@@ -44,7 +44,7 @@ absl::StatusOr<rules::DayRange> Window(absl::Time now, bool has_first, const v1:
                                        bool has_last, const v1::Date& last) {
   Validator v;
   rules::DayRange window;
-  window.first = LondonDay(now);
+  window.first = rules::LondonDay(now);
   if (has_first) {
     std::optional<int32_t> day = DayFromProto(first);
     if (!day) v.Fail("window_first_day", "not a valid date");
@@ -56,7 +56,7 @@ absl::StatusOr<rules::DayRange> Window(absl::Time now, bool has_first, const v1:
     if (!day) v.Fail("window_last_day", "not a valid date");
     window.last = day.value_or(0);
   }
-  if (v.ok() && window.first < LondonDay(now)) {
+  if (v.ok() && window.first < rules::LondonDay(now)) {
     // A window in the past would let expired accreditation or insurance pass.
     v.Fail("window_first_day", "must not be before today (Europe/London)");
   } else if (v.ok() && window.last < window.first) {

@@ -12,7 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "services/case_access.h"
 #include "services/convert.h"
-#include "services/core/london.h"
+#include "services/rules/london.h"
 #include "storage/cases.h"
 #include "storage/events.h"
 
@@ -66,8 +66,9 @@ void ToProto(const storage::CaseEventRecord& e, v1::Role role, v1::CaseEvent* ou
   out->set_session_party_id(e.session_party_id);
   if (e.session_id != 0 && role == v1::ROLE_ORGANISATION) {
     // An organisation sees the dates of its cases' sessions, not their times.
-    mediation::ToProto(LondonDayStart(LondonDay(absl::FromUnixSeconds(e.session_start))),
-                       out->mutable_session_start());
+    mediation::ToProto(
+        rules::LondonDayStart(rules::LondonDay(absl::FromUnixSeconds(e.session_start))),
+        out->mutable_session_start());
   } else if (e.session_id != 0) {
     out->mutable_session_start()->set_seconds(e.session_start);
     out->mutable_session_end()->set_seconds(e.session_end);

@@ -16,7 +16,6 @@ namespace mediation {
 namespace {
 
 constexpr size_t kMaxNoteChars = 4000;
-constexpr size_t kMinJustificationChars = 20;
 
 }  // namespace
 
@@ -219,62 +218,25 @@ absl::Status RecordScreeningDecision(CallContext& call, const v1::RecordScreenin
           answers_version, ", not ", r.expected_answers_version(), "); evaluate again"));
     }
 
+    rules::DecisionRequest asked{.override_decision = r.override_decision(),
+                                 .justification = justification,
+                                 .confirm_high_concern = r.confirm_high_concern()};
+    for (int criterion : r.override_criteria()) {
+      asked.override_criteria.push_back(static_cast<v1::Criterion>(criterion));
+    }
+    absl::StatusOr<rules::Decision> decided = rules::DecideScreening(*result, asked);
+    if (!decided.ok()) return decided.status();
     storage::ScreeningDecisionRecord d;
     d.case_id = c->id;
-    d.evaluated = result->decision;
-    d.decision = r.override_decision() == v1::SUITABILITY_UNSPECIFIED ? result->decision
-                                                                      : r.override_decision();
-    d.overridden = d.decision != d.evaluated;
+    d.evaluated = decided->evaluated;
+    d.decision = decided->decision;
+    d.overridden = decided->overridden;
+    d.high_concern_confirmed = decided->high_concern_confirmed;
+    d.failed_criteria = decided->failed_criteria;
+    d.signposting = decided->signposting;
     d.justification = justification;
     d.decided_by_token_id = call.principal().token_id;
     d.decided_at = call.now();
-    if (d.overridden && CodePoints(justification) < kMinJustificationChars) {
-      return FieldError("justification",
-                        absl::StrCat("overriding ", Short(d.evaluated), " with ", Short(d.decision),
-                                     " needs a written justification of at "
-                                     "least ",
-                                     kMinJustificationChars, " characters"));
-    }
-    if (d.decision == v1::SUITABILITY_NEEDS_INFORMATION) {
-      std::vector<std::string> open;
-      for (const auto& o : result->open) {
-        open.push_back(o.party_id == 0 ? v1::Criterion_Name(o.criterion)
-                                       : absl::StrCat(v1::Criterion_Name(o.criterion), " (party ",
-                                                      o.party_id, ")"));
-      }
-      return absl::FailedPreconditionError(
-          absl::StrCat("the answers give NEEDS_INFORMATION (open: ", absl::StrJoin(open, ", "),
-                       "); record the missing answers, or override with a justification"));
-    }
-    if (d.decision == v1::SUITABILITY_SUITABLE && result->high_concern) {
-      if (!r.confirm_high_concern()) {
-        return absl::FailedPreconditionError(
-            "the concern level is HIGH: set confirm_high_concern to confirm that mediation may "
-            "proceed rather than the formal Dignity at Work policy");
-      }
-      d.high_concern_confirmed = true;
-    }
-    if (d.decision == v1::SUITABILITY_NOT_SUITABLE) {
-      // Every failed criterion once, with its signposting: the answers' failures, or for an
-      // override the criteria the Senior Adviser names.
-      std::vector<v1::Criterion> why;
-      if (d.overridden) {
-        if (r.override_criteria_size() == 0) {
-          return FieldError("override_criteria",
-                            "an override to NOT_SUITABLE must name the criteria it rests on");
-        }
-        for (int c : r.override_criteria()) why.push_back(static_cast<v1::Criterion>(c));
-      } else {
-        for (const rules::CriterionOutcome& o : result->failures) why.push_back(o.criterion);
-      }
-      for (v1::Criterion criterion : why) {
-        if (std::find(d.failed_criteria.begin(), d.failed_criteria.end(), criterion) ==
-            d.failed_criteria.end()) {
-          d.failed_criteria.push_back(criterion);
-          d.signposting.emplace_back(rules::RuleFor(criterion).signposting);
-        }
-      }
-    }
     absl::StatusOr<storage::ScreeningDecisionRecord> stored =
         storage::InsertScreeningDecision(tx, d);
     if (!stored.ok()) return stored.status();

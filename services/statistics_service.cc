@@ -4,8 +4,8 @@
 #include <vector>
 
 #include "services/convert.h"
-#include "services/core/london.h"
 #include "services/core/validation.h"
+#include "services/rules/london.h"
 #include "storage/statistics.h"
 
 namespace mediation {
@@ -48,8 +48,8 @@ absl::Status GetStatistics(CallContext& call, const v1::GetStatisticsRequest& r,
   }
   if (first && last && *last < *first) v.Fail("referred_to", "must not be before referred_from");
   if (!v.ok()) return v.status();
-  if (first) from = LondonDayStart(*first);
-  if (last) to = LondonDayStart(*last + 1);
+  if (first) from = rules::LondonDayStart(*first);
+  if (last) to = rules::LondonDayStart(*last + 1);
   // Instants are stored in microseconds: keep the open ends within range.
   from = std::max(from, absl::FromUnixMicros(0));
   to = std::min(to, absl::FromUnixSeconds(int64_t{1} << 40));

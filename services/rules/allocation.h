@@ -14,13 +14,11 @@
 #include "ppa/mediation/v1/common.pb.h"
 #include "ppa/mediation/v1/mediator.pb.h"
 #include "services/rules/identity.h"
+#include "services/rules/london.h"
 
 namespace mediation::rules {
 
 namespace v1 = ::ppa::mediation::v1;
-
-// A calendar day (Europe/London) as days since 1970-01-01.
-using Day = int32_t;
 
 // CMC registered mediators need at least 6 CPD hours a year.
 inline constexpr int kMinCpdHours = 6;

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace mediation::rules {
 namespace {
@@ -94,6 +95,77 @@ ScreeningResult EvaluateScreening(const ScreeningInput& input) {
     result.decision = v1::SUITABILITY_SUITABLE;
   }
   return result;
+}
+
+namespace {
+
+std::string Short(v1::Suitability s) {
+  const std::string name = v1::Suitability_Name(s);
+  return name.substr(std::string("SUITABILITY_").size());
+}
+
+// Unicode code points in UTF-8 text (continuation bytes are not counted).
+size_t CodePoints(absl::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) n += (c & 0xC0) != 0x80 ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+absl::StatusOr<Decision> DecideScreening(const ScreeningResult& result,
+                                         const DecisionRequest& request) {
+  Decision d;
+  d.evaluated = result.decision;
+  d.decision = request.override_decision == v1::SUITABILITY_UNSPECIFIED ? result.decision
+                                                                        : request.override_decision;
+  d.overridden = d.decision != d.evaluated;
+  if (d.overridden && CodePoints(request.justification) < kMinJustificationChars) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "justification: overriding ", Short(d.evaluated), " with ", Short(d.decision),
+        " needs a written justification of at least ", kMinJustificationChars, " characters"));
+  }
+  if (d.decision == v1::SUITABILITY_NEEDS_INFORMATION) {
+    std::vector<std::string> open;
+    for (const CriterionOutcome& o : result.open) {
+      open.push_back(o.party_id == 0 ? v1::Criterion_Name(o.criterion)
+                                     : absl::StrCat(v1::Criterion_Name(o.criterion), " (party ",
+                                                    o.party_id, ")"));
+    }
+    return absl::FailedPreconditionError(
+        absl::StrCat("the answers give NEEDS_INFORMATION (open: ", absl::StrJoin(open, ", "),
+                     "); record the missing answers, or override with a justification"));
+  }
+  if (d.decision == v1::SUITABILITY_SUITABLE && result.high_concern) {
+    if (!request.confirm_high_concern) {
+      return absl::FailedPreconditionError(
+          "the concern level is HIGH: set confirm_high_concern to confirm that mediation may "
+          "proceed rather than the formal Dignity at Work policy");
+    }
+    d.high_concern_confirmed = true;
+  }
+  if (d.decision == v1::SUITABILITY_NOT_SUITABLE) {
+    // Every failed criterion once, with its signposting: the answers' failures, or for an
+    // override the criteria the Senior Adviser names.
+    std::vector<v1::Criterion> why;
+    if (d.overridden) {
+      if (request.override_criteria.empty()) {
+        return absl::InvalidArgumentError(
+            "override_criteria: an override to NOT_SUITABLE must name the criteria it rests on");
+      }
+      why = request.override_criteria;
+    } else {
+      for (const CriterionOutcome& o : result.failures) why.push_back(o.criterion);
+    }
+    for (v1::Criterion criterion : why) {
+      if (std::find(d.failed_criteria.begin(), d.failed_criteria.end(), criterion) ==
+          d.failed_criteria.end()) {
+        d.failed_criteria.push_back(criterion);
+        d.signposting.emplace_back(RuleFor(criterion).signposting);
+      }
+    }
+  }
+  return d;
 }
 
 }  // namespace mediation::rules

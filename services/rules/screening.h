@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "ppa/mediation/v1/common.pb.h"
 
@@ -67,6 +68,37 @@ struct ScreeningResult {
 // SUITABLE when every slot is MET; NOT_SUITABLE when any is NOT_MET; otherwise
 // NEEDS_INFORMATION. Cautions: a HIGH concern level, and every slot without an answer.
 ScreeningResult EvaluateScreening(const ScreeningInput& input);
+
+// An override departs from the evaluation only with a written justification this long.
+inline constexpr size_t kMinJustificationChars = 20;
+
+// What a Senior Adviser asks to record.
+struct DecisionRequest {
+  // UNSPECIFIED confirms the evaluation; SUITABLE or NOT_SUITABLE otherwise overrides it.
+  v1::Suitability override_decision = v1::SUITABILITY_UNSPECIFIED;
+  std::string justification;
+  bool confirm_high_concern = false;
+  // For an override to NOT_SUITABLE: the criteria it rests on.
+  std::vector<v1::Criterion> override_criteria;
+};
+
+// The decision recorded, with every failed criterion once and its signposting.
+struct Decision {
+  v1::Suitability evaluated = v1::SUITABILITY_UNSPECIFIED;
+  v1::Suitability decision = v1::SUITABILITY_UNSPECIFIED;
+  bool overridden = false;
+  bool high_concern_confirmed = false;
+  std::vector<v1::Criterion> failed_criteria;
+  std::vector<std::string> signposting;
+};
+
+// The Senior Adviser's decision on `result` (the answers' evaluation), or why it cannot be
+// recorded: INVALID_ARGUMENT naming `justification` (an override needs one of at least
+// kMinJustificationChars characters) or `override_criteria` (an override to NOT_SUITABLE names
+// the criteria it rests on); FAILED_PRECONDITION when the answers still give NEEDS_INFORMATION
+// (naming the open slots), or the concern is HIGH and `confirm_high_concern` is not set.
+absl::StatusOr<Decision> DecideScreening(const ScreeningResult& result,
+                                         const DecisionRequest& request);
 
 }  // namespace mediation::rules
 

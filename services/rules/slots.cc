@@ -1,24 +1,13 @@
 #include "services/rules/slots.h"
 
-#include <date/tz.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <functional>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 
 namespace mediation::rules {
-namespace {
-
-const date::time_zone* London() {
-  static const date::time_zone* const zone = date::locate_zone("Europe/London");
-  return zone;
-}
-
-}  // namespace
 
 IntervalList Normalise(std::vector<Interval> intervals) {
   std::erase_if(intervals, [](const Interval& i) { return i.end <= i.start; });
@@ -94,57 +83,6 @@ Instant TotalLength(const IntervalList& list) {
   Instant total = 0;
   for (const Interval& i : list) total += i.length();
   return total;
-}
-
-Instant LondonToUtc(Day day, int minute) {
-  const date::local_seconds local{date::local_days{date::days{day}} + std::chrono::minutes{minute}};
-  const date::local_info info = London()->get_info(local);
-  switch (info.result) {
-    case date::local_info::unique:
-      return (local - info.first.offset).time_since_epoch().count();
-    case date::local_info::ambiguous:  // The earlier of the two: still on summer time.
-      return (local - info.first.offset).time_since_epoch().count();
-    default:  // nonexistent: the clocks jumped over it; the first instant after the gap.
-      return info.second.begin.time_since_epoch().count();
-  }
-}
-
-bool LondonTimeIsAmbiguous(Instant t) {
-  const date::local_seconds local = London()->to_local(date::sys_seconds{std::chrono::seconds{t}});
-  return London()->get_info(local).result == date::local_info::ambiguous;
-}
-
-std::string LondonLocalText(Instant t) {
-  const date::sys_seconds instant{std::chrono::seconds{t}};
-  const date::local_seconds local = London()->to_local(instant);
-  const date::local_days day = date::floor<date::days>(local);
-  const date::year_month_day ymd{day};
-  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(local - day).count();
-  std::string text =
-      absl::StrFormat("%04d-%02u-%02uT%02d:%02d", static_cast<int>(ymd.year()),
-                      static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                      static_cast<int>(minutes / 60), static_cast<int>(minutes % 60));
-  if (LondonTimeIsAmbiguous(t)) absl::StrAppend(&text, " ", London()->get_info(instant).abbrev);
-  return text;
-}
-
-std::string LondonRfc3339(Instant t) {
-  const date::sys_seconds instant{std::chrono::seconds{t}};
-  const date::sys_info info = London()->get_info(instant);
-  const date::local_seconds local = London()->to_local(instant);
-  const date::local_days day = date::floor<date::days>(local);
-  const date::year_month_day ymd{day};
-  const int64_t seconds = (local - day).count();
-  const int64_t offset = info.offset.count();
-  return absl::StrFormat("%04d-%02u-%02uT%02d:%02d:%02d%c%02d:%02d", static_cast<int>(ymd.year()),
-                         static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                         seconds / 3600, seconds / 60 % 60, seconds % 60, offset < 0 ? '-' : '+',
-                         std::abs(offset) / 3600, std::abs(offset) / 60 % 60);
-}
-
-Day LondonDayOf(Instant t) {
-  const date::local_seconds local = London()->to_local(date::sys_seconds{std::chrono::seconds{t}});
-  return static_cast<Day>(date::floor<date::days>(local).time_since_epoch().count());
 }
 
 IntervalList ExpandWorkingPattern(const std::vector<WeeklyHours>& pattern, Day first, Day last) {

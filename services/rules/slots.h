@@ -11,11 +11,9 @@
 #include <vector>
 
 #include "services/rules/allocation.h"
+#include "services/rules/london.h"
 
 namespace mediation::rules {
-
-// Seconds since the Unix epoch, UTC.
-using Instant = int64_t;
 
 // [start, end): touching intervals do not overlap.
 struct Interval {
@@ -40,22 +38,6 @@ IntervalList Widen(const IntervalList& intervals, Instant before, Instant after)
 // Whether `list` contains all of `interval`.
 bool Covers(const IntervalList& list, const Interval& interval);
 Instant TotalLength(const IntervalList& list);
-
-// Europe/London wall-clock to UTC: minute `minute` after local midnight on `day`. A time that
-// does not exist (the spring-forward hour) maps to the first instant after the gap; an
-// ambiguous one (the autumn hour that happens twice) to the earlier.
-// REQUIRES: the tz database has Europe/London.
-Instant LondonToUtc(Day day, int minute);
-// "YYYY-MM-DDTHH:MM" in Europe/London; during the hour that happens twice in October, with the
-// zone's abbreviation ("2027-10-31T01:30 BST" then "... GMT") so the two are not confused.
-std::string LondonLocalText(Instant t);
-// RFC 3339 local time in Europe/London with its offset: "2027-10-31T01:30:00+01:00" then
-// "2027-10-31T01:30:00+00:00", so the repeated hour is never ambiguous (what responses carry).
-std::string LondonRfc3339(Instant t);
-// Whether Europe/London's wall-clock time at `t` happens twice (the autumn change's hour).
-bool LondonTimeIsAmbiguous(Instant t);
-// The Europe/London calendar day containing `t`.
-Day LondonDayOf(Instant t);
 
 struct WeeklyHours {
   int weekday = 0;       // 1 Monday .. 7 Sunday.

@@ -6,8 +6,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "services/convert.h"
-#include "services/core/london.h"
 #include "services/core/validation.h"
+#include "services/rules/london.h"
 #include "storage/allocations.h"
 #include "storage/cases.h"
 #include "storage/mediators.h"
@@ -232,13 +232,13 @@ absl::StatusOr<Interval> DaysWindow(absl::Time now, bool has_first, const v1::Da
                                     bool has_last, const v1::Date& last, int default_days,
                                     int max_days) {
   Validator v;
-  Day first_day = LondonDay(now);
+  rules::Day first_day = rules::LondonDay(now);
   if (has_first) {
     std::optional<int32_t> d = DayFromProto(first);
     if (!d) v.Fail("window_first_day", "not a valid date");
     first_day = d.value_or(0);
   }
-  Day last_day = first_day + default_days;
+  rules::Day last_day = first_day + default_days;
   if (has_last) {
     std::optional<int32_t> d = DayFromProto(last);
     if (!d) v.Fail("window_last_day", "not a valid date");

@@ -24,7 +24,6 @@
 #include "services/benchmark_service.h"
 #include "services/case_service.h"
 #include "services/charges_service.h"
-#include "services/core/london.h"
 #include "services/event_service.h"
 #include "services/identity_keys.h"
 #include "services/mediator_service.h"
@@ -32,6 +31,7 @@
 #include "services/organisation_service.h"
 #include "services/referral_service.h"
 #include "services/retention.h"
+#include "services/rules/london.h"
 #include "services/scheduling/maintenance.h"
 #include "services/scheduling_service.h"
 #include "services/screening_service.h"
@@ -221,21 +221,12 @@ bool IsLoopbackAddress(absl::string_view listen) {
 }
 
 absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOptions options) {
-  if (options.db_path.empty()) return absl::InvalidArgumentError("--db: required");
-  if (options.admin_token_path.empty()) {
-    options.admin_token_path =
-        (std::filesystem::path(options.db_path).parent_path() / "admin.token").string();
-  }
-  if (!options.clock) options.clock = [] { return absl::Now(); };
-  if (options.workers < 1) return absl::InvalidArgumentError("--workers: at least 1");
-  if (absl::Status limits = CheckTransportLimits(options); !limits.ok()) return limits;
-  if (absl::Status tz = CheckLondonTimeZone(); !tz.ok()) return tz;
+  if (absl::Status checked = CheckOptions(options); !checked.ok()) return checked;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
   if (!credentials.ok()) return credentials.status();
 
   std::unique_ptr<MediationServer> server(new MediationServer());
   server->log_ = std::make_unique<CallLog>(options.log_format, options.log_stream);
-  CallLog& log = *server->log_;
   if (!options.client_identities_path.empty()) {
     absl::StatusOr<ClientIdentities> identities =
         ClientIdentities::Load(options.client_identities_path);
@@ -243,77 +234,112 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
     server->client_identities_ = std::make_unique<ClientIdentities>(*std::move(identities));
     options.settings.client_identities = server->client_identities_.get();
   }
+  absl::StatusOr<std::optional<storage::KeyRotationRecord>> interrupted_rotation =
+      server->PrepareDatabase(options);
+  if (!interrupted_rotation.ok()) return interrupted_rotation.status();
+  if (absl::Status started = server->StartWorkers(options, *interrupted_rotation); !started.ok()) {
+    return started;
+  }
+  server->AddServices(options.benchmark_service);
+  server->options_ = std::move(options);
+  // Catch up before answering anyone: cases whose sessions started while the server was down are
+  // IN_MEDIATION, and notes past retention are gone, by the time the first call arrives.
+  // RunMaintenance logs any job that fails; the server serves anyway, and retries each interval.
+  // It runs before the port is bound: if another process holds the port and this start fails,
+  // the work done was due anyway (it is the same work whichever server does it).
+  (void)server->RunMaintenance();
+  if (absl::Status listening = server->Listen(*credentials); !listening.ok()) return listening;
+  server->StartMaintenanceThread();
+  const ServerOptions& opts = server->options_;
+  server->log_->Info(absl::StrCat("serving ppa.mediation.v1 on port ", server->port_,
+                                  opts.tls_cert_path.empty()        ? " (plaintext)"
+                                  : opts.tls_client_ca_path.empty() ? " (TLS)"
+                                  : opts.require_client_cert
+                                      ? " (mutual TLS, client certificate required)"
+                                      : " (mutual TLS, client certificate optional)",
+                                  opts.benchmark_service ? ", with the benchmark service" : ""));
+  return server;
+}
 
+absl::Status MediationServer::CheckOptions(ServerOptions& options) {
+  if (options.db_path.empty()) return absl::InvalidArgumentError("--db: required");
+  const std::filesystem::path dir = std::filesystem::path(options.db_path).parent_path();
+  if (options.admin_token_path.empty()) options.admin_token_path = (dir / "admin.token").string();
+  if (options.master_key_path.empty()) options.master_key_path = (dir / "master.key").string();
+  if (options.backup_dir.empty()) options.backup_dir = (dir / "backups").string();
+  options.settings.backup_dir = options.backup_dir;
+  if (!options.clock) options.clock = [] { return absl::Now(); };
+  if (options.workers < 1) return absl::InvalidArgumentError("--workers: at least 1");
+  if (absl::Status limits = CheckTransportLimits(options); !limits.ok()) return limits;
+  return rules::CheckLondonTimeZone();
+}
+
+absl::StatusOr<std::optional<storage::KeyRotationRecord>> MediationServer::PrepareDatabase(
+    const ServerOptions& options) {
+  CallLog& log = *log_;
   // Migrate and bootstrap on a connection of their own, closed before the workers open theirs.
   std::optional<storage::KeyRotationRecord> interrupted_rotation;
-  {
-    absl::StatusOr<std::unique_ptr<storage::SqliteStore>> store =
-        storage::SqliteStore::Open({.path = options.db_path});
-    if (!store.ok()) return store.status();
-    absl::StatusOr<storage::MigrationResult> migrated = (*store)->Migrate();
-    if (!migrated.ok()) return migrated.status();
-    log.Info(absl::StrCat("database ", options.db_path, " at schema version ", migrated->to_version,
-                          migrated->from_version == migrated->to_version
-                              ? std::string()
-                              : absl::StrCat(" (migrated from ", migrated->from_version, ")")));
-    if (options.master_key_path.empty()) {
-      options.master_key_path =
-          (std::filesystem::path(options.db_path).parent_path() / "master.key").string();
-    }
-    // The master key (or, during a rotation, both keys) and the service's data keys: a missing
-    // or wrong key stops the server here, before it could serve anything it cannot decrypt.
-    absl::StatusOr<KeySetup> keys =
-        SetUpKeys(**store, options.master_key_path, options.clock(), log);
-    if (!keys.ok()) return keys.status();
-    server->keys_ = *std::move(keys);
-    if (server->keys_.next_master_key_id != 0) {
-      absl::Status read = (*store)->Read([&](storage::Tx& tx) -> absl::Status {
-        absl::StatusOr<std::optional<storage::KeyRotationRecord>> latest =
-            storage::LatestKeyRotation(tx);
-        if (!latest.ok()) return latest.status();
-        interrupted_rotation = *std::move(latest);
-        return absl::OkStatus();
-      });
-      if (!read.ok()) return read;
-    }
-    // Confidential text written before it was sealed (schema versions up to 8) is sealed now,
-    // in batches, each its own transaction, so a stop in the middle loses nothing and the next
-    // start goes on.
-    if (absl::Status sealed = SealPlainTextAtStart(**store, options.clock(), log); !sealed.ok()) {
-      return sealed;
-    }
-    if (absl::Status keys = RefreshIdentityKeysAtStart(**store, log); !keys.ok()) return keys;
-    if (options.backup_dir.empty()) {
-      options.backup_dir =
-          (std::filesystem::path(options.db_path).parent_path() / "backups").string();
-    }
-    options.settings.backup_dir = options.backup_dir;
-    absl::Status linked = (*store)->Write([](storage::Tx& tx) -> absl::Status {
-      return storage::LinkUnchainedAuditRows(tx).status();
+  absl::StatusOr<std::unique_ptr<storage::SqliteStore>> store =
+      storage::SqliteStore::Open({.path = options.db_path});
+  if (!store.ok()) return store.status();
+  absl::StatusOr<storage::MigrationResult> migrated = (*store)->Migrate();
+  if (!migrated.ok()) return migrated.status();
+  log.Info(absl::StrCat("database ", options.db_path, " at schema version ", migrated->to_version,
+                        migrated->from_version == migrated->to_version
+                            ? std::string()
+                            : absl::StrCat(" (migrated from ", migrated->from_version, ")")));
+  // The master key (or, during a rotation, both keys) and the service's data keys: a missing
+  // or wrong key stops the server here, before it could serve anything it cannot decrypt.
+  absl::StatusOr<KeySetup> keys = SetUpKeys(**store, options.master_key_path, options.clock(), log);
+  if (!keys.ok()) return keys.status();
+  keys_ = *std::move(keys);
+  if (keys_.next_master_key_id != 0) {
+    absl::Status read = (*store)->Read([&](storage::Tx& tx) -> absl::Status {
+      absl::StatusOr<std::optional<storage::KeyRotationRecord>> latest =
+          storage::LatestKeyRotation(tx);
+      if (!latest.ok()) return latest.status();
+      interrupted_rotation = *std::move(latest);
+      return absl::OkStatus();
     });
-    if (!linked.ok()) return linked;
-    absl::StatusOr<bool> created =
-        BootstrapAdminToken(**store, options.admin_token_path, options.clock());
-    if (!created.ok()) return created.status();
-    if (*created) {
-      log.Info(absl::StrCat("first start: created an ADMIN token; its secret is in ",
-                            options.admin_token_path, " (readable only by this user)"));
-    }
-    if (server->client_identities_ != nullptr) {
-      WarnAboutMappedTokens(**store, *server->client_identities_, options.clock(), log);
-    }
+    if (!read.ok()) return read;
   }
+  // Confidential text written before it was sealed (schema versions up to 8) is sealed now,
+  // in batches, each its own transaction, so a stop in the middle loses nothing and the next
+  // start goes on.
+  if (absl::Status sealed = SealPlainTextAtStart(**store, options.clock(), log); !sealed.ok()) {
+    return sealed;
+  }
+  if (absl::Status refreshed = RefreshIdentityKeysAtStart(**store, log); !refreshed.ok()) {
+    return refreshed;
+  }
+  absl::Status linked = (*store)->Write(
+      [](storage::Tx& tx) -> absl::Status { return storage::LinkUnchainedAuditRows(tx).status(); });
+  if (!linked.ok()) return linked;
+  absl::StatusOr<bool> created =
+      BootstrapAdminToken(**store, options.admin_token_path, options.clock());
+  if (!created.ok()) return created.status();
+  if (*created) {
+    log.Info(absl::StrCat("first start: created an ADMIN token; its secret is in ",
+                          options.admin_token_path, " (readable only by this user)"));
+  }
+  if (client_identities_ != nullptr) {
+    WarnAboutMappedTokens(**store, *client_identities_, options.clock(), log);
+  }
+  return interrupted_rotation;
+}
 
+absl::Status MediationServer::StartWorkers(
+    ServerOptions& options, const std::optional<storage::KeyRotationRecord>& interrupted_rotation) {
   // Without group commit, writes still queue in the process (in arrival order) rather than
   // poll SQLite's lock, but each commits on its own.
-  server->commit_group_ =
+  commit_group_ =
       std::make_shared<storage::CommitGroup>(options.group_commit ? SIZE_MAX : size_t{1});
   storage::StoreFactory sqlite =
       storage::SqliteStoreFactory({.path = options.db_path,
                                    .busy_timeout = absl::ToChronoMilliseconds(options.busy_timeout),
-                                   .audit_key = server->keys_.audit_key,
-                                   .master_keys = server->keys_.master_keys,
-                                   .commit_group = server->commit_group_,
+                                   .audit_key = keys_.audit_key,
+                                   .master_keys = keys_.master_keys,
+                                   .commit_group = commit_group_,
                                    .max_page_count = options.max_page_count});
   storage::StoreFactory factory = sqlite;
   if (options.store_wrapper) {
@@ -326,47 +352,41 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   }
   absl::StatusOr<std::unique_ptr<WorkerPool>> pool = WorkerPool::Start(options.workers, factory);
   if (!pool.ok()) return pool.status();
-  server->pool_ = *std::move(pool);
-  server->rotator_ = std::make_unique<KeyRotator>(
-      *server->pool_, server->keys_.master_keys, options.master_key_path, options.clock, log,
-      options.key_rotation_batch, options.key_rotation_pause);
-  options.settings.key_rotation = server->rotator_.get();
+  pool_ = *std::move(pool);
+  rotator_ = std::make_unique<KeyRotator>(*pool_, keys_.master_keys, options.master_key_path,
+                                          options.clock, *log_, options.key_rotation_batch,
+                                          options.key_rotation_pause);
+  options.settings.key_rotation = rotator_.get();
   if (interrupted_rotation.has_value() && !interrupted_rotation->completed_at.has_value()) {
-    log.Info(absl::StrCat("master key rotation ", interrupted_rotation->id,
-                          " was under way at the last stop: resuming"));
-    server->rotator_->Resume(*interrupted_rotation);
+    log_->Info(absl::StrCat("master key rotation ", interrupted_rotation->id,
+                            " was under way at the last stop: resuming"));
+    rotator_->Resume(*interrupted_rotation);
   }
-  server->runner_ = std::make_unique<RpcRunner>(*server->pool_, log, options.clock,
-                                                options.settings, &server->hub_);
+  runner_ = std::make_unique<RpcRunner>(*pool_, *log_, options.clock, options.settings, &hub_);
+  return absl::OkStatus();
+}
 
-  RpcRunner& runner = *server->runner_;
-  server->services_.push_back(std::make_unique<AdminServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<IdentityServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<OrganisationServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<ReferralServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<ScreeningServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<CaseServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<ChargesServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<MediatorServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<AllocationServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<SchedulingServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<NotesServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<AgreementServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<CaseEventServiceImpl>(runner));
-  server->services_.push_back(std::make_unique<StatisticsServiceImpl>(runner));
-  if (options.benchmark_service) {
-    server->services_.push_back(std::make_unique<BenchmarkServiceImpl>());
-  }
+void MediationServer::AddServices(bool benchmark_service) {
+  RpcRunner& runner = *runner_;
+  services_.push_back(std::make_unique<AdminServiceImpl>(runner));
+  services_.push_back(std::make_unique<IdentityServiceImpl>(runner));
+  services_.push_back(std::make_unique<OrganisationServiceImpl>(runner));
+  services_.push_back(std::make_unique<ReferralServiceImpl>(runner));
+  services_.push_back(std::make_unique<ScreeningServiceImpl>(runner));
+  services_.push_back(std::make_unique<CaseServiceImpl>(runner));
+  services_.push_back(std::make_unique<ChargesServiceImpl>(runner));
+  services_.push_back(std::make_unique<MediatorServiceImpl>(runner));
+  services_.push_back(std::make_unique<AllocationServiceImpl>(runner));
+  services_.push_back(std::make_unique<SchedulingServiceImpl>(runner));
+  services_.push_back(std::make_unique<NotesServiceImpl>(runner));
+  services_.push_back(std::make_unique<AgreementServiceImpl>(runner));
+  services_.push_back(std::make_unique<CaseEventServiceImpl>(runner));
+  services_.push_back(std::make_unique<StatisticsServiceImpl>(runner));
+  if (benchmark_service) services_.push_back(std::make_unique<BenchmarkServiceImpl>());
+}
 
-  server->options_ = std::move(options);
-  const ServerOptions& opts = server->options_;
-  // Catch up before answering anyone: cases whose sessions started while the server was down are
-  // IN_MEDIATION, and notes past retention are gone, by the time the first call arrives.
-  // RunMaintenance logs any job that fails; the server serves anyway, and retries each interval.
-  // It runs before the port is bound: if another process holds the port and this start fails,
-  // the work done was due anyway (it is the same work whichever server does it).
-  (void)server->RunMaintenance();
-
+absl::Status MediationServer::Listen(const std::shared_ptr<grpc::ServerCredentials>& credentials) {
+  const ServerOptions& opts = options_;
   // Why the callback API: it is the gRPC team's recommendation for new C++ servers, and an empty
   // callback-API server answers about three times the calls per second of a sync-API one on this
   // machine. Its one rule is that nothing may block inside a reaction, so every handler runs on
@@ -377,7 +397,7 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   grpc::health::v1::HealthCheckRequest::descriptor();
 
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(opts.listen, *credentials, &server->port_);
+  builder.AddListeningPort(opts.listen, credentials, &port_);
   builder.SetMaxReceiveMessageSize(opts.max_message_bytes);
   builder.SetMaxSendMessageSize(opts.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, opts.max_concurrent_streams);
@@ -387,33 +407,29 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, opts.keepalive_max_ping_strikes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
                              opts.keepalive_permit_without_calls ? 1 : 0);
-  for (auto& service : server->services_) builder.RegisterService(service.get());
-  server->server_ = builder.BuildAndStart();
-  if (server->server_ == nullptr || server->port_ == 0) {
-    server->rotator_->Stop();
-    server->pool_->Stop();
+  for (auto& service : services_) builder.RegisterService(service.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
+    rotator_->Stop();
+    pool_->Stop();
     return absl::UnavailableError(
         absl::StrCat("could not listen on ", opts.listen,
                      " (is another server using the port, or is the address wrong?)"));
   }
-  MediationServer* self = server.get();
-  server->maintenance_ = std::thread([self] {
-    std::unique_lock lock(self->maintenance_mu_);
-    while (!self->maintenance_wake_.wait_for(
-        lock, absl::ToChronoMilliseconds(self->options_.maintenance_interval),
-        [self] { return self->stopping_; })) {
+  return absl::OkStatus();
+}
+
+void MediationServer::StartMaintenanceThread() {
+  maintenance_ = std::thread([this] {
+    std::unique_lock lock(maintenance_mu_);
+    while (!maintenance_wake_.wait_for(lock,
+                                       absl::ToChronoMilliseconds(options_.maintenance_interval),
+                                       [this] { return stopping_; })) {
       lock.unlock();
-      (void)self->RunMaintenance();
+      (void)RunMaintenance();
       lock.lock();
     }
   });
-  log.Info(absl::StrCat("serving ppa.mediation.v1 on port ", server->port_,
-                        opts.tls_cert_path.empty()        ? " (plaintext)"
-                        : opts.tls_client_ca_path.empty() ? " (TLS)"
-                        : opts.require_client_cert ? " (mutual TLS, client certificate required)"
-                                                   : " (mutual TLS, client certificate optional)",
-                        opts.benchmark_service ? ", with the benchmark service" : ""));
-  return server;
 }
 
 MediationServer::~MediationServer() { Shutdown(); }

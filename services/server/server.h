@@ -126,6 +126,25 @@ class MediationServer {
  private:
   MediationServer() = default;
 
+  // The steps of Start, in order.
+  // Fills in the paths that default beside the database and checks what needs no I/O.
+  static absl::Status CheckOptions(ServerOptions& options);
+  // Migrates the database, sets up the keys, seals old plain text, refreshes identity keys, links
+  // the audit chain and creates the first ADMIN token, on a connection of its own. Returns the
+  // master key rotation the last stop interrupted, if any.
+  absl::StatusOr<std::optional<storage::KeyRotationRecord>> PrepareDatabase(
+      const ServerOptions& options);
+  // The worker pool (a connection each), the key rotator (resuming `interrupted_rotation`) and
+  // the call runner; sets options.settings.key_rotation.
+  absl::Status StartWorkers(ServerOptions& options,
+                            const std::optional<storage::KeyRotationRecord>& interrupted_rotation);
+  // Every service of the API (and the benchmark service when asked for).
+  void AddServices(bool benchmark_service);
+  // Binds the port with options_ and starts gRPC; UNAVAILABLE naming the address if it cannot.
+  absl::Status Listen(const std::shared_ptr<grpc::ServerCredentials>& credentials);
+  // Runs RunMaintenance every options_.maintenance_interval until Shutdown.
+  void StartMaintenanceThread();
+
   // Writes down (and logs) the counts of calls refused without a token since the last time.
   absl::Status WriteRefusalCounts(storage::Store& store, absl::Time now);
 

@@ -148,5 +148,48 @@ TEST(ScreeningRulesTest, ThreePartiesGetThreeSlotsPerPartyCriterion) {
   EXPECT_EQ(EvaluateScreening(in).statuses.size(), 12u);
 }
 
+TEST(ScreeningDecisionTest, AnOverrideNeedsAJustificationAndNotSuitableNamesItsCriteria) {
+  const ScreeningResult suitable = EvaluateScreening(Answered(v1::CRITERION_ANSWER_MET));
+  ASSERT_EQ(suitable.decision, v1::SUITABILITY_SUITABLE);
+  // Confirming needs nothing more.
+  absl::StatusOr<Decision> confirmed = DecideScreening(suitable, {});
+  ASSERT_TRUE(confirmed.ok());
+  EXPECT_FALSE(confirmed->overridden);
+  EXPECT_EQ(confirmed->decision, v1::SUITABILITY_SUITABLE);
+  // Nineteen characters (one of them two bytes) are not enough to override.
+  DecisionRequest r{.override_decision = v1::SUITABILITY_NOT_SUITABLE,
+                    .justification = "grievance now open\xC3\xA9"};
+  absl::StatusOr<Decision> refused = DecideScreening(suitable, r);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.status().message(),
+            "justification: overriding SUITABLE with NOT_SUITABLE needs a written justification "
+            "of at least 20 characters");
+  r.justification = "A formal grievance was opened last week.";
+  refused = DecideScreening(suitable, r);
+  EXPECT_EQ(refused.status().message(),
+            "override_criteria: an override to NOT_SUITABLE must name the criteria it rests on");
+  r.override_criteria = {v1::CRITERION_NO_FORMAL_PROCESS, v1::CRITERION_NO_FORMAL_PROCESS};
+  absl::StatusOr<Decision> overridden = DecideScreening(suitable, r);
+  ASSERT_TRUE(overridden.ok());
+  EXPECT_TRUE(overridden->overridden);
+  EXPECT_EQ(overridden->failed_criteria,
+            std::vector<v1::Criterion>{v1::CRITERION_NO_FORMAL_PROCESS});
+  EXPECT_EQ(overridden->signposting.size(), 1u);
+}
+
+TEST(ScreeningDecisionTest, AHighConcernProceedsOnlyWhenConfirmed) {
+  ScreeningInput in = Answered(v1::CRITERION_ANSWER_MET);
+  in.concern_level = v1::CONCERN_LEVEL_HIGH;
+  const ScreeningResult result = EvaluateScreening(in);
+  absl::StatusOr<Decision> d = DecideScreening(result, {});
+  EXPECT_EQ(d.status().code(), absl::StatusCode::kFailedPrecondition);
+  d = DecideScreening(result, {.confirm_high_concern = true});
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->high_concern_confirmed);
+  // Open slots can never be decided as NEEDS_INFORMATION.
+  const ScreeningResult open = EvaluateScreening(Answered(v1::CRITERION_ANSWER_UNKNOWN));
+  EXPECT_EQ(DecideScreening(open, {}).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
 }  // namespace
 }  // namespace mediation::rules
