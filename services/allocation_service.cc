@@ -37,6 +37,10 @@ void ToProto(const storage::AllocationRecord& a, v1::Allocation* out) {
   out->set_decline_reason(a.decline_reason);
   out->set_response_note(a.response_note);
   mediation::ToProto(a.withheld, out->mutable_withheld());
+  if (a.window_first_day && a.window_last_day) {
+    DayToProto(*a.window_first_day, out->mutable_proposed_first_day());
+    DayToProto(*a.window_last_day, out->mutable_proposed_last_day());
+  }
 }
 
 // The mediation window from a request's optional dates: default today (London) to 90 days on.
@@ -343,7 +347,9 @@ absl::Status AllocateMediator(CallContext& call, const v1::AllocateMediatorReque
                                 .state = v1::ALLOCATION_STATE_PENDING,
                                 .open = true,
                                 .offered_at = call.now(),
-                                .offered_by_token_id = call.principal().token_id};
+                                .offered_by_token_id = call.principal().token_id,
+                                .window_first_day = window->first,
+                                .window_last_day = window->last};
     absl::StatusOr<storage::AllocationRecord> stored = storage::InsertAllocation(tx, a);
     if (!stored.ok()) return stored.status();
     call.AddObject("allocation", stored->id);

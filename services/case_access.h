@@ -54,7 +54,8 @@ absl::StatusOr<std::vector<int64_t>> AcceptedMediators(storage::Tx& tx, int64_t 
 
 // Reads the case's latest screening decision and writes the view of it for `who`. A mediator
 // whose offer is still pending sees only the organisation and the parties' names and
-// professions (to recognise a conflict), until it accepts.
+// professions (to recognise a conflict), until it accepts; the proposed dates are on its offer
+// (Allocation.proposed_first_day and proposed_last_day).
 absl::Status WriteCaseView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,
                            v1::Case* out);
 

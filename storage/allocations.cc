@@ -9,7 +9,7 @@ namespace {
 
 constexpr char kColumns[] =
     "id, case_id, mediator_id, role, state, open, offered_at, offered_by_token_id, responded_at, "
-    "responded_by_token_id, decline_reason, response_note";
+    "responded_by_token_id, decline_reason, response_note, window_first_day, window_last_day";
 
 AllocationRecord ReadAllocation(Tx& tx, SQLite::Statement& st) {
   AllocationRecord a;
@@ -29,6 +29,8 @@ AllocationRecord ReadAllocation(Tx& tx, SQLite::Statement& st) {
   a.response_note = OpenText(
       tx, {.case_id = a.case_id, .table = "allocations", .column = "response_note", .row = a.id},
       st.getColumn(11), "response_note", &a.withheld);
+  if (!st.getColumn(12).isNull()) a.window_first_day = st.getColumn(12).getInt();
+  if (!st.getColumn(13).isNull()) a.window_last_day = st.getColumn(13).getInt();
   return a;
 }
 
@@ -53,7 +55,8 @@ absl::StatusOr<AllocationRecord> InsertAllocation(Tx& tx, AllocationRecord a) {
   return Guard("insert allocation", [&]() -> absl::StatusOr<AllocationRecord> {
     Statement st(tx.db(),
                  "INSERT INTO allocations (case_id, mediator_id, role, state, open, "
-                 "offered_at, offered_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?)");
+                 "offered_at, offered_by_token_id, window_first_day, window_last_day) VALUES "
+                 "(?, ?, ?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(a.case_id));
     st.bind(2, static_cast<int64_t>(a.mediator_id));
     st.bind(3, v1::AllocationRole_Name(a.role));
@@ -61,6 +64,10 @@ absl::StatusOr<AllocationRecord> InsertAllocation(Tx& tx, AllocationRecord a) {
     st.bind(5, a.open ? 1 : 0);
     st.bind(6, static_cast<int64_t>(ToMicros(a.offered_at)));
     BindOptionalId(st, 7, a.offered_by_token_id);
+    if (a.window_first_day && a.window_last_day) {
+      st.bind(8, *a.window_first_day);
+      st.bind(9, *a.window_last_day);
+    }
     st.exec();
     a.id = tx.db().getLastInsertRowid();
     Statement last(tx.db(), "UPDATE mediators SET last_allocated_at = ? WHERE id = ?");

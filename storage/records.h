@@ -258,6 +258,10 @@ struct AllocationRecord {
   v1::DeclineReason decline_reason = v1::DECLINE_REASON_UNSPECIFIED;
   std::string response_note;
   std::vector<WithheldField> withheld;  // Sealed texts that could not be given back.
+  // The mediation window the offer was made for (London days; unset for offers made before
+  // schema version 11).
+  std::optional<int32_t> window_first_day;
+  std::optional<int32_t> window_last_day;
 };
 
 struct RoomRecord {

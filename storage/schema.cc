@@ -724,6 +724,11 @@ END;
 -- record key like accessibility_needs; and what each room offers (not personal data).
 ALTER TABLE parties ADD COLUMN access_needs TEXT NOT NULL DEFAULT '';
 ALTER TABLE rooms ADD COLUMN features TEXT NOT NULL DEFAULT '';
+
+-- The mediation window an offer was made for (Europe/London days since 1970-01-01), shown to
+-- the mediator before it accepts.
+ALTER TABLE allocations ADD COLUMN window_first_day INTEGER;
+ALTER TABLE allocations ADD COLUMN window_last_day INTEGER;
 )sql"},
 };
 

@@ -143,11 +143,14 @@ absl::Status StoreSealedText(Tx& tx, const FieldRef& where, absl::string_view te
 
 std::string OpenStored(Tx& tx, const FieldRef& where, bool is_sealed, const std::string& stored,
                        absl::string_view field, std::vector<WithheldField>* withheld) {
-  if (!is_sealed || stored.empty()) return stored;
+  if (stored.empty()) return stored;
   auto withhold = [&](WithheldField::Reason reason) {
     if (withheld != nullptr) withheld->push_back({std::string(field), reason});
     return std::string();
   };
+  // The server seals every plain value before it serves (SealPlainText at start-up), so plain
+  // text found now was written behind its back: shown, it would pass for the real text.
+  if (!is_sealed) return withhold(WithheldField::Reason::kUnreadable);
   absl::StatusOr<DataKey> key = GetDataKey(tx, where.purpose, where.case_id);
   if (!key.ok()) return withhold(WithheldField::Reason::kUnreadable);
   if (key->state == DataKey::State::kDestroyed) {

@@ -2,10 +2,12 @@
 // declines (conflicts feed back into exclusion), scoping of mediators, fairness.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -689,6 +691,21 @@ TEST_F(AllocationServiceTest, BeforeAcceptingAMediatorSeesOnlyWhatRecognisesACon
   EXPECT_FALSE(pending.case_().has_referrer());
   EXPECT_FALSE(pending.case_().has_screening());
   EXPECT_FALSE(absl::StrContains(pending.SerializeAsString(), "Breakdown in communication"));
+  // And the proposed dates, on the offer itself: the default window, today to 90 days on.
+  v1::ListAllocationsRequest mine;
+  mine.set_case_id(case_.id());
+  v1::ListAllocationsResponse offers;
+  ASSERT_TRUE(
+      server_.allocation().ListAllocations(WithToken(tokens_[ids_[0]]).get(), mine, &offers).ok());
+  ASSERT_EQ(offers.allocations_size(), 1);
+  const v1::Allocation& o = offers.allocations(0);
+  ASSERT_TRUE(o.has_proposed_first_day() && o.has_proposed_last_day());
+  const absl::CivilDay first(o.proposed_first_day().year(), o.proposed_first_day().month(),
+                             o.proposed_first_day().day());
+  const absl::CivilDay last(o.proposed_last_day().year(), o.proposed_last_day().month(),
+                            o.proposed_last_day().day());
+  EXPECT_EQ(last - first, 90);
+  EXPECT_LE(std::abs(first - absl::ToCivilDay(absl::Now(), absl::UTCTimeZone())), 1);
 
   ASSERT_TRUE(server_.Respond(tokens_[ids_[0]], offer, true).ok());
   v1::GetCaseResponse accepted;

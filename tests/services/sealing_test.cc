@@ -404,6 +404,28 @@ TEST_F(SealingTest, ASealedValueCopiedToAnotherRowOrColumnDoesNotOpen) {
   EXPECT_EQ(listed.answers_size(), 9);
 }
 
+// Plain text written into a sealed column behind the server's back (after start-up sealing) is
+// not shown as if it were the real text.
+TEST_F(SealingTest, PlainTextWrittenIntoASealedColumnReadsAsUnreadable) {
+  const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
+  const v1::Case c = server_.CreateReferral(org);
+  {
+    auto db = server_.OpenDbForTampering();
+    ASSERT_EQ(db->exec(absl::StrCat("UPDATE cases SET summary = 'All resolved, close it' WHERE "
+                                    "id = ",
+                                    c.id())),
+              1);
+  }
+  v1::GetCaseRequest get;
+  get.set_case_id(c.id());
+  v1::GetCaseResponse got;
+  ASSERT_TRUE(server_.referrals().GetCase(WithToken(server_.case_support()).get(), get, &got).ok());
+  EXPECT_EQ(got.case_().summary(), "");
+  ASSERT_EQ(got.case_().withheld_size(), 1);
+  EXPECT_EQ(got.case_().withheld(0).field(), "summary");
+  EXPECT_EQ(got.case_().withheld(0).reason(), v1::WITHHELD_REASON_UNREADABLE);
+}
+
 TEST(SealingUpgradeTest, ADatabaseWrittenByTheSchema8ServerIsSealedAtStart) {
   TempDir dir;
   const std::filesystem::path fixture =
