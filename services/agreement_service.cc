@@ -292,12 +292,15 @@ absl::Status ScheduleFollowUp(CallContext& call, const v1::ScheduleFollowUpReque
     const int32_t review = day.value_or(
         std::max(rules::LondonDay(c.outcome_recorded_at.value_or(call.now())) + kDefaultReviewDays,
                  rules::LondonDay(call.now())));
-    absl::Status moved = MoveCase(tx, c,
-                                  {.to = v1::CASE_STATE_FOLLOW_UP,
-                                   .at = call.now(),
-                                   .token_id = call.principal().token_id,
-                                   .reason = "follow-up review scheduled"});
-    if (!moved.ok()) return moved;
+    // In FOLLOW_UP already (a date moved, or a reopened case's next review): only the date.
+    if (c.state != v1::CASE_STATE_FOLLOW_UP) {
+      absl::Status moved = MoveCase(tx, c,
+                                    {.to = v1::CASE_STATE_FOLLOW_UP,
+                                     .at = call.now(),
+                                     .token_id = call.principal().token_id,
+                                     .reason = "follow-up review scheduled"});
+      if (!moved.ok()) return moved;
+    }
     if (absl::Status s = storage::SetReviewDate(tx, c.id, review); !s.ok()) return s;
     DayToProto(review, response.mutable_review_date());
     response.set_state(c.state);

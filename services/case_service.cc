@@ -5,9 +5,12 @@
 #include "services/case_transitions.h"
 #include "services/convert.h"
 #include "services/core/validation.h"
+#include "services/rules/allocation.h"
 #include "services/rules/lifecycle.h"
+#include "services/rules/london.h"
 #include "storage/cases.h"
 #include "storage/data_keys.h"
+#include "storage/mediators.h"
 
 namespace mediation {
 namespace {
@@ -121,14 +124,39 @@ absl::Status ReopenCase(CallContext& call, const v1::ReopenCaseRequest& r,
           absl::StrCat("case ", c.id, " finished more than ", absl::ToInt64Hours(period) / 24,
                        " days ago (the reopening period); refer it again as a new case"));
     }
+    std::string history = absl::StrCat("reopened: ", reason);
+    if (*target == v1::CASE_STATE_FOLLOW_UP) {
+      // The same mediators hold the review again: each must still be active.
+      absl::StatusOr<std::vector<int64_t>> mediators = AcceptedMediators(tx, c.id);
+      if (!mediators.ok()) return mediators.status();
+      for (int64_t id : *mediators) {
+        absl::StatusOr<storage::MediatorRecord> m = storage::GetMediator(tx, id);
+        if (!m.ok()) return m.status();
+        if (!m->active) {
+          return absl::FailedPreconditionError(absl::StrCat(
+              "case ", c.id, ": its mediator ", id,
+              " is no longer active, and a reopened case goes back to its own mediators; "
+              "reactivate them (MediatorService.UpdateMediator) or refer the case again"));
+        }
+      }
+      // The next review replaces the last one's record: the history keeps the earlier one.
+      if (c.reviewed_at.has_value()) {
+        absl::StrAppend(&history, " (the earlier follow-up review was recorded on ",
+                        rules::FormatDay(rules::LondonDay(*c.reviewed_at)),
+                        c.review_notes.empty() ? "" : ": ", c.review_notes, ")");
+      }
+    }
     const v1::CaseState from = c.state;
     absl::Status moved = MoveCase(tx, c,
                                   {.to = *target,
                                    .at = call.now(),
                                    .token_id = call.principal().token_id,
-                                   .reason = absl::StrCat("reopened: ", reason),
+                                   .reason = history,
                                    .reopening = true});
     if (!moved.ok()) return moved;
+    if (*target == v1::CASE_STATE_FOLLOW_UP) {
+      if (absl::Status s = storage::ClearReview(tx, c.id); !s.ok()) return s;
+    }
     // Notes destroyed when the case finished stay destroyed (their sealed text is gone); new
     // ones get a new key.
     if (absl::Status s = storage::ForgetDestroyedDataKey(tx, storage::KeyPurpose::kNotes, c.id);

@@ -44,7 +44,7 @@ absl::Status MoveCase(storage::Tx& tx, storage::CaseRecord& c,
     // Back in FOLLOW_UP the same mediators hold the review; back in screening, new ones are
     // allocated once it is suitable again.
     if (absl::Status s = storage::ReopenAllocationsOfCase(
-            tx, c.id, /*keep_mediators=*/change.to == v1::CASE_STATE_FOLLOW_UP);
+            tx, c.id, /*keep_mediators=*/change.to == v1::CASE_STATE_FOLLOW_UP, change.at);
         !s.ok()) {
       return s;
     }

@@ -30,6 +30,8 @@ bool MaySee(const Principal& who, const storage::CaseEventRecord& e, bool mediat
   const bool session = e.kind == v1::CASE_EVENT_KIND_SESSION_BOOKED ||
                        e.kind == v1::CASE_EVENT_KIND_SESSION_RESCHEDULED ||
                        e.kind == v1::CASE_EVENT_KIND_SESSION_CANCELLED;
+  // Why a session needs rescheduling is someone's leave or availability: the service's business.
+  const bool staff_only = e.kind == v1::CASE_EVENT_KIND_SESSION_NEEDS_RESCHEDULING;
   // Sessions with every party, as the scheduling service shows them.
   const bool joint = e.session_kind == v1::SESSION_KIND_JOINT_MEETING ||
                      e.session_kind == v1::SESSION_KIND_FOLLOW_UP_REVIEW;
@@ -40,9 +42,10 @@ bool MaySee(const Principal& who, const storage::CaseEventRecord& e, bool mediat
     case v1::ROLE_MEDIATOR:
       return mediator_may_view && (!allocation || e.mediator_id == who.mediator_id);
     case v1::ROLE_ORGANISATION:
-      return e.organisation_id == who.organisation_id && !allocation && (!session || joint);
+      return e.organisation_id == who.organisation_id && !allocation && !staff_only &&
+             (!session || joint);
     case v1::ROLE_PARTY:
-      return e.case_id == who.case_id && !allocation &&
+      return e.case_id == who.case_id && !allocation && !staff_only &&
              (!session || joint || e.session_party_id == who.party_id);
     default:
       return false;

@@ -296,7 +296,7 @@ absl::Status ListCases(CallContext& call, const v1::ListCasesRequest& request,
           "needs_rescheduling: the rescheduling queue is for case support, Senior Advisers and "
           "mediators");
     }
-    filter.needs_rescheduling = true;
+    filter.needs_rescheduling_after = absl::ToUnixSeconds(call.now());
   }
   return call.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<std::vector<storage::CaseRecord>> cases =

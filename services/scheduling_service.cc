@@ -132,7 +132,7 @@ absl::Status SetPartyAvailability(CallContext& call, const v1::SetPartyAvailabil
     // Sessions booked before the change stay booked; those outside the new windows are marked.
     return scheduling::MarkCollisions(
         tx, "party", r.party_id(), Seconds(call.now()), call.now(),
-        absl::StrCat("party ", r.party_id(), " is not available then"),
+        absl::StrCat("party ", r.party_id(), " is not available then"), /*with_cases=*/true,
         response.mutable_collisions());
   });
 }
@@ -175,6 +175,9 @@ absl::Status FindSlots(CallContext& call, const v1::FindSlotsRequest& r,
         return FieldError("venue_id", absl::StrCat("no venue ", r.venue_id()));
       }
       if (!venue.ok()) return venue.status();
+      if (!who->unreadable_needs.empty()) {
+        return absl::FailedPreconditionError(who->unreadable_needs);
+      }
       const RoomNeeds needs = NeedsAt(*venue, r.kind(), who->parties);
       if (!needs.unmet.empty()) {
         response.set_unmet_access_needs(needs.unmet);
@@ -354,19 +357,19 @@ absl::Status GetSession(CallContext& call, const v1::GetSessionRequest& r,
 absl::Status ListRescheduleQueue(CallContext& call, const v1::ListSessionsRequest& r,
                                  v1::ListSessionsResponse& response) {
   const Principal& who = call.principal();
+  absl::StatusOr<storage::PageCursor> cursor =
+      PageCursorFor("RescheduleQueue", r.page_size(), r.page_token());
+  if (!cursor.ok()) return cursor.status();
   if (who.role != v1::ROLE_CASE_SUPPORT && who.role != v1::ROLE_SENIOR_ADVISER &&
       who.role != v1::ROLE_MEDIATOR) {
     return absl::PermissionDeniedError(
         "the rescheduling queue (needs_rescheduling without case_id) is for case support, Senior "
         "Advisers and mediators; give a case_id");
   }
-  absl::StatusOr<storage::PageCursor> cursor =
-      PageCursorFor("RescheduleQueue", r.page_size(), r.page_token());
-  if (!cursor.ok()) return cursor.status();
   return call.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<std::vector<storage::SessionRecord>> sessions =
         storage::SessionsNeedingRescheduling(
-            tx, who.role == v1::ROLE_MEDIATOR ? who.mediator_id : 0, *cursor);
+            tx, who.role == v1::ROLE_MEDIATOR ? who.mediator_id : 0, Seconds(call.now()), *cursor);
     if (!sessions.ok()) return sessions.status();
     response.set_next_page_token(
         FinishPage("RescheduleQueue", *cursor, *sessions, [](const auto& s) { return s.id; }));

@@ -145,15 +145,18 @@ absl::Status ReleaseAllocationsOfCase(Tx& tx, int64_t case_id, absl::Time at) {
   });
 }
 
-absl::Status ReopenAllocationsOfCase(Tx& tx, int64_t case_id, bool keep_mediators) {
+absl::Status ReopenAllocationsOfCase(Tx& tx, int64_t case_id, bool keep_mediators, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("reopen allocations"); !s.ok()) return s;
   return Guard("reopen allocations", [&]() -> absl::Status {
+    // Released now (the allocation event's time is closed_at), not when the case finished.
     Statement st(tx.db(), keep_mediators
                               ? "UPDATE allocations SET open = 1, closed_at = NULL WHERE case_id = "
-                                "? AND state = 'ALLOCATION_STATE_ACCEPTED'"
-                              : "UPDATE allocations SET state = 'ALLOCATION_STATE_RELEASED' WHERE "
-                                "case_id = ? AND state = 'ALLOCATION_STATE_ACCEPTED'");
+                                "?1 AND state = 'ALLOCATION_STATE_ACCEPTED'"
+                              : "UPDATE allocations SET state = 'ALLOCATION_STATE_RELEASED', "
+                                "closed_at = ?2 WHERE case_id = ?1 AND state = "
+                                "'ALLOCATION_STATE_ACCEPTED'");
     st.bind(1, static_cast<int64_t>(case_id));
+    if (!keep_mediators) st.bind(2, static_cast<int64_t>(ToMicros(at)));
     st.exec();
     return absl::OkStatus();
   });

@@ -33,7 +33,7 @@ absl::Status ReleaseAllocationsOfCase(Tx& tx, int64_t case_id, absl::Time at);
 // A reopened case's allocations: with `keep_mediators` (a CLOSED case back in FOLLOW_UP) its
 // accepted mediators count against their capacity again; otherwise (back to screening) they are
 // released, so new ones can be allocated.
-absl::Status ReopenAllocationsOfCase(Tx& tx, int64_t case_id, bool keep_mediators);
+absl::Status ReopenAllocationsOfCase(Tx& tx, int64_t case_id, bool keep_mediators, absl::Time at);
 
 // Whether the mediator holds a PENDING or ACCEPTED allocation on the case.
 absl::StatusOr<bool> MediatorHoldsCase(Tx& tx, int64_t case_id, int64_t mediator_id);

@@ -271,7 +271,8 @@ absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filt
                               "case_id FROM allocations WHERE mediator_id = ?5 AND state IN "
                               "('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED'))) "
                               "AND (?6 = 0 OR id IN (SELECT case_id FROM sessions WHERE "
-                              "needs_rescheduling <> '' AND state = 'SESSION_STATE_SCHEDULED')) "
+                              "needs_rescheduling <> '' AND state = 'SESSION_STATE_SCHEDULED' AND "
+                              "start_at > ?6)) "
                               "ORDER BY id DESC LIMIT ?4"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
     st.bind(2, filter.state == v1::CASE_STATE_UNSPECIFIED ? std::string()
@@ -279,7 +280,7 @@ absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filt
     st.bind(3, static_cast<int64_t>(filter.organisation_id));
     st.bind(4, cursor.limit);
     st.bind(5, static_cast<int64_t>(filter.mediator_id));
-    st.bind(6, filter.needs_rescheduling ? 1 : 0);
+    st.bind(6, static_cast<int64_t>(filter.needs_rescheduling_after));
     std::vector<CaseRecord> cases;
     while (st.executeStep()) cases.push_back(ReadCaseRow(tx, st));
     for (CaseRecord& c : cases) ReadCaseChildren(tx, c);
@@ -512,6 +513,14 @@ absl::Status SetReviewed(Tx& tx, int64_t case_id, absl::Time at, absl::string_vi
                       BindSealed(st, 2, *sealed);
                       st.bind(3, static_cast<int64_t>(case_id));
                     });
+}
+
+absl::Status ClearReview(Tx& tx, int64_t case_id) {
+  return UpdateCase(tx, "clear review",
+                    "UPDATE cases SET review_date = NULL, reviewed_at = NULL, review_notes = '' "
+                    "WHERE id = ?",
+                    case_id,
+                    [&](SQLite::Statement& st) { st.bind(1, static_cast<int64_t>(case_id)); });
 }
 
 absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time at) {

@@ -24,8 +24,9 @@ struct CaseFilter {
   int64_t organisation_id = 0;                       // 0: any.
   // Only cases the mediator holds a PENDING or ACCEPTED allocation on (0: any).
   int64_t mediator_id = 0;
-  // Only cases with a scheduled session needing rescheduling.
-  bool needs_rescheduling = false;
+  // Only cases with a scheduled session needing rescheduling that starts after this (UTC
+  // seconds; 0: no such filter).
+  int64_t needs_rescheduling_after = 0;
 };
 
 // Newest first: cases with id below `cursor.after_id` (0: from the newest).
@@ -97,6 +98,9 @@ absl::Status SetOutcome(Tx& tx, int64_t case_id, v1::Outcome outcome, absl::Time
 absl::Status SetReviewDate(Tx& tx, int64_t case_id, int32_t day);
 // The follow-up review took place at `at`; `notes` (what it found) are sealed.
 absl::Status SetReviewed(Tx& tx, int64_t case_id, absl::Time at, absl::string_view notes);
+// Forgets the review date and the recorded review (a CLOSED case reopened for another review;
+// the caller keeps the earlier one in the history).
+absl::Status ClearReview(Tx& tx, int64_t case_id);
 
 // Sets how many mediators the case needs (1 or 2).
 absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time at);

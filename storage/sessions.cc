@@ -499,6 +499,7 @@ absl::Status MarkNeedsRescheduling(Tx& tx, int64_t session_id, const std::string
 }
 
 absl::StatusOr<std::vector<SessionRecord>> SessionsNeedingRescheduling(Tx& tx, int64_t mediator_id,
+                                                                       int64_t now,
                                                                        const PageCursor& cursor) {
   return Guard(
       "sessions needing rescheduling", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
@@ -506,12 +507,13 @@ absl::StatusOr<std::vector<SessionRecord>> SessionsNeedingRescheduling(Tx& tx, i
             tx.db(),
             absl::StrCat("SELECT ", kSessionColumns,
                          " FROM sessions WHERE needs_rescheduling <> '' AND state = "
-                         "'SESSION_STATE_SCHEDULED' AND id > ?1 AND (?2 = 0 OR id IN (SELECT "
-                         "session_id FROM bookings WHERE active = 1 AND resource = 'mediator' "
-                         "AND resource_id = ?2)) ORDER BY id LIMIT ?3"));
+                         "'SESSION_STATE_SCHEDULED' AND start_at > ?4 AND id > ?1 AND (?2 = 0 "
+                         "OR id IN (SELECT session_id FROM bookings WHERE active = 1 AND "
+                         "resource = 'mediator' AND resource_id = ?2)) ORDER BY id LIMIT ?3"));
         st.bind(1, static_cast<int64_t>(cursor.after_id));
         st.bind(2, static_cast<int64_t>(mediator_id));
         st.bind(3, cursor.limit);
+        st.bind(4, static_cast<int64_t>(now));
         std::vector<SessionRecord> out;
         while (st.executeStep()) out.push_back(ReadSession(st));
         for (SessionRecord& s : out) ReadSessionChildren(tx, s);

@@ -78,9 +78,11 @@ absl::StatusOr<std::vector<SessionRecord>> ScheduledSessionsHolding(Tx& tx,
 absl::Status MarkNeedsRescheduling(Tx& tx, int64_t session_id, const std::string& why,
                                    absl::Time at);
 
-// Scheduled sessions needing rescheduling, in every case (only those `mediator_id` takes part
-// in, unless 0), by id after `cursor.after_id`.
+// Scheduled sessions needing rescheduling that start after `now` (UTC seconds; one that has
+// started can no longer be moved), in every case (only those `mediator_id` takes part in, unless
+// 0), by id after `cursor.after_id`.
 absl::StatusOr<std::vector<SessionRecord>> SessionsNeedingRescheduling(Tx& tx, int64_t mediator_id,
+                                                                       int64_t now,
                                                                        const PageCursor& cursor);
 
 // Cases in SESSIONS_SCHEDULED with a scheduled session that started at or before `now`.

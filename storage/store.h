@@ -29,6 +29,19 @@ class Store {
   // Runs `fn` inside a write transaction started with BEGIN IMMEDIATE. The transaction commits
   // (durably: WAL with synchronous=FULL) only if `fn` returns OK; otherwise, or if `fn` throws,
   // everything it wrote is rolled back and its status is returned.
+  //
+  // Write transactions are serialised: while `fn` runs, no other write transaction on the
+  // database can commit, and what `fn` reads is the latest committed state (BEGIN IMMEDIATE takes
+  // the write lock before the first read). Three behaviours rely on this, and a second storage
+  // engine must give the same guarantee (a lock, or serialisable isolation with retries):
+  // - The booking check (services/scheduling/booking.h): the calendars it reads cannot gain an
+  //   overlapping booking before its own bookings are written. The database adds its own guard:
+  //   the bookings_no_overlap triggers (schema version 10) refuse an overlapping active booking
+  //   of the same holder whatever code path writes it.
+  // - The audit chain (storage/audit.h): each row's link covers the previous row's, which must
+  //   still be the last row when this one is appended.
+  // - Case event positions (storage/events.h): AUTOINCREMENT positions are committed in order,
+  //   so a reader resuming after position N never misses a lower position committed later.
   virtual absl::Status Write(const TxFn& fn) = 0;
 
   // Copies the write-ahead log into the database file and truncates the log to nothing, so

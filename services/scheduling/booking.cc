@@ -53,6 +53,9 @@ absl::StatusOr<std::vector<storage::BookingRecord>> ReserveEverything(
       return FieldError("venue_id", absl::StrCat("no venue ", venue_id));
     }
     if (!venue.ok()) return venue.status();
+    if (!who.unreadable_needs.empty()) {
+      return absl::FailedPreconditionError(who.unreadable_needs);
+    }
     const RoomNeeds needs = NeedsAt(*venue, kind, who.parties);
     if (!needs.unmet.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(

@@ -108,6 +108,17 @@ absl::StatusOr<Participants> ParticipantsOf(storage::Tx& tx, const storage::Case
     return FieldError("party_id",
                       absl::StrCat("party ", party_id, " is not a party of case ", c.id));
   }
+  for (const storage::PartyRecord* party : p.parties) {
+    const std::string field = absl::StrCat("parties[", party->id, "].access_needs");
+    for (const storage::WithheldField& w : c.withheld) {
+      if (w.field == field && p.unreadable_needs.empty()) {
+        p.unreadable_needs = absl::StrCat(
+            "party ", party->id,
+            "'s access needs cannot be read (altered in the database or destroyed), so no room "
+            "can be matched to them; book by video (an older backup may hold them)");
+      }
+    }
+  }
   return p;
 }
 
@@ -253,7 +264,7 @@ absl::StatusOr<Interval> DaysWindow(absl::Time now, bool has_first, const v1::Da
 }
 
 absl::Status MarkCollisions(storage::Tx& tx, const std::string& resource, int64_t id, Instant from,
-                            absl::Time at, const std::string& why,
+                            absl::Time at, const std::string& why, bool with_cases,
                             google::protobuf::RepeatedPtrField<v1::SessionCollision>* out) {
   absl::StatusOr<std::vector<storage::SessionRecord>> sessions =
       storage::ScheduledSessionsHolding(tx, resource, id, from);
@@ -267,21 +278,23 @@ absl::Status MarkCollisions(storage::Tx& tx, const std::string& resource, int64_
     if (absl::Status marked = storage::MarkNeedsRescheduling(tx, s.id, why, at); !marked.ok()) {
       return marked;
     }
-    if (!references.contains(s.case_id)) {
-      absl::StatusOr<storage::CaseRecord> c = storage::GetCase(tx, s.case_id);
-      if (!c.ok()) return c.status();
-      references[s.case_id] = c->reference;
-    }
     v1::SessionCollision* collision = out->Add();
     collision->set_session_id(s.id);
-    collision->set_case_id(s.case_id);
-    collision->set_case_reference(references[s.case_id]);
-    collision->set_kind(s.kind);
+    if (with_cases) {
+      if (!references.contains(s.case_id)) {
+        absl::StatusOr<storage::CaseRecord> c = storage::GetCase(tx, s.case_id);
+        if (!c.ok()) return c.status();
+        references[s.case_id] = c->reference;
+      }
+      collision->set_case_id(s.case_id);
+      collision->set_case_reference(references[s.case_id]);
+      collision->set_kind(s.kind);
+    }
     TimeToProto(s.start_at, collision->mutable_start());
     TimeToProto(s.end_at, collision->mutable_end());
     collision->set_local_start(rules::LondonRfc3339(s.start_at));
     collision->set_local_end(rules::LondonRfc3339(s.end_at));
-    collision->set_reason(why);
+    collision->set_reason(s.needs_rescheduling.empty() ? why : s.needs_rescheduling);
   }
   return absl::OkStatus();
 }

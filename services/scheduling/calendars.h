@@ -49,6 +49,9 @@ struct Participants {
   int64_t case_id = 0;
   std::vector<int64_t> mediators;
   std::vector<const storage::PartyRecord*> parties;  // Into the case given to ParticipantsOf.
+  // Set when a taking part party's access needs cannot be read (destroyed or altered): an
+  // in-person session cannot be matched to rooms then, and is refused with this.
+  std::string unreadable_needs;
 };
 absl::StatusOr<Participants> ParticipantsOf(storage::Tx& tx, const storage::CaseRecord& c,
                                             v1::SessionKind kind, int64_t party_id);
@@ -98,9 +101,11 @@ absl::StatusOr<Interval> DaysWindow(absl::Time now, bool has_first, const v1::Da
 // The scheduled sessions of `resource` ("mediator" or "party") `id` starting at or after `from`
 // that its time (BaseFree) no longer covers, after a change of leave, working pattern or
 // availability made in `tx`. Each is marked as needing rescheduling (`why`, at `at`; a case
-// event records it) and returned as a collision.
+// event records it) and returned as a collision, with the reason it is marked for (the first
+// one, if it was marked already). Without `with_cases` (an ADMIN caller, who never sees cases)
+// a collision names the session and its time only, not the case or the kind of meeting.
 absl::Status MarkCollisions(storage::Tx& tx, const std::string& resource, int64_t id, Instant from,
-                            absl::Time at, const std::string& why,
+                            absl::Time at, const std::string& why, bool with_cases,
                             google::protobuf::RepeatedPtrField<v1::SessionCollision>* out);
 
 }  // namespace mediation::scheduling

@@ -382,6 +382,31 @@ TEST_F(AgreementServiceTest, AClosedCaseReopensToFollowUpWithoutItsDestroyedNote
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(reopened.state(), v1::CASE_STATE_FOLLOW_UP);
   EXPECT_EQ(reopened.reopened_from(), v1::CASE_STATE_CLOSED);
+  // The earlier review is kept in the history; the next one is scheduled afresh.
+  v1::GetCaseHistoryRequest history;
+  history.set_case_id(case_.id());
+  v1::GetCaseHistoryResponse h;
+  ASSERT_TRUE(
+      server_.cases().GetCaseHistory(WithToken(server_.case_support()).get(), history, &h).ok());
+  EXPECT_EQ(h.entries(h.entries_size() - 1).state_change().reason(),
+            "reopened: The check-ins stopped; the trust asked for a second review. (the earlier "
+            "follow-up review was recorded on 2027-03-04)");
+  v1::GetOutcomeRequest before;
+  before.set_case_id(case_.id());
+  v1::GetOutcomeResponse cleared;
+  ASSERT_TRUE(server_.agreements()
+                  .GetOutcome(WithToken(server_.case_support()).get(), before, &cleared)
+                  .ok());
+  EXPECT_FALSE(cleared.has_reviewed_at());
+  EXPECT_FALSE(cleared.has_review_date());
+  v1::ScheduleFollowUpRequest again;
+  again.set_case_id(case_.id());
+  v1::ScheduleFollowUpResponse rescheduled;
+  ASSERT_TRUE(server_.agreements()
+                  .ScheduleFollowUp(WithToken(server_.case_support()).get(), again, &rescheduled)
+                  .ok());
+  EXPECT_EQ(rescheduled.state(), v1::CASE_STATE_FOLLOW_UP);
+  EXPECT_TRUE(rescheduled.has_review_date());
   EXPECT_EQ(
       server_.CountRows("allocations", absl::StrCat("mediator_id = ", lead_, " AND open = 1")), 1);
   // The old note is still destroyed; a new one is written and read back.

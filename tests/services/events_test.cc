@@ -271,6 +271,39 @@ TEST_F(EventsTest, APartySeesItsOwnAndJointSessionsButNotTheOtherPartysMeeting) 
   EXPECT_EQ(all, (std::vector<int64_t>{mine.id(), theirs.id(), joint.id()}));
 }
 
+// A session needing rescheduling because of someone's leave is an event for the service and the
+// mediators, not for the organisation or the parties.
+TEST_F(EventsTest, ASessionNeedingReschedulingIsAnEventOnlyForTheServiceAndTheMediators) {
+  const v1::Case c = server_.AllocatedCase(org_, mediator_, mediator_token_);
+  const v1::Session joint = Book(c, v1::SESSION_KIND_JOINT_MEETING);
+  v1::AddLeaveRequest leave;
+  leave.set_mediator_id(mediator_);
+  const absl::CivilDay day =
+      absl::ToCivilDay(absl::FromUnixSeconds(joint.start().seconds()), absl::UTCTimeZone());
+  leave.mutable_leave()->mutable_first_day()->set_year(static_cast<int32_t>(day.year()));
+  leave.mutable_leave()->mutable_first_day()->set_month(day.month());
+  leave.mutable_leave()->mutable_first_day()->set_day(day.day());
+  *leave.mutable_leave()->mutable_last_day() = leave.leave().first_day();
+  v1::AddLeaveResponse added;
+  ASSERT_TRUE(server_.mediators().AddLeave(WithToken(mediator_token_).get(), leave, &added).ok());
+  ASSERT_EQ(added.collisions_size(), 1);
+
+  auto kinds = [&](const std::string& token) {
+    int n = 0;
+    for (const CaseEvent& e : ReadToEnd(token, 0, c.id())) {
+      if (e.kind() == v1::CASE_EVENT_KIND_SESSION_NEEDS_RESCHEDULING) {
+        EXPECT_EQ(e.session_id(), joint.id());
+        ++n;
+      }
+    }
+    return n;
+  };
+  EXPECT_EQ(kinds(server_.case_support()), 1);
+  EXPECT_EQ(kinds(mediator_token_), 1);
+  EXPECT_EQ(kinds(server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_)), 0);
+  EXPECT_EQ(kinds(server_.IssueToken(v1::ROLE_PARTY, 0, 0, c.id(), c.parties(0).id())), 0);
+}
+
 TEST_F(EventsTest, AMediatorSeesOnlyCasesAllocatedToThem) {
   const int64_t other = server_.RegisterMediator(ValidMediator("Kit Shaw", "kit.shaw@example.org"));
   const std::string other_token = server_.IssueToken(v1::ROLE_MEDIATOR, other);

@@ -732,6 +732,48 @@ TEST_F(SchedulingServiceTest, LeaveOverABookedSessionReturnsItAndMarksItUntilRes
   EXPECT_EQ(server_.CountRows("sessions", "needs_rescheduling <> ''"), 0);
 }
 
+// A session that starts while marked can no longer be moved: it leaves the queue. An ADMIN who
+// records the leave learns the session and its time, not the case.
+TEST_F(SchedulingServiceTest, AMarkedSessionThatStartsLeavesTheQueueAndAdminsSeeNoCase) {
+  const int64_t wednesday_nine = kMonday + 2 * kDay + 9 * kHour;
+  v1::Session booked;
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 60, &booked).ok());
+  v1::AddLeaveRequest leave;
+  leave.set_mediator_id(mediators_[0]);
+  leave.mutable_leave()->mutable_first_day()->set_year(2027);
+  leave.mutable_leave()->mutable_first_day()->set_month(3);
+  leave.mutable_leave()->mutable_first_day()->set_day(3);
+  *leave.mutable_leave()->mutable_last_day() = leave.leave().first_day();
+  v1::AddLeaveResponse added;
+  ASSERT_TRUE(
+      server_.mediators().AddLeave(WithToken(server_.admin_secret()).get(), leave, &added).ok());
+  ASSERT_EQ(added.collisions_size(), 1);
+  EXPECT_EQ(added.collisions(0).session_id(), booked.id());
+  EXPECT_EQ(added.collisions(0).case_id(), 0);
+  EXPECT_EQ(added.collisions(0).case_reference(), "");
+  EXPECT_EQ(added.collisions(0).local_start(), "2027-03-03T09:00:00+00:00");
+
+  v1::ListSessionsRequest queue;
+  queue.set_needs_rescheduling(true);
+  v1::ListSessionsResponse listed;
+  ASSERT_TRUE(server_.scheduling()
+                  .ListSessions(WithToken(server_.case_support()).get(), queue, &listed)
+                  .ok());
+  EXPECT_EQ(listed.sessions_size(), 1);
+  now_->store(wednesday_nine + 30 * 60);
+  ASSERT_TRUE(server_.scheduling()
+                  .ListSessions(WithToken(server_.case_support()).get(), queue, &listed)
+                  .ok());
+  EXPECT_EQ(listed.sessions_size(), 0);
+  v1::ListCasesRequest cases;
+  cases.set_needs_rescheduling(true);
+  v1::ListCasesResponse case_list;
+  ASSERT_TRUE(server_.referrals()
+                  .ListCases(WithToken(server_.case_support()).get(), cases, &case_list)
+                  .ok());
+  EXPECT_EQ(case_list.cases_size(), 0);
+}
+
 TEST_F(SchedulingServiceTest, AvailabilityAndWorkingPatternChangesMarkTheSessionsTheyLeaveOut) {
   const int64_t wednesday_nine = kMonday + 2 * kDay + 9 * kHour;
   v1::Session booked;
