@@ -88,11 +88,21 @@ absl::Status SetFeeSchedule(CallContext& call, const v1::SetFeeScheduleRequest& 
   } else if (in.vat_basis_points() < 0 || in.vat_basis_points() > 10000) {
     v.Fail("schedule.vat_basis_points", "must be between 0 and 10000 (2000 is 20%)");
   }
+  if (r.expected_version() < 0) v.Fail("expected_version", "must be 0 (no check) or a version");
   if (!v.ok()) return v.status();
   f.vat_basis_points = in.vat_basis_points();
   f.created_at = call.now();
   f.created_by_token_id = call.principal().token_id;
   return call.Write([&](storage::Tx& tx) -> absl::Status {
+    if (r.expected_version() != 0) {
+      absl::StatusOr<storage::FeeScheduleRecord> current = storage::CurrentFeeSchedule(tx);
+      if (!current.ok()) return current.status();
+      if (current->version != r.expected_version()) {
+        return absl::AbortedError(absl::StrCat(
+            "the fee schedule is at version ", current->version, ", not ", r.expected_version(),
+            "; someone set it since you read it: read it again and reapply your change"));
+      }
+    }
     absl::StatusOr<storage::FeeScheduleRecord> stored = storage::InsertFeeSchedule(tx, f);
     if (!stored.ok()) return stored.status();
     call.AddObject("fee_schedule", stored->version);

@@ -142,6 +142,25 @@ v1::UpdateReferralRequest Merged(const v1::UpdateReferralRequest& request,
   return merged;
 }
 
+// A valid referral whose parts stand in for those a partial update does not name, so that the
+// parts it names can be checked before the stored ones are read.
+const v1::Case& StandIn() {
+  static const v1::Case* const stand_in = [] {
+    auto* c = new v1::Case;
+    c->mutable_referrer()->set_name("Stand In");
+    c->mutable_referrer()->set_email("referrer@stand-in.invalid");
+    c->set_summary("stand-in");
+    for (const char* email : {"one@stand-in.invalid", "two@stand-in.invalid"}) {
+      v1::Party* p = c->add_parties();
+      p->mutable_contact()->set_name("Stand In");
+      p->mutable_contact()->set_email(email);
+      p->set_profession(v1::PROFESSION_DOCTOR);
+    }
+    return c;
+  }();
+  return *stand_in;
+}
+
 void ValidateDetails(Validator& v, const v1::UpdateReferralRequest& r, storage::CaseRecord& out) {
   ValidateReferralDetails(v,
                           {r.referrer(), r.summary(), r.concern_level(), r.concern_type(),
@@ -161,9 +180,15 @@ absl::Status UpdateReferral(CallContext& call, const v1::UpdateReferralRequest& 
   const std::set<std::string> parts = MaskedParts(v, request.update_mask());
   const bool whole = parts.size() == std::size(kReferralParts);
   storage::CaseRecord updated;
-  // The whole referral is checked before anything is read; a part of it once merged with the
-  // stored rest.
-  if (whole) ValidateDetails(v, request, updated);
+  // The parts named are checked before anything is read (INVALID_ARGUMENT comes before
+  // NOT_FOUND), the parts not named standing in with valid values; the merged referral is
+  // checked again once the stored parts are known.
+  if (whole) {
+    ValidateDetails(v, request, updated);
+  } else {
+    storage::CaseRecord ignored;
+    ValidateDetails(v, Merged(request, parts, StandIn()), ignored);
+  }
   const std::string reason = v.RequiredText("reason", request.reason(), kMaxReasonChars);
   if (!v.ok()) return v.status();
   call.AddObject("case", request.case_id());

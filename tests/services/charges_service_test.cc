@@ -105,6 +105,27 @@ TEST_F(ChargesServiceTest, AScheduleNeedsEveryFeeInRange) {
   EXPECT_EQ(server_.CountRows("fee_schedules"), 1);
 }
 
+// Two administrators set the schedule from the same reading: the second, naming the version it
+// read, is refused instead of silently replacing the first's.
+TEST_F(ChargesServiceTest, AScheduleSetFromAStaleVersionIsAborted) {
+  v1::FeeSchedule first;
+  ASSERT_TRUE(SetSchedule(115000, 32500, 57500, 24000, 8750, 2000, &first).ok());
+  v1::SetFeeScheduleRequest r;
+  v1::FeeSchedule* f = r.mutable_schedule();
+  *f = first;
+  f->mutable_mediation_day()->set_pence(120000);
+  r.set_expected_version(first.version() - 1);
+  v1::SetFeeScheduleResponse out;
+  grpc::Status s =
+      server_.charges().SetFeeSchedule(WithToken(server_.admin_secret()).get(), r, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(server_.CountRows("fee_schedules"), 2);
+  r.set_expected_version(first.version());
+  s = server_.charges().SetFeeSchedule(WithToken(server_.admin_secret()).get(), r, &out);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(out.schedule().version(), first.version() + 1);
+}
+
 TEST_F(ChargesServiceTest, IndicationsAreRefusedForFinishedCasesAndBadShapes) {
   v1::IndicateChargesRequest r;
   r.set_case_id(case_.id());

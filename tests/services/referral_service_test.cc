@@ -347,6 +347,17 @@ TEST_F(ReferralServiceTest, AnUpdateChangesOnlyWhatItsMaskNamesAndNeedsTheRevisi
       absl::StartsWith(s.error_message(), "update_mask: 'state' is not a part of a referral"))
       << s.error_message();
   EXPECT_EQ(server_.CountRows("referral_revisions"), 1);
+  // A part named but invalid is INVALID_ARGUMENT before anything is read, even for a case that
+  // does not exist.
+  v1::UpdateReferralRequest bad;
+  bad.set_case_id(c.id() + 1000);
+  bad.set_expected_revision(1);
+  bad.mutable_update_mask()->add_paths("summary");
+  bad.set_summary("");
+  bad.set_reason("matrix");
+  s = server_.referrals().UpdateReferral(WithToken(server_.case_support()).get(), bad, &updated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(s.error_message(), "summary:")) << s.error_message();
 }
 
 }  // namespace
