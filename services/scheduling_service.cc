@@ -1,6 +1,7 @@
 #include "services/scheduling_service.h"
 
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/str_cat.h"
 #include "services/case_access.h"
@@ -373,11 +374,15 @@ absl::Status ListRescheduleQueue(CallContext& call, const v1::ListSessionsReques
     if (!sessions.ok()) return sessions.status();
     response.set_next_page_token(
         FinishPage("RescheduleQueue", *cursor, *sessions, [](const auto& s) { return s.id; }));
+    // Each case once, however many of its sessions are in the page.
+    std::map<int64_t, absl::StatusOr<storage::CaseRecord>> cases;
     for (const storage::SessionRecord& s : *sessions) {
-      absl::StatusOr<storage::CaseRecord> c = LoadCaseFor(tx, who, s.case_id);
-      if (absl::IsNotFound(c.status())) continue;  // A case the mediator no longer holds.
-      if (!c.ok()) return c.status();
-      if (absl::Status st = SessionView(tx, who, *c, s, response.add_sessions()); !st.ok()) {
+      auto c = cases.find(s.case_id);
+      if (c == cases.end()) c = cases.emplace(s.case_id, LoadCaseFor(tx, who, s.case_id)).first;
+      if (absl::IsNotFound(c->second.status())) continue;  // A case the mediator no longer holds.
+      if (!c->second.ok()) return c->second.status();
+      if (absl::Status st = SessionView(tx, who, *c->second, s, response.add_sessions());
+          !st.ok()) {
         return st;
       }
     }

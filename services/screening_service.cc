@@ -176,11 +176,6 @@ absl::Status EvaluateScreening(CallContext& call, const v1::EvaluateScreeningReq
   });
 }
 
-std::string Short(v1::Suitability s) {
-  std::string name = v1::Suitability_Name(s);
-  return name.substr(std::string("SUITABILITY_").size());
-}
-
 absl::Status RecordScreeningDecision(CallContext& call, const v1::RecordScreeningDecisionRequest& r,
                                      v1::RecordScreeningDecisionResponse& response) {
   Validator v;
@@ -244,10 +239,11 @@ absl::Status RecordScreeningDecision(CallContext& call, const v1::RecordScreenin
 
     const v1::CaseState to = d.decision == v1::SUITABILITY_SUITABLE ? v1::CASE_STATE_SUITABLE
                                                                     : v1::CASE_STATE_NOT_SUITABLE;
-    const std::string reason = d.overridden
-                                   ? absl::StrCat("Senior Adviser overrode ", Short(d.evaluated),
-                                                  " with ", Short(d.decision))
-                                   : absl::StrCat("Senior Adviser confirmed ", Short(d.decision));
+    const std::string reason =
+        d.overridden
+            ? absl::StrCat("Senior Adviser overrode ", rules::SuitabilityText(d.evaluated),
+                           " with ", rules::SuitabilityText(d.decision))
+            : absl::StrCat("Senior Adviser confirmed ", rules::SuitabilityText(d.decision));
     absl::Status moved = MoveCase(
         tx, *c,
         {.to = to, .at = call.now(), .token_id = call.principal().token_id, .reason = reason});

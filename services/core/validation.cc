@@ -28,14 +28,6 @@ absl::Status FieldError(absl::string_view field, absl::string_view problem) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", problem));
 }
 
-size_t CodePoints(absl::string_view text) {
-  size_t n = 0;
-  for (unsigned char c : text) {
-    if ((c & 0xC0) != 0x80) ++n;
-  }
-  return n;
-}
-
 bool IsPlausibleEmail(absl::string_view email) {
   const size_t at = email.find('@');
   return email.size() <= 254 && at != absl::string_view::npos && at > 0 && at <= 64 &&

@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "services/rules/identity.h"
 
 namespace mediation {
 
@@ -21,7 +22,7 @@ absl::Status FieldError(absl::string_view field, absl::string_view problem);
 bool IsPlausibleEmail(absl::string_view email);
 
 // Number of Unicode code points in UTF-8 `text`.
-size_t CodePoints(absl::string_view text);
+using rules::CodePoints;
 
 class Validator {
  public:

@@ -214,4 +214,12 @@ PersonMatch MatchPerson(const PersonKeys& a, const PersonKeys& b) {
   return {};
 }
 
+size_t CodePoints(absl::string_view text) {
+  size_t n = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) != 0x80) ++n;
+  }
+  return n;
+}
+
 }  // namespace mediation::rules

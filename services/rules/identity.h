@@ -22,6 +22,9 @@
 
 namespace mediation::rules {
 
+// Number of Unicode code points in UTF-8 `text` (continuation bytes are not counted).
+size_t CodePoints(absl::string_view text);
+
 // NFKC case-folded, format characters removed, spaces folded and trimmed.
 // "  Alex\u00A0MORGAN\u200B " -> "alex morgan".
 std::string FoldText(absl::string_view text);

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "services/rules/identity.h"
 
 namespace mediation::rules {
 namespace {
@@ -97,21 +98,10 @@ ScreeningResult EvaluateScreening(const ScreeningInput& input) {
   return result;
 }
 
-namespace {
-
-std::string Short(v1::Suitability s) {
+std::string SuitabilityText(v1::Suitability s) {
   const std::string name = v1::Suitability_Name(s);
   return name.substr(std::string("SUITABILITY_").size());
 }
-
-// Unicode code points in UTF-8 text (continuation bytes are not counted).
-size_t CodePoints(absl::string_view text) {
-  size_t n = 0;
-  for (unsigned char c : text) n += (c & 0xC0) != 0x80 ? 1 : 0;
-  return n;
-}
-
-}  // namespace
 
 absl::StatusOr<Decision> DecideScreening(const ScreeningResult& result,
                                          const DecisionRequest& request) {
@@ -121,9 +111,10 @@ absl::StatusOr<Decision> DecideScreening(const ScreeningResult& result,
                                                                         : request.override_decision;
   d.overridden = d.decision != d.evaluated;
   if (d.overridden && CodePoints(request.justification) < kMinJustificationChars) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "justification: overriding ", Short(d.evaluated), " with ", Short(d.decision),
-        " needs a written justification of at least ", kMinJustificationChars, " characters"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("justification: overriding ", SuitabilityText(d.evaluated), " with ",
+                     SuitabilityText(d.decision), " needs a written justification of at least ",
+                     kMinJustificationChars, " characters"));
   }
   if (d.decision == v1::SUITABILITY_NEEDS_INFORMATION) {
     std::vector<std::string> open;

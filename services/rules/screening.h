@@ -69,6 +69,9 @@ struct ScreeningResult {
 // NEEDS_INFORMATION. Cautions: a HIGH concern level, and every slot without an answer.
 ScreeningResult EvaluateScreening(const ScreeningInput& input);
 
+// "SUITABLE", "NOT_SUITABLE", "NEEDS_INFORMATION".
+std::string SuitabilityText(v1::Suitability s);
+
 // An override departs from the evaluation only with a written justification this long.
 inline constexpr size_t kMinJustificationChars = 20;
 

@@ -113,6 +113,15 @@ std::optional<std::vector<size_t>> AssignRooms(const std::vector<std::vector<siz
   // Kuhn's augmenting paths: at most 10 parties and 50 rooms.
   std::vector<bool> seen;
   std::function<bool(size_t)> place = [&](size_t seeker) {
+    // A free room nobody holds first, in the order given (so interchangeable rooms are taken in
+    // order); only then move another seeker along.
+    for (size_t room : eligible[seeker]) {
+      if (room < free.size() && free[room] && seeker_of[room] == kNone) {
+        seeker_of[room] = seeker;
+        room_of[seeker] = room;
+        return true;
+      }
+    }
     for (size_t room : eligible[seeker]) {
       if (room >= free.size() || !free[room] || seen[room]) continue;
       seen[room] = true;
@@ -285,32 +294,33 @@ Reservation CheckReservation(const ReservationQuery& query) {
       free.push_back(std::none_of(room.busy.begin(), room.busy.end(),
                                   [&](const BusyTime& b) { return overlaps(b.when, slot); }));
     }
-    std::vector<int64_t> taken;
-    if (request.eligible.empty()) {
-      for (size_t n = 0; n < request.rooms.size(); ++n) {
-        if (static_cast<int>(taken.size()) == request.needed) break;
-        if (free[n]) taken.push_back(request.rooms[n].room_id);
-      }
-    } else if (std::optional<std::vector<size_t>> assigned = AssignRooms(request.eligible, free)) {
-      for (size_t room : *assigned) taken.push_back(request.rooms[room].room_id);
-    } else {
-      // As many as are free among the rooms any seeker may use.
+    // Interchangeable rooms are `needed` seekers who may each use any of them (AssignRooms
+    // then takes the free rooms in the order given).
+    std::vector<std::vector<size_t>> eligible = request.eligible;
+    if (eligible.empty()) {
+      std::vector<size_t> any(request.rooms.size());
+      for (size_t n = 0; n < any.size(); ++n) any[n] = n;
+      eligible.assign(static_cast<size_t>(std::max(request.needed, 0)), any);
+    }
+    const std::optional<std::vector<size_t>> assigned = AssignRooms(eligible, free);
+    if (!assigned) {
+      // How many of the rooms a seeker could use are free: fewer than needed, or not the
+      // right ones.
       std::vector<bool> usable(free.size(), false);
-      for (const auto& rooms : request.eligible) {
+      for (const auto& rooms : eligible) {
         for (size_t room : rooms) {
           if (room < free.size()) usable[room] = free[room];
         }
       }
-      taken.resize(std::min<size_t>(std::count(usable.begin(), usable.end(), true),
-                                    request.eligible.size() - 1));
-    }
-    if (static_cast<int>(taken.size()) < request.needed) {
       r.outcome = Reservation::Outcome::kNoRooms;
       r.request = i;
-      r.rooms_free = static_cast<int>(taken.size());
+      r.rooms_free = std::min(static_cast<int>(std::count(usable.begin(), usable.end(), true)),
+                              request.needed - 1);
       r.rooms_taken.clear();
       return r;
     }
+    std::vector<int64_t> taken;
+    for (size_t room : *assigned) taken.push_back(request.rooms[room].room_id);
     r.rooms_taken.push_back(std::move(taken));
   }
   return r;

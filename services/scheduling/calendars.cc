@@ -268,13 +268,14 @@ absl::Status MarkCollisions(storage::Tx& tx, const std::string& resource, int64_
                             google::protobuf::RepeatedPtrField<v1::SessionCollision>* out) {
   absl::StatusOr<std::vector<storage::SessionRecord>> sessions =
       storage::ScheduledSessionsHolding(tx, resource, id, from);
-  if (!sessions.ok()) return sessions.status();
+  if (!sessions.ok() || sessions->empty()) return sessions.status();
+  // One read of the person's time over all their sessions (earliest first, at most a day each).
+  const Interval span{sessions->front().start_at, sessions->back().start_at + kDaySeconds};
+  absl::StatusOr<IntervalList> free = BaseFree(tx, resource, id, span);
+  if (!free.ok()) return free.status();
   std::map<int64_t, std::string> references;
   for (const storage::SessionRecord& s : *sessions) {
-    const Interval slot{s.start_at, s.end_at};
-    absl::StatusOr<IntervalList> free = BaseFree(tx, resource, id, slot);
-    if (!free.ok()) return free.status();
-    if (rules::Covers(*free, slot)) continue;
+    if (rules::Covers(*free, {s.start_at, s.end_at})) continue;
     if (absl::Status marked = storage::MarkNeedsRescheduling(tx, s.id, why, at); !marked.ok()) {
       return marked;
     }

@@ -79,6 +79,40 @@ class SchedulingServiceTest : public ::testing::Test {
     return s;
   }
 
+  // Records one day of leave in March 2027 for `mediator`, as `token`.
+  grpc::Status AddLeaveOn(const std::string& token, int64_t mediator, int day,
+                          v1::AddLeaveResponse* out) {
+    v1::AddLeaveRequest leave;
+    leave.set_mediator_id(mediator);
+    v1::Date* first = leave.mutable_leave()->mutable_first_day();
+    first->set_year(2027);
+    first->set_month(3);
+    first->set_day(day);
+    *leave.mutable_leave()->mutable_last_day() = *first;
+    leave.mutable_leave()->set_note("off sick");
+    return server_.mediators().AddLeave(WithToken(token).get(), leave, out);
+  }
+
+  // The rescheduling queue (every case) and the cases in it, as case support sees them.
+  v1::ListSessionsResponse Queue() {
+    v1::ListSessionsRequest queue;
+    queue.set_needs_rescheduling(true);
+    v1::ListSessionsResponse listed;
+    EXPECT_TRUE(server_.scheduling()
+                    .ListSessions(WithToken(server_.case_support()).get(), queue, &listed)
+                    .ok());
+    return listed;
+  }
+  v1::ListCasesResponse CasesToReschedule() {
+    v1::ListCasesRequest cases;
+    cases.set_needs_rescheduling(true);
+    v1::ListCasesResponse listed;
+    EXPECT_TRUE(server_.referrals()
+                    .ListCases(WithToken(server_.case_support()).get(), cases, &listed)
+                    .ok());
+    return listed;
+  }
+
   std::shared_ptr<std::atomic<int64_t>> now_;
   TestServer server_;
   int64_t org_ = 0;
@@ -652,16 +686,8 @@ TEST_F(SchedulingServiceTest, LeaveOverABookedSessionReturnsItAndMarksItUntilRes
   EXPECT_FALSE(booked.needs_rescheduling());
   const int64_t events = server_.CountRows("case_events");
 
-  v1::AddLeaveRequest leave;
-  leave.set_mediator_id(mediators_[1]);
-  leave.mutable_leave()->mutable_first_day()->set_year(2027);
-  leave.mutable_leave()->mutable_first_day()->set_month(3);
-  leave.mutable_leave()->mutable_first_day()->set_day(3);
-  *leave.mutable_leave()->mutable_last_day() = leave.leave().first_day();
-  leave.mutable_leave()->set_note("off sick");
   v1::AddLeaveResponse added;
-  grpc::Status s =
-      server_.mediators().AddLeave(WithToken(tokens_[mediators_[1]]).get(), leave, &added);
+  grpc::Status s = AddLeaveOn(tokens_[mediators_[1]], mediators_[1], 3, &added);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(added.collisions_size(), 1);
   const v1::SessionCollision& c = added.collisions(0);
@@ -688,19 +714,10 @@ TEST_F(SchedulingServiceTest, LeaveOverABookedSessionReturnsItAndMarksItUntilRes
   EXPECT_TRUE(listed.sessions(0).needs_rescheduling());
   EXPECT_EQ(listed.sessions(0).needs_rescheduling_reason(), c.reason());
   EXPECT_EQ(listed.sessions(0).needs_rescheduling_since().seconds(), kMonday + 8 * kHour);
-  v1::ListSessionsRequest queue;
-  queue.set_needs_rescheduling(true);
-  ASSERT_TRUE(server_.scheduling()
-                  .ListSessions(WithToken(server_.case_support()).get(), queue, &listed)
-                  .ok());
+  listed = Queue();
   ASSERT_EQ(listed.sessions_size(), 1);
   EXPECT_EQ(listed.sessions(0).id(), booked.id());
-  v1::ListCasesRequest cases;
-  cases.set_needs_rescheduling(true);
-  v1::ListCasesResponse case_list;
-  ASSERT_TRUE(server_.referrals()
-                  .ListCases(WithToken(server_.case_support()).get(), cases, &case_list)
-                  .ok());
+  const v1::ListCasesResponse case_list = CasesToReschedule();
   ASSERT_EQ(case_list.cases_size(), 1);
   EXPECT_EQ(case_list.cases(0).id(), case_.id());
   // A party sees that it needs rescheduling, not why (someone's leave).
@@ -713,6 +730,8 @@ TEST_F(SchedulingServiceTest, LeaveOverABookedSessionReturnsItAndMarksItUntilRes
   EXPECT_TRUE(seen.session().needs_rescheduling());
   EXPECT_EQ(seen.session().needs_rescheduling_reason(), "");
   // The queue is not for parties.
+  v1::ListSessionsRequest queue;
+  queue.set_needs_rescheduling(true);
   EXPECT_EQ(server_.scheduling().ListSessions(WithToken(party).get(), queue, &listed).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
@@ -725,10 +744,7 @@ TEST_F(SchedulingServiceTest, LeaveOverABookedSessionReturnsItAndMarksItUntilRes
   s = server_.scheduling().RescheduleSession(WithToken(server_.case_support()).get(), move, &moved);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_FALSE(moved.session().needs_rescheduling());
-  ASSERT_TRUE(server_.scheduling()
-                  .ListSessions(WithToken(server_.case_support()).get(), queue, &listed)
-                  .ok());
-  EXPECT_EQ(listed.sessions_size(), 0);
+  EXPECT_EQ(Queue().sessions_size(), 0);
   EXPECT_EQ(server_.CountRows("sessions", "needs_rescheduling <> ''"), 0);
 }
 
@@ -738,40 +754,18 @@ TEST_F(SchedulingServiceTest, AMarkedSessionThatStartsLeavesTheQueueAndAdminsSee
   const int64_t wednesday_nine = kMonday + 2 * kDay + 9 * kHour;
   v1::Session booked;
   ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, wednesday_nine, 60, &booked).ok());
-  v1::AddLeaveRequest leave;
-  leave.set_mediator_id(mediators_[0]);
-  leave.mutable_leave()->mutable_first_day()->set_year(2027);
-  leave.mutable_leave()->mutable_first_day()->set_month(3);
-  leave.mutable_leave()->mutable_first_day()->set_day(3);
-  *leave.mutable_leave()->mutable_last_day() = leave.leave().first_day();
   v1::AddLeaveResponse added;
-  ASSERT_TRUE(
-      server_.mediators().AddLeave(WithToken(server_.admin_secret()).get(), leave, &added).ok());
+  ASSERT_TRUE(AddLeaveOn(server_.admin_secret(), mediators_[0], 3, &added).ok());
   ASSERT_EQ(added.collisions_size(), 1);
   EXPECT_EQ(added.collisions(0).session_id(), booked.id());
   EXPECT_EQ(added.collisions(0).case_id(), 0);
   EXPECT_EQ(added.collisions(0).case_reference(), "");
   EXPECT_EQ(added.collisions(0).local_start(), "2027-03-03T09:00:00+00:00");
 
-  v1::ListSessionsRequest queue;
-  queue.set_needs_rescheduling(true);
-  v1::ListSessionsResponse listed;
-  ASSERT_TRUE(server_.scheduling()
-                  .ListSessions(WithToken(server_.case_support()).get(), queue, &listed)
-                  .ok());
-  EXPECT_EQ(listed.sessions_size(), 1);
+  EXPECT_EQ(Queue().sessions_size(), 1);
   now_->store(wednesday_nine + 30 * 60);
-  ASSERT_TRUE(server_.scheduling()
-                  .ListSessions(WithToken(server_.case_support()).get(), queue, &listed)
-                  .ok());
-  EXPECT_EQ(listed.sessions_size(), 0);
-  v1::ListCasesRequest cases;
-  cases.set_needs_rescheduling(true);
-  v1::ListCasesResponse case_list;
-  ASSERT_TRUE(server_.referrals()
-                  .ListCases(WithToken(server_.case_support()).get(), cases, &case_list)
-                  .ok());
-  EXPECT_EQ(case_list.cases_size(), 0);
+  EXPECT_EQ(Queue().sessions_size(), 0);
+  EXPECT_EQ(CasesToReschedule().cases_size(), 0);
 }
 
 TEST_F(SchedulingServiceTest, AvailabilityAndWorkingPatternChangesMarkTheSessionsTheyLeaveOut) {
