@@ -23,6 +23,9 @@ packages=(
   libicu-dev
   # JSON log lines.
   nlohmann-json3-dev
+  # The HTTP listener (the Connect protocol, browser sessions, the web console): Boost.Beast and
+  # Boost.Asio, header-only, with OpenSSL for HTTPS.
+  libboost-dev
   # gRPC health and reflection protocol definitions (for reflection and test clients).
   grpc-proto
   # Tests and benchmarks.
@@ -36,9 +39,17 @@ packages=(
   faketime
   # deploy/make-dev-certs.sh (development TLS certificates; the transport tests use it).
   openssl
+  # The README's HTTP examples call the API with curl.
+  curl
   # Fuzzing (deploy/fuzz.sh): clang with libFuzzer and the ASan/UBSan runtimes, and llvm's tools.
   clang libclang-rt-14-dev llvm
 )
+
+# The web clients and their test (clients/web): Node.js and npm, from Debian only when the
+# commands are missing, so a Node.js installed some other way (NodeSource's nodejs bundles npm)
+# is left alone.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -71,6 +71,7 @@ void ToProto(const storage::AuditRecord& a, v1::AuditEvent* out) {
   out->set_method(a.method);
   out->set_objects(a.objects);
   out->set_outcome(a.outcome);
+  out->set_transport(a.transport);
 }
 
 void ToProto(const storage::OrganisationRecord& o, v1::Organisation* out) {

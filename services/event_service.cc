@@ -8,76 +8,14 @@
 #include <mutex>
 #include <optional>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
-#include "services/case_access.h"
-#include "services/convert.h"
-#include "services/rules/london.h"
-#include "storage/cases.h"
-#include "storage/events.h"
+#include "services/event_feed.h"
 
 namespace mediation {
 namespace {
 
-constexpr absl::string_view kMethod = "/ppa.mediation.v1.CaseEventService/StreamCaseEvents";
-constexpr int kBatch = 256;
-
-// Whether `who` may see `e`, and so whether it is sent at all. `may_view` answers, per case,
-// whether a MEDIATOR may see the case (cached by the caller).
-bool MaySee(const Principal& who, const storage::CaseEventRecord& e, bool mediator_may_view) {
-  const bool allocation = e.kind == v1::CASE_EVENT_KIND_ALLOCATION_OFFERED ||
-                          e.kind == v1::CASE_EVENT_KIND_ALLOCATION_CHANGED;
-  const bool session = e.kind == v1::CASE_EVENT_KIND_SESSION_BOOKED ||
-                       e.kind == v1::CASE_EVENT_KIND_SESSION_RESCHEDULED ||
-                       e.kind == v1::CASE_EVENT_KIND_SESSION_CANCELLED;
-  // Why a session needs rescheduling is someone's leave or availability: the service's business.
-  const bool staff_only = e.kind == v1::CASE_EVENT_KIND_SESSION_NEEDS_RESCHEDULING;
-  // Sessions with every party, as the scheduling service shows them.
-  const bool joint = e.session_kind == v1::SESSION_KIND_JOINT_MEETING ||
-                     e.session_kind == v1::SESSION_KIND_FOLLOW_UP_REVIEW;
-  switch (who.role) {
-    case v1::ROLE_CASE_SUPPORT:
-    case v1::ROLE_SENIOR_ADVISER:
-      return true;
-    case v1::ROLE_MEDIATOR:
-      return mediator_may_view && (!allocation || e.mediator_id == who.mediator_id);
-    case v1::ROLE_ORGANISATION:
-      return e.organisation_id == who.organisation_id && !allocation && !staff_only &&
-             (!session || joint);
-    case v1::ROLE_PARTY:
-      return e.case_id == who.case_id && !allocation && !staff_only &&
-             (!session || joint || e.session_party_id == who.party_id);
-    default:
-      return false;
-  }
-}
-
-void ToProto(const storage::CaseEventRecord& e, v1::Role role, v1::CaseEvent* out) {
-  out->set_position(e.position);
-  out->set_case_id(e.case_id);
-  out->set_case_reference(e.case_reference);
-  mediation::ToProto(e.at, out->mutable_at());
-  out->set_kind(e.kind);
-  out->set_from_state(e.from_state);
-  out->set_to_state(e.to_state);
-  out->set_allocation_id(e.allocation_id);
-  out->set_mediator_id(e.mediator_id);
-  out->set_allocation_role(e.allocation_role);
-  out->set_allocation_state(e.allocation_state);
-  out->set_session_id(e.session_id);
-  out->set_session_kind(e.session_kind);
-  out->set_session_party_id(e.session_party_id);
-  if (e.session_id != 0 && role == v1::ROLE_ORGANISATION) {
-    // An organisation sees the dates of its cases' sessions, not their times.
-    mediation::ToProto(
-        rules::LondonDayStart(rules::LondonDay(absl::FromUnixSeconds(e.session_start))),
-        out->mutable_session_start());
-  } else if (e.session_id != 0) {
-    out->mutable_session_start()->set_seconds(e.session_start);
-    out->mutable_session_end()->set_seconds(e.session_end);
-  }
-  out->set_outcome(e.outcome);
-}
+const MethodEntry& kEntry =
+    RegisterStreamingMethod<v1::StreamCaseEventsRequest, v1::CaseEvent>(EventFeed::kMethod);
 
 // One call. Three kinds of work can be outstanding: a fetch on the worker pool, a write to the
 // client, or a wait on the hub. At most one of them is, and the call is finished only when none
@@ -127,9 +65,10 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent>,
  private:
   EventStream(RpcRunner& runner, grpc::CallbackServerContext* context,
               const v1::StreamCaseEventsRequest& request)
-      : runner_(runner), context_(context), request_(request), started_(absl::Now()) {
-    position_ = request.after_position();
-  }
+      : runner_(runner),
+        context_(context),
+        feed_(runner.pipeline(), runner.InputOf(context, kEntry.name), request),
+        started_(absl::Now()) {}
 
   void Begin() {
     std::unique_lock lock(mu_);
@@ -178,7 +117,7 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent>,
       StartWrite(&queue_.front());
       return;
     }
-    if (request_.stop_at_end() && end_.has_value() && position_ >= *end_) {
+    if (feed_.Finished()) {
       FinishLocked(absl::OkStatus());
       return;
     }
@@ -225,84 +164,23 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent>,
     }
   }
 
-  // On a worker: admits the caller (once), then reads the next batch it may see.
+  // On a worker: the next batch the caller may see (admitting it the first time).
   void Load(storage::Store& store) {
-    absl::Status status;
-    if (!principal_.has_value()) status = Admit(store);
-    std::deque<v1::CaseEvent> batch;
-    bool more = false;
-    int64_t position = position_;
-    const uint64_t version = runner_.hub()->version();
-    // Whether a mediator may see a case changes with allocations: decided afresh each fetch.
-    mediator_cases_.clear();
-    if (status.ok()) {
-      status = store.Read([&](storage::Tx& tx) -> absl::Status {
-        absl::StatusOr<int64_t> last = storage::LastCaseEventPosition(tx);
-        if (!last.ok()) return last.status();
-        if (!end_.has_value()) end_ = *last;
-        absl::StatusOr<std::vector<storage::CaseEventRecord>> events =
-            storage::ListCaseEvents(tx, position, request_.case_id(), kBatch);
-        if (!events.ok()) return events.status();
-        more = events->size() == kBatch;
-        for (const storage::CaseEventRecord& e : *events) {
-          position = e.position;
-          bool mediator_may_view = false;
-          if (principal_->role == v1::ROLE_MEDIATOR) {
-            auto cached = mediator_cases_.find(e.case_id);
-            if (cached == mediator_cases_.end()) {
-              absl::StatusOr<storage::CaseRecord> c = storage::GetCase(tx, e.case_id);
-              if (!c.ok()) return c.status();
-              absl::StatusOr<bool> may = MayViewCase(tx, *principal_, *c);
-              if (!may.ok()) return may.status();
-              cached = mediator_cases_.emplace(e.case_id, *may).first;
-            }
-            mediator_may_view = cached->second;
-          }
-          if (MaySee(*principal_, e, mediator_may_view)) {
-            ToProto(e, principal_->role, &batch.emplace_back());
-          }
-        }
-        // A short batch means everything up to this snapshot's last event has been seen (the
-        // rest were other cases' events).
-        if (!more) position = std::max(position, *last);
-        return absl::OkStatus();
-      });
+    EventFeed::Batch batch = feed_.Next(store);
+    if (feed_.retry_after_seconds() > 0 && !batch.status.ok()) {
+      context_->AddTrailingMetadata("retry-after", std::to_string(feed_.retry_after_seconds()));
     }
     std::unique_lock lock(mu_);
     fetching_ = false;
-    if (!status.ok()) {
-      FinishLocked(status);
+    if (!batch.status.ok()) {
+      FinishLocked(batch.status);
     } else {
-      position_ = position;
-      more_ = more;
-      fetched_version_ = version;
-      queue_ = std::move(batch);
+      more_ = batch.more;
+      fetched_version_ = batch.version;
+      queue_ = std::move(batch.events);
       Continue();
     }
     UnlockAndFinish(lock);
-  }
-
-  absl::Status Admit(storage::Store& store) {
-    RpcRunner::Admission admission = runner_.Admit(store, context_, kMethod);
-    call_id_ = admission.call_id;
-    if (!admission.principal.ok()) return admission.principal.status();
-    principal_ = *admission.principal;
-    principal_text_ = principal_->Describe();
-    if (request_.after_position() < 0) {
-      return absl::InvalidArgumentError("after_position: must not be negative");
-    }
-    if (request_.case_id() < 0) return absl::InvalidArgumentError("case_id: must be positive");
-    if (request_.case_id() != 0) {
-      absl::Status visible = store.Read([&](storage::Tx& tx) -> absl::Status {
-        return LoadCaseFor(tx, *principal_, request_.case_id()).status();
-      });
-      if (absl::IsNotFound(visible)) {
-        runner_.AuditRefusal(store, kMethod, *principal_, call_id_, admission.now, visible,
-                             absl::StrCat("case:", request_.case_id()));
-      }
-      if (!visible.ok()) return visible;
-    }
-    return absl::OkStatus();
   }
 
   // Decides how the call ends; UnlockAndFinish ends it.
@@ -310,10 +188,7 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent>,
   void FinishLocked(const absl::Status& status) {
     if (finished_) return;
     finished_ = true;
-    if (call_id_.empty()) call_id_ = "stream-not-admitted";
-    final_status_ = runner_.FinishStream(kMethod, call_id_,
-                                         principal_text_.empty() ? "anonymous" : principal_text_,
-                                         status, absl::Now() - started_);
+    final_status_ = RpcRunner::ToGrpc(feed_.Finish(status));
   }
 
   // Releases mu_ and, if the call has ended, finishes it. Finish lets gRPC delete the reactor
@@ -328,16 +203,10 @@ class EventStream final : public grpc::ServerWriteReactor<v1::CaseEvent>,
 
   RpcRunner& runner_;
   grpc::CallbackServerContext* const context_;
-  const v1::StreamCaseEventsRequest request_;
+  EventFeed feed_;  // Touched only by the one fetch at a time, and when finishing.
   const absl::Time started_;
 
   std::mutex mu_;
-  std::optional<Principal> principal_;
-  std::string principal_text_;
-  std::string call_id_;
-  absl::flat_hash_map<int64_t, bool> mediator_cases_;  // Touched only by the one fetch at a time.
-  int64_t position_ = 0;
-  std::optional<int64_t> end_;  // The last position when the stream started.
   bool more_ = false;
   uint64_t fetched_version_ = 0;
   std::deque<v1::CaseEvent> queue_;

@@ -16,8 +16,10 @@
 namespace mediation::storage {
 namespace {
 
-constexpr char kColumns[] = "id, at, call_id, token_id, role, method, objects, outcome";
-constexpr int kColumnCount = 8;
+// `transport` comes last and is encoded only when set, so rows written before it existed keep
+// their links.
+constexpr char kColumns[] = "id, at, call_id, token_id, role, method, objects, outcome, transport";
+constexpr int kColumnCount = 9;
 
 // The genesis link: the "previous link" of the first row.
 const std::string& Genesis() {
@@ -72,7 +74,10 @@ std::string HeadMac(absl::string_view key, int64_t last_id, absl::string_view la
 // The stored values of the row `st` is on (selected with kColumns first).
 std::string CanonicalStored(SQLite::Statement& st) {
   std::string out;
-  for (int i = 0; i < kColumnCount; ++i) AppendColumn(out, st.getColumn(i));
+  for (int i = 0; i < kColumnCount; ++i) {
+    if (i == kColumnCount - 1 && st.getColumn(i).isNull()) break;
+    AppendColumn(out, st.getColumn(i));
+  }
   return out;
 }
 
@@ -91,6 +96,7 @@ std::string CanonicalBound(const AuditRecord& r) {
   AppendText(out, r.method);
   AppendText(out, r.objects);
   AppendText(out, r.outcome);
+  if (!r.transport.empty()) AppendText(out, r.transport);
   return out;
 }
 
@@ -104,6 +110,7 @@ AuditRecord ReadRow(SQLite::Statement& st) {
   r.method = st.getColumn(5).getString();
   r.objects = st.getColumn(6).getString();
   r.outcome = st.getColumn(7).getString();
+  r.transport = st.getColumn(8).isNull() ? "" : st.getColumn(8).getString();
   return r;
 }
 
@@ -157,9 +164,11 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
     AuditRecord row = record;
     row.id = std::max(last_row, head_id) + 1;
     const std::string hash = Link(tx.audit_key(), prev, CanonicalBound(row));
-    Statement st(tx.db(),
-                 "INSERT INTO audit_events (id, at, call_id, token_id, role, method, "
-                 "objects, outcome, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    Statement st(
+        tx.db(),
+        "INSERT INTO audit_events (id, at, call_id, token_id, role, method, "
+        "objects, outcome, prev_hash, hash, transport) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+        "?)");
     st.bind(1, static_cast<int64_t>(row.id));
     st.bind(2, static_cast<int64_t>(ToMicros(row.at)));
     st.bind(3, row.call_id);
@@ -170,6 +179,11 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
     st.bind(8, row.outcome);
     st.bind(9, prev.data(), static_cast<int>(prev.size()));
     st.bind(10, hash.data(), static_cast<int>(hash.size()));
+    if (row.transport.empty()) {
+      st.bind(11);
+    } else {
+      st.bind(11, row.transport);
+    }
     st.exec();
     WriteHead(tx, row.id, hash);
     return row.id;

@@ -371,8 +371,9 @@ struct AuditRecord {
   int64_t token_id = 0;  // 0 when the caller was not authenticated.
   v1::Role role = v1::ROLE_UNSPECIFIED;
   std::string method;
-  std::string objects;  // Space-separated "kind:id" words, e.g. "case:12 party:31".
-  std::string outcome;  // gRPC status code name.
+  std::string objects;    // Space-separated "kind:id" words, e.g. "case:12 party:31".
+  std::string outcome;    // gRPC status code name.
+  std::string transport;  // "grpc" or "http"; empty on rows from before schema version 12.
 };
 
 // Keyset pagination: rows strictly after `after_id` in the listing's order, at most `limit`.

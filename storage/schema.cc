@@ -730,6 +730,26 @@ ALTER TABLE rooms ADD COLUMN features TEXT NOT NULL DEFAULT '';
 ALTER TABLE allocations ADD COLUMN window_first_day INTEGER;
 ALTER TABLE allocations ADD COLUMN window_last_day INTEGER;
 )sql"},
+
+    {12, "the transport of each audited call, and browser sessions", R"sql(
+-- How the call arrived: 'grpc' or 'http' (the Connect protocol). NULL on rows written before
+-- version 12, which the hash chain encodes as they were (services/core/call_pipeline.h).
+ALTER TABLE audit_events ADD COLUMN transport TEXT;
+
+-- A browser's sign-in: the session id lives only in the browser's HttpOnly cookie; the server
+-- keeps its SHA-256. It stands for `token_id` until it is idle too long, reaches its absolute
+-- end, is signed out, or the token is revoked or expires.
+CREATE TABLE browser_sessions (
+  id INTEGER PRIMARY KEY,
+  id_sha256 BLOB NOT NULL UNIQUE,
+  token_id INTEGER NOT NULL REFERENCES access_tokens (id),
+  created_at INTEGER NOT NULL,    -- micros
+  last_seen_at INTEGER NOT NULL,  -- micros; refreshed at most once a minute
+  expires_at INTEGER NOT NULL,    -- micros; the absolute end
+  ended_at INTEGER                -- micros; signed out
+);
+CREATE INDEX browser_sessions_by_token ON browser_sessions (token_id);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

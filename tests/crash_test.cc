@@ -142,7 +142,7 @@ class CrashTest {
 
   std::unique_ptr<ServerProcess> Start(int round, int* port) {
     auto server = std::make_unique<ServerProcess>(
-        std::vector<std::string>{"--listen=127.0.0.1:0", "--db=" + db_,
+        std::vector<std::string>{"--listen=127.0.0.1:0", "--http_listen=", "--db=" + db_,
                                  absl::StrCat("--workers=", workers_),
                                  "--maintenance_interval_seconds=3600"},
         dir_.File(absl::StrCat("server-", round, ".log")));

@@ -46,7 +46,7 @@ class KeyRotationCrashTest : public ::testing::Test {
   std::vector<std::string> Args(int pause_ms) {
     // One data key a transaction, with a pause after each: a rotation of 600 keys takes at least
     // 600 x pause, so a kill lands in the middle whatever the machine's speed.
-    return {"--listen=127.0.0.1:0", "--db=" + dir_.File("var/mediation.db"),
+    return {"--listen=127.0.0.1:0", "--http_listen=", "--db=" + dir_.File("var/mediation.db"),
             "--key_rotation_batch=1", absl::StrCat("--key_rotation_pause_ms=", pause_ms)};
   }
   std::string Admin() {

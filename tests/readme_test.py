@@ -33,7 +33,8 @@ through a here-document) and the lines after it, up to the next `$ `, are what i
     - a line holding only `...` matches any number of lines.
 
 In every command, `<a name>` is replaced by the text remembered under it (a name nothing has
-printed yet is an error in the README), and the address `127.0.0.1:50051` by this run's own. In a `server` block, `./deploy/run.sh` stands for the command that script ends with (the
+printed yet is an error in the README), and the addresses `127.0.0.1:50051` (gRPC) and
+`127.0.0.1:8080` (HTTP) by this run's own. In a `server` block, `./deploy/run.sh` stands for the command that script ends with (the
 build is this test's own); the test checks the script still ends that way.
 
 Commands share one shell state: variables exported and the directory changed to carry over from
@@ -53,6 +54,7 @@ import tempfile
 import time
 
 ADDRESS = "127.0.0.1:50051"
+HTTP_ADDRESS = "127.0.0.1:8080"
 RUN_SH_START = './build/services/mediation-server --db=var/mediation.db'
 PLACEHOLDER = re.compile(r"<([A-Za-z][A-Za-z0-9 _'.-]*|\.\.\.)>")
 ANONYMOUS = "..."
@@ -224,6 +226,7 @@ class Runner:
         self.work = tempfile.mkdtemp(prefix="readme-test-")
         self.port = free_port()
         self.address = "127.0.0.1:%d" % self.port
+        self.http_address = "127.0.0.1:%d" % free_port()
         self.values = {}
         self.server = None
         self.commands_run = 0
@@ -274,7 +277,8 @@ class Runner:
                                   (command.line, name))
             return self.values[name]
 
-        return PLACEHOLDER.sub(value, command.text).replace(ADDRESS, self.address)
+        return (PLACEHOLDER.sub(value, command.text).replace(ADDRESS, self.address)
+                .replace(HTTP_ADDRESS, self.http_address))
 
     def script(self, text, strict=False):
         """A bash script running `text` in the shared shell state and saving it afterwards;
@@ -315,7 +319,8 @@ class Runner:
             self.compare(command, text, output)
 
     def compare(self, command, text, output):
-        expected = [l.replace(ADDRESS, self.address) for l in command.expected]
+        expected = [l.replace(ADDRESS, self.address).replace(HTTP_ADDRESS, self.http_address)
+                    for l in command.expected]
         regex, names = expected_regex(expected, self.values)
         actual = "\n".join(l.rstrip() for l in output.rstrip("\n").split("\n")) + "\n"
         if not output.strip():
@@ -340,6 +345,8 @@ class Runner:
             text = RUN_SH_START + text[len("./deploy/run.sh"):]
         if "--listen" not in text:
             text += " --listen=" + self.address
+        if "--http_listen" not in text:
+            text += " --http_listen=" + self.http_address
         print("README line %d: starting the server: %s" % (command.line, text))
         log = open(self.server_log, "a")
         self.log_start = log.tell()

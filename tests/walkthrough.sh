@@ -50,7 +50,7 @@ start_server() {
     [[ -n "$lib" ]] || fail "libfaketime is not installed (deploy/install-deps.sh installs it)"
     prefix=(env LD_PRELOAD="$lib" FAKETIME="+$1" FAKETIME_DONT_FAKE_MONOTONIC=1)
   fi
-  "${prefix[@]}" "$server_bin" --listen="127.0.0.1:$port" --db="$work/mediation.db" \
+  "${prefix[@]}" "$server_bin" --listen="127.0.0.1:$port" --http_listen= --db="$work/mediation.db" \
     --maintenance_interval_seconds=1 >>"$work/server.log" 2>&1 &
   server_pid=$!
   for _ in $(seq 1 100); do

@@ -145,6 +145,7 @@ storage::AuditRecord CallContext::AuditRow(absl::string_view outcome) const {
   row.method = std::string(policy_.method);
   row.objects = objects_;
   row.outcome = std::string(outcome);
+  row.transport = std::string(transport_);
   return row;
 }
 

@@ -25,14 +25,18 @@ namespace mediation {
 
 class CallContext {
  public:
+  // `transport` ("grpc", "http") is recorded in the call's audit rows, nowhere else: a handler
+  // does not know which transport called it.
   CallContext(storage::Store& store, const MethodPolicy& policy, Principal principal,
-              std::string call_id, absl::Time now, const ServiceSettings& settings)
+              std::string call_id, absl::Time now, const ServiceSettings& settings,
+              absl::string_view transport)
       : store_(store),
         policy_(policy),
         principal_(std::move(principal)),
         call_id_(std::move(call_id)),
         now_(now),
-        settings_(settings) {}
+        settings_(settings),
+        transport_(transport) {}
 
   const Principal& principal() const { return principal_; }
   const std::string& call_id() const { return call_id_; }
@@ -82,6 +86,7 @@ class CallContext {
   const std::string call_id_;
   const absl::Time now_;
   const ServiceSettings& settings_;
+  const absl::string_view transport_;
   std::string objects_;
   bool audited_ = false;
 

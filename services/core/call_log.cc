@@ -20,6 +20,7 @@ void CallLog::Call(const CallLogEntry& entry) {
   Write("info", "call",
         {{"call_id", entry.call_id},
          {"method", std::string(entry.method)},
+         {"transport", std::string(entry.transport)},
          {"principal", entry.principal},
          {"code", std::string(entry.code)},
          {"latency_ms", absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(entry.latency))}});

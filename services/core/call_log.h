@@ -23,7 +23,8 @@ struct CallLogEntry {
   std::string call_id;
   absl::string_view method;
   std::string principal;
-  absl::string_view code;  // gRPC status code name.
+  absl::string_view code;       // gRPC status code name.
+  absl::string_view transport;  // "grpc" or "http".
   absl::Duration latency;
 };
 

@@ -7,7 +7,7 @@ namespace mediation {
 std::string Principal::Describe() const {
   if (token_id == 0) return "anonymous";
   return absl::StrCat("token:", token_id, "/", v1::Role_Name(role),
-                      by_certificate ? "/certificate" : "");
+                      by_certificate ? "/certificate" : "", by_session ? "/session" : "");
 }
 
 }  // namespace mediation

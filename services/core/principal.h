@@ -20,9 +20,11 @@ struct Principal {
   int64_t party_id = 0;         // PARTY only.
   // Authenticated by a mapped client certificate rather than the token's secret.
   bool by_certificate = false;
+  // Authenticated by a browser session standing for the token (services/http/).
+  bool by_session = false;
 
-  // "token:12/ROLE_ORGANISATION" ("token:12/ROLE_ORGANISATION/certificate" when
-  // by_certificate): what logs identify a caller by.
+  // "token:12/ROLE_ORGANISATION" (with "/certificate" when by_certificate, "/session" when
+  // by_session): what logs identify a caller by.
   std::string Describe() const;
 };
 

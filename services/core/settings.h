@@ -39,6 +39,10 @@ struct ServiceSettings {
   // The longest a call may run: one without a deadline, or with a later one, is treated as
   // having this one (--max_call_seconds). Event streams end with DEADLINE_EXCEEDED at it.
   absl::Duration max_call = absl::Minutes(5);
+  // A browser session (services/http/) ends after this long without a call, and this long
+  // after sign-in whatever the activity (--session_idle_minutes; 12 hours).
+  absl::Duration browser_session_idle = absl::Minutes(30);
+  absl::Duration browser_session_lifetime = absl::Hours(12);
 };
 
 }  // namespace mediation

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/flags/marshalling.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
@@ -43,6 +44,29 @@ ABSL_FLAG(std::string, client_identities, "",
           "expired). A call that sends a bearer token is authenticated by the token alone: the "
           "bearer wins, so a shared gateway certificate can carry each user's own token. Read at "
           "start-up (restart to apply changes). Needs --tls_client_ca.");
+ABSL_FLAG(std::string, http_listen, "127.0.0.1:8080",
+          "host:port of the HTTP listener: the Connect protocol (JSON or binary, for browsers, "
+          "curl and Connect clients) for every RPC, browser sign-in, and the web console's "
+          "files (--web_root). Empty turns it off. Uses --tls_cert/--tls_key when given; "
+          "plaintext only on loopback unless --allow_insecure_remote.");
+ABSL_FLAG(std::string, web_root, "",
+          "Directory of the web console's files, served at / (index.html for paths below "
+          "/app/). Empty: no files are served.");
+ABSL_FLAG(int, http_max_connections, 512,
+          "Most HTTP connections open at once; more are closed as soon as they are accepted. "
+          "Checked at start against the descriptor limit (RLIMIT_NOFILE).");
+ABSL_FLAG(int, http_threads, 2, "Threads that read and write HTTP (calls run on --workers).");
+ABSL_FLAG(int, http_request_timeout_seconds, 10,
+          "Longest an HTTP request may take to arrive once its first byte has (and the TLS "
+          "handshake); a slower client is disconnected.");
+ABSL_FLAG(int, http_idle_timeout_seconds, 60,
+          "Longest an HTTP connection may wait, idle, for its next request.");
+ABSL_FLAG(std::vector<std::string>, http_cors_origins, {},
+          "Comma-separated origins (https://tool.example) whose pages may call the API with a "
+          "bearer token (CORS). Calls with the browser session cookie are same-origin only.");
+ABSL_FLAG(int, session_idle_minutes, 30,
+          "A browser session ends after this many minutes without a call (and 12 hours after "
+          "sign-in whatever the activity).");
 ABSL_FLAG(std::string, log_format, "text", "Log line format: text or json.");
 ABSL_FLAG(int, max_message_bytes, 4 * 1024 * 1024,
           "Largest request or response, in bytes (at least 1024). A larger request is refused "
@@ -128,6 +152,21 @@ int Run() {
   options.require_client_cert = absl::GetFlag(FLAGS_require_client_cert);
   options.client_identities_path = absl::GetFlag(FLAGS_client_identities);
   options.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
+  options.http_listen = absl::GetFlag(FLAGS_http_listen);
+  options.web_root = absl::GetFlag(FLAGS_web_root);
+  options.http_max_connections = absl::GetFlag(FLAGS_http_max_connections);
+  options.http_threads = absl::GetFlag(FLAGS_http_threads);
+  options.http_request_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_request_timeout_seconds));
+  options.http_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_http_idle_timeout_seconds));
+  options.http_cors_origins = absl::GetFlag(FLAGS_http_cors_origins);
+  options.settings.browser_session_idle = absl::Minutes(absl::GetFlag(FLAGS_session_idle_minutes));
+  if (absl::GetFlag(FLAGS_session_idle_minutes) < 1 ||
+      absl::GetFlag(FLAGS_http_request_timeout_seconds) < 1 ||
+      absl::GetFlag(FLAGS_http_idle_timeout_seconds) < 1) {
+    std::cerr << "mediation-server: --session_idle_minutes, --http_request_timeout_seconds and "
+                 "--http_idle_timeout_seconds must be at least 1\n";
+    return 2;
+  }
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.keepalive_min_ping_interval =
       absl::Seconds(absl::GetFlag(FLAGS_keepalive_min_ping_interval_seconds));

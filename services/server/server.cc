@@ -4,6 +4,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <malloc.h>
+#include <sys/resource.h>
 
 #include <filesystem>
 #include <fstream>
@@ -109,7 +110,7 @@ absl::Status SealPlainTextAtStart(storage::SqliteStore& store, absl::Time now, C
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& o) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> GrpcCredentials(const ServerOptions& o) {
   const bool tls = !o.tls_cert_path.empty() || !o.tls_key_path.empty();
   if (!tls) {
     if (!IsLoopbackAddress(o.listen) && !o.allow_insecure_remote) {
@@ -169,6 +170,31 @@ absl::Status CheckTransportLimits(const ServerOptions& o) {
   return absl::OkStatus();
 }
 
+// The descriptors the server may need at once must fit below the process's limit, or a flood of
+// connections could leave it unable to open its database or accept at all. The soft limit is
+// raised to the hard one first.
+absl::Status CheckDescriptorLimit(const ServerOptions& o) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return absl::OkStatus();
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  // Each worker holds the database, its write-ahead log and shared memory; gRPC, the logs and
+  // the spare descriptors need some more.
+  const int64_t reserved = 64 + 4 * static_cast<int64_t>(o.workers);
+  const int64_t http = o.http_listen.empty() ? 0 : o.http_max_connections;
+  if (limit.rlim_cur != RLIM_INFINITY &&
+      reserved + http + 16 > static_cast<int64_t>(limit.rlim_cur)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the descriptor limit (ulimit -n) is ", limit.rlim_cur, ", but ", o.workers,
+                     " workers and ", http, " HTTP connections need about ", reserved + http + 16,
+                     ": lower --workers or --http_max_connections, or raise the limit"));
+  }
+  return absl::OkStatus();
+}
+
 // A mapping to a token that does not work would refuse that certificate on every call: say so
 // at start-up, without refusing to start (the token may be revoked on purpose).
 void WarnAboutMappedTokens(storage::Store& store, const ClientIdentities& identities,
@@ -222,7 +248,7 @@ bool IsLoopbackAddress(absl::string_view listen) {
 
 absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOptions options) {
   if (absl::Status checked = CheckOptions(options); !checked.ok()) return checked;
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = Credentials(options);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = GrpcCredentials(options);
   if (!credentials.ok()) return credentials.status();
 
   std::unique_ptr<MediationServer> server(new MediationServer());
@@ -249,6 +275,7 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   // the work done was due anyway (it is the same work whichever server does it).
   (void)server->RunMaintenance();
   if (absl::Status listening = server->Listen(*credentials); !listening.ok()) return listening;
+  if (absl::Status listening = server->ListenHttp(); !listening.ok()) return listening;
   server->StartMaintenanceThread();
   const ServerOptions& opts = server->options_;
   server->log_->Info(absl::StrCat("serving ppa.mediation.v1 on port ", server->port_,
@@ -258,7 +285,40 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
                                       ? " (mutual TLS, client certificate required)"
                                       : " (mutual TLS, client certificate optional)",
                                   opts.benchmark_service ? ", with the benchmark service" : ""));
+  if (server->http_ != nullptr) {
+    server->log_->Info(absl::StrCat("serving HTTP (Connect) on port ", server->http_->port(),
+                                    opts.tls_cert_path.empty() ? " (plaintext)" : " (TLS)",
+                                    opts.web_root.empty() ? "" : ", with the web console"));
+  }
   return server;
+}
+
+int MediationServer::http_port() const { return http_ != nullptr ? http_->port() : 0; }
+
+absl::Status MediationServer::ListenHttp() {
+  const ServerOptions& o = options_;
+  if (o.http_listen.empty()) return absl::OkStatus();
+  if (o.tls_cert_path.empty() && !IsLoopbackAddress(o.http_listen) && !o.allow_insecure_remote) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("refusing to serve plaintext HTTP on ", o.http_listen,
+                     ", which is not a loopback address: give --tls_cert and --tls_key, or "
+                     "--allow_insecure_remote if something else encrypts the traffic"));
+  }
+  absl::StatusOr<std::unique_ptr<http::HttpServer>> started =
+      http::HttpServer::Start({.listen = o.http_listen,
+                               .tls_cert_path = o.tls_cert_path,
+                               .tls_key_path = o.tls_key_path,
+                               .max_connections = o.http_max_connections,
+                               .max_body_bytes = static_cast<size_t>(o.max_message_bytes),
+                               .request_timeout = o.http_request_timeout,
+                               .idle_timeout = o.http_idle_timeout,
+                               .threads = o.http_threads,
+                               .web_root = o.web_root,
+                               .cors_origins = o.http_cors_origins},
+                              *pipeline_);
+  if (!started.ok()) return started.status();
+  http_ = *std::move(started);
+  return absl::OkStatus();
 }
 
 absl::Status MediationServer::CheckOptions(ServerOptions& options) {
@@ -271,6 +331,9 @@ absl::Status MediationServer::CheckOptions(ServerOptions& options) {
   if (!options.clock) options.clock = [] { return absl::Now(); };
   if (options.workers < 1) return absl::InvalidArgumentError("--workers: at least 1");
   if (absl::Status limits = CheckTransportLimits(options); !limits.ok()) return limits;
+  if (absl::Status descriptors = CheckDescriptorLimit(options); !descriptors.ok()) {
+    return descriptors;
+  }
   return rules::CheckLondonTimeZone();
 }
 
@@ -362,7 +425,8 @@ absl::Status MediationServer::StartWorkers(
                             " was under way at the last stop: resuming"));
     rotator_->Resume(*interrupted_rotation);
   }
-  runner_ = std::make_unique<RpcRunner>(*pool_, *log_, options.clock, options.settings, &hub_);
+  pipeline_ = std::make_unique<CallPipeline>(*pool_, *log_, options.clock, options.settings, &hub_);
+  runner_ = std::make_unique<RpcRunner>(*pipeline_);
   return absl::OkStatus();
 }
 
@@ -511,7 +575,7 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
 }
 
 absl::Status MediationServer::WriteRefusalCounts(storage::Store& store, absl::Time now) {
-  std::vector<AnonymousRefusals::Count> drained = runner_->anonymous_refusals().Drain();
+  std::vector<AnonymousRefusals::Count> drained = pipeline_->anonymous_refusals().Drain();
   if (drained.empty()) return absl::OkStatus();
   std::vector<storage::RefusedCallCount> counts;
   int64_t calls = 0;
@@ -528,7 +592,7 @@ absl::Status MediationServer::WriteRefusalCounts(storage::Store& store, absl::Ti
         .status();
   });
   if (!wrote.ok()) {
-    runner_->anonymous_refusals().Restore(std::move(drained));
+    pipeline_->anonymous_refusals().Restore(std::move(drained));
     return wrote;
   }
   // One line, however many addresses.
@@ -555,9 +619,15 @@ void MediationServer::Shutdown() {
       if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
         health->Shutdown();
       }
+      // Both listeners drain at once, each for up to the grace.
+      std::thread http_drain;
+      if (http_ != nullptr) {
+        http_drain = std::thread([this] { http_->Shutdown(options_.shutdown_grace); });
+      }
       server_->Shutdown(std::chrono::system_clock::now() +
                         absl::ToChronoMilliseconds(options_.shutdown_grace));
       server_->Wait();
+      if (http_drain.joinable()) http_drain.join();
     }
     if (rotator_ != nullptr) rotator_->Stop();  // Before the workers it runs on stop.
     // The counts of calls refused without a token since the last maintenance.

@@ -20,6 +20,7 @@
 #include "services/core/client_identities.h"
 #include "services/core/event_hub.h"
 #include "services/core/rpc_runner.h"
+#include "services/http/http_server.h"
 #include "services/server/key_rotation.h"
 #include "services/server/key_setup.h"
 #include "storage/commit_group.h"
@@ -47,6 +48,19 @@ struct ServerOptions {
   bool require_client_cert = false;
   std::string client_identities_path;
   int max_message_bytes = 4 * 1024 * 1024;
+  // The HTTP listener (services/http/http_server.h): the Connect protocol for every RPC,
+  // browser sign-in and the web console. host:port (port 0 picks a free port); empty: none.
+  // It uses the TLS certificate and key above when they are given, and like gRPC serves
+  // plaintext only on loopback unless allow_insecure_remote. Its body limit is
+  // max_message_bytes.
+  std::string http_listen;
+  // The web console's files (served at /); empty: none.
+  std::string web_root;
+  int http_max_connections = 512;
+  int http_threads = 2;
+  absl::Duration http_request_timeout = absl::Seconds(10);
+  absl::Duration http_idle_timeout = absl::Seconds(60);
+  std::vector<std::string> http_cors_origins;
   // HTTP/2 limits per connection: concurrent calls (more wait on the client), and keepalive
   // enforcement: a client pinging more often than min_ping_interval (or at all between calls,
   // unless permitted) earns a strike, and after max_ping_strikes (0: no limit) its connection is
@@ -102,6 +116,8 @@ class MediationServer {
 
   // The port actually listened on.
   int port() const { return port_; }
+  // The HTTP listener's port; 0 without one.
+  int http_port() const;
   const ServerOptions& options() const { return options_; }
 
   // The master keys the server holds (they unwrap the database's data keys). For tools and
@@ -142,6 +158,8 @@ class MediationServer {
   void AddServices(bool benchmark_service);
   // Binds the port with options_ and starts gRPC; UNAVAILABLE naming the address if it cannot.
   absl::Status Listen(const std::shared_ptr<grpc::ServerCredentials>& credentials);
+  // Starts the HTTP listener when options_.http_listen names one.
+  absl::Status ListenHttp();
   // Runs RunMaintenance every options_.maintenance_interval until Shutdown.
   void StartMaintenanceThread();
 
@@ -156,9 +174,11 @@ class MediationServer {
   EventHub hub_;
   std::shared_ptr<storage::CommitGroup> commit_group_;
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<CallPipeline> pipeline_;
   std::unique_ptr<RpcRunner> runner_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<http::HttpServer> http_;
   int port_ = 0;
   std::once_flag shutdown_once_;
 

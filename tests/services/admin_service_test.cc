@@ -347,13 +347,14 @@ TEST_F(AdminServiceTest, TheLogHasOneLinePerCallAndNeverASecretOrARequestBody) {
 
   const std::string log = server_.Log();
   EXPECT_TRUE(absl::StrContains(log,
-                                "method=/ppa.mediation.v1.AdminService/IssueToken "
+                                "method=/ppa.mediation.v1.AdminService/IssueToken transport=grpc "
                                 "principal=token:1/ROLE_ADMIN code=OK latency_ms="));
   EXPECT_TRUE(absl::StrContains(
-      log, absl::StrCat("method=/ppa.mediation.v1.IdentityService/WhoAmI principal=token:",
+      log, absl::StrCat("method=/ppa.mediation.v1.IdentityService/WhoAmI transport=grpc "
+                        "principal=token:",
                         issued.token().id(), "/ROLE_CASE_SUPPORT code=OK")));
   EXPECT_TRUE(absl::StrContains(log,
-                                "method=/ppa.mediation.v1.IdentityService/WhoAmI "
+                                "method=/ppa.mediation.v1.IdentityService/WhoAmI transport=grpc "
                                 "principal=anonymous code=UNAUTHENTICATED"));
   EXPECT_FALSE(absl::StrContains(log, issued.secret()));
   EXPECT_FALSE(absl::StrContains(log, server_.admin_secret()));

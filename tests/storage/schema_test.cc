@@ -36,6 +36,7 @@ TEST(SchemaTest, MigratesAnEmptyDatabaseToTheLatestVersion) {
                                                   "audit_events",
                                                   "audit_head",
                                                   "bookings",
+                                                  "browser_sessions",
                                                   "case_events",
                                                   "case_links",
                                                   "case_state_history",

@@ -566,7 +566,7 @@ TEST(ExampleConfigurationTest, TheServerBinaryRunsWithTheExampleFlagfile) {
   WriteFile(dir.File("client-identities"), "uri:spiffe://ppa/mediationctl 1\n");
   ServerProcess server(
       {"--flagfile=" MEDIATION_SOURCE_DIR "/deploy/mediation-server.conf.example",
-       "--listen=127.0.0.1:0", "--db=" + dir.File("state/mediation.db"),
+       "--listen=127.0.0.1:0", "--http_listen=", "--db=" + dir.File("state/mediation.db"),
        "--admin_token_file=" + dir.File("state/admin.token"),
        "--master_key_file=" + dir.File("state/master.key"), "--tls_cert=" + pki.Ours("server.crt"),
        "--tls_key=" + pki.Ours("server.key"), "--tls_client_ca=" + pki.Ours("ca.crt"),

@@ -36,7 +36,7 @@ class ServerTest(unittest.TestCase):
         cls.port = free_port()
         cls.log = open(os.path.join(cls.dir, "server.log"), "w")
         cls.server = subprocess.Popen(
-            [SERVER, "--listen=127.0.0.1:%d" % cls.port,
+            [SERVER, "--listen=127.0.0.1:%d" % cls.port, "--http_listen=",
              "--db=%s" % os.path.join(cls.dir, "mediation.db")],
             stdout=cls.log, stderr=subprocess.STDOUT)
         cls.addClassCleanup(cls.stop_server)

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The connect_node test: the generated TypeScript clients against the real server over the
+# Connect protocol (test/connect_node.test.ts). Installs clients/web's npm packages when they are
+# missing or older than package-lock.json, generates the clients into the build directory,
+# type-checks, bundles the test with esbuild and runs it under `node --test`. Exits with the
+# test's status (or non-zero when a step before it fails).
+#
+# Usage: scripts/connect-node-test.sh <source_dir> <build_dir> <server_binary>
+set -euo pipefail
+
+if [ "$#" -ne 3 ]; then
+  echo "usage: $0 <source_dir> <build_dir> <server_binary>" >&2
+  exit 2
+fi
+source_dir=$(cd "$1" && pwd)
+mkdir -p "$2"
+build_dir=$(cd "$2" && pwd)
+server=$(cd "$(dirname "$3")" && pwd)/$(basename "$3")
+web="$source_dir/clients/web"
+out="$build_dir/clients/web"
+
+for tool in node npm; do
+  if ! command -v "$tool" >/dev/null; then
+    echo "$0: '$tool' not found: run deploy/install-deps.sh" >&2
+    exit 1
+  fi
+done
+
+# npm writes node_modules/.package-lock.json on every install: older than package-lock.json
+# means the lockfile changed since.
+if [ ! -f "$web/node_modules/.package-lock.json" ] ||
+  [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
+  echo "connect-node-test: npm ci in $web"
+  (cd "$web" && npm ci --no-audit --no-fund --prefer-offline)
+fi
+
+mkdir -p "$out"
+"$web/scripts/generate.sh" "$source_dir/proto" "$out/gen"
+
+# The generated code lives here, so it resolves its imports (@bufbuild/protobuf) from here too:
+# through a link to clients/web's packages, and "@gen/*" through a tsconfig that extends
+# clients/web's. tsc and esbuild both read it.
+ln -sfn "$web/node_modules" "$out/node_modules"
+cat >"$out/tsconfig.json" <<EOF
+{
+  "extends": "$web/tsconfig.json",
+  "compilerOptions": { "paths": { "@gen/*": ["./gen/*"] } },
+  "include": ["$web/test/**/*.ts"]
+}
+EOF
+
+echo "connect-node-test: type-checking"
+"$web/node_modules/.bin/tsc" -p "$out/tsconfig.json"
+
+bundle="$out/connect_node.test.mjs"
+"$web/node_modules/.bin/esbuild" "$web/test/connect_node.test.ts" --bundle --platform=node \
+  --format=esm --target=node18 --tsconfig="$out/tsconfig.json" --sourcemap \
+  --log-level=warning --outfile="$bundle"
+
+echo "connect-node-test: node --test $bundle (server: $server)"
+MEDIATION_SERVER="$server" exec node --enable-source-maps --test --test-reporter=spec "$bundle"
