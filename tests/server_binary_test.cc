@@ -40,7 +40,8 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = "") {
 class ServerBinaryTest : public ::testing::Test {
  protected:
   std::vector<std::string> Args() {
-    return {"--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0", "--db=" + dir_.File("var/mediation.db")};
+    return {"--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0",
+            "--db=" + dir_.File("var/mediation.db")};
   }
   std::shared_ptr<grpc::Channel> Connect(int port) {
     return grpc::CreateChannel("127.0.0.1:" + std::to_string(port),
@@ -307,8 +308,9 @@ TEST_F(ServerBinaryTest, ADatabaseFromANewerServerIsRefusedAtStart) {
 }
 
 TEST_F(ServerBinaryTest, PlaintextOnANonLoopbackAddressIsRefused) {
-  ServerProcess server({"--listen=0.0.0.0:0", "--http_listen=", "--db=" + dir_.File("var/mediation.db")},
-                       dir_.File("server.log"));
+  ServerProcess server(
+      {"--listen=0.0.0.0:0", "--http_listen=", "--db=" + dir_.File("var/mediation.db")},
+      dir_.File("server.log"));
   EXPECT_EQ(server.WaitForExit(), 1);
   EXPECT_NE(server.Log().find("refusing to serve plaintext on 0.0.0.0:0"), std::string::npos)
       << server.Log();

@@ -538,6 +538,8 @@ absl::Status CallPipeline::SignOut(storage::Store& store, absl::string_view sess
         call.AddObject("browser_session", found.id);
         return storage::EndBrowserSession(tx, found.id, now);
       });
+      // Streams re-check their credentials when woken: the session's own end now.
+      if (status.ok() && hub_ != nullptr) hub_->Notify();
     }
   }
   LogCall({.method = kSignOut.method, .transport = input.transport}, outcome->call_id,

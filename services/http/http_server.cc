@@ -91,7 +91,6 @@ struct HttpServer::Impl {
   // handlers, counts itself out here.
   std::atomic<int> connections{0};
   std::atomic<bool> stopping{false};
-  std::atomic<int64_t> refused_connections{0};
   absl::Time last_accept_error_log = absl::InfinitePast();
   // Calls handed to the worker pool (or streams) and not yet answered.
   std::mutex mu;
@@ -378,38 +377,13 @@ class Connection final : public ConnectionBase {
     Unary(entry, *codec, std::move(input));
   }
 
-  void Unary(const MethodEntry& entry, Codec codec, CallInput input) {
-    auto body = std::make_shared<std::string>(std::move(request_.body()));
-    const unsigned version = request_.version();
-    const bool keep_alive = request_.keep_alive();
+  // Runs `work` on a worker (it may use the database), then sends the answer it makes; the
+  // call counts as under way until then. 503 when the server is stopping.
+  void Offload(std::function<Response(storage::Store&)> work) {
     server_.BeginCall();
     const bool queued = server_.pipeline.pool().Submit(
-        [self = Self(), &entry, codec, input, body, version, keep_alive](storage::Store& store) {
-          std::unique_ptr<google::protobuf::Message> request = entry.new_request();
-          std::unique_ptr<google::protobuf::Message> response = entry.new_response();
-          CallOutcome outcome;
-          absl::Status status = self->server_.pipeline.Run(
-              store, entry, input,
-              [&]() -> absl::StatusOr<const google::protobuf::Message*> {
-                if (absl::Status s = ParseMessage(codec, *body, *request); !s.ok()) return s;
-                return request.get();
-              },
-              *response, &outcome);
-          Response res{bhttp::status::ok, version};
-          if (status.ok()) {
-            absl::StatusOr<std::string> encoded = SerializeMessage(codec, *response);
-            if (encoded.ok()) {
-              res.set(bhttp::field::content_type, std::string(ContentType(codec, false)));
-              res.body() = *std::move(encoded);
-            } else {
-              status = self->server_.pipeline.Public(encoded.status(), outcome.call_id);
-            }
-          }
-          if (!status.ok()) res = ErrorResponse(HttpStatusOf(status.code()), status, version);
-          if (outcome.retry_after_seconds > 0) {
-            res.set(bhttp::field::retry_after, std::to_string(outcome.retry_after_seconds));
-          }
-          res.keep_alive(keep_alive);
+        [self = Self(), work = std::move(work)](storage::Store& store) {
+          Response res = work(store);
           net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
             self->server_.EndCall();
             self->Send(std::move(res), false);
@@ -419,6 +393,39 @@ class Connection final : public ConnectionBase {
       server_.EndCall();
       SendError(503, absl::UnavailableError("the server is shutting down"), true);
     }
+  }
+
+  void Unary(const MethodEntry& entry, Codec codec, CallInput input) {
+    auto body = std::make_shared<std::string>(std::move(request_.body()));
+    const unsigned version = request_.version();
+    CallPipeline& pipeline = server_.pipeline;
+    Offload([&entry, &pipeline, codec, input, body, version](storage::Store& store) {
+      std::unique_ptr<google::protobuf::Message> request = entry.new_request();
+      std::unique_ptr<google::protobuf::Message> response = entry.new_response();
+      CallOutcome outcome;
+      absl::Status status = pipeline.Run(
+          store, entry, input,
+          [&]() -> absl::StatusOr<const google::protobuf::Message*> {
+            if (absl::Status s = ParseMessage(codec, *body, *request); !s.ok()) return s;
+            return request.get();
+          },
+          *response, &outcome);
+      Response res{bhttp::status::ok, version};
+      if (status.ok()) {
+        absl::StatusOr<std::string> encoded = SerializeMessage(codec, *response);
+        if (encoded.ok()) {
+          res.set(bhttp::field::content_type, std::string(ContentType(codec, false)));
+          res.body() = *std::move(encoded);
+        } else {
+          status = pipeline.Public(encoded.status(), outcome.call_id);
+        }
+      }
+      if (!status.ok()) res = ErrorResponse(HttpStatusOf(status.code()), status, version);
+      if (outcome.retry_after_seconds > 0) {
+        res.set(bhttp::field::retry_after, std::to_string(outcome.retry_after_seconds));
+      }
+      return res;
+    });
   }
 
   // Server streaming: the response is sent as it comes, as chunks of envelopes, the last one
@@ -491,14 +498,20 @@ class Connection final : public ConnectionBase {
     server_.EndCall();
   }
 
+  // Sign-in and sign-out take JSON only, from this server's own pages (or a tool).
+  absl::Status CheckAuthRequest() {
+    if (absl::Status s = CheckOrigin(false, true); !s.ok()) return s;
+    const std::optional<Codec> codec = UnaryCodec(View(request_[bhttp::field::content_type]));
+    if (!codec.has_value() || *codec != Codec::kJson) {
+      return absl::InvalidArgumentError(
+          "send Content-Type: application/json (signing in, with {\"token\":\"...\"})");
+    }
+    return absl::OkStatus();
+  }
+
   void SignIn() {
-    if (absl::Status s = CheckOrigin(false, true); !s.ok()) return SendError(403, s, false);
-    if (!UnaryCodec(View(request_[bhttp::field::content_type])).has_value() ||
-        *UnaryCodec(View(request_[bhttp::field::content_type])) != Codec::kJson) {
-      return SendError(415,
-                       absl::InvalidArgumentError(
-                           "sign in with Content-Type: application/json and {\"token\":\"...\"}"),
-                       false);
+    if (absl::Status s = CheckAuthRequest(); !s.ok()) {
+      return SendError(absl::IsPermissionDenied(s) ? 403 : 415, s, false);
     }
     const nlohmann::json body = nlohmann::json::parse(request_.body(), nullptr, false);
     if (body.is_discarded() || !body.is_object() || !body.contains("token") ||
@@ -509,62 +522,49 @@ class Connection final : public ConnectionBase {
                        false);
     }
     auto secret = std::make_shared<std::string>(body["token"].get<std::string>());
-    CallInput input = InputFor("/auth/sign-in", {});
+    const CallInput input = InputFor("/auth/sign-in", {});
     const unsigned version = request_.version();
     const bool tls = tls_;
-    server_.BeginCall();
-    const bool queued = server_.pipeline.pool().Submit(
-        [self = Self(), secret, input, version, tls](storage::Store& store) {
-          CallOutcome outcome;
-          absl::StatusOr<CallPipeline::SignedIn> in =
-              self->server_.pipeline.SignIn(store, *secret, input, &outcome);
-          Response res{bhttp::status::ok, version};
-          if (in.ok()) {
-            nlohmann::json answer;
-            answer["tokenId"] = std::to_string(in->principal.token_id);
-            answer["role"] = v1::Role_Name(in->principal.role);
-            answer["expiresAt"] =
-                absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", in->expires_at, absl::UTCTimeZone());
-            answer["idleMinutes"] =
-                absl::ToInt64Minutes(self->server_.pipeline.settings().browser_session_idle);
-            res.set(bhttp::field::content_type, "application/json");
-            res.set(bhttp::field::set_cookie,
-                    absl::StrCat(kSessionCookie, "=", in->session,
-                                 "; HttpOnly; SameSite=Strict; Path=/", tls ? "; Secure" : ""));
-            res.body() = answer.dump();
-          } else {
-            res = ErrorResponse(HttpStatusOf(in.status().code()), in.status(), version);
-            if (outcome.retry_after_seconds > 0) {
-              res.set(bhttp::field::retry_after, std::to_string(outcome.retry_after_seconds));
-            }
-          }
-          net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
-            self->server_.EndCall();
-            self->Send(std::move(res), false);
-          });
-        });
-    if (!queued) {
-      server_.EndCall();
-      SendError(503, absl::UnavailableError("the server is shutting down"), true);
-    }
+    CallPipeline& pipeline = server_.pipeline;
+    Offload([&pipeline, secret, input, version, tls](storage::Store& store) {
+      CallOutcome outcome;
+      absl::StatusOr<CallPipeline::SignedIn> in = pipeline.SignIn(store, *secret, input, &outcome);
+      if (!in.ok()) {
+        Response res = ErrorResponse(HttpStatusOf(in.status().code()), in.status(), version);
+        if (outcome.retry_after_seconds > 0) {
+          res.set(bhttp::field::retry_after, std::to_string(outcome.retry_after_seconds));
+        }
+        return res;
+      }
+      nlohmann::json answer;
+      answer["tokenId"] = std::to_string(in->principal.token_id);
+      answer["role"] = v1::Role_Name(in->principal.role);
+      answer["expiresAt"] =
+          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", in->expires_at, absl::UTCTimeZone());
+      answer["idleMinutes"] = absl::ToInt64Minutes(pipeline.settings().browser_session_idle);
+      Response res{bhttp::status::ok, version};
+      res.set(bhttp::field::content_type, "application/json");
+      res.set(bhttp::field::set_cookie,
+              absl::StrCat(kSessionCookie, "=", in->session, "; HttpOnly; SameSite=Strict; Path=/",
+                           tls ? "; Secure" : ""));
+      res.body() = answer.dump();
+      return res;
+    });
   }
 
   void SignOut() {
-    if (absl::Status s = CheckOrigin(false, true); !s.ok()) return SendError(403, s, false);
-    const std::optional<Codec> codec = UnaryCodec(View(request_[bhttp::field::content_type]));
-    if (!codec.has_value() || *codec != Codec::kJson) {
-      return SendError(
-          415, absl::InvalidArgumentError("sign out with Content-Type: application/json"), false);
+    if (absl::Status s = CheckAuthRequest(); !s.ok()) {
+      return SendError(absl::IsPermissionDenied(s) ? 403 : 415, s, false);
     }
     auto session = std::make_shared<std::string>(
         CookieValue(View(request_[bhttp::field::cookie]), kSessionCookie));
-    CallInput input = InputFor("/auth/sign-out", {});
+    const CallInput input = InputFor("/auth/sign-out", {});
     const unsigned version = request_.version();
-    server_.BeginCall();
-    const bool queued = server_.pipeline.pool().Submit([self = Self(), session, input,
-                                                        version](storage::Store& store) {
+    const bool tls = tls_;
+    CallPipeline& pipeline = server_.pipeline;
+    Offload([&pipeline, session, input, version, tls](storage::Store& store) {
       CallOutcome outcome;
-      const absl::Status status = self->server_.pipeline.SignOut(store, *session, input, &outcome);
+      const absl::Status status = pipeline.SignOut(store, *session, input, &outcome);
       Response res{bhttp::status::ok, version};
       if (status.ok()) {
         res.set(bhttp::field::content_type, "application/json");
@@ -575,37 +575,21 @@ class Connection final : public ConnectionBase {
       // The browser forgets the cookie whatever happened.
       res.set(bhttp::field::set_cookie,
               absl::StrCat(kSessionCookie, "=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0",
-                           self->tls_ ? "; Secure" : ""));
-      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
-        self->server_.EndCall();
-        self->Send(std::move(res), false);
-      });
+                           tls ? "; Secure" : ""));
+      return res;
     });
-    if (!queued) {
-      server_.EndCall();
-      SendError(503, absl::UnavailableError("the server is shutting down"), true);
-    }
   }
 
   void Ready() {
     const unsigned version = request_.version();
-    server_.BeginCall();
-    const bool queued = server_.pipeline.pool().Submit([self = Self(),
-                                                        version](storage::Store& store) {
+    Offload([version](storage::Store& store) {
       const absl::Status status =
           store.Read([](storage::Tx&) -> absl::Status { return absl::OkStatus(); });
       Response res{status.ok() ? bhttp::status::ok : bhttp::status::service_unavailable, version};
       res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
       res.body() = status.ok() ? "ready\n" : "the database does not answer\n";
-      net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
-        self->server_.EndCall();
-        self->Send(std::move(res), false);
-      });
+      return res;
     });
-    if (!queued) {
-      server_.EndCall();
-      SendError(503, absl::UnavailableError("the server is shutting down"), true);
-    }
   }
 
   void Static(absl::string_view path) {
@@ -766,7 +750,6 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
   }
   if (connections.fetch_add(1) >= options.max_connections) {
     connections.fetch_sub(1);
-    refused_connections.fetch_add(1);
     beast::error_code ignored;
     socket.close(ignored);
     return Accept();

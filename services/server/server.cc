@@ -41,6 +41,7 @@
 #include "services/server/key_setup.h"
 #include "services/statistics_service.h"
 #include "storage/audit.h"
+#include "storage/browser_sessions.h"
 #include "storage/data_keys.h"
 #include "storage/idempotency.h"
 #include "storage/identity_keys.h"
@@ -544,6 +545,11 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
           return n.status();
         });
         note(forgotten, "forgetting old idempotency keys");
+        // Browser sessions that ended (or reached their absolute end) a day ago and more.
+        note(store.Write([&](storage::Tx& tx) -> absl::Status {
+          return storage::DeleteFinishedBrowserSessions(tx, now - absl::Hours(24)).status();
+        }),
+             "removing finished browser sessions");
         // Erased keys and deleted ciphertexts must not live on in the log's
         // copies of their pages: truncate it (retried next time if a reader
         // is in the way).
