@@ -26,6 +26,8 @@ packages=(
   # The HTTP listener (the Connect protocol, browser sessions, the web console): Boost.Beast and
   # Boost.Asio, header-only, with OpenSSL for HTTPS.
   libboost-dev
+  # Readiness and the watchdog under systemd (sd_notify).
+  libsystemd-dev
   # gRPC health and reflection protocol definitions (for reflection and test clients).
   grpc-proto
   # Tests and benchmarks.

@@ -4,8 +4,11 @@
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -290,6 +293,46 @@ TEST_F(ServerBinaryTest, TheReadmeWalkthroughWorksWithMediationctl) {
   EXPECT_EQ(usage.exit_code, 2);
   CtlResult bad_json = RunCtl({addr, support, "call", "ReferralService/ListCases", "{nope"});
   EXPECT_EQ(bad_json.exit_code, 2);
+}
+
+// Under systemd (Type=notify, WatchdogSec): READY=1 once serving, WATCHDOG=1 only after a new
+// client was served on each listener, STOPPING=1 at SIGTERM. The test plays systemd: a datagram
+// socket named by NOTIFY_SOCKET.
+TEST_F(ServerBinaryTest, TellsSystemdItIsReadyAndFeedsTheWatchdogWhileServing) {
+  const std::string socket_path = dir_.File("notify");
+  const int notify = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(notify, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", socket_path.c_str());
+  ASSERT_EQ(::bind(notify, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ::setenv("NOTIFY_SOCKET", socket_path.c_str(), 1);
+  ::setenv("WATCHDOG_USEC", "600000", 1);  // Probed every 200 ms.
+  ServerProcess server(Args(), dir_.File("server.log"));
+  ::unsetenv("NOTIFY_SOCKET");
+  ::unsetenv("WATCHDOG_USEC");
+  ASSERT_GT(server.WaitForPort(), 0) << server.Log();
+
+  // Messages in order, for up to 3 s.
+  auto next = [&]() -> std::string {
+    pollfd p{.fd = notify, .events = POLLIN, .revents = 0};
+    if (::poll(&p, 1, 3000) != 1) return "";
+    char buffer[256];
+    const ssize_t n = ::recv(notify, buffer, sizeof(buffer), 0);
+    return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
+  };
+  EXPECT_EQ(next(), "READY=1");
+  EXPECT_EQ(next(), "WATCHDOG=1");
+  EXPECT_EQ(next(), "WATCHDOG=1");
+  ::kill(server.pid(), SIGTERM);
+  std::string last;
+  for (std::string m = next(); !m.empty(); m = next()) {
+    last = m;
+    if (m == "STOPPING=1") break;
+  }
+  EXPECT_EQ(last, "STOPPING=1");
+  EXPECT_EQ(server.WaitForExit(), 0) << server.Log();
+  ::close(notify);
 }
 
 TEST_F(ServerBinaryTest, ADatabaseFromANewerServerIsRefusedAtStart) {

@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <list>
@@ -24,6 +25,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "services/core/descriptor_reserve.h"
 #include "services/http/connect.h"
 #include "services/http/event_stream.h"
 #include "services/http/static_files.h"
@@ -102,7 +104,6 @@ struct HttpServer::Impl {
   int port = 0;
   // A descriptor kept open to be given up when accepting fails for want of descriptors, so the
   // waiting connection can be accepted and closed rather than left to block the queue.
-  int spare_fd = -1;
 
   net::io_context ioc;
   std::optional<ssl::context> tls;
@@ -111,7 +112,9 @@ struct HttpServer::Impl {
   std::vector<std::thread> threads;
 
   void Accept();
-  void OnAccept(beast::error_code ec, tcp::socket socket);
+  void OnReadable(beast::error_code ec);
+  // Serves an accepted connection, or closes it at once when max_connections are open.
+  void Serve(tcp::socket socket);
   void BeginCall() {
     std::lock_guard lock(mu);
     ++in_flight;
@@ -714,45 +717,52 @@ class Connection final : public ConnectionBase {
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
-    OnAccept(ec, std::move(socket));
-  });
+  acceptor.async_wait(tcp::acceptor::wait_read, [this](beast::error_code ec) { OnReadable(ec); });
 }
 
-void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
+void HttpServer::Impl::OnReadable(beast::error_code ec) {
   if (stopping.load() || ec == net::error::operation_aborted) return;
-  if (ec) {
-    // Out of descriptors (or another transient failure): never stop accepting. Give up the
-    // spare descriptor to accept the waiting connection and close it at once, so the queue
-    // drains instead of filling, then try again shortly.
+  // Every accept goes through the process's descriptor reserve (services/core/
+  // descriptor_reserve.h), which never stops accepting: out of descriptors it closes what is
+  // waiting, so the queue drains instead of filling.
+  for (int n = 0; n < 64 && !ec; ++n) {
+    const int fd = DescriptorReserve::Process().Accept(acceptor.native_handle());
+    if (fd >= 0) {
+      tcp::socket socket(net::make_strand(ioc));
+      socket.assign(acceptor.local_endpoint().protocol(), fd, ec);
+      if (ec) {
+        ::close(fd);
+        break;
+      }
+      Serve(std::move(socket));
+      continue;
+    }
+    const int error = errno;
+    if (error == EAGAIN || error == EWOULDBLOCK) break;
+    if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
     const absl::Time now = absl::Now();
     if (now - last_accept_error_log > absl::Seconds(10)) {
       last_accept_error_log = now;
-      pipeline.log().Error(
-          "http", absl::StrCat("accept failed: ", ec.message(), "; connections are being refused"));
+      pipeline.log().Error("http", absl::StrCat("accept failed: ", std::strerror(error),
+                                                "; connections are being refused"));
     }
-    if (ec == net::error::no_descriptors || ec.value() == ENFILE) {
-      if (spare_fd >= 0) {
-        ::close(spare_fd);
-        spare_fd = -1;
-      }
-      beast::error_code ignored;
-      tcp::socket drained(ioc);
-      acceptor.accept(drained, ignored);
-      drained.close(ignored);
-      spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-    }
+    if (error == EMFILE || error == ENFILE) break;  // The queue was drained.
+    // Something else: try again shortly rather than spin.
     accept_retry->expires_after(std::chrono::milliseconds(50));
     accept_retry->async_wait([this](beast::error_code wait) {
       if (!wait && !stopping.load()) Accept();
     });
     return;
   }
+  Accept();
+}
+
+void HttpServer::Impl::Serve(tcp::socket socket) {
   if (connections.fetch_add(1) >= options.max_connections) {
     connections.fetch_sub(1);
     beast::error_code ignored;
     socket.close(ignored);
-    return Accept();
+    return;
   }
   beast::error_code peer_ec;
   const tcp::endpoint endpoint = socket.remote_endpoint(peer_ec);
@@ -774,7 +784,6 @@ void HttpServer::Impl::OnAccept(beast::error_code ec, tcp::socket socket) {
     open.remove_if([](const std::weak_ptr<ConnectionBase>& w) { return w.expired(); });
     open.push_back(connection);
   }
-  Accept();
 }
 
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -782,6 +791,67 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { Shutdown(absl::ZeroDuration()); }
 
 int HttpServer::port() const { return impl_->port; }
+
+absl::Status HttpServer::Probe(const std::string& host, absl::Duration timeout) const {
+  net::io_context ioc;
+  beast::error_code ec;
+  tcp::resolver resolver(ioc);
+  const auto resolved = resolver.resolve(host, std::to_string(impl_->port), ec);
+  if (ec) return absl::UnavailableError(absl::StrCat("cannot resolve ", host, ": ", ec.message()));
+  Request request(bhttp::verb::get, "/healthz", 11);
+  request.set(bhttp::field::host, host);
+  Response response;
+  beast::flat_buffer buffer;
+  const auto deadline = absl::ToChronoNanoseconds(timeout);
+  if (impl_->tls.has_value()) {
+    ssl::context client(ssl::context::tls_client);
+    client.set_verify_mode(ssl::verify_none);
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, client);
+    beast::get_lowest_layer(stream).expires_after(deadline);
+    beast::get_lowest_layer(stream).async_connect(resolved, [&](beast::error_code e, auto) {
+      if (e) {
+        ec = e;
+        return;
+      }
+      stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e) {
+        if (e) {
+          ec = e;
+          return;
+        }
+        bhttp::async_write(stream, request, [&](beast::error_code e, size_t) {
+          if (e) {
+            ec = e;
+            return;
+          }
+          bhttp::async_read(stream, buffer, response, [&](beast::error_code e, size_t) { ec = e; });
+        });
+      });
+    });
+    ioc.run();
+  } else {
+    beast::tcp_stream stream(ioc);
+    stream.expires_after(deadline);
+    stream.async_connect(resolved, [&](beast::error_code e, auto) {
+      if (e) {
+        ec = e;
+        return;
+      }
+      bhttp::async_write(stream, request, [&](beast::error_code e, size_t) {
+        if (e) {
+          ec = e;
+          return;
+        }
+        bhttp::async_read(stream, buffer, response, [&](beast::error_code e, size_t) { ec = e; });
+      });
+    });
+    ioc.run();
+  }
+  if (ec) return absl::UnavailableError(absl::StrCat("GET /healthz: ", ec.message()));
+  if (response.result_int() != 200) {
+    return absl::UnavailableError(absl::StrCat("GET /healthz answered ", response.result_int()));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions options,
                                                               CallPipeline& pipeline) {
@@ -835,7 +905,8 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions option
                                                " (is another server using the port?)"));
   }
   impl->port = impl->acceptor.local_endpoint().port();
-  impl->spare_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  impl->acceptor.non_blocking(true, ec);  // So a drain never waits.
+  DescriptorReserve::Process();           // Takes its spare now, while descriptors are plenty.
   impl->accept_retry = std::make_unique<net::steady_timer>(impl->ioc);
   impl->Accept();
   Impl* raw = impl.get();
@@ -880,7 +951,6 @@ void HttpServer::Shutdown(absl::Duration grace) {
     }
     s.ioc.stop();
     for (std::thread& t : s.threads) t.join();
-    if (s.spare_fd >= 0) ::close(s.spare_fd);
   });
 }
 

@@ -66,6 +66,11 @@ class HttpServer {
 
   int port() const;
 
+  // A new client's check that the listener still accepts and answers: connects to
+  // `host`:port() (TLS when the server uses it, without checking the certificate), sends
+  // GET /healthz and expects 200, all within `timeout`.
+  absl::Status Probe(const std::string& host, absl::Duration timeout) const;
+
   // Stops accepting, lets calls under way finish for up to `grace`, then closes every
   // connection (streams end at once: the event hub is closed first by the caller) and joins
   // the threads. Idempotent.

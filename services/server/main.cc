@@ -2,11 +2,16 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <systemd/sd-daemon.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -55,6 +60,16 @@ ABSL_FLAG(std::string, web_root, "",
 ABSL_FLAG(int, http_max_connections, 512,
           "Most HTTP connections open at once; more are closed as soon as they are accepted. "
           "Checked at start against the descriptor limit (RLIMIT_NOFILE).");
+ABSL_FLAG(int, grpc_max_connections, 1024,
+          "Most gRPC connections open at once; more are closed as soon as they are accepted. "
+          "Checked at start against the descriptor limit (RLIMIT_NOFILE) with "
+          "--http_max_connections and --workers.");
+ABSL_FLAG(int, grpc_handshake_timeout_ms, 5000,
+          "A new gRPC connection that has not finished its TLS and HTTP/2 handshake this long "
+          "after it was accepted (a silent or half-open one) is closed.");
+ABSL_FLAG(int, grpc_idle_timeout_seconds, 300,
+          "A gRPC connection with no call under way for this long is closed (GOAWAY); clients "
+          "reconnect on their next call.");
 ABSL_FLAG(int, http_threads, 2, "Threads that read and write HTTP (calls run on --workers).");
 ABSL_FLAG(int, http_request_timeout_seconds, 10,
           "Longest an HTTP request may take to arrive once its first byte has (and the TLS "
@@ -167,6 +182,10 @@ int Run() {
                  "--http_idle_timeout_seconds must be at least 1\n";
     return 2;
   }
+  options.grpc_max_connections = absl::GetFlag(FLAGS_grpc_max_connections);
+  options.grpc_handshake_timeout =
+      absl::Milliseconds(absl::GetFlag(FLAGS_grpc_handshake_timeout_ms));
+  options.grpc_idle_timeout = absl::Seconds(absl::GetFlag(FLAGS_grpc_idle_timeout_seconds));
   options.max_concurrent_streams = absl::GetFlag(FLAGS_max_concurrent_streams);
   options.keepalive_min_ping_interval =
       absl::Seconds(absl::GetFlag(FLAGS_keepalive_min_ping_interval_seconds));
@@ -255,10 +274,39 @@ int Run() {
     std::cerr << "mediation-server: " << server.status().message() << "\n";
     return 1;
   }
+  // Under systemd (Type=notify): ready now; and with WatchdogSec, "still serving" only while a
+  // new client is served on each listener, so a server that stops accepting is restarted.
+  sd_notify(0, "READY=1");
+  std::mutex stop_mu;
+  std::condition_variable stop_cv;
+  bool stopping = false;
+  std::thread watchdog;
+  uint64_t watchdog_usec = 0;
+  if (sd_watchdog_enabled(0, &watchdog_usec) > 0 && watchdog_usec > 0) {
+    const absl::Duration every = absl::Microseconds(watchdog_usec) / 3;
+    watchdog = std::thread([&] {
+      std::unique_lock lock(stop_mu);
+      while (!stopping) {
+        lock.unlock();
+        if ((*server)->ProbeListeners(std::min(every, absl::Seconds(5))).ok()) {
+          sd_notify(0, "WATCHDOG=1");
+        }
+        lock.lock();
+        stop_cv.wait_for(lock, absl::ToChronoNanoseconds(every), [&] { return stopping; });
+      }
+    });
+  }
   int received = 0;
   sigwait(&signals, &received);
   std::fprintf(stderr, "mediation-server: received %s\n",
                received == SIGTERM ? "SIGTERM" : "SIGINT");
+  sd_notify(0, "STOPPING=1");
+  {
+    std::lock_guard lock(stop_mu);
+    stopping = true;
+  }
+  stop_cv.notify_all();
+  if (watchdog.joinable()) watchdog.join();
   (*server)->Shutdown();
   return 0;
 }

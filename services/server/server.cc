@@ -4,8 +4,13 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <malloc.h>
+#include <netdb.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -18,7 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "grpc/health/v1/health.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "services/admin_service.h"
 #include "services/agreement_service.h"
 #include "services/allocation_service.h"
@@ -154,6 +159,14 @@ absl::Status CheckTransportLimits(const ServerOptions& o) {
   if (o.max_message_bytes < 1024) {
     return absl::InvalidArgumentError("--max_message_bytes: at least 1024");
   }
+  if (o.grpc_max_connections < 1) {
+    return absl::InvalidArgumentError("--grpc_max_connections: at least 1");
+  }
+  if (o.grpc_handshake_timeout < absl::Milliseconds(100) ||
+      o.grpc_idle_timeout < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "--grpc_handshake_timeout_ms: at least 100; --grpc_idle_timeout_seconds: at least 1");
+  }
   if (o.max_concurrent_streams < 1) {
     return absl::InvalidArgumentError("--max_concurrent_streams: at least 1");
   }
@@ -186,12 +199,15 @@ absl::Status CheckDescriptorLimit(const ServerOptions& o) {
   // the spare descriptors need some more.
   const int64_t reserved = 64 + 4 * static_cast<int64_t>(o.workers);
   const int64_t http = o.http_listen.empty() ? 0 : o.http_max_connections;
+  const int64_t grpc = o.grpc_max_connections;
   if (limit.rlim_cur != RLIM_INFINITY &&
-      reserved + http + 16 > static_cast<int64_t>(limit.rlim_cur)) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("the descriptor limit (ulimit -n) is ", limit.rlim_cur, ", but ", o.workers,
-                     " workers and ", http, " HTTP connections need about ", reserved + http + 16,
-                     ": lower --workers or --http_max_connections, or raise the limit"));
+      reserved + http + grpc + 16 > static_cast<int64_t>(limit.rlim_cur)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the descriptor limit (ulimit -n) is ", limit.rlim_cur, ", but ", o.workers, " workers, ",
+        grpc, " gRPC connections and ", http, " HTTP connections need about ",
+        reserved + http + grpc + 16,
+        ": lower --workers, --grpc_max_connections or --http_max_connections, or raise the "
+        "limit"));
   }
   return absl::OkStatus();
 }
@@ -295,6 +311,91 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
 }
 
 int MediationServer::http_port() const { return http_ != nullptr ? http_->port() : 0; }
+
+namespace {
+
+// The host a probe connects to for a listener on `listen`: a wildcard address means loopback.
+std::string ProbeHost(absl::string_view listen) {
+  std::string host(listen.substr(0, listen.rfind(':')));
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  if (host.empty() || host == "0.0.0.0") return "127.0.0.1";
+  if (host == "::") return "::1";
+  return host;
+}
+
+// A new TCP connection to host:port, closed at once; whether it connected within `timeout`.
+absl::Status TcpConnect(const std::string& host, int port, absl::Duration timeout) {
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) {
+    return absl::UnavailableError(absl::StrCat("cannot resolve ", host));
+  }
+  std::unique_ptr<addrinfo, void (*)(addrinfo*)> addresses(found, ::freeaddrinfo);
+  const int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
+  int error = 0;
+  if (::connect(fd, found->ai_addr, found->ai_addrlen) != 0) {
+    error = errno;
+    if (error == EINPROGRESS) {
+      pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+      socklen_t length = sizeof(error);
+      error = ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) == 1
+                  ? (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length), error)
+                  : ETIMEDOUT;
+    }
+  }
+  ::close(fd);
+  if (error != 0) return absl::UnavailableError(absl::StrCat("connect: ", std::strerror(error)));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status MediationServer::ProbeListeners(absl::Duration timeout) {
+  absl::Status grpc_status;
+  const std::string host = ProbeHost(options_.listen);
+  if (options_.tls_cert_path.empty()) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // A connection of its own.
+    const std::string target = absl::StrContains(host, ':') ? absl::StrCat("[", host, "]:", port_)
+                                                            : absl::StrCat(host, ":", port_);
+    auto channel = grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    grpc::health::v1::HealthCheckResponse health;
+    const grpc::Status checked = grpc::health::v1::Health::NewStub(channel)->Check(
+        &context, grpc::health::v1::HealthCheckRequest(), &health);
+    if (!checked.ok()) {
+      grpc_status =
+          absl::UnavailableError(absl::StrCat("gRPC health check: ", checked.error_message()));
+    } else if (health.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
+      grpc_status = absl::UnavailableError("gRPC health check: not SERVING");
+    }
+  } else {
+    const int64_t before = grpc_acceptor_->stats().accepted;
+    grpc_status = TcpConnect(host, port_, timeout);
+    const absl::Time deadline = absl::Now() + timeout;
+    while (grpc_status.ok() && grpc_acceptor_->stats().accepted == before) {
+      if (absl::Now() > deadline) {
+        grpc_status = absl::UnavailableError("a new gRPC connection was not accepted");
+        break;
+      }
+      absl::SleepFor(absl::Milliseconds(5));
+    }
+  }
+  absl::Status http_status;
+  if (http_ != nullptr) http_status = http_->Probe(ProbeHost(options_.http_listen), timeout);
+  if (!grpc_status.ok() || !http_status.ok()) {
+    log_->Error("probe", absl::StrCat("a new client is not being served: ",
+                                      grpc_status.ok() ? "" : grpc_status.message(),
+                                      !grpc_status.ok() && !http_status.ok() ? "; " : "",
+                                      http_status.ok() ? "" : http_status.message()));
+  }
+  return grpc_status.ok() ? http_status : grpc_status;
+}
 
 absl::Status MediationServer::ListenHttp() {
   const ServerOptions& o = options_;
@@ -461,8 +562,18 @@ absl::Status MediationServer::Listen(const std::shared_ptr<grpc::ServerCredentia
   // Link the health protocol's descriptors so reflection can describe grpc.health.v1.Health.
   grpc::health::v1::HealthCheckRequest::descriptor();
 
+  // The server accepts connections itself (see grpc_acceptor.h) and hands them to gRPC.
+  absl::StatusOr<std::unique_ptr<GrpcAcceptor>> acceptor =
+      GrpcAcceptor::Bind(opts.listen, opts.grpc_max_connections, *log_);
+  if (!acceptor.ok()) {
+    rotator_->Stop();
+    pool_->Stop();
+    return acceptor.status();
+  }
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(opts.listen, credentials, &port_);
+  std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> handoff =
+      builder.experimental().AddExternalConnectionAcceptor(
+          grpc::ServerBuilder::experimental_type::ExternalConnectionType::FROM_FD, credentials);
   builder.SetMaxReceiveMessageSize(opts.max_message_bytes);
   builder.SetMaxSendMessageSize(opts.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, opts.max_concurrent_streams);
@@ -472,15 +583,27 @@ absl::Status MediationServer::Listen(const std::shared_ptr<grpc::ServerCredentia
   builder.AddChannelArgument(GRPC_ARG_HTTP2_MAX_PING_STRIKES, opts.keepalive_max_ping_strikes);
   builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS,
                              opts.keepalive_permit_without_calls ? 1 : 0);
+  // A connection that has not sent its HTTP/2 preface and settings (after TLS) by then is
+  // closed; one with no call under way for grpc_idle_timeout is sent GOAWAY and closed; and one
+  // with a call under way (an event stream) is pinged every minute, so a peer that vanished
+  // without closing is found within 80 s.
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(absl::ToInt64Milliseconds(opts.grpc_handshake_timeout)));
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONNECTION_IDLE_MS,
+                             static_cast<int>(absl::ToInt64Milliseconds(opts.grpc_idle_timeout)));
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 60000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 20000);
   for (auto& service : services_) builder.RegisterService(service.get());
   server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port_ == 0) {
+  if (server_ == nullptr) {
     rotator_->Stop();
     pool_->Stop();
-    return absl::UnavailableError(
-        absl::StrCat("could not listen on ", opts.listen,
-                     " (is another server using the port, or is the address wrong?)"));
+    return absl::UnavailableError(absl::StrCat("could not start the gRPC server on ", opts.listen));
   }
+  grpc_acceptor_ = *std::move(acceptor);
+  port_ = grpc_acceptor_->port();
+  grpc_acceptor_->Start(std::move(handoff));
   return absl::OkStatus();
 }
 
@@ -625,6 +748,8 @@ void MediationServer::Shutdown() {
       if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
         health->Shutdown();
       }
+      // No new connections: a connection handed to gRPC after its shutdown would be leaked.
+      grpc_acceptor_->Stop();
       // Both listeners drain at once, each for up to the grace.
       std::thread http_drain;
       if (http_ != nullptr) {

@@ -21,6 +21,7 @@
 #include "services/core/event_hub.h"
 #include "services/core/rpc_runner.h"
 #include "services/http/http_server.h"
+#include "services/server/grpc_acceptor.h"
 #include "services/server/key_rotation.h"
 #include "services/server/key_setup.h"
 #include "storage/commit_group.h"
@@ -66,6 +67,14 @@ struct ServerOptions {
   // unless permitted) earns a strike, and after max_ping_strikes (0: no limit) its connection is
   // closed with GOAWAY ENHANCE_YOUR_CALM. The ceiling on call duration is settings.max_call.
   int max_concurrent_streams = 100;
+  // gRPC connections: the most open at once (more are closed as soon as they are accepted;
+  // checked at start against the descriptor limit), how long a new connection has to finish
+  // its TLS and HTTP/2 handshake (a silent or half-open one is closed then), and how long one
+  // may stay open with no call under way before the server closes it (GOAWAY; clients
+  // reconnect on their next call). See services/server/grpc_acceptor.h.
+  int grpc_max_connections = 1024;
+  absl::Duration grpc_handshake_timeout = absl::Seconds(5);
+  absl::Duration grpc_idle_timeout = absl::Seconds(300);
   absl::Duration keepalive_min_ping_interval = absl::Seconds(60);
   int keepalive_max_ping_strikes = 2;
   bool keepalive_permit_without_calls = false;
@@ -118,6 +127,13 @@ class MediationServer {
   int port() const { return port_; }
   // The HTTP listener's port; 0 without one.
   int http_port() const;
+
+  // Whether the listeners still take new clients, the way a new client finds out: a new
+  // connection to each, with a real exchange over it (gRPC health check; GET /healthz), within
+  // `timeout`. Under TLS the gRPC check is that a new TCP connection is accepted and handed to
+  // gRPC (the probe has no client certificate to offer). Failures are logged. Systemd's
+  // watchdog (deploy/mediation-server.service) is fed only while this passes.
+  absl::Status ProbeListeners(absl::Duration timeout);
   const ServerOptions& options() const { return options_; }
 
   // The master keys the server holds (they unwrap the database's data keys). For tools and
@@ -177,6 +193,7 @@ class MediationServer {
   std::unique_ptr<CallPipeline> pipeline_;
   std::unique_ptr<RpcRunner> runner_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
+  std::unique_ptr<GrpcAcceptor> grpc_acceptor_;
   std::unique_ptr<grpc::Server> server_;
   std::unique_ptr<http::HttpServer> http_;
   int port_ = 0;

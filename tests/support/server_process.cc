@@ -22,11 +22,14 @@ std::string ReadAll(const std::string& path) {
   return s.str();
 }
 
-ServerProcess::ServerProcess(const std::vector<std::string>& args, std::string log_path)
+ServerProcess::ServerProcess(const std::vector<std::string>& args, std::string log_path,
+                             const std::vector<std::string>& launcher)
     : log_path_(std::move(log_path)) {
-  std::string binary = MEDIATION_SERVER_PATH;
-  std::vector<std::string> copies = args;
-  std::vector<char*> argv{binary.data()};
+  std::vector<std::string> copies = launcher;
+  copies.push_back(MEDIATION_SERVER_PATH);
+  copies.insert(copies.end(), args.begin(), args.end());
+  std::string binary = copies.front();
+  std::vector<char*> argv;
   for (std::string& a : copies) argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;

@@ -15,8 +15,10 @@ std::string ReadAll(const std::string& path);
 
 class ServerProcess {
  public:
-  // Starts the binary with `args`, its stdout and stderr going to `log_path` (mode 0600).
-  ServerProcess(const std::vector<std::string>& args, std::string log_path);
+  // Starts the binary with `args`, its stdout and stderr going to `log_path` (mode 0600). With
+  // `launcher` (say {"/usr/bin/prlimit", "--nofile=256:256", "--"}) the binary is started by it.
+  ServerProcess(const std::vector<std::string>& args, std::string log_path,
+                const std::vector<std::string>& launcher = {});
   // Kills it with SIGKILL if it is still running.
   ~ServerProcess();
   ServerProcess(const ServerProcess&) = delete;
@@ -35,6 +37,8 @@ class ServerProcess {
   void Kill();
 
   std::string Log() const { return ReadAll(log_path_); }
+  // Its process id (a launcher such as prlimit execs the binary in place).
+  pid_t pid() const { return pid_; }
 
  private:
   std::string log_path_;
