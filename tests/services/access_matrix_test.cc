@@ -18,6 +18,7 @@ using ::mediation::testing::TestServer;
 using ::mediation::testing::ValidMediator;
 using ::mediation::testing::ValidOrganisation;
 using ::mediation::testing::ValidReferral;
+using ::mediation::testing::Via;
 using ::mediation::testing::WithToken;
 using Code = grpc::StatusCode;
 
@@ -31,14 +32,19 @@ const char* CallerName(Caller c) {
   return names[c];
 }
 
-class AccessMatrixTest : public ::testing::Test {
+// Every test runs twice: through gRPC, and through the Connect protocol on the HTTP listener
+// with the same stubs (tests/support/connect_forwarder.h), so the two transports must give
+// the same code in every cell.
+class AccessMatrixTest : public ::testing::TestWithParam<Via> {
  protected:
   // The real clock, plus an offset the fixtures move to let sessions start.
   AccessMatrixTest()
       : offset_(std::make_shared<std::atomic<int64_t>>(0)),
-        server_([offset = offset_](ServerOptions& o) {
-          o.clock = [offset] { return absl::Now() + absl::Seconds(offset->load()); };
-        }) {}
+        server_(
+            [offset = offset_](ServerOptions& o) {
+              o.clock = [offset] { return absl::Now() + absl::Seconds(offset->load()); };
+            },
+            GetParam()) {}
 
   void SetUp() override {
     org_ = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
@@ -881,7 +887,7 @@ const Row kMatrix[] = {
      {UNAUTH, OK, OK, OK, DENIED, DENIED, DENIED}},
 };
 
-TEST_F(AccessMatrixTest, EveryRpcGivesTheExpectedCodeForEveryRole) {
+TEST_P(AccessMatrixTest, EveryRpcGivesTheExpectedCodeForEveryRole) {
   for (const Row& row : kMatrix) {
     for (Caller caller : kCallers) {
       grpc::Status status = Call(row.method, caller);
@@ -889,16 +895,22 @@ TEST_F(AccessMatrixTest, EveryRpcGivesTheExpectedCodeForEveryRole) {
           << row.method << " called by " << CallerName(caller) << ": " << status.error_message();
     }
   }
+  // Every call went by the transport under test.
+  const bool grpc = GetParam() == Via::kGrpc;
+  EXPECT_EQ(server_.CountRows("audit_events", grpc ? "transport = 'http'" : "transport = 'grpc'"),
+            0);
+  EXPECT_GT(server_.CountRows("audit_events", grpc ? "transport = 'grpc'" : "transport = 'http'"),
+            500);
 }
 
-TEST_F(AccessMatrixTest, TheMatrixCoversEveryRpcInThePolicy) {
+TEST_P(AccessMatrixTest, TheMatrixCoversEveryRpcInThePolicy) {
   std::set<std::string> in_matrix, in_policy;
   for (const Row& row : kMatrix) in_matrix.insert(row.method);
   for (const MethodPolicy& p : MethodPolicies()) in_policy.insert(std::string(p.method));
   EXPECT_EQ(in_matrix, in_policy);
 }
 
-TEST_F(AccessMatrixTest, TheMatrixAgreesWithThePolicyTable) {
+TEST_P(AccessMatrixTest, TheMatrixAgreesWithThePolicyTable) {
   // Where the policy admits a role, the cell is not PERMISSION_DENIED, and the other way round.
   for (const Row& row : kMatrix) {
     const MethodPolicy* policy = FindMethodPolicy(row.method);
@@ -934,7 +946,7 @@ const StateRow kStateMatrix[] = {
     {"SchedulingService/BookSession", {UNAUTH, DENIED, FAILED, DENIED, NOT_FOUND, DENIED, DENIED}},
 };
 
-TEST_F(AccessMatrixTest, AStateThatForbidsACallIsFailedPreconditionForEveryRoleThatMayMakeIt) {
+TEST_P(AccessMatrixTest, AStateThatForbidsACallIsFailedPreconditionForEveryRoleThatMayMakeIt) {
   const v1::Case c = server_.CreateReferral(org_);
   v1::WithdrawCaseRequest withdraw;
   withdraw.set_case_id(c.id());
@@ -1017,7 +1029,7 @@ TEST_F(AccessMatrixTest, AStateThatForbidsACallIsFailedPreconditionForEveryRoleT
   EXPECT_EQ(server_.CountRows("audit_events", "outcome = 'OK'"), audit_ok);
 }
 
-TEST_F(AccessMatrixTest, AnotherOrganisationCannotReadOrListThisOrganisationsCases) {
+TEST_P(AccessMatrixTest, AnotherOrganisationCannotReadOrListThisOrganisationsCases) {
   const int64_t other_org = server_.RegisterOrganisation("Southshire Community Pharmacy");
   const std::string other = server_.IssueToken(v1::ROLE_ORGANISATION, 0, other_org);
 
@@ -1054,7 +1066,7 @@ TEST_F(AccessMatrixTest, AnotherOrganisationCannotReadOrListThisOrganisationsCas
   EXPECT_EQ(server_.CountRows("cases"), cases_before);
 }
 
-TEST_F(AccessMatrixTest, AHiddenCaseAndAMissingCaseGiveTheSameAnswer) {
+TEST_P(AccessMatrixTest, AHiddenCaseAndAMissingCaseGiveTheSameAnswer) {
   const int64_t other_org = server_.RegisterOrganisation("Westshire Dental Practice");
   const std::string other = server_.IssueToken(v1::ROLE_ORGANISATION, 0, other_org);
   v1::GetCaseRequest hidden, missing;
@@ -1068,6 +1080,12 @@ TEST_F(AccessMatrixTest, AHiddenCaseAndAMissingCaseGiveTheSameAnswer) {
   EXPECT_EQ(b.error_message(), "case " + std::to_string(missing.case_id()) + " not found");
   EXPECT_EQ(a.error_details(), b.error_details());
 }
+
+INSTANTIATE_TEST_SUITE_P(BothTransports, AccessMatrixTest,
+                         ::testing::Values(Via::kGrpc, Via::kConnect),
+                         [](const ::testing::TestParamInfo<Via>& info) {
+                           return info.param == Via::kGrpc ? "Grpc" : "Connect";
+                         });
 
 }  // namespace
 }  // namespace mediation

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "storage/sqlite_store.h"
+#include "tests/support/connect_forwarder.h"
 
 namespace mediation::testing {
 
@@ -76,7 +77,7 @@ v1::Mediator ValidMediator(const std::string& name, const std::string& email) {
   return m;
 }
 
-TestServer::TestServer(std::function<void(ServerOptions&)> configure) {
+TestServer::TestServer(std::function<void(ServerOptions&)> configure, Via via) {
   log_ = std::fopen(dir_.File("server.log").c_str(), "w");
   ServerOptions options;
   options.listen = "127.0.0.1:0";
@@ -85,14 +86,23 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure) {
   options.log_stream = log_;
   options.shutdown_grace = absl::Seconds(5);
   if (configure) configure(options);
+  if (via == Via::kConnect) options.http_listen = "127.0.0.1:0";
   absl::StatusOr<std::unique_ptr<MediationServer>> server = MediationServer::Start(options);
   if (!server.ok()) throw std::runtime_error(std::string(server.status().message()));
   server_ = *std::move(server);
 
   std::ifstream token_file(dir_.File("admin.token"));
   std::getline(token_file, admin_secret_);
-  channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
-                                 grpc::InsecureChannelCredentials());
+  if (via == Via::kConnect) {
+    std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> forward;
+    forward.push_back(std::make_unique<ConnectForwarderFactory>(server_->http_port()));
+    channel_ = grpc::experimental::CreateCustomChannelWithInterceptors(
+        absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials(),
+        grpc::ChannelArguments(), std::move(forward));
+  } else {
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                   grpc::InsecureChannelCredentials());
+  }
   admin_ = v1::AdminService::NewStub(channel_);
   identity_ = v1::IdentityService::NewStub(channel_);
   organisations_ = v1::OrganisationService::NewStub(channel_);

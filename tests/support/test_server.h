@@ -41,10 +41,14 @@ v1::CreateReferralRequest ValidReferral(int64_t organisation_id);
 // experienced with doctors, up to 50 cases.
 v1::Mediator ValidMediator(const std::string& name, const std::string& email);
 
+// How the stubs of a TestServer reach the server: gRPC, or the Connect protocol on its HTTP
+// listener (tests/support/connect_forwarder.h), with the same stubs.
+enum class Via { kGrpc, kConnect };
+
 class TestServer {
  public:
   // `configure` may adjust the options (clock, store factory, ...) before the server starts.
-  explicit TestServer(std::function<void(ServerOptions&)> configure = {});
+  explicit TestServer(std::function<void(ServerOptions&)> configure = {}, Via via = Via::kGrpc);
   ~TestServer();
 
   MediationServer& server() { return *server_; }
