@@ -346,6 +346,10 @@ MEDIATION_UNARY_RPC(AdminService, RotateMasterKey)
 MEDIATION_UNARY_RPC(AdminService, GetKeyRotation)
 MEDIATION_UNARY_RPC(AdminService, ExportPersonData)
 
+MEDIATION_SERVICE(AdminService)
+
 MEDIATION_UNARY_RPC(IdentityService, WhoAmI)
+
+MEDIATION_SERVICE(IdentityService)
 
 }  // namespace mediation

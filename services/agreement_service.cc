@@ -375,4 +375,6 @@ MEDIATION_UNARY_RPC(AgreementService, ScheduleFollowUp)
 MEDIATION_UNARY_RPC(AgreementService, RecordFollowUpReview)
 MEDIATION_UNARY_RPC(AgreementService, GetOutcome)
 
+MEDIATION_SERVICE(AgreementService)
+
 }  // namespace mediation

@@ -4,7 +4,7 @@
 #define MEDIATION_SERVICES_AGREEMENT_SERVICE_H_
 
 #include "ppa/mediation/v1/agreement.grpc.pb.h"
-#include "services/core/rpc_runner.h"
+#include "services/core/raw_unary_service.h"
 #include "storage/records.h"
 
 namespace mediation {
@@ -16,34 +16,9 @@ namespace mediation {
 // as withheld.
 absl::Status ToProto(const storage::AgreementVersionRecord& v, v1::AgreementVersion* out);
 
-class AgreementServiceImpl final : public v1::AgreementService::CallbackService {
+class AgreementServiceImpl final : public RawUnaryService<v1::AgreementService> {
  public:
-  explicit AgreementServiceImpl(RpcRunner& runner) : runner_(runner) {}
-
-  grpc::ServerUnaryReactor* DraftAgreement(grpc::CallbackServerContext* context,
-                                           const v1::DraftAgreementRequest* request,
-                                           v1::DraftAgreementResponse* response) override;
-  grpc::ServerUnaryReactor* GetAgreement(grpc::CallbackServerContext* context,
-                                         const v1::GetAgreementRequest* request,
-                                         v1::GetAgreementResponse* response) override;
-  grpc::ServerUnaryReactor* SignAgreement(grpc::CallbackServerContext* context,
-                                          const v1::SignAgreementRequest* request,
-                                          v1::SignAgreementResponse* response) override;
-  grpc::ServerUnaryReactor* RecordOutcome(grpc::CallbackServerContext* context,
-                                          const v1::RecordOutcomeRequest* request,
-                                          v1::RecordOutcomeResponse* response) override;
-  grpc::ServerUnaryReactor* ScheduleFollowUp(grpc::CallbackServerContext* context,
-                                             const v1::ScheduleFollowUpRequest* request,
-                                             v1::ScheduleFollowUpResponse* response) override;
-  grpc::ServerUnaryReactor* RecordFollowUpReview(
-      grpc::CallbackServerContext* context, const v1::RecordFollowUpReviewRequest* request,
-      v1::RecordFollowUpReviewResponse* response) override;
-  grpc::ServerUnaryReactor* GetOutcome(grpc::CallbackServerContext* context,
-                                       const v1::GetOutcomeRequest* request,
-                                       v1::GetOutcomeResponse* response) override;
-
- private:
-  RpcRunner& runner_;
+  explicit AgreementServiceImpl(RpcRunner& runner);
 };
 
 }  // namespace mediation

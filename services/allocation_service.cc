@@ -584,4 +584,6 @@ MEDIATION_UNARY_RPC(AllocationService, RespondToAllocation)
 MEDIATION_UNARY_RPC(AllocationService, ListAllocations)
 MEDIATION_UNARY_RPC(AllocationService, SetMediatorsRequired)
 
+MEDIATION_SERVICE(AllocationService)
+
 }  // namespace mediation

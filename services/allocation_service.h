@@ -4,7 +4,7 @@
 #define MEDIATION_SERVICES_ALLOCATION_SERVICE_H_
 
 #include "ppa/mediation/v1/allocation.grpc.pb.h"
-#include "services/core/rpc_runner.h"
+#include "services/core/raw_unary_service.h"
 #include "storage/tx.h"
 
 namespace mediation {
@@ -14,28 +14,9 @@ absl::Status BuildProposal(storage::Tx& tx, const Principal& who, absl::Time now
                            const v1::ProposeAllocationRequest& request,
                            v1::AllocationProposal* out);
 
-class AllocationServiceImpl final : public v1::AllocationService::CallbackService {
+class AllocationServiceImpl final : public RawUnaryService<v1::AllocationService> {
  public:
-  explicit AllocationServiceImpl(RpcRunner& runner) : runner_(runner) {}
-
-  grpc::ServerUnaryReactor* ProposeAllocation(grpc::CallbackServerContext* context,
-                                              const v1::ProposeAllocationRequest* request,
-                                              v1::ProposeAllocationResponse* response) override;
-  grpc::ServerUnaryReactor* AllocateMediator(grpc::CallbackServerContext* context,
-                                             const v1::AllocateMediatorRequest* request,
-                                             v1::AllocateMediatorResponse* response) override;
-  grpc::ServerUnaryReactor* RespondToAllocation(grpc::CallbackServerContext* context,
-                                                const v1::RespondToAllocationRequest* request,
-                                                v1::RespondToAllocationResponse* response) override;
-  grpc::ServerUnaryReactor* ListAllocations(grpc::CallbackServerContext* context,
-                                            const v1::ListAllocationsRequest* request,
-                                            v1::ListAllocationsResponse* response) override;
-  grpc::ServerUnaryReactor* SetMediatorsRequired(
-      grpc::CallbackServerContext* context, const v1::SetMediatorsRequiredRequest* request,
-      v1::SetMediatorsRequiredResponse* response) override;
-
- private:
-  RpcRunner& runner_;
+  explicit AllocationServiceImpl(RpcRunner& runner);
 };
 
 }  // namespace mediation

@@ -254,4 +254,6 @@ MEDIATION_UNARY_RPC(CaseService, ReopenCase)
 
 MEDIATION_UNARY_RPC(CaseService, GetCaseHistory)
 
+MEDIATION_SERVICE(CaseService)
+
 }  // namespace mediation

@@ -201,4 +201,6 @@ MEDIATION_UNARY_RPC(ChargesService, IndicateCharges)
 
 MEDIATION_UNARY_RPC(ChargesService, ListChargeIndications)
 
+MEDIATION_SERVICE(ChargesService)
+
 }  // namespace mediation

@@ -428,4 +428,6 @@ MEDIATION_UNARY_RPC(MediatorService, RemoveLeave)
 MEDIATION_UNARY_RPC(MediatorService, DeclareConflict)
 MEDIATION_UNARY_RPC(MediatorService, RemoveConflict)
 
+MEDIATION_SERVICE(MediatorService)
+
 }  // namespace mediation

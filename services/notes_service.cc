@@ -246,4 +246,6 @@ MEDIATION_UNARY_RPC(NotesService, AddNote)
 MEDIATION_UNARY_RPC(NotesService, ListNotes)
 MEDIATION_UNARY_RPC(NotesService, GetNote)
 
+MEDIATION_SERVICE(NotesService)
+
 }  // namespace mediation

@@ -3,7 +3,7 @@
 #define MEDIATION_SERVICES_NOTES_SERVICE_H_
 
 #include "ppa/mediation/v1/notes.grpc.pb.h"
-#include "services/core/rpc_runner.h"
+#include "services/core/raw_unary_service.h"
 #include "storage/store.h"
 
 namespace mediation {
@@ -13,22 +13,9 @@ namespace mediation {
 absl::StatusOr<int> DestroyExpiredNotes(storage::Store& store, absl::Time now,
                                         absl::Duration retention);
 
-class NotesServiceImpl final : public v1::NotesService::CallbackService {
+class NotesServiceImpl final : public RawUnaryService<v1::NotesService> {
  public:
-  explicit NotesServiceImpl(RpcRunner& runner) : runner_(runner) {}
-
-  grpc::ServerUnaryReactor* AddNote(grpc::CallbackServerContext* context,
-                                    const v1::AddNoteRequest* request,
-                                    v1::AddNoteResponse* response) override;
-  grpc::ServerUnaryReactor* ListNotes(grpc::CallbackServerContext* context,
-                                      const v1::ListNotesRequest* request,
-                                      v1::ListNotesResponse* response) override;
-  grpc::ServerUnaryReactor* GetNote(grpc::CallbackServerContext* context,
-                                    const v1::GetNoteRequest* request,
-                                    v1::GetNoteResponse* response) override;
-
- private:
-  RpcRunner& runner_;
+  explicit NotesServiceImpl(RpcRunner& runner);
 };
 
 }  // namespace mediation

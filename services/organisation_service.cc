@@ -97,4 +97,6 @@ MEDIATION_UNARY_RPC(OrganisationService, GetOrganisation)
 
 MEDIATION_UNARY_RPC(OrganisationService, ListOrganisations)
 
+MEDIATION_SERVICE(OrganisationService)
+
 }  // namespace mediation

@@ -349,4 +349,6 @@ MEDIATION_UNARY_RPC(ReferralService, GetCase)
 
 MEDIATION_UNARY_RPC(ReferralService, ListCases)
 
+MEDIATION_SERVICE(ReferralService)
+
 }  // namespace mediation

@@ -11,6 +11,7 @@
 #include "services/core/validation.h"
 #include "services/rules/slots.h"
 #include "services/scheduling/booking.h"
+#include "services/scheduling/calendar_export.h"
 #include "services/scheduling/calendars.h"
 #include "services/scheduling/session_view.h"
 #include "services/session_validation.h"
@@ -428,5 +429,9 @@ MEDIATION_UNARY_RPC(SchedulingService, RescheduleSession)
 MEDIATION_UNARY_RPC(SchedulingService, CancelSession)
 MEDIATION_UNARY_RPC(SchedulingService, GetSession)
 MEDIATION_UNARY_RPC(SchedulingService, ListSessions)
+MEDIATION_UNARY_RPC(SchedulingService, ExportSessionCalendar)
+MEDIATION_UNARY_RPC(SchedulingService, ExportMediatorCalendar)
+
+MEDIATION_SERVICE(SchedulingService)
 
 }  // namespace mediation

@@ -277,4 +277,6 @@ MEDIATION_UNARY_RPC(ScreeningService, RecordScreeningDecision)
 
 MEDIATION_UNARY_RPC(ScreeningService, ListScreeningDecisions)
 
+MEDIATION_SERVICE(ScreeningService)
+
 }  // namespace mediation

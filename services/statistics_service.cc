@@ -80,4 +80,6 @@ absl::Status GetStatistics(CallContext& call, const v1::GetStatisticsRequest& r,
 
 MEDIATION_UNARY_RPC(StatisticsService, GetStatistics)
 
+MEDIATION_SERVICE(StatisticsService)
+
 }  // namespace mediation

@@ -3,20 +3,13 @@
 #define MEDIATION_SERVICES_STATISTICS_SERVICE_H_
 
 #include "ppa/mediation/v1/statistics.grpc.pb.h"
-#include "services/core/rpc_runner.h"
+#include "services/core/raw_unary_service.h"
 
 namespace mediation {
 
-class StatisticsServiceImpl final : public v1::StatisticsService::CallbackService {
+class StatisticsServiceImpl final : public RawUnaryService<v1::StatisticsService> {
  public:
-  explicit StatisticsServiceImpl(RpcRunner& runner) : runner_(runner) {}
-
-  grpc::ServerUnaryReactor* GetStatistics(grpc::CallbackServerContext* context,
-                                          const v1::GetStatisticsRequest* request,
-                                          v1::GetStatisticsResponse* response) override;
-
- private:
-  RpcRunner& runner_;
+  explicit StatisticsServiceImpl(RpcRunner& runner);
 };
 
 }  // namespace mediation

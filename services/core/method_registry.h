@@ -87,20 +87,15 @@ const MethodEntry& RegisterStreamingMethod(absl::string_view name) {
 }  // namespace mediation
 
 // Registers the handler function `mediation::Method` (defined before it in the adapter's .cc)
-// and defines `Service##Impl::Method`, the gRPC side, which runs that same entry through the
-// adapter's `runner_`. The name and the types come from the same tokens as the generated
-// method, so the registry, the policy key and the gRPC service cannot drift apart.
+// as "/ppa.mediation.v1.<Service>/<Method>". The name and the types come from the same tokens
+// as the generated method, so the registry, the policy key and the gRPC service cannot drift
+// apart; the gRPC side serves every registered method of the service (raw_unary_service.h).
 #define MEDIATION_UNARY_RPC(Service, Method)                                               \
   namespace {                                                                              \
-  const ::mediation::MethodEntry& k##Service##Method##Entry =                              \
+  [[maybe_unused]] const ::mediation::MethodEntry& k##Service##Method##Entry =             \
       ::mediation::RegisterUnaryMethod<v1::Method##Request, v1::Method##Response,          \
                                        &::mediation::Method>("/ppa.mediation.v1." #Service \
                                                              "/" #Method);                 \
-  }                                                                                        \
-  grpc::ServerUnaryReactor* Service##Impl::Method(grpc::CallbackServerContext* context,    \
-                                                  const v1::Method##Request* request,      \
-                                                  v1::Method##Response* response) {        \
-    return runner_.Unary(context, k##Service##Method##Entry, request, response);           \
   }
 
 #endif  // MEDIATION_SERVICES_CORE_METHOD_REGISTRY_H_

@@ -1,5 +1,8 @@
 #include "services/core/rpc_runner.h"
 
+#include <grpcpp/support/proto_buffer_reader.h>
+
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "services/core/client_identities.h"
 
@@ -30,15 +33,36 @@ CallInput RpcRunner::InputOf(grpc::CallbackServerContext* context, absl::string_
   return input;
 }
 
-grpc::ServerUnaryReactor* RpcRunner::Unary(grpc::CallbackServerContext* context,
-                                           const MethodEntry& entry,
-                                           const google::protobuf::Message* request,
-                                           google::protobuf::Message* response) {
+grpc::ServerUnaryReactor* RpcRunner::RawUnary(grpc::CallbackServerContext* context,
+                                              const MethodEntry& entry,
+                                              const grpc::ByteBuffer* request,
+                                              grpc::ByteBuffer* response) {
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   const CallInput input = InputOf(context, entry.name);
   const bool queued = pipeline_.pool().Submit([=, this, &entry](storage::Store& store) {
+    std::unique_ptr<google::protobuf::Message> parsed = entry.new_request();
+    std::unique_ptr<google::protobuf::Message> answer = entry.new_response();
+    auto decode = [&]() -> absl::StatusOr<const google::protobuf::Message*> {
+      grpc::ByteBuffer bytes = *request;  // Shares the slices.
+      grpc::ProtoBufferReader reader(&bytes);
+      if (!parsed->ParseFromZeroCopyStream(&reader)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the request is not a valid ", parsed->GetDescriptor()->full_name(), " message"));
+      }
+      return parsed.get();
+    };
     CallOutcome outcome;
-    const absl::Status status = pipeline_.Run(store, entry, input, *request, *response, &outcome);
+    absl::Status status = pipeline_.Run(store, entry, input, decode, *answer, &outcome);
+    if (status.ok()) {
+      std::string bytes;
+      if (answer->SerializeToString(&bytes)) {
+        grpc::Slice slice(std::move(bytes));
+        *response = grpc::ByteBuffer(&slice, 1);
+      } else {
+        status = pipeline_.Public(absl::InternalError("the response could not be serialized"),
+                                  outcome.call_id);
+      }
+    }
     if (outcome.retry_after_seconds > 0) {
       context->AddTrailingMetadata("retry-after", std::to_string(outcome.retry_after_seconds));
     }

@@ -24,10 +24,11 @@ class RpcRunner {
   // `pipeline` must outlive the runner.
   explicit RpcRunner(CallPipeline& pipeline) : pipeline_(pipeline) {}
 
-  // Queues the call on the worker pool and returns the reactor that will finish it.
-  grpc::ServerUnaryReactor* Unary(grpc::CallbackServerContext* context, const MethodEntry& entry,
-                                  const google::protobuf::Message* request,
-                                  google::protobuf::Message* response);
+  // Queues the call on the worker pool and returns the reactor that will finish it. The request
+  // is parsed (into entry's request type) only once the caller is authorized; bytes that do not
+  // parse are INVALID_ARGUMENT. See raw_unary_service.h.
+  grpc::ServerUnaryReactor* RawUnary(grpc::CallbackServerContext* context, const MethodEntry& entry,
+                                     const grpc::ByteBuffer* request, grpc::ByteBuffer* response);
 
   // The CallInput of a gRPC call to `method`.
   CallInput InputOf(grpc::CallbackServerContext* context, absl::string_view method) const;

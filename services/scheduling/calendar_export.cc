@@ -1,11 +1,12 @@
 // SchedulingService's iCalendar exports: one session, or a mediator's sessions in a period. The
 // RFC 5545 text is rules/icalendar.h's.
+#include "services/scheduling/calendar_export.h"
+
 #include "absl/strings/str_cat.h"
 #include "services/core/validation.h"
 #include "services/rules/icalendar.h"
 #include "services/scheduling/calendars.h"
 #include "services/scheduling/session_view.h"
-#include "services/scheduling_service.h"
 #include "storage/cases.h"
 #include "storage/mediators.h"
 #include "storage/sessions.h"
@@ -50,6 +51,8 @@ void SetCalendar(std::string ics, v1::CalendarExport* out) {
   out->set_content_type("text/calendar");
   out->set_ics(std::move(ics));
 }
+
+}  // namespace
 
 absl::Status ExportSessionCalendar(CallContext& call, const v1::ExportSessionCalendarRequest& r,
                                    v1::ExportSessionCalendarResponse& response) {
@@ -98,10 +101,5 @@ absl::Status ExportMediatorCalendar(CallContext& call, const v1::ExportMediatorC
     return absl::OkStatus();
   });
 }
-
-}  // namespace
-
-MEDIATION_UNARY_RPC(SchedulingService, ExportSessionCalendar)
-MEDIATION_UNARY_RPC(SchedulingService, ExportMediatorCalendar)
 
 }  // namespace mediation

@@ -9,14 +9,20 @@
 // completion queue, and records each call's latency in its own histogram. The first second of
 // each scenario (--warmup_seconds) warms up and is not counted. It prints one table row per
 // scenario: calls per second, p50 and p99 latency, and the rate as a share of the echo's. Every
-// call must succeed; a failed call is counted and the first failure printed.
+// call must succeed; a failed call is counted and the first failure printed. The "_json"
+// scenarios make the same calls over the Connect protocol with JSON on server A's HTTP listener
+// (a client thread per call in flight, each with a kept-alive HTTP/1.1 connection).
 #include <fcntl.h>
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <array>
 #include <atomic>
 #include <bit>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -43,8 +49,8 @@ ABSL_FLAG(int, concurrency, 64, "Calls kept in flight.");
 ABSL_FLAG(int, mediators, 200, "Mediators on the roster that proposals rank.");
 ABSL_FLAG(int, workers, 64, "The servers' worker threads (mediation-server's default).");
 ABSL_FLAG(std::vector<std::string>, scenarios,
-          std::vector<std::string>({"echo", "read", "create", "create_per_call", "slots",
-                                    "proposal"}),
+          std::vector<std::string>({"echo", "read", "read_json", "create", "create_json",
+                                    "create_per_call", "slots", "proposal"}),
           "Which scenarios to run, in this order.");
 
 namespace mediation {
@@ -190,6 +196,73 @@ Result Measure(const std::string& name, const std::string& token,
   return result;
 }
 
+// The same over the Connect protocol with JSON, on the server's HTTP listener: `concurrency`
+// client threads, each with its own kept-alive HTTP/1.1 connection, POST `body(i)` to `path`
+// and read the answer, which must be 200.
+Result MeasureConnectJson(const std::string& name, int port, const std::string& path,
+                          const std::string& token, std::function<std::string(int64_t)> body) {
+  namespace beast = boost::beast;
+  namespace bhttp = boost::beast::http;
+  const int concurrency = absl::GetFlag(FLAGS_concurrency);
+  const auto measure_from =
+      Clock::now() + std::chrono::seconds(absl::GetFlag(FLAGS_warmup_seconds));
+  const auto measure_to = measure_from + std::chrono::seconds(absl::GetFlag(FLAGS_seconds));
+  std::atomic<int64_t> sequence{0};
+  absl::Mutex mu;
+  Histogram all;
+  Result result{.name = name};
+  auto drive = [&] {
+    boost::asio::io_context ioc;
+    beast::tcp_stream stream(ioc);
+    beast::error_code ec;
+    stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                                                  static_cast<unsigned short>(port)),
+                   ec);
+    Histogram mine;
+    uint64_t failed = 0;
+    std::string first_failure = ec ? ec.message() : "";
+    beast::flat_buffer buffer;
+    while (!ec) {
+      bhttp::request<bhttp::string_body> request{bhttp::verb::post, path, 11};
+      request.set(bhttp::field::host, absl::StrCat("127.0.0.1:", port));
+      request.set(bhttp::field::content_type, "application/json");
+      request.set("Connect-Protocol-Version", "1");
+      request.set(bhttp::field::authorization, "Bearer " + token);
+      request.body() = body(sequence.fetch_add(1));
+      request.prepare_payload();
+      const Clock::time_point started = Clock::now();
+      bhttp::write(stream, request, ec);
+      bhttp::response<bhttp::string_body> response;
+      if (!ec) bhttp::read(stream, buffer, response, ec);
+      const Clock::time_point now = Clock::now();
+      if (now >= measure_from && now < measure_to) {
+        if (!ec && response.result_int() == 200) {
+          mine.Add(std::chrono::duration_cast<std::chrono::microseconds>(now - started).count());
+        } else {
+          ++failed;
+          if (first_failure.empty()) {
+            first_failure =
+                ec ? ec.message() : absl::StrCat(response.result_int(), " ", response.body());
+          }
+        }
+      }
+      if (now >= measure_to) break;
+    }
+    absl::MutexLock lock(&mu);
+    all.Merge(mine);
+    result.failed += failed;
+    if (result.first_failure.empty()) result.first_failure = first_failure;
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < concurrency; ++i) threads.emplace_back(drive);
+  for (std::thread& t : threads) t.join();
+  result.calls_per_second =
+      static_cast<double>(all.total()) / static_cast<double>(absl::GetFlag(FLAGS_seconds));
+  result.p50_ms = all.QuantileMillis(0.50);
+  result.p99_ms = all.QuantileMillis(0.99);
+  return result;
+}
+
 // fsyncs per second of a 4 KiB append on the disk that holds the databases: the ceiling of one
 // commit per write with synchronous=FULL (a WAL commit is one fsync).
 double FsyncsPerSecond(const std::string& dir) {
@@ -218,6 +291,7 @@ void ConfigureFor(ServerOptions& o, bool group_commit) {
   o.workers = absl::GetFlag(FLAGS_workers);
   o.group_commit = group_commit;
   o.benchmark_service = true;
+  o.http_listen = "127.0.0.1:0";
 }
 
 int Run() {
@@ -267,6 +341,25 @@ int Run() {
                r.set_case_id(cases[i % cases.size()]);
                return r;
              });
+       }},
+      {"read_json",
+       [&] {
+         std::vector<std::string> bodies;
+         for (const int64_t id : cases)
+           bodies.push_back(absl::StrCat(R"({"caseId":")", id, R"("})"));
+         return MeasureConnectJson("case read (GetCase), Connect JSON", server.server().http_port(),
+                                   "/ppa.mediation.v1.ReferralService/GetCase", staff,
+                                   [&](int64_t i) { return bodies[i % bodies.size()]; });
+       }},
+      {"create_json",
+       [&] {
+         v1::CreateReferralRequest referral = testing::ValidReferral(org);
+         std::string json;
+         (void)google::protobuf::util::MessageToJsonString(referral, &json);
+         return MeasureConnectJson("referral create, group commit, Connect JSON",
+                                   server.server().http_port(),
+                                   "/ppa.mediation.v1.ReferralService/CreateReferral", staff,
+                                   [&](int64_t) { return json; });
        }},
       {"create",
        [&] {

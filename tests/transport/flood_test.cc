@@ -21,6 +21,7 @@
 #include "absl/strings/strip.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "ppa/mediation/v1/admin.grpc.pb.h"
+#include "ppa/mediation/v1/referral.grpc.pb.h"
 #include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
@@ -142,6 +143,13 @@ HttpServed HttpServes(int port, const std::string& token) {
       testing::ConnectJson(port, "/ppa.mediation.v1.IdentityService/WhoAmI", "{}", token).status;
   served.took = Clock::now() - start;
   return served;
+}
+
+// A figure from /proc/<pid>/status ("VmHWM": the peak resident memory), in kB.
+int64_t StatusKb(pid_t pid, const std::string& field) {
+  const std::string status = ReadAll(absl::StrCat("/proc/", pid, "/status"));
+  const size_t at = status.find(field + ":");
+  return at == std::string::npos ? -1 : std::atoll(status.c_str() + at + field.size() + 1);
 }
 
 int OpenDescriptors(pid_t pid) {
@@ -266,6 +274,39 @@ TEST_F(FloodTest, RunningOutOfDescriptorsWhileServingNeverStopsAccepting) {
   EXPECT_LT(http.took, std::chrono::seconds(1));
   const std::string log = server_->Log();
   EXPECT_NE(log.find("accept failed: Too many open files"), std::string::npos) << log;
+}
+
+// Two million empty parties: 4 MB on the wire, under the message limit, but about 115 MB once
+// parsed. Sent without a token, eight at once, they must be refused before they are parsed.
+TEST_F(FloodTest, EightHugeRequestsWithoutATokenAreRefusedBeforeTheyCostMemory) {
+  Start();
+  std::string wire;
+  for (int i = 0; i < 2'000'000; ++i) wire += std::string("\x32\x00", 2);  // parties = 6, empty.
+  v1::CreateReferralRequest huge;
+  ASSERT_TRUE(huge.ParseFromString(wire));
+  ASSERT_EQ(huge.parties_size(), 2'000'000);
+  const int64_t before = StatusKb(server_->pid(), "VmHWM");
+  auto channel = grpc::CreateChannel(absl::StrCat("127.0.0.1:", grpc_port_),
+                                     grpc::InsecureChannelCredentials());
+  std::vector<std::thread> senders;
+  std::vector<grpc::StatusCode> codes(8, grpc::StatusCode::OK);
+  for (int i = 0; i < 8; ++i) {
+    senders.emplace_back([&, i] {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+      v1::CreateReferralResponse response;
+      codes[i] = v1::ReferralService::NewStub(channel)
+                     ->CreateReferral(&context, huge, &response)
+                     .error_code();
+    });
+  }
+  for (std::thread& t : senders) t.join();
+  for (const grpc::StatusCode code : codes) EXPECT_EQ(code, grpc::StatusCode::UNAUTHENTICATED);
+  const int64_t after = StatusKb(server_->pid(), "VmHWM");
+  // The eight requests' bytes (32 MB) and gRPC's buffers; parsed, they would take about 900 MB.
+  EXPECT_LT(after - before, 96 * 1024)
+      << "peak resident memory grew from " << before << " kB to " << after << " kB";
+  EXPECT_TRUE(GrpcServes(grpc_port_, token_).ok());
 }
 
 }  // namespace

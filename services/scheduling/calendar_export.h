@@ -1,0 +1,23 @@
+// SchedulingService's iCalendar exports (registered with the service's other methods in
+// scheduling_service.cc).
+#ifndef MEDIATION_SERVICES_SCHEDULING_CALENDAR_EXPORT_H_
+#define MEDIATION_SERVICES_SCHEDULING_CALENDAR_EXPORT_H_
+
+#include "absl/status/status.h"
+#include "ppa/mediation/v1/scheduling.pb.h"
+#include "services/core/call_context.h"
+
+namespace mediation {
+
+namespace v1 = ::ppa::mediation::v1;
+
+// One session as an iCalendar file, for someone who may see it.
+absl::Status ExportSessionCalendar(CallContext& call, const v1::ExportSessionCalendarRequest& r,
+                                   v1::ExportSessionCalendarResponse& response);
+// A mediator's sessions in a period as one iCalendar file.
+absl::Status ExportMediatorCalendar(CallContext& call, const v1::ExportMediatorCalendarRequest& r,
+                                    v1::ExportMediatorCalendarResponse& response);
+
+}  // namespace mediation
+
+#endif  // MEDIATION_SERVICES_SCHEDULING_CALENDAR_EXPORT_H_
