@@ -3,6 +3,7 @@
 // limit, silent connections that never finish a handshake, and descriptors running out while
 // serving. After each, a new client must be served within a second (issue 16's "done when").
 #include <arpa/inet.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -13,6 +14,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -307,6 +309,24 @@ TEST_F(FloodTest, EightHugeRequestsWithoutATokenAreRefusedBeforeTheyCostMemory) 
   EXPECT_LT(after - before, 96 * 1024)
       << "peak resident memory grew from " << before << " kB to " << after << " kB";
   EXPECT_TRUE(GrpcServes(grpc_port_, token_).ok());
+
+  // With a token (and a call it may make) the bytes are parsed: ones that are not a request of
+  // the method's type are INVALID_ARGUMENT naming the type.
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + token_);
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  const std::string garbage = "\x32\x05\x0a";  // A 5-byte field 6, cut short.
+  grpc::Slice slice(garbage);
+  grpc::ByteBuffer request(&slice, 1);
+  grpc::ByteBuffer response;
+  std::promise<grpc::Status> done;
+  generic.UnaryCall(&context, "/ppa.mediation.v1.AdminService/IssueToken", grpc::StubOptions(),
+                    &request, &response, [&](grpc::Status status) { done.set_value(status); });
+  const grpc::Status status = done.get_future().get();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(),
+            "the request is not a valid ppa.mediation.v1.IssueTokenRequest message");
 }
 
 }  // namespace

@@ -505,6 +505,62 @@ TEST_F(HttpTest, ASessionCookieStandsForItsTokenUntilSignOutRevocationOrIdleness
   EXPECT_TRUE(absl::StrContains(gone.body, "revoked")) << gone.body;
 }
 
+TEST_F(HttpTest, SigningOutEndsTheSessionsOpenStreamAtOnce) {
+  const std::string cookie = SignIn(server_.case_support());
+  std::atomic<bool> done{false};
+  HttpReply reply;
+  std::thread stream([&] {
+    absl::StatusOr<HttpReply> r =
+        SendHttp(port(), {.target = kStream,
+                          .headers = {{"Content-Type", "application/connect+json"},
+                                      {"Connect-Protocol-Version", "1"},
+                                      {"Cookie", cookie}},
+                          .body = StreamBody("{}")});
+    if (r.ok()) reply = *r;
+    done = true;
+  });
+  absl::SleepFor(absl::Milliseconds(500));  // The stream is open and waiting.
+  EXPECT_FALSE(done.load());
+  absl::StatusOr<HttpReply> out =
+      SendHttp(port(), {.target = "/auth/sign-out",
+                        .headers = {{"Content-Type", "application/json"}, {"Cookie", cookie}},
+                        .body = "{}"});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->status, 200);
+  stream.join();
+  EXPECT_EQ(reply.status, 200);
+  const auto envelopes = Envelopes(reply.body);
+  ASSERT_FALSE(envelopes.empty());
+  EXPECT_EQ(envelopes.back().first, http::kEndStreamFlag);
+  EXPECT_TRUE(absl::StrContains(envelopes.back().second, R"("code":"unauthenticated")"))
+      << envelopes.back().second;
+}
+
+TEST_F(HttpTest, MaintenanceRemovesSessionsADayAfterTheyEnded) {
+  const std::string ended = SignIn(server_.case_support());
+  ASSERT_TRUE(
+      SendHttp(port(), {.target = "/auth/sign-out",
+                        .headers = {{"Content-Type", "application/json"}, {"Cookie", ended}},
+                        .body = "{}"})
+          .ok());
+  const std::string live = SignIn(server_.case_support());
+  EXPECT_EQ(server_.CountRows("browser_sessions", "1"), 2);
+  // Within the day the ended session's row stays (its end is on record); a day later it goes.
+  ASSERT_TRUE(server_.server().RunMaintenance().ok());
+  EXPECT_EQ(server_.CountRows("browser_sessions", "1"), 2);
+  offset_->store(25 * 3600);
+  ASSERT_TRUE(server_.server().RunMaintenance().ok());
+  // The signed-out one is gone; the other reached its absolute end (12 hours) 13 hours ago,
+  // less than a day: kept.
+  EXPECT_EQ(server_.CountRows("browser_sessions", "ended_at IS NOT NULL"), 0);
+  EXPECT_EQ(server_.CountRows("browser_sessions", "1"), 1);
+  offset_->store(37 * 3600);
+  ASSERT_TRUE(server_.server().RunMaintenance().ok());
+  offset_->store(0);
+  EXPECT_EQ(server_.CountRows("browser_sessions", "1"), 0);
+  EXPECT_EQ(CookieCall(kGetCase, "{}", live).status, 401);
+}
+
 TEST_F(HttpTest, CrossSiteAndFormRequestsCannotActWithTheCookie) {
   const int64_t org = server_.RegisterOrganisation("Northshire");
   const std::string cookie = SignIn(server_.case_support());
