@@ -19,14 +19,21 @@ class DescriptorReserve {
   // The process's reserve; the first call takes the spare descriptor, so make it at start-up.
   static DescriptorReserve& Process();
 
-  // accept4(listener) with SOCK_NONBLOCK | SOCK_CLOEXEC on a non-blocking listening socket:
-  // the connection's descriptor, or -1 with errno. Out of descriptors (EMFILE, ENFILE) it first
-  // closes every connection waiting, so the queue is empty when it returns -1.
-  int Accept(int listener);
+  struct Accepted {
+    int fd = -1;      // The connection's descriptor; -1 when none was accepted.
+    int error = 0;    // accept4's errno when fd is -1.
+    int drained = 0;  // Out of descriptors: how many waiting connections were closed.
+  };
+  // accept4(listener) with SOCK_NONBLOCK | SOCK_CLOEXEC on a non-blocking listening socket.
+  // Out of descriptors (EMFILE, ENFILE) it closes up to a listen queue's worth of waiting
+  // connections with the spare. When that closed none (something else took the freed
+  // descriptor), the caller should wait a little before trying again rather than spin.
+  Accepted Accept(int listener);
 
  private:
-  // Accepts and closes every connection waiting on `listener`, with the spare. Needs mu_.
-  void DrainWaiting(int listener);
+  // Accepts and closes up to SOMAXCONN connections waiting on `listener`, with the spare;
+  // returns how many. Needs mu_.
+  int DrainWaiting(int listener);
 
   DescriptorReserve();
 

@@ -85,7 +85,8 @@ std::string PeerOf(const tcp::endpoint& endpoint) {
 class ConnectionBase;
 
 struct HttpServer::Impl {
-  Impl(HttpOptions o, CallPipeline& p) : options(std::move(o)), pipeline(p), acceptor(ioc) {}
+  Impl(HttpOptions o, CallPipeline& p)
+      : options(std::move(o)), pipeline(p), acceptor(net::make_strand(ioc)) {}
 
   HttpOptions options;
   CallPipeline& pipeline;
@@ -102,12 +103,16 @@ struct HttpServer::Impl {
   std::list<std::weak_ptr<ConnectionBase>> open;  // Guarded by mu.
   std::once_flag shutdown_once;
   int port = 0;
-  // A descriptor kept open to be given up when accepting fails for want of descriptors, so the
-  // waiting connection can be accepted and closed rather than left to block the queue.
+  // Connections taken off the listen queue, whatever became of them (served, closed at the
+  // cap, drained for want of descriptors): accepting works while this grows.
+  std::atomic<int64_t> taken{0};
 
   net::io_context ioc;
   std::optional<ssl::context> tls;
+  // The acceptor, its retry timer and its handlers run on one strand, so Shutdown's close never
+  // runs beside an accept.
   tcp::acceptor acceptor;
+  tcp protocol = tcp::v4();
   std::unique_ptr<net::steady_timer> accept_retry;
   std::vector<std::thread> threads;
 
@@ -725,36 +730,40 @@ void HttpServer::Impl::OnReadable(beast::error_code ec) {
   // Every accept goes through the process's descriptor reserve (services/core/
   // descriptor_reserve.h), which never stops accepting: out of descriptors it closes what is
   // waiting, so the queue drains instead of filling.
-  for (int n = 0; n < 64 && !ec; ++n) {
-    const int fd = DescriptorReserve::Process().Accept(acceptor.native_handle());
-    if (fd >= 0) {
+  for (int n = 0; n < 64 && !stopping.load(); ++n) {
+    const DescriptorReserve::Accepted accepted =
+        DescriptorReserve::Process().Accept(acceptor.native_handle());
+    if (accepted.fd >= 0) {
+      taken.fetch_add(1);
       tcp::socket socket(net::make_strand(ioc));
-      socket.assign(acceptor.local_endpoint().protocol(), fd, ec);
+      socket.assign(protocol, accepted.fd, ec);
       if (ec) {
-        ::close(fd);
-        break;
+        ::close(accepted.fd);
+        continue;
       }
       Serve(std::move(socket));
       continue;
     }
-    const int error = errno;
+    const int error = accepted.error;
     if (error == EAGAIN || error == EWOULDBLOCK) break;
     if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
+    taken.fetch_add(accepted.drained);
     const absl::Time now = absl::Now();
     if (now - last_accept_error_log > absl::Seconds(10)) {
       last_accept_error_log = now;
       pipeline.log().Error("http", absl::StrCat("accept failed: ", std::strerror(error),
                                                 "; connections are being refused"));
     }
-    if (error == EMFILE || error == ENFILE) break;  // The queue was drained.
-    // Something else: try again shortly rather than spin.
+    // Out of descriptors with the queue drained: go on. Otherwise (nothing could be taken off
+    // the queue, or another failure) try again shortly rather than spin.
+    if ((error == EMFILE || error == ENFILE) && accepted.drained > 0) break;
     accept_retry->expires_after(std::chrono::milliseconds(50));
     accept_retry->async_wait([this](beast::error_code wait) {
       if (!wait && !stopping.load()) Accept();
     });
     return;
   }
-  Accept();
+  if (!stopping.load()) Accept();
 }
 
 void HttpServer::Impl::Serve(tcp::socket socket) {
@@ -791,6 +800,12 @@ HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { Shutdown(absl::ZeroDuration()); }
 
 int HttpServer::port() const { return impl_->port; }
+
+int64_t HttpServer::taken() const { return impl_->taken.load(); }
+
+bool HttpServer::full() const {
+  return impl_->connections.load() >= impl_->options.max_connections;
+}
 
 absl::Status HttpServer::Probe(const std::string& host, absl::Duration timeout) const {
   net::io_context ioc;
@@ -905,9 +920,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions option
                                                " (is another server using the port?)"));
   }
   impl->port = impl->acceptor.local_endpoint().port();
+  impl->protocol = endpoint.protocol();
   impl->acceptor.non_blocking(true, ec);  // So a drain never waits.
   DescriptorReserve::Process();           // Takes its spare now, while descriptors are plenty.
-  impl->accept_retry = std::make_unique<net::steady_timer>(impl->ioc);
+  impl->accept_retry = std::make_unique<net::steady_timer>(impl->acceptor.get_executor());
   impl->Accept();
   Impl* raw = impl.get();
   impl->threads_running = o.threads;
@@ -925,7 +941,7 @@ void HttpServer::Shutdown(absl::Duration grace) {
   Impl& s = *impl_;
   std::call_once(s.shutdown_once, [&] {
     s.stopping.store(true);
-    net::post(s.ioc, [&s] {
+    net::post(s.acceptor.get_executor(), [&s] {
       beast::error_code ignored;
       s.acceptor.close(ignored);
       s.accept_retry->cancel();

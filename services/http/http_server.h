@@ -66,10 +66,15 @@ class HttpServer {
 
   int port() const;
 
-  // A new client's check that the listener still accepts and answers: connects to
-  // `host`:port() (TLS when the server uses it, without checking the certificate), sends
-  // GET /healthz and expects 200, all within `timeout`.
+  // A new client's check that the listener answers: connects to `host`:port() (TLS when the
+  // server uses it, without checking the certificate), sends GET /healthz and expects 200, all
+  // within `timeout`.
   absl::Status Probe(const std::string& host, absl::Duration timeout) const;
+  // Connections taken off the listen queue so far (served, closed at the cap, or drained for
+  // want of descriptors): accepting works while this grows.
+  int64_t taken() const;
+  // Whether max_connections are open (a new one would be closed at once).
+  bool full() const;
 
   // Stops accepting, lets calls under way finish for up to `grace`, then closes every
   // connection (streams end at once: the event hub is closed first by the caller) and joins

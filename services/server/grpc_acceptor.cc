@@ -104,22 +104,27 @@ absl::StatusOr<std::unique_ptr<GrpcAcceptor>> GrpcAcceptor::Bind(const std::stri
     listeners.push_back(fd);
   }
   if (listeners.empty()) return CannotListen(listen, "no address to bind");
+  const int wake = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake < 0) {
+    CloseAll(listeners);
+    return CannotListen(listen, std::strerror(errno));
+  }
   DescriptorReserve::Process();  // Takes its spare now, while descriptors are plenty.
   return std::unique_ptr<GrpcAcceptor>(
-      new GrpcAcceptor(std::move(listeners), port, max_connections, log));
+      new GrpcAcceptor(std::move(listeners), wake, port, max_connections, log));
 }
 
-GrpcAcceptor::GrpcAcceptor(std::vector<int> listeners, int port, int max_connections, CallLog& log)
+GrpcAcceptor::GrpcAcceptor(std::vector<int> listeners, int wake_fd, int port, int max_connections,
+                           CallLog& log)
     : listeners_(std::move(listeners)),
       port_(port),
       max_connections_(static_cast<size_t>(max_connections)),
-      log_(log) {
-  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-}
+      log_(log),
+      wake_fd_(wake_fd) {}
 
 GrpcAcceptor::~GrpcAcceptor() {
   Stop();
-  if (wake_fd_ >= 0) ::close(wake_fd_);
+  ::close(wake_fd_);
 }
 
 void GrpcAcceptor::Start(std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> handoff) {
@@ -165,16 +170,19 @@ void GrpcAcceptor::Run() {
 void GrpcAcceptor::AcceptFrom(int listener) {
   // At most a listen queue's worth per wake-up, so one flooded address cannot starve another.
   for (int n = 0; n < SOMAXCONN; ++n) {
-    const int fd = DescriptorReserve::Process().Accept(listener);
+    const DescriptorReserve::Accepted accepted = DescriptorReserve::Process().Accept(listener);
+    const int fd = accepted.fd;
     if (fd < 0) {
-      const int error = errno;
+      const int error = accepted.error;
       if (error == EAGAIN || error == EWOULDBLOCK) return;
       if (error == EINTR || error == ECONNABORTED || error == EPROTO) continue;
-      if (error == EMFILE || error == ENFILE) {
-        // Out of descriptors: what was waiting has been closed (its clients see their
-        // connections closed) rather than left queued, with the listener readable, forever.
+      const bool out_of_descriptors = error == EMFILE || error == ENFILE;
+      if (out_of_descriptors) {
+        // What was waiting has been closed (its clients see their connections closed) rather
+        // than left queued, with the listener readable, forever.
         std::lock_guard lock(mu_);
         ++stats_.out_of_descriptors;
+        stats_.drained += accepted.drained;
       }
       const absl::Time now = absl::Now();
       if (now - last_warning_ > absl::Seconds(10)) {
@@ -182,12 +190,16 @@ void GrpcAcceptor::AcceptFrom(int listener) {
         log_.Error("grpc-accept", absl::StrCat("accept failed: ", std::strerror(error),
                                                "; connections are being refused"));
       }
-      if (error != EMFILE && error != ENFILE) {
+      // Nothing could be taken off the queue: wait rather than spin on a readable listener.
+      if (!out_of_descriptors || accepted.drained == 0) {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
       }
       return;
     }
-    if (open_.size() >= max_connections_) Count();
+    // At the cap, count again (at most every 100 ms: it looks at every open connection).
+    if (open_.size() >= max_connections_ && absl::Now() - last_counted_ > absl::Milliseconds(100)) {
+      Count();
+    }
     if (open_.size() >= max_connections_) {
       ::close(fd);
       std::lock_guard lock(mu_);

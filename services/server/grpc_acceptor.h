@@ -12,7 +12,9 @@
 // A handed-over connection belongs to gRPC, which closes it when the client goes, at its
 // handshake deadline or after its idle timeout. The loop counts it as open while its descriptor
 // still names the same socket (the socket's inode, which the kernel never reuses while the
-// counter lasts), so it learns of closes without a hook into gRPC.
+// counter lasts), so it learns of closes without a hook into gRPC: every second, and at the cap
+// at most every 100 ms (each count looks at every open connection). A connection that closed
+// since the last count still counts against the cap until the next.
 #ifndef MEDIATION_SERVICES_SERVER_GRPC_ACCEPTOR_H_
 #define MEDIATION_SERVICES_SERVER_GRPC_ACCEPTOR_H_
 
@@ -39,7 +41,12 @@ class GrpcAcceptor {
     int64_t accepted = 0;            // Handed to gRPC.
     int64_t refused_at_cap = 0;      // Closed at once: max_connections were open.
     int64_t out_of_descriptors = 0;  // Accepts that failed with EMFILE or ENFILE.
+    int64_t drained = 0;             // Closed at once then, with the spare descriptor.
     int open = 0;                    // Handed over and not yet closed (as of the last count).
+
+    // Connections taken off the listen queue, whatever became of them: the loop is accepting
+    // while this grows.
+    int64_t taken() const { return accepted + refused_at_cap + drained; }
   };
 
   // Binds every address `listen` (host:port; port 0 picks a free port) resolves to, all on
@@ -61,7 +68,8 @@ class GrpcAcceptor {
   Stats stats() const;
 
  private:
-  GrpcAcceptor(std::vector<int> listeners, int port, int max_connections, CallLog& log);
+  GrpcAcceptor(std::vector<int> listeners, int wake_fd, int port, int max_connections,
+               CallLog& log);
   void Run();
   // Accepts what is waiting on `listener`.
   void AcceptFrom(int listener);
@@ -73,7 +81,7 @@ class GrpcAcceptor {
   const size_t max_connections_;
   CallLog& log_;
   std::unique_ptr<grpc::experimental::ExternalConnectionAcceptor> handoff_;
-  int wake_fd_ = -1;  // An eventfd: Stop() wakes the loop with it.
+  const int wake_fd_;  // An eventfd: Stop() wakes the loop with it.
   std::thread thread_;
   std::once_flag stop_once_;
 

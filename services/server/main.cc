@@ -288,7 +288,7 @@ int Run() {
       std::unique_lock lock(stop_mu);
       while (!stopping) {
         lock.unlock();
-        if ((*server)->ProbeListeners(std::min(every, absl::Seconds(5))).ok()) {
+        if ((*server)->ProbeListeners(std::min(every, absl::Seconds(2))).ok()) {
           sd_notify(0, "WATCHDOG=1");
         }
         lock.lock();
@@ -306,8 +306,8 @@ int Run() {
     stopping = true;
   }
   stop_cv.notify_all();
+  (*server)->Shutdown();  // Not held up by a probe under way; the server outlives the join.
   if (watchdog.joinable()) watchdog.join();
-  (*server)->Shutdown();
   return 0;
 }
 

@@ -325,39 +325,75 @@ std::string ProbeHost(absl::string_view listen) {
   return host;
 }
 
-// A new TCP connection to host:port, closed at once; whether it connected within `timeout`.
+// A new TCP connection to host:port (each address the name has, as the listener binds them),
+// closed at once; whether one connected within `timeout`.
 absl::Status TcpConnect(const std::string& host, int port, absl::Duration timeout) {
   addrinfo hints{};
   hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV | AI_ADDRCONFIG;
   addrinfo* found = nullptr;
   if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0) {
     return absl::UnavailableError(absl::StrCat("cannot resolve ", host));
   }
   std::unique_ptr<addrinfo, void (*)(addrinfo*)> addresses(found, ::freeaddrinfo);
-  const int fd = ::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("socket: ", std::strerror(errno)));
-  int error = 0;
-  if (::connect(fd, found->ai_addr, found->ai_addrlen) != 0) {
-    error = errno;
-    if (error == EINPROGRESS) {
-      pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
-      socklen_t length = sizeof(error);
-      error = ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) == 1
-                  ? (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length), error)
-                  : ETIMEDOUT;
+  int error = ENOENT;
+  for (addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      error = errno;
+      continue;
     }
+    error = 0;
+    if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) {
+      error = errno;
+      if (error == EINPROGRESS) {
+        pollfd p{.fd = fd, .events = POLLOUT, .revents = 0};
+        socklen_t length = sizeof(error);
+        error = ::poll(&p, 1, static_cast<int>(absl::ToInt64Milliseconds(timeout))) == 1
+                    ? (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length), error)
+                    : ETIMEDOUT;
+      }
+    }
+    ::close(fd);
+    if (error == 0) return absl::OkStatus();
   }
-  ::close(fd);
-  if (error != 0) return absl::UnavailableError(absl::StrCat("connect: ", std::strerror(error)));
+  return absl::UnavailableError(absl::StrCat("connect: ", std::strerror(error)));
+}
+
+// Waits up to `timeout` for `taken()` to pass `before`.
+absl::Status AwaitTaken(const std::function<int64_t()>& taken, int64_t before,
+                        absl::Duration timeout, absl::string_view listener) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (taken() <= before) {
+    if (absl::Now() > deadline) {
+      return absl::UnavailableError(
+          absl::StrCat("a new ", listener, " connection was not taken off the listen queue"));
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
   return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::Status MediationServer::ProbeListeners(absl::Duration timeout) {
-  absl::Status grpc_status;
+  auto stopping = [this] {
+    std::lock_guard lock(maintenance_mu_);
+    return stopping_;
+  };
+  if (stopping()) return absl::UnavailableError("the server is shutting down");
+  // First that each accept loop takes a new connection off its queue (served, or closed at the
+  // cap: a server that is full is working as it should); then, when there is room, a real
+  // exchange over a connection of its own.
   const std::string host = ProbeHost(options_.listen);
-  if (options_.tls_cert_path.empty()) {
+  const int64_t grpc_before = grpc_acceptor_->stats().taken();
+  absl::Status grpc_status = TcpConnect(host, port_, timeout);
+  if (grpc_status.ok()) {
+    grpc_status = AwaitTaken([this] { return grpc_acceptor_->stats().taken(); }, grpc_before,
+                             timeout, "gRPC");
+  }
+  if (grpc_status.ok() && options_.tls_cert_path.empty() &&
+      grpc_acceptor_->stats().open < options_.grpc_max_connections) {
     grpc::ChannelArguments args;
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);  // A connection of its own.
     const std::string target = absl::StrContains(host, ':') ? absl::StrCat("[", host, "]:", port_)
@@ -374,21 +410,18 @@ absl::Status MediationServer::ProbeListeners(absl::Duration timeout) {
     } else if (health.status() != grpc::health::v1::HealthCheckResponse::SERVING) {
       grpc_status = absl::UnavailableError("gRPC health check: not SERVING");
     }
-  } else {
-    const int64_t before = grpc_acceptor_->stats().accepted;
-    grpc_status = TcpConnect(host, port_, timeout);
-    const absl::Time deadline = absl::Now() + timeout;
-    while (grpc_status.ok() && grpc_acceptor_->stats().accepted == before) {
-      if (absl::Now() > deadline) {
-        grpc_status = absl::UnavailableError("a new gRPC connection was not accepted");
-        break;
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
   }
   absl::Status http_status;
-  if (http_ != nullptr) http_status = http_->Probe(ProbeHost(options_.http_listen), timeout);
-  if (!grpc_status.ok() || !http_status.ok()) {
+  if (http_ != nullptr) {
+    const std::string http_host = ProbeHost(options_.http_listen);
+    const int64_t http_before = http_->taken();
+    http_status = TcpConnect(http_host, http_->port(), timeout);
+    if (http_status.ok()) {
+      http_status = AwaitTaken([this] { return http_->taken(); }, http_before, timeout, "HTTP");
+    }
+    if (http_status.ok() && !http_->full()) http_status = http_->Probe(http_host, timeout);
+  }
+  if ((!grpc_status.ok() || !http_status.ok()) && !stopping()) {
     log_->Error("probe", absl::StrCat("a new client is not being served: ",
                                       grpc_status.ok() ? "" : grpc_status.message(),
                                       !grpc_status.ok() && !http_status.ok() ? "; " : "",

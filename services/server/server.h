@@ -128,11 +128,13 @@ class MediationServer {
   // The HTTP listener's port; 0 without one.
   int http_port() const;
 
-  // Whether the listeners still take new clients, the way a new client finds out: a new
-  // connection to each, with a real exchange over it (gRPC health check; GET /healthz), within
-  // `timeout`. Under TLS the gRPC check is that a new TCP connection is accepted and handed to
-  // gRPC (the probe has no client certificate to offer). Failures are logged. Systemd's
-  // watchdog (deploy/mediation-server.service) is fed only while this passes.
+  // Whether the listeners still take new clients, the way a new client finds out, each step
+  // within `timeout`: a new TCP connection to each listener must be taken off its queue by the
+  // accept loop (served, or closed at once when the server is full: that is working as
+  // designed); and when the listener has room, a real exchange over a new connection (a gRPC
+  // health check, plaintext only: the probe has no client certificate to offer; GET /healthz).
+  // Failures are logged. Systemd's watchdog (deploy/mediation-server.service) is fed only while
+  // this passes.
   absl::Status ProbeListeners(absl::Duration timeout);
   const ServerOptions& options() const { return options_; }
 

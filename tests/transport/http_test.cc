@@ -10,6 +10,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -506,30 +509,40 @@ TEST_F(HttpTest, ASessionCookieStandsForItsTokenUntilSignOutRevocationOrIdleness
 }
 
 TEST_F(HttpTest, SigningOutEndsTheSessionsOpenStreamAtOnce) {
+  namespace beast = boost::beast;
+  namespace bhttp = boost::beast::http;
   const std::string cookie = SignIn(server_.case_support());
-  std::atomic<bool> done{false};
-  HttpReply reply;
-  std::thread stream([&] {
-    absl::StatusOr<HttpReply> r =
-        SendHttp(port(), {.target = kStream,
-                          .headers = {{"Content-Type", "application/connect+json"},
-                                      {"Connect-Protocol-Version", "1"},
-                                      {"Cookie", cookie}},
-                          .body = StreamBody("{}")});
-    if (r.ok()) reply = *r;
-    done = true;
-  });
-  absl::SleepFor(absl::Milliseconds(500));  // The stream is open and waiting.
-  EXPECT_FALSE(done.load());
+  // The stream, on a connection of its own, read as it comes.
+  boost::asio::io_context ioc;
+  beast::tcp_stream stream(ioc);
+  stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                                                static_cast<unsigned short>(port())));
+  bhttp::request<bhttp::string_body> request{bhttp::verb::post, kStream, 11};
+  request.set(bhttp::field::host, absl::StrCat("127.0.0.1:", port()));
+  request.set(bhttp::field::content_type, "application/connect+json");
+  request.set("Connect-Protocol-Version", "1");
+  request.set(bhttp::field::cookie, cookie);
+  request.body() = StreamBody("{}");
+  request.prepare_payload();
+  bhttp::write(stream, request);
+  beast::flat_buffer buffer;
+  bhttp::response_parser<bhttp::string_body> parser;
+  stream.expires_after(std::chrono::seconds(5));
+  bhttp::read_header(stream, buffer, parser);  // The stream is open: its headers came.
+  ASSERT_EQ(parser.get().result_int(), 200);
+
   absl::StatusOr<HttpReply> out =
       SendHttp(port(), {.target = "/auth/sign-out",
                         .headers = {{"Content-Type", "application/json"}, {"Cookie", cookie}},
                         .body = "{}"});
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->status, 200);
-  stream.join();
-  EXPECT_EQ(reply.status, 200);
-  const auto envelopes = Envelopes(reply.body);
+  // The rest of the stream arrives, ending with unauthenticated, within a second.
+  stream.expires_after(std::chrono::seconds(1));
+  beast::error_code ec;
+  bhttp::read(stream, buffer, parser, ec);
+  ASSERT_FALSE(ec) << ec.message();
+  const auto envelopes = Envelopes(parser.get().body());
   ASSERT_FALSE(envelopes.empty());
   EXPECT_EQ(envelopes.back().first, http::kEndStreamFlag);
   EXPECT_TRUE(absl::StrContains(envelopes.back().second, R"("code":"unauthenticated")"))
