@@ -884,6 +884,13 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions option
     beast::error_code ec;
     impl->tls->use_certificate_chain_file(o.tls_cert_path, ec);
     if (!ec) impl->tls->use_private_key_file(o.tls_key_path, ssl::context::pem, ec);
+    if (!ec && !o.tls_client_ca_path.empty()) {
+      impl->tls->load_verify_file(o.tls_client_ca_path, ec);
+      if (!ec) {
+        impl->tls->set_verify_mode(
+            ssl::verify_peer | (o.require_client_cert ? ssl::verify_fail_if_no_peer_cert : 0), ec);
+      }
+    }
     if (ec) {
       return absl::InvalidArgumentError(
           absl::StrCat("--http_listen: cannot use the TLS certificate and key (", o.tls_cert_path,

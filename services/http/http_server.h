@@ -38,6 +38,11 @@ struct HttpOptions {
   // PEM files (both or neither): HTTPS with them, else plain HTTP.
   std::string tls_cert_path;
   std::string tls_key_path;
+  // As for gRPC: with a CA bundle a client certificate, when one is offered, must chain to it;
+  // with require_client_cert a client without one is refused in the handshake. (A certificate
+  // does not stand for a token over HTTP: calls still need a bearer token or a session.)
+  std::string tls_client_ca_path;
+  bool require_client_cert = false;
   // The most connections open at once; more are closed as soon as they are accepted.
   int max_connections = 512;
   // The largest request body; a larger one is refused (413) before it is read.

@@ -419,7 +419,10 @@ absl::Status MediationServer::ProbeListeners(absl::Duration timeout) {
     if (http_status.ok()) {
       http_status = AwaitTaken([this] { return http_->taken(); }, http_before, timeout, "HTTP");
     }
-    if (http_status.ok() && !http_->full()) http_status = http_->Probe(http_host, timeout);
+    // Under required mutual TLS the probe has no certificate to offer: taken is the check.
+    if (http_status.ok() && !http_->full() && !options_.require_client_cert) {
+      http_status = http_->Probe(http_host, timeout);
+    }
   }
   if ((!grpc_status.ok() || !http_status.ok()) && !stopping()) {
     log_->Error("probe", absl::StrCat("a new client is not being served: ",
@@ -443,6 +446,8 @@ absl::Status MediationServer::ListenHttp() {
       http::HttpServer::Start({.listen = o.http_listen,
                                .tls_cert_path = o.tls_cert_path,
                                .tls_key_path = o.tls_key_path,
+                               .tls_client_ca_path = o.tls_client_ca_path,
+                               .require_client_cert = o.require_client_cert,
                                .max_connections = o.http_max_connections,
                                .max_body_bytes = static_cast<size_t>(o.max_message_bytes),
                                .request_timeout = o.http_request_timeout,

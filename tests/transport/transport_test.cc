@@ -9,6 +9,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <chrono>
 #include <fstream>
 #include <future>
@@ -126,6 +131,38 @@ std::function<void(ServerOptions&)> Tls(bool client_ca = false, bool require = f
   };
 }
 
+// GET /healthz over HTTPS to 127.0.0.1:`port`, offering the certificate `cert` (none when
+// empty); the HTTP status, or -1 when the TLS handshake fails.
+int HttpsHealth(int port, const std::string& cert = "", const std::string& key = "") {
+  namespace beast = boost::beast;
+  namespace bhttp = boost::beast::http;
+  namespace ssl = boost::asio::ssl;
+  boost::asio::io_context ioc;
+  ssl::context context(ssl::context::tls_client);
+  context.set_verify_mode(ssl::verify_none);  // What is tested here is the client's certificate.
+  if (!cert.empty()) {
+    context.use_certificate_chain_file(cert);
+    context.use_private_key_file(key, ssl::context::pem);
+  }
+  beast::ssl_stream<beast::tcp_stream> stream(ioc, context);
+  beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(5));
+  beast::error_code ec;
+  beast::get_lowest_layer(stream).connect(
+      boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                                     static_cast<unsigned short>(port)),
+      ec);
+  if (!ec) stream.handshake(ssl::stream_base::client, ec);
+  bhttp::request<bhttp::empty_body> request{bhttp::verb::get, "/healthz", 11};
+  request.set(bhttp::field::host, "127.0.0.1");
+  if (!ec) bhttp::write(stream, request, ec);
+  beast::flat_buffer buffer;
+  bhttp::response<bhttp::string_body> response;
+  // TLS 1.3 finishes the client's handshake before the server checks its certificate: a
+  // refusal shows as the first read failing.
+  if (!ec) bhttp::read(stream, buffer, response, ec);
+  return ec ? -1 : response.result_int();
+}
+
 // --- TLS -----------------------------------------------------------------------------------
 
 TEST(TlsTest, ATlsServerRefusesAPlaintextClient) {
@@ -201,6 +238,20 @@ TEST(MutualTlsTest, ACertificateFromAnotherCaIsRefusedEvenWithAValidToken) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE)
         << "required=" << required << ": " << status.error_message();
   }
+}
+
+TEST(MutualTlsTest, TheHttpListenerChecksClientCertificatesAsGrpcDoes) {
+  const Pki& pki = Pki::Get();
+  TestServer server([](ServerOptions& o) {
+    Tls(/*client_ca=*/true, /*require=*/true)(o);
+    o.http_listen = "127.0.0.1:0";
+  });
+  const int port = server.server().http_port();
+  EXPECT_EQ(HttpsHealth(port), -1);
+  EXPECT_EQ(HttpsHealth(port, pki.Other("mediationctl.crt"), pki.Other("mediationctl.key")), -1);
+  EXPECT_EQ(HttpsHealth(port, pki.Ours("mediationctl.crt"), pki.Ours("mediationctl.key")), 200);
+  // The watchdog's probe has no certificate: it checks that the connection is taken.
+  EXPECT_TRUE(server.server().ProbeListeners(absl::Seconds(2)).ok());
 }
 
 // A server mapping spiffe://ppa/mediationctl to token 2 (the CASE_SUPPORT token each test issues
