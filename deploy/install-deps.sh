@@ -43,6 +43,8 @@ packages=(
   openssl
   # The README's HTTP examples call the API with curl.
   curl
+  # The web console's browser tests drive Debian's Chromium headless (playwright-core).
+  chromium
   # Fuzzing (deploy/fuzz.sh): clang with libFuzzer and the ASan/UBSan runtimes, and llvm's tools.
   clang libclang-rt-14-dev llvm
 )

@@ -55,7 +55,7 @@ import time
 
 ADDRESS = "127.0.0.1:50051"
 HTTP_ADDRESS = "127.0.0.1:8080"
-RUN_SH_START = './build/services/mediation-server --db=var/mediation.db'
+RUN_SH_START = './build/services/mediation-server --db=var/mediation.db --web_root=build/web'
 PLACEHOLDER = re.compile(r"<([A-Za-z][A-Za-z0-9 _'.-]*|\.\.\.)>")
 ANONYMOUS = "..."
 HEREDOC = re.compile(r"(?<!<)<<(-?)\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\2")

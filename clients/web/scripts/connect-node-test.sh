@@ -45,7 +45,7 @@ cat >"$out/tsconfig.json" <<EOF
 {
   "extends": "$web/tsconfig.json",
   "compilerOptions": { "paths": { "@gen/*": ["./gen/*"] } },
-  "include": ["$web/test/**/*.ts"]
+  "include": ["$web/test/connect_node.test.ts", "$web/test/server_process.ts"]
 }
 EOF
 

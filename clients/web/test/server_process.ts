@@ -18,6 +18,8 @@ export interface ServerProcessOptions {
   binary: string;
   // How long to wait for both "serving ..." lines.
   startTimeoutMs: number;
+  // More flags for the server (e.g. --web_root).
+  extraArgs?: string[];
 }
 
 export class ServerProcess {
@@ -49,6 +51,7 @@ export class ServerProcess {
         `--db=${join(this.dir, "mediation.db")}`,
         "--listen=127.0.0.1:0",
         "--http_listen=127.0.0.1:0",
+        ...(this.options.extraArgs ?? []),
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );

@@ -1,0 +1,184 @@
+// The web console in a real browser: Debian's chromium, headless, driven by playwright-core,
+// against the real server binary serving the built console (--web_root). Checks what each page
+// shows, that names are shown as text (never markup), the session's sign-in and sign-out, the
+// return to the page after signing in, and every page with axe (WCAG 2.2 A and AA).
+//
+// Run by scripts/console-test.sh (ctest -R console_browser) with MEDIATION_SERVER, WEB_ROOT and
+// CHROMIUM set.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import AxeBuilder from "@axe-core/playwright";
+import { createClient, type Transport } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { type Browser, chromium, type Page } from "playwright-core";
+
+import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
+import {
+  CareSetting,
+  Nation,
+  OrganisationKind,
+  Profession,
+  Role,
+  Sector,
+} from "@gen/ppa/mediation/v1/common_pb";
+import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
+import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
+
+import { ServerProcess } from "./server_process";
+
+const kHostileName = '<img src=x onerror="window.hacked=1">Dr Alex Morgan';
+
+let server: ServerProcess | undefined;
+let browser: Browser | undefined;
+let baseUrl = "";
+let deskSecret = "";
+let caseReference = "";
+
+function connect(secret: string): Transport {
+  return createConnectTransport({
+    baseUrl,
+    httpVersion: "1.1",
+    interceptors: [
+      (next) => (request) => {
+        request.header.set("Authorization", `Bearer ${secret}`);
+        return next(request);
+      },
+    ],
+  });
+}
+
+// No WCAG 2.2 A or AA violation on the page as it is now.
+async function assertAccessible(page: Page, what: string): Promise<void> {
+  const result = await new AxeBuilder({ page })
+    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"])
+    .analyze();
+  assert.deepEqual(
+    result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`),
+    [],
+    `${what}: axe found violations`,
+  );
+}
+
+before(async () => {
+  const binary = process.env.MEDIATION_SERVER;
+  const webRoot = process.env.WEB_ROOT;
+  const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
+  if (!binary || !webRoot) throw new Error("MEDIATION_SERVER and WEB_ROOT must be set");
+  server = new ServerProcess({
+    binary,
+    startTimeoutMs: 30_000,
+    extraArgs: [`--web_root=${webRoot}`],
+  });
+  await server.start();
+  baseUrl = `http://127.0.0.1:${server.httpPort}`;
+
+  const admin = createClient(AdminService, connect(server.adminToken()));
+  const desk = await admin.issueToken({ role: Role.CASE_SUPPORT, label: "Case support desk" });
+  deskSecret = desk.secret;
+  const organisations = createClient(OrganisationService, connect(deskSecret));
+  await organisations.registerOrganisation({
+    organisation: {
+      name: "Northshire Hospitals NHS Trust",
+      kind: OrganisationKind.NHS_TRUST,
+      nation: Nation.ENGLAND,
+      careSetting: CareSetting.SECONDARY,
+      sector: Sector.PUBLIC,
+      contact: { name: "Priya Shah", email: "priya.shah@northshire.example" },
+    },
+  });
+  const referrals = createClient(ReferralService, connect(deskSecret));
+  const { case: referred } = await referrals.createReferral({
+    organisationId: 1n,
+    referrer: { name: "Sam Okafor", email: "sam.okafor@northshire.example" },
+    summary: "Breakdown in communication between two consultants. <script>window.hacked=2</script>",
+    parties: [
+      { contact: { name: kHostileName, email: "alex.morgan@northshire.example" } },
+      { contact: { name: "Dr Jo Reed", email: "jo.reed@northshire.example" } },
+    ].map((p) => ({ ...p, profession: Profession.DOCTOR })),
+  });
+  caseReference = referred?.reference ?? "";
+
+  // As root (CI), Chromium's sandbox cannot start: run it without.
+  const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
+  browser = await chromium.launch({ executablePath, args: asRoot ? ["--no-sandbox"] : [] });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop(30_000);
+});
+
+test("a case link opened without a session signs in, then shows the case as text", async () => {
+  const context = await browser!.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+
+  await page.goto(`${baseUrl}/app/cases/1`);
+  await page.waitForURL(/\/app\/sign-in\?/);
+  assert.equal(await page.locator("h1").textContent(), "Sign in");
+  assert.equal(await page.locator("#sign-in-message").textContent(), "Sign in to continue.");
+  await assertAccessible(page, "sign-in");
+
+  // A wrong token: the server's refusal in an error summary linked to the field.
+  await page.fill("#token", "ppa_wrong");
+  await page.click("button[type=submit]");
+  await page.waitForSelector(".nhsuk-error-summary");
+  assert.equal(await page.locator(".nhsuk-error-summary a").getAttribute("href"), "#token");
+  await assertAccessible(page, "sign-in with an error");
+
+  await page.fill("#token", deskSecret);
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${baseUrl}/app/cases/1`);
+  await page.waitForSelector("h1:has-text('Case')");
+  assert.equal(await page.locator("h1").textContent(), `Case ${caseReference}`);
+  assert.equal(await page.title(), `Case ${caseReference} - Assisted mediation`);
+  assert.equal(
+    await page.locator("#signed-in-as").textContent(),
+    "Case support desk (Case support)",
+  );
+  // Names and summaries are text: the markup in them shows as characters and never runs.
+  const cells = await page.locator(".nhsuk-table__body tr td:first-child").allTextContents();
+  assert.deepEqual(cells, [kHostileName, "Dr Jo Reed"]);
+  assert.equal(await page.locator("main img").count(), 0);
+  assert.match(
+    (await page.locator(".nhsuk-summary-list").textContent()) ?? "",
+    /<script>window\.hacked=2<\/script>/,
+  );
+  assert.equal(await page.evaluate(() => (window as unknown as { hacked?: number }).hacked), undefined);
+  await assertAccessible(page, "case page");
+
+  // The token is in no browser storage; the session cookie is HttpOnly.
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+  assert.equal(stored.includes(deskSecret), false);
+  const cookies = await context.cookies();
+  assert.equal(cookies.length, 1);
+  assert.equal(cookies[0].httpOnly, true);
+  assert.equal(cookies[0].sameSite, "Strict");
+
+  // A reload keeps the page; the back button returns to the sign-in page's URL history.
+  await page.reload();
+  await page.waitForSelector(`h1:has-text('${caseReference}')`);
+
+  // The home page opens a case by its number.
+  await page.goto(`${baseUrl}/`);
+  await page.waitForURL(`${baseUrl}/app`);
+  await page.waitForSelector("h1:has-text('Cases')");
+  await assertAccessible(page, "home");
+  await page.fill("#case-id", "1");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${baseUrl}/app/cases/1`);
+  await page.goBack();
+  await page.waitForURL(`${baseUrl}/app`);
+  await page.waitForSelector("h1:has-text('Cases')");
+
+  // Signing out ends the session: the next page asks to sign in again.
+  await page.click("#sign-out");
+  await page.waitForURL(/\/app\/sign-in/);
+  assert.equal(await page.locator("#sign-in-message").textContent(), "You have signed out.");
+  await page.goto(`${baseUrl}/app/cases/1`);
+  await page.waitForURL(/\/app\/sign-in\?/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
