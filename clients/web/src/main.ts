@@ -9,6 +9,7 @@ import { type Case, ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 
 import { client, isSignedOut, messageOf, signIn, signOut } from "./api";
 import { errorSummary, h, summaryList } from "./dom";
+import { referralForm } from "./referral_form";
 
 const kServiceName = "Assisted mediation";
 
@@ -191,7 +192,17 @@ function homePage(who: string): HTMLElement {
     const id = input.value.trim();
     if (/^[1-9][0-9]*$/.test(id)) navigate(`/app/cases/${id}`);
   });
-  return frame("Cases", who, h("h1", {}, "Cases"), form);
+  return frame(
+    "Cases",
+    who,
+    h("h1", {}, "Cases"),
+    form,
+    h(
+      "p",
+      { class: "nhsuk-body" },
+      h("a", { href: "/app/referrals/new", id: "record-referral" }, "Record a referral"),
+    ),
+  );
 }
 
 function casePage(who: string, c: Case): HTMLElement {
@@ -255,6 +266,14 @@ async function render(): Promise<void> {
       const response = await client(ReferralService).getCase({ caseId: BigInt(match[1]) });
       if (response.case) return show(casePage(who, response.case));
     }
+    if (path === "/app/referrals/new") {
+      return show(
+        await referralForm(
+          (title, ...content) => frame(title, who, ...content),
+          (id) => navigate(`/app/cases/${id}`),
+        ),
+      );
+    }
     if (path === "/app" || path === "") return show(homePage(who));
     show(problemPage(who, "Page not found", "There is no page at this address."));
   } catch (error) {
@@ -267,5 +286,13 @@ async function render(): Promise<void> {
 }
 
 window.addEventListener("popstate", () => void render());
+// Links within the console change the page without reloading it.
+document.addEventListener("click", (event) => {
+  const link = (event.target as Element | null)?.closest?.("a");
+  const href = link?.getAttribute("href");
+  if (!link || !href || !href.startsWith("/app") || event.ctrlKey || event.metaKey) return;
+  event.preventDefault();
+  navigate(href);
+});
 if (window.location.pathname === "/") window.history.replaceState({}, "", "/app");
 void render();

@@ -16,6 +16,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
 import {
   CareSetting,
+  ConcernLevel,
   Nation,
   OrganisationKind,
   Profession,
@@ -179,6 +180,71 @@ test("a case link opened without a session signs in, then shows the case as text
   assert.equal(await page.locator("#sign-in-message").textContent(), "You have signed out.");
   await page.goto(`${baseUrl}/app/cases/1`);
   await page.waitForURL(/\/app\/sign-in\?/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("case support records a referral: the server's field errors, then the case it made", async () => {
+  const context = await browser!.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${baseUrl}/app/sign-in`);
+  await page.fill("#token", deskSecret);
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${baseUrl}/app`);
+  await page.click("#record-referral");
+  await page.waitForURL(`${baseUrl}/app/referrals/new`);
+  await page.waitForSelector("h1:has-text('Record a referral')");
+  assert.deepEqual(await page.locator("#organisation_id option").allTextContents(), [
+    "Northshire Hospitals NHS Trust",
+  ]);
+  await assertAccessible(page, "referral form");
+
+  // Nothing filled in: every problem the server names is listed, linked to its field, which
+  // is marked.
+  await page.click("button[type=submit]");
+  await page.waitForSelector(".nhsuk-error-summary");
+  const links = await page.locator(".nhsuk-error-summary a").evaluateAll((as) =>
+    as.map((a) => a.getAttribute("href")),
+  );
+  for (const field of ["#referrer-name", "#referrer-email", "#summary", "#parties-0-contact-name"]) {
+    assert.ok(links.includes(field), `the summary links to ${field}: ${links.join(" ")}`);
+  }
+  assert.equal(await page.locator("#summary-group.nhsuk-form-group--error").count(), 1);
+  assert.equal(await page.locator("#summary").getAttribute("aria-describedby"), "summary-error");
+  await assertAccessible(page, "referral form with errors");
+
+  await page.fill("#referrer-name", "Sam Okafor");
+  await page.fill("#referrer-email", "sam.okafor@northshire.example");
+  await page.fill("#summary", "Two pharmacists no longer speak to each other.");
+  await page.selectOption("#concern_level", { label: "Medium" });
+  await page.fill("#parties-0-contact-name", "Kim Patel");
+  await page.fill("#parties-0-contact-email", "kim.patel@northshire.example");
+  await page.selectOption("#parties-0-profession", { label: "Pharmacist" });
+  await page.fill("#parties-1-contact-name", "Lee Chan");
+  await page.fill("#parties-1-contact-email", "lee.chan@northshire.example");
+  await page.fill("#parties-1-contact-job_title", "Lead pharmacist");
+  await page.selectOption("#parties-1-profession", { label: "Pharmacist" });
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${baseUrl}/app/cases/2`);
+  await page.waitForSelector("h1:has-text('Case')");
+
+  // The page did what it said: the case as the API has it.
+  const { case: recorded } = await createClient(ReferralService, connect(deskSecret)).getCase({
+    caseId: 2n,
+  });
+  assert.equal(await page.locator("h1").textContent(), `Case ${recorded?.reference}`);
+  assert.equal(recorded?.summary, "Two pharmacists no longer speak to each other.");
+  assert.equal(recorded?.referrer?.name, "Sam Okafor");
+  assert.equal(recorded?.concernLevel, ConcernLevel.MID);
+  assert.deepEqual(
+    recorded?.parties.map((p) => [p.contact?.name, p.contact?.jobTitle, p.profession]),
+    [
+      ["Kim Patel", "", Profession.PHARMACIST],
+      ["Lee Chan", "Lead pharmacist", Profession.PHARMACIST],
+    ],
+  );
   assert.deepEqual(errors, []);
   await context.close();
 });
