@@ -818,48 +818,44 @@ absl::Status HttpServer::Probe(const std::string& host, absl::Duration timeout) 
   Response response;
   beast::flat_buffer buffer;
   const auto deadline = absl::ToChronoNanoseconds(timeout);
-  if (impl_->tls.has_value()) {
-    ssl::context client(ssl::context::tls_client);
-    client.set_verify_mode(ssl::verify_none);
-    beast::ssl_stream<beast::tcp_stream> stream(ioc, client);
-    beast::get_lowest_layer(stream).expires_after(deadline);
-    beast::get_lowest_layer(stream).async_connect(resolved, [&](beast::error_code e, auto) {
+  // Connect, (TLS handshake,) write the request, read the answer: each step only after the last
+  // succeeded, all within the deadline the stream enforces.
+  auto exchange = [&](auto& stream) {
+    bhttp::async_write(stream, request, [&](beast::error_code e, size_t) {
       if (e) {
         ec = e;
         return;
       }
+      bhttp::async_read(stream, buffer, response, [&](beast::error_code e, size_t) { ec = e; });
+    });
+  };
+  auto connect_then = [&](auto& stream, auto next) {
+    beast::get_lowest_layer(stream).expires_after(deadline);
+    beast::get_lowest_layer(stream).async_connect(resolved, [&, next](beast::error_code e, auto) {
+      if (e) {
+        ec = e;
+        return;
+      }
+      next();
+    });
+    ioc.run();
+  };
+  if (impl_->tls.has_value()) {
+    ssl::context client(ssl::context::tls_client);
+    client.set_verify_mode(ssl::verify_none);
+    beast::ssl_stream<beast::tcp_stream> stream(ioc, client);
+    connect_then(stream, [&] {
       stream.async_handshake(ssl::stream_base::client, [&](beast::error_code e) {
         if (e) {
           ec = e;
           return;
         }
-        bhttp::async_write(stream, request, [&](beast::error_code e, size_t) {
-          if (e) {
-            ec = e;
-            return;
-          }
-          bhttp::async_read(stream, buffer, response, [&](beast::error_code e, size_t) { ec = e; });
-        });
+        exchange(stream);
       });
     });
-    ioc.run();
   } else {
     beast::tcp_stream stream(ioc);
-    stream.expires_after(deadline);
-    stream.async_connect(resolved, [&](beast::error_code e, auto) {
-      if (e) {
-        ec = e;
-        return;
-      }
-      bhttp::async_write(stream, request, [&](beast::error_code e, size_t) {
-        if (e) {
-          ec = e;
-          return;
-        }
-        bhttp::async_read(stream, buffer, response, [&](beast::error_code e, size_t) { ec = e; });
-      });
-    });
-    ioc.run();
+    connect_then(stream, [&] { exchange(stream); });
   }
   if (ec) return absl::UnavailableError(absl::StrCat("GET /healthz: ", ec.message()));
   if (response.result_int() != 200) {

@@ -360,9 +360,15 @@ absl::Status TcpConnect(const std::string& host, int port, absl::Duration timeou
   return absl::UnavailableError(absl::StrCat("connect: ", std::strerror(error)));
 }
 
-// Waits up to `timeout` for `taken()` to pass `before`.
-absl::Status AwaitTaken(const std::function<int64_t()>& taken, int64_t before,
-                        absl::Duration timeout, absl::string_view listener) {
+// Whether a listener's accept loop takes a new connection off its queue: connects to
+// host:port and waits up to `timeout` for `taken()` (the loop's count) to grow.
+absl::Status ProbeAccepting(const std::string& host, int port,
+                            const std::function<int64_t()>& taken, absl::Duration timeout,
+                            absl::string_view listener) {
+  const int64_t before = taken();
+  if (absl::Status connected = TcpConnect(host, port, timeout); !connected.ok()) {
+    return connected;
+  }
   const absl::Time deadline = absl::Now() + timeout;
   while (taken() <= before) {
     if (absl::Now() > deadline) {
@@ -386,12 +392,8 @@ absl::Status MediationServer::ProbeListeners(absl::Duration timeout) {
   // cap: a server that is full is working as it should); then, when there is room, a real
   // exchange over a connection of its own.
   const std::string host = ProbeHost(options_.listen);
-  const int64_t grpc_before = grpc_acceptor_->stats().taken();
-  absl::Status grpc_status = TcpConnect(host, port_, timeout);
-  if (grpc_status.ok()) {
-    grpc_status = AwaitTaken([this] { return grpc_acceptor_->stats().taken(); }, grpc_before,
-                             timeout, "gRPC");
-  }
+  absl::Status grpc_status = ProbeAccepting(
+      host, port_, [this] { return grpc_acceptor_->stats().taken(); }, timeout, "gRPC");
   if (grpc_status.ok() && options_.tls_cert_path.empty() &&
       grpc_acceptor_->stats().open < options_.grpc_max_connections) {
     grpc::ChannelArguments args;
@@ -414,11 +416,8 @@ absl::Status MediationServer::ProbeListeners(absl::Duration timeout) {
   absl::Status http_status;
   if (http_ != nullptr) {
     const std::string http_host = ProbeHost(options_.http_listen);
-    const int64_t http_before = http_->taken();
-    http_status = TcpConnect(http_host, http_->port(), timeout);
-    if (http_status.ok()) {
-      http_status = AwaitTaken([this] { return http_->taken(); }, http_before, timeout, "HTTP");
-    }
+    http_status = ProbeAccepting(
+        http_host, http_->port(), [this] { return http_->taken(); }, timeout, "HTTP");
     // Under required mutual TLS the probe has no certificate to offer: taken is the check.
     if (http_status.ok() && !http_->full() && !options_.require_client_cert) {
       http_status = http_->Probe(http_host, timeout);

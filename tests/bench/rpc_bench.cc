@@ -115,19 +115,72 @@ template <typename Request, typename Response>
 using Prepare = std::function<std::unique_ptr<grpc::ClientAsyncResponseReader<Response>>(
     grpc::ClientContext*, const Request&, grpc::CompletionQueue*)>;
 
+// One scenario's measured period (after the warm-up) and what the client threads saw in it:
+// each thread notes its calls in a Part of its own and hands it over when done.
+class Scenario {
+ public:
+  explicit Scenario(std::string name)
+      : from_(Clock::now() + std::chrono::seconds(absl::GetFlag(FLAGS_warmup_seconds))),
+        to_(from_ + std::chrono::seconds(absl::GetFlag(FLAGS_seconds))) {
+    result_.name = std::move(name);
+  }
+
+  struct Part {
+    Histogram latencies;
+    uint64_t failed = 0;
+    std::string first_failure;
+  };
+
+  // Whether calls should go on being made at `now`.
+  bool Running(Clock::time_point now) const { return now < to_; }
+
+  // Notes a call that started at `started` and ended at `now`: its latency when it succeeded
+  // (`failure` empty), else the failure; only inside the measured period.
+  void Note(Part& part, Clock::time_point started, Clock::time_point now,
+            const std::function<std::string()>& failure) const {
+    if (now < from_ || now >= to_) return;
+    std::string why = failure();
+    if (why.empty()) {
+      part.latencies.Add(
+          std::chrono::duration_cast<std::chrono::microseconds>(now - started).count());
+      return;
+    }
+    ++part.failed;
+    if (part.first_failure.empty()) part.first_failure = std::move(why);
+  }
+
+  void Merge(const Part& part) {
+    absl::MutexLock lock(&mu_);
+    all_.Merge(part.latencies);
+    result_.failed += part.failed;
+    if (result_.first_failure.empty()) result_.first_failure = part.first_failure;
+  }
+
+  Result Finish() {
+    absl::MutexLock lock(&mu_);
+    result_.calls_per_second =
+        static_cast<double>(all_.total()) / static_cast<double>(absl::GetFlag(FLAGS_seconds));
+    result_.p50_ms = all_.QuantileMillis(0.50);
+    result_.p99_ms = all_.QuantileMillis(0.99);
+    return result_;
+  }
+
+ private:
+  const Clock::time_point from_;
+  const Clock::time_point to_;
+  absl::Mutex mu_;
+  Histogram all_;
+  Result result_;
+};
+
 // Keeps `concurrency` calls in flight for one warm-up second plus `seconds`, counting the calls
 // that finish inside the measured period.
 template <typename Request, typename Response>
 Result Measure(const std::string& name, const std::string& token,
                Prepare<Request, Response> prepare, std::function<Request(int64_t)> request) {
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
-  const auto measure_from =
-      Clock::now() + std::chrono::seconds(absl::GetFlag(FLAGS_warmup_seconds));
-  const auto measure_to = measure_from + std::chrono::seconds(absl::GetFlag(FLAGS_seconds));
   std::atomic<int64_t> sequence{0};
-  absl::Mutex mu;
-  Histogram all;
-  Result result{.name = name};
+  Scenario scenario(name);
 
   auto drive = [&](int calls) {
     struct Call {
@@ -150,28 +203,18 @@ Result Measure(const std::string& name, const std::string& token,
       call.reader->Finish(&call.response, &call.status, &call);
     };
     for (Call& call : slots) start(call);
-    Histogram mine;
-    uint64_t failed = 0;
-    std::string first_failure;
+    Scenario::Part mine;
     int outstanding = calls;
     void* tag = nullptr;
     bool ok = false;
     while (outstanding > 0 && cq.Next(&tag, &ok)) {
       Call& call = *static_cast<Call*>(tag);
       const auto now = Clock::now();
-      if (now >= measure_from && now < measure_to) {
-        if (call.status.ok()) {
-          mine.Add(
-              std::chrono::duration_cast<std::chrono::microseconds>(now - call.started).count());
-        } else {
-          ++failed;
-          if (first_failure.empty()) {
-            first_failure =
-                absl::StrCat(call.status.error_code(), " ", call.status.error_message());
-          }
-        }
-      }
-      if (now < measure_to) {
+      scenario.Note(mine, call.started, now, [&]() -> std::string {
+        if (call.status.ok()) return "";
+        return absl::StrCat(call.status.error_code(), " ", call.status.error_message());
+      });
+      if (scenario.Running(now)) {
         start(call);
       } else {
         --outstanding;
@@ -180,20 +223,12 @@ Result Measure(const std::string& name, const std::string& token,
     cq.Shutdown();
     while (cq.Next(&tag, &ok)) {
     }
-    absl::MutexLock lock(&mu);
-    all.Merge(mine);
-    result.failed += failed;
-    if (result.first_failure.empty()) result.first_failure = first_failure;
+    scenario.Merge(mine);
   };
   std::thread second(drive, concurrency / 2);
   drive(concurrency - concurrency / 2);
   second.join();
-
-  result.calls_per_second =
-      static_cast<double>(all.total()) / static_cast<double>(absl::GetFlag(FLAGS_seconds));
-  result.p50_ms = all.QuantileMillis(0.50);
-  result.p99_ms = all.QuantileMillis(0.99);
-  return result;
+  return scenario.Finish();
 }
 
 // The same over the Connect protocol with JSON, on the server's HTTP listener: `concurrency`
@@ -204,13 +239,8 @@ Result MeasureConnectJson(const std::string& name, int port, const std::string& 
   namespace beast = boost::beast;
   namespace bhttp = boost::beast::http;
   const int concurrency = absl::GetFlag(FLAGS_concurrency);
-  const auto measure_from =
-      Clock::now() + std::chrono::seconds(absl::GetFlag(FLAGS_warmup_seconds));
-  const auto measure_to = measure_from + std::chrono::seconds(absl::GetFlag(FLAGS_seconds));
   std::atomic<int64_t> sequence{0};
-  absl::Mutex mu;
-  Histogram all;
-  Result result{.name = name};
+  Scenario scenario(name);
   auto drive = [&] {
     boost::asio::io_context ioc;
     beast::tcp_stream stream(ioc);
@@ -218,9 +248,11 @@ Result MeasureConnectJson(const std::string& name, int port, const std::string& 
     stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
                                                   static_cast<unsigned short>(port)),
                    ec);
-    Histogram mine;
-    uint64_t failed = 0;
-    std::string first_failure = ec ? ec.message() : "";
+    Scenario::Part mine;
+    if (ec) {  // Never connected: a failure, not a quiet zero.
+      ++mine.failed;
+      mine.first_failure = ec.message();
+    }
     beast::flat_buffer buffer;
     while (!ec) {
       bhttp::request<bhttp::string_body> request{bhttp::verb::post, path, 11};
@@ -235,32 +267,19 @@ Result MeasureConnectJson(const std::string& name, int port, const std::string& 
       bhttp::response<bhttp::string_body> response;
       if (!ec) bhttp::read(stream, buffer, response, ec);
       const Clock::time_point now = Clock::now();
-      if (now >= measure_from && now < measure_to) {
-        if (!ec && response.result_int() == 200) {
-          mine.Add(std::chrono::duration_cast<std::chrono::microseconds>(now - started).count());
-        } else {
-          ++failed;
-          if (first_failure.empty()) {
-            first_failure =
-                ec ? ec.message() : absl::StrCat(response.result_int(), " ", response.body());
-          }
-        }
-      }
-      if (now >= measure_to) break;
+      scenario.Note(mine, started, now, [&]() -> std::string {
+        if (ec) return ec.message();
+        if (response.result_int() == 200) return "";
+        return absl::StrCat(response.result_int(), " ", response.body());
+      });
+      if (!scenario.Running(now)) break;
     }
-    absl::MutexLock lock(&mu);
-    all.Merge(mine);
-    result.failed += failed;
-    if (result.first_failure.empty()) result.first_failure = first_failure;
+    scenario.Merge(mine);
   };
   std::vector<std::thread> threads;
   for (int i = 0; i < concurrency; ++i) threads.emplace_back(drive);
   for (std::thread& t : threads) t.join();
-  result.calls_per_second =
-      static_cast<double>(all.total()) / static_cast<double>(absl::GetFlag(FLAGS_seconds));
-  result.p50_ms = all.QuantileMillis(0.50);
-  result.p99_ms = all.QuantileMillis(0.99);
-  return result;
+  return scenario.Finish();
 }
 
 // fsyncs per second of a 4 KiB append on the disk that holds the databases: the ceiling of one

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Builds the web console into <build_dir>/web (served by mediation-server --web_root): installs
-# clients/web's npm packages when they are missing or older than package-lock.json, generates the
-# API clients from proto/, type-checks and bundles (scripts/build-console.mjs).
+# Builds the web console into <build_dir>/web (served by mediation-server --web_root): prepares
+# clients/web (scripts/prepare.sh: packages, generated API clients), type-checks and bundles
+# (scripts/build-console.mjs).
 #
 # Usage: scripts/build-console.sh <source_dir> <build_dir>
 set -euo pipefail
@@ -16,21 +16,7 @@ build_dir=$(cd "$2" && pwd)
 web="$source_dir/clients/web"
 out="$build_dir/clients/web"
 
-for tool in node npm; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "$0: '$tool' not found: run deploy/install-deps.sh" >&2
-    exit 1
-  fi
-done
-if [ ! -f "$web/node_modules/.package-lock.json" ] ||
-  [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
-  echo "build-console: npm ci in $web"
-  (cd "$web" && npm ci --no-audit --no-fund --prefer-offline)
-fi
-
-mkdir -p "$out"
-"$web/scripts/generate.sh" "$source_dir/proto" "$out/gen"
-ln -sfn "$web/node_modules" "$out/node_modules"
+"$web/scripts/prepare.sh" "$source_dir" "$build_dir"
 cat >"$out/tsconfig.console.json" <<JSON
 {
   "extends": "$web/tsconfig.json",

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
 # The connect_node test: the generated TypeScript clients against the real server over the
-# Connect protocol (test/connect_node.test.ts). Installs clients/web's npm packages when they are
-# missing or older than package-lock.json, generates the clients into the build directory,
-# type-checks, bundles the test with esbuild and runs it under `node --test`. Exits with the
-# test's status (or non-zero when a step before it fails).
+# Connect protocol (test/connect_node.test.ts). Prepares clients/web (scripts/prepare.sh:
+# packages, generated clients), type-checks, bundles the test with esbuild and runs it under
+# `node --test`. Exits with the test's status (or non-zero when a step before it fails).
 #
 # Usage: scripts/connect-node-test.sh <source_dir> <build_dir> <server_binary>
 set -euo pipefail
@@ -19,33 +18,15 @@ server=$(cd "$(dirname "$3")" && pwd)/$(basename "$3")
 web="$source_dir/clients/web"
 out="$build_dir/clients/web"
 
-for tool in node npm; do
-  if ! command -v "$tool" >/dev/null; then
-    echo "$0: '$tool' not found: run deploy/install-deps.sh" >&2
-    exit 1
-  fi
-done
+"$web/scripts/prepare.sh" "$source_dir" "$build_dir"
 
-# npm writes node_modules/.package-lock.json on every install: older than package-lock.json
-# means the lockfile changed since.
-if [ ! -f "$web/node_modules/.package-lock.json" ] ||
-  [ "$web/package-lock.json" -nt "$web/node_modules/.package-lock.json" ]; then
-  echo "connect-node-test: npm ci in $web"
-  (cd "$web" && npm ci --no-audit --no-fund --prefer-offline)
-fi
-
-mkdir -p "$out"
-"$web/scripts/generate.sh" "$source_dir/proto" "$out/gen"
-
-# The generated code lives here, so it resolves its imports (@bufbuild/protobuf) from here too:
-# through a link to clients/web's packages, and "@gen/*" through a tsconfig that extends
-# clients/web's. tsc and esbuild both read it.
-ln -sfn "$web/node_modules" "$out/node_modules"
+# The generated code and the link to the packages are in $out ("@gen/*" through a tsconfig that
+# extends clients/web's); tsc and esbuild both read it.
 cat >"$out/tsconfig.json" <<EOF
 {
   "extends": "$web/tsconfig.json",
   "compilerOptions": { "paths": { "@gen/*": ["./gen/*"] } },
-  "include": ["$web/test/connect_node.test.ts", "$web/test/server_process.ts"]
+  "include": ["$web/test/connect_node.test.ts", "$web/test/server_process.ts", "$web/test/transport.ts"]
 }
 EOF
 

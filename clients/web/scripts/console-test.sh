@@ -27,7 +27,7 @@ cat >"$out/tsconfig.console-test.json" <<JSON
 {
   "extends": "$web/tsconfig.json",
   "compilerOptions": { "lib": ["ES2022", "DOM"], "paths": { "@gen/*": ["./gen/*"] } },
-  "include": ["$web/test/console.test.ts", "$web/test/server_process.ts"]
+  "include": ["$web/test/console.test.ts", "$web/test/server_process.ts", "$web/test/transport.ts"]
 }
 JSON
 "$web/node_modules/.bin/tsc" -p "$out/tsconfig.console-test.json"
@@ -35,9 +35,10 @@ bundle="$out/console.test.mjs"
 "$web/node_modules/.bin/esbuild" "$web/test/console.test.ts" --bundle --platform=node \
   --format=esm --target=node18 --tsconfig="$out/tsconfig.console-test.json" --sourcemap \
   --packages=external --log-level=warning --outfile="$bundle"
-# Bundled with its packages left external: they resolve from clients/web's node_modules.
-ln -sfn "$web/node_modules" "$out/node_modules"
+# Bundled with its packages left external: they resolve from clients/web's node_modules, linked
+# beside it by scripts/prepare.sh.
 
 echo "console-test: node --test $bundle (server: $server)"
+rm -rf "$out/screenshots"
 MEDIATION_SERVER="$server" WEB_ROOT="$build_dir/web" CHROMIUM="$(command -v chromium)" \
-  exec node --enable-source-maps --test --test-reporter=spec "$bundle"
+  SCREENSHOTS="$out/screenshots" exec node --enable-source-maps --test --test-reporter=spec "$bundle"

@@ -13,9 +13,9 @@ import { referralForm } from "./referral_form";
 
 const kServiceName = "Assisted mediation";
 
-// "CASE_SUPPORT" -> "Case support".
+// "CASE_SUPPORT" -> "Case support"; an unset value ("UNSPECIFIED") is not known.
 function words(name: string | undefined): string {
-  if (!name) return "Not known";
+  if (!name || name === "UNSPECIFIED") return "Not known";
   const lower = name.toLowerCase().replace(/_/g, " ");
   return lower.charAt(0).toUpperCase() + lower.slice(1);
 }
@@ -239,6 +239,7 @@ function casePage(who: string, c: Case): HTMLElement {
   return frame(
     `Case ${c.reference}`,
     who,
+    h("a", { class: "nhsuk-back-link", href: "/app" }, "Back to cases"),
     h("h1", {}, `Case ${c.reference}`),
     summaryList([
       ["Reference", c.reference],

@@ -90,15 +90,20 @@ function showProblems(
     const group = id ? form.querySelector(`[id="${id}-group"]`) : null;
     if (!group || !id) return { text: p.field ? `${p.field}: ${p.text}` : p.text };
     group.classList.add("nhsuk-form-group--error");
+    const problem = p.text.charAt(0).toUpperCase() + p.text.slice(1);
     const message = h(
       "span",
       { class: "nhsuk-error-message", id: `${id}-error` },
       h("span", { class: "nhsuk-u-visually-hidden" }, "Error: "),
-      p.text,
+      problem,
     );
     group.querySelector("label")?.after(message);
     group.querySelector(`[id="${id}"]`)?.setAttribute("aria-describedby", `${id}-error`);
-    return { field: id, text: `${group.querySelector("label")?.textContent ?? p.field}: ${p.text}` };
+    // "Party 1 full name: required": the fieldset's legend tells apart fields of the same label.
+    const legend = group.closest("fieldset")?.querySelector("legend")?.textContent;
+    const label = group.querySelector("label")?.textContent ?? p.field ?? "";
+    const name = legend ? `${legend} ${label.charAt(0).toLowerCase()}${label.slice(1)}` : label;
+    return { field: id, text: `${name}: ${p.text}` };
   });
   const summary = errorSummary(linked);
   problems.replaceChildren(summary);
@@ -174,5 +179,11 @@ export async function referralForm(
         );
       });
   });
-  return frame("Record a referral", problems, h("h1", {}, "Record a referral"), form);
+  return frame(
+    "Record a referral",
+    h("a", { class: "nhsuk-back-link", href: "/app" }, "Back to cases"),
+    problems,
+    h("h1", {}, "Record a referral"),
+    form,
+  );
 }

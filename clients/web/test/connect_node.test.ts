@@ -8,14 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { create } from "@bufbuild/protobuf";
-import {
-  Code,
-  ConnectError,
-  createClient,
-  type Interceptor,
-  type Transport,
-} from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
+import { Code, ConnectError, createClient, type Transport } from "@connectrpc/connect";
 
 import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
 import {
@@ -40,6 +33,7 @@ import {
 import { CriterionStatusSchema, ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
 
 import { ServerProcess } from "./server_process";
+import { connectTransport } from "./transport";
 
 const kStartTimeoutMs = 30_000;
 const kExitTimeoutMs = 30_000;
@@ -72,23 +66,9 @@ after(async () => {
 });
 
 // Sends `Authorization: Bearer <secret>` with every call.
-function bearer(secret: string): Interceptor {
-  return (next) => (request) => {
-    request.header.set("Authorization", `Bearer ${secret}`);
-    return next(request);
-  };
-}
-
-// A Connect transport to the server: JSON (application/json) unless binary, which uses
-// application/proto; without a secret, calls carry no credentials.
+// A Connect transport to the server: JSON unless binary; without a secret, no credentials.
 function connect(secret?: string, options: { binary?: boolean } = {}): Transport {
-  return createConnectTransport({
-    baseUrl,
-    httpVersion: "1.1",
-    useBinaryFormat: options.binary ?? false,
-    interceptors: secret === undefined ? [] : [bearer(secret)],
-    defaultTimeoutMs: kCallTimeoutMs,
-  });
+  return connectTransport(baseUrl, secret, { ...options, timeoutMs: kCallTimeoutMs });
 }
 
 // Resolves with the ConnectError a call rejected with; fails if it succeeded.

@@ -6,11 +6,12 @@
 // Run by scripts/console-test.sh (ctest -R console_browser) with MEDIATION_SERVER, WEB_ROOT and
 // CHROMIUM set.
 import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import AxeBuilder from "@axe-core/playwright";
 import { createClient, type Transport } from "@connectrpc/connect";
-import { createConnectTransport } from "@connectrpc/connect-node";
 import { type Browser, chromium, type Page } from "playwright-core";
 
 import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
@@ -27,6 +28,7 @@ import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 
 import { ServerProcess } from "./server_process";
+import { connectTransport } from "./transport";
 
 const kHostileName = '<img src=x onerror="window.hacked=1">Dr Alex Morgan';
 
@@ -37,16 +39,25 @@ let deskSecret = "";
 let caseReference = "";
 
 function connect(secret: string): Transport {
-  return createConnectTransport({
-    baseUrl,
-    httpVersion: "1.1",
-    interceptors: [
-      (next) => (request) => {
-        request.header.set("Authorization", `Bearer ${secret}`);
-        return next(request);
-      },
-    ],
-  });
+  return connectTransport(baseUrl, secret);
+}
+
+// Screenshots of the page as it is now, in a phone-sized and a desktop-sized window, kept as
+// test artifacts in $SCREENSHOTS (<build>/clients/web/screenshots) as <name>-narrow.png and
+// <name>-wide.png.
+async function screenshots(page: Page, name: string): Promise<void> {
+  const dir = process.env.SCREENSHOTS;
+  if (!dir) return;
+  mkdirSync(dir, { recursive: true });
+  const size = page.viewportSize();
+  for (const [suffix, width, height] of [
+    ["narrow", 375, 812],
+    ["wide", 1280, 900],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    await page.screenshot({ path: join(dir, `${name}-${suffix}.png`), fullPage: true });
+  }
+  if (size) await page.setViewportSize(size);
 }
 
 // No WCAG 2.2 A or AA violation on the page as it is now.
@@ -121,6 +132,7 @@ test("a case link opened without a session signs in, then shows the case as text
   assert.equal(await page.locator("h1").textContent(), "Sign in");
   assert.equal(await page.locator("#sign-in-message").textContent(), "Sign in to continue.");
   await assertAccessible(page, "sign-in");
+  await screenshots(page, "sign-in");
 
   // A wrong token: the server's refusal in an error summary linked to the field.
   await page.fill("#token", "ppa_wrong");
@@ -149,6 +161,7 @@ test("a case link opened without a session signs in, then shows the case as text
   );
   assert.equal(await page.evaluate(() => (window as unknown as { hacked?: number }).hacked), undefined);
   await assertAccessible(page, "case page");
+  await screenshots(page, "case");
 
   // The token is in no browser storage; the session cookie is HttpOnly.
   const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
@@ -167,6 +180,7 @@ test("a case link opened without a session signs in, then shows the case as text
   await page.waitForURL(`${baseUrl}/app`);
   await page.waitForSelector("h1:has-text('Cases')");
   await assertAccessible(page, "home");
+  await screenshots(page, "home");
   await page.fill("#case-id", "1");
   await page.keyboard.press("Enter");
   await page.waitForURL(`${baseUrl}/app/cases/1`);
@@ -214,6 +228,7 @@ test("case support records a referral: the server's field errors, then the case 
   assert.equal(await page.locator("#summary-group.nhsuk-form-group--error").count(), 1);
   assert.equal(await page.locator("#summary").getAttribute("aria-describedby"), "summary-error");
   await assertAccessible(page, "referral form with errors");
+  await screenshots(page, "referral-errors");
 
   await page.fill("#referrer-name", "Sam Okafor");
   await page.fill("#referrer-email", "sam.okafor@northshire.example");
