@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "services/core/descriptor_reserve.h"
+#include "services/core/host_port.h"
 #include "services/http/connect.h"
 #include "services/http/event_stream.h"
 #include "services/http/static_files.h"
@@ -893,17 +894,10 @@ absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start(HttpOptions option
                        ", ", o.tls_key_path, "): ", ec.message()));
     }
   }
-  const size_t colon = o.listen.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(o.listen.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--http_listen: expected host:port, got '", o.listen, "'"));
-  }
-  std::string host = o.listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  absl::StatusOr<HostPort> parsed = ParseHostPort(o.listen, "--http_listen");
+  if (!parsed.ok()) return parsed.status();
+  const std::string& host = parsed->host;
+  const int port = parsed->port;
   beast::error_code ec;
   tcp::resolver resolver(impl->ioc);
   const auto resolved = resolver.resolve(

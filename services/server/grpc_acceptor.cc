@@ -16,6 +16,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "services/core/descriptor_reserve.h"
+#include "services/core/host_port.h"
 
 namespace mediation {
 namespace {
@@ -38,17 +39,10 @@ absl::StatusOr<std::unique_ptr<GrpcAcceptor>> GrpcAcceptor::Bind(const std::stri
   if (max_connections < 1) {
     return absl::InvalidArgumentError("--grpc_max_connections must be at least 1");
   }
-  const size_t colon = listen.rfind(':');
-  int port = 0;
-  if (colon == std::string::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
-      port < 0 || port > 65535) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--listen: expected host:port, got '", listen, "'"));
-  }
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  absl::StatusOr<HostPort> parsed = ParseHostPort(listen, "--listen");
+  if (!parsed.ok()) return parsed.status();
+  const std::string& host = parsed->host;
+  int port = parsed->port;
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;

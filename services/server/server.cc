@@ -30,6 +30,7 @@
 #include "services/benchmark_service.h"
 #include "services/case_service.h"
 #include "services/charges_service.h"
+#include "services/core/host_port.h"
 #include "services/event_service.h"
 #include "services/identity_keys.h"
 #include "services/mediator_service.h"
@@ -249,13 +250,9 @@ void TuneProcessForServing() {
 }
 
 bool IsLoopbackAddress(absl::string_view listen) {
-  std::string host(listen);
-  if (absl::StartsWith(host, "[")) {
-    const size_t close = host.find(']');
-    host = close == std::string::npos ? "" : host.substr(1, close - 1);
-  } else if (size_t colon = host.rfind(':'); colon != std::string::npos) {
-    host = host.substr(0, colon);
-  }
+  absl::StatusOr<HostPort> parsed = ParseHostPort(listen, "");
+  if (!parsed.ok()) return false;
+  const std::string& host = parsed->host;
   if (host == "localhost") return true;
   in_addr v4{};
   if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
@@ -316,10 +313,8 @@ namespace {
 
 // The host a probe connects to for a listener on `listen`: a wildcard address means loopback.
 std::string ProbeHost(absl::string_view listen) {
-  std::string host(listen.substr(0, listen.rfind(':')));
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
-    host = host.substr(1, host.size() - 2);
-  }
+  absl::StatusOr<HostPort> parsed = ParseHostPort(listen, "");
+  const std::string host = parsed.ok() ? parsed->host : "";
   if (host.empty() || host == "0.0.0.0") return "127.0.0.1";
   if (host == "::") return "::1";
   return host;
@@ -469,6 +464,16 @@ absl::Status MediationServer::CheckOptions(ServerOptions& options) {
   options.settings.backup_dir = options.backup_dir;
   if (!options.clock) options.clock = [] { return absl::Now(); };
   if (options.workers < 1) return absl::InvalidArgumentError("--workers: at least 1");
+  // A malformed address is named as such, not as "not loopback" when credentials are chosen.
+  if (absl::StatusOr<HostPort> listen = ParseHostPort(options.listen, "--listen"); !listen.ok()) {
+    return listen.status();
+  }
+  if (!options.http_listen.empty()) {
+    if (absl::StatusOr<HostPort> http = ParseHostPort(options.http_listen, "--http_listen");
+        !http.ok()) {
+      return http.status();
+    }
+  }
   if (absl::Status limits = CheckTransportLimits(options); !limits.ok()) return limits;
   if (absl::Status descriptors = CheckDescriptorLimit(options); !descriptors.ok()) {
     return descriptors;
