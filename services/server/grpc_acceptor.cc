@@ -175,7 +175,6 @@ void GrpcAcceptor::AcceptFrom(int listener) {
         // What was waiting has been closed (its clients see their connections closed) rather
         // than left queued, with the listener readable, forever.
         std::lock_guard lock(mu_);
-        ++stats_.out_of_descriptors;
         stats_.drained += accepted.drained;
       }
       const absl::Time now = absl::Now();

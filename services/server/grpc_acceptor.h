@@ -38,11 +38,10 @@ namespace mediation {
 class GrpcAcceptor {
  public:
   struct Stats {
-    int64_t accepted = 0;            // Handed to gRPC.
-    int64_t refused_at_cap = 0;      // Closed at once: max_connections were open.
-    int64_t out_of_descriptors = 0;  // Accepts that failed with EMFILE or ENFILE.
-    int64_t drained = 0;             // Closed at once then, with the spare descriptor.
-    int open = 0;                    // Handed over and not yet closed (as of the last count).
+    int64_t accepted = 0;        // Handed to gRPC.
+    int64_t refused_at_cap = 0;  // Closed at once: max_connections were open.
+    int64_t drained = 0;         // Closed at once for want of descriptors (the spare descriptor).
+    int open = 0;                // Handed over and not yet closed (as of the last count).
 
     // Connections taken off the listen queue, whatever became of them: the loop is accepting
     // while this grows.
