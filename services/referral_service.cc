@@ -297,6 +297,7 @@ absl::Status ListCases(CallContext& call, const v1::ListCasesRequest& request,
                        v1::ListCasesResponse& response) {
   Validator v;
   v.Enum("state", request.state(), v1::CaseState_IsValid, /*required=*/false);
+  v.Enum("nation", request.nation(), v1::Nation_IsValid, /*required=*/false);
   if (request.organisation_id() < 0) v.Fail("organisation_id", "must be a positive id or 0");
   if (!v.ok()) return v.status();
   absl::StatusOr<storage::PageCursor> cursor =
@@ -305,7 +306,8 @@ absl::Status ListCases(CallContext& call, const v1::ListCasesRequest& request,
 
   const Principal& who = call.principal();
   storage::CaseFilter filter{.state = request.state(),
-                             .organisation_id = request.organisation_id()};
+                             .organisation_id = request.organisation_id(),
+                             .nation = request.nation()};
   if (who.role == v1::ROLE_ORGANISATION) {
     if (filter.organisation_id != 0 && filter.organisation_id != who.organisation_id) {
       return absl::PermissionDeniedError(
@@ -315,6 +317,7 @@ absl::Status ListCases(CallContext& call, const v1::ListCasesRequest& request,
     filter.organisation_id = who.organisation_id;
   }
   if (who.role == v1::ROLE_MEDIATOR) filter.mediator_id = who.mediator_id;
+  if (who.role == v1::ROLE_PARTY) filter.case_id = who.case_id;
   if (request.needs_rescheduling()) {
     if (who.role == v1::ROLE_ORGANISATION || who.role == v1::ROLE_PARTY) {
       return absl::PermissionDeniedError(
@@ -327,6 +330,9 @@ absl::Status ListCases(CallContext& call, const v1::ListCasesRequest& request,
     absl::StatusOr<std::vector<storage::CaseRecord>> cases =
         storage::ListCases(tx, filter, *cursor);
     if (!cases.ok()) return cases.status();
+    absl::StatusOr<int64_t> total = storage::CountCases(tx, filter);
+    if (!total.ok()) return total.status();
+    response.set_total_size(*total);
     response.set_next_page_token(
         FinishPage("ListCases", *cursor, *cases, [](const auto& c) { return c.id; }));
     for (const storage::CaseRecord& c : *cases) {

@@ -391,8 +391,60 @@ absl::Status ListRescheduleQueue(CallContext& call, const v1::ListSessionsReques
   });
 }
 
+// The calendar: sessions starting in a window of days, across the cases the caller may see.
+absl::Status ListSessionsInWindow(CallContext& call, const v1::ListSessionsRequest& r,
+                                  v1::ListSessionsResponse& response) {
+  const Principal& who = call.principal();
+  if (r.page_size() != 0 || !r.page_token().empty()) {
+    return FieldError("page_size", "the sessions of a window come in one page");
+  }
+  if (r.mediator_id() < 0) return FieldError("mediator_id", "must be a positive id or 0");
+  if (r.needs_rescheduling()) {
+    return FieldError("needs_rescheduling",
+                      "give either the window or needs_rescheduling, not both");
+  }
+  int64_t mediator_id = r.mediator_id();
+  if (who.role == v1::ROLE_MEDIATOR) {
+    if (mediator_id != 0 && mediator_id != who.mediator_id) {
+      return absl::PermissionDeniedError(absl::StrCat(
+          "mediator_id: this token is mediator ", who.mediator_id, " and sees only its calendar"));
+    }
+    mediator_id = who.mediator_id;
+  } else if (who.role != v1::ROLE_CASE_SUPPORT && who.role != v1::ROLE_SENIOR_ADVISER) {
+    return absl::PermissionDeniedError(
+        "the calendar (a window without case_id) is for case support, Senior Advisers and "
+        "mediators; give a case_id");
+  }
+  absl::StatusOr<Interval> window =
+      DaysWindow(call.now(), r.has_window_first_day(), r.window_first_day(),
+                 r.has_window_last_day(), r.window_last_day(), 6, 42);
+  if (!window.ok()) return window.status();
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<std::vector<storage::SessionRecord>> sessions = storage::ListSessionsStarting(
+        tx, mediator_id, window->start, window->end, r.include_cancelled());
+    if (!sessions.ok()) return sessions.status();
+    // Each case once, however many of its sessions are in the window.
+    std::map<int64_t, absl::StatusOr<storage::CaseRecord>> cases;
+    for (const storage::SessionRecord& s : *sessions) {
+      auto c = cases.find(s.case_id);
+      if (c == cases.end()) c = cases.emplace(s.case_id, LoadCaseFor(tx, who, s.case_id)).first;
+      if (absl::IsNotFound(c->second.status())) continue;  // A case the mediator no longer holds.
+      if (!c->second.ok()) return c->second.status();
+      if (!MaySeeSession(who, s)) continue;
+      if (absl::Status st = SessionView(tx, who, *c->second, s, response.add_sessions());
+          !st.ok()) {
+        return st;
+      }
+    }
+    return absl::OkStatus();
+  });
+}
+
 absl::Status ListSessions(CallContext& call, const v1::ListSessionsRequest& r,
                           v1::ListSessionsResponse& response) {
+  if (r.case_id() == 0 && (r.has_window_first_day() || r.has_window_last_day())) {
+    return ListSessionsInWindow(call, r, response);
+  }
   if (r.case_id() == 0 && r.needs_rescheduling()) return ListRescheduleQueue(call, r, response);
   if (r.page_size() != 0 || !r.page_token().empty()) {
     return FieldError("page_size",

@@ -261,30 +261,54 @@ absl::StatusOr<CaseRecord> GetCase(Tx& tx, int64_t id) {
   });
 }
 
+namespace {
+
+// The WHERE clause of a case filter: ?1 is the page cursor's id (0: none), ?2 to ?7 the filter
+// (BindCaseFilter).
+constexpr char kCaseFilterWhere[] =
+    "(?1 = 0 OR id < ?1) AND (?2 = '' OR state = ?2) AND (?3 = 0 OR organisation_id = ?3) "
+    "AND (?4 = 0 OR id IN (SELECT case_id FROM allocations WHERE mediator_id = ?4 AND state IN "
+    "('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED'))) "
+    "AND (?5 = 0 OR id IN (SELECT case_id FROM sessions WHERE needs_rescheduling <> '' AND "
+    "state = 'SESSION_STATE_SCHEDULED' AND start_at > ?5)) "
+    "AND (?6 = '' OR organisation_id IN (SELECT id FROM organisations WHERE nation = ?6)) "
+    "AND (?7 = 0 OR id = ?7)";
+
+void BindCaseFilter(Statement& st, const CaseFilter& filter) {
+  st.bind(2, filter.state == v1::CASE_STATE_UNSPECIFIED ? std::string()
+                                                        : v1::CaseState_Name(filter.state));
+  st.bind(3, static_cast<int64_t>(filter.organisation_id));
+  st.bind(4, static_cast<int64_t>(filter.mediator_id));
+  st.bind(5, static_cast<int64_t>(filter.needs_rescheduling_after));
+  st.bind(6, filter.nation == v1::NATION_UNSPECIFIED ? std::string()
+                                                     : v1::Nation_Name(filter.nation));
+  st.bind(7, static_cast<int64_t>(filter.case_id));
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filter,
                                                   const PageCursor& cursor) {
   return Guard("list cases", [&]() -> absl::StatusOr<std::vector<CaseRecord>> {
-    Statement st(tx.db(),
-                 absl::StrCat("SELECT ", kCaseColumns,
-                              " FROM cases WHERE (?1 = 0 OR id < ?1) AND (?2 = '' OR state = ?2) "
-                              "AND (?3 = 0 OR organisation_id = ?3) AND (?5 = 0 OR id IN (SELECT "
-                              "case_id FROM allocations WHERE mediator_id = ?5 AND state IN "
-                              "('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED'))) "
-                              "AND (?6 = 0 OR id IN (SELECT case_id FROM sessions WHERE "
-                              "needs_rescheduling <> '' AND state = 'SESSION_STATE_SCHEDULED' AND "
-                              "start_at > ?6)) "
-                              "ORDER BY id DESC LIMIT ?4"));
+    Statement st(tx.db(), absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE ",
+                                       kCaseFilterWhere, " ORDER BY id DESC LIMIT ?8"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
-    st.bind(2, filter.state == v1::CASE_STATE_UNSPECIFIED ? std::string()
-                                                          : v1::CaseState_Name(filter.state));
-    st.bind(3, static_cast<int64_t>(filter.organisation_id));
-    st.bind(4, cursor.limit);
-    st.bind(5, static_cast<int64_t>(filter.mediator_id));
-    st.bind(6, static_cast<int64_t>(filter.needs_rescheduling_after));
+    BindCaseFilter(st, filter);
+    st.bind(8, cursor.limit);
     std::vector<CaseRecord> cases;
     while (st.executeStep()) cases.push_back(ReadCaseRow(tx, st));
     for (CaseRecord& c : cases) ReadCaseChildren(tx, c);
     return cases;
+  });
+}
+
+absl::StatusOr<int64_t> CountCases(Tx& tx, const CaseFilter& filter) {
+  return Guard("count cases", [&]() -> absl::StatusOr<int64_t> {
+    Statement st(tx.db(), absl::StrCat("SELECT COUNT(*) FROM cases WHERE ", kCaseFilterWhere));
+    st.bind(1, static_cast<int64_t>(0));
+    BindCaseFilter(st, filter);
+    st.executeStep();
+    return st.getColumn(0).getInt64();
   });
 }
 

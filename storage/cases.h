@@ -27,11 +27,18 @@ struct CaseFilter {
   // Only cases with a scheduled session needing rescheduling that starts after this (UTC
   // seconds; 0: no such filter).
   int64_t needs_rescheduling_after = 0;
+  // Only cases of organisations in this nation (UNSPECIFIED: any).
+  v1::Nation nation = v1::NATION_UNSPECIFIED;
+  // Only this case (a PARTY token's; 0: any).
+  int64_t case_id = 0;
 };
 
 // Newest first: cases with id below `cursor.after_id` (0: from the newest).
 absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filter,
                                                   const PageCursor& cursor);
+
+// How many cases match `filter` in all.
+absl::StatusOr<int64_t> CountCases(Tx& tx, const CaseFilter& filter);
 
 // Replaces the case's referral details (referrer, summary, concern, parties, links) with those
 // of `updated`, bumps its revision and records the previous details in referral_revisions.

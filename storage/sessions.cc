@@ -396,6 +396,27 @@ absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfMediator(Tx& tx, int64_
   });
 }
 
+absl::StatusOr<std::vector<SessionRecord>> ListSessionsStarting(Tx& tx, int64_t mediator_id,
+                                                                int64_t from, int64_t to,
+                                                                bool include_cancelled) {
+  return Guard("sessions in a window", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
+    Statement st(tx.db(),
+                 absl::StrCat("SELECT ", kSessionColumns,
+                              " FROM sessions WHERE start_at >= ?2 AND start_at < ?3 AND (?4 OR "
+                              "state = 'SESSION_STATE_SCHEDULED') AND (?1 = 0 OR id IN (SELECT "
+                              "session_id FROM bookings WHERE resource = 'mediator' AND "
+                              "resource_id = ?1)) ORDER BY start_at, id"));
+    st.bind(1, static_cast<int64_t>(mediator_id));
+    st.bind(2, static_cast<int64_t>(from));
+    st.bind(3, static_cast<int64_t>(to));
+    st.bind(4, include_cancelled ? 1 : 0);
+    std::vector<SessionRecord> out;
+    while (st.executeStep()) out.push_back(ReadSession(st));
+    for (SessionRecord& s : out) ReadSessionChildren(tx, s);
+    return out;
+  });
+}
+
 absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_t end,
                                const std::vector<BookingRecord>& bookings,
                                const SessionChangeRecord& change) {

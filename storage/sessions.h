@@ -40,6 +40,13 @@ absl::StatusOr<std::vector<BookingRecord>> ActiveBookings(Tx& tx, const std::str
 // own); nullopt when there is none. Reads `start_at`, `end_at`, `session_id` and `case_id`.
 absl::StatusOr<std::optional<BookingRecord>> PartyBookingClash(Tx& tx, int64_t party_id);
 
+// Sessions starting in [from, to) (UTC seconds) of every case, or only those `mediator_id` takes
+// part in (0: everyone's); scheduled ones, and cancelled ones too with `include_cancelled`;
+// earliest first.
+absl::StatusOr<std::vector<SessionRecord>> ListSessionsStarting(Tx& tx, int64_t mediator_id,
+                                                                int64_t from, int64_t to,
+                                                                bool include_cancelled);
+
 // Inserts the session, its bookings and its "booked" change; returns it with ids.
 absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord session,
                                             const SessionChangeRecord& booked);

@@ -135,6 +135,44 @@ TEST_F(ReferralServiceTest, CasesPageNewestFirstAndFilterByOrganisationAndState)
   EXPECT_TRUE(out.next_page_token().empty());
 }
 
+TEST_F(ReferralServiceTest, CasesFilterByNationAndCountEveryPage) {
+  const int64_t wales = server_.RegisterOrganisation("Cardiff Practice", v1::NATION_WALES);
+  std::vector<int64_t> welsh;
+  for (int i = 0; i < 5; ++i) {
+    v1::Case c = server_.CreateReferral(i % 2 == 0 ? wales : org_);
+    if (i % 2 == 0) welsh.insert(welsh.begin(), c.id());
+  }
+  v1::ListCasesRequest r;
+  r.set_nation(v1::NATION_WALES);
+  r.set_page_size(2);
+  v1::ListCasesResponse out;
+  ASSERT_TRUE(
+      server_.referrals().ListCases(WithToken(server_.case_support()).get(), r, &out).ok());
+  ASSERT_EQ(out.cases_size(), 2);
+  EXPECT_EQ(out.cases(0).id(), welsh[0]);
+  EXPECT_EQ(out.cases(1).id(), welsh[1]);
+  EXPECT_EQ(out.total_size(), 3);
+
+  r.set_nation(v1::NATION_ENGLAND);
+  r.set_state(v1::CASE_STATE_REFERRED);
+  ASSERT_TRUE(
+      server_.referrals().ListCases(WithToken(server_.case_support()).get(), r, &out).ok());
+  EXPECT_EQ(out.total_size(), 2);
+  r.set_state(v1::CASE_STATE_SCREENING);
+  out.Clear();
+  ASSERT_TRUE(
+      server_.referrals().ListCases(WithToken(server_.case_support()).get(), r, &out).ok());
+  EXPECT_EQ(out.total_size(), 0);
+  EXPECT_EQ(out.cases_size(), 0);
+
+  v1::ListCasesRequest bad;
+  bad.set_nation(static_cast<v1::Nation>(42));
+  grpc::Status s =
+      server_.referrals().ListCases(WithToken(server_.case_support()).get(), bad, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "nation")) << s.error_message();
+}
+
 TEST_F(ReferralServiceTest, AnOrganisationListsOnlyItsOwnCases) {
   const int64_t other = server_.RegisterOrganisation("Other Trust");
   const v1::Case mine = server_.CreateReferral(org_);
@@ -144,6 +182,7 @@ TEST_F(ReferralServiceTest, AnOrganisationListsOnlyItsOwnCases) {
   ASSERT_TRUE(server_.referrals().ListCases(WithToken(token).get(), {}, &out).ok());
   ASSERT_EQ(out.cases_size(), 1);
   EXPECT_EQ(out.cases(0).id(), mine.id());
+  EXPECT_EQ(out.total_size(), 1);
 }
 
 TEST_F(ReferralServiceTest, ACreatedReferralIsAuditedWithItsCaseAndOrganisation) {

@@ -411,6 +411,74 @@ TEST_F(SchedulingServiceTest, AMediatorOfAnotherCaseFindsNothingOfThisOne) {
       grpc::StatusCode::NOT_FOUND);
 }
 
+TEST_F(SchedulingServiceTest, TheCalendarListsTheWindowsSessionsOfEveryCaseOrOneMediator) {
+  const v1::Case other = server_.AllocatedCase(org_, mediators_[2], tokens_[mediators_[2]],
+                                               mediators_[3], tokens_[mediators_[3]]);
+  v1::Session wednesday, thursday, next_week, cancelled;
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 60,
+                   &wednesday)
+                  .ok());
+  ASSERT_TRUE(
+      Book(other, v1::SESSION_KIND_JOINT_MEETING, kMonday + 3 * kDay + 9 * kHour, 60, &thursday)
+          .ok());
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 7 * kDay + 9 * kHour, 60,
+                   &next_week)
+                  .ok());
+  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 4 * kDay + 9 * kHour, 60,
+                   &cancelled)
+                  .ok());
+  v1::CancelSessionRequest cancel;
+  cancel.set_session_id(cancelled.id());
+  cancel.set_reason("room flooded");
+  v1::CancelSessionResponse cancel_response;
+  ASSERT_TRUE(server_.scheduling()
+                  .CancelSession(WithToken(server_.case_support()).get(), cancel, &cancel_response)
+                  .ok());
+
+  auto list = [&](const std::string& token, int64_t mediator, bool include_cancelled,
+                  std::vector<int64_t>* ids) {
+    v1::ListSessionsRequest r;
+    // The week of Monday 1 March 2027.
+    r.mutable_window_first_day()->set_year(2027);
+    r.mutable_window_first_day()->set_month(3);
+    r.mutable_window_first_day()->set_day(1);
+    r.set_mediator_id(mediator);
+    r.set_include_cancelled(include_cancelled);
+    v1::ListSessionsResponse out;
+    grpc::Status s = server_.scheduling().ListSessions(WithToken(token).get(), r, &out);
+    ids->clear();
+    for (const auto& session : out.sessions()) ids->push_back(session.id());
+    return s.error_code();
+  };
+  std::vector<int64_t> ids;
+  EXPECT_EQ(list(server_.case_support(), 0, false, &ids), grpc::StatusCode::OK);
+  EXPECT_EQ(ids, (std::vector<int64_t>{wednesday.id(), thursday.id()}));
+  EXPECT_EQ(list(server_.case_support(), 0, true, &ids), grpc::StatusCode::OK);
+  EXPECT_EQ(ids, (std::vector<int64_t>{wednesday.id(), thursday.id(), cancelled.id()}));
+  EXPECT_EQ(list(server_.senior_adviser(), mediators_[2], false, &ids), grpc::StatusCode::OK);
+  EXPECT_EQ(ids, (std::vector<int64_t>{thursday.id()}));
+  // A mediator sees its own calendar only, and may not ask for another's.
+  EXPECT_EQ(list(tokens_[mediators_[0]], 0, false, &ids), grpc::StatusCode::OK);
+  EXPECT_EQ(ids, (std::vector<int64_t>{wednesday.id()}));
+  EXPECT_EQ(list(tokens_[mediators_[0]], mediators_[2], false, &ids),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const std::string organisation = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
+  EXPECT_EQ(list(organisation, 0, false, &ids), grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::ListSessionsRequest too_long;
+  too_long.mutable_window_first_day()->set_year(2027);
+  too_long.mutable_window_first_day()->set_month(3);
+  too_long.mutable_window_first_day()->set_day(1);
+  too_long.mutable_window_last_day()->set_year(2027);
+  too_long.mutable_window_last_day()->set_month(5);
+  too_long.mutable_window_last_day()->set_day(1);
+  v1::ListSessionsResponse out;
+  grpc::Status s =
+      server_.scheduling().ListSessions(WithToken(server_.case_support()).get(), too_long, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "window_last_day: the window is at most 42 days");
+}
+
 TEST_F(SchedulingServiceTest, SessionsOfAHeldCaseCannotBeBooked) {
   v1::HoldCaseRequest hold;
   hold.set_case_id(case_.id());

@@ -144,9 +144,10 @@ const std::string& TestServer::case_support() {
   return case_support_;
 }
 
-int64_t TestServer::RegisterOrganisation(const std::string& name) {
+int64_t TestServer::RegisterOrganisation(const std::string& name, v1::Nation nation) {
   v1::RegisterOrganisationRequest request;
   *request.mutable_organisation() = ValidOrganisation(name);
+  request.mutable_organisation()->set_nation(nation);
   v1::RegisterOrganisationResponse response;
   grpc::Status status =
       organisations_->RegisterOrganisation(WithToken(case_support()).get(), request, &response);

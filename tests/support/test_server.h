@@ -79,7 +79,7 @@ class TestServer {
   // A CASE_SUPPORT token, issued once and reused.
   const std::string& case_support();
   // Registers a valid organisation as CASE_SUPPORT and returns its id.
-  int64_t RegisterOrganisation(const std::string& name);
+  int64_t RegisterOrganisation(const std::string& name, v1::Nation nation = v1::NATION_ENGLAND);
   // Creates a valid referral for `organisation_id` as CASE_SUPPORT (changed by `edit` when
   // given) and returns the case.
   using EditReferral = std::function<void(v1::CreateReferralRequest&)>;

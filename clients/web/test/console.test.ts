@@ -6,13 +6,10 @@
 // Run by scripts/console-test.sh (ctest -R console_browser) with MEDIATION_SERVER, WEB_ROOT and
 // CHROMIUM set.
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
 
-import AxeBuilder from "@axe-core/playwright";
 import { createClient, type Transport } from "@connectrpc/connect";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser } from "playwright-core";
 
 import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
 import {
@@ -27,12 +24,12 @@ import {
 import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 
-import { ServerProcess } from "./server_process";
+import { assertAccessible, type Console, screenshots, startConsole, stopConsole } from "./console_support";
 import { connectTransport } from "./transport";
 
 const kHostileName = '<img src=x onerror="window.hacked=1">Dr Alex Morgan';
 
-let server: ServerProcess | undefined;
+let console_: Console | undefined;
 let browser: Browser | undefined;
 let baseUrl = "";
 let deskSecret = "";
@@ -42,50 +39,12 @@ function connect(secret: string): Transport {
   return connectTransport(baseUrl, secret);
 }
 
-// Screenshots of the page as it is now, in a phone-sized and a desktop-sized window, kept as
-// test artifacts in $SCREENSHOTS (<build>/clients/web/screenshots) as <name>-narrow.png and
-// <name>-wide.png.
-async function screenshots(page: Page, name: string): Promise<void> {
-  const dir = process.env.SCREENSHOTS;
-  if (!dir) return;
-  mkdirSync(dir, { recursive: true });
-  const size = page.viewportSize();
-  for (const [suffix, width, height] of [
-    ["narrow", 375, 812],
-    ["wide", 1280, 900],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    await page.screenshot({ path: join(dir, `${name}-${suffix}.png`), fullPage: true });
-  }
-  if (size) await page.setViewportSize(size);
-}
-
-// No WCAG 2.2 A or AA violation on the page as it is now.
-async function assertAccessible(page: Page, what: string): Promise<void> {
-  const result = await new AxeBuilder({ page })
-    .withTags(["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"])
-    .analyze();
-  assert.deepEqual(
-    result.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`),
-    [],
-    `${what}: axe found violations`,
-  );
-}
-
 before(async () => {
-  const binary = process.env.MEDIATION_SERVER;
-  const webRoot = process.env.WEB_ROOT;
-  const executablePath = process.env.CHROMIUM ?? "/usr/bin/chromium";
-  if (!binary || !webRoot) throw new Error("MEDIATION_SERVER and WEB_ROOT must be set");
-  server = new ServerProcess({
-    binary,
-    startTimeoutMs: 30_000,
-    extraArgs: [`--web_root=${webRoot}`],
-  });
-  await server.start();
-  baseUrl = `http://127.0.0.1:${server.httpPort}`;
+  console_ = await startConsole();
+  browser = console_.browser;
+  baseUrl = console_.baseUrl;
 
-  const admin = createClient(AdminService, connect(server.adminToken()));
+  const admin = createClient(AdminService, connect(console_.adminSecret));
   const desk = await admin.issueToken({ role: Role.CASE_SUPPORT, label: "Case support desk" });
   deskSecret = desk.secret;
   const organisations = createClient(OrganisationService, connect(deskSecret));
@@ -111,14 +70,10 @@ before(async () => {
   });
   caseReference = referred?.reference ?? "";
 
-  // As root (CI), Chromium's sandbox cannot start: run it without.
-  const asRoot = typeof process.getuid === "function" && process.getuid() === 0;
-  browser = await chromium.launch({ executablePath, args: asRoot ? ["--no-sandbox"] : [] });
 });
 
 after(async () => {
-  await browser?.close();
-  await server?.stop(30_000);
+  await stopConsole(console_);
 });
 
 test("a case link opened without a session signs in, then shows the case as text", async () => {
@@ -152,7 +107,7 @@ test("a case link opened without a session signs in, then shows the case as text
     "Case support desk (Case support)",
   );
   // Names and summaries are text: the markup in them shows as characters and never runs.
-  const cells = await page.locator(".nhsuk-table__body tr td:first-child").allTextContents();
+  const cells = await page.locator("#parties tbody tr td:first-child").allTextContents();
   assert.deepEqual(cells, [kHostileName, "Dr Jo Reed"]);
   assert.equal(await page.locator("main img").count(), 0);
   assert.match(
@@ -175,10 +130,10 @@ test("a case link opened without a session signs in, then shows the case as text
   await page.reload();
   await page.waitForSelector(`h1:has-text('${caseReference}')`);
 
-  // The home page opens a case by its number.
+  // The home page (the work queues) opens a case by its number.
   await page.goto(`${baseUrl}/`);
   await page.waitForURL(`${baseUrl}/app`);
-  await page.waitForSelector("h1:has-text('Cases')");
+  await page.waitForSelector("h1:has-text('Work queues')");
   await assertAccessible(page, "home");
   await screenshots(page, "home");
   await page.fill("#case-id", "1");
@@ -186,7 +141,7 @@ test("a case link opened without a session signs in, then shows the case as text
   await page.waitForURL(`${baseUrl}/app/cases/1`);
   await page.goBack();
   await page.waitForURL(`${baseUrl}/app`);
-  await page.waitForSelector("h1:has-text('Cases')");
+  await page.waitForSelector("h1:has-text('Work queues')");
 
   // Signing out ends the session: the next page asks to sign in again.
   await page.click("#sign-out");
@@ -217,7 +172,7 @@ test("case support records a referral: the server's field errors, then the case 
 
   // Nothing filled in: every problem the server names is listed, linked to its field, which
   // is marked.
-  await page.click("button[type=submit]");
+  await page.click("#record");
   await page.waitForSelector(".nhsuk-error-summary");
   const links = await page.locator(".nhsuk-error-summary a").evaluateAll((as) =>
     as.map((a) => a.getAttribute("href")),
@@ -241,7 +196,7 @@ test("case support records a referral: the server's field errors, then the case 
   await page.fill("#parties-1-contact-email", "lee.chan@northshire.example");
   await page.fill("#parties-1-contact-job_title", "Lead pharmacist");
   await page.selectOption("#parties-1-profession", { label: "Pharmacist" });
-  await page.click("button[type=submit]");
+  await page.click("#record");
   await page.waitForURL(`${baseUrl}/app/cases/2`);
   await page.waitForSelector("h1:has-text('Case')");
 

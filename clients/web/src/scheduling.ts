@@ -1,0 +1,450 @@
+// Scheduling: a case's sessions and finding and booking a time (/app/cases/<id>/sessions), a
+// session's page with its people, place, history, .ics file, reschedule and cancel
+// (/app/sessions/<id>), and the week calendar of everyone, one mediator or one case
+// (/app/calendar?week=YYYY-MM-DD&mediator=<id>&case=<id>).
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+
+import { CaseState, SessionMode } from "@gen/ppa/mediation/v1/common_pb";
+import type { Case } from "@gen/ppa/mediation/v1/referral_pb";
+import {
+  SchedulingService,
+  type Session,
+  SessionKind,
+  SessionState,
+  type Slot,
+} from "@gen/ppa/mediation/v1/scheduling_pb";
+
+import { client, messageOf } from "./api";
+import { kStaff, navigate, type PageContext, rerender, type Route, when, words } from "./app";
+import { caseHeading, caseNavigation, loadCase } from "./cases";
+import { backLink, details, h, inset, link, summaryList, table, tag } from "./dom";
+import { actionForm, radios, select, showProblems, textarea, textInput, valueOf } from "./forms";
+import { addDays, dayText, isoDay, londonToday, mediatorNames, parseDay, weekday } from "./lookups";
+
+const kDurations: Array<[string, string]> = [
+  ["60", "1 hour"],
+  ["90", "1 hour 30 minutes"],
+  ["120", "2 hours"],
+  ["180", "3 hours"],
+  ["240", "4 hours"],
+  ["360", "6 hours"],
+];
+
+function sessionTitle(s: Session, c?: Case): string {
+  const kind = words(SessionKind[s.kind]);
+  if (s.kind !== SessionKind.INDIVIDUAL_MEETING || !c) return kind;
+  const party = c.parties.find((p) => p.id === s.partyId)?.contact?.name;
+  return party ? `${kind} with ${party}` : kind;
+}
+
+function sessionState(s: Session): HTMLElement {
+  if (s.state === SessionState.CANCELLED) return tag("Cancelled", "grey");
+  if (s.needsRescheduling) return tag("Needs rescheduling", "orange");
+  return tag("Scheduled", "blue");
+}
+
+function timeRange(s: { start?: Session["start"]; end?: Session["end"] }): string {
+  if (!s.start || !s.end) return "Not known";
+  const end = new Intl.DateTimeFormat("en-GB", { timeStyle: "short", timeZone: "Europe/London" }).format(
+    timestampDate(s.end),
+  );
+  return `${when(s.start)} to ${end}`;
+}
+
+// Downloads the session's iCalendar file (the browser saves it; nothing goes in a URL).
+function icsButton(sessionId: bigint): HTMLElement {
+  const button = h(
+    "button",
+    { class: "nhsuk-button nhsuk-button--secondary", type: "button", id: "download-ics" },
+    "Download the calendar file (.ics)",
+  );
+  button.addEventListener("click", () => {
+    void client(SchedulingService)
+      .exportSessionCalendar({ sessionId })
+      .then(({ calendar }) => {
+        const blob = new Blob([calendar?.ics ?? ""], { type: calendar?.contentType || "text/calendar" });
+        const anchor = document.createElement("a");
+        anchor.href = URL.createObjectURL(blob);
+        anchor.download = `session-${sessionId}.ics`;
+        document.body.append(anchor);
+        anchor.click();
+        anchor.remove();
+        setTimeout(() => URL.revokeObjectURL(anchor.href), 10_000);
+      });
+  });
+  return button;
+}
+
+function slotsTable(
+  slots: Slot[],
+  caption: string,
+  buttonText: string,
+  onChoose: (slot: Slot, button: HTMLButtonElement) => void,
+): HTMLElement {
+  return table(
+    caption,
+    ["Starts", "Ends", ""],
+    slots.map((slot, i) => {
+      const choose = h(
+        "button",
+        { class: "nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0", type: "button", id: `slot-${i}` },
+        buttonText,
+        h("span", { class: "nhsuk-u-visually-hidden" }, ` ${when(slot.start)}`),
+      ) as HTMLButtonElement;
+      choose.addEventListener("click", () => onChoose(slot, choose));
+      return [when(slot.start), when(slot.end), choose];
+    }),
+    { id: "slots" },
+  );
+}
+
+// ---- A case's sessions -----------------------------------------------------------------
+
+async function caseSessionsPage(context: PageContext): Promise<HTMLElement> {
+  const c = await loadCase(context.match[1]);
+  const scheduling = client(SchedulingService);
+  const [{ sessions }, { venues }] = await Promise.all([
+    scheduling.listSessions({ caseId: c.id, includeCancelled: true }),
+    scheduling.listVenues({}),
+  ]);
+  const list = sessions.length
+    ? table(
+        "Sessions",
+        ["Meeting", "When", "How", "State"],
+        sessions.map((s) => [
+          link(`/app/sessions/${s.id}`, sessionTitle(s, c)),
+          timeRange(s),
+          s.mode === SessionMode.IN_PERSON ? `In person at ${s.venueName}` : "By video",
+          sessionState(s),
+        ]),
+        { id: "sessions" },
+      )
+    : inset("No session has been booked for this case.");
+
+  const bookable = [CaseState.MEDIATORS_ALLOCATED, CaseState.SESSIONS_SCHEDULED, CaseState.IN_MEDIATION, CaseState.OUTCOME_RECORDED, CaseState.FOLLOW_UP].includes(c.state);
+  const content: Array<Node | null> = [
+    ...caseHeading(c, "Sessions"),
+    caseNavigation(c, context.me, `/app/cases/${c.id}/sessions`),
+    list,
+    h("p", { class: "nhsuk-body" }, link(`/app/calendar?case=${c.id}`, "See this case's sessions in the week calendar")),
+  ];
+  if (!bookable) {
+    content.push(inset(`Sessions are booked once both mediators have accepted. This case is ${words(CaseState[c.state]).toLowerCase()}.`));
+    return context.frame(`Sessions - Case ${c.reference}`, ...content);
+  }
+
+  // The search is in the address, so a reload or the back button shows the same times.
+  const q = context.query;
+  const today = londonToday();
+  const problems = h("div", {});
+  const results = h("div", { id: "slot-results" });
+  const searchFields: Array<Node | null> = [
+    radios("kind", "Which meeting?", [
+      [String(SessionKind.INDIVIDUAL_MEETING), "An individual meeting with one party"],
+      [String(SessionKind.JOINT_MEETING), "The joint meeting"],
+      [String(SessionKind.FOLLOW_UP_REVIEW), "The follow-up review"],
+    ], { value: q.get("kind") ?? undefined }),
+    select("party_id", "Party (for an individual meeting)", [["0", "Choose a party"], ...c.parties.map((p): [string, string] => [String(p.id), p.contact?.name ?? `Party ${p.id}`])], { value: q.get("party") ?? "0" }),
+    radios("mode", "How?", [
+      [String(SessionMode.IN_PERSON), "In person"],
+      [String(SessionMode.VIDEO), "By video"],
+    ], { value: q.get("mode") ?? undefined, inline: true }),
+    select("venue_id", "Venue (in person)", [["0", "Choose a venue"], ...venues.map((v): [string, string] => [String(v.id), `${v.name}, ${v.address}`])], { value: q.get("venue") ?? "0" }),
+    textInput("video_link", "Video link (by video)", { type: "url", hint: "An https:// link the parties and mediators will use.", value: q.get("link") ?? "" }),
+    select("duration_minutes", "How long?", kDurations, { value: q.get("duration") ?? "120" }),
+    select("window_first_day", "Earliest day", dayChoices(today, 0, 90), { value: q.get("from") ?? undefined }),
+    select("window_last_day", "Latest day", dayChoices(today, 7, 180), { value: q.get("to") ?? isoDayOf(addDays(today, 28)) }),
+  ];
+  const search = actionForm("find-slots", searchFields, "Find times", async (form) => {
+    const params = new URLSearchParams({
+      kind: valueOf(form, "kind"),
+      party: valueOf(form, "party_id"),
+      mode: valueOf(form, "mode"),
+      venue: valueOf(form, "venue_id"),
+      link: valueOf(form, "video_link"),
+      duration: valueOf(form, "duration_minutes"),
+      from: valueOf(form, "window_first_day"),
+      to: valueOf(form, "window_last_day"),
+    });
+    window.history.replaceState({}, "", `${window.location.pathname}?${params.toString()}`);
+    await showSlots(form);
+  });
+  const searchForm = search.querySelector("form") as HTMLElement;
+
+  async function showSlots(form: HTMLElement): Promise<void> {
+    const kind = Number(valueOf(form, "kind") || "0") as SessionKind;
+    const mode = Number(valueOf(form, "mode") || "0") as SessionMode;
+    const request = {
+      caseId: c.id,
+      kind,
+      partyId: kind === SessionKind.INDIVIDUAL_MEETING ? BigInt(valueOf(form, "party_id") || "0") : 0n,
+      mode,
+      venueId: mode === SessionMode.IN_PERSON ? BigInt(valueOf(form, "venue_id") || "0") : 0n,
+      durationMinutes: Number(valueOf(form, "duration_minutes")),
+      windowFirstDay: parseDay(valueOf(form, "window_first_day")) ?? undefined,
+      windowLastDay: parseDay(valueOf(form, "window_last_day")) ?? undefined,
+    };
+    const found = await scheduling.findSlots(request);
+    if (found.slots.length === 0) {
+      results.replaceChildren(
+        h("h2", {}, "No time fits"),
+        inset(
+          ...[
+            found.unmetAccessNeeds,
+            found.mostBlocking ? `The most blocking: ${found.mostBlocking} (not free for ${found.blockedMinutes} minutes of the window).` : "",
+          ].filter(Boolean),
+        ),
+      );
+      return;
+    }
+    results.replaceChildren(
+      h("h2", { id: "slots-heading", tabindex: "-1" }, "Times when everyone is free"),
+      slotsTable(found.slots, "The earliest times first", "Book this time", (slot, button) => {
+        button.disabled = true;
+        scheduling
+          .bookSession({
+            caseId: c.id,
+            kind,
+            partyId: request.partyId,
+            mode,
+            venueId: request.venueId,
+            videoLink: mode === SessionMode.VIDEO ? valueOf(form, "video_link") : "",
+            start: slot.start,
+            durationMinutes: request.durationMinutes,
+          })
+          .then(({ session }) => navigate(`/app/sessions/${session?.id}`))
+          .catch((error: unknown) => {
+            button.disabled = false;
+            showProblems(searchForm, problems, [{ text: messageOf(error) }]);
+          });
+      }),
+    );
+    document.getElementById("slots-heading")?.focus();
+  }
+
+  content.push(h("h2", {}, "Book a session"), problems, search, results);
+  const page = context.frame(`Sessions - Case ${c.reference}`, ...content);
+  if (q.get("kind")) {
+    // A reload of a search shows its times again.
+    void showSlots(searchForm).catch((error: unknown) => showProblems(searchForm, problems, [{ text: messageOf(error) }]));
+  }
+  return page;
+}
+
+function isoDayOf(d: ReturnType<typeof londonToday>): string {
+  return isoDay(d.year, d.month, d.day);
+}
+
+function dayChoices(today: ReturnType<typeof londonToday>, from: number, to: number): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = from; i <= to; ++i) {
+    const d = addDays(today, i);
+    out.push([isoDayOf(d), dayText(d)]);
+  }
+  return out;
+}
+
+// ---- One session -----------------------------------------------------------------------
+
+async function sessionPage(context: PageContext): Promise<HTMLElement> {
+  const scheduling = client(SchedulingService);
+  const { session: s } = await scheduling.getSession({ sessionId: BigInt(context.match[1]) });
+  if (!s) throw new Error("the server returned no session");
+  const [c, names] = await Promise.all([loadCase(String(s.caseId)), mediatorNames()]);
+  const partyNames = s.partyIds.map((id) => c.parties.find((p) => p.id === id)?.contact?.name ?? `Party ${id}`);
+  const rows: Array<[string, string]> = [
+    ["Case", c.reference],
+    ["Meeting", sessionTitle(s, c)],
+    ["When", timeRange(s)],
+    ["How", s.mode === SessionMode.IN_PERSON ? "In person" : "By video"],
+  ];
+  if (s.mode === SessionMode.IN_PERSON) {
+    rows.push(["Where", s.venueName], ["Rooms", s.rooms.map((r) => `${r.roomName} (${r.partyId ? c.parties.find((p) => p.id === r.partyId)?.contact?.name ?? "a party" : "joint room"})`).join("; ")]);
+  } else {
+    rows.push(["Video link", s.videoLink]);
+  }
+  rows.push(
+    ["Mediators", s.mediatorIds.map((id) => names.get(id) ?? `Mediator ${id}`).join(", ")],
+    ["Parties", partyNames.join(", ")],
+    ["State", s.state === SessionState.CANCELLED ? "Cancelled" : s.needsRescheduling ? `Needs rescheduling: ${s.needsReschedulingReason}` : "Scheduled"],
+  );
+  const history = table(
+    "Changes",
+    ["When", "Change", "Previous time", "Reason"],
+    s.changes.map((change) => [
+      when(change.at),
+      words(change.change.toUpperCase()),
+      change.previousStart ? timeRange({ start: change.previousStart, end: change.previousEnd }) : "",
+      change.reason,
+    ]),
+    { id: "changes" },
+  );
+  const content: Array<Node | null> = [
+    backLink(`/app/cases/${c.id}/sessions`, "Back to the case's sessions"),
+    h("span", { class: "nhsuk-caption-l" }, `Case ${c.reference} `, sessionState(s)),
+    h("h1", {}, sessionTitle(s, c)),
+    summaryList(rows),
+    icsButton(s.id),
+  ];
+  const upcoming = s.state === SessionState.SCHEDULED && s.start && timestampDate(s.start) > new Date();
+  if (upcoming) {
+    const problems = h("div", {});
+    const results = h("div", { id: "reschedule-slots" });
+    const reschedule = actionForm(
+      "reschedule-form",
+      [
+        textarea("reason", "Why does it move?", { hint: "Kept in the session's history." }),
+        select("window_first_day", "From", dayChoices(londonToday(), 0, 90)),
+      ],
+      "Find new times",
+      async (form) => {
+        const reason = valueOf(form, "reason");
+        if (!reason) {
+          showProblems(form, problems, [{ field: "reason", text: "Enter why the session moves" }]);
+          return;
+        }
+        const duration = s.start && s.end ? Number(s.end.seconds - s.start.seconds) / 60 : 60;
+        const found = await scheduling.findSlots({
+          caseId: c.id,
+          kind: s.kind,
+          partyId: s.partyId,
+          mode: s.mode,
+          venueId: s.venueId,
+          durationMinutes: duration,
+          windowFirstDay: parseDay(valueOf(form, "window_first_day")) ?? undefined,
+        });
+        results.replaceChildren(
+          found.slots.length === 0
+            ? inset(found.mostBlocking ? `No time fits. The most blocking: ${found.mostBlocking}.` : "No time fits in the next 28 days.")
+            : slotsTable(found.slots, "Free times, earliest first", "Move to this time", (slot, button) => {
+                button.disabled = true;
+                scheduling
+                  .rescheduleSession({ sessionId: s.id, start: slot.start, reason })
+                  .then(() => rerender())
+                  .catch((error: unknown) => {
+                    button.disabled = false;
+                    showProblems(form, problems, [{ text: messageOf(error) }]);
+                  });
+              }),
+        );
+      },
+      "nhsuk-button--secondary",
+    );
+    content.push(
+      h("h2", {}, "Change the session"),
+      details("Reschedule", "reschedule", problems, reschedule, results),
+      details(
+        "Cancel the session",
+        "cancel",
+        actionForm(
+          "cancel-form",
+          [textarea("cancel-reason", "Why is it cancelled?")],
+          "Cancel the session",
+          async (form) => {
+            await scheduling.cancelSession({ sessionId: s.id, reason: valueOf(form, "cancel-reason") });
+            await rerender();
+          },
+          "nhsuk-button--warning",
+        ),
+      ),
+    );
+  }
+  content.push(h("h2", {}, "History"), history);
+  return context.frame(`${sessionTitle(s)} - Case ${c.reference}`, ...content);
+}
+
+// ---- The week calendar -----------------------------------------------------------------
+
+async function calendarPage(context: PageContext): Promise<HTMLElement> {
+  const q = context.query;
+  const today = londonToday();
+  const asked = parseDay(q.get("week")) ?? today;
+  const monday = addDays(asked, 1 - weekday(asked));
+  const sunday = addDays(monday, 6);
+  const mediator = q.get("mediator") ?? "0";
+  const caseFilter = q.get("case") ?? "";
+  const names = await mediatorNames();
+  let { sessions } = await client(SchedulingService).listSessions({
+    windowFirstDay: monday,
+    windowLastDay: sunday,
+    mediatorId: /^[0-9]+$/.test(mediator) ? BigInt(mediator) : 0n,
+  });
+  if (/^[1-9][0-9]*$/.test(caseFilter)) sessions = sessions.filter((s) => s.caseId === BigInt(caseFilter));
+
+  const weekLink = (d: ReturnType<typeof londonToday>, text: string, id: string) => {
+    const params = new URLSearchParams(q);
+    params.set("week", isoDayOf(d));
+    return link(`/app/calendar?${params.toString()}`, text, { id });
+  };
+  const filter = h(
+    "form",
+    { novalidate: "", id: "calendar-filter" },
+    select("mediator", "Whose sessions?", [["0", "Everyone's"], ...[...names].map(([id, name]): [string, string] => [String(id), name])], { value: mediator }),
+    h("button", { class: "nhsuk-button nhsuk-button--secondary", type: "submit" }, "Show"),
+  );
+  filter.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const params = new URLSearchParams(q);
+    const chosen = (filter.querySelector("#mediator") as HTMLSelectElement).value;
+    if (chosen === "0") params.delete("mediator");
+    else params.set("mediator", chosen);
+    navigate(`/app/calendar?${params.toString()}`);
+  });
+  const days = Array.from({ length: 7 }, (_, i) => addDays(monday, i));
+  const dayKey = (d: ReturnType<typeof londonToday>) => isoDayOf(d);
+  const byDay = new Map<string, Session[]>();
+  for (const s of sessions) {
+    const key = s.localStart.slice(0, 10);
+    byDay.set(key, [...(byDay.get(key) ?? []), s]);
+  }
+  const week = h(
+    "ol",
+    { class: "app-week", id: "week" },
+    ...days.map((d) =>
+      h(
+        "li",
+        { class: "app-week__day", "aria-labelledby": `day-${dayKey(d)}` },
+        h("h2", { class: "nhsuk-heading-s", id: `day-${dayKey(d)}` }, dayText(d)),
+        (byDay.get(dayKey(d)) ?? []).length === 0
+          ? h("p", { class: "nhsuk-body-s app-week__empty" }, "No sessions")
+          : h(
+              "ul",
+              { class: "nhsuk-list" },
+              ...(byDay.get(dayKey(d)) ?? []).map((s) =>
+                h(
+                  "li",
+                  { class: "app-week__session" },
+                  link(`/app/sessions/${s.id}`, `${s.localStart.slice(11, 16)} to ${s.localEnd.slice(11, 16)} ${words(SessionKind[s.kind])}`),
+                  h("span", { class: "nhsuk-body-s app-week__detail" }, `Case ${s.caseReference}, ${s.mode === SessionMode.IN_PERSON ? s.venueName : "by video"}`),
+                ),
+              ),
+            ),
+      ),
+    ),
+  );
+  const title = caseFilter ? `Calendar of case sessions` : mediator !== "0" ? `Calendar of ${names.get(BigInt(mediator)) ?? "a mediator"}` : "Calendar";
+  return context.frame(
+    title,
+    caseFilter ? backLink(`/app/cases/${caseFilter}/sessions`, "Back to the case's sessions") : null,
+    h("h1", {}, title),
+    h("p", { class: "nhsuk-body-l", id: "week-of" }, `Week of ${dayText(monday)}`),
+    h(
+      "nav",
+      { class: "nhsuk-pagination", role: "navigation", "aria-label": "Weeks" },
+      h(
+        "ul",
+        { class: "nhsuk-list nhsuk-pagination__list" },
+        h("li", { class: "nhsuk-pagination-item--previous" }, weekLink(addDays(monday, -7), "Previous week", "previous-week")),
+        h("li", { class: "nhsuk-pagination-item--next" }, weekLink(addDays(monday, 7), "Next week", "next-week")),
+      ),
+    ),
+    caseFilter ? null : filter,
+    week,
+  );
+}
+
+export const schedulingRoutes: Route[] = [
+  { pattern: /^\/app\/cases\/([1-9][0-9]*)\/sessions$/, roles: kStaff, page: caseSessionsPage },
+  { pattern: /^\/app\/sessions\/([1-9][0-9]*)$/, roles: kStaff, page: sessionPage },
+  { pattern: /^\/app\/calendar$/, roles: kStaff, page: calendarPage },
+];

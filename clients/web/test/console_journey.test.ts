@@ -1,0 +1,386 @@
+// The staff console's main journey in a real browser: case support takes a HIGH-concern
+// referral from intake through screening; a Senior Adviser decides (refused without the
+// high-concern confirmation, then confirmed) and quotes; case support offers the two mediator
+// roles (the mediators answer through the API: their console is another issue's), finds a time
+// and books the joint session, then sees it in the week calendar. Each step checks the page and
+// then what the API holds. Also: the work queues' counts, hold and resume with the keyboard
+// alone, a refused action, a session that ends (the token revoked) and a server that has gone.
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+
+import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
+import { AllocationService, AllocationState } from "@gen/ppa/mediation/v1/allocation_pb";
+import { ChargesService } from "@gen/ppa/mediation/v1/charges_pb";
+import {
+  CareSetting,
+  CaseState,
+  ConcernLevel,
+  Nation,
+  OrganisationKind,
+  Profession,
+  Role,
+  Sector,
+  SessionMode,
+} from "@gen/ppa/mediation/v1/common_pb";
+import { AccreditationBody, MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
+import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
+import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
+import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
+import { SchedulingService, SessionKind } from "@gen/ppa/mediation/v1/scheduling_pb";
+
+import {
+  api,
+  assertAccessible,
+  type Console,
+  heading,
+  issue,
+  screenshots,
+  signedIn,
+  startConsole,
+  stopConsole,
+  tableRows,
+  tabTo,
+} from "./console_support";
+
+let c: Console;
+let desk = "";
+let adviser = "";
+const mediatorTokens = new Map<bigint, string>();
+
+async function registerMediator(name: string, email: string): Promise<bigint> {
+  const { mediator } = await api(c, MediatorService, c.adminSecret).registerMediator({
+    mediator: {
+      contact: { name, email },
+      accreditation: {
+        body: AccreditationBody.CIVIL_MEDIATION_COUNCIL,
+        level: "Registered Mediator",
+        registrationNumber: `CMC-${email.split("@")[0]}`,
+        expiresOn: { year: 2030, month: 12, day: 31 },
+      },
+      insuranceExpiresOn: { year: 2030, month: 6, day: 30 },
+      cpdHoursLast12Months: 12,
+      nations: [Nation.ENGLAND],
+      languages: ["English"],
+      experience: [{ profession: Profession.DOCTOR, cases: 8 }],
+      maxConcurrentCases: 10,
+      active: true,
+    },
+  });
+  const id = mediator?.id ?? 0n;
+  // Monday to Friday, 09:00 to 17:00.
+  await api(c, MediatorService, c.adminSecret).setWorkingPattern({
+    mediatorId: id,
+    hours: [1, 2, 3, 4, 5].map((weekday) => ({
+      weekday,
+      start: { hours: 9, minutes: 0 },
+      end: { hours: 17, minutes: 0 },
+    })),
+  });
+  mediatorTokens.set(id, await issue(c, Role.MEDIATOR, `${name}'s token`, { mediatorId: id }));
+  return id;
+}
+
+async function acceptOffers(caseId: bigint): Promise<void> {
+  for (const [mediatorId, token] of mediatorTokens) {
+    const { allocations } = await api(c, AllocationService, token).listAllocations({ mediatorId });
+    for (const a of allocations) {
+      if (a.caseId === caseId && a.state === AllocationState.PENDING) {
+        await api(c, AllocationService, token).respondToAllocation({ allocationId: a.id, accept: true });
+      }
+    }
+  }
+}
+
+before(async () => {
+  c = await startConsole();
+  desk = await issue(c, Role.CASE_SUPPORT, "Robin Desk");
+  adviser = await issue(c, Role.SENIOR_ADVISER, "Sam Adviser");
+  await api(c, OrganisationService, desk).registerOrganisation({
+    organisation: {
+      name: "Northshire Hospitals NHS Trust",
+      kind: OrganisationKind.NHS_TRUST,
+      nation: Nation.ENGLAND,
+      careSetting: CareSetting.SECONDARY,
+      sector: Sector.PUBLIC,
+      contact: { name: "Priya Shah", email: "priya.shah@northshire.example" },
+    },
+  });
+  await api(c, OrganisationService, desk).registerOrganisation({
+    organisation: {
+      name: "Cardiff Bay Dental Practice",
+      kind: OrganisationKind.DENTAL_PRACTICE,
+      nation: Nation.WALES,
+      careSetting: CareSetting.PRIMARY,
+      sector: Sector.INDEPENDENT,
+      contact: { name: "Owen Jones", email: "owen.jones@cardiffbay.example" },
+    },
+  });
+  await registerMediator("Ana Lead", "ana@mediators.example");
+  await registerMediator("Ben Second", "ben@mediators.example");
+});
+
+after(async () => {
+  await stopConsole(c);
+});
+
+test("case support takes a HIGH-concern referral to a booked joint session; the adviser decides and quotes", async () => {
+  const { context, page, errors } = await signedIn(c, desk);
+  await heading(page, "Work queues");
+  assert.equal(await page.locator("#count-new").textContent(), "0");
+  await assertAccessible(page, "work queues");
+
+  // Intake.
+  await page.click("#record-referral");
+  await heading(page, "Record a referral");
+  await page.fill("#referrer-name", "Sam Okafor");
+  await page.fill("#referrer-email", "sam.okafor@northshire.example");
+  await page.fill("#summary", "Two consultants in theatres no longer speak; lists are cancelled.");
+  await page.selectOption("#concern_level", { label: "High" });
+  await page.fill("#parties-0-contact-name", "Dr Alex Morgan");
+  await page.fill("#parties-0-contact-email", "alex.morgan@northshire.example");
+  await page.fill("#parties-1-contact-name", "Dr Jo Reed");
+  await page.fill("#parties-1-contact-email", "jo.reed@northshire.example");
+  await page.check("#parties-1-access_needs-1");
+  await page.click("#record");
+  await page.waitForURL(`${c.baseUrl}/app/cases/1`);
+  const referral = (await api(c, ReferralService, desk).getCase({ caseId: 1n })).case!;
+  await heading(page, `Case ${referral.reference}`);
+  assert.equal(referral.concernLevel, ConcernLevel.HIGH);
+  assert.equal(referral.state, CaseState.REFERRED);
+  assert.deepEqual(referral.parties[1].accessNeeds, [1]);
+  assert.deepEqual(
+    (await tableRows(page, "Parties")).map((row) => [row[0], row[3]]),
+    [
+      ["Dr Alex Morgan", "None recorded"],
+      ["Dr Jo Reed", "Step free"],
+    ],
+  );
+  await assertAccessible(page, "case page");
+  await screenshots(page, "case");
+
+  // The home page counts it as a new referral; the queue lists it; the nation filter leaves it out.
+  await page.click("header a:has-text('Work queues')");
+  await heading(page, "Work queues");
+  assert.equal(await page.locator("#count-new").textContent(), "1");
+  await page.selectOption("#nation", { label: "Wales" });
+  await page.click("#apply-filters");
+  await page.waitForURL(`${c.baseUrl}/app?nation=2`);
+  await page.locator("#count-new", { hasText: "0" }).waitFor();
+  await page.selectOption("#nation", { label: "England" });
+  await page.click("#apply-filters");
+  await page.waitForURL(`${c.baseUrl}/app?nation=1`);
+  await page.locator("#count-new", { hasText: "1" }).waitFor();
+  await screenshots(page, "work-queues");
+  await page.click("#queue-new");
+  await heading(page, "New referrals");
+  assert.deepEqual((await tableRows(page, "New referrals")).map((row) => row[0]), [referral.reference]);
+  await assertAccessible(page, "queue page");
+  await page.click(`a:has-text('${referral.reference}')`);
+  await heading(page, `Case ${referral.reference}`);
+
+  // Screening: one criterion not known first (its note is required), then everything met.
+  await page.click("nav[aria-label='Pages of this case'] a:has-text('Screening')");
+  await heading(page, "Screening");
+  await page.waitForURL(`${c.baseUrl}/app/cases/1/screening`);
+  await assertAccessible(page, "screening form");
+  await page.check("#answer-1-1-answer-3");
+  await page.click("#save-answers");
+  await page.waitForSelector(".nhsuk-error-summary");
+  assert.match((await page.locator(".nhsuk-error-summary").textContent()) ?? "", /note/i);
+  assert.equal(await page.locator(".nhsuk-error-summary a").first().getAttribute("href"), "#answer-1-1-note");
+  await assertAccessible(page, "screening with an error");
+  for (const radio of await page.locator("input[type=radio][value='1']").all()) await radio.check();
+  await page.click("#save-answers");
+  await page.locator("#evaluated-decision", { hasText: "Suitable" }).waitFor();
+  assert.equal(await page.locator(".nhsuk-warning-callout").count(), 1);
+  const answers = await api(c, ScreeningService, desk).listScreeningAnswers({ caseId: 1n });
+  assert.equal(answers.answers.length, 9);
+  assert.equal((await api(c, ReferralService, desk).getCase({ caseId: 1n })).case?.state, CaseState.SCREENING);
+  await screenshots(page, "screening");
+  await assertAccessible(page, "screening evaluated");
+
+  // The adviser: the case waits for a decision; without the high-concern confirmation the
+  // server refuses, and the page says why; with it the case is suitable.
+  const adviserSession = await signedIn(c, adviser);
+  const a = adviserSession.page;
+  await heading(a, "Work queues");
+  assert.equal(await a.locator("#count-decision").textContent(), "1");
+  await a.click("#queue-decision");
+  await heading(a, "Awaiting the adviser's decision");
+  await a.click(`a:has-text('${referral.reference}')`);
+  await heading(a, `Case ${referral.reference}`);
+  await a.goto(`${c.baseUrl}/app/cases/1/screening`);
+  await a.click("#to-decision");
+  await heading(a, "Record the screening decision");
+  await assertAccessible(a, "decision form");
+  await a.click("#decision-form-submit");
+  await a.waitForSelector(".nhsuk-error-summary");
+  assert.match((await a.locator(".nhsuk-error-summary").textContent()) ?? "", /HIGH|high/);
+  assert.equal((await api(c, ReferralService, desk).getCase({ caseId: 1n })).case?.state, CaseState.SCREENING);
+  await assertAccessible(a, "decision refused");
+  await a.check("#confirm_high_concern");
+  await a.click("#decision-form-submit");
+  await a.waitForURL(`${c.baseUrl}/app/cases/1/charges`);
+  await heading(a, "Indication of charges");
+  assert.equal((await api(c, ReferralService, desk).getCase({ caseId: 1n })).case?.state, CaseState.SUITABLE);
+
+  // The quote: in person, one joint day, every party; an itemised table in pounds with VAT.
+  await a.check("#mode");
+  await a.fill("#days", "1");
+  await a.click("#charges-form-submit");
+  await a.locator("#indication-0").waitFor();
+  const { indications } = await api(c, ChargesService, adviser).listChargeIndications({ caseId: 1n });
+  assert.equal(indications.length, 1);
+  assert.equal(indications[0].mode, SessionMode.IN_PERSON);
+  const rows = await a.locator("#indication-0 tbody tr").evaluateAll((trs) =>
+    trs.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent ?? "")),
+  );
+  const pounds = (pence: bigint | undefined) =>
+    new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP" }).format(Number(pence ?? 0n) / 100);
+  assert.deepEqual(
+    rows.slice(0, -3).map((row) => [row[0], row[1], row[3]]),
+    indications[0].items.map((item) => [item.description, String(item.quantity), pounds(item.amount?.pence)]),
+  );
+  assert.deepEqual(rows.at(-1), ["Total", "", "", pounds(indications[0].total?.pence)]);
+  assert.match(rows.at(-2)?.[0] ?? "", /^VAT at 20%$/);
+  await assertAccessible(a, "charges");
+  await screenshots(a, "charges");
+  assert.deepEqual(adviserSession.errors, []);
+  await adviserSession.context.close();
+
+  // Allocation: the proposal ranks both mediators; offer the lead, then the co-mediator role.
+  await page.goto(`${c.baseUrl}/app/cases/1/allocation`);
+  await heading(page, "Allocation");
+  const ranked = await tableRows(page, "Eligible mediators");
+  assert.deepEqual(ranked.map((row) => row[1]).sort(), ["Ana Lead", "Ben Second"]);
+  await assertAccessible(page, "allocation proposal");
+  await screenshots(page, "allocation");
+  await page.locator("#ranked button").first().click();
+  await page.locator("#offers").waitFor();
+  assert.deepEqual((await tableRows(page, "Offers made")).map((row) => [row[1], row[2]]), [["Lead", "Waiting for an answer"]]);
+  await acceptOffers(1n);
+  await page.reload();
+  await heading(page, "Allocation");
+  await page.locator("h2", { hasText: "co-mediator role" }).waitFor();
+  await page.locator("#ranked button").first().click();
+  await page.locator("#offers tbody tr:nth-child(2)").waitFor();
+  await acceptOffers(1n);
+  assert.equal((await api(c, ReferralService, desk).getCase({ caseId: 1n })).case?.state, CaseState.MEDIATORS_ALLOCATED);
+  await page.reload();
+  await heading(page, "Allocation");
+  assert.deepEqual((await tableRows(page, "Offers made")).map((row) => row[2]).sort(), ["Accepted", "Accepted"]);
+
+  // Scheduling: the joint meeting by video, two hours; book the earliest time.
+  await page.click("nav[aria-label='Pages of this case'] a:has-text('Sessions')");
+  await heading(page, "Sessions");
+  await page.check(`#kind-2`);
+  await page.check(`#mode-2`);
+  await page.fill("#video_link", "https://video.example/rooms/joint-1");
+  await page.click("#find-slots-submit");
+  await page.locator("#slots").waitFor();
+  await assertAccessible(page, "slots");
+  await screenshots(page, "find-slots");
+  const firstSlot = await page.locator("#slots tbody tr:first-child td:first-child").textContent();
+  await page.click("#slot-0");
+  await page.waitForURL(/\/app\/sessions\/1$/);
+  await heading(page, "Joint meeting");
+  const { sessions } = await api(c, SchedulingService, desk).listSessions({ caseId: 1n });
+  assert.equal(sessions.length, 1);
+  assert.equal(sessions[0].kind, SessionKind.JOINT_MEETING);
+  assert.equal(sessions[0].videoLink, "https://video.example/rooms/joint-1");
+  const start = timestampDate(sessions[0].start!);
+  assert.equal(
+    firstSlot,
+    new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "Europe/London" }).format(start),
+  );
+  assert.equal((await api(c, ReferralService, desk).getCase({ caseId: 1n })).case?.state, CaseState.SESSIONS_SCHEDULED);
+  await assertAccessible(page, "session page");
+  await screenshots(page, "session");
+
+  // The .ics download is the server's calendar file.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download-ics")]);
+  assert.equal(download.suggestedFilename(), "session-1.ics");
+
+  // The week calendar of the session's week shows it.
+  const week = sessions[0].localStart.slice(0, 10);
+  await page.goto(`${c.baseUrl}/app/calendar?week=${week}`);
+  await heading(page, "Calendar");
+  await page.locator(`#week a[href='/app/sessions/1']`).waitFor();
+  assert.match((await page.locator(`#week a[href='/app/sessions/1']`).textContent()) ?? "", /Joint meeting/);
+  await assertAccessible(page, "calendar");
+  await screenshots(page, "calendar");
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("hold and resume with the keyboard alone; a refused action; the session ends on revocation", async () => {
+  const { case: held } = await api(c, ReferralService, desk).createReferral({
+    organisationId: 2n,
+    referrer: { name: "Owen Jones", email: "owen.jones@cardiffbay.example" },
+    summary: "A dentist and a practice manager disagree about rotas.",
+    parties: [
+      { contact: { name: "Cerys Evans", email: "cerys@cardiffbay.example" }, profession: Profession.DENTIST },
+      { contact: { name: "Gareth Hughes", email: "gareth@cardiffbay.example" }, profession: Profession.MANAGER },
+    ],
+  });
+  const path = `/app/cases/${held!.id}`;
+  const { context, page, errors } = await signedIn(c, desk, path);
+  await heading(page, `Case ${held!.reference}`);
+
+  // A refused action: a hold without a reason; the server's words, nothing changed.
+  await tabTo(page, "#hold summary");
+  await page.keyboard.press("Enter");
+  await tabTo(page, "#hold-form-submit");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".nhsuk-error-summary");
+  assert.equal(await page.locator(".nhsuk-error-summary a").first().getAttribute("href"), "#hold-reason");
+  assert.equal((await api(c, ReferralService, desk).getCase({ caseId: held!.id })).case?.state, CaseState.REFERRED);
+
+  // With the keyboard: the reason, then the button.
+  await tabTo(page, "#hold-reason");
+  await page.keyboard.type("Formal grievance under way at the practice.");
+  await tabTo(page, "#hold-form-submit");
+  await page.keyboard.press("Enter");
+  await page.locator(".nhsuk-caption-l", { hasText: "On hold" }).waitFor();
+  const onHold = (await api(c, ReferralService, desk).getCase({ caseId: held!.id })).case!;
+  assert.equal(onHold.state, CaseState.ON_HOLD);
+  assert.equal(onHold.holdReason, "Formal grievance under way at the practice.");
+  await assertAccessible(page, "case on hold");
+  const history = await tableRows(page, "History");
+  assert.deepEqual(history.at(-1)?.slice(1), ["Robin Desk (Case support)", "Referred to on hold", "Formal grievance under way at the practice."]);
+
+  await tabTo(page, "#resume summary");
+  await page.keyboard.press("Enter");
+  await tabTo(page, "#resume-form-submit");
+  await page.keyboard.press("Enter");
+  await page.locator(".nhsuk-caption-l", { hasText: "Referred" }).waitFor();
+  assert.equal((await api(c, ReferralService, desk).getCase({ caseId: held!.id })).case?.state, CaseState.REFERRED);
+
+  // The token is revoked: the next page asks to sign in again, then returns here.
+  const me = await api(c, AdminService, c.adminSecret).listTokens({});
+  const token = me.tokens.find((t) => t.label === "Robin Desk");
+  await api(c, AdminService, c.adminSecret).revokeToken({ tokenId: token!.id });
+  await page.reload();
+  await page.waitForURL(/\/app\/sign-in\?/);
+  assert.equal(await page.locator("#sign-in-message").textContent(), "Your session has ended. Sign in to continue.");
+  const other = await issue(c, Role.CASE_SUPPORT, "Kit Desk");
+  await page.fill("#token", other);
+  await page.click("button[type=submit]");
+  await page.waitForURL(`${c.baseUrl}${path}`);
+  await heading(page, `Case ${held!.reference}`);
+  desk = other;
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("a server that has gone: the page says so instead of breaking", async () => {
+  const { context, page } = await signedIn(c, adviser, "/app/cases/1");
+  await heading(page, "Case " + (await api(c, ReferralService, adviser).getCase({ caseId: 1n })).case?.reference);
+  await c.server.stop(30_000);
+  await page.click("nav[aria-label='Pages of this case'] a:has-text('Charges')");
+  await heading(page, "The server could not show this page");
+  await assertAccessible(page, "server gone");
+  await context.close();
+});
