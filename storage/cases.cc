@@ -280,8 +280,8 @@ void BindCaseFilter(Statement& st, const CaseFilter& filter) {
   st.bind(3, static_cast<int64_t>(filter.organisation_id));
   st.bind(4, static_cast<int64_t>(filter.mediator_id));
   st.bind(5, static_cast<int64_t>(filter.needs_rescheduling_after));
-  st.bind(6, filter.nation == v1::NATION_UNSPECIFIED ? std::string()
-                                                     : v1::Nation_Name(filter.nation));
+  st.bind(6,
+          filter.nation == v1::NATION_UNSPECIFIED ? std::string() : v1::Nation_Name(filter.nation));
   st.bind(7, static_cast<int64_t>(filter.case_id));
 }
 

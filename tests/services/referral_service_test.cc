@@ -146,8 +146,7 @@ TEST_F(ReferralServiceTest, CasesFilterByNationAndCountEveryPage) {
   r.set_nation(v1::NATION_WALES);
   r.set_page_size(2);
   v1::ListCasesResponse out;
-  ASSERT_TRUE(
-      server_.referrals().ListCases(WithToken(server_.case_support()).get(), r, &out).ok());
+  ASSERT_TRUE(server_.referrals().ListCases(WithToken(server_.case_support()).get(), r, &out).ok());
   ASSERT_EQ(out.cases_size(), 2);
   EXPECT_EQ(out.cases(0).id(), welsh[0]);
   EXPECT_EQ(out.cases(1).id(), welsh[1]);
@@ -155,13 +154,11 @@ TEST_F(ReferralServiceTest, CasesFilterByNationAndCountEveryPage) {
 
   r.set_nation(v1::NATION_ENGLAND);
   r.set_state(v1::CASE_STATE_REFERRED);
-  ASSERT_TRUE(
-      server_.referrals().ListCases(WithToken(server_.case_support()).get(), r, &out).ok());
+  ASSERT_TRUE(server_.referrals().ListCases(WithToken(server_.case_support()).get(), r, &out).ok());
   EXPECT_EQ(out.total_size(), 2);
   r.set_state(v1::CASE_STATE_SCREENING);
   out.Clear();
-  ASSERT_TRUE(
-      server_.referrals().ListCases(WithToken(server_.case_support()).get(), r, &out).ok());
+  ASSERT_TRUE(server_.referrals().ListCases(WithToken(server_.case_support()).get(), r, &out).ok());
   EXPECT_EQ(out.total_size(), 0);
   EXPECT_EQ(out.cases_size(), 0);
 

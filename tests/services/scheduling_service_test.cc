@@ -415,18 +415,18 @@ TEST_F(SchedulingServiceTest, TheCalendarListsTheWindowsSessionsOfEveryCaseOrOne
   const v1::Case other = server_.AllocatedCase(org_, mediators_[2], tokens_[mediators_[2]],
                                                mediators_[3], tokens_[mediators_[3]]);
   v1::Session wednesday, thursday, next_week, cancelled;
-  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 60,
-                   &wednesday)
-                  .ok());
+  ASSERT_TRUE(
+      Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 2 * kDay + 9 * kHour, 60, &wednesday)
+          .ok());
   ASSERT_TRUE(
       Book(other, v1::SESSION_KIND_JOINT_MEETING, kMonday + 3 * kDay + 9 * kHour, 60, &thursday)
           .ok());
-  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 7 * kDay + 9 * kHour, 60,
-                   &next_week)
-                  .ok());
-  ASSERT_TRUE(Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 4 * kDay + 9 * kHour, 60,
-                   &cancelled)
-                  .ok());
+  ASSERT_TRUE(
+      Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 7 * kDay + 9 * kHour, 60, &next_week)
+          .ok());
+  ASSERT_TRUE(
+      Book(case_, v1::SESSION_KIND_JOINT_MEETING, kMonday + 4 * kDay + 9 * kHour, 60, &cancelled)
+          .ok());
   v1::CancelSessionRequest cancel;
   cancel.set_session_id(cancelled.id());
   cancel.set_reason("room flooded");

@@ -5,19 +5,37 @@ import { Code, ConnectError } from "@connectrpc/connect";
 
 import { type AuditEvent, AdminService, type VerifyAuditChainResponse } from "@gen/ppa/mediation/v1/admin_pb";
 import { Role } from "@gen/ppa/mediation/v1/common_pb";
+import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 
 import { kAdminOnly, pagination, paging, plural, refusal, scrolling } from "./admin_parts";
 import { roleName } from "./admin_tokens";
 import { client, messageOf } from "./api";
-import { navigate, type PageContext, type Route, when, words } from "./app";
+import { navigate, type PageContext, type Route, words } from "./app";
 import { backLink, h, link, summaryList, table, tag, warningCallout } from "./dom";
 import { actionForm, problemsOf, showProblems, textInput, valueOf } from "./forms";
 
 const kPageSize = 25;
 
-// "/ppa.mediation.v1.ReferralService/CreateReferral" -> "ReferralService/CreateReferral".
-function method(name: string): string {
-  return name.replace(/^\/ppa\.mediation\.v1\./, "");
+// "/ppa.mediation.v1.ReferralService/CreateReferral" -> "ReferralService/CreateReferral", with a
+// line break allowed after the "/".
+function method(name: string): HTMLElement {
+  const [service, call] = name.replace(/^\/ppa\.mediation\.v1\./, "").split(/(?<=\/)(?=[^/]*$)/);
+  return h("span", {}, service ?? "", call ? h("wbr") : null, call ?? "");
+}
+
+// An instant to the second in London time, short: "6 Dec 2026, 23:43:05".
+function instant(timestamp: Timestamp | undefined): string {
+  if (!timestamp) return "Not known";
+  return new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/London",
+    day: "numeric",
+    month: "short",
+    year: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).format(timestampDate(timestamp));
 }
 
 function outcome(code: string): HTMLElement {
@@ -44,9 +62,15 @@ function objects(text: string): HTMLElement | string {
 function eventRow(e: AuditEvent): Array<Node | string> {
   return [
     String(e.id),
-    when(e.at),
-    e.tokenId ? link(`/app/admin/audit?token=${e.tokenId}`, `Token ${e.tokenId}`) : "Not signed in",
-    e.role === Role.UNSPECIFIED ? "None" : roleName(e.role),
+    instant(e.at),
+    e.tokenId
+      ? h(
+          "span",
+          {},
+          link(`/app/admin/audit?token=${e.tokenId}`, `Token ${e.tokenId}`),
+          e.role === Role.UNSPECIFIED ? null : ` (${roleName(e.role)})`,
+        )
+      : "Not signed in",
     method(e.method),
     objects(e.objects),
     outcome(e.outcome),
@@ -127,9 +151,9 @@ async function auditPage(context: PageContext): Promise<HTMLElement> {
         ? scrolling(
             table(
               p.number > 1 ? `${caption} (page ${p.number})` : caption,
-              ["Event", "When", "Token", "Role", "Call", "Objects", "Outcome", "Via"],
+              ["Event", "When", "Who", "Call", "Objects", "Outcome", "Via"],
               response.events.map(eventRow),
-              { id: "audit-events" },
+              { id: "audit-events", class: "nhsuk-table nhsuk-u-font-size-16" },
             ),
           )
         : h("p", { class: "nhsuk-body", id: "no-events" }, "No events match.");

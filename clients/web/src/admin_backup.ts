@@ -3,7 +3,7 @@
 // it.
 import { AdminService, type BackupDatabaseResponse } from "@gen/ppa/mediation/v1/admin_pb";
 
-import { count, kAdminOnly, plural, replacePage, successBanner } from "./admin_parts";
+import { count, kAdminOnly, plural, replacePage } from "./admin_parts";
 import { client } from "./api";
 import { type PageContext, type Route, when } from "./app";
 import { backLink, h, link, summaryList, warningCallout } from "./dom";
@@ -65,8 +65,8 @@ function donePage(context: PageContext, b: BackupDatabaseResponse): HTMLElement 
   return context.frame(
     "Backup made",
     backLink("/app/admin", "Administration"),
-    successBanner("The database is backed up", `The backup is ${b.fileName}.`),
     h("h1", {}, "Backup made"),
+    h("p", { class: "nhsuk-body-l", id: "backup-made" }, "The database is copied to a new file on the server."),
     summaryList([
       ["File name", b.fileName],
       ["Where it is on the server", b.path],

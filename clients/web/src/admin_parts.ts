@@ -166,9 +166,20 @@ export function successBanner(heading: string, ...content: Array<Node | string>)
   );
 }
 
-// A table in a container that scrolls sideways on a narrow screen rather than the page.
+// A table in a container that scrolls sideways on a narrow screen rather than the page. The
+// container can take the focus, so it can be scrolled with the keyboard, and is named after the
+// table's caption.
 export function scrolling(table: HTMLElement): HTMLElement {
-  return h("div", { class: "nhsuk-table-container" }, table);
+  return h(
+    "div",
+    {
+      class: "nhsuk-table-container",
+      role: "region",
+      tabindex: "0",
+      "aria-label": table.querySelector("caption")?.textContent ?? "Table",
+    },
+    table,
+  );
 }
 
 // A link styled as an NHS button.

@@ -175,11 +175,12 @@ const kBarHeight = 22;
 const kValueRoom = 64;
 
 // A horizontal bar chart: each row's label above its bar, the figure at the bar's end. Drawn
-// with SVG elements; the label and figure are text nodes. `format` writes a figure.
+// with SVG elements; the label and figure are text nodes. `figures` are the texts written at the
+// bars' ends.
 function barChart(
   id: string,
   rows: Array<[string, number]>,
-  format: (value: number) => string = (v) => count(v),
+  figures: string[],
 ): SVGElement {
   const max = Math.max(1, ...rows.map(([, v]) => v));
   const height = Math.max(1, rows.length) * kRowHeight;
@@ -191,7 +192,7 @@ function barChart(
     preserveAspectRatio: "xMinYMin meet",
     "aria-hidden": "true",
     focusable: "false",
-    "font-size": 15,
+    "font-size": 16,
   });
   rows.forEach(([label, value], i) => {
     const y = i * kRowHeight;
@@ -204,7 +205,7 @@ function barChart(
       svg(
         "text",
         { x: kWidth - kValueRoom + 8, y: y + 22 + kBarHeight - 6, fill: "#212b32", "font-weight": "bold" },
-        format(value),
+        figures[i] ?? "",
       ),
     );
   });
@@ -217,10 +218,14 @@ function chartSection(
   title: string,
   headers: [string, string],
   rows: Array<[string, number]>,
-  options: { note?: string; format?: (value: number) => string; cells?: Array<[string, string]> } = {},
+  options: { note?: string; figures?: string[]; cells?: Array<[string, string]> } = {},
 ): HTMLElement {
-  const format = options.format ?? ((v: number) => count(v));
-  const cells = options.cells ?? rows.map(([label, v]) => [label, format(v)] as [string, string]);
+  const shown = options.figures ?? rows.map(([, v]) => count(v));
+  const cells = options.cells ?? rows.map(([label], i) => [label, shown[i]] as [string, string]);
+  const figures = table(title, headers, cells, { id: `table-${id}` });
+  // The heading above names the table for the eye; its caption still names it for a screen
+  // reader's list of tables.
+  figures.querySelector("caption")?.classList.add("nhsuk-u-visually-hidden");
   return h(
     "section",
     { class: "nhsuk-u-margin-bottom-7", id: `section-${id}`, "aria-labelledby": `heading-${id}` },
@@ -229,12 +234,8 @@ function chartSection(
     h(
       "div",
       { class: "nhsuk-grid-row" },
-      h("div", { class: "nhsuk-grid-column-one-half" }, barChart(id, rows, format)),
-      h(
-        "div",
-        { class: "nhsuk-grid-column-one-half" },
-        table(title, headers, cells, { id: `table-${id}` }),
-      ),
+      h("div", { class: "nhsuk-grid-column-one-half nhsuk-u-margin-bottom-4" }, barChart(id, rows, shown)),
+      h("div", { class: "nhsuk-grid-column-one-half" }, figures),
     ),
   );
 }
@@ -267,8 +268,9 @@ function charts(s: GetStatisticsResponse): HTMLElement[] {
     ["Not suitable", Number(s.screened - s.suitable)],
     ["No decision yet", Number(notScreened < 0n ? 0n : notScreened)],
   ];
-  const oneDecimal = (v: number) =>
-    v.toLocaleString("en-GB", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  // A median over no cases is not 0 days: the bar says "None".
+  const median = (v: number, cases: bigint) =>
+    cases === 0n ? "None" : v.toLocaleString("en-GB", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   const timings: Array<[string, number]> = [
     ["Referral to both mediators allocated", s.medianDaysToAllocation],
     ["Referral to the first session", s.medianDaysToFirstSession],
@@ -283,7 +285,7 @@ function charts(s: GetStatisticsResponse): HTMLElement[] {
     breakdownSection(kOutcomes, s.outcomes),
     chartSection("timings", "Median days from referral", ["Measure", "Median days"], timings, {
       note: "Over the cases that got that far. Half took less time and half took more.",
-      format: oneDecimal,
+      figures: [median(s.medianDaysToAllocation, s.allocated), median(s.medianDaysToFirstSession, s.withSessions)],
       cells: [
         [timings[0][0], days(s.medianDaysToAllocation, s.allocated)],
         [timings[1][0], days(s.medianDaysToFirstSession, s.withSessions)],

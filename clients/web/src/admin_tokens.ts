@@ -183,7 +183,7 @@ function roleRadios(
       textInput("party_id", "Party number", {
         classes: "nhsuk-input--width-5",
         inputmode: "numeric",
-        hint: "The party's number in the case, shown on the case's page.",
+        hint: "The party's number in the case's record.",
       }),
     ),
   };

@@ -316,10 +316,24 @@ function filterForm(query: URLSearchParams, orgs: Awaited<ReturnType<typeof orga
 
 async function workQueuesPage(context: PageContext): Promise<HTMLElement> {
   const filters = filtersOf(context.query);
+  // The counts the API gives at once come with the page; those that need a look at each case
+  // (the adviser's queue, the offers) are filled in as they arrive.
+  const later = new Map<string, Promise<string>>();
+  for (const queue of kQueues) if (queue.keep) later.set(queue.key, countOf(queue, filters));
   const [orgs, counts] = await Promise.all([
     organisations(),
-    Promise.all(kQueues.map((queue) => countOf(queue, filters))),
+    Promise.all(kQueues.map((queue) => (queue.keep ? Promise.resolve("Counting") : countOf(queue, filters)))),
   ]);
+  for (const [key, count] of later) {
+    void count
+      .catch(() => "Not known")
+      .then((text) => {
+        const cell = document.getElementById(`count-${key}`);
+        if (!cell) return;
+        cell.textContent = text;
+        cell.removeAttribute("aria-busy");
+      });
+  }
   const suffix = filterQueryString(context.query);
   const open = h("input", {
     class: "nhsuk-input nhsuk-input--width-10",
@@ -357,7 +371,7 @@ async function workQueuesPage(context: PageContext): Promise<HTMLElement> {
       ["Queue", "Cases or sessions", "What it holds"],
       kQueues.map((queue, i) => [
         link(`/app/queues/${queue.key}${queue.sessions ? "" : suffix}`, queue.title, { id: `queue-${queue.key}` }),
-        h("span", { id: `count-${queue.key}` }, counts[i]),
+        h("span", { id: `count-${queue.key}`, "aria-busy": queue.keep ? "true" : undefined }, counts[i]),
         queue.hint,
       ]),
       { id: "work-queues" },

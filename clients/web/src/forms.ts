@@ -188,7 +188,8 @@ export function showProblems(
       h("span", { class: "nhsuk-u-visually-hidden" }, "Error: "),
       problem,
     );
-    (group.querySelector("legend") ?? group.querySelector("label"))?.after(message);
+    // After the hint where there is one (the NHS order: label, hint, error, field).
+    (group.querySelector(".nhsuk-hint") ?? group.querySelector("legend") ?? group.querySelector("label"))?.after(message);
     group.querySelector(`[id="${id}"]`)?.setAttribute("aria-describedby", `${id}-error`);
     // "Party 1 full name: required": the fieldset's legend tells apart fields of the same label.
     const fieldset = group.closest("fieldset");

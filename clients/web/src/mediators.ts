@@ -96,7 +96,7 @@ function registryTable(caption: string, mediators: Mediator[]): HTMLElement {
     {},
     responsiveTable(
       caption,
-      ["Name", "Accreditation", "Accreditation valid until", "Insurance valid until", "Nations", "Cases", "Flags"],
+      ["Name", "Accreditation", "Accreditation valid until", "Insurance valid until", "Nations", "Current cases", "Flags"],
       mediators.map((m) => [
         link(`/app/mediators/${m.id}`, m.contact?.name || `Mediator ${m.id}`),
         accreditationText(m),

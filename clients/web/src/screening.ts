@@ -349,6 +349,7 @@ async function chargesPage(context: PageContext): Promise<HTMLElement> {
           ["VAT", `${((schedule.vatBasisPoints ?? 0) / 100).toLocaleString("en-GB")}%`],
         ])
       : null,
+    h("p", { class: "nhsuk-body" }, link("/app/admin/fee-schedule", "See the fee schedule in force")),
     form,
     indications.length === 0
       ? inset("No indication of charges has been given for this case.")

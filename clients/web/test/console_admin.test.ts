@@ -567,6 +567,12 @@ test("statistics: charts of the referrals, with the figures in their tables", as
     .evaluateAll((rects) => rects.map((r) => Number(r.getAttribute("width"))));
   assert.deepEqual(widths, [336, 168, 0]);
   assert.equal(await page.locator("main svg[aria-hidden=true]").count(), 10);
+  assert.deepEqual(await page.locator("#chart-timings text").allTextContents(), [
+    "Referral to both mediators allocated",
+    "None",
+    "Referral to the first session",
+    "None",
+  ]);
   // The API agrees.
   const s = await api(c, StatisticsService, desk).getStatistics({});
   assert.equal(s.referrals, 3n);
@@ -651,14 +657,18 @@ test("the audit trail: a token's calls, and a change to the database found by th
   await page.locator("caption", { hasText: `of token ${desk.id}` }).waitFor();
   const rows = await tableRows(page, `Events of token ${desk.id}, newest first`);
   assert.deepEqual(
-    rows.map((r) => [r[0], r[2], r[3], r[4], r[5], r[6], r[7]]),
+    rows.map((r) => [r[0], r[2], r[3], r[4], r[5], r[6]]),
     [
-      [String(events[0].id), `Token ${desk.id}`, "Case support", "AdminService/IssueToken", events[0].objects || "None", "Permission denied", "Connect over HTTP"],
-      [String(events[1].id), `Token ${desk.id}`, "Case support", "OrganisationService/RegisterOrganisation", events[1].objects, "OK", "Connect over HTTP"],
+      [String(events[0].id), `Token ${desk.id} (Case support)`, "AdminService/IssueToken", events[0].objects || "None", "Permission denied", "Connect over HTTP"],
+      [String(events[1].id), `Token ${desk.id} (Case support)`, "OrganisationService/RegisterOrganisation", events[1].objects, "OK", "Connect over HTTP"],
     ],
   );
   assert.match(events[1].objects, /^organisation:\d+$/);
-  assert.match(rows[0][1], /^\d{1,2} [A-Z][a-z]+ \d{4}/);
+  // When, to the second in London time ("6 Dec 2026, 23:43:05").
+  const time = new Intl.DateTimeFormat("en-GB", {
+    timeZone: "Europe/London", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23",
+  }).format(timestampDate(events[0].at!));
+  assert.match(rows[0][1], new RegExp(`^\\d{1,2} [A-Z][a-z]{2,3} \\d{4}, ${time}$`));
   await assertAccessible(page, "audit trail filtered");
 
   // A filter the server refuses, shown beside its field.

@@ -206,6 +206,7 @@ test("case support takes a HIGH-concern referral to a booked joint session; the 
   const adviserSession = await signedIn(c, adviser);
   const a = adviserSession.page;
   await heading(a, "Work queues");
+  await a.locator("#count-decision:not([aria-busy])").waitFor();
   assert.equal(await a.locator("#count-decision").textContent(), "1");
   await a.click("#queue-decision");
   await heading(a, "Awaiting the adviser's decision");
@@ -375,6 +376,72 @@ test("hold and resume with the keyboard alone; a refused action; the session end
   await context.close();
 });
 
+
+test("sign in, record a referral and screen it with the keyboard alone", async () => {
+  const context = await c.browser.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (e) => errors.push(e.message));
+  await page.goto(`${c.baseUrl}/app/sign-in`);
+  await tabTo(page, "#token");
+  await page.keyboard.type(desk);
+  await page.keyboard.press("Enter");
+  await heading(page, "Work queues");
+
+  await tabTo(page, "#record-referral");
+  await page.keyboard.press("Enter");
+  await heading(page, "Record a referral");
+  const type = async (selector: string, text: string) => {
+    await tabTo(page, selector);
+    await page.keyboard.type(text);
+  };
+  await type("#referrer-name", "Nia Price");
+  await type("#referrer-email", "nia.price@northshire.example");
+  await type("#summary", "A pharmacist and a GP disagree over prescribing reviews.");
+  await type("#parties-0-contact-name", "Tom Baker");
+  await type("#parties-0-contact-email", "tom.baker@northshire.example");
+  await tabTo(page, "#parties-0-profession");
+  await page.keyboard.press("ArrowDown"); // Dentist
+  await page.keyboard.press("ArrowDown"); // Pharmacist
+  await type("#parties-1-contact-name", "Dr Lin Wu");
+  await type("#parties-1-contact-email", "lin.wu@northshire.example");
+  await tabTo(page, "#record");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/app\/cases\/\d+$/);
+  const id = BigInt(/(\d+)$/.exec(page.url())![1]);
+  const made = (await api(c, ReferralService, desk).getCase({ caseId: id })).case!;
+  await heading(page, `Case ${made.reference}`);
+  assert.deepEqual(
+    made.parties.map((p) => [p.contact?.name, p.profession]),
+    [
+      ["Tom Baker", Profession.PHARMACIST],
+      ["Dr Lin Wu", Profession.DOCTOR],
+    ],
+  );
+
+  // Screening: every criterion met, each answer chosen with Space.
+  await tabTo(page, "a.nhsuk-contents-list__link[href$='/screening']");
+  await page.keyboard.press("Enter");
+  await heading(page, "Screening");
+  const radios = await page.locator("#screening-form input[type=radio][value='1']").evaluateAll((inputs) =>
+    inputs.map((input) => input.id),
+  );
+  assert.equal(radios.length, 9);
+  for (const radio of radios) {
+    await tabTo(page, `[id='${radio}']`);
+    await page.keyboard.press("Space");
+  }
+  await tabTo(page, "#save-answers");
+  await page.keyboard.press("Enter");
+  await page.locator("#evaluated-decision", { hasText: "Suitable" }).waitFor();
+  const { answers } = await api(c, ScreeningService, desk).listScreeningAnswers({ caseId: id });
+  assert.equal(answers.length, 9);
+  assert.ok(answers.every((a) => a.answer === 1));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// Last: it stops the server.
 test("a server that has gone: the page says so instead of breaking", async () => {
   const { context, page } = await signedIn(c, adviser, "/app/cases/1");
   await heading(page, "Case " + (await api(c, ReferralService, adviser).getCase({ caseId: 1n })).case?.reference);

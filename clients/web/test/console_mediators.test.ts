@@ -72,10 +72,6 @@ function long(d: Day): string {
   );
 }
 
-function iso(d: Day): string {
-  return `${d.year}-${String(d.month).padStart(2, "0")}-${String(d.day).padStart(2, "0")}`;
-}
-
 const today = londonToday();
 const inTwoYears = plusDays(today, 730);
 const kCases = 21;
@@ -223,10 +219,11 @@ test("case support registers an organisation: the server's field errors, then wh
   await page.fill("#organisation-contact-email", "not an email");
   await page.fill("#organisation-contact-phone", "029 2000 0000");
   await page.click("#organisation-submit");
-  await page.locator(".nhsuk-error-summary a", { hasText: "Main contact email address" }).waitFor();
+  await page.locator(".nhsuk-error-summary a", { hasText: "not an email address" }).waitFor();
   assert.deepEqual(await summaryProblems(page), [
     ["Main contact email address: not an email address (expected name@domain.tld)", "#organisation-contact-email"],
   ]);
+  await assertAccessible(page, "organisation form with one error left");
   await page.fill("#organisation-contact-email", "gwen.davies@riverside.example");
   await page.click("#organisation-submit");
   await page.waitForURL(/\/app\/organisations\/\d+$/);
@@ -261,6 +258,7 @@ test("a Senior Adviser pages through an organisation's cases and is offered no r
   const { context, page, errors } = await signedIn(c, adviserSecret, "/app/organisations");
   await heading(page, "Organisations");
   assert.equal(await page.locator("#register-organisation").count(), 0);
+  await assertAccessible(page, "organisations list for a Senior Adviser");
   await page.click(`a[href="/app/organisations/${northshireId}"]`);
   await heading(page, "Northshire Hospitals NHS Trust");
   assert.equal(await page.locator("#record-referral").count(), 0);
@@ -295,6 +293,7 @@ test("a Senior Adviser pages through an organisation's cases and is offered no r
   // Registering is not offered to a Senior Adviser, even by its address.
   await page.goto(`${c.baseUrl}/app/organisations/new`);
   await heading(page, "Not available to your role");
+  await assertAccessible(page, "registering refused to a Senior Adviser");
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -333,6 +332,8 @@ test("the registry flags accreditation or insurance expiring within 60 days, and
   await page.waitForURL(`${c.baseUrl}/app/mediators?search=cole&nation=2`);
   await page.locator("#mediator-count", { hasText: "1 mediator matches." }).waitFor();
   assert.deepEqual(await cardRows(page, "Mediators matching the search"), [cole]);
+  assert.equal(await page.locator("#mediators a").getAttribute("href"), `/app/mediators/${coleId}`);
+  await assertAccessible(page, "mediator registry, searched");
 
   await page.click('.nhsuk-header__navigation-link[href="/app/mediators"]');
   await page.waitForURL(`${c.baseUrl}/app/mediators`);
@@ -353,6 +354,7 @@ test("the registry flags accreditation or insurance expiring within 60 days, and
   await assertAccessible(page, "mediator page for case support");
   await page.goto(`${c.baseUrl}/app/mediators/import`);
   await heading(page, "Not available to your role");
+  await assertAccessible(page, "import refused to case support");
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -361,11 +363,34 @@ test("an administrator sets the working pattern, leave and conflicts; a stale ch
   const mediators = api(c, MediatorService, c.adminSecret);
   const { context, page, errors } = await signedIn(c, c.adminSecret, `/app/mediators/${boothId}`);
   await heading(page, "Ben Booth");
+  assert.deepEqual(await page.locator("#mediator-flags").count(), 0);
   await assertAccessible(page, "mediator page for an administrator");
+
+  // The record: the form starts from what is stored; the change is what the API then holds.
+  await page.click("#change-details");
+  await heading(page, "Change Ben Booth's details");
+  assert.equal(await page.inputValue("#mediator-cpd_hours_last_12_months"), "10");
+  assert.equal(await page.inputValue("#mediator-accreditation-expires_on-year"), String(inTwoYears.year));
+  assert.equal(await page.isChecked("#mediator-nations-2"), true);
+  await assertAccessible(page, "mediator details form");
+  await page.fill("#mediator-cpd_hours_last_12_months", "4");
+  await page.fill("#mediator-languages", "English, Welsh");
+  await page.uncheck("#mediator-active");
+  await page.click("#mediator-submit");
+  await page.waitForURL(`${c.baseUrl}/app/mediators/${boothId}`);
+  await expectBanner(page, "The mediator's details are saved.");
+  assert.deepEqual(await page.locator("#mediator-flags .nhsuk-tag").allTextContents(), ["Inactive", "CPD under 6 hours"]);
+  const edited = (await mediators.getMediator({ mediatorId: boothId })).mediator!;
+  assert.deepEqual(
+    [edited.cpdHoursLast12Months, edited.languages, edited.active, edited.contact?.name, edited.nations, edited.experience.map((e) => [e.profession, e.cases])],
+    [4, ["English", "Welsh"], false, "Ben Booth", [Nation.WALES], [[Profession.DOCTOR, 3]]],
+  );
+  await assertAccessible(page, "mediator page with flags");
 
   await page.click("#change-working-pattern");
   await heading(page, "Working pattern for Ben Booth");
   assert.equal(await page.locator("#no-hours").count(), 1);
+  await assertAccessible(page, "empty working pattern");
   await page.click("#add-hours");
   await page.click("#add-hours");
   await page.click("#add-hours");
@@ -423,6 +448,7 @@ test("an administrator sets the working pattern, leave and conflicts; a stale ch
   await heading(page, "Ben Booth");
   await page.click("#add-leave");
   await heading(page, "Add leave for Ben Booth");
+  await assertAccessible(page, "leave form");
   const first = plusDays(today, 100);
   const last = plusDays(today, 104);
   const fillDate = async (id: string, d: Day) => {
@@ -443,6 +469,7 @@ test("an administrator sets the working pattern, leave and conflicts; a stale ch
   await page.click("#leave-submit");
   await page.waitForURL(`${c.baseUrl}/app/mediators/${boothId}`);
   await expectBanner(page, `Leave from ${long(first)} to ${long(last)} is added.`);
+  await assertAccessible(page, "mediator page with leave");
   const [leave] = (await mediators.getMediator({ mediatorId: boothId })).mediator!.leave;
   assert.deepEqual(
     [leave.firstDay?.year, leave.firstDay?.month, leave.firstDay?.day, leave.lastDay?.day, leave.note],
@@ -454,14 +481,18 @@ test("an administrator sets the working pattern, leave and conflicts; a stale ch
   await page.click(`#remove-leave-${leave.id}`);
   await expectBanner(page, `Leave from ${long(first)} to ${long(last)} removed.`);
   assert.equal(await page.locator("#no-leave").count(), 1);
+  await assertAccessible(page, "mediator page after removing leave");
   assert.deepEqual((await mediators.getMediator({ mediatorId: boothId })).mediator!.leave, []);
 
   // Conflicts: a person with neither name nor email is refused; an organisation is declared.
   await page.click("#declare-conflict");
   await heading(page, "Declare a conflict of interest for Ben Booth");
   assert.equal(await page.locator("#conflict-person_name-group").isVisible(), false);
+  await assertAccessible(page, "conflict form");
   await page.check("#conflict-kind-2"); // A person
   assert.equal(await page.locator("#conflict-person_name-group").isVisible(), true);
+  assert.equal(await page.locator("#conflict-organisation_id-group").isVisible(), false);
+  await screenshots(page, "mediators-conflict-person");
   await page.click("#conflict-submit");
   assert.deepEqual(await summaryProblems(page), [
     ["The person's full name: a PERSON conflict needs the person's name or email", "#conflict-person_name"],
@@ -487,6 +518,7 @@ test("an administrator sets the working pattern, leave and conflicts; a stale ch
   await page.click(`#remove-conflict-${conflict.id}`);
   await expectBanner(page, "The conflict of interest with Northshire Hospitals NHS Trust is removed.");
   assert.deepEqual((await mediators.getMediator({ mediatorId: boothId })).mediator!.conflicts, []);
+  await assertAccessible(page, "mediator page after removing the conflict");
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -494,9 +526,11 @@ test("an administrator sets the working pattern, leave and conflicts; a stale ch
 test("an administrator registers a mediator with the keyboard alone", async () => {
   const { context, page, errors } = await signedIn(c, c.adminSecret, "/app/mediators");
   await heading(page, "Mediators");
+  await assertAccessible(page, "mediator registry for an administrator");
   await tabTo(page, "#register-mediator");
   await page.keyboard.press("Enter");
   await heading(page, "Register a mediator");
+  await assertAccessible(page, "mediator registration form");
 
   // Sent empty: the server's problems, and the summary takes the focus.
   await tabTo(page, "#mediator-submit");
@@ -515,6 +549,7 @@ test("an administrator registers a mediator with the keyboard alone", async () =
   ]);
   assert.equal(await page.evaluate(() => document.activeElement?.className), "nhsuk-error-summary");
   await assertAccessible(page, "mediator form with errors");
+  await screenshots(page, "mediators-register-errors");
 
   const type = async (selector: string, text: string) => {
     await tabTo(page, selector);
