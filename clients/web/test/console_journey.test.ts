@@ -17,6 +17,8 @@ import {
   CareSetting,
   CaseState,
   ConcernLevel,
+  Criterion,
+  CriterionAnswer,
   Nation,
   OrganisationKind,
   Profession,
@@ -437,6 +439,84 @@ test("sign in, record a referral and screen it with the keyboard alone", async (
   const { answers } = await api(c, ScreeningService, desk).listScreeningAnswers({ caseId: id });
   assert.equal(answers.length, 9);
   assert.ok(answers.every((a) => a.answer === 1));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("the adviser decides and quotes, and case support allocates and books, with the keyboard alone", async () => {
+  const { case: made } = await api(c, ReferralService, desk).createReferral({
+    organisationId: 1n,
+    referrer: { name: "Sam Okafor", email: "sam.okafor@northshire.example" },
+    summary: "Two registrars disagree about handovers.",
+    parties: [
+      { contact: { name: "Dr Ola Ade", email: "ola.ade@northshire.example" }, profession: Profession.DOCTOR },
+      { contact: { name: "Dr Eve Stone", email: "eve.stone@northshire.example" }, profession: Profession.DOCTOR },
+    ],
+  });
+  const id = made!.id;
+  for (const criterion of [Criterion.JOINT_PROBLEM, Criterion.WILLING, Criterion.FIT_TO_ATTEND]) {
+    for (const party of made!.parties) {
+      await api(c, ScreeningService, desk).recordScreeningAnswer({ caseId: id, criterion, partyId: party.id, answer: CriterionAnswer.MET });
+    }
+  }
+  for (const criterion of [Criterion.NOT_CONTRACTUAL, Criterion.NO_FORMAL_PROCESS, Criterion.NO_RELATIONSHIP]) {
+    await api(c, ScreeningService, desk).recordScreeningAnswer({ caseId: id, criterion, answer: CriterionAnswer.MET });
+  }
+
+  // The adviser: confirm (the first choice), then quote in person for one day.
+  const adviserSession = await signedIn(c, adviser, `/app/cases/${id}/decision`);
+  const a = adviserSession.page;
+  await heading(a, "Record the screening decision");
+  await tabTo(a, "#decision-form-submit");
+  await a.keyboard.press("Enter");
+  await a.waitForURL(`${c.baseUrl}/app/cases/${id}/charges`);
+  await heading(a, "Indication of charges");
+  await tabTo(a, "#charges-form-submit");
+  await a.keyboard.press("Enter");
+  await a.locator("#indication-0").waitFor();
+  const { indications } = await api(c, ChargesService, adviser).listChargeIndications({ caseId: id });
+  assert.equal(indications.length, 1);
+  assert.equal(indications[0].days, 1);
+  assert.deepEqual(adviserSession.errors, []);
+  await adviserSession.context.close();
+
+  // Case support: offer the lead role, then the co-mediator role (accepted through the API).
+  const { context, page, errors } = await signedIn(c, desk, `/app/cases/${id}/allocation`);
+  await heading(page, "Allocation");
+  for (let role = 0; role < 2; ++role) {
+    await tabTo(page, "#ranked button");
+    await page.keyboard.press("Enter");
+    await page.locator(`#offers tbody tr:nth-child(${role + 1})`).waitFor();
+    await acceptOffers(id);
+    await page.reload();
+    await heading(page, "Allocation");
+  }
+  assert.equal((await api(c, ReferralService, desk).getCase({ caseId: id })).case?.state, CaseState.MEDIATORS_ALLOCATED);
+
+  // An individual meeting with the first party, by video: radios move with the arrow keys.
+  await tabTo(page, "a.nhsuk-contents-list__link[href$='/sessions']");
+  await page.keyboard.press("Enter");
+  await heading(page, "Sessions");
+  await tabTo(page, "#kind");
+  await page.keyboard.press("Space");
+  await tabTo(page, "#party_id");
+  await page.keyboard.press("ArrowDown");
+  await tabTo(page, "#mode");
+  await page.keyboard.press("ArrowRight");
+  await tabTo(page, "#video_link");
+  await page.keyboard.type("https://video.example/rooms/ola");
+  await tabTo(page, "#find-slots-submit");
+  await page.keyboard.press("Enter");
+  await page.locator("#slots").waitFor();
+  await tabTo(page, "#slot-0");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/app\/sessions\/\d+$/);
+  await heading(page, "Individual meeting with Dr Ola Ade");
+  const { sessions } = await api(c, SchedulingService, desk).listSessions({ caseId: id });
+  assert.deepEqual(
+    sessions.map((s) => [s.kind, s.partyId, s.mode, s.videoLink]),
+    [[SessionKind.INDIVIDUAL_MEETING, made!.parties[0].id, SessionMode.VIDEO, "https://video.example/rooms/ola"]],
+  );
   assert.deepEqual(errors, []);
   await context.close();
 });
