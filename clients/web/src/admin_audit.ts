@@ -7,12 +7,13 @@ import { type AuditEvent, AdminService, type VerifyAuditChainResponse } from "@g
 import { Role } from "@gen/ppa/mediation/v1/common_pb";
 import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 
-import { kAdminOnly, pagination, paging, plural, refusal, scrolling } from "./admin_parts";
+import { kAdminOnly, plural, scrolling } from "./admin_parts";
 import { roleName } from "./admin_tokens";
 import { client, messageOf } from "./api";
 import { navigate, type PageContext, type Route, words } from "./app";
 import { backLink, h, link, summaryList, table, tag, warningCallout } from "./dom";
-import { actionForm, problemsOf, showProblems, textInput, valueOf } from "./forms";
+import { actionForm, localProblems, problemsOf, showProblems, textInput, valueOf } from "./forms";
+import { kAdminPageLinkIds, pageToken, pagination, paging } from "./paging";
 
 const kPageSize = 25;
 
@@ -140,9 +141,9 @@ async function auditPage(context: PageContext): Promise<HTMLElement> {
     const response = await admin.listAuditEvents({
       ...wanted,
       pageSize: kPageSize,
-      pageToken: query.get("page") ?? "",
+      pageToken: pageToken(query),
     });
-    const p = paging("/app/admin/audit", query, response.nextPageToken);
+    const p = paging("/app/admin/audit", query, response.nextPageToken, { back: "repeated", drop: ["revoked"] });
     const caption = filtered
       ? `Events${wanted.tokenId ? ` of token ${wanted.tokenId}` : ""}${wanted.object ? ` touching ${wanted.object}` : ""}, newest first`
       : "Events, newest first";
@@ -157,7 +158,7 @@ async function auditPage(context: PageContext): Promise<HTMLElement> {
             ),
           )
         : h("p", { class: "nhsuk-body", id: "no-events" }, "No events match.");
-    pages = pagination(p, "Events");
+    pages = pagination(p, { ids: kAdminPageLinkIds, what: "Events" });
   } catch (error) {
     // A filter the server refuses (an address typed by hand): shown on the filter form.
     if (!(error instanceof ConnectError) || error.code !== Code.InvalidArgument) throw error;
@@ -193,7 +194,7 @@ async function auditPage(context: PageContext): Promise<HTMLElement> {
 // The filter as the request has it; a token number that is not one is refused here.
 function readFilter(tokenText: string, object: string): { tokenId: bigint; object: string } {
   if (tokenText && !/^\d{1,18}$/.test(tokenText)) {
-    throw refusal([["token_id", "enter the token's number in digits, for example 3"]]);
+    throw localProblems([["token_id", "enter the token's number in digits, for example 3"]]);
   }
   return { tokenId: tokenText ? BigInt(tokenText) : 0n, object };
 }

@@ -6,11 +6,11 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { ChargesService, type FeeSchedule } from "@gen/ppa/mediation/v1/charges_pb";
 import { type Money, Role } from "@gen/ppa/mediation/v1/common_pb";
 
-import { affixedInput, refusal, scrolling, successBanner } from "./admin_parts";
+import { affixedInput, scrolling } from "./admin_parts";
 import { client, messageOf } from "./api";
 import { kEveryStaffRole, navigate, type PageContext, pounds, type Route, when } from "./app";
-import { backLink, h, table } from "./dom";
-import { actionForm } from "./forms";
+import { backLink, h, successBanner, table } from "./dom";
+import { actionForm, localProblems } from "./forms";
 
 type FeeField =
   | "mediation_day"
@@ -120,7 +120,7 @@ function scheduleForm(s: FeeSchedule): HTMLElement {
       if (schedule.vatBasisPoints === undefined) {
         problems.push(["schedule.vat_basis_points", "enter a percentage, for example 20"]);
       }
-      if (problems.length > 0) throw refusal(problems);
+      if (problems.length > 0) throw localProblems(problems);
       try {
         const saved = await client(ChargesService).setFeeSchedule({
           schedule,
@@ -147,7 +147,7 @@ async function feesPage(context: PageContext): Promise<HTMLElement> {
     "Fee schedule",
     canSet ? backLink("/app/admin", "Administration") : null,
     saved && saved === String(schedule.version)
-      ? successBanner(`Version ${saved} of the fee schedule is in force`, "New indications of charges use it. Indications already given keep the version they used.")
+      ? successBanner(`Version ${saved} of the fee schedule is in force`, ["New indications of charges use it. Indications already given keep the version they used."])
       : null,
     h("h1", {}, "Fee schedule"),
     h(

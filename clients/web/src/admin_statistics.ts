@@ -5,24 +5,12 @@ import { Code, ConnectError } from "@connectrpc/connect";
 
 import { type Count, type GetStatisticsResponse, StatisticsService } from "@gen/ppa/mediation/v1/statistics_pb";
 
-import {
-  type CivilDate,
-  count,
-  dateInput,
-  isoDate,
-  isProblem,
-  londonToday,
-  longDate,
-  parseIsoDate,
-  plural,
-  readDate,
-  refusal,
-  svg,
-} from "./admin_parts";
+import { count, kDateInNumbers, plural } from "./admin_parts";
 import { client, messageOf } from "./api";
 import { kEveryStaffRole, navigate, type PageContext, type Route, when, words } from "./app";
-import { h, inset, summaryList, table } from "./dom";
-import { actionForm, problemsOf, showProblems } from "./forms";
+import { type CivilDate, dateText, isoDate, londonToday, parseIsoDate } from "./dates";
+import { h, inset, summaryList, svg, table } from "./dom";
+import { actionForm, dateInput, dateOf, localProblems, problemsOf, showProblems } from "./forms";
 
 // The labels of the keys a breakdown can have, in the order the charts list them. `all` shows
 // every label, with 0 for those the server left out; otherwise only those it counted.
@@ -301,9 +289,9 @@ function charts(s: GetStatisticsResponse): HTMLElement[] {
 // ---- The page ----
 
 function period(from?: CivilDate, to?: CivilDate): string {
-  if (from && to) return `Cases referred from ${longDate(from)} to ${longDate(to)}`;
-  if (from) return `Cases referred on or after ${longDate(from)}`;
-  if (to) return `Cases referred on or before ${longDate(to)}`;
+  if (from && to) return `Cases referred from ${dateText(from)} to ${dateText(to)}`;
+  if (from) return `Cases referred on or after ${dateText(from)}`;
+  if (to) return `Cases referred on or before ${dateText(to)}`;
   return "Every case referred";
 }
 
@@ -313,8 +301,9 @@ function request(from?: CivilDate, to?: CivilDate) {
 
 async function statisticsPage(context: PageContext): Promise<HTMLElement> {
   const { query } = context;
-  const from = parseIsoDate(query.get("from"));
-  const to = parseIsoDate(query.get("to"));
+  // Not checked here: the server says whether it is a real date.
+  const from = parseIsoDate(query.get("from"), { real: false });
+  const to = parseIsoDate(query.get("to"), { real: false });
   const filter = actionForm(
     "period-form",
     [
@@ -323,12 +312,13 @@ async function statisticsPage(context: PageContext): Promise<HTMLElement> {
     ],
     "Show statistics",
     async (form) => {
-      const first = readDate(form, "referred_from");
-      const last = readDate(form, "referred_to");
+      const inNumbers = { format: kDateInNumbers, unreal: null };
+      const { date: first, problem: firstProblem } = dateOf(form, "referred_from", inNumbers);
+      const { date: last, problem: lastProblem } = dateOf(form, "referred_to", inNumbers);
       const problems: Array<[string, string]> = [];
-      if (isProblem(first)) problems.push(["referred_from", first.problem]);
-      if (isProblem(last)) problems.push(["referred_to", last.problem]);
-      if (isProblem(first) || isProblem(last)) throw refusal(problems);
+      if (firstProblem) problems.push(["referred_from", firstProblem]);
+      if (lastProblem) problems.push(["referred_to", lastProblem]);
+      if (problems.length > 0) throw localProblems(problems);
       // The server checks the period (a real date, not ending before it starts) first.
       await client(StatisticsService).getStatistics(request(first, last));
       const q = new URLSearchParams();

@@ -9,25 +9,13 @@ import { Role } from "@gen/ppa/mediation/v1/common_pb";
 import { MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 
-import {
-  buttonLink,
-  type CivilDate,
-  dateInput,
-  isProblem,
-  kAdminOnly,
-  londonDayStart,
-  pagination,
-  paging,
-  readDate,
-  refusal,
-  replacePage,
-  scrolling,
-  successBanner,
-} from "./admin_parts";
+import { buttonLink, kAdminOnly, kDateInNumbers, replacePage, scrolling } from "./admin_parts";
 import { client } from "./api";
 import { navigate, type PageContext, type Route, when, words } from "./app";
-import { backLink, h, inset, link, summaryList, table, tag, warningCallout } from "./dom";
-import { actionForm, textInput, valueOf } from "./forms";
+import { addDays, londonDayStart } from "./dates";
+import { backLink, h, inset, link, successBanner, summaryList, table, tag, warningCallout } from "./dom";
+import { actionForm, dateInput, dateOf, localProblems, textInput, valueOf } from "./forms";
+import { kAdminPageLinkIds, pageToken, pagination, paging } from "./paging";
 
 const kPageSize = 20;
 
@@ -72,13 +60,12 @@ let lastRevoked: AccessToken | undefined;
 async function tokensPage(context: PageContext): Promise<HTMLElement> {
   const { query } = context;
   const all = query.get("all") === "1";
-  const pageToken = query.get("page") ?? "";
   const response = await client(AdminService).listTokens({
     pageSize: kPageSize,
-    pageToken,
+    pageToken: pageToken(query),
     includeInactive: all,
   });
-  const pages = paging("/app/admin/tokens", query, response.nextPageToken);
+  const pages = paging("/app/admin/tokens", query, response.nextPageToken, { back: "repeated", drop: ["revoked"] });
   const revokedId = query.get("revoked");
   const revoked = lastRevoked && String(lastRevoked.id) === revokedId ? lastRevoked : undefined;
   const banner = revokedId
@@ -86,7 +73,7 @@ async function tokensPage(context: PageContext): Promise<HTMLElement> {
         revoked
           ? `Token ${revokedId} (${revoked.label}) is revoked`
           : `Token ${revokedId} is revoked`,
-        "It no longer works: anyone using it has been signed out.",
+        ["It no longer works: anyone using it has been signed out."],
       )
     : null;
 
@@ -139,7 +126,7 @@ async function tokensPage(context: PageContext): Promise<HTMLElement> {
           }),
         )
       : h("p", { class: "nhsuk-body", id: "no-tokens" }, "There are no tokens on this page."),
-    pagination(pages, "Tokens"),
+    pagination(pages, { ids: kAdminPageLinkIds, what: "Tokens" }),
   );
 }
 
@@ -258,17 +245,6 @@ function bindingSelect(id: string, label: string, choices: Array<[string, string
   );
 }
 
-// The next day: the token works to the end of the day given.
-function dayAfter(d: CivilDate): CivilDate {
-  const next = new Date(Date.UTC(d.year, d.month - 1, d.day + 1));
-  return { year: next.getUTCFullYear(), month: next.getUTCMonth() + 1, day: next.getUTCDate() };
-}
-
-function isRealDate(d: CivilDate): boolean {
-  const date = new Date(Date.UTC(d.year, d.month - 1, d.day));
-  return date.getUTCFullYear() === d.year && date.getUTCMonth() === d.month - 1 && date.getUTCDate() === d.day;
-}
-
 // A positive whole number typed into a field, or a problem.
 function readId(form: HTMLElement, id: string, problems: Array<[string, string]>): bigint {
   const text = valueOf(form, id);
@@ -304,22 +280,21 @@ async function issuePage(context: PageContext): Promise<HTMLElement> {
     async (f) => {
       const problems: Array<[string, string]> = [];
       const role = Number(valueOf(f, "role") || "0") as Role;
-      const expiry = readDate(f, "expires_at");
-      if (isProblem(expiry)) problems.push(["expires_at", expiry.problem]);
-      else if (expiry && !isRealDate(expiry)) problems.push(["expires_at", "must be a real date"]);
+      const { date: expiry, problem } = dateOf(f, "expires_at", { format: kDateInNumbers, unreal: "must be a real date" });
+      if (problem) problems.push(["expires_at", problem]);
       const bound = {
         mediatorId: role === Role.MEDIATOR ? BigInt(valueOf(f, "mediator_id") || "0") : 0n,
         organisationId: role === Role.ORGANISATION ? BigInt(valueOf(f, "organisation_id") || "0") : 0n,
         caseId: role === Role.PARTY ? readId(f, "case_id", problems) : 0n,
         partyId: role === Role.PARTY ? readId(f, "party_id", problems) : 0n,
       };
-      if (problems.length > 0) throw refusal(problems);
+      if (problems.length > 0) throw localProblems(problems);
       const issued = await client(AdminService).issueToken({
         role,
         label: valueOf(f, "label"),
         ...bound,
-        expiresAt:
-          expiry && !isProblem(expiry) ? timestampFromDate(londonDayStart(dayAfter(expiry))) : undefined,
+        // The token works to the end of the day given.
+        expiresAt: expiry ? timestampFromDate(londonDayStart(addDays(expiry, 1))) : undefined,
       });
       if (!issued.token) throw new ConnectError("the server did not return the token", Code.Internal);
       replacePage(issuedPage(context, issued.token, issued.secret));
@@ -408,13 +383,13 @@ function issuedPage(context: PageContext, token: AccessToken, secret: string): H
 
 // The token with this id: ListTokens is searched page by page (there is no GetToken).
 async function findToken(id: bigint): Promise<AccessToken> {
-  let pageToken = "";
+  let token = "";
   for (;;) {
-    const page = await client(AdminService).listTokens({ pageSize: 500, pageToken, includeInactive: true });
+    const page = await client(AdminService).listTokens({ pageSize: 500, pageToken: token, includeInactive: true });
     const found = page.tokens.find((t) => t.id === id);
     if (found) return found;
     if (!page.nextPageToken) throw new ConnectError(`There is no token ${id}.`, Code.NotFound);
-    pageToken = page.nextPageToken;
+    token = page.nextPageToken;
   }
 }
 

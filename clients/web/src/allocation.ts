@@ -16,7 +16,8 @@ import { kStaff, type PageContext, rerender, type Route, when, words } from "./a
 import { caseHeading, caseNavigation, loadCase } from "./cases";
 import { h, inset, link, table, tag } from "./dom";
 import { actionForm, radios, select, showProblems } from "./forms";
-import { addDays, dayText, isoDay, londonToday, mediatorNames, parseDay } from "./lookups";
+import { addDays, type CivilDate, dateText, isoDate, londonToday, parseIsoDate } from "./dates";
+import { mediatorNames } from "./lookups";
 
 function allocationTag(state: AllocationState): HTMLElement {
   switch (state) {
@@ -38,7 +39,7 @@ function rankedReasons(m: RankedMediator): string {
   if (!score) return "";
   const parts = [
     `${score.currentCases} current case${score.currentCases === 1 ? "" : "s"}`,
-    `first free ${dayText(score.firstAvailableDay)}`,
+    `first free ${dateText(score.firstAvailableDay, "full")}`,
     `knows ${score.relevantProfessions} of the parties' professions`,
     score.lastAllocatedAt ? `last offered a case ${when(score.lastAllocatedAt)}` : "never offered a case",
   ];
@@ -49,7 +50,7 @@ function offerButton(
   c: Case,
   m: RankedMediator,
   role: AllocationRole,
-  window: { first: ReturnType<typeof londonToday>; last: ReturnType<typeof londonToday> },
+  window: { first: CivilDate; last: CivilDate },
   problems: HTMLElement,
 ): HTMLElement {
   const form = h("form", { novalidate: "", class: "app-inline-form" });
@@ -130,8 +131,8 @@ async function allocationPage(context: PageContext): Promise<HTMLElement> {
 
   // The proposal's window and role come from the address, so the back button and a reload keep it.
   const today = londonToday();
-  const first = parseDay(context.query.get("from")) ?? today;
-  const last = parseDay(context.query.get("to")) ?? addDays(first, 90);
+  const first = parseIsoDate(context.query.get("from")) ?? today;
+  const last = parseIsoDate(context.query.get("to")) ?? addDays(first, 90);
   const roleParam = context.query.get("role");
   const proposal = (
     await allocation.proposeAllocation({
@@ -149,8 +150,8 @@ async function allocationPage(context: PageContext): Promise<HTMLElement> {
     h(
       "div",
       { class: "nhsuk-grid-row" },
-      h("div", { class: "nhsuk-grid-column-one-third" }, select("from", "From", dayChoices(today, 0, 60), { value: isoDay(first.year, first.month, first.day) })),
-      h("div", { class: "nhsuk-grid-column-one-third" }, select("to", "To", dayChoices(today, 14, 180), { value: isoDay(last.year, last.month, last.day) })),
+      h("div", { class: "nhsuk-grid-column-one-third" }, select("from", "From", dayChoices(today, 0, 60), { value: isoDate(first) })),
+      h("div", { class: "nhsuk-grid-column-one-third" }, select("to", "To", dayChoices(today, 14, 180), { value: isoDate(last) })),
       h(
         "div",
         { class: "nhsuk-grid-column-one-third" },
@@ -226,11 +227,11 @@ async function allocationPage(context: PageContext): Promise<HTMLElement> {
 }
 
 // Days from `today + from` to `today + to` as select choices ("YYYY-MM-DD", "Monday 1 March 2027").
-function dayChoices(today: ReturnType<typeof londonToday>, from: number, to: number): Array<[string, string]> {
+function dayChoices(today: CivilDate, from: number, to: number): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (let i = from; i <= to; ++i) {
     const d = addDays(today, i);
-    out.push([isoDay(d.year, d.month, d.day), dayText(d)]);
+    out.push([isoDate(d), dateText(d, "full")]);
   }
   return out;
 }

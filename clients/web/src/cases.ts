@@ -24,7 +24,8 @@ import { client } from "./api";
 import { kStaff, navigate, type PageContext, rerender, type Route, when, words } from "./app";
 import { backLink, details, h, inset, link, summaryList, table, tag, type TagColour } from "./dom";
 import { actionForm, radios, select, textarea, valueOf } from "./forms";
-import { addDays, londonToday, mediatorNames, organisations, weekday } from "./lookups";
+import { addDays, type CivilDate, londonToday, weekday } from "./dates";
+import { mediatorNames, organisations } from "./lookups";
 import { referralForm } from "./referral_form";
 
 type CaseQuery = MessageInitShape<typeof ListCasesRequestSchema>;
@@ -153,7 +154,7 @@ async function withPendingOffer(cases: Case[], pending: boolean): Promise<Case[]
   );
 }
 
-function thisWeek(): { first: ReturnType<typeof londonToday>; last: ReturnType<typeof londonToday> } {
+function thisWeek(): { first: CivilDate; last: CivilDate } {
   const today = londonToday();
   const first = addDays(today, 1 - weekday(today));
   return { first, last: addDays(first, 6) };

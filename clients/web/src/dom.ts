@@ -133,3 +133,75 @@ export function details(summary: string, id: string, ...content: Array<Node | nu
     h("div", { class: "nhsuk-details__text" }, ...content),
   );
 }
+
+const kSvgNs = "http://www.w3.org/2000/svg";
+
+// An SVG element; text goes in as text (textContent), never as markup.
+export function svg(
+  tag: string,
+  attributes: Record<string, string | number | undefined> = {},
+  ...children: Array<SVGElement | string>
+): SVGElement {
+  const element = document.createElementNS(kSvgNs, tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value !== undefined) element.setAttribute(name, String(value));
+  }
+  for (const child of children) {
+    element.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return element;
+}
+
+const kIconPaths = {
+  "arrow-left":
+    "M10.7 6.3c.4.4.4 1 0 1.4L7.4 11H19a1 1 0 0 1 0 2H7.4l3.3 3.3c.4.4.4 1 0 1.4a1 1 0 0 1-1.4 0l-5-5A1 1 0 0 1 4 12c0-.3.1-.5.3-.7l5-5a1 1 0 0 1 1.4 0Z",
+  "arrow-right":
+    "m14.7 6.3 5 5c.2.2.3.4.3.7 0 .3-.1.5-.3.7l-5 5a1 1 0 0 1-1.4-1.4l3.3-3.3H5a1 1 0 0 1 0-2h11.6l-3.3-3.3a1 1 0 1 1 1.4-1.4Z",
+  "arrow-right-circle":
+    "M12 2a10 10 0 0 0-10 9h11.7l-4-4a1 1 0 0 1 1.5-1.4l5.6 5.7a1 1 0 0 1 0 1.4l-5.6 5.7a1 1 0 0 1-1.5 0 1 1 0 0 1 0-1.4l4-4H2A10 10 0 1 0 12 2z",
+};
+
+// One of the design system's icons (decorative: hidden from assistive technology).
+export function icon(name: keyof typeof kIconPaths): SVGElement {
+  return svg(
+    "svg",
+    {
+      class: `nhsuk-icon nhsuk-icon--${name}`,
+      viewBox: "0 0 24 24",
+      width: 16,
+      height: 16,
+      focusable: "false",
+      "aria-hidden": "true",
+    },
+    svg("path", { d: kIconPaths[name] }),
+  );
+}
+
+// An NHS success notification banner (announced as an alert). Its heading is an h3, or the
+// element `headingTag` names.
+export function successBanner(
+  heading: string,
+  content: Array<Node | string> = [],
+  options: { headingTag?: "h3" | "p" } = {},
+): HTMLElement {
+  return h(
+    "div",
+    {
+      class: "nhsuk-notification-banner nhsuk-notification-banner--success",
+      role: "alert",
+      "aria-labelledby": "success-banner-title",
+      id: "success-banner",
+    },
+    h(
+      "div",
+      { class: "nhsuk-notification-banner__header" },
+      h("h2", { class: "nhsuk-notification-banner__title", id: "success-banner-title" }, "Success"),
+    ),
+    h(
+      "div",
+      { class: "nhsuk-notification-banner__content" },
+      h(options.headingTag ?? "h3", { class: "nhsuk-notification-banner__heading" }, heading),
+      ...content.map((c) => (typeof c === "string" ? h("p", { class: "nhsuk-body" }, c) : c)),
+    ),
+  );
+}

@@ -6,6 +6,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 
 import { isSignedOut, messageOf } from "./api";
 import { navigate } from "./app";
+import { type CivilDate, isRealDate } from "./dates";
 import { errorSummary, h } from "./dom";
 
 // The input id of a field the server names: "parties[0].contact.email" -> "parties-0-contact-email".
@@ -20,6 +21,12 @@ export function problemsOf(message: string): Array<{ field?: string; text: strin
     if (colon <= 0 || /\s/.test(part.slice(0, colon))) return { text: part };
     return { field: part.slice(0, colon), text: part.slice(colon + 2) };
   });
+}
+
+// Problems found before calling the server, thrown from a form's action: onSubmit shows them as
+// it shows the server's own INVALID_ARGUMENT ("<field>: <problem>; ..."), field by field.
+export function localProblems(problems: Array<[string, string]>): ConnectError {
+  return new ConnectError(problems.map(([field, text]) => `${field}: ${text}`).join("; "), Code.InvalidArgument);
 }
 
 interface FieldOptions {
@@ -84,13 +91,15 @@ export function select(
   );
 }
 
-// NHS radios in a fieldset whose legend is the question; the group's id is `${name}-group` and
-// the first radio's id is `name` (so an error summary link lands on it).
-export function radios(
+// NHS radios or checkboxes in a fieldset whose legend is the question; the group's id is
+// `${name}-group`. The first choice's id is `name` (so an error summary link lands on it) and the
+// others' `${name}-2`, ...; or, with `idsByValue`, `${name}-${value}` each.
+function choiceGroup(
+  kind: "radios" | "checkboxes",
   name: string,
   legend: string,
   choices: Array<[string, string]>,
-  options: { value?: string; inline?: boolean; hint?: string } = {},
+  options: { isChecked: (value: string) => boolean; hint?: string; classes?: string; idsByValue?: boolean },
 ): HTMLElement {
   return h(
     "div",
@@ -102,26 +111,40 @@ export function radios(
       options.hint ? h("div", { class: "nhsuk-hint", id: `${name}-hint` }, options.hint) : null,
       h(
         "div",
-        { class: `nhsuk-radios${options.inline ? " nhsuk-radios--inline" : ""}` },
+        { class: `nhsuk-${kind}${options.classes ? ` ${options.classes}` : ""}` },
         ...choices.map(([value, text], index) => {
-          const id = index === 0 ? name : `${name}-${index + 1}`;
+          const id = options.idsByValue ? `${name}-${value}` : index === 0 ? name : `${name}-${index + 1}`;
           return h(
             "div",
-            { class: "nhsuk-radios__item" },
+            { class: `nhsuk-${kind}__item` },
             h("input", {
-              class: "nhsuk-radios__input",
+              class: `nhsuk-${kind}__input`,
               id,
               name,
-              type: "radio",
+              type: kind === "radios" ? "radio" : "checkbox",
               value,
-              checked: value === options.value ? "" : undefined,
+              checked: options.isChecked(value) ? "" : undefined,
             }),
-            h("label", { class: "nhsuk-label nhsuk-radios__label", for: id }, text),
+            h("label", { class: `nhsuk-label nhsuk-${kind}__label`, for: id }, text),
           );
         }),
       ),
     ),
   );
+}
+
+// NHS radios (see choiceGroup): the one whose value is `value` is chosen.
+export function radios(
+  name: string,
+  legend: string,
+  choices: Array<[string, string]>,
+  options: { value?: string; inline?: boolean; hint?: string } = {},
+): HTMLElement {
+  return choiceGroup("radios", name, legend, choices, {
+    isChecked: (value) => value === options.value,
+    hint: options.hint,
+    classes: options.inline ? "nhsuk-radios--inline" : undefined,
+  });
 }
 
 export function checkbox(id: string, label: string, checked = false): HTMLElement {
@@ -145,6 +168,96 @@ export function checkbox(id: string, label: string, checked = false): HTMLElemen
       ),
     ),
   );
+}
+
+// NHS checkboxes (see choiceGroup): those whose values are in `checked` are ticked.
+export function checkboxes(
+  name: string,
+  legend: string,
+  choices: Array<[string, string]>,
+  options: { checked?: string[]; hint?: string; idsByValue?: boolean } = {},
+): HTMLElement {
+  return choiceGroup("checkboxes", name, legend, choices, {
+    isChecked: (value) => options.checked?.includes(value) ?? false,
+    hint: options.hint,
+    idsByValue: options.idsByValue,
+  });
+}
+
+// The values of the checked boxes named `name`.
+export function checkedValues(form: HTMLElement, name: string): string[] {
+  return Array.from(form.querySelectorAll<HTMLInputElement>(`input[type=checkbox][name="${name}"]:checked`)).map(
+    (box) => box.value,
+  );
+}
+
+// The hint most date inputs have.
+export const kDateHint = "For example, 27 3 2027";
+
+// NHS date input: day, month and year in a fieldset. The group's id is `${id}-group` and the day
+// field's id is `id` (the month's and year's `${id}-month`, `${id}-year`), so an error summary
+// link for the field lands on it.
+export function dateInput(id: string, legend: string, options: { hint?: string; value?: CivilDate } = {}): HTMLElement {
+  const part = (suffix: string, label: string, width: number, value: number | undefined) => {
+    const inputId = suffix === "day" ? id : `${id}-${suffix}`;
+    return h(
+      "div",
+      { class: "nhsuk-date-input__item" },
+      h(
+        "div",
+        { class: "nhsuk-form-group" },
+        h("label", { class: "nhsuk-label nhsuk-date-input__label", for: inputId }, label),
+        h("input", {
+          class: `nhsuk-input nhsuk-input--width-${width} nhsuk-date-input__input`,
+          id: inputId,
+          name: inputId,
+          type: "text",
+          inputmode: "numeric",
+          autocomplete: "off",
+          value: value ? String(value) : undefined,
+        }),
+      ),
+    );
+  };
+  return h(
+    "div",
+    { class: "nhsuk-form-group", id: `${id}-group` },
+    h(
+      "fieldset",
+      { class: "nhsuk-fieldset", role: "group", "aria-describedby": options.hint ? `${id}-hint` : undefined },
+      h("legend", { class: "nhsuk-fieldset__legend nhsuk-fieldset__legend--s" }, legend),
+      options.hint ? h("div", { class: "nhsuk-hint", id: `${id}-hint` }, options.hint) : null,
+      h(
+        "div",
+        { class: "nhsuk-date-input" },
+        part("day", "Day", 2, options.value?.day),
+        part("month", "Month", 2, options.value?.month),
+        part("year", "Year", 4, options.value?.year),
+      ),
+    ),
+  );
+}
+
+// The date typed into dateInput(id): no date when all three parts are empty; the problem
+// `problems.format` when a part is missing or not in numbers (a day and month of 1 or 2 digits,
+// a year of 4), and `problems.unreal` when it is not a real date (31 February), unless that is
+// null: then it is the server's to say.
+export function dateOf(
+  form: HTMLElement,
+  id: string,
+  problems: { format: string; unreal: string | null } = {
+    format: "enter a real date, for example 27 3 2027",
+    unreal: "enter a real date, for example 27 3 2027",
+  },
+): { date?: CivilDate; problem?: string } {
+  const read = (suffix: string) =>
+    form.querySelector<HTMLInputElement>(`[id="${suffix ? `${id}-${suffix}` : id}"]`)?.value.trim() ?? "";
+  const [day, month, year] = [read(""), read("month"), read("year")];
+  if (!day && !month && !year) return {};
+  if (!/^\d{1,2}$/.test(day) || !/^\d{1,2}$/.test(month) || !/^\d{4}$/.test(year)) return { problem: problems.format };
+  const date = { year: Number(year), month: Number(month), day: Number(day) };
+  if (problems.unreal !== null && !isRealDate(date)) return { problem: problems.unreal };
+  return { date };
 }
 
 export function button(text: string, attributes: Record<string, string | undefined> = {}): HTMLElement {

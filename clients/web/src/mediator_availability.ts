@@ -10,10 +10,11 @@ import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 import { client } from "./api";
 import { navigate, type PageContext } from "./app";
 import { backLink, h } from "./dom";
-import { button, onSubmit, radios, select, textarea, textInput, valueOf } from "./forms";
+import { dateText } from "./dates";
+import { button, dateInput, dateOf, kDateHint, localProblems, onSubmit, radios, select, textarea, textInput, valueOf } from "./forms";
 import { clock, collisionList, sortedHours } from "./mediator_parts";
 import { choices, kConflictKinds, kWeekdays } from "./mediation_words";
-import { dateInput, dateOf, dateText, idempotencyKey, localProblems, noticeFor, renameFields } from "./page_parts";
+import { idempotencyKey, noticeFor, renameFields } from "./page_parts";
 
 async function readMediator(context: PageContext): Promise<{ m: Mediator; name: string; path: string }> {
   const { mediator: m } = await client(MediatorService).getMediator({ mediatorId: BigInt(context.match[1]) });
@@ -175,7 +176,7 @@ export async function leavePage(context: PageContext): Promise<HTMLElement> {
   const form = h(
     "form",
     { novalidate: "", id: "leave-form" },
-    dateInput("leave-first_day", "First day of leave"),
+    dateInput("leave-first_day", "First day of leave", { hint: kDateHint }),
     dateInput("leave-last_day", "Last day of leave", { hint: "The same as the first day for one day. For example, 31 3 2027" }),
     textarea("leave-note", "Note (optional)", { hint: "Seen only by the service, for example annual leave or ill health." }),
     button("Add the leave", { id: "leave-submit" }),

@@ -12,18 +12,21 @@ import { type Mediator, MediatorSchema, MediatorService } from "@gen/ppa/mediati
 import { client } from "./api";
 import { navigate, type PageContext } from "./app";
 import { backLink, h } from "./dom";
-import { button, checkbox, onSubmit, radios, textInput, valueOf } from "./forms";
-import { choices, kAccreditationBodies, kNations, kProfessions } from "./mediation_words";
 import {
+  button,
+  checkbox,
   checkboxes,
   checkedValues,
   dateInput,
   dateOf,
-  idempotencyKey,
   localProblems,
-  noticeFor,
-  renameFields,
-} from "./page_parts";
+  onSubmit,
+  radios,
+  textInput,
+  valueOf,
+} from "./forms";
+import { choices, kAccreditationBodies, kNations, kProfessions } from "./mediation_words";
+import { idempotencyKey, noticeFor, renameFields } from "./page_parts";
 
 type MediatorInit = MessageInitShape<typeof MediatorSchema>;
 

@@ -8,10 +8,10 @@ import { MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { client, isSignedOut, messageOf } from "./api";
 import type { PageContext } from "./app";
 import { backLink, h, link, table } from "./dom";
-import { button, onSubmit } from "./forms";
+import { button, localProblems, onSubmit } from "./forms";
 import { type ImportPlan, planImport } from "./mediator_csv";
 import { count } from "./mediation_words";
-import { clearProblems, localProblems } from "./page_parts";
+import { clearProblems } from "./page_parts";
 
 const kExampleHeader =
   "contact.name,contact.email,accreditation.body,accreditation.level,accreditation.registration_number," +

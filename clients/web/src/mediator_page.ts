@@ -10,6 +10,7 @@ import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 
 import { client } from "./api";
 import { kStaff, londonDate, type PageContext, rerender, when } from "./app";
+import { dateText, dayNumber } from "./dates";
 import { backLink, h, link, summaryList, table, tag, warningCallout } from "./dom";
 import {
   accreditationText,
@@ -21,7 +22,7 @@ import {
   weekdayText,
 } from "./mediator_parts";
 import { conflictSourceText, count, kConflictKinds, label } from "./mediation_words";
-import { actionButton, actionLink, dateText, dayNumber, noticeFor, responsiveTable, takeNotice } from "./page_parts";
+import { actionButton, actionLink, noticeFor, responsiveTable, takeNotice } from "./page_parts";
 
 // The names of the organisations the mediator's conflicts name, by id.
 async function organisationNames(m: Mediator): Promise<Map<bigint, string>> {

@@ -1,14 +1,13 @@
 // What the mediator pages say about a mediator: the flags that matter for allocation
 // (accreditation or insurance expired or expiring within 60 days, CPD under the minimum,
 // inactive), the record's lists in words, and the sessions a change left needing rescheduling.
-import type { Date as DateMessage } from "@gen/ppa/mediation/v1/common_pb";
 import type { Mediator, WorkingHours } from "@gen/ppa/mediation/v1/mediator_pb";
 import type { SessionCollision } from "@gen/ppa/mediation/v1/scheduling_pb";
 
 import { londonTime } from "./app";
+import { type CivilDate, dateText, dayNumber, londonToday } from "./dates";
 import { h, tag, type TagColour } from "./dom";
 import { count, kAccreditationBodies, kNations, kProfessions, kWeekdays, label } from "./mediation_words";
-import { dateText, dayNumber, londonToday } from "./page_parts";
 
 // Expiring within this many days (or expired) is flagged.
 export const kExpiryWarningDays = 60;
@@ -24,7 +23,7 @@ export interface Flag {
   detail: string;
 }
 
-function expiry(kind: "accreditation" | "insurance", what: string, date: DateMessage | undefined, today: DateMessage): Flag | null {
+function expiry(kind: "accreditation" | "insurance", what: string, date: CivilDate | undefined, today: CivilDate): Flag | null {
   if (!date || date.year === 0) return null;
   const days = dayNumber(date) - dayNumber(today);
   if (days < 0) {
@@ -41,7 +40,7 @@ function expiry(kind: "accreditation" | "insurance", what: string, date: DateMes
 }
 
 // The mediator's flags, most serious first; none for a mediator who can be allocated.
-export function flagsOf(m: Mediator, today: DateMessage = londonToday()): Flag[] {
+export function flagsOf(m: Mediator, today: CivilDate = londonToday()): Flag[] {
   const flags: Flag[] = [];
   if (!m.active) {
     flags.push({ kind: "inactive", text: "Inactive", colour: "grey", detail: "The mediator is inactive and is never proposed for a case." });

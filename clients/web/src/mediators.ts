@@ -14,6 +14,7 @@ import { Nation, Role } from "@gen/ppa/mediation/v1/common_pb";
 
 import { client } from "./api";
 import { kEveryStaffRole, navigate, type PageContext, type Route } from "./app";
+import { dateText } from "./dates";
 import { h, link } from "./dom";
 import { button, checkbox, select, textInput, valueOf } from "./forms";
 import { conflictPage, leavePage, workingPatternPage } from "./mediator_availability";
@@ -29,7 +30,8 @@ import {
   nationsText,
 } from "./mediator_parts";
 import { choices, count, kNations } from "./mediation_words";
-import { actionLink, dateText, pageNumber, pageToken, pagination, responsiveTable } from "./page_parts";
+import { actionLink, responsiveTable } from "./page_parts";
+import { kPageLinkIds, pageToken, pagination, paging } from "./paging";
 
 const kPageSize = 20;
 // Reading the whole registry for an in-page filter: pages of this size, at most this many.
@@ -153,7 +155,8 @@ async function registryPage(context: PageContext): Promise<HTMLElement> {
       shown.length === 0 ? "No mediators match." : "Mediators in order of registration.",
     );
   }
-  const number = pageNumber(context.query);
+  const pages = paging("/app/mediators", context.query, nextPageToken);
+  const number = pages.number;
   const admin = context.me.role === Role.ADMIN;
   return context.frame(
     "Mediators",
@@ -165,7 +168,7 @@ async function registryPage(context: PageContext): Promise<HTMLElement> {
     shown.length > 0
       ? registryTable(inPage ? "Mediators matching the search" : number > 1 ? `Mediators, page ${number}` : "Mediators", shown)
       : null,
-    inPage ? null : pagination("/app/mediators", context.query, nextPageToken),
+    inPage ? null : pagination(pages, { ids: kPageLinkIds }),
   );
 }
 

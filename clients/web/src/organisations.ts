@@ -24,12 +24,10 @@ import {
   actionLink,
   idempotencyKey,
   noticeFor,
-  pageNumber,
-  pageToken,
-  pagination,
   responsiveTable,
   takeNotice,
 } from "./page_parts";
+import { kPageLinkIds, pageToken, pagination, paging } from "./paging";
 
 const kPageSize = 20;
 // Who may register an organisation (OrganisationService: ADMIN and CASE_SUPPORT; the console
@@ -58,7 +56,8 @@ async function listPage(context: PageContext): Promise<HTMLElement> {
     const chosen = valueOf(filter, "nation");
     navigate(chosen && chosen !== "0" ? `/app/organisations?nation=${chosen}` : "/app/organisations");
   });
-  const number = pageNumber(context.query);
+  const pages = paging("/app/organisations", context.query, page.nextPageToken);
+  const number = pages.number;
   const list =
     page.organisations.length === 0
       ? h("p", { class: "nhsuk-body", id: "no-organisations" }, "No organisations are registered here yet.")
@@ -86,7 +85,7 @@ async function listPage(context: PageContext): Promise<HTMLElement> {
       : null,
     filter,
     list,
-    pagination("/app/organisations", context.query, page.nextPageToken),
+    pagination(pages, { ids: kPageLinkIds }),
   );
 }
 
@@ -168,7 +167,8 @@ async function organisationPage(context: PageContext): Promise<HTMLElement> {
   ]);
   if (!organisation) throw new Error("the server did not return the organisation");
   const contact = organisation.contact;
-  const number = pageNumber(context.query);
+  const pages = paging(window.location.pathname, context.query, cases.nextPageToken);
+  const number = pages.number;
   const caseList =
     cases.cases.length === 0
       ? h("p", { class: "nhsuk-body", id: "no-cases" }, "This organisation has not referred any cases yet.")
@@ -209,7 +209,7 @@ async function organisationPage(context: PageContext): Promise<HTMLElement> {
       ? actionLink(`/app/referrals/new?organisation=${organisation.id}`, "Record a referral for this organisation", "record-referral")
       : null,
     caseList,
-    pagination(window.location.pathname, context.query, cases.nextPageToken),
+    pagination(pages, { ids: kPageLinkIds }),
   );
 }
 

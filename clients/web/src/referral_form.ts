@@ -7,7 +7,7 @@ import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 
 import { client } from "./api";
 import { h } from "./dom";
-import { button, onSubmit, select, textarea, textInput, valueOf } from "./forms";
+import { button, checkboxes, checkedValues, onSubmit, select, textarea, textInput, valueOf } from "./forms";
 import { organisations } from "./lookups";
 
 const kProfessions: Array<[string, string]> = [
@@ -36,27 +36,11 @@ function partyFields(index: number): HTMLElement {
     textInput(`${prefix}-contact-email`, "Email address", { type: "email" }),
     textInput(`${prefix}-contact-job_title`, "Job title (optional)"),
     select(`${prefix}-profession`, "Profession", kProfessions),
-    h(
-      "div",
-      { class: "nhsuk-form-group", id: `${prefix}-access_needs-group` },
-      h(
-        "fieldset",
-        { class: "nhsuk-fieldset" },
-        h("legend", { class: "nhsuk-fieldset__legend nhsuk-fieldset__legend--s" }, "What they need to take part in person (optional)"),
-        h(
-          "div",
-          { class: "nhsuk-checkboxes" },
-          ...kAccessNeeds.map(([need, text]) => {
-            const id = `${prefix}-access_needs-${need}`;
-            return h(
-              "div",
-              { class: "nhsuk-checkboxes__item" },
-              h("input", { class: "nhsuk-checkboxes__input", id, name: `${prefix}-access_needs`, type: "checkbox", value: String(need) }),
-              h("label", { class: "nhsuk-label nhsuk-checkboxes__label", for: id }, text),
-            );
-          }),
-        ),
-      ),
+    checkboxes(
+      `${prefix}-access_needs`,
+      "What they need to take part in person (optional)",
+      kAccessNeeds.map(([need, text]): [string, string] => [String(need), text]),
+      { idsByValue: true },
     ),
     textarea(`${prefix}-accessibility_needs`, "Anything else to arrange for them (optional)", {
       hint: "For example an interpreter for another language, or breaks.",
@@ -126,9 +110,7 @@ export async function referralForm(
         jobTitle: valueOf(form, `parties-${i}-contact-job_title`),
       },
       profession: Number(valueOf(form, `parties-${i}-profession`)) as Profession,
-      accessNeeds: [...form.querySelectorAll<HTMLInputElement>(`input[name="parties-${i}-access_needs"]:checked`)].map(
-        (box) => Number(box.value) as AccessNeed,
-      ),
+      accessNeeds: checkedValues(form, `parties-${i}-access_needs`).map((need) => Number(need) as AccessNeed),
       accessibilityNeeds: valueOf(form, `parties-${i}-accessibility_needs`),
     });
     const response = await client(ReferralService).createReferral({

@@ -19,7 +19,8 @@ import { kStaff, navigate, type PageContext, rerender, type Route, when, words }
 import { caseHeading, caseNavigation, loadCase } from "./cases";
 import { backLink, details, h, inset, link, summaryList, table, tag } from "./dom";
 import { actionForm, radios, select, showProblems, textarea, textInput, valueOf } from "./forms";
-import { addDays, dayText, isoDay, londonToday, mediatorNames, parseDay, weekday } from "./lookups";
+import { addDays, type CivilDate, dateText, isoDate, londonToday, parseIsoDate, weekday } from "./dates";
+import { mediatorNames } from "./lookups";
 
 const kDurations: Array<[string, string]> = [
   ["60", "1 hour"],
@@ -133,7 +134,8 @@ async function caseSessionsPage(context: PageContext): Promise<HTMLElement> {
     return context.frame(`Sessions - Case ${c.reference}`, ...content);
   }
 
-  // The search is in the address, so a reload or the back button shows the same times.
+  // The search is in the address, so a reload or the back button shows the same times (not the
+  // video link: whoever has it can join the meeting).
   const q = context.query;
   const today = londonToday();
   const problems = h("div", {});
@@ -150,10 +152,10 @@ async function caseSessionsPage(context: PageContext): Promise<HTMLElement> {
       [String(SessionMode.VIDEO), "By video"],
     ], { value: q.get("mode") ?? undefined, inline: true }),
     select("venue_id", "Venue (in person)", [["0", "Choose a venue"], ...venues.map((v): [string, string] => [String(v.id), `${v.name}, ${v.address}`])], { value: q.get("venue") ?? "0" }),
-    textInput("video_link", "Video link (by video)", { type: "url", hint: "An https:// link the parties and mediators will use.", value: q.get("link") ?? "" }),
+    textInput("video_link", "Video link (by video)", { type: "url", hint: "An https:// link the parties and mediators will use." }),
     select("duration_minutes", "How long?", kDurations, { value: q.get("duration") ?? "120" }),
     select("window_first_day", "Earliest day", dayChoices(today, 0, 90), { value: q.get("from") ?? undefined }),
-    select("window_last_day", "Latest day", dayChoices(today, 7, 180), { value: q.get("to") ?? isoDayOf(addDays(today, 28)) }),
+    select("window_last_day", "Latest day", dayChoices(today, 7, 180), { value: q.get("to") ?? isoDate(addDays(today, 28)) }),
   ];
   const search = actionForm("find-slots", searchFields, "Find times", async (form) => {
     const params = new URLSearchParams({
@@ -161,7 +163,6 @@ async function caseSessionsPage(context: PageContext): Promise<HTMLElement> {
       party: valueOf(form, "party_id"),
       mode: valueOf(form, "mode"),
       venue: valueOf(form, "venue_id"),
-      link: valueOf(form, "video_link"),
       duration: valueOf(form, "duration_minutes"),
       from: valueOf(form, "window_first_day"),
       to: valueOf(form, "window_last_day"),
@@ -181,8 +182,8 @@ async function caseSessionsPage(context: PageContext): Promise<HTMLElement> {
       mode,
       venueId: mode === SessionMode.IN_PERSON ? BigInt(valueOf(form, "venue_id") || "0") : 0n,
       durationMinutes: Number(valueOf(form, "duration_minutes")),
-      windowFirstDay: parseDay(valueOf(form, "window_first_day")) ?? undefined,
-      windowLastDay: parseDay(valueOf(form, "window_last_day")) ?? undefined,
+      windowFirstDay: parseIsoDate(valueOf(form, "window_first_day")) ?? undefined,
+      windowLastDay: parseIsoDate(valueOf(form, "window_last_day")) ?? undefined,
     };
     const found = await scheduling.findSlots(request);
     if (found.slots.length === 0) {
@@ -231,15 +232,11 @@ async function caseSessionsPage(context: PageContext): Promise<HTMLElement> {
   return page;
 }
 
-function isoDayOf(d: ReturnType<typeof londonToday>): string {
-  return isoDay(d.year, d.month, d.day);
-}
-
-function dayChoices(today: ReturnType<typeof londonToday>, from: number, to: number): Array<[string, string]> {
+function dayChoices(today: CivilDate, from: number, to: number): Array<[string, string]> {
   const out: Array<[string, string]> = [];
   for (let i = from; i <= to; ++i) {
     const d = addDays(today, i);
-    out.push([isoDayOf(d), dayText(d)]);
+    out.push([isoDate(d), dateText(d, "full")]);
   }
   return out;
 }
@@ -311,7 +308,7 @@ async function sessionPage(context: PageContext): Promise<HTMLElement> {
           mode: s.mode,
           venueId: s.venueId,
           durationMinutes: duration,
-          windowFirstDay: parseDay(valueOf(form, "window_first_day")) ?? undefined,
+          windowFirstDay: parseIsoDate(valueOf(form, "window_first_day")) ?? undefined,
         });
         results.replaceChildren(
           found.slots.length === 0
@@ -358,7 +355,7 @@ async function sessionPage(context: PageContext): Promise<HTMLElement> {
 async function calendarPage(context: PageContext): Promise<HTMLElement> {
   const q = context.query;
   const today = londonToday();
-  const asked = parseDay(q.get("week")) ?? today;
+  const asked = parseIsoDate(q.get("week")) ?? today;
   const monday = addDays(asked, 1 - weekday(asked));
   const sunday = addDays(monday, 6);
   const mediator = q.get("mediator") ?? "0";
@@ -371,9 +368,9 @@ async function calendarPage(context: PageContext): Promise<HTMLElement> {
   });
   if (/^[1-9][0-9]*$/.test(caseFilter)) sessions = sessions.filter((s) => s.caseId === BigInt(caseFilter));
 
-  const weekLink = (d: ReturnType<typeof londonToday>, text: string, id: string) => {
+  const weekLink = (d: CivilDate, text: string, id: string) => {
     const params = new URLSearchParams(q);
-    params.set("week", isoDayOf(d));
+    params.set("week", isoDate(d));
     return link(`/app/calendar?${params.toString()}`, text, { id });
   };
   const filter = h(
@@ -391,7 +388,7 @@ async function calendarPage(context: PageContext): Promise<HTMLElement> {
     navigate(`/app/calendar?${params.toString()}`);
   });
   const days = Array.from({ length: 7 }, (_, i) => addDays(monday, i));
-  const dayKey = (d: ReturnType<typeof londonToday>) => isoDayOf(d);
+  const dayKey = (d: CivilDate) => isoDate(d);
   const byDay = new Map<string, Session[]>();
   for (const s of sessions) {
     const key = s.localStart.slice(0, 10);
@@ -404,7 +401,7 @@ async function calendarPage(context: PageContext): Promise<HTMLElement> {
       h(
         "li",
         { class: "app-week__day", "aria-labelledby": `day-${dayKey(d)}` },
-        h("h2", { class: "nhsuk-heading-s", id: `day-${dayKey(d)}` }, dayText(d)),
+        h("h2", { class: "nhsuk-heading-s", id: `day-${dayKey(d)}` }, dateText(d, "full")),
         (byDay.get(dayKey(d)) ?? []).length === 0
           ? h("p", { class: "nhsuk-body-s app-week__empty" }, "No sessions")
           : h(
@@ -427,7 +424,7 @@ async function calendarPage(context: PageContext): Promise<HTMLElement> {
     title,
     caseFilter ? backLink(`/app/cases/${caseFilter}/sessions`, "Back to the case's sessions") : null,
     h("h1", {}, title),
-    h("p", { class: "nhsuk-body-l", id: "week-of" }, `Week of ${dayText(monday)}`),
+    h("p", { class: "nhsuk-body-l", id: "week-of" }, `Week of ${dateText(monday, "full")}`),
     h(
       "nav",
       { class: "nhsuk-pagination", role: "navigation", "aria-label": "Weeks" },

@@ -18,7 +18,7 @@ import { client, messageOf } from "./api";
 import { kStaff, navigate, type PageContext, pounds, rerender, type Route, when, words } from "./app";
 import { caseHeading, caseNavigation, criterionText, loadCase } from "./cases";
 import { details, h, inset, link, summaryList, table, tag, warningCallout } from "./dom";
-import { actionForm, checkbox, radios, select, showProblems, textarea, textInput, valueOf, button } from "./forms";
+import { actionForm, checkbox, checkboxes, checkedValues, radios, select, showProblems, textarea, textInput, valueOf, button } from "./forms";
 
 const kCriteria: Array<{ criterion: Criterion; perParty: boolean; question: string }> = [
   { criterion: Criterion.JOINT_PROBLEM, perParty: true, question: "Does the party see the conflict as a problem they share?" },
@@ -232,26 +232,11 @@ async function decisionPage(context: PageContext): Promise<HTMLElement> {
     textarea("justification", "Justification", {
       hint: "Required to override: at least 20 characters on why the decision departs from the answers.",
     }),
-    h(
-      "div",
-      { class: "nhsuk-form-group", id: "override_criteria-group" },
-      h(
-        "fieldset",
-        { class: "nhsuk-fieldset" },
-        h("legend", { class: "nhsuk-fieldset__legend nhsuk-fieldset__legend--s" }, "For an override to not suitable: the criteria it rests on"),
-        h(
-          "div",
-          { class: "nhsuk-checkboxes" },
-          ...kCriteria.map(({ criterion }) =>
-            h(
-              "div",
-              { class: "nhsuk-checkboxes__item" },
-              h("input", { class: "nhsuk-checkboxes__input", id: `override_criteria-${criterion}`, name: "override_criteria", type: "checkbox", value: String(criterion) }),
-              h("label", { class: "nhsuk-label nhsuk-checkboxes__label", for: `override_criteria-${criterion}` }, criterionText(criterion)),
-            ),
-          ),
-        ),
-      ),
+    checkboxes(
+      "override_criteria",
+      "For an override to not suitable: the criteria it rests on",
+      kCriteria.map(({ criterion }): [string, string] => [String(criterion), criterionText(criterion)]),
+      { idsByValue: true },
     ),
     evaluation?.highConcern ? checkbox("confirm_high_concern", "I confirm that mediation can go ahead despite the high level of concern") : null,
   ];
@@ -263,9 +248,7 @@ async function decisionPage(context: PageContext): Promise<HTMLElement> {
       justification: valueOf(f, "justification"),
       confirmHighConcern: valueOf(f, "confirm_high_concern") === "true",
       expectedAnswersVersion: evaluation?.answersVersion ?? 0n,
-      overrideCriteria: [...f.querySelectorAll<HTMLInputElement>("input[name=override_criteria]:checked")].map(
-        (box) => Number(box.value) as Criterion,
-      ),
+      overrideCriteria: checkedValues(f, "override_criteria").map((criterion) => Number(criterion) as Criterion),
     });
     navigate(`/app/cases/${c.id}${response.state === CaseState.SUITABLE ? "/charges" : ""}`);
   });
