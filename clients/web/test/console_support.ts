@@ -94,7 +94,9 @@ export async function signedIn(
 
 // Waits until the page shows an h1 with exactly `text` (a page drawn after a navigation).
 export async function heading(page: Page, text: string): Promise<void> {
-  await page.locator("main h1", { hasText: text }).first().waitFor();
+  // Exactly `text`: "Ben Booth" must not match the page before it, "Working pattern for Ben Booth".
+  const exact = new RegExp(`^\\s*${text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\s*$`);
+  await page.locator("main h1", { hasText: exact }).first().waitFor();
   assert.equal((await page.locator("main h1").first().textContent())?.trim(), text);
 }
 
