@@ -119,7 +119,7 @@ async function allocationPage(context: PageContext): Promise<HTMLElement> {
 
   const content: Array<Node | null> = [
     ...caseHeading(c, "Allocation"),
-    caseNavigation(c, context.me, `/app/cases/${c.id}/allocation`),
+    caseNavigation(c, `/app/cases/${c.id}/allocation`),
     offers,
   ];
   if (c.state !== CaseState.SUITABLE) {

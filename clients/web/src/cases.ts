@@ -1,7 +1,7 @@
 // The work queues (the home page), a queue's cases, and the case page: its details, parties,
 // the actions its state allows (hold, resume, withdraw, reopen) and its history.
 import { CaseService, type CaseHistoryEntry } from "@gen/ppa/mediation/v1/case_pb";
-import { AllocationRole, AllocationState } from "@gen/ppa/mediation/v1/allocation_pb";
+import { AllocationRole, AllocationService, AllocationState } from "@gen/ppa/mediation/v1/allocation_pb";
 import {
   AccessNeed,
   CaseState,
@@ -16,6 +16,7 @@ import {
 } from "@gen/ppa/mediation/v1/common_pb";
 import { type Case, ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 import { SchedulingService, SessionKind, type Session } from "@gen/ppa/mediation/v1/scheduling_pb";
+import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
 import { SessionMode } from "@gen/ppa/mediation/v1/common_pb";
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import type { ListCasesRequestSchema } from "@gen/ppa/mediation/v1/referral_pb";
@@ -26,6 +27,7 @@ import { backLink, details, h, inset, link, summaryList, table, tag, type TagCol
 import { actionForm, radios, select, textarea, valueOf } from "./forms";
 import { addDays, type CivilDate, londonToday, weekday } from "./dates";
 import { mediatorNames, organisations } from "./lookups";
+import { actionLink } from "./page_parts";
 import { referralForm } from "./referral_form";
 
 type CaseQuery = MessageInitShape<typeof ListCasesRequestSchema>;
@@ -69,7 +71,7 @@ export function criterionText(criterion: Criterion): string {
 }
 
 // The sub-pages of a case, as a contents list at the top of each.
-export function caseNavigation(c: Case, me: PageContext["me"], current: string): HTMLElement {
+export function caseNavigation(c: Case, current: string): HTMLElement {
   const base = `/app/cases/${c.id}`;
   const pages: Array<[string, string]> = [
     [base, "Summary"],
@@ -78,7 +80,6 @@ export function caseNavigation(c: Case, me: PageContext["me"], current: string):
     [`${base}/allocation`, "Allocation"],
     [`${base}/sessions`, "Sessions"],
   ];
-  void me;
   return h(
     "nav",
     { class: "nhsuk-contents-list", role: "navigation", "aria-label": "Pages of this case" },
@@ -134,7 +135,6 @@ interface Queue {
 }
 
 async function readyForDecision(cases: Case[]): Promise<Case[]> {
-  const { ScreeningService } = await import("@gen/ppa/mediation/v1/screening_pb");
   const evaluations = await Promise.all(
     cases.map((c) => client(ScreeningService).evaluateScreening({ caseId: c.id })),
   );
@@ -145,7 +145,6 @@ async function readyForDecision(cases: Case[]): Promise<Case[]> {
 }
 
 async function withPendingOffer(cases: Case[], pending: boolean): Promise<Case[]> {
-  const { AllocationService } = await import("@gen/ppa/mediation/v1/allocation_pb");
   const lists = await Promise.all(
     cases.map((c) => client(AllocationService).listAllocations({ caseId: c.id })),
   );
@@ -601,6 +600,24 @@ function historyText(entry: CaseHistoryEntry, mediators: Map<bigint, string>): [
   }
 }
 
+// What the case needs next and where that is done, for the case's first screen.
+function nextStep(c: Case, role: Role): HTMLElement | null {
+  const base = `/app/cases/${c.id}`;
+  const steps: Partial<Record<CaseState, [string, string]>> = {
+    [CaseState.REFERRED]: [`${base}/screening`, "Next: record the screening answers"],
+    [CaseState.SCREENING]:
+      role === Role.SENIOR_ADVISER
+        ? [`${base}/decision`, "Next: record the screening decision"]
+        : [`${base}/screening`, "Next: finish the screening answers for a Senior Adviser to decide"],
+    [CaseState.SUITABLE]: [`${base}/allocation`, "Next: offer the lead and co-mediator roles"],
+    [CaseState.MEDIATORS_ALLOCATED]: [`${base}/sessions`, "Next: book the individual and joint meetings"],
+    [CaseState.SESSIONS_SCHEDULED]: [`${base}/sessions`, "See the sessions booked"],
+  };
+  const step = steps[c.state];
+  if (!step) return null;
+  return actionLink(step[0], step[1], "next-step");
+}
+
 async function casePage(context: PageContext): Promise<HTMLElement> {
   const c = await loadCase(context.match[1]);
   const [history, orgs, mediators] = await Promise.all([
@@ -648,10 +665,13 @@ async function casePage(context: PageContext): Promise<HTMLElement> {
     }),
     { id: "history" },
   );
+  // The section's heading names the table; its caption stays for screen readers.
+  timeline.querySelector("caption")?.classList.add("nhsuk-u-visually-hidden");
   return context.frame(
     `Case ${c.reference}`,
     ...caseHeading(c, `Case ${c.reference}`),
-    caseNavigation(c, context.me, `/app/cases/${c.id}`),
+    caseNavigation(c, `/app/cases/${c.id}`),
+    nextStep(c, context.me.role),
     summaryList(rows),
     parties,
     caseActions(c),

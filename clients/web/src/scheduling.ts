@@ -125,7 +125,7 @@ async function caseSessionsPage(context: PageContext): Promise<HTMLElement> {
   const bookable = [CaseState.MEDIATORS_ALLOCATED, CaseState.SESSIONS_SCHEDULED, CaseState.IN_MEDIATION, CaseState.OUTCOME_RECORDED, CaseState.FOLLOW_UP].includes(c.state);
   const content: Array<Node | null> = [
     ...caseHeading(c, "Sessions"),
-    caseNavigation(c, context.me, `/app/cases/${c.id}/sessions`),
+    caseNavigation(c, `/app/cases/${c.id}/sessions`),
     list,
     h("p", { class: "nhsuk-body" }, link(`/app/calendar?case=${c.id}`, "See this case's sessions in the week calendar")),
   ];

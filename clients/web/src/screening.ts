@@ -153,7 +153,6 @@ async function screeningPage(context: PageContext): Promise<HTMLElement> {
     void (async () => {
       // Each changed answer is recorded in turn; a refusal names its own fields.
       const found: Array<{ field?: string; text: string }> = [];
-      let saved = 0;
       for (const block of form.querySelectorAll<HTMLElement>(".app-answer")) {
         const criterion = Number(block.dataset.criterion) as Criterion;
         const partyId = BigInt(block.dataset.party ?? "0");
@@ -165,7 +164,6 @@ async function screeningPage(context: PageContext): Promise<HTMLElement> {
         if (before && before.answer === answer && before.note === note) continue;
         try {
           await screening.recordScreeningAnswer({ caseId: c.id, criterion, partyId, answer, note });
-          ++saved;
         } catch (error) {
           const message = messageOf(error);
           const field = /^note:/.test(message) ? `${prefix}-note` : `${prefix}-answer`;
@@ -177,7 +175,6 @@ async function screeningPage(context: PageContext): Promise<HTMLElement> {
         showProblems(form, problems, found);
         return;
       }
-      void saved;
       await rerender();
       document.getElementById("evaluation")?.scrollIntoView();
     })().catch((error: unknown) => {
@@ -189,7 +186,7 @@ async function screeningPage(context: PageContext): Promise<HTMLElement> {
   return context.frame(
     `Screening - Case ${c.reference}`,
     ...caseHeading(c, "Screening"),
-    caseNavigation(c, context.me, `/app/cases/${c.id}/screening`),
+    caseNavigation(c, `/app/cases/${c.id}/screening`),
     evaluationView(c, evaluated.evaluation),
     c.state === CaseState.SCREENING && isAdviser
       ? h("p", { class: "nhsuk-body" }, link(`/app/cases/${c.id}/decision`, "Record the decision", { id: "to-decision", class: "nhsuk-button" }))
@@ -255,7 +252,7 @@ async function decisionPage(context: PageContext): Promise<HTMLElement> {
   return context.frame(
     `Decision - Case ${c.reference}`,
     ...caseHeading(c, "Record the screening decision"),
-    caseNavigation(c, context.me, `/app/cases/${c.id}/screening`),
+    caseNavigation(c, `/app/cases/${c.id}/screening`),
     evaluationView(c, evaluation),
     c.state === CaseState.SCREENING ? form : inset(`The case is ${words(CaseState[c.state]).toLowerCase()}: a decision is recorded only during screening.`),
   );
@@ -325,7 +322,7 @@ async function chargesPage(context: PageContext): Promise<HTMLElement> {
   return context.frame(
     `Charges - Case ${c.reference}`,
     ...caseHeading(c, "Indication of charges"),
-    caseNavigation(c, context.me, `/app/cases/${c.id}/charges`),
+    caseNavigation(c, `/app/cases/${c.id}/charges`),
     schedule
       ? summaryList([
           ["Fee schedule", `Version ${schedule.version}, from ${when(schedule.createdAt)}`],

@@ -13,18 +13,20 @@ import type { Browser } from "playwright-core";
 
 import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
 import {
-  CareSetting,
   ConcernLevel,
-  Nation,
-  OrganisationKind,
   Profession,
   Role,
-  Sector,
 } from "@gen/ppa/mediation/v1/common_pb";
-import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 
-import { assertAccessible, type Console, screenshots, startConsole, stopConsole } from "./console_support";
+import {
+  assertAccessible,
+  type Console,
+  registerNorthshire,
+  screenshots,
+  startConsole,
+  stopConsole,
+} from "./console_support";
 import { connectTransport } from "./transport";
 
 const kHostileName = '<img src=x onerror="window.hacked=1">Dr Alex Morgan';
@@ -47,17 +49,7 @@ before(async () => {
   const admin = createClient(AdminService, connect(console_.adminSecret));
   const desk = await admin.issueToken({ role: Role.CASE_SUPPORT, label: "Case support desk" });
   deskSecret = desk.secret;
-  const organisations = createClient(OrganisationService, connect(deskSecret));
-  await organisations.registerOrganisation({
-    organisation: {
-      name: "Northshire Hospitals NHS Trust",
-      kind: OrganisationKind.NHS_TRUST,
-      nation: Nation.ENGLAND,
-      careSetting: CareSetting.SECONDARY,
-      sector: Sector.PUBLIC,
-      contact: { name: "Priya Shah", email: "priya.shah@northshire.example" },
-    },
-  });
+  await registerNorthshire(console_, deskSecret);
   const referrals = createClient(ReferralService, connect(deskSecret));
   const { case: referred } = await referrals.createReferral({
     organisationId: 1n,

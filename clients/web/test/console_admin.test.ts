@@ -42,6 +42,7 @@ import {
   type Console,
   heading,
   issue,
+  registerNorthshire,
   screenshots,
   signedIn,
   startConsole,
@@ -55,18 +56,7 @@ let northshireId = 0n;
 
 before(async () => {
   c = await startConsole();
-  const organisations = api(c, OrganisationService, c.adminSecret);
-  const { organisation } = await organisations.registerOrganisation({
-    organisation: {
-      name: "Northshire Hospitals NHS Trust",
-      kind: OrganisationKind.NHS_TRUST,
-      nation: Nation.ENGLAND,
-      careSetting: CareSetting.SECONDARY,
-      sector: Sector.PUBLIC,
-      contact: { name: "Priya Shah", email: "priya.shah@northshire.example" },
-    },
-  });
-  northshireId = organisation?.id ?? 0n;
+  northshireId = await registerNorthshire(c, c.adminSecret);
 });
 
 after(async () => {

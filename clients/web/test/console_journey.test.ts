@@ -26,7 +26,7 @@ import {
   Sector,
   SessionMode,
 } from "@gen/ppa/mediation/v1/common_pb";
-import { AccreditationBody, MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
+import { MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
@@ -38,6 +38,8 @@ import {
   type Console,
   heading,
   issue,
+  mediatorInit,
+  registerNorthshire,
   screenshots,
   signedIn,
   startConsole,
@@ -53,22 +55,7 @@ const mediatorTokens = new Map<bigint, string>();
 
 async function registerMediator(name: string, email: string): Promise<bigint> {
   const { mediator } = await api(c, MediatorService, c.adminSecret).registerMediator({
-    mediator: {
-      contact: { name, email },
-      accreditation: {
-        body: AccreditationBody.CIVIL_MEDIATION_COUNCIL,
-        level: "Registered Mediator",
-        registrationNumber: `CMC-${email.split("@")[0]}`,
-        expiresOn: { year: 2030, month: 12, day: 31 },
-      },
-      insuranceExpiresOn: { year: 2030, month: 6, day: 30 },
-      cpdHoursLast12Months: 12,
-      nations: [Nation.ENGLAND],
-      languages: ["English"],
-      experience: [{ profession: Profession.DOCTOR, cases: 8 }],
-      maxConcurrentCases: 10,
-      active: true,
-    },
+    mediator: mediatorInit(name, email),
   });
   const id = mediator?.id ?? 0n;
   // Monday to Friday, 09:00 to 17:00.
@@ -99,16 +86,7 @@ before(async () => {
   c = await startConsole();
   desk = await issue(c, Role.CASE_SUPPORT, "Robin Desk");
   adviser = await issue(c, Role.SENIOR_ADVISER, "Sam Adviser");
-  await api(c, OrganisationService, desk).registerOrganisation({
-    organisation: {
-      name: "Northshire Hospitals NHS Trust",
-      kind: OrganisationKind.NHS_TRUST,
-      nation: Nation.ENGLAND,
-      careSetting: CareSetting.SECONDARY,
-      sector: Sector.PUBLIC,
-      contact: { name: "Priya Shah", email: "priya.shah@northshire.example" },
-    },
-  });
+  await registerNorthshire(c, desk);
   await api(c, OrganisationService, desk).registerOrganisation({
     organisation: {
       name: "Cardiff Bay Dental Practice",

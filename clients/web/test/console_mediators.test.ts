@@ -32,6 +32,8 @@ import {
   type Console,
   heading,
   issue,
+  mediatorInit,
+  registerNorthshire,
   screenshots,
   signedIn,
   startConsole,
@@ -75,6 +77,8 @@ function long(d: Day): string {
 const today = londonToday();
 const inTwoYears = plusDays(today, 730);
 const kCases = 21;
+// What the registry rows below show: 10 CPD hours, at most 4 cases, 3 with doctors.
+const kUsual = { cpdHours: 10, maxConcurrentCases: 4, doctorCases: 3 };
 
 let c: Console;
 let deskSecret = "";
@@ -84,39 +88,11 @@ let archerId = 0n;
 let boothId = 0n;
 let coleId = 0n;
 
-function mediatorInit(name: string, email: string, accreditationEnds: Day, insuranceEnds: Day, nations: Nation[]) {
-  return {
-    contact: { name, email },
-    accreditation: {
-      body: AccreditationBody.CIVIL_MEDIATION_COUNCIL,
-      level: "Registered Mediator",
-      registrationNumber: `CMC-${email.length}${name.length}`,
-      expiresOn: accreditationEnds,
-    },
-    insuranceExpiresOn: insuranceEnds,
-    cpdHoursLast12Months: 10,
-    nations,
-    languages: ["English"],
-    experience: [{ profession: Profession.DOCTOR, cases: 3 }],
-    maxConcurrentCases: 4,
-  };
-}
-
 before(async () => {
   c = await startConsole();
   deskSecret = await issue(c, Role.CASE_SUPPORT, "Case support desk");
   adviserSecret = await issue(c, Role.SENIOR_ADVISER, "Senior Adviser Kim");
-  const { organisation } = await api(c, OrganisationService, deskSecret).registerOrganisation({
-    organisation: {
-      name: "Northshire Hospitals NHS Trust",
-      kind: OrganisationKind.NHS_TRUST,
-      nation: Nation.ENGLAND,
-      careSetting: CareSetting.SECONDARY,
-      sector: Sector.PUBLIC,
-      contact: { name: "Priya Shah", email: "priya.shah@northshire.example" },
-    },
-  });
-  northshireId = organisation!.id;
+  northshireId = await registerNorthshire(c, deskSecret);
   const referrals = api(c, ReferralService, deskSecret);
   for (let i = 1; i <= kCases; ++i) {
     await referrals.createReferral({
@@ -132,9 +108,9 @@ before(async () => {
   const mediators = api(c, MediatorService, c.adminSecret);
   const register = async (init: ReturnType<typeof mediatorInit>) =>
     (await mediators.registerMediator({ mediator: init })).mediator!.id;
-  archerId = await register(mediatorInit("Dr Ann Archer", "ann.archer@example.org", plusDays(today, 30), inTwoYears, [Nation.ENGLAND]));
-  boothId = await register(mediatorInit("Ben Booth", "ben.booth@example.org", inTwoYears, inTwoYears, [Nation.WALES]));
-  coleId = await register(mediatorInit("Cara Cole", "cara.cole@example.org", inTwoYears, plusDays(today, -1), [Nation.ENGLAND, Nation.WALES]));
+  archerId = await register(mediatorInit("Dr Ann Archer", "ann.archer@example.org", { ...kUsual, accreditationEnds: plusDays(today, 30), insuranceEnds: inTwoYears, nations: [Nation.ENGLAND] }));
+  boothId = await register(mediatorInit("Ben Booth", "ben.booth@example.org", { ...kUsual, accreditationEnds: inTwoYears, insuranceEnds: inTwoYears, nations: [Nation.WALES] }));
+  coleId = await register(mediatorInit("Cara Cole", "cara.cole@example.org", { ...kUsual, accreditationEnds: inTwoYears, insuranceEnds: plusDays(today, -1), nations: [Nation.ENGLAND, Nation.WALES] }));
 });
 
 after(async () => {

@@ -15,7 +15,17 @@ import type { DescService } from "@bufbuild/protobuf";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 
 import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
-import { Role } from "@gen/ppa/mediation/v1/common_pb";
+import {
+  CareSetting,
+  type Date as DateMessage,
+  Nation,
+  OrganisationKind,
+  Profession,
+  Role,
+  Sector,
+} from "@gen/ppa/mediation/v1/common_pb";
+import { AccreditationBody } from "@gen/ppa/mediation/v1/mediator_pb";
+import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 
 import { ServerProcess } from "./server_process";
 import { connectTransport } from "./transport";
@@ -70,6 +80,56 @@ export async function issue(
   const admin = api(c, AdminService, c.adminSecret);
   const issued = await admin.issueToken({ role, label, ...bound });
   return issued.secret;
+}
+
+// Registers the tests' usual referring organisation, Northshire Hospitals NHS Trust (England),
+// with `secret`; returns its id.
+export async function registerNorthshire(c: Console, secret: string): Promise<bigint> {
+  const { organisation } = await api(c, OrganisationService, secret).registerOrganisation({
+    organisation: {
+      name: "Northshire Hospitals NHS Trust",
+      kind: OrganisationKind.NHS_TRUST,
+      nation: Nation.ENGLAND,
+      careSetting: CareSetting.SECONDARY,
+      sector: Sector.PUBLIC,
+      contact: { name: "Priya Shah", email: "priya.shah@northshire.example" },
+    },
+  });
+  return organisation?.id ?? 0n;
+}
+
+type DateInit = Pick<DateMessage, "year" | "month" | "day">;
+
+// A mediator the server accepts (for RegisterMediatorRequest.mediator): a Civil Mediation
+// Council registration, experience with doctors, and what the caller gives.
+export function mediatorInit(
+  name: string,
+  email: string,
+  options: {
+    accreditationEnds?: DateInit;
+    insuranceEnds?: DateInit;
+    nations?: Nation[];
+    cpdHours?: number;
+    maxConcurrentCases?: number;
+    doctorCases?: number;
+  } = {},
+) {
+  return {
+    contact: { name, email },
+    accreditation: {
+      body: AccreditationBody.CIVIL_MEDIATION_COUNCIL,
+      level: "Registered Mediator",
+      registrationNumber: `CMC-${email.split("@")[0]}`,
+      expiresOn: options.accreditationEnds ?? { year: 2030, month: 12, day: 31 },
+    },
+    insuranceExpiresOn: options.insuranceEnds ?? { year: 2030, month: 6, day: 30 },
+    cpdHoursLast12Months: options.cpdHours ?? 12,
+    nations: options.nations ?? [Nation.ENGLAND],
+    languages: ["English"],
+    experience: [{ profession: Profession.DOCTOR, cases: options.doctorCases ?? 8 }],
+    maxConcurrentCases: options.maxConcurrentCases ?? 10,
+    active: true,
+  };
 }
 
 // A fresh browser context signed in with `secret`, on `path` (default the home page). Page
