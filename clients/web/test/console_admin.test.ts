@@ -691,3 +691,91 @@ test("the audit trail: a token's calls, and a change to the database found by th
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("backup, fee schedule, audit trail and statistics with the keyboard alone", async () => {
+  const admin = api(c, AdminService, c.adminSecret);
+  const charges = api(c, ChargesService, c.adminSecret);
+  const { context, page, errors } = await signedIn(c, c.adminSecret, "/app/admin");
+  await heading(page, "Administration");
+  const home = "nav[aria-label=Menu] a[href='/app/admin']";
+
+  // An online backup with a label.
+  await tabTo(page, "a.nhsuk-card__link[href='/app/admin/backup']");
+  await page.keyboard.press("Enter");
+  await heading(page, "Back up the database");
+  await tabTo(page, "#label");
+  await page.keyboard.type("keyboard check");
+  await tabTo(page, "#backup-form-submit");
+  await page.keyboard.press("Enter");
+  await heading(page, "Backup made");
+  const file = Object.fromEntries(await summaryRows(page))["Where it is on the server"];
+  assert.match(file, /mediation-\d{8}T\d{6}Z-keyboard-check\.db$/);
+  assert.equal(statSync(file).size > 0, true);
+
+  // The individual meeting fee: select what is in the field and type over it.
+  await tabTo(page, home);
+  await page.keyboard.press("Enter");
+  await heading(page, "Administration");
+  await tabTo(page, "a.nhsuk-card__link[href='/app/admin/fee-schedule']");
+  await page.keyboard.press("Enter");
+  await heading(page, "Fee schedule");
+  const before = (await charges.getFeeSchedule({})).schedule!;
+  await tabTo(page, "#schedule-individual_meeting-pence");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("362.50");
+  await tabTo(page, "#fees-form-submit");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${c.baseUrl}/app/admin/fee-schedule?saved=${before.version + 1n}`);
+  const after = (await charges.getFeeSchedule({})).schedule!;
+  assert.deepEqual(
+    [after.version, after.individualMeeting?.pence, after.mediationDay?.pence, after.vatBasisPoints],
+    [before.version + 1n, 36250n, before.mediationDay?.pence, before.vatBasisPoints],
+  );
+
+  // The audit trail filtered to the administrator's own token: the fee change is its newest call.
+  const me = (await api(c, IdentityService, c.adminSecret).whoAmI({})).token!;
+  await tabTo(page, home);
+  await page.keyboard.press("Enter");
+  await tabTo(page, "a.nhsuk-card__link[href='/app/admin/audit']");
+  await page.keyboard.press("Enter");
+  await heading(page, "Audit trail");
+  await tabTo(page, "details summary");
+  await page.keyboard.press("Enter");
+  await tabTo(page, "#token_id");
+  await page.keyboard.type(String(me.id));
+  await tabTo(page, "#audit-filter-submit");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${c.baseUrl}/app/admin/audit?token=${me.id}`);
+  await page.locator("caption", { hasText: `of token ${me.id}` }).waitFor();
+  const newest = (await admin.listAuditEvents({ tokenId: me.id, pageSize: 1 })).events[0];
+  const [first] = await tableRows(page, `Events of token ${me.id}, newest first`);
+  assert.equal(first[0], String(newest.id));
+  assert.equal(first[3], newest.method.replace(/^.*\.(\w+Service\/)/, "$1"));
+
+  // Statistics from 1 January 2020: the day, month and year typed in turn.
+  await tabTo(page, home);
+  await page.keyboard.press("Enter");
+  await tabTo(page, "a.nhsuk-card__link[href='/app/statistics']");
+  await page.keyboard.press("Enter");
+  await heading(page, "Statistics");
+  await tabTo(page, "details summary");
+  await page.keyboard.press("Enter");
+  await tabTo(page, "#referred_from");
+  await page.keyboard.type("1");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("1");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("2020");
+  await tabTo(page, "#period-form-submit");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${c.baseUrl}/app/statistics?from=2020-01-01`);
+  await page.locator("#period", { hasText: "1 January 2020" }).waitFor();
+  const stats = await api(c, StatisticsService, c.adminSecret).getStatistics({
+    referredFrom: { year: 2020, month: 1, day: 1 },
+  });
+  assert.equal(await page.locator("#referred_from-year").inputValue(), "2020");
+  assert.equal(stats.referrals, 3n);
+  assert.deepEqual((await summaryRows(page))[0], ["Referrals", "3"]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});

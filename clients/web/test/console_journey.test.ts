@@ -3,15 +3,18 @@
 // high-concern confirmation, then confirmed) and quotes; case support offers the two mediator
 // roles (the mediators answer through the API: their console is another issue's), finds a time
 // and books the joint session, then sees it in the week calendar. Each step checks the page and
-// then what the API holds. Also: the work queues' counts, hold and resume with the keyboard
-// alone, a refused action, a session that ends (the token revoked) and a server that has gone.
+// then what the API holds. Also: the work queues' counts, a refused action, a session that ends
+// (the token revoked), a server that has gone, and every step again with the keyboard alone
+// (queues, referral, screening, hold and resume, decision, quote, offers, booking, the .ics,
+// reschedule, the calendar and cancel).
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 
 import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
-import { AllocationService, AllocationState } from "@gen/ppa/mediation/v1/allocation_pb";
+import { AllocationRole, AllocationService, AllocationState } from "@gen/ppa/mediation/v1/allocation_pb";
 import { ChargesService } from "@gen/ppa/mediation/v1/charges_pb";
 import {
   CareSetting,
@@ -30,7 +33,7 @@ import { MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
-import { SchedulingService, SessionKind } from "@gen/ppa/mediation/v1/scheduling_pb";
+import { SchedulingService, SessionKind, SessionState } from "@gen/ppa/mediation/v1/scheduling_pb";
 
 import {
   api,
@@ -368,6 +371,22 @@ test("sign in, record a referral and screen it with the keyboard alone", async (
   await page.keyboard.press("Enter");
   await heading(page, "Work queues");
 
+  // The queues of Welsh organisations: the nation chosen by typing its name, then a queue opened.
+  await tabTo(page, "#nation");
+  await page.keyboard.type("Wales");
+  await tabTo(page, "#apply-filters");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${c.baseUrl}/app?nation=2`);
+  // The page drawn again for the filter: its queue links keep it.
+  await page.locator("#queue-new[href='/app/queues/new?nation=2']").waitFor();
+  await tabTo(page, "#queue-new");
+  await page.keyboard.press("Enter");
+  await heading(page, "New referrals");
+  assert.equal(new URL(page.url()).search, "?nation=2");
+  await tabTo(page, "header a[href='/app']");
+  await page.keyboard.press("Enter");
+  await heading(page, "Work queues");
+
   await tabTo(page, "#record-referral");
   await page.keyboard.press("Enter");
   await heading(page, "Record a referral");
@@ -495,6 +514,143 @@ test("the adviser decides and quotes, and case support allocates and books, with
     sessions.map((s) => [s.kind, s.partyId, s.mode, s.videoLink]),
     [[SessionKind.INDIVIDUAL_MEETING, made!.parties[0].id, SessionMode.VIDEO, "https://video.example/rooms/ola"]],
   );
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+// A case with both mediators allocated and a two-hour joint meeting by video booked at the
+// earliest free time, made through the API; returns the case and session ids.
+async function bookedJointMeeting(summary: string): Promise<{ caseId: bigint; sessionId: bigint }> {
+  const { case: made } = await api(c, ReferralService, desk).createReferral({
+    organisationId: 1n,
+    referrer: { name: "Sam Okafor", email: "sam.okafor@northshire.example" },
+    summary,
+    parties: [
+      { contact: { name: "Dr Kai Lund", email: "kai.lund@northshire.example" }, profession: Profession.DOCTOR },
+      { contact: { name: "Dr Mia Ross", email: "mia.ross@northshire.example" }, profession: Profession.DOCTOR },
+    ],
+  });
+  const caseId = made!.id;
+  const screening = api(c, ScreeningService, desk);
+  for (const criterion of [Criterion.JOINT_PROBLEM, Criterion.WILLING, Criterion.FIT_TO_ATTEND]) {
+    for (const party of made!.parties) {
+      await screening.recordScreeningAnswer({ caseId, criterion, partyId: party.id, answer: CriterionAnswer.MET });
+    }
+  }
+  for (const criterion of [Criterion.NOT_CONTRACTUAL, Criterion.NO_FORMAL_PROCESS, Criterion.NO_RELATIONSHIP]) {
+    await screening.recordScreeningAnswer({ caseId, criterion, answer: CriterionAnswer.MET });
+  }
+  await api(c, ScreeningService, adviser).recordScreeningDecision({ caseId });
+  const [lead, co] = [...mediatorTokens.keys()];
+  const allocation = api(c, AllocationService, desk);
+  await allocation.allocateMediator({ caseId, mediatorId: lead, role: AllocationRole.LEAD });
+  await allocation.allocateMediator({ caseId, mediatorId: co, role: AllocationRole.CO_MEDIATOR });
+  await acceptOffers(caseId);
+  const scheduling = api(c, SchedulingService, desk);
+  const wanted = { caseId, kind: SessionKind.JOINT_MEETING, mode: SessionMode.VIDEO, durationMinutes: 120 };
+  const { slots } = await scheduling.findSlots(wanted);
+  const { session } = await scheduling.bookSession({
+    ...wanted,
+    start: slots[0].start,
+    videoLink: "https://video.example/rooms/lund-ross",
+  });
+  return { caseId, sessionId: session!.id };
+}
+
+test("reschedule, the week calendar and cancel, with the keyboard alone", async () => {
+  const { sessionId } = await bookedJointMeeting("Two consultants disagree about the on-call rota.");
+  const scheduling = api(c, SchedulingService, desk);
+  const booked = (await scheduling.getSession({ sessionId })).session!;
+  const { context, page, errors } = await signedIn(c, desk, `/app/sessions/${sessionId}`);
+  await heading(page, "Joint meeting");
+
+  // The calendar file, downloaded with Enter on its button.
+  await tabTo(page, "#download-ics");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.keyboard.press("Enter")]);
+  assert.equal(download.suggestedFilename(), `session-${sessionId}.ics`);
+  const ics = readFileSync((await download.path())!, "utf8");
+  assert.equal(ics, (await scheduling.exportSessionCalendar({ sessionId })).calendar?.ics);
+
+  // Reschedule: the reason, find new times, move to the first one offered.
+  await tabTo(page, "#reschedule summary");
+  await page.keyboard.press("Enter");
+  await tabTo(page, "#reason");
+  await page.keyboard.type("Dr Ross is in theatre that morning.");
+  await tabTo(page, "#reschedule-form-submit");
+  await page.keyboard.press("Enter");
+  await page.locator("#reschedule-slots #slots").waitFor();
+  await assertAccessible(page, "session page with new times");
+  const chosen = (await page.locator("#slots tbody tr:first-child td:first-child").textContent())?.trim();
+  await tabTo(page, "#slot-0");
+  await page.keyboard.press("Enter");
+  await page.locator("#changes tbody tr:nth-child(2)").waitFor();
+  const moved = (await scheduling.getSession({ sessionId })).session!;
+  assert.notEqual(moved.start?.seconds, booked.start?.seconds);
+  assert.equal(
+    chosen,
+    new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "Europe/London" }).format(
+      timestampDate(moved.start!),
+    ),
+  );
+  assert.deepEqual(
+    moved.changes.map((change) => [change.change, change.previousStart?.seconds, change.reason]),
+    [
+      ["booked", undefined, ""],
+      ["rescheduled", booked.start?.seconds, "Dr Ross is in theatre that morning."],
+    ],
+  );
+  assert.deepEqual((await tableRows(page, "Changes")).map((row) => [row[1], row[3]]), [
+    ["Booked", ""],
+    ["Rescheduled", "Dr Ross is in theatre that morning."],
+  ]);
+
+  // The week calendar of the new time: one mediator's sessions, then the next week and back.
+  const week = moved.localStart.slice(0, 10);
+  await page.goto(`${c.baseUrl}/app/calendar?week=${week}`);
+  await heading(page, "Calendar");
+  const weekOf = (await page.locator("#week-of").textContent()) ?? "";
+  await tabTo(page, "#mediator");
+  await page.keyboard.press("ArrowDown");
+  await tabTo(page, "#calendar-filter button");
+  await page.keyboard.press("Enter");
+  const [lead] = [...mediatorTokens.keys()];
+  await page.waitForURL(`${c.baseUrl}/app/calendar?week=${week}&mediator=${lead}`);
+  await heading(page, "Calendar of Ana Lead");
+  await page.locator(`#week a[href='/app/sessions/${sessionId}']`).waitFor();
+  await tabTo(page, "#next-week");
+  await page.keyboard.press("Enter");
+  await page.waitForURL(/\/app\/calendar\?week=\d{4}-\d{2}-\d{2}&mediator=\d+$/);
+  await page.locator("#week-of", { hasNotText: weekOf }).waitFor();
+  assert.equal(await page.locator(`#week a[href='/app/sessions/${sessionId}']`).count(), 0);
+  await tabTo(page, "#previous-week");
+  await page.keyboard.press("Enter");
+  await page.locator("#week-of", { hasText: weekOf }).waitFor();
+  await tabTo(page, `#week a[href='/app/sessions/${sessionId}']`);
+  await page.keyboard.press("Enter");
+  await page.waitForURL(`${c.baseUrl}/app/sessions/${sessionId}`);
+  await heading(page, "Joint meeting");
+
+  // Cancel: the reason, then the warning button.
+  await tabTo(page, "#cancel summary");
+  await page.keyboard.press("Enter");
+  await tabTo(page, "#cancel-reason");
+  await page.keyboard.type("Both parties resolved it between them.");
+  await tabTo(page, "#cancel-form-submit");
+  await page.keyboard.press("Enter");
+  await page.locator(".nhsuk-caption-l", { hasText: "Cancelled" }).waitFor();
+  const cancelled = (await scheduling.getSession({ sessionId })).session!;
+  assert.equal(cancelled.state, SessionState.CANCELLED);
+  assert.deepEqual(
+    cancelled.changes.map((change) => [change.change, change.reason]),
+    [
+      ["booked", ""],
+      ["rescheduled", "Dr Ross is in theatre that morning."],
+      ["cancelled", "Both parties resolved it between them."],
+    ],
+  );
+  // A cancelled session offers no changes.
+  assert.equal(await page.locator("#reschedule, #cancel").count(), 0);
+  await assertAccessible(page, "cancelled session");
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -678,3 +678,130 @@ test("CSV import: a result row for every line, and the registry then holds exact
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test("an organisation, a working pattern, leave, a conflict and a CSV import with the keyboard alone", async () => {
+  // Case support registers an organisation: radios chosen with Space, fields typed.
+  const desk = await signedIn(c, deskSecret, "/app/organisations");
+  await heading(desk.page, "Organisations");
+  const d = desk.page;
+  await tabTo(d, "#register-organisation");
+  await d.keyboard.press("Enter");
+  await heading(d, "Register an organisation");
+  await tabTo(d, "#organisation-name");
+  await d.keyboard.type("Harbour View Pharmacy");
+  for (const first of ["#organisation-kind", "#organisation-nation", "#organisation-care_setting", "#organisation-sector"]) {
+    await tabTo(d, first);
+    await d.keyboard.press("Space");
+  }
+  // The nation: the arrow moves on from England to Wales.
+  await tabTo(d, "#organisation-nation");
+  await d.keyboard.press("ArrowDown");
+  await tabTo(d, "#organisation-contact-name");
+  await d.keyboard.type("Nia Morgan");
+  await tabTo(d, "#organisation-contact-email");
+  await d.keyboard.type("nia.morgan@harbourview.example");
+  await tabTo(d, "#organisation-submit");
+  await d.keyboard.press("Enter");
+  await d.waitForURL(/\/app\/organisations\/\d+$/);
+  await heading(d, "Harbour View Pharmacy");
+  const organisationId = BigInt(d.url().split("/").pop()!);
+  const { organisation } = await api(c, OrganisationService, deskSecret).getOrganisation({ organisationId });
+  assert.deepEqual(
+    [organisation?.kind, organisation?.nation, organisation?.careSetting, organisation?.sector, organisation?.contact?.email],
+    [OrganisationKind.NHS_TRUST, Nation.WALES, CareSetting.PRIMARY, Sector.PUBLIC, "nia.morgan@harbourview.example"],
+  );
+  assert.deepEqual(desk.errors, []);
+  await desk.context.close();
+
+  // An administrator gives Cara Cole Monday mornings.
+  const mediators = api(c, MediatorService, c.adminSecret);
+  const { context, page, errors } = await signedIn(c, c.adminSecret, `/app/mediators/${coleId}`);
+  await heading(page, "Cara Cole");
+  await tabTo(page, "#change-working-pattern");
+  await page.keyboard.press("Enter");
+  await heading(page, "Working pattern for Cara Cole");
+  await tabTo(page, "#add-hours");
+  await page.keyboard.press("Enter");
+  await tabTo(page, "#hours-0-end");
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type("13:00");
+  await tabTo(page, "#working-pattern-submit");
+  await page.keyboard.press("Enter");
+  await expectBanner(page, "The working pattern is saved.");
+  assert.deepEqual(
+    (await mediators.getMediator({ mediatorId: coleId })).mediator!.workingPattern.map((w) => [
+      w.weekday, w.start?.hours, w.start?.minutes, w.end?.hours, w.end?.minutes,
+    ]),
+    [[1, 9, 0, 13, 0]],
+  );
+
+  // Leave: each part of the two dates typed, Tab between them.
+  const first = plusDays(today, 60);
+  const last = plusDays(today, 61);
+  await tabTo(page, "#add-leave");
+  await page.keyboard.press("Enter");
+  await heading(page, "Add leave for Cara Cole");
+  for (const [id, day] of [["leave-first_day", first], ["leave-last_day", last]] as const) {
+    await tabTo(page, `#${id}`);
+    await page.keyboard.type(String(day.day));
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(String(day.month));
+    await page.keyboard.press("Tab");
+    await page.keyboard.type(String(day.year));
+  }
+  await tabTo(page, "#leave-note");
+  await page.keyboard.type("Training course");
+  await tabTo(page, "#leave-submit");
+  await page.keyboard.press("Enter");
+  await expectBanner(page, `Leave from ${long(first)} to ${long(last)} is added.`);
+  const [leave] = (await mediators.getMediator({ mediatorId: coleId })).mediator!.leave;
+  assert.deepEqual(
+    [leave.firstDay?.year, leave.firstDay?.month, leave.firstDay?.day, leave.lastDay?.day, leave.note],
+    [first.year, first.month, first.day, last.day, "Training course"],
+  );
+
+  // A conflict with the organisation just registered: the list is searched by typing its name.
+  await tabTo(page, "#declare-conflict");
+  await page.keyboard.press("Enter");
+  await heading(page, "Declare a conflict of interest for Cara Cole");
+  await tabTo(page, "#conflict-kind");
+  await page.keyboard.press("Space");
+  await tabTo(page, "#conflict-organisation_id");
+  await page.keyboard.type("Harbour");
+  await tabTo(page, "#conflict-submit");
+  await page.keyboard.press("Enter");
+  await expectBanner(page, "The conflict of interest with Harbour View Pharmacy is declared.");
+  const [conflict] = (await mediators.getMediator({ mediatorId: coleId })).mediator!.conflicts;
+  assert.deepEqual([conflict.kind, conflict.organisationId], [ConflictKind.ORGANISATION, organisationId]);
+
+  // A CSV import: Space on the file field opens the file chooser.
+  await tabTo(page, "nav[aria-label=Menu] a[href='/app/mediators']");
+  await page.keyboard.press("Enter");
+  await heading(page, "Mediators");
+  await tabTo(page, "#import-mediators");
+  await page.keyboard.press("Enter");
+  await heading(page, "Register mediators from a CSV file");
+  await tabTo(page, "#csv-file");
+  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Space")]);
+  const y = inTwoYears.year;
+  await chooser.setFiles({
+    name: "one.csv",
+    mimeType: "text/csv",
+    buffer: Buffer.from(
+      "contact.name,contact.email,accreditation.body,accreditation.level,accreditation.registration_number," +
+        "accreditation.expires_on,insurance_expires_on,cpd_hours_last_12_months,nations,max_concurrent_cases\n" +
+        `Iris Irwin,iris.irwin@example.org,civil-mediation-council,Registered Mediator,CMC-5005,${y}-03-31,${y}-03-31,9,wales,2\n`,
+    ),
+  });
+  await tabTo(page, "#import-submit");
+  await page.keyboard.press("Enter");
+  await page.locator("#import-summary").waitFor();
+  const iris = (await mediators.listMediators({ pageSize: 500 })).mediators.find((m) => m.contact?.email === "iris.irwin@example.org");
+  assert.ok(iris, "the imported mediator is registered");
+  assert.deepEqual(await tableRows(page, "Each line of one.csv"), [
+    ["1", "", "Skipped: this line names the columns"],
+    ["2", "Iris Irwin", `Registered as mediator ${iris.id}`],
+  ]);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
