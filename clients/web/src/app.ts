@@ -90,6 +90,11 @@ function sections(role: Role): Array<[string, string]> {
     list.push(["/app/admin", "Administration"], ["/app/mediators", "Mediators"]);
   }
   if (kEveryStaffRole.includes(role)) list.push(["/app/statistics", "Statistics"]);
+  if (role === Role.ORGANISATION) list.push(["/app", "Your cases"], ["/app/referrals/new", "Refer a case"]);
+  if (role === Role.MEDIATOR) {
+    list.push(["/app", "Your cases"], ["/app/calendar", "Calendar"], ["/app/availability", "Your availability"]);
+  }
+  if (role === Role.PARTY) list.push(["/app", "Your mediation"]);
   return list;
 }
 

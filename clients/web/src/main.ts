@@ -113,12 +113,15 @@ async function render(): Promise<void> {
       window.history.replaceState({}, "", "/app/admin");
       return render();
     }
-    for (const route of kRoutes) {
-      const match = route.pattern.exec(path);
-      if (!match) continue;
-      if (!route.roles.includes(me.role)) {
-        return show(problemPage("Not available to your role", "This page is not offered to your role.", me));
-      }
+    // Several roles may have their own page at one address (/app, /app/cases/12): the first
+    // route of the caller's role is drawn.
+    const matching = kRoutes.filter((route) => route.pattern.test(path));
+    const route = matching.find((r) => r.roles.includes(signedIn.role));
+    if (matching.length > 0 && !route) {
+      return show(problemPage("Not available to your role", "This page is not offered to your role.", me));
+    }
+    if (route) {
+      const match = route.pattern.exec(path)!;
       const page = await route.page({
         me: signedIn,
         match,
