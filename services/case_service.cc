@@ -1,16 +1,21 @@
 #include "services/case_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "services/case_access.h"
 #include "services/case_transitions.h"
 #include "services/convert.h"
+#include "services/core/secrets.h"
 #include "services/core/validation.h"
+#include "services/party_links.h"
 #include "services/rules/allocation.h"
 #include "services/rules/lifecycle.h"
 #include "services/rules/london.h"
 #include "storage/cases.h"
 #include "storage/data_keys.h"
 #include "storage/mediators.h"
+#include "storage/party_links.h"
 
 namespace mediation {
 namespace {
@@ -242,6 +247,55 @@ absl::Status GetCaseHistory(CallContext& call, const v1::GetCaseHistoryRequest& 
   });
 }
 
+absl::Status IssuePartySignInLink(CallContext& call, const v1::IssuePartySignInLinkRequest& r,
+                                  v1::IssuePartySignInLinkResponse& response) {
+  Validator v;
+  v.PositiveId("case_id", r.case_id());
+  v.PositiveId("party_id", r.party_id());
+  if (!v.ok()) return v.status();
+  absl::StatusOr<std::string> code = NewRandomCode();
+  if (!code.ok()) return code.status();
+  return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    const bool in_case = std::any_of(c.parties.begin(), c.parties.end(),
+                                     [&](const auto& p) { return p.id == r.party_id(); });
+    if (!in_case) {
+      return FieldError("party_id",
+                        absl::StrCat("party ", r.party_id(), " is not a party of case ", c.id));
+    }
+    if (c.anonymised_at.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("case ", c.id,
+                       ": its personal data was removed at the end of retention, so its parties "
+                       "cannot sign in"));
+    }
+    absl::StatusOr<storage::PartyLinkRecord> link =
+        storage::ReplacePartyLink(tx, {.code_sha256 = Sha256(*code),
+                                       .case_id = c.id,
+                                       .party_id = r.party_id(),
+                                       .issued_by_token_id = call.principal().token_id,
+                                       .issued_at = call.now(),
+                                       .expires_at = call.now() + kPartyLinkLifetime});
+    if (!link.ok()) return link.status();
+    call.AddObject("party_sign_in_link", link->id);
+    ToProto(*link, call.now(), response.mutable_link());
+    response.set_code(*code);
+    response.set_path(absl::StrCat(kPartyLinkPath, *code));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ListPartySignInLinks(CallContext& call, const v1::ListPartySignInLinksRequest& r,
+                                  v1::ListPartySignInLinksResponse& response) {
+  return ReadCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
+    absl::StatusOr<std::vector<storage::PartyLinkRecord>> links = storage::ListPartyLinks(tx, c.id);
+    if (!links.ok()) return links.status();
+    for (const storage::PartyLinkRecord& link : *links) {
+      ToProto(link, call.now(), response.add_links());
+    }
+    return absl::OkStatus();
+  });
+}
+
 }  // namespace
 
 MEDIATION_UNARY_RPC(CaseService, HoldCase)
@@ -253,6 +307,10 @@ MEDIATION_UNARY_RPC(CaseService, WithdrawCase)
 MEDIATION_UNARY_RPC(CaseService, ReopenCase)
 
 MEDIATION_UNARY_RPC(CaseService, GetCaseHistory)
+
+MEDIATION_UNARY_RPC(CaseService, IssuePartySignInLink)
+
+MEDIATION_UNARY_RPC(CaseService, ListPartySignInLinks)
 
 MEDIATION_SERVICE(CaseService)
 

@@ -750,6 +750,25 @@ CREATE TABLE browser_sessions (
 );
 CREATE INDEX browser_sessions_by_token ON browser_sessions (token_id);
 )sql"},
+
+    {13, "one-time sign-in links for the parties", R"sql(
+-- A party's one-time sign-in link: the code lives only in the link; the server keeps its
+-- SHA-256. Used once (used_at, and the PARTY token it became), or revoked when a newer link is
+-- issued for the same party, or past expires_at: then it signs nobody in.
+CREATE TABLE party_sign_in_links (
+  id INTEGER PRIMARY KEY,
+  code_sha256 BLOB NOT NULL UNIQUE,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  party_id INTEGER NOT NULL REFERENCES parties (id),
+  issued_by_token_id INTEGER NOT NULL REFERENCES access_tokens (id),
+  issued_at INTEGER NOT NULL,   -- micros
+  expires_at INTEGER NOT NULL,  -- micros
+  used_at INTEGER,              -- micros
+  used_token_id INTEGER REFERENCES access_tokens (id),
+  revoked_at INTEGER            -- micros
+);
+CREATE INDEX party_sign_in_links_by_case ON party_sign_in_links (case_id, party_id);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

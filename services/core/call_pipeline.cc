@@ -18,6 +18,7 @@
 #include "services/core/client_identities.h"
 #include "services/core/secrets.h"
 #include "services/core/validation.h"
+#include "services/party_links.h"
 #include "storage/audit.h"
 #include "storage/browser_sessions.h"
 #include "storage/tokens.h"
@@ -457,6 +458,7 @@ namespace {
 
 constexpr MethodPolicy kSignIn{"/auth/sign-in", Access::kWrite, RoleSet::All()};
 constexpr MethodPolicy kSignOut{"/auth/sign-out", Access::kWrite, RoleSet::All()};
+constexpr MethodPolicy kPartyLink{"/auth/party-link", Access::kWrite, RoleSet::All()};
 
 }  // namespace
 
@@ -509,6 +511,57 @@ absl::StatusOr<CallPipeline::SignedIn> CallPipeline::SignIn(storage::Store& stor
           principal.ok() ? principal->Describe() : "anonymous", status, absl::Now() - start);
   if (!result.ok()) return Public(result.status(), outcome->call_id);
   return result;
+}
+
+absl::StatusOr<CallPipeline::SignedIn> CallPipeline::SignInWithPartyLink(storage::Store& store,
+                                                                         absl::string_view code,
+                                                                         const CallInput& input,
+                                                                         CallOutcome* outcome) {
+  const absl::Time start = absl::Now();
+  const absl::Time now = Now();
+  outcome->call_id = NextCallId();
+  absl::StatusOr<std::string> session = NewRandomCode();
+  if (!session.ok()) return Public(session.status(), outcome->call_id);
+  // Who is signing in is known only once the link is found: the audit row names the new token
+  // among its objects.
+  CallContext call(store, kPartyLink, Principal{.role = v1::ROLE_PARTY}, outcome->call_id, now,
+                   settings_, TransportName(input.transport));
+  int64_t link_id = 0;
+  SignedIn signed_in{.session = *std::move(session)};
+  absl::Status status = call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<UsedPartyLink> used =
+        UsePartyLink(tx, code, now, settings_.browser_session_lifetime, &link_id);
+    if (!used.ok()) return used.status();
+    signed_in.principal = Principal{.token_id = used->token.id,
+                                    .role = v1::ROLE_PARTY,
+                                    .case_id = used->token.case_id,
+                                    .party_id = used->token.party_id,
+                                    .by_session = true};
+    signed_in.expires_at = *used->token.expires_at;
+    absl::StatusOr<storage::BrowserSessionRecord> row =
+        storage::InsertBrowserSession(tx, {.id_sha256 = Sha256(signed_in.session),
+                                           .token_id = used->token.id,
+                                           .created_at = now,
+                                           .last_seen_at = now,
+                                           .expires_at = signed_in.expires_at});
+    if (!row.ok()) return row.status();
+    call.AddObject("case", used->link.case_id);
+    call.AddObject("party_sign_in_link", link_id);
+    call.AddObject("token", used->token.id);
+    call.AddObject("browser_session", row->id);
+    return absl::OkStatus();
+  });
+  if (absl::IsUnauthenticated(status)) {
+    status = RefuseUnauthenticated(store, kPartyLink, input, 0, status, outcome->call_id, now,
+                                   &outcome->retry_after_seconds);
+  } else if (absl::IsFailedPrecondition(status)) {
+    call.AddObject("party_sign_in_link", link_id);
+    (void)Audit(store, call.AuditRow(CodeName(status.code())));
+  }
+  LogCall({.method = kPartyLink.method, .transport = input.transport}, outcome->call_id,
+          status.ok() ? signed_in.principal.Describe() : "anonymous", status, absl::Now() - start);
+  if (!status.ok()) return Public(status, outcome->call_id);
+  return signed_in;
 }
 
 absl::Status CallPipeline::SignOut(storage::Store& store, absl::string_view session,

@@ -145,6 +145,13 @@ class CallPipeline {
   };
   absl::StatusOr<SignedIn> SignIn(storage::Store& store, absl::string_view secret,
                                   const CallInput& input, CallOutcome* outcome);
+  // Exchanges a party's one-time sign-in link code (services/party_links.h) for a new session
+  // of a new PARTY token, in one transaction: UNAUTHENTICATED for a code never issued (counted,
+  // and limited, as a call without a valid token); FAILED_PRECONDITION for a used, expired or
+  // replaced link. Audited ("/auth/party-link") with the link, the token and the session; a
+  // refused link too.
+  absl::StatusOr<SignedIn> SignInWithPartyLink(storage::Store& store, absl::string_view code,
+                                               const CallInput& input, CallOutcome* outcome);
   // Ends the session (whichever state it is in); OK when there is none.
   absl::Status SignOut(storage::Store& store, absl::string_view session, const CallInput& input,
                        CallOutcome* outcome);

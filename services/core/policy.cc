@@ -78,6 +78,10 @@ constexpr MethodPolicy kPolicies[] = {
     {"/ppa.mediation.v1.CaseService/GetCaseHistory",
      Access::kRead,
      {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER, ROLE_ORGANISATION, ROLE_MEDIATOR}},
+    {"/ppa.mediation.v1.CaseService/IssuePartySignInLink", Access::kWrite, {ROLE_CASE_SUPPORT}},
+    {"/ppa.mediation.v1.CaseService/ListPartySignInLinks",
+     Access::kRead,
+     {ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER}},
 
     // Charges.
     {"/ppa.mediation.v1.ChargesService/GetFeeSchedule",

@@ -10,13 +10,19 @@
 
 namespace mediation {
 
-absl::StatusOr<std::string> NewTokenSecret() {
+absl::StatusOr<std::string> NewRandomCode() {
   std::array<unsigned char, 32> bytes{};
   if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
     return absl::InternalError("the system random number generator failed");
   }
   const std::string raw(reinterpret_cast<const char*>(bytes.data()), bytes.size());
-  return absl::StrCat("ppa_", absl::WebSafeBase64Escape(raw));
+  return absl::WebSafeBase64Escape(raw);
+}
+
+absl::StatusOr<std::string> NewTokenSecret() {
+  absl::StatusOr<std::string> code = NewRandomCode();
+  if (!code.ok()) return code.status();
+  return absl::StrCat("ppa_", *code);
 }
 
 std::string Sha256(absl::string_view secret) {

@@ -9,7 +9,10 @@
 
 namespace mediation {
 
-// A new secret: "ppa_" followed by 256 bits from the OpenSSL CSPRNG, base64url without padding.
+// 256 bits from the OpenSSL CSPRNG, base64url without padding (43 characters).
+absl::StatusOr<std::string> NewRandomCode();
+
+// A new secret: "ppa_" followed by NewRandomCode().
 absl::StatusOr<std::string> NewTokenSecret();
 
 // The 32 raw bytes of SHA-256 over `secret`: the only form in which a secret is stored.

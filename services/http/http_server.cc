@@ -259,6 +259,7 @@ class Connection final : public ConnectionBase {
     if (absl::StartsWith(path, "/auth/")) {
       if (verb != bhttp::verb::post) return SendMethodNotAllowed("POST");
       if (path == "/auth/sign-in") return SignIn();
+      if (path == "/auth/party-link") return PartyLink();
       if (path == "/auth/sign-out") return SignOut();
       return SendError(404, absl::NotFoundError(absl::StrCat("no such page: ", path)), false);
     }
@@ -518,46 +519,80 @@ class Connection final : public ConnectionBase {
     return absl::OkStatus();
   }
 
-  void SignIn() {
+  // The JSON body's string field `field`, or a 400 sent and nullopt.
+  std::optional<std::string> AuthField(absl::string_view field, absl::string_view example) {
     if (absl::Status s = CheckAuthRequest(); !s.ok()) {
-      return SendError(absl::IsPermissionDenied(s) ? 403 : 415, s, false);
+      SendError(absl::IsPermissionDenied(s) ? 403 : 415, s, false);
+      return std::nullopt;
     }
     const nlohmann::json body = nlohmann::json::parse(request_.body(), nullptr, false);
-    if (body.is_discarded() || !body.is_object() || !body.contains("token") ||
-        !body["token"].is_string() || body["token"].get<std::string>().empty()) {
-      return SendError(400,
-                       absl::InvalidArgumentError(
-                           "token: required: the body is {\"token\":\"<your access token>\"}"),
-                       false);
+    const std::string key(field);
+    if (body.is_discarded() || !body.is_object() || !body.contains(key) || !body[key].is_string() ||
+        body[key].get<std::string>().empty()) {
+      SendError(
+          400, absl::InvalidArgumentError(absl::StrCat(field, ": required: the body is ", example)),
+          false);
+      return std::nullopt;
     }
-    auto secret = std::make_shared<std::string>(body["token"].get<std::string>());
+    return body[key].get<std::string>();
+  }
+
+  // The answer to a sign-in: who, until when, and the session cookie.
+  static Response SignedInResponse(const absl::StatusOr<CallPipeline::SignedIn>& in,
+                                   const CallOutcome& outcome, const CallPipeline& pipeline,
+                                   unsigned version, bool tls) {
+    if (!in.ok()) {
+      Response res = ErrorResponse(HttpStatusOf(in.status().code()), in.status(), version);
+      if (outcome.retry_after_seconds > 0) {
+        res.set(bhttp::field::retry_after, std::to_string(outcome.retry_after_seconds));
+      }
+      return res;
+    }
+    nlohmann::json answer;
+    answer["tokenId"] = std::to_string(in->principal.token_id);
+    answer["role"] = v1::Role_Name(in->principal.role);
+    answer["expiresAt"] =
+        absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", in->expires_at, absl::UTCTimeZone());
+    answer["idleMinutes"] = absl::ToInt64Minutes(pipeline.settings().browser_session_idle);
+    Response res{bhttp::status::ok, version};
+    res.set(bhttp::field::content_type, "application/json");
+    res.set(bhttp::field::cache_control, "no-store");
+    res.set(bhttp::field::set_cookie,
+            absl::StrCat(kSessionCookie, "=", in->session, "; HttpOnly; SameSite=Strict; Path=/",
+                         tls ? "; Secure" : ""));
+    res.body() = answer.dump();
+    return res;
+  }
+
+  void SignIn() {
+    std::optional<std::string> token = AuthField("token", "{\"token\":\"<your access token>\"}");
+    if (!token.has_value()) return;
+    auto secret = std::make_shared<std::string>(*std::move(token));
     const CallInput input = InputFor("/auth/sign-in", {});
     const unsigned version = request_.version();
     const bool tls = tls_;
     CallPipeline& pipeline = server_.pipeline;
     Offload([&pipeline, secret, input, version, tls](storage::Store& store) {
       CallOutcome outcome;
-      absl::StatusOr<CallPipeline::SignedIn> in = pipeline.SignIn(store, *secret, input, &outcome);
-      if (!in.ok()) {
-        Response res = ErrorResponse(HttpStatusOf(in.status().code()), in.status(), version);
-        if (outcome.retry_after_seconds > 0) {
-          res.set(bhttp::field::retry_after, std::to_string(outcome.retry_after_seconds));
-        }
-        return res;
-      }
-      nlohmann::json answer;
-      answer["tokenId"] = std::to_string(in->principal.token_id);
-      answer["role"] = v1::Role_Name(in->principal.role);
-      answer["expiresAt"] =
-          absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", in->expires_at, absl::UTCTimeZone());
-      answer["idleMinutes"] = absl::ToInt64Minutes(pipeline.settings().browser_session_idle);
-      Response res{bhttp::status::ok, version};
-      res.set(bhttp::field::content_type, "application/json");
-      res.set(bhttp::field::set_cookie,
-              absl::StrCat(kSessionCookie, "=", in->session, "; HttpOnly; SameSite=Strict; Path=/",
-                           tls ? "; Secure" : ""));
-      res.body() = answer.dump();
-      return res;
+      return SignedInResponse(pipeline.SignIn(store, *secret, input, &outcome), outcome, pipeline,
+                              version, tls);
+    });
+  }
+
+  // A party's one-time sign-in link (CaseService.IssuePartySignInLink): the code for a session.
+  void PartyLink() {
+    std::optional<std::string> field =
+        AuthField("code", "{\"code\":\"<the code after # in your sign-in link>\"}");
+    if (!field.has_value()) return;
+    auto code = std::make_shared<std::string>(*std::move(field));
+    const CallInput input = InputFor("/auth/party-link", {});
+    const unsigned version = request_.version();
+    const bool tls = tls_;
+    CallPipeline& pipeline = server_.pipeline;
+    Offload([&pipeline, code, input, version, tls](storage::Store& store) {
+      CallOutcome outcome;
+      return SignedInResponse(pipeline.SignInWithPartyLink(store, *code, input, &outcome), outcome,
+                              pipeline, version, tls);
     });
   }
 

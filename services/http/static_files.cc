@@ -71,7 +71,8 @@ absl::StatusOr<StaticFile> Read(const std::filesystem::path& file) {
   return StaticFile{
       .content = std::move(content).str(),
       .content_type = ContentTypeFor(name),
-      .cache_control = ContentHashed(name) ? "public, max-age=31536000, immutable" : "no-cache"};
+      // The pages under /app show case data once drawn: browsers keep no copy of them.
+      .cache_control = ContentHashed(name) ? "public, max-age=31536000, immutable" : "no-store"};
 }
 
 }  // namespace

@@ -56,6 +56,7 @@ TEST(SchemaTest, MigratesAnEmptyDatabaseToTheLatestVersion) {
                                                   "organisations",
                                                   "parties",
                                                   "party_availability",
+                                                  "party_sign_in_links",
                                                   "referral_revisions",
                                                   "refused_anonymous_calls",
                                                   "rooms",

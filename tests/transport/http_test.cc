@@ -511,6 +511,131 @@ TEST_F(HttpTest, ASessionCookieStandsForItsTokenUntilSignOutRevocationOrIdleness
   EXPECT_TRUE(absl::StrContains(gone.body, "revoked")) << gone.body;
 }
 
+TEST_F(HttpTest, APartyLinkSignsThePartyInOnceByPostAndIsReplacedOrExpires) {
+  const int64_t org = server_.RegisterOrganisation("Northshire");
+  const v1::Case c = server_.CreateReferral(org);
+  ASSERT_GE(c.parties_size(), 2);
+  const int64_t first = c.parties(0).id();
+  const int64_t second = c.parties(1).id();
+  auto issue = [&](int64_t party, const std::string& token) {
+    v1::IssuePartySignInLinkRequest request;
+    request.set_case_id(c.id());
+    request.set_party_id(party);
+    v1::IssuePartySignInLinkResponse out;
+    const grpc::Status status =
+        server_.cases().IssuePartySignInLink(WithToken(token).get(), request, &out);
+    return std::make_pair(status, out);
+  };
+  auto use = [&](const std::string& code) {
+    absl::StatusOr<HttpReply> reply =
+        SendHttp(port(), {.target = "/auth/party-link",
+                          .headers = {{"Content-Type", "application/json"}},
+                          .body = nlohmann::json{{"code", code}}.dump()});
+    EXPECT_TRUE(reply.ok());
+    return reply.ok() ? *reply : HttpReply{};
+  };
+
+  // Only case support issues links, and only for a party of the case.
+  EXPECT_EQ(issue(first, server_.IssueToken(v1::ROLE_ORGANISATION, 0, org)).first.error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  const auto [not_party, unused] = issue(first + second + 100, server_.case_support());
+  EXPECT_EQ(not_party.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(not_party.error_message(), "party_id"))
+      << not_party.error_message();
+
+  const auto [issued, link] = issue(first, server_.case_support());
+  ASSERT_TRUE(issued.ok()) << issued.error_message();
+  EXPECT_EQ(link.path(), absl::StrCat("/app/join#", link.code()));
+  EXPECT_EQ(link.code().size(), 43u);
+  EXPECT_EQ(link.link().state(), v1::PARTY_SIGN_IN_LINK_STATE_ACTIVE);
+  EXPECT_EQ(link.link().expires_at().seconds() - link.link().issued_at().seconds(), 72 * 3600);
+  EXPECT_EQ(server_.DiskBytes().find(link.code()), std::string::npos);
+
+  // Opening the link's page uses nothing.
+  absl::StatusOr<HttpReply> page = SendHttp(port(), {.method = "GET", .target = "/app/join"});
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(server_.CountRows("browser_sessions"), 0);
+
+  // The POST signs the party in: a PARTY token bound to the case and the party.
+  const int64_t tokens = server_.CountRows("access_tokens");
+  const HttpReply in = use(link.code());
+  ASSERT_EQ(in.status, 200) << in.body;
+  EXPECT_EQ(in.Header("cache-control"), "no-store");
+  const std::string cookie = in.Header("set-cookie").substr(0, in.Header("set-cookie").find(';'));
+  EXPECT_EQ(server_.CountRows("access_tokens"), tokens + 1);
+  const HttpReply me = CookieCall("/ppa.mediation.v1.IdentityService/WhoAmI", "{}", cookie);
+  ASSERT_EQ(me.status, 200) << me.body;
+  const nlohmann::json who = nlohmann::json::parse(me.body);
+  EXPECT_EQ(who["token"]["role"], "ROLE_PARTY");
+  EXPECT_EQ(who["token"]["caseId"], std::to_string(c.id()));
+  EXPECT_EQ(who["token"]["partyId"], std::to_string(first));
+  EXPECT_EQ(CookieCall(kGetCase, absl::StrCat(R"({"caseId":")", c.id(), R"("})"), cookie).status,
+            200);
+
+  // Twice: refused, saying what to do; nothing new.
+  const HttpReply again = use(link.code());
+  EXPECT_EQ(again.status, 400);
+  EXPECT_EQ(CodeOf(again), "failed_precondition");
+  EXPECT_TRUE(absl::StrContains(again.body, "already been used")) << again.body;
+  EXPECT_EQ(again.Header("set-cookie"), "");
+  EXPECT_EQ(server_.CountRows("access_tokens"), tokens + 1);
+
+  // A second link for the other party, replaced by a third before use.
+  const auto [ok2, replaced] = issue(second, server_.case_support());
+  const auto [ok3, newest] = issue(second, server_.case_support());
+  ASSERT_TRUE(ok2.ok() && ok3.ok());
+  const HttpReply old = use(replaced.code());
+  EXPECT_EQ(CodeOf(old), "failed_precondition");
+  EXPECT_TRUE(absl::StrContains(old.body, "newer sign-in link")) << old.body;
+
+  // A code never issued: UNAUTHENTICATED.
+  const HttpReply forged = use("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+  EXPECT_EQ(forged.status, 401);
+  EXPECT_EQ(CodeOf(forged), "unauthenticated");
+
+  // 72 hours on, the newest has expired.
+  offset_->store(72 * 3600 + 1);
+  const HttpReply late = use(newest.code());
+  EXPECT_EQ(CodeOf(late), "failed_precondition");
+  EXPECT_TRUE(absl::StrContains(late.body, "expired")) << late.body;
+
+  v1::ListPartySignInLinksRequest list;
+  list.set_case_id(c.id());
+  v1::ListPartySignInLinksResponse links;
+  ASSERT_TRUE(server_.cases()
+                  .ListPartySignInLinks(WithToken(server_.case_support()).get(), list, &links)
+                  .ok());
+  ASSERT_EQ(links.links_size(), 3);
+  EXPECT_EQ(links.links(0).state(), v1::PARTY_SIGN_IN_LINK_STATE_EXPIRED);
+  EXPECT_EQ(links.links(1).state(), v1::PARTY_SIGN_IN_LINK_STATE_REPLACED);
+  EXPECT_EQ(links.links(1).replaced_at().seconds(), links.links(0).issued_at().seconds());
+  EXPECT_EQ(links.links(2).state(), v1::PARTY_SIGN_IN_LINK_STATE_USED);
+  EXPECT_EQ(links.links(2).party_token_id(), std::stoll(who["token"]["id"].get<std::string>()));
+
+  // Each use is audited: the success with its token, the refusals with their link.
+  auto db = server_.OpenDb();
+  SQLite::Statement audit(*db,
+                          "SELECT outcome, objects FROM audit_events WHERE method = "
+                          "'/auth/party-link' ORDER BY id");
+  std::vector<std::pair<std::string, std::string>> rows;
+  while (audit.executeStep()) {
+    rows.emplace_back(audit.getColumn(0).getString(), audit.getColumn(1).getString());
+  }
+  const std::string used_id = std::to_string(links.links(2).id());
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].first, "OK");
+  EXPECT_TRUE(absl::StrContains(rows[0].second, absl::StrCat("party_sign_in_link:", used_id)))
+      << rows[0].second;
+  EXPECT_TRUE(absl::StrContains(rows[0].second,
+                                absl::StrCat("token:", who["token"]["id"].get<std::string>())))
+      << rows[0].second;
+  EXPECT_EQ(rows[1], std::make_pair(std::string("FAILED_PRECONDITION"),
+                                    absl::StrCat("party_sign_in_link:", used_id)));
+  EXPECT_EQ(rows[2].second, absl::StrCat("party_sign_in_link:", links.links(1).id()));
+  EXPECT_EQ(rows[3].second, absl::StrCat("party_sign_in_link:", links.links(0).id()));
+}
+
 TEST_F(HttpTest, SigningOutEndsTheSessionsOpenStreamAtOnce) {
   namespace beast = boost::beast;
   namespace bhttp = boost::beast::http;
@@ -630,7 +755,7 @@ TEST_F(HttpTest, StaticFilesStayInsideTheWebRootAndEveryAnswerHasTheSecurityHead
   EXPECT_EQ(index.status, 200);
   EXPECT_EQ(index.Header("content-type"), "text/html; charset=utf-8");
   EXPECT_TRUE(absl::StrContains(index.body, "<title>console</title>"));
-  EXPECT_EQ(index.Header("cache-control"), "no-cache");
+  EXPECT_EQ(index.Header("cache-control"), "no-store");
   const HttpReply route = get("/app/cases/12/screening");
   EXPECT_EQ(route.status, 200);
   EXPECT_EQ(route.body, index.body);

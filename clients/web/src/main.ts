@@ -12,7 +12,10 @@ import { frame, navigate, type Route, setRenderer } from "./app";
 import { allocationRoutes } from "./allocation";
 import { caseRoutes } from "./cases";
 import { errorSummary, h } from "./dom";
+import { mediatorConsoleRoutes } from "./mediator_console";
+import { mediatorWorkRoutes } from "./mediator_work";
 import { mediatorRoutes } from "./mediators";
+import { organisationConsoleRoutes } from "./organisation_console";
 import { organisationRoutes } from "./organisations";
 import { schedulingRoutes } from "./scheduling";
 import { screeningRoutes } from "./screening";
@@ -24,7 +27,10 @@ const kRoutes: Route[] = [
   ...schedulingRoutes,
   ...organisationRoutes,
   ...mediatorRoutes,
+  ...mediatorWorkRoutes,
   ...adminRoutes,
+  ...mediatorConsoleRoutes,
+  ...organisationConsoleRoutes,
 ];
 
 function signInPath(message: string): string {

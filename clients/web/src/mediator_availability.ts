@@ -4,22 +4,40 @@
 //   /app/mediators/<id>/conflicts/new     a conflict of interest (DeclareConflict)
 // Each returns to the mediator's page with what changed, and with the booked sessions the change
 // left needing rescheduling.
+// A mediator changes its own record with the same pages at /app/availability/working-pattern,
+// /leave/new and /conflicts/new (mediator_console.ts): the record is the one its token is bound
+// to (WhoAmI), never one named in the address, and the pages return to /app/availability.
+import { Role } from "@gen/ppa/mediation/v1/common_pb";
 import { ConflictKind, type Mediator, MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 
 import { client } from "./api";
 import { navigate, type PageContext } from "./app";
-import { backLink, h } from "./dom";
+import { backLink, h, inset } from "./dom";
 import { dateText } from "./dates";
 import { button, dateInput, dateOf, kDateHint, localProblems, onSubmit, radios, select, textarea, textInput, valueOf } from "./forms";
 import { clock, collisionList, sortedHours } from "./mediator_parts";
 import { choices, kConflictKinds, kWeekdays } from "./mediation_words";
 import { idempotencyKey, noticeFor, renameFields } from "./page_parts";
 
-async function readMediator(context: PageContext): Promise<{ m: Mediator; name: string; path: string }> {
-  const { mediator: m } = await client(MediatorService).getMediator({ mediatorId: BigInt(context.match[1]) });
+// The record a page changes, where the page returns to, and its title: the administrator's
+// (`/app/mediators/<id>/...`: "<what> for <name>") or the signed-in mediator's own ("Your ...").
+async function readMediator(
+  context: PageContext,
+  titles: { admin: (name: string) => string; own: string },
+): Promise<{ m: Mediator; path: string; title: string; back: HTMLElement }> {
+  const own = context.me.role === Role.MEDIATOR;
+  const mediatorId = own ? context.me.mediatorId : BigInt(context.match[1]);
+  const { mediator: m } = await client(MediatorService).getMediator({ mediatorId });
   if (!m) throw new Error("the server did not return the mediator");
-  return { m, name: m.contact?.name || `Mediator ${m.id}`, path: `/app/mediators/${m.id}` };
+  const name = m.contact?.name || `Mediator ${m.id}`;
+  const path = own ? "/app/availability" : `/app/mediators/${m.id}`;
+  return {
+    m,
+    path,
+    title: own ? titles.own : titles.admin(name),
+    back: backLink(path, own ? "Back to your availability" : `Back to ${name}`),
+  };
 }
 
 // --- Working pattern ------------------------------------------------------------------------
@@ -74,7 +92,10 @@ function stretchFields(index: number, stretch: Stretch, remove: () => void): HTM
 }
 
 export async function workingPatternPage(context: PageContext): Promise<HTMLElement> {
-  const { m, name, path } = await readMediator(context);
+  const { m, path, title, back } = await readMediator(context, {
+    admin: (name) => `Working pattern for ${name}`,
+    own: "Your working pattern",
+  });
   let stretches: Stretch[] = sortedHours(m.workingPattern).map((w) => ({
     weekday: String(w.weekday),
     start: clock(w.start),
@@ -154,10 +175,10 @@ export async function workingPatternPage(context: PageContext): Promise<HTMLElem
     navigate(path);
   });
   return context.frame(
-    `Working pattern for ${name}`,
-    backLink(path, `Back to ${name}`),
+    title,
+    back,
     problems,
-    h("h1", {}, `Working pattern for ${name}`),
+    h("h1", {}, title),
     h(
       "p",
       { class: "nhsuk-body" },
@@ -170,7 +191,10 @@ export async function workingPatternPage(context: PageContext): Promise<HTMLElem
 // --- Leave ----------------------------------------------------------------------------------
 
 export async function leavePage(context: PageContext): Promise<HTMLElement> {
-  const { m, name, path } = await readMediator(context);
+  const { m, path, title, back } = await readMediator(context, {
+    admin: (name) => `Add leave for ${name}`,
+    own: "Add leave",
+  });
   const key = idempotencyKey();
   const problems = h("div", {});
   const form = h(
@@ -202,10 +226,10 @@ export async function leavePage(context: PageContext): Promise<HTMLElement> {
     navigate(path);
   });
   return context.frame(
-    `Add leave for ${name}`,
-    backLink(path, `Back to ${name}`),
+    title,
+    back,
     problems,
-    h("h1", {}, `Add leave for ${name}`),
+    h("h1", {}, title),
     h(
       "p",
       { class: "nhsuk-body" },
@@ -230,7 +254,17 @@ async function allOrganisations(): Promise<Array<[string, string]>> {
 }
 
 export async function conflictPage(context: PageContext): Promise<HTMLElement> {
-  const [{ m, name, path }, organisations] = await Promise.all([readMediator(context), allOrganisations()]);
+  // A mediator may not read the organisations' list (ListOrganisations): it declares conflicts
+  // with people and cases; one with an organisation is recorded by declining an offer for it,
+  // or by the service.
+  const own = context.me.role === Role.MEDIATOR;
+  const [{ m, path, title, back }, organisations] = await Promise.all([
+    readMediator(context, {
+      admin: (name) => `Declare a conflict of interest for ${name}`,
+      own: "Declare a conflict of interest",
+    }),
+    own ? Promise.resolve([]) : allOrganisations(),
+  ]);
   const key = idempotencyKey();
   const problems = h("div", {});
   // The fields each kind of conflict takes; the others are hidden.
@@ -260,12 +294,13 @@ export async function conflictPage(context: PageContext): Promise<HTMLElement> {
       ],
     ],
   ];
-  const kindRadios = radios("conflict-kind", "Who or what is the conflict with?", choices(kConflictKinds));
+  const kinds = own ? kConflictKinds.filter(([kind]) => kind !== ConflictKind.ORGANISATION) : kConflictKinds;
+  const kindRadios = radios("conflict-kind", "Who or what is the conflict with?", choices(kinds));
   const form = h(
     "form",
     { novalidate: "", id: "conflict-form" },
     kindRadios,
-    ...byKind.flatMap(([, groups]) => groups),
+    ...byKind.filter(([kind]) => kinds.some(([k]) => k === kind)).flatMap(([, groups]) => groups),
     textarea("conflict-note", "Note (optional)", { hint: "For example, how the mediator knows them." }),
     button("Declare the conflict", { id: "conflict-submit" }),
   );
@@ -308,15 +343,22 @@ export async function conflictPage(context: PageContext): Promise<HTMLElement> {
     navigate(path);
   });
   return context.frame(
-    `Declare a conflict of interest for ${name}`,
-    backLink(path, `Back to ${name}`),
+    title,
+    back,
     problems,
-    h("h1", {}, `Declare a conflict of interest for ${name}`),
+    h("h1", {}, title),
     h(
       "p",
       { class: "nhsuk-body" },
-      "Allocation never proposes the mediator for a case the conflict touches.",
+      own
+        ? "Allocation never proposes you for a case the conflict touches."
+        : "Allocation never proposes the mediator for a case the conflict touches.",
     ),
+    own
+      ? inset(
+          "For a conflict with a whole organisation, decline the offer of its case and say the conflict is with the organisation, or ask the case support team to record it.",
+        )
+      : null,
     form,
   );
 }

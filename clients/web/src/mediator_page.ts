@@ -1,11 +1,19 @@
 // A mediator's record (/app/mediators/<id>): details, the flags that matter for allocation,
 // working pattern, leave and conflicts of interest. Administrators, who alone may change the
 // registry, also get the links to change each part and the buttons to remove leave and
-// conflicts.
+// conflicts. The working pattern, leave and conflicts are also the mediator's own availability
+// page (availabilitySections, for mediator_console.ts), where it changes them itself.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 
 import { Role } from "@gen/ppa/mediation/v1/common_pb";
-import { type Conflict, ConflictKind, type Leave, type Mediator, MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
+import {
+  type Conflict,
+  ConflictKind,
+  ConflictSource,
+  type Leave,
+  type Mediator,
+  MediatorService,
+} from "@gen/ppa/mediation/v1/mediator_pb";
 import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 
 import { client } from "./api";
@@ -24,10 +32,12 @@ import {
 import { conflictSourceText, count, kConflictKinds, label } from "./mediation_words";
 import { actionButton, actionLink, noticeFor, responsiveTable, takeNotice } from "./page_parts";
 
-// The names of the organisations the mediator's conflicts name, by id.
-async function organisationNames(m: Mediator): Promise<Map<bigint, string>> {
-  const ids = [...new Set(m.conflicts.filter((c) => c.kind === ConflictKind.ORGANISATION).map((c) => c.organisationId))];
+// The names of the organisations the mediator's conflicts name, by id (only "Organisation <id>"
+// for a MEDIATOR token, which may not read organisations).
+async function organisationNames(m: Mediator, role: Role): Promise<Map<bigint, string>> {
   const names = new Map<bigint, string>();
+  if (role === Role.MEDIATOR) return names;
+  const ids = [...new Set(m.conflicts.filter((c) => c.kind === ConflictKind.ORGANISATION).map((c) => c.organisationId))];
   await Promise.all(
     ids.map(async (id) => {
       const found = await client(OrganisationService)
@@ -60,7 +70,9 @@ function details(m: Mediator): HTMLElement {
   ]);
 }
 
-function workingPattern(m: Mediator, admin: boolean): Array<Node | null> {
+// `changeBase`, where the parts of the record are changed (/app/mediators/<id> for an
+// administrator, /app/availability for the mediator itself); undefined for those who only read.
+function workingPattern(m: Mediator, changeBase: string | undefined): Array<Node | null> {
   const hours = sortedHours(m.workingPattern);
   return [
     h("h2", { id: "working-pattern" }, "Working pattern"),
@@ -72,11 +84,12 @@ function workingPattern(m: Mediator, admin: boolean): Array<Node | null> {
           hours.map((w) => [weekdayText(w.weekday), clock(w.start), clock(w.end)]),
           { id: "working-hours" },
         ),
-    admin ? actionLink(`/app/mediators/${m.id}/working-pattern`, "Change the working pattern", "change-working-pattern") : null,
+    changeBase ? actionLink(`${changeBase}/working-pattern`, "Change the working pattern", "change-working-pattern") : null,
   ];
 }
 
-function leaveSection(m: Mediator, admin: boolean, problems: HTMLElement): Array<Node | null> {
+function leaveSection(m: Mediator, changeBase: string | undefined, problems: HTMLElement): Array<Node | null> {
+  const changing = changeBase !== undefined;
   const withheld = new Set(m.withheld.map((w) => w.field));
   const path = window.location.pathname;
   const rows = m.leave
@@ -95,16 +108,16 @@ function leaveSection(m: Mediator, admin: boolean, problems: HTMLElement): Array
       ? h("p", { class: "nhsuk-body", id: "no-leave" }, "No leave is recorded.")
       : responsiveTable(
           "Leave (whole days)",
-          ["From", "To", "Note", ...(admin ? ["Action"] : [])],
+          ["From", "To", "Note", ...(changing ? ["Action"] : [])],
           rows.map(({ leave, index }) => [
             dateText(leave.firstDay),
             dateText(leave.lastDay),
             withheld.has(`leave[${index}].note`) ? "The note could not be read" : leave.note || "None",
-            ...(admin ? [remove(leave)] : []),
+            ...(changing ? [remove(leave)] : []),
           ]),
           { id: "leave-list" },
         ),
-    admin ? actionLink(`/app/mediators/${m.id}/leave/new`, "Add leave", "add-leave") : null,
+    changeBase ? actionLink(`${changeBase}/leave/new`, "Add leave", "add-leave") : null,
   ];
 }
 
@@ -127,8 +140,11 @@ function conflictSection(
   role: Role,
   problems: HTMLElement,
   organisations: Map<bigint, string>,
+  changeBase: string | undefined,
 ): Array<Node | null> {
-  const admin = role === Role.ADMIN;
+  const changing = changeBase !== undefined;
+  // A conflict found when declining an offer is removed by an administrator only (RemoveConflict).
+  const removable = (c: Conflict) => role === Role.ADMIN || c.source !== ConflictSource.DISCOVERED;
   const staff = kStaff.includes(role);
   const withheld = new Set(m.withheld.map((w) => w.field));
   const path = window.location.pathname;
@@ -153,29 +169,45 @@ function conflictSection(
       ? h("p", { class: "nhsuk-body", id: "no-conflicts" }, "No conflicts of interest are recorded.")
       : responsiveTable(
           "Conflicts of interest",
-          ["With", "Kind", "How it was recorded", "Recorded", "Note", ...(admin ? ["Action"] : [])],
+          ["With", "Kind", "How it was recorded", "Recorded", "Note", ...(changing ? ["Action"] : [])],
           m.conflicts.map((c, index) => [
             conflictSubject(c, organisations, staff),
             label(kConflictKinds, c.kind),
             conflictSourceText(c.source),
             when(c.recordedAt),
             withheld.has(`conflicts[${index}].note`) ? "The note could not be read" : c.note || "None",
-            ...(admin ? [remove(c)] : []),
+            ...(changing ? [removable(c) ? remove(c) : "Only an administrator can remove it"] : []),
           ]),
           { id: "conflict-list" },
         ),
-    admin ? actionLink(`/app/mediators/${m.id}/conflicts/new`, "Declare a conflict of interest", "declare-conflict") : null,
+    changeBase ? actionLink(`${changeBase}/conflicts/new`, "Declare a conflict of interest", "declare-conflict") : null,
+  ];
+}
+
+// The working pattern, leave and conflicts of interest, with (when `changeBase` is given) the
+// links to change them and the buttons to remove leave and conflicts; refusals go in `problems`.
+export async function availabilitySections(
+  m: Mediator,
+  role: Role,
+  problems: HTMLElement,
+  changeBase: string | undefined,
+): Promise<Array<Node | null>> {
+  const organisations = await organisationNames(m, role);
+  return [
+    ...workingPattern(m, changeBase),
+    ...leaveSection(m, changeBase, problems),
+    ...conflictSection(m, role, problems, organisations, changeBase),
   ];
 }
 
 export async function mediatorPage(context: PageContext): Promise<HTMLElement> {
   const { mediator: m } = await client(MediatorService).getMediator({ mediatorId: BigInt(context.match[1]) });
   if (!m) throw new Error("the server did not return the mediator");
-  const organisations = await organisationNames(m);
   const admin = context.me.role === Role.ADMIN;
   const name = m.contact?.name || `Mediator ${m.id}`;
   const flags = flagsOf(m);
   const problems = h("div", {});
+  const sections = await availabilitySections(m, context.me.role, problems, admin ? `/app/mediators/${m.id}` : undefined);
   return context.frame(
     name,
     backLink("/app/mediators", "Back to mediators"),
@@ -194,8 +226,6 @@ export async function mediatorPage(context: PageContext): Promise<HTMLElement> {
       : null,
     details(m),
     admin ? actionLink(`/app/mediators/${m.id}/edit`, "Change the mediator's details", "change-details") : null,
-    ...workingPattern(m, admin),
-    ...leaveSection(m, admin, problems),
-    ...conflictSection(m, context.me.role, problems, organisations),
+    ...sections,
   );
 }

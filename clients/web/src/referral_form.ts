@@ -1,12 +1,13 @@
 // Recording a referral for an organisation (`/app/referrals/new`): the referrer, the summary,
 // the concern level and type, and the parties (two to ten) with what they need to take part. The server checks every field; its INVALID_ARGUMENT names
 // each problem as "<field>: <problem>" (joined with "; "), and each is shown in the NHS error
-// summary, linked to its field, and beside the field.
+// summary, linked to its field, and beside the field. Staff choose the referring organisation;
+// an organisation refers for itself (`own`): its name is shown, not chosen.
 import { AccessNeed, ConcernLevel, ConcernType, Profession } from "@gen/ppa/mediation/v1/common_pb";
 import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 
 import { client } from "./api";
-import { h } from "./dom";
+import { backLink, h, summaryList } from "./dom";
 import { button, checkboxes, checkedValues, onSubmit, select, textarea, textInput, valueOf } from "./forms";
 import { organisations } from "./lookups";
 
@@ -48,12 +49,32 @@ function partyFields(index: number): HTMLElement {
   );
 }
 
+// The organisation an ORGANISATION token acts for (WhoAmI's binding), referring for itself.
+export interface OwnOrganisation {
+  id: bigint;
+  name: string;
+}
+
+// Staff: a choice of every organisation, `organisationId` chosen first.
+async function organisationChoice(organisationId?: string): Promise<HTMLElement> {
+  const orgs = await organisations();
+  return select(
+    "organisation_id",
+    "Referring organisation",
+    [...orgs.values()].map((o): [string, string] => [String(o.id), o.name]),
+    { value: organisationId },
+  );
+}
+
 export async function referralForm(
   frame: (title: string, ...content: Array<Node | null>) => HTMLElement,
   done: (caseId: bigint) => void,
   organisationId?: string,
+  own?: OwnOrganisation,
 ): Promise<HTMLElement> {
-  const orgs = await organisations();
+  const organisationField = own
+    ? h("div", { id: "referring-organisation" }, summaryList([["Referring organisation", own.name]]))
+    : await organisationChoice(organisationId);
   const problems = h("div", {});
   const parties = h("div", { id: "parties" }, partyFields(0), partyFields(1));
   const addParty = h(
@@ -72,12 +93,7 @@ export async function referralForm(
   const form = h(
     "form",
     { novalidate: "" },
-    select(
-      "organisation_id",
-      "Referring organisation",
-      [...orgs.values()].map((o): [string, string] => [String(o.id), o.name]),
-      { value: organisationId },
-    ),
+    organisationField,
     h(
       "fieldset",
       { class: "nhsuk-fieldset" },
@@ -114,7 +130,7 @@ export async function referralForm(
       accessibilityNeeds: valueOf(form, `parties-${i}-accessibility_needs`),
     });
     const response = await client(ReferralService).createReferral({
-      organisationId: BigInt(valueOf(form, "organisation_id") || "0"),
+      organisationId: own ? own.id : BigInt(valueOf(form, "organisation_id") || "0"),
       referrer: { name: valueOf(form, "referrer-name"), email: valueOf(form, "referrer-email") },
       summary: valueOf(form, "summary"),
       concernLevel: Number(valueOf(form, "concern_level")) as ConcernLevel,
@@ -123,11 +139,12 @@ export async function referralForm(
     });
     if (response.case) done(response.case.id);
   });
+  const title = own ? "Refer a case" : "Record a referral";
   return frame(
-    "Record a referral",
-    h("a", { class: "nhsuk-back-link", href: "/app" }, "Back to work queues"),
+    title,
+    backLink("/app", own ? "Back to your cases" : "Back to work queues"),
     problems,
-    h("h1", {}, "Record a referral"),
+    h("h1", {}, title),
     form,
   );
 }

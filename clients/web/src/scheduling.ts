@@ -1,12 +1,14 @@
 // Scheduling: a case's sessions and finding and booking a time (/app/cases/<id>/sessions), a
 // session's page with its people, place, history, .ics file, reschedule and cancel
 // (/app/sessions/<id>), and the week calendar of everyone, one mediator or one case
-// (/app/calendar?week=YYYY-MM-DD&mediator=<id>&case=<id>).
+// (/app/calendar?week=YYYY-MM-DD&mediator=<id>&case=<id>). The mediator's console
+// (mediator_console*.ts) draws its session page and week from the pieces exported here.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 
 import { CaseState, SessionMode } from "@gen/ppa/mediation/v1/common_pb";
 import type { Case } from "@gen/ppa/mediation/v1/referral_pb";
 import {
+  type CalendarExport,
   SchedulingService,
   type Session,
   SessionKind,
@@ -31,14 +33,14 @@ const kDurations: Array<[string, string]> = [
   ["360", "6 hours"],
 ];
 
-function sessionTitle(s: Session, c?: Case): string {
+export function sessionTitle(s: Session, c?: Case): string {
   const kind = words(SessionKind[s.kind]);
   if (s.kind !== SessionKind.INDIVIDUAL_MEETING || !c) return kind;
   const party = c.parties.find((p) => p.id === s.partyId)?.contact?.name;
   return party ? `${kind} with ${party}` : kind;
 }
 
-function sessionState(s: Session): HTMLElement {
+export function sessionState(s: Session): HTMLElement {
   if (s.state === SessionState.CANCELLED) return tag("Cancelled", "grey");
   if (s.needsRescheduling) return tag("Needs rescheduling", "orange");
   return tag("Scheduled", "blue");
@@ -52,28 +54,35 @@ function timeRange(s: { start?: Session["start"]; end?: Session["end"] }): strin
   return `${when(s.start)} to ${end}`;
 }
 
-// Downloads the session's iCalendar file (the browser saves it; nothing goes in a URL).
-function icsButton(sessionId: bigint): HTMLElement {
-  const button = h(
-    "button",
-    { class: "nhsuk-button nhsuk-button--secondary", type: "button", id: "download-ics" },
-    "Download the calendar file (.ics)",
-  );
+// A button that downloads an iCalendar file from the API as `filename` (the browser saves it;
+// nothing goes in a URL).
+export function calendarDownloadButton(
+  id: string,
+  text: string,
+  filename: string,
+  load: () => Promise<{ calendar?: CalendarExport }>,
+): HTMLElement {
+  const button = h("button", { class: "nhsuk-button nhsuk-button--secondary", type: "button", id }, text);
   button.addEventListener("click", () => {
-    void client(SchedulingService)
-      .exportSessionCalendar({ sessionId })
-      .then(({ calendar }) => {
-        const blob = new Blob([calendar?.ics ?? ""], { type: calendar?.contentType || "text/calendar" });
-        const anchor = document.createElement("a");
-        anchor.href = URL.createObjectURL(blob);
-        anchor.download = `session-${sessionId}.ics`;
-        document.body.append(anchor);
-        anchor.click();
-        anchor.remove();
-        setTimeout(() => URL.revokeObjectURL(anchor.href), 10_000);
-      });
+    void load().then(({ calendar }) => {
+      const blob = new Blob([calendar?.ics ?? ""], { type: calendar?.contentType || "text/calendar" });
+      const anchor = document.createElement("a");
+      anchor.href = URL.createObjectURL(blob);
+      anchor.download = filename;
+      document.body.append(anchor);
+      anchor.click();
+      anchor.remove();
+      setTimeout(() => URL.revokeObjectURL(anchor.href), 10_000);
+    });
   });
   return button;
+}
+
+// Downloads the session's iCalendar file.
+export function icsButton(sessionId: bigint): HTMLElement {
+  return calendarDownloadButton("download-ics", "Download the calendar file (.ics)", `session-${sessionId}.ics`, () =>
+    client(SchedulingService).exportSessionCalendar({ sessionId }),
+  );
 }
 
 function slotsTable(
@@ -101,14 +110,9 @@ function slotsTable(
 
 // ---- A case's sessions -----------------------------------------------------------------
 
-async function caseSessionsPage(context: PageContext): Promise<HTMLElement> {
-  const c = await loadCase(context.match[1]);
-  const scheduling = client(SchedulingService);
-  const [{ sessions }, { venues }] = await Promise.all([
-    scheduling.listSessions({ caseId: c.id, includeCancelled: true }),
-    scheduling.listVenues({}),
-  ]);
-  const list = sessions.length
+// The case's sessions, each linked to its page; an inset when there are none.
+export function sessionsTable(sessions: Session[], c: Case): HTMLElement {
+  return sessions.length
     ? table(
         "Sessions",
         ["Meeting", "When", "How", "State"],
@@ -121,6 +125,16 @@ async function caseSessionsPage(context: PageContext): Promise<HTMLElement> {
         { id: "sessions" },
       )
     : inset("No session has been booked for this case.");
+}
+
+async function caseSessionsPage(context: PageContext): Promise<HTMLElement> {
+  const c = await loadCase(context.match[1]);
+  const scheduling = client(SchedulingService);
+  const [{ sessions }, { venues }] = await Promise.all([
+    scheduling.listSessions({ caseId: c.id, includeCancelled: true }),
+    scheduling.listVenues({}),
+  ]);
+  const list = sessionsTable(sessions, c);
 
   const bookable = [CaseState.MEDIATORS_ALLOCATED, CaseState.SESSIONS_SCHEDULED, CaseState.IN_MEDIATION, CaseState.OUTCOME_RECORDED, CaseState.FOLLOW_UP].includes(c.state);
   const content: Array<Node | null> = [
@@ -243,12 +257,10 @@ function dayChoices(today: CivilDate, from: number, to: number): Array<[string, 
 
 // ---- One session -----------------------------------------------------------------------
 
-async function sessionPage(context: PageContext): Promise<HTMLElement> {
-  const scheduling = client(SchedulingService);
-  const { session: s } = await scheduling.getSession({ sessionId: BigInt(context.match[1]) });
-  if (!s) throw new Error("the server returned no session");
-  const [c, names] = await Promise.all([loadCase(String(s.caseId)), mediatorNames()]);
-  const partyNames = s.partyIds.map((id) => c.parties.find((p) => p.id === id)?.contact?.name ?? `Party ${id}`);
+// What the session page lists: the meeting, when, how and where (or the video link), who
+// takes part (each mediator named by `mediatorName`) and its state.
+export function sessionRows(s: Session, c: Case, mediatorName: (id: bigint) => string): Array<[string, string]> {
+  const partyName = (id: bigint) => c.parties.find((p) => p.id === id)?.contact?.name;
   const rows: Array<[string, string]> = [
     ["Case", c.reference],
     ["Meeting", sessionTitle(s, c)],
@@ -256,16 +268,21 @@ async function sessionPage(context: PageContext): Promise<HTMLElement> {
     ["How", s.mode === SessionMode.IN_PERSON ? "In person" : "By video"],
   ];
   if (s.mode === SessionMode.IN_PERSON) {
-    rows.push(["Where", s.venueName], ["Rooms", s.rooms.map((r) => `${r.roomName} (${r.partyId ? c.parties.find((p) => p.id === r.partyId)?.contact?.name ?? "a party" : "joint room"})`).join("; ")]);
+    rows.push(["Where", s.venueName], ["Rooms", s.rooms.map((r) => `${r.roomName} (${r.partyId ? partyName(r.partyId) ?? "a party" : "joint room"})`).join("; ")]);
   } else {
     rows.push(["Video link", s.videoLink]);
   }
   rows.push(
-    ["Mediators", s.mediatorIds.map((id) => names.get(id) ?? `Mediator ${id}`).join(", ")],
-    ["Parties", partyNames.join(", ")],
+    ["Mediators", s.mediatorIds.map(mediatorName).join(", ")],
+    ["Parties", s.partyIds.map((id) => partyName(id) ?? `Party ${id}`).join(", ")],
     ["State", s.state === SessionState.CANCELLED ? "Cancelled" : s.needsRescheduling ? `Needs rescheduling: ${s.needsReschedulingReason}` : "Scheduled"],
   );
-  const history = table(
+  return rows;
+}
+
+// The session's history: booked, each move and a cancellation, with the reasons.
+export function sessionChanges(s: Session): HTMLElement {
+  return table(
     "Changes",
     ["When", "Change", "Previous time", "Reason"],
     s.changes.map((change) => [
@@ -276,6 +293,83 @@ async function sessionPage(context: PageContext): Promise<HTMLElement> {
     ]),
     { id: "changes" },
   );
+}
+
+// Rescheduling (new times found for the same people and rooms) and cancelling, each with a
+// reason, for a session that has not started; nothing for one that has, or is cancelled.
+export function sessionChangeSections(s: Session, c: Case): Node[] {
+  const upcoming = s.state === SessionState.SCHEDULED && s.start && timestampDate(s.start) > new Date();
+  if (!upcoming) return [];
+  const scheduling = client(SchedulingService);
+  const problems = h("div", {});
+  const results = h("div", { id: "reschedule-slots" });
+  const reschedule = actionForm(
+    "reschedule-form",
+    [
+      textarea("reason", "Why does it move?", { hint: "Kept in the session's history." }),
+      select("window_first_day", "From", dayChoices(londonToday(), 0, 90)),
+    ],
+    "Find new times",
+    async (form) => {
+      const reason = valueOf(form, "reason");
+      if (!reason) {
+        showProblems(form, problems, [{ field: "reason", text: "Enter why the session moves" }]);
+        return;
+      }
+      const duration = s.start && s.end ? Number(s.end.seconds - s.start.seconds) / 60 : 60;
+      const found = await scheduling.findSlots({
+        caseId: c.id,
+        kind: s.kind,
+        partyId: s.partyId,
+        mode: s.mode,
+        venueId: s.venueId,
+        durationMinutes: duration,
+        windowFirstDay: parseIsoDate(valueOf(form, "window_first_day")) ?? undefined,
+      });
+      results.replaceChildren(
+        found.slots.length === 0
+          ? inset(found.mostBlocking ? `No time fits. The most blocking: ${found.mostBlocking}.` : "No time fits in the next 28 days.")
+          : slotsTable(found.slots, "Free times, earliest first", "Move to this time", (slot, button) => {
+              button.disabled = true;
+              scheduling
+                .rescheduleSession({ sessionId: s.id, start: slot.start, reason })
+                .then(() => rerender())
+                .catch((error: unknown) => {
+                  button.disabled = false;
+                  showProblems(form, problems, [{ text: messageOf(error) }]);
+                });
+            }),
+      );
+    },
+    "nhsuk-button--secondary",
+  );
+  return [
+    h("h2", {}, "Change the session"),
+    details("Reschedule", "reschedule", problems, reschedule, results),
+    details(
+      "Cancel the session",
+      "cancel",
+      actionForm(
+        "cancel-form",
+        [textarea("cancel-reason", "Why is it cancelled?")],
+        "Cancel the session",
+        async (form) => {
+          await scheduling.cancelSession({ sessionId: s.id, reason: valueOf(form, "cancel-reason") });
+          await rerender();
+        },
+        "nhsuk-button--warning",
+      ),
+    ),
+  ];
+}
+
+async function sessionPage(context: PageContext): Promise<HTMLElement> {
+  const scheduling = client(SchedulingService);
+  const { session: s } = await scheduling.getSession({ sessionId: BigInt(context.match[1]) });
+  if (!s) throw new Error("the server returned no session");
+  const [c, names] = await Promise.all([loadCase(String(s.caseId)), mediatorNames()]);
+  const rows = sessionRows(s, c, (id) => names.get(id) ?? `Mediator ${id}`);
+  const history = sessionChanges(s);
   const content: Array<Node | null> = [
     backLink(`/app/cases/${c.id}/sessions`, "Back to the case's sessions"),
     h("span", { class: "nhsuk-caption-l" }, `Case ${c.reference} `, sessionState(s)),
@@ -283,110 +377,30 @@ async function sessionPage(context: PageContext): Promise<HTMLElement> {
     summaryList(rows),
     icsButton(s.id),
   ];
-  const upcoming = s.state === SessionState.SCHEDULED && s.start && timestampDate(s.start) > new Date();
-  if (upcoming) {
-    const problems = h("div", {});
-    const results = h("div", { id: "reschedule-slots" });
-    const reschedule = actionForm(
-      "reschedule-form",
-      [
-        textarea("reason", "Why does it move?", { hint: "Kept in the session's history." }),
-        select("window_first_day", "From", dayChoices(londonToday(), 0, 90)),
-      ],
-      "Find new times",
-      async (form) => {
-        const reason = valueOf(form, "reason");
-        if (!reason) {
-          showProblems(form, problems, [{ field: "reason", text: "Enter why the session moves" }]);
-          return;
-        }
-        const duration = s.start && s.end ? Number(s.end.seconds - s.start.seconds) / 60 : 60;
-        const found = await scheduling.findSlots({
-          caseId: c.id,
-          kind: s.kind,
-          partyId: s.partyId,
-          mode: s.mode,
-          venueId: s.venueId,
-          durationMinutes: duration,
-          windowFirstDay: parseIsoDate(valueOf(form, "window_first_day")) ?? undefined,
-        });
-        results.replaceChildren(
-          found.slots.length === 0
-            ? inset(found.mostBlocking ? `No time fits. The most blocking: ${found.mostBlocking}.` : "No time fits in the next 28 days.")
-            : slotsTable(found.slots, "Free times, earliest first", "Move to this time", (slot, button) => {
-                button.disabled = true;
-                scheduling
-                  .rescheduleSession({ sessionId: s.id, start: slot.start, reason })
-                  .then(() => rerender())
-                  .catch((error: unknown) => {
-                    button.disabled = false;
-                    showProblems(form, problems, [{ text: messageOf(error) }]);
-                  });
-              }),
-        );
-      },
-      "nhsuk-button--secondary",
-    );
-    content.push(
-      h("h2", {}, "Change the session"),
-      details("Reschedule", "reschedule", problems, reschedule, results),
-      details(
-        "Cancel the session",
-        "cancel",
-        actionForm(
-          "cancel-form",
-          [textarea("cancel-reason", "Why is it cancelled?")],
-          "Cancel the session",
-          async (form) => {
-            await scheduling.cancelSession({ sessionId: s.id, reason: valueOf(form, "cancel-reason") });
-            await rerender();
-          },
-          "nhsuk-button--warning",
-        ),
-      ),
-    );
-  }
+  content.push(...sessionChangeSections(s, c));
   content.push(h("h2", {}, "History"), history);
   return context.frame(`${sessionTitle(s)} - Case ${c.reference}`, ...content);
 }
 
 // ---- The week calendar -----------------------------------------------------------------
 
-async function calendarPage(context: PageContext): Promise<HTMLElement> {
-  const q = context.query;
-  const today = londonToday();
-  const asked = parseIsoDate(q.get("week")) ?? today;
+// The week (Monday to Sunday) the calendar's address asks for: ?week= any day of it
+// (YYYY-MM-DD), this week by default.
+export function calendarWeek(q: URLSearchParams): { monday: CivilDate; sunday: CivilDate } {
+  const asked = parseIsoDate(q.get("week")) ?? londonToday();
   const monday = addDays(asked, 1 - weekday(asked));
-  const sunday = addDays(monday, 6);
-  const mediator = q.get("mediator") ?? "0";
-  const caseFilter = q.get("case") ?? "";
-  const names = await mediatorNames();
-  let { sessions } = await client(SchedulingService).listSessions({
-    windowFirstDay: monday,
-    windowLastDay: sunday,
-    mediatorId: /^[0-9]+$/.test(mediator) ? BigInt(mediator) : 0n,
-  });
-  if (/^[1-9][0-9]*$/.test(caseFilter)) sessions = sessions.filter((s) => s.caseId === BigInt(caseFilter));
+  return { monday, sunday: addDays(monday, 6) };
+}
 
+// The week calendar below its heading: which week, the links to the weeks either side (keeping
+// the address's other parameters), `between` (a filter), then each day's sessions linked to
+// their pages.
+export function weekView(q: URLSearchParams, monday: CivilDate, sessions: Session[], between: Node | null = null): Array<Node | null> {
   const weekLink = (d: CivilDate, text: string, id: string) => {
     const params = new URLSearchParams(q);
     params.set("week", isoDate(d));
     return link(`/app/calendar?${params.toString()}`, text, { id });
   };
-  const filter = h(
-    "form",
-    { novalidate: "", id: "calendar-filter" },
-    select("mediator", "Whose sessions?", [["0", "Everyone's"], ...[...names].map(([id, name]): [string, string] => [String(id), name])], { value: mediator }),
-    h("button", { class: "nhsuk-button nhsuk-button--secondary", type: "submit" }, "Show"),
-  );
-  filter.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const params = new URLSearchParams(q);
-    const chosen = (filter.querySelector("#mediator") as HTMLSelectElement).value;
-    if (chosen === "0") params.delete("mediator");
-    else params.set("mediator", chosen);
-    navigate(`/app/calendar?${params.toString()}`);
-  });
   const days = Array.from({ length: 7 }, (_, i) => addDays(monday, i));
   const dayKey = (d: CivilDate) => isoDate(d);
   const byDay = new Map<string, Session[]>();
@@ -419,11 +433,7 @@ async function calendarPage(context: PageContext): Promise<HTMLElement> {
       ),
     ),
   );
-  const title = caseFilter ? `Calendar of case sessions` : mediator !== "0" ? `Calendar of ${names.get(BigInt(mediator)) ?? "a mediator"}` : "Calendar";
-  return context.frame(
-    title,
-    caseFilter ? backLink(`/app/cases/${caseFilter}/sessions`, "Back to the case's sessions") : null,
-    h("h1", {}, title),
+  return [
     h("p", { class: "nhsuk-body-l", id: "week-of" }, `Week of ${dateText(monday, "full")}`),
     h(
       "nav",
@@ -435,8 +445,44 @@ async function calendarPage(context: PageContext): Promise<HTMLElement> {
         h("li", { class: "nhsuk-pagination-item--next" }, weekLink(addDays(monday, 7), "Next week", "next-week")),
       ),
     ),
-    caseFilter ? null : filter,
+    between,
     week,
+  ];
+}
+
+async function calendarPage(context: PageContext): Promise<HTMLElement> {
+  const q = context.query;
+  const { monday, sunday } = calendarWeek(q);
+  const mediator = q.get("mediator") ?? "0";
+  const caseFilter = q.get("case") ?? "";
+  const names = await mediatorNames();
+  let { sessions } = await client(SchedulingService).listSessions({
+    windowFirstDay: monday,
+    windowLastDay: sunday,
+    mediatorId: /^[0-9]+$/.test(mediator) ? BigInt(mediator) : 0n,
+  });
+  if (/^[1-9][0-9]*$/.test(caseFilter)) sessions = sessions.filter((s) => s.caseId === BigInt(caseFilter));
+
+  const filter = h(
+    "form",
+    { novalidate: "", id: "calendar-filter" },
+    select("mediator", "Whose sessions?", [["0", "Everyone's"], ...[...names].map(([id, name]): [string, string] => [String(id), name])], { value: mediator }),
+    h("button", { class: "nhsuk-button nhsuk-button--secondary", type: "submit" }, "Show"),
+  );
+  filter.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const params = new URLSearchParams(q);
+    const chosen = (filter.querySelector("#mediator") as HTMLSelectElement).value;
+    if (chosen === "0") params.delete("mediator");
+    else params.set("mediator", chosen);
+    navigate(`/app/calendar?${params.toString()}`);
+  });
+  const title = caseFilter ? `Calendar of case sessions` : mediator !== "0" ? `Calendar of ${names.get(BigInt(mediator)) ?? "a mediator"}` : "Calendar";
+  return context.frame(
+    title,
+    caseFilter ? backLink(`/app/cases/${caseFilter}/sessions`, "Back to the case's sessions") : null,
+    h("h1", {}, title),
+    ...weekView(q, monday, sessions, caseFilter ? null : filter),
   );
 }
 
