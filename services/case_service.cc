@@ -71,7 +71,10 @@ absl::Status WithdrawCase(CallContext& call, const v1::WithdrawCaseRequest& r,
   Validator v;
   v.PositiveId("case_id", r.case_id());
   v.Enum("withdrawn_by", r.withdrawn_by(), v1::WithdrawnBy_IsValid, /*required=*/false);
-  const std::string reason = v.RequiredText("reason", r.reason(), kMaxReasonChars);
+  // Mediation is voluntary: a party need not say why it stops.
+  const std::string reason = who.role == v1::ROLE_PARTY
+                                 ? v.OptionalText("reason", r.reason(), kMaxReasonChars)
+                                 : v.RequiredText("reason", r.reason(), kMaxReasonChars);
   // Who withdrew comes from the token where the token says it.
   v1::WithdrawnBy by = r.withdrawn_by();
   const v1::WithdrawnBy implied = who.role == v1::ROLE_ORGANISATION ? v1::WITHDRAWN_BY_ORGANISATION
@@ -90,7 +93,8 @@ absl::Status WithdrawCase(CallContext& call, const v1::WithdrawCaseRequest& r,
   return WriteCase(call, r.case_id(), [&](storage::Tx& tx, storage::CaseRecord& c) -> absl::Status {
     std::string history_reason = reason;
     if (who.role == v1::ROLE_PARTY) {
-      history_reason = absl::StrCat("withdrawn by party ", who.party_id, ": ", reason);
+      history_reason = absl::StrCat("withdrawn by party ", who.party_id,
+                                    reason.empty() ? " (no reason given)" : ": ", reason);
     }
     absl::Status moved = MoveCase(tx, c,
                                   {.to = v1::CASE_STATE_WITHDRAWN,
@@ -268,13 +272,14 @@ absl::Status IssuePartySignInLink(CallContext& call, const v1::IssuePartySignInL
                        ": its personal data was removed at the end of retention, so its parties "
                        "cannot sign in"));
     }
-    absl::StatusOr<storage::PartyLinkRecord> link =
-        storage::ReplacePartyLink(tx, {.code_sha256 = Sha256(*code),
-                                       .case_id = c.id,
-                                       .party_id = r.party_id(),
-                                       .issued_by_token_id = call.principal().token_id,
-                                       .issued_at = call.now(),
-                                       .expires_at = call.now() + kPartyLinkLifetime});
+    storage::PartyLinkRecord fresh;
+    fresh.code_sha256 = Sha256(*code);
+    fresh.case_id = c.id;
+    fresh.party_id = r.party_id();
+    fresh.issued_by_token_id = call.principal().token_id;
+    fresh.issued_at = call.now();
+    fresh.expires_at = call.now() + kPartyLinkLifetime;
+    absl::StatusOr<storage::PartyLinkRecord> link = storage::ReplacePartyLink(tx, std::move(fresh));
     if (!link.ok()) return link.status();
     call.AddObject("party_sign_in_link", link->id);
     ToProto(*link, call.now(), response.mutable_link());

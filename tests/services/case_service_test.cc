@@ -186,6 +186,20 @@ TEST_F(CaseServiceTest, APartyWithdrawsAndTheOrganisationLearnsOnlyThatMediation
   EXPECT_EQ(party_view.case_().summary(), "");
 }
 
+TEST_F(CaseServiceTest, APartyMayWithdrawWithoutSayingWhyButStaffMustRecordWhy) {
+  EXPECT_EQ(Withdraw(server_.case_support(), v1::WITHDRAWN_BY_PARTY, "").error_message(),
+            "reason: required");
+  const std::string party =
+      server_.IssueToken(v1::ROLE_PARTY, 0, 0, case_.id(), case_.parties(0).id());
+  ASSERT_TRUE(Withdraw(party, v1::WITHDRAWN_BY_UNSPECIFIED, "").ok());
+
+  EXPECT_EQ(server_.StateOf(case_.id()), v1::CASE_STATE_WITHDRAWN);
+  const std::vector<v1::CaseHistoryEntry> history = History(server_.case_support());
+  ASSERT_EQ(history.size(), 2u);
+  EXPECT_EQ(history[1].state_change().reason(),
+            absl::StrCat("withdrawn by party ", case_.parties(0).id(), " (no reason given)"));
+}
+
 TEST_F(CaseServiceTest, WithdrawalValidatesWhoWithdrew) {
   grpc::Status status = Withdraw(server_.case_support(), v1::WITHDRAWN_BY_UNSPECIFIED, "asked");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

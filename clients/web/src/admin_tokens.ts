@@ -15,6 +15,7 @@ import { navigate, type PageContext, type Route, when, words } from "./app";
 import { addDays, londonDayStart } from "./dates";
 import { backLink, h, inset, link, successBanner, summaryList, table, tag, warningCallout } from "./dom";
 import { actionForm, dateInput, dateOf, localProblems, textInput, valueOf } from "./forms";
+import { copyBox } from "./page_parts";
 import { kAdminPageLinkIds, pageToken, pagination, paging } from "./paging";
 
 const kPageSize = 20;
@@ -316,33 +317,6 @@ async function issuePage(context: PageContext): Promise<HTMLElement> {
 // The issued token and its secret: drawn in place of the form (the address stays), so a reload
 // or the back button never shows the secret again.
 function issuedPage(context: PageContext, token: AccessToken, secret: string): HTMLElement {
-  const secretField = h("input", {
-    class: "nhsuk-input nhsuk-input--code",
-    id: "secret",
-    type: "text",
-    readonly: "",
-    autocomplete: "off",
-    spellcheck: "false",
-    "aria-describedby": "secret-hint",
-  }) as HTMLInputElement;
-  secretField.value = secret;
-  const copied = h("p", { class: "nhsuk-body", id: "copy-status", role: "status" });
-  const copy = h(
-    "button",
-    { class: "nhsuk-button nhsuk-button--secondary", type: "button", id: "copy-secret" },
-    "Copy token",
-  );
-  copy.addEventListener("click", () => {
-    navigator.clipboard
-      .writeText(secretField.value)
-      .then(() => {
-        copied.textContent = "The token is copied to your clipboard.";
-      })
-      .catch(() => {
-        copied.textContent = "The token could not be copied: select it and copy it yourself.";
-        secretField.select();
-      });
-  });
   return context.frame(
     "Token issued",
     h("h1", {}, "Token issued"),
@@ -350,19 +324,13 @@ function issuedPage(context: PageContext, token: AccessToken, secret: string): H
       "Copy the token now",
       "This is the only time it is shown: it is kept only as a fingerprint and cannot be shown again. If it is lost, revoke it and issue a new one.",
     ),
-    h(
-      "div",
-      { class: "nhsuk-form-group" },
-      h("label", { class: "nhsuk-label nhsuk-label--s", for: "secret" }, `Token for ${token.label}`),
-      h(
-        "div",
-        { class: "nhsuk-hint", id: "secret-hint" },
-        "Give it to its holder in a secure way, never in the same message as their name.",
-      ),
-      secretField,
+    copyBox(
+      "secret",
+      `Token for ${token.label}`,
+      "Give it to its holder in a secure way, never in the same message as their name.",
+      secret,
+      "Copy token",
     ),
-    copy,
-    copied,
     summaryList([
       ["Token number", String(token.id)],
       ["Label", token.label],

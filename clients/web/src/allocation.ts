@@ -16,7 +16,7 @@ import { kStaff, type PageContext, rerender, type Route, when, words } from "./a
 import { caseHeading, caseNavigation, loadCase } from "./cases";
 import { h, inset, link, table, tag } from "./dom";
 import { actionForm, radios, select, showProblems } from "./forms";
-import { addDays, type CivilDate, dateText, isoDate, londonToday, parseIsoDate } from "./dates";
+import { addDays, type CivilDate, dateText, dayChoices, isoDate, londonToday, parseIsoDate } from "./dates";
 import { mediatorNames } from "./lookups";
 
 function allocationTag(state: AllocationState): HTMLElement {
@@ -224,16 +224,6 @@ async function allocationPage(context: PageContext): Promise<HTMLElement> {
     ),
   );
   return context.frame(`Allocation - Case ${c.reference}`, ...content);
-}
-
-// Days from `today + from` to `today + to` as select choices ("YYYY-MM-DD", "Monday 1 March 2027").
-function dayChoices(today: CivilDate, from: number, to: number): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (let i = from; i <= to; ++i) {
-    const d = addDays(today, i);
-    out.push([isoDate(d), dateText(d, "full")]);
-  }
-  return out;
 }
 
 export const allocationRoutes: Route[] = [

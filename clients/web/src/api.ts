@@ -11,15 +11,26 @@ export function client<T extends DescService>(service: T): Client<T> {
 }
 
 // Sign-in and sign-out are the server's session endpoints, not RPCs.
-export async function signIn(token: string): Promise<string | undefined> {
-  const response = await fetch("/auth/sign-in", {
+async function postJson(path: string, body: object): Promise<{ code?: string; message?: string } | undefined> {
+  const response = await fetch(path, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ token }),
+    body: JSON.stringify(body),
   });
   if (response.ok) return undefined;
-  const body = (await response.json().catch(() => ({}))) as { message?: string };
-  return body.message ?? `The server answered ${response.status}`;
+  const refusal = (await response.json().catch(() => ({}))) as { code?: string; message?: string };
+  return { code: refusal.code, message: refusal.message ?? `The server answered ${response.status}` };
+}
+
+// Signs in with an access token; the server's refusal, if any.
+export async function signIn(token: string): Promise<string | undefined> {
+  return (await postJson("/auth/sign-in", { token }))?.message;
+}
+
+// Signs a party in with the code of a one-time sign-in link; the server's refusal (its Connect
+// code, e.g. "failed_precondition", and message), if any.
+export async function signInWithLink(code: string): Promise<{ code?: string; message?: string } | undefined> {
+  return postJson("/auth/party-link", { code });
 }
 
 export async function signOut(): Promise<void> {
@@ -28,6 +39,16 @@ export async function signOut(): Promise<void> {
     headers: { "Content-Type": "application/json" },
     body: "{}",
   });
+}
+
+// What the sign-in page says when the session is found gone, from a flag saying that this tab
+// signed in and how (nothing about who); the flag is then forgotten. A party signed in by a
+// one-time link has no token to sign in with again.
+export function sessionGoneMessage(): string {
+  const flag = sessionStorage.getItem("signed-in");
+  sessionStorage.removeItem("signed-in");
+  if (flag === "party") return "Your session has ended. To sign in again, ask the case support team for a new sign-in link.";
+  return flag ? "Your session has ended. Sign in to continue." : "Sign in to continue.";
 }
 
 // Whether `error` means the session is gone (expired, signed out or revoked).

@@ -27,6 +27,7 @@ import { backLink, details, h, inset, link, summaryList, table, tag, type TagCol
 import { actionForm, radios, select, textarea, valueOf } from "./forms";
 import { addDays, type CivilDate, londonToday, weekday } from "./dates";
 import { mediatorNames, organisations } from "./lookups";
+import { partyLinksSection } from "./party_links";
 import { actionLink } from "./page_parts";
 import { referralForm } from "./referral_form";
 
@@ -467,7 +468,7 @@ const kActiveStates = [
   CaseState.OUTCOME_RECORDED,
   CaseState.FOLLOW_UP,
 ];
-const kWithdrawable = kActiveStates.filter(
+export const kWithdrawable = kActiveStates.filter(
   (s) => s !== CaseState.OUTCOME_RECORDED && s !== CaseState.FOLLOW_UP,
 );
 const kFinished = [CaseState.CLOSED, CaseState.NOT_SUITABLE, CaseState.WITHDRAWN];
@@ -620,10 +621,11 @@ function nextStep(c: Case, role: Role): HTMLElement | null {
 
 async function casePage(context: PageContext): Promise<HTMLElement> {
   const c = await loadCase(context.match[1]);
-  const [history, orgs, mediators] = await Promise.all([
+  const [history, orgs, mediators, links] = await Promise.all([
     client(CaseService).getCaseHistory({ caseId: c.id }),
     organisations(),
     mediatorNames(),
+    partyLinksSection(c, context.me.role),
   ]);
   const organisation = orgs.get(c.organisationId);
   const rows: Array<[string, string]> = [
@@ -674,6 +676,7 @@ async function casePage(context: PageContext): Promise<HTMLElement> {
     nextStep(c, context.me.role),
     summaryList(rows),
     parties,
+    links,
     caseActions(c),
     h("section", { "aria-labelledby": "history-heading" }, h("h2", { id: "history-heading" }, "History"), timeline),
   );

@@ -1,6 +1,6 @@
 // Calendar dates (common.proto's Date, or any {year, month, day}): in a URL as "YYYY-MM-DD",
-// in words, in Europe/London, and day arithmetic that never meets a clock change (it is done in
-// UTC).
+// in words, in Europe/London, as a select's choices, and day arithmetic that never meets a clock
+// change (it is done in UTC).
 
 export interface CivilDate {
   year: number;
@@ -87,4 +87,14 @@ export function dateText(d: CivilDate | undefined, style: "long" | "full" = "lon
   const date = new Date(Date.UTC(2000, 0, 1, 12));
   date.setUTCFullYear(d.year, d.month - 1, d.day);
   return new Intl.DateTimeFormat("en-GB", { dateStyle: style, timeZone: "UTC" }).format(date);
+}
+
+// Days from `today + from` to `today + to` as select choices ("YYYY-MM-DD", "Monday 1 March 2027").
+export function dayChoices(today: CivilDate, from: number, to: number): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (let i = from; i <= to; ++i) {
+    const d = addDays(today, i);
+    out.push([isoDate(d), dateText(d, "full")]);
+  }
+  return out;
 }

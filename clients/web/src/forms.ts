@@ -4,7 +4,7 @@
 // field. Any other refusal is shown in the summary in the server's own words.
 import { Code, ConnectError } from "@connectrpc/connect";
 
-import { isSignedOut, messageOf } from "./api";
+import { isSignedOut, messageOf, sessionGoneMessage } from "./api";
 import { navigate } from "./app";
 import { type CivilDate, isRealDate } from "./dates";
 import { errorSummary, h } from "./dom";
@@ -338,8 +338,7 @@ export function onSubmit(
       .catch((error: unknown) => {
         if (isSignedOut(error)) {
           const next = window.location.pathname + window.location.search;
-          sessionStorage.removeItem("signed-in");
-          navigate(`/app/sign-in?${new URLSearchParams({ next, message: "Your session has ended. Sign in to continue." }).toString()}`);
+          navigate(`/app/sign-in?${new URLSearchParams({ next, message: sessionGoneMessage() }).toString()}`);
           return;
         }
         const refusal = ConnectError.from(error);

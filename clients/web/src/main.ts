@@ -7,7 +7,7 @@ import { IdentityService } from "@gen/ppa/mediation/v1/admin_pb";
 import { Role } from "@gen/ppa/mediation/v1/common_pb";
 
 import { adminRoutes } from "./admin";
-import { client, isSignedOut, messageOf, signIn } from "./api";
+import { client, isSignedOut, messageOf, sessionGoneMessage, signIn } from "./api";
 import { frame, navigate, type Route, setRenderer } from "./app";
 import { allocationRoutes } from "./allocation";
 import { caseRoutes } from "./cases";
@@ -17,6 +17,7 @@ import { mediatorWorkRoutes } from "./mediator_work";
 import { mediatorRoutes } from "./mediators";
 import { organisationConsoleRoutes } from "./organisation_console";
 import { organisationRoutes } from "./organisations";
+import { joinPage, partyRoutes } from "./party_console";
 import { schedulingRoutes } from "./scheduling";
 import { screeningRoutes } from "./screening";
 
@@ -31,6 +32,7 @@ const kRoutes: Route[] = [
   ...adminRoutes,
   ...mediatorConsoleRoutes,
   ...organisationConsoleRoutes,
+  ...partyRoutes,
 ];
 
 function signInPath(message: string): string {
@@ -109,6 +111,7 @@ async function render(): Promise<void> {
   const generation = ++rendering;
   const path = window.location.pathname.replace(/\/+$/, "") || "/app";
   if (path === "/app/sign-in") return show(signInPage());
+  if (path === "/app/join") return show(joinPage());
   let me: Parameters<typeof frame>[1];
   try {
     me = (await client(IdentityService).whoAmI({})).token;
@@ -144,15 +147,7 @@ async function render(): Promise<void> {
   } catch (error) {
     if (generation !== rendering) return;
     if (isSignedOut(error)) {
-      // Whether this tab had signed in (a flag, nothing about who): the session ended, rather
-      // than never began.
-      const ended = sessionStorage.getItem("signed-in") === "1";
-      sessionStorage.removeItem("signed-in");
-      window.history.replaceState(
-        {},
-        "",
-        signInPath(ended ? "Your session has ended. Sign in to continue." : "Sign in to continue."),
-      );
+      window.history.replaceState({}, "", signInPath(sessionGoneMessage()));
       return show(signInPage());
     }
     if (error instanceof ConnectError && error.code === Code.NotFound) {

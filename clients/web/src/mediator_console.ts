@@ -18,8 +18,7 @@ import {
 } from "@gen/ppa/mediation/v1/allocation_pb";
 import { Role } from "@gen/ppa/mediation/v1/common_pb";
 import { type Case, ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
-import { SchedulingService, type Session, SessionState } from "@gen/ppa/mediation/v1/scheduling_pb";
-import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { SchedulingService } from "@gen/ppa/mediation/v1/scheduling_pb";
 
 import { client } from "./api";
 import { type PageContext, rerender, type Route, when } from "./app";
@@ -27,9 +26,9 @@ import { stateTag } from "./cases";
 import { dateText } from "./dates";
 import { details, h, inset, link, summaryList, table } from "./dom";
 import { actionForm, onSubmit, radios, textarea, valueOf } from "./forms";
-import { kProfessions, label } from "./mediation_words";
 import { calendarPage, availabilityRoutes } from "./mediator_console_calendar";
-import { mediatorCasePage, mediatorSessionPage, roleText } from "./mediator_console_case";
+import { mediatorCasePage, mediatorSessionPage, nextSession, offeredParties, roleText } from "./mediator_console_case";
+import { partyName } from "./mediator_work_parts";
 import { noticeFor, takeNotice } from "./page_parts";
 import { sessionTitle } from "./scheduling";
 
@@ -76,7 +75,7 @@ function declineForm(a: Allocation, c: Case | undefined): HTMLElement {
     `${prefix}conflict_party_id`,
     "Who is the conflict with?",
     [
-      ...(c?.parties ?? []).map((p): [string, string] => [String(p.id), `${p.contact?.name || `Party ${p.id}`} (a party)`]),
+      ...(c ? c.parties.map((p): [string, string] => [String(p.id), `${partyName(c, p.id)} (a party)`]) : []),
       ["organisation", "The referring organisation: none of its cases"],
       ["case", "This case only"],
     ],
@@ -143,21 +142,11 @@ function offerCard(a: Allocation, c: Case | undefined): HTMLElement {
         ["Offered", when(a.offeredAt)],
         ["Referring organisation", c ? `Organisation ${c.organisationId}` : "Not known"],
       ]),
-      table(
-        "Parties",
-        ["Name", "Profession"],
-        (c?.parties ?? []).map((p) => [p.contact?.name ?? "", label(kProfessions, p.profession)]),
-        { id: `offer-${a.id}-parties` },
-      ),
+      offeredParties(c?.parties ?? [], `offer-${a.id}-parties`),
       acceptForm(a, c, problems),
       declineForm(a, c),
     ),
   );
-}
-
-// The next scheduled session of the case that has not ended, if any.
-function nextSession(sessions: Session[], now = new Date()): Session | undefined {
-  return sessions.find((s) => s.state === SessionState.SCHEDULED && s.end && timestampDate(s.end) > now);
 }
 
 async function homePage(context: PageContext): Promise<HTMLElement> {

@@ -6,7 +6,7 @@ import { type Allocation, AllocationRole, AllocationService, AllocationState } f
 import { AccessNeed, CaseState, ConcernLevel, ConcernType, Suitability, WithdrawnBy } from "@gen/ppa/mediation/v1/common_pb";
 import { MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import type { Case } from "@gen/ppa/mediation/v1/referral_pb";
-import { SchedulingService, SessionState } from "@gen/ppa/mediation/v1/scheduling_pb";
+import { SchedulingService, type Session, SessionState } from "@gen/ppa/mediation/v1/scheduling_pb";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 
 import { client } from "./api";
@@ -16,18 +16,21 @@ import { backLink, h, inset, link, summaryList, table } from "./dom";
 import { kProfessions, label } from "./mediation_words";
 import { workHeading } from "./mediator_work_parts";
 import { responsiveTable } from "./page_parts";
-import {
-  icsButton,
-  sessionChanges,
-  sessionChangeSections,
-  sessionRows,
-  sessionState,
-  sessionsTable,
-  sessionTitle,
-} from "./scheduling";
+import { sessionsTable, sessionView } from "./scheduling";
 
 export function roleText(role: AllocationRole): string {
   return role === AllocationRole.LEAD ? "Lead mediator" : role === AllocationRole.CO_MEDIATOR ? "Co-mediator" : "Not known";
+}
+
+// The next scheduled session of the case that has not ended, if any.
+export function nextSession(sessions: Session[], now = new Date()): Session | undefined {
+  return sessions.find((s) => s.state === SessionState.SCHEDULED && s.end && timestampDate(s.end) > now);
+}
+
+// The parties of a case offered and not yet accepted, as the server shows them before
+// acceptance: names and professions, enough to spot a conflict of interest.
+export function offeredParties(parties: Case["parties"], id: string): HTMLElement {
+  return table("Parties", ["Name", "Profession"], parties.map((p) => [p.contact?.name ?? "", label(kProfessions, p.profession)]), { id });
 }
 
 // The case page's heading: back to the mediator's cases, then the heading the mediator's work
@@ -94,16 +97,11 @@ export async function mediatorCasePage(context: PageContext): Promise<HTMLElemen
         "You have been offered this case and have not answered. ",
         h("p", {}, link("/app", "Answer the offer on your cases page")),
       ),
-      table(
-        "Parties",
-        ["Name", "Profession"],
-        c.parties.map((p) => [p.contact?.name ?? "", label(kProfessions, p.profession)]),
-        { id: "parties" },
-      ),
+      offeredParties(c.parties, "parties"),
     );
   }
   const { sessions } = await client(SchedulingService).listSessions({ caseId: c.id, includeCancelled: true });
-  const next = sessions.find((s) => s.state === SessionState.SCHEDULED && s.end && timestampDate(s.end) > new Date());
+  const next = nextSession(sessions);
   // Each heading names its table; the tables' captions stay for screen readers.
   const [parties, sessionList] = [partiesTable(c), sessionsTable(sessions, c)];
   for (const list of [parties, sessionList]) list.querySelector("caption")?.classList.add("nhsuk-u-visually-hidden");
@@ -131,15 +129,5 @@ export async function mediatorSessionPage(context: PageContext): Promise<HTMLEle
   ]);
   // A mediator reads only its own record: the other mediator is named by number.
   const name = (id: bigint) => (id === me ? `${mediator?.contact?.name || "You"} (you)` : `Mediator ${id}`);
-  return context.frame(
-    `${sessionTitle(s)} - Case ${c.reference}`,
-    backLink(`/app/cases/${c.id}`, "Back to the case"),
-    h("span", { class: "nhsuk-caption-l" }, `Case ${c.reference} `, sessionState(s)),
-    h("h1", {}, sessionTitle(s, c)),
-    summaryList(sessionRows(s, c, name)),
-    icsButton(s.id),
-    ...sessionChangeSections(s, c),
-    h("h2", {}, "History"),
-    sessionChanges(s),
-  );
+  return sessionView(context, s, c, backLink(`/app/cases/${c.id}`, "Back to the case"), name);
 }

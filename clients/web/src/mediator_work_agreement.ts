@@ -14,8 +14,8 @@ import { type CivilDate, dateText, isoDate } from "./dates";
 import { h, inset, summaryList, table, tag, warningCallout } from "./dom";
 import { actionForm, localProblems, radios, select, valueOf } from "./forms";
 import { type Difference, differences } from "./mediator_work_diff";
-import { agreementOpen, namesText, paragraphs, partyName, workHeading, workTitle } from "./mediator_work_parts";
-import { actionLink, clearProblems, idempotencyKey, noticeFor, responsiveTable, takeNotice } from "./page_parts";
+import { agreementOpen, namesText, partyName, workHeading, workTitle } from "./mediator_work_parts";
+import { actionLink, clearProblems, idempotencyKey, noticeFor, paragraphs, responsiveTable, takeNotice, textLines } from "./page_parts";
 
 export async function readVersions(c: Case): Promise<AgreementVersion[]> {
   return (await client(AgreementService).getAgreement({ caseId: c.id })).versions;
@@ -236,7 +236,7 @@ function differencesOf(c: Case, a: AgreementVersion, b: AgreementVersion): HTMLE
       : h("p", { class: "nhsuk-body", id: "item-differences" }, "The commitments are the same in both versions."),
     h("p", { class: "nhsuk-body", id: "items-same" }, `Commitments the same in both: ${same}.`),
   );
-  const split = (v: AgreementVersion) => v.content!.freeText.split("\n").filter((line) => line.trim() !== "");
+  const split = (v: AgreementVersion) => textLines(v.content!.freeText);
   const lines = differences(split(a), split(b), (line) => line).flatMap((d): Array<[HTMLElement, string]> => {
     if (d.kind === "same") return [];
     if (d.kind === "removed") return [[changeTag("removed"), d.before]];

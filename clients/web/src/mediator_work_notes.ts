@@ -15,9 +15,9 @@ import { navigate, type PageContext, rerender, when, words } from "./app";
 import { loadCase } from "./cases";
 import { h, inset, link, summaryList, tag, warningCallout } from "./dom";
 import { actionForm, radios, select, textarea, valueOf } from "./forms";
-import { idempotencyKey, noticeFor, responsiveTable, takeNotice } from "./page_parts";
+import { idempotencyKey, noticeFor, paragraphs, responsiveTable, takeNotice } from "./page_parts";
 import { sessionTitle } from "./scheduling";
-import { isFinished, paragraphs, partyName, workHeading, workTitle } from "./mediator_work_parts";
+import { isFinished, partyName, workHeading, workTitle } from "./mediator_work_parts";
 
 // How much of a note's text the list shows.
 const kExcerptChars = 200;

@@ -14,7 +14,7 @@ import { dateText } from "./dates";
 import { h, inset, summaryList, warningCallout } from "./dom";
 import { choices, label } from "./mediation_words";
 import { kOutcomes, workHeading, workTitle } from "./mediator_work_parts";
-import { noticeFor, takeNotice } from "./page_parts";
+import { noticeFor, section, takeNotice } from "./page_parts";
 
 function summary(o: GetOutcomeResponse): HTMLElement {
   const notes = o.withheld.some((w) => w.field === "review_notes")
@@ -35,10 +35,6 @@ function summary(o: GetOutcomeResponse): HTMLElement {
   ]);
   list.id = "outcome-summary";
   return list;
-}
-
-function section(id: string, title: string, ...content: Array<Node | null>): HTMLElement {
-  return h("section", { "aria-labelledby": `${id}-heading` }, h("h2", { id: `${id}-heading` }, title), ...content);
 }
 
 function recordOutcome(c: Case, path: string, signedVersion: boolean): HTMLElement {

@@ -1,6 +1,6 @@
 // What the mediator's notes, agreement and outcome pages share: the heading and the contents
-// list of the three pages, party names, multi-line text shown line by line (as text), and the
-// outcomes in words.
+// list of the three pages, party names and the outcomes in words (multi-line text shown line by
+// line is page_parts.ts's paragraphs).
 import { CaseState } from "@gen/ppa/mediation/v1/common_pb";
 import { Outcome } from "@gen/ppa/mediation/v1/agreement_pb";
 import type { Case } from "@gen/ppa/mediation/v1/referral_pb";
@@ -60,12 +60,6 @@ export function partyName(c: Case, partyId: bigint): string {
 export function namesText(names: string[]): string {
   if (names.length <= 1) return names[0] ?? "";
   return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
-}
-
-// Text people wrote, one paragraph per line, as characters (never markup).
-export function paragraphs(text: string, attributes: Record<string, string | undefined> = {}): HTMLElement {
-  const lines = text.split("\n").filter((line) => line.trim() !== "");
-  return h("div", attributes, ...lines.map((line) => h("p", { class: "nhsuk-body" }, line)));
 }
 
 // Cases whose notes can no longer be added to (the server's terminal states).

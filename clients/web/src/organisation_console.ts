@@ -15,35 +15,25 @@ import type { AccessToken } from "@gen/ppa/mediation/v1/admin_pb";
 import { AgreementService, type AgreementVersion, type GetOutcomeResponse, Outcome } from "@gen/ppa/mediation/v1/agreement_pb";
 import { type CaseHistoryEntry, CaseService } from "@gen/ppa/mediation/v1/case_pb";
 import { type ChargeIndication, ChargesService } from "@gen/ppa/mediation/v1/charges_pb";
-import { CaseState, ConcernLevel, ConcernType, Role, SessionMode, Suitability } from "@gen/ppa/mediation/v1/common_pb";
+import { CaseState, ConcernLevel, ConcernType, Role, Suitability } from "@gen/ppa/mediation/v1/common_pb";
 import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 import { type Case, ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 import { type Session, SchedulingService, SessionKind, SessionState } from "@gen/ppa/mediation/v1/scheduling_pb";
 
 import { client } from "./api";
-import { navigate, type PageContext, pounds, rerender, type Route, when, words } from "./app";
-import { criterionText, loadCase, stateTag } from "./cases";
+import { navigate, type PageContext, rerender, type Route, when, words } from "./app";
+import { criterionText, kWithdrawable, loadCase, stateTag } from "./cases";
 import { dateText } from "./dates";
 import { backLink, details, h, inset, link, summaryList, table } from "./dom";
 import { actionForm, textarea, valueOf } from "./forms";
 import { count } from "./mediation_words";
-import { actionLink, noticeFor, responsiveTable, takeNotice } from "./page_parts";
+import { actionLink, noticeFor, paragraphs, responsiveTable, section, takeNotice } from "./page_parts";
 import { kPageLinkIds, pageToken, pagination, paging } from "./paging";
 import { type OwnOrganisation, referralForm } from "./referral_form";
+import { indicationTable } from "./screening";
 
 const kOrganisation = [Role.ORGANISATION];
 const kPageSize = 20;
-
-// The states a withdrawal is offered in: any before the outcome is recorded (CaseService).
-const kWithdrawable = [
-  CaseState.REFERRED,
-  CaseState.SCREENING,
-  CaseState.SUITABLE,
-  CaseState.MEDIATORS_ALLOCATED,
-  CaseState.SESSIONS_SCHEDULED,
-  CaseState.IN_MEDIATION,
-  CaseState.ON_HOLD,
-];
 
 // The organisation the signed-in token acts for (its binding, as WhoAmI gives it).
 async function ownOrganisation(me: AccessToken): Promise<OwnOrganisation> {
@@ -94,10 +84,6 @@ async function referralPage(context: PageContext): Promise<HTMLElement> {
 }
 
 // ---- One case ------------------------------------------------------------------------------
-
-function section(id: string, title: string, ...content: Array<Node | null>): HTMLElement {
-  return h("section", { "aria-labelledby": `${id}-heading`, id }, h("h2", { id: `${id}-heading` }, title), ...content);
-}
 
 function paragraph(text: string, id?: string): HTMLElement {
   return h("p", { class: "nhsuk-body", id }, text);
@@ -162,24 +148,6 @@ function screeningSection(c: Case): HTMLElement {
     ]),
     failed.length > 0 ? table("Criteria not met", ["Criterion", "Where to turn instead"], failed, { id: "failed-criteria" }) : null,
   );
-}
-
-function indicationTable(i: ChargeIndication, index: number): HTMLElement {
-  const days = count(i.days, "joint day", "joint days");
-  const amount = (pence: bigint | undefined) => pounds(pence ?? 0n);
-  const t = table(
-    `Indication of ${when(i.indicatedAt)}: ${words(SessionMode[i.mode]).toLowerCase()}, ${days}`,
-    ["Item", "Quantity", "Unit price", "Amount"],
-    [
-      ...i.items.map((item) => [item.description, String(item.quantity), amount(item.unit?.pence), amount(item.amount?.pence)]),
-      ["Subtotal", "", "", amount(i.subtotal?.pence)],
-      [`VAT at ${(i.vatBasisPoints / 100).toLocaleString("en-GB")}%`, "", "", amount(i.vat?.pence)],
-      ["Total", "", "", amount(i.total?.pence)],
-    ],
-    { id: `indication-${index}`, class: "nhsuk-table app-charges" },
-  );
-  t.querySelector("tbody tr:last-child")?.classList.add("app-total");
-  return t;
 }
 
 function chargesSection(indications: ChargeIndication[]): HTMLElement {
@@ -253,7 +221,7 @@ function agreementSection(version: AgreementVersion | undefined): HTMLElement {
           ),
         )
       : null,
-    h("div", { id: "agreement-text" }, ...content.freeText.split("\n").filter((line) => line.trim()).map((line) => paragraph(line))),
+    paragraphs(content.freeText, { id: "agreement-text" }),
   );
 }
 
@@ -274,8 +242,10 @@ function historySection(entries: CaseHistoryEntry[]): HTMLElement {
   return section("case-history", "History", timeline);
 }
 
+// Offered in the states the staff case page offers it in (cases.ts): any before the outcome is
+// recorded, on hold too.
 function withdrawSection(c: Case): HTMLElement | null {
-  if (!kWithdrawable.includes(c.state)) return null;
+  if (!kWithdrawable.includes(c.state) && c.state !== CaseState.ON_HOLD) return null;
   const path = `/app/cases/${c.id}`;
   const form = actionForm(
     "withdraw-form",

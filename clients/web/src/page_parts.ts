@@ -1,7 +1,7 @@
 // Pieces the organisation and mediator pages share that the console's shared files (dom.ts,
 // forms.ts, app.ts) do not have: a success banner that survives the page being drawn again, a
-// button outside a form, responsive tables, action links, and help for forms whose problems are
-// found or named locally.
+// button outside a form, sections named by their heading, text people wrote shown line by line,
+// responsive tables, action links, and help for forms whose problems are found or named locally.
 import { Code, ConnectError } from "@connectrpc/connect";
 
 import { isSignedOut, messageOf } from "./api";
@@ -67,6 +67,25 @@ export function actionButton(
       });
   });
   return control;
+}
+
+// --- Sections and text ----------------------------------------------------------------------
+
+// A section of a page with the id `id`, named by its h2 heading `title` (id "<id>-heading"),
+// then `content`.
+export function section(id: string, title: string, ...content: Array<Node | null>): HTMLElement {
+  return h("section", { "aria-labelledby": `${id}-heading`, id }, h("h2", { id: `${id}-heading` }, title), ...content);
+}
+
+// The lines of text people wrote that hold something (blank lines left out).
+export function textLines(text: string): string[] {
+  return text.split("\n").filter((line) => line.trim() !== "");
+}
+
+// Text people wrote, one paragraph per line (textLines), as characters (never markup), in a div
+// with `attributes`.
+export function paragraphs(text: string, attributes: Record<string, string | undefined> = {}): HTMLElement {
+  return h("div", attributes, ...textLines(text).map((line) => h("p", { class: "nhsuk-body" }, line)));
 }
 
 // --- Tables -------------------------------------------------------------------------------
@@ -158,4 +177,45 @@ export function idempotencyKey(): string {
   return typeof crypto.randomUUID === "function"
     ? crypto.randomUUID()
     : `key-${Date.now()}-${Math.random().toString(36).slice(2)}`;
+}
+
+// A read-only field holding `value` with a button that copies it, and a status line saying
+// whether it was copied.
+export function copyBox(id: string, label: string, hint: string, value: string, buttonText: string): HTMLElement {
+  const field = h("input", {
+    class: "nhsuk-input nhsuk-input--code",
+    id,
+    type: "text",
+    readonly: "",
+    autocomplete: "off",
+    spellcheck: "false",
+    "aria-describedby": `${id}-hint`,
+  }) as HTMLInputElement;
+  field.value = value;
+  const status = h("p", { class: "nhsuk-body", id: `${id}-status`, role: "status" });
+  const copy = h("button", { class: "nhsuk-button nhsuk-button--secondary", type: "button", id: `${id}-copy` }, buttonText);
+  copy.addEventListener("click", () => {
+    navigator.clipboard
+      .writeText(field.value)
+      .then(() => {
+        status.textContent = "Copied to your clipboard.";
+      })
+      .catch(() => {
+        status.textContent = "It could not be copied: select it and copy it yourself.";
+        field.select();
+      });
+  });
+  return h(
+    "div",
+    {},
+    h(
+      "div",
+      { class: "nhsuk-form-group" },
+      h("label", { class: "nhsuk-label nhsuk-label--s", for: id }, label),
+      h("div", { class: "nhsuk-hint", id: `${id}-hint` }, hint),
+      field,
+    ),
+    copy,
+    status,
+  );
 }

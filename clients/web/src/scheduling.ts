@@ -21,7 +21,7 @@ import { kStaff, navigate, type PageContext, rerender, type Route, when, words }
 import { caseHeading, caseNavigation, loadCase } from "./cases";
 import { backLink, details, h, inset, link, summaryList, table, tag } from "./dom";
 import { actionForm, radios, select, showProblems, textarea, textInput, valueOf } from "./forms";
-import { addDays, type CivilDate, dateText, isoDate, londonToday, parseIsoDate, weekday } from "./dates";
+import { addDays, type CivilDate, dateText, dayChoices, isoDate, londonToday, parseIsoDate, weekday } from "./dates";
 import { mediatorNames } from "./lookups";
 
 const kDurations: Array<[string, string]> = [
@@ -46,7 +46,7 @@ export function sessionState(s: Session): HTMLElement {
   return tag("Scheduled", "blue");
 }
 
-function timeRange(s: { start?: Session["start"]; end?: Session["end"] }): string {
+export function timeRange(s: { start?: Session["start"]; end?: Session["end"] }): string {
   if (!s.start || !s.end) return "Not known";
   const end = new Intl.DateTimeFormat("en-GB", { timeStyle: "short", timeZone: "Europe/London" }).format(
     timestampDate(s.end),
@@ -246,15 +246,6 @@ async function caseSessionsPage(context: PageContext): Promise<HTMLElement> {
   return page;
 }
 
-function dayChoices(today: CivilDate, from: number, to: number): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (let i = from; i <= to; ++i) {
-    const d = addDays(today, i);
-    out.push([isoDate(d), dateText(d, "full")]);
-  }
-  return out;
-}
-
 // ---- One session -----------------------------------------------------------------------
 
 // What the session page lists: the meeting, when, how and where (or the video link), who
@@ -363,23 +354,36 @@ export function sessionChangeSections(s: Session, c: Case): Node[] {
   ];
 }
 
+// A session's page, the staff's and the mediator's: `back`, the case and the session's state,
+// the meeting, what sessionRows lists (each mediator named by `mediatorName`), the .ics file,
+// rescheduling and cancelling, and the history.
+export function sessionView(
+  context: PageContext,
+  s: Session,
+  c: Case,
+  back: HTMLElement,
+  mediatorName: (id: bigint) => string,
+): HTMLElement {
+  return context.frame(
+    `${sessionTitle(s)} - Case ${c.reference}`,
+    back,
+    h("span", { class: "nhsuk-caption-l" }, `Case ${c.reference} `, sessionState(s)),
+    h("h1", {}, sessionTitle(s, c)),
+    summaryList(sessionRows(s, c, mediatorName)),
+    icsButton(s.id),
+    ...sessionChangeSections(s, c),
+    h("h2", {}, "History"),
+    sessionChanges(s),
+  );
+}
+
 async function sessionPage(context: PageContext): Promise<HTMLElement> {
   const scheduling = client(SchedulingService);
   const { session: s } = await scheduling.getSession({ sessionId: BigInt(context.match[1]) });
   if (!s) throw new Error("the server returned no session");
   const [c, names] = await Promise.all([loadCase(String(s.caseId)), mediatorNames()]);
-  const rows = sessionRows(s, c, (id) => names.get(id) ?? `Mediator ${id}`);
-  const history = sessionChanges(s);
-  const content: Array<Node | null> = [
-    backLink(`/app/cases/${c.id}/sessions`, "Back to the case's sessions"),
-    h("span", { class: "nhsuk-caption-l" }, `Case ${c.reference} `, sessionState(s)),
-    h("h1", {}, sessionTitle(s, c)),
-    summaryList(rows),
-    icsButton(s.id),
-  ];
-  content.push(...sessionChangeSections(s, c));
-  content.push(h("h2", {}, "History"), history);
-  return context.frame(`${sessionTitle(s)} - Case ${c.reference}`, ...content);
+  const back = backLink(`/app/cases/${c.id}/sessions`, "Back to the case's sessions");
+  return sessionView(context, s, c, back, (id) => names.get(id) ?? `Mediator ${id}`);
 }
 
 // ---- The week calendar -----------------------------------------------------------------

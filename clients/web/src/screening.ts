@@ -258,7 +258,10 @@ async function decisionPage(context: PageContext): Promise<HTMLElement> {
   );
 }
 
-function indicationTable(i: ChargeIndication, index: number): HTMLElement {
+// One indication of charges as an itemised table in pounds and pence (id "indication-<index>"):
+// each item, then the subtotal, the VAT and the total (its row marked "app-total"). The staff
+// charges page and the organisation's case page both show it.
+export function indicationTable(i: ChargeIndication, index: number): HTMLElement {
   const items = i.items.map((item) => [item.description, String(item.quantity), pounds(item.unit?.pence ?? 0n), pounds(item.amount?.pence ?? 0n)]);
   const vatRate = `${(i.vatBasisPoints / 100).toLocaleString("en-GB")}%`;
   const t = table(

@@ -17,7 +17,6 @@ import { after, before, test } from "node:test";
 
 import { Code, ConnectError } from "@connectrpc/connect";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
-import type { Page } from "playwright-core";
 
 import { AdminService, IdentityService } from "@gen/ppa/mediation/v1/admin_pb";
 import { ChargesService } from "@gen/ppa/mediation/v1/charges_pb";
@@ -40,13 +39,17 @@ import {
   api,
   assertAccessible,
   type Console,
+  fillDate,
   heading,
   issue,
+  londonToday,
   registerNorthshire,
   screenshots,
   signedIn,
   startConsole,
   stopConsole,
+  summaryProblems,
+  summaryRows,
   tableRows,
   tabTo,
 } from "./console_support";
@@ -62,45 +65,6 @@ before(async () => {
 after(async () => {
   await stopConsole(c);
 });
-
-// The texts of the error summary's problems and where each links.
-async function summaryProblems(page: Page): Promise<Array<[string, string | null]>> {
-  await page.locator(".nhsuk-error-summary").waitFor();
-  return page
-    .locator(".nhsuk-error-summary li")
-    .evaluateAll((items) =>
-      items.map((li) => [(li.textContent ?? "").trim(), li.querySelector("a")?.getAttribute("href") ?? null]),
-    ) as Promise<Array<[string, string | null]>>;
-}
-
-// The rows of the NHS summary list on the page: [key, value].
-async function summaryRows(page: Page): Promise<string[][]> {
-  return page.locator("main .nhsuk-summary-list__row").evaluateAll((rows) =>
-    rows.map((r) =>
-      [r.querySelector("dt"), r.querySelector("dd")].map((e) => (e?.textContent ?? "").trim()),
-    ),
-  );
-}
-
-// Today in Europe/London.
-function londonToday(): { year: number; month: number; day: number } {
-  const [day, month, year] = new Intl.DateTimeFormat("en-GB", {
-    timeZone: "Europe/London",
-    day: "numeric",
-    month: "numeric",
-    year: "numeric",
-  })
-    .format(new Date())
-    .split("/")
-    .map(Number);
-  return { year, month, day };
-}
-
-async function typeDate(page: Page, id: string, day: string, month: string, year: string) {
-  await page.fill(`#${id}`, day);
-  await page.fill(`#${id}-month`, month);
-  await page.fill(`#${id}-year`, year);
-}
 
 test("an administrator issues an organisation's token, copies it once, and revokes it", async () => {
   const admin = api(c, AdminService, c.adminSecret);
@@ -155,17 +119,16 @@ test("an administrator issues an organisation's token, copies it once, and revok
   assert.equal(await page.locator("#organisation_id").isVisible(), true);
   await page.selectOption("#organisation_id", { label: "Northshire Hospitals NHS Trust" });
   await page.fill("#label", "Priya Shah, Northshire referrals");
-  await typeDate(page, "expires_at", "1", "1", "2020");
+  await fillDate(page, "expires_at", { day: 1, month: 1, year: 2020 });
   await page.click("#issue-form-submit");
-  await page.locator(".nhsuk-error-summary li", { hasText: "must be in the future" }).waitFor();
-  assert.deepEqual(await summaryProblems(page), [
+  assert.deepEqual(await summaryProblems(page, "must be in the future"), [
     ["Expiry date (optional): must be in the future", "#expires_at"],
   ]);
   assert.equal((await admin.listTokens({})).tokens.length, 1, "a refused issue stores nothing");
   await assertAccessible(page, "issue form with a date error");
 
   const year = londonToday().year + 1;
-  await typeDate(page, "expires_at", "31", "12", String(year));
+  await fillDate(page, "expires_at", { day: 31, month: 12, year });
   await page.click("#issue-form-submit");
   await heading(page, "Token issued");
   const secret = await page.inputValue("#secret");
@@ -176,9 +139,9 @@ test("an administrator issues an organisation's token, copies it once, and revok
   const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
   assert.equal(stored.includes(secret), false);
   assert.equal(await page.locator("label[for=secret]").textContent(), "Token for Priya Shah, Northshire referrals");
-  await page.click("#copy-secret");
-  await page.locator("#copy-status", { hasText: "copied" }).waitFor();
-  assert.equal(await page.locator("#copy-status").textContent(), "The token is copied to your clipboard.");
+  await page.click("#secret-copy");
+  await page.locator("#secret-status", { hasText: "copied" }).waitFor();
+  assert.equal(await page.locator("#secret-status").textContent(), "Copied to your clipboard.");
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
   await assertAccessible(page, "token issued");
   await screenshots(page, "admin-token-issued");
@@ -318,9 +281,9 @@ test("a token issued with the keyboard alone", async () => {
   await tabTo(page, "#issue-form-submit");
   await page.keyboard.press("Enter");
   await heading(page, "Token issued");
-  await tabTo(page, "#copy-secret");
+  await tabTo(page, "#secret-copy");
   await page.keyboard.press("Space");
-  await page.locator("#copy-status", { hasText: "copied" }).waitFor();
+  await page.locator("#secret-status", { hasText: "copied" }).waitFor();
   const secret = await page.inputValue("#secret");
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), secret);
 
@@ -394,8 +357,7 @@ test("the fee schedule in pounds and pence, set by an administrator only", async
   await page.fill("#schedule-venue_day-pence", "100000.01");
   await page.fill("#schedule-vat_basis_points", "17.5");
   await page.click("#fees-form-submit");
-  await page.locator(".nhsuk-error-summary li", { hasText: "between" }).waitFor();
-  assert.deepEqual(await summaryProblems(page), [
+  assert.deepEqual(await summaryProblems(page, "between"), [
     ["Neutral venue, per in-person day: must be between £0 and £100,000.00", "#schedule-venue_day-pence"],
   ]);
   await assertAccessible(page, "fee schedule with an error");
@@ -574,26 +536,24 @@ test("statistics: charts of the referrals, with the figures in their tables", as
   const today = londonToday();
   const tomorrow = new Date(Date.UTC(today.year, today.month - 1, today.day + 1));
   await page.click("text=Choose a period");
-  await typeDate(page, "referred_from", String(tomorrow.getUTCDate()), String(tomorrow.getUTCMonth() + 1), String(tomorrow.getUTCFullYear()));
+  await fillDate(page, "referred_from", { day: tomorrow.getUTCDate(), month: tomorrow.getUTCMonth() + 1, year: tomorrow.getUTCFullYear() });
   await page.click("#period-form-submit");
   await page.waitForURL(/\/app\/statistics\?from=/);
   await page.locator("#no-referrals").waitFor();
   assert.deepEqual((await summaryRows(page))[0], ["Referrals", "0"]);
   await assertAccessible(page, "statistics for an empty period");
 
-  await typeDate(page, "referred_from", "31", "2", "2025");
+  await fillDate(page, "referred_from", { day: 31, month: 2, year: 2025 });
   await page.click("#period-form-submit");
   assert.deepEqual(await summaryProblems(page), [["Referred from: not a valid date", "#referred_from"]]);
   await assertAccessible(page, "statistics with a refused period");
 
-  const d = (x: { day: number; month: number; year: number }) => [String(x.day), String(x.month), String(x.year)] as const;
-  await typeDate(page, "referred_from", ...d(today));
-  await typeDate(page, "referred_to", ...d({ day: 1, month: 1, year: 2020 }));
+  await fillDate(page, "referred_from", today);
+  await fillDate(page, "referred_to", { day: 1, month: 1, year: 2020 });
   await page.click("#period-form-submit");
-  await page.locator(".nhsuk-error-summary li", { hasText: "must not be before" }).waitFor();
-  assert.deepEqual(await summaryProblems(page), [["Referred to: must not be before referred_from", "#referred_to"]]);
+  assert.deepEqual(await summaryProblems(page, "must not be before"), [["Referred to: must not be before referred_from", "#referred_to"]]);
 
-  await typeDate(page, "referred_to", ...d(today));
+  await fillDate(page, "referred_to", today);
   await page.click("#period-form-submit");
   await page.waitForURL(/to=/);
   await page.locator("#period", { hasText: "Cases referred from" }).waitFor();

@@ -14,7 +14,7 @@ import { after, before, test } from "node:test";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 
 import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
-import { AllocationRole, AllocationService, AllocationState } from "@gen/ppa/mediation/v1/allocation_pb";
+import { AllocationRole, AllocationService } from "@gen/ppa/mediation/v1/allocation_pb";
 import { ChargesService } from "@gen/ppa/mediation/v1/charges_pb";
 import {
   CareSetting,
@@ -29,20 +29,22 @@ import {
   Sector,
   SessionMode,
 } from "@gen/ppa/mediation/v1/common_pb";
-import { MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
 import { SchedulingService, SessionKind, SessionState } from "@gen/ppa/mediation/v1/scheduling_pb";
 
 import {
+  acceptOffers,
   api,
   assertAccessible,
   type Console,
   heading,
   issue,
-  mediatorInit,
+  keyboardSignedIn,
+  pounds,
   registerNorthshire,
+  registerWorkingMediator,
   screenshots,
   signedIn,
   startConsole,
@@ -56,33 +58,10 @@ let desk = "";
 let adviser = "";
 const mediatorTokens = new Map<bigint, string>();
 
-async function registerMediator(name: string, email: string): Promise<bigint> {
-  const { mediator } = await api(c, MediatorService, c.adminSecret).registerMediator({
-    mediator: mediatorInit(name, email),
-  });
-  const id = mediator?.id ?? 0n;
-  // Monday to Friday, 09:00 to 17:00.
-  await api(c, MediatorService, c.adminSecret).setWorkingPattern({
-    mediatorId: id,
-    hours: [1, 2, 3, 4, 5].map((weekday) => ({
-      weekday,
-      start: { hours: 9, minutes: 0 },
-      end: { hours: 17, minutes: 0 },
-    })),
-  });
-  mediatorTokens.set(id, await issue(c, Role.MEDIATOR, `${name}'s token`, { mediatorId: id }));
-  return id;
-}
-
-async function acceptOffers(caseId: bigint): Promise<void> {
-  for (const [mediatorId, token] of mediatorTokens) {
-    const { allocations } = await api(c, AllocationService, token).listAllocations({ mediatorId });
-    for (const a of allocations) {
-      if (a.caseId === caseId && a.state === AllocationState.PENDING) {
-        await api(c, AllocationService, token).respondToAllocation({ allocationId: a.id, accept: true });
-      }
-    }
-  }
+// A mediator working Monday to Friday, 09:00 to 17:00, with its token kept in mediatorTokens.
+async function registerMediator(name: string, email: string): Promise<void> {
+  const { id, token } = await registerWorkingMediator(c, name, email);
+  mediatorTokens.set(id, token);
 }
 
 before(async () => {
@@ -221,8 +200,6 @@ test("case support takes a HIGH-concern referral to a booked joint session; the 
   const rows = await a.locator("#indication-0 tbody tr").evaluateAll((trs) =>
     trs.map((tr) => Array.from(tr.querySelectorAll("td")).map((td) => td.textContent ?? "")),
   );
-  const pounds = (pence: bigint | undefined) =>
-    new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP" }).format(Number(pence ?? 0n) / 100);
   assert.deepEqual(
     rows.slice(0, -3).map((row) => [row[0], row[1], row[3]]),
     indications[0].items.map((item) => [item.description, String(item.quantity), pounds(item.amount?.pence)]),
@@ -244,13 +221,13 @@ test("case support takes a HIGH-concern referral to a booked joint session; the 
   await page.locator("#ranked button").first().click();
   await page.locator("#offers").waitFor();
   assert.deepEqual((await tableRows(page, "Offers made")).map((row) => [row[1], row[2]]), [["Lead", "Waiting for an answer"]]);
-  await acceptOffers(1n);
+  await acceptOffers(c, 1n, mediatorTokens);
   await page.reload();
   await heading(page, "Allocation");
   await page.locator("h2", { hasText: "co-mediator role" }).waitFor();
   await page.locator("#ranked button").first().click();
   await page.locator("#offers tbody tr:nth-child(2)").waitFor();
-  await acceptOffers(1n);
+  await acceptOffers(c, 1n, mediatorTokens);
   assert.equal((await api(c, ReferralService, desk).getCase({ caseId: 1n })).case?.state, CaseState.MEDIATORS_ALLOCATED);
   await page.reload();
   await heading(page, "Allocation");
@@ -361,15 +338,7 @@ test("hold and resume with the keyboard alone; a refused action; the session end
 
 
 test("sign in, record a referral and screen it with the keyboard alone", async () => {
-  const context = await c.browser.newContext();
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${c.baseUrl}/app/sign-in`);
-  await tabTo(page, "#token");
-  await page.keyboard.type(desk);
-  await page.keyboard.press("Enter");
-  await heading(page, "Work queues");
+  const { context, page, errors } = await keyboardSignedIn(c, desk, "Work queues");
 
   // The queues of Welsh organisations: the nation chosen by typing its name, then a queue opened.
   await tabTo(page, "#nation");
@@ -484,7 +453,7 @@ test("the adviser decides and quotes, and case support allocates and books, with
     await tabTo(page, "#ranked button");
     await page.keyboard.press("Enter");
     await page.locator(`#offers tbody tr:nth-child(${role + 1})`).waitFor();
-    await acceptOffers(id);
+    await acceptOffers(c, id, mediatorTokens);
     await page.reload();
     await heading(page, "Allocation");
   }
@@ -545,7 +514,7 @@ async function bookedJointMeeting(summary: string): Promise<{ caseId: bigint; se
   const allocation = api(c, AllocationService, desk);
   await allocation.allocateMediator({ caseId, mediatorId: lead, role: AllocationRole.LEAD });
   await allocation.allocateMediator({ caseId, mediatorId: co, role: AllocationRole.CO_MEDIATOR });
-  await acceptOffers(caseId);
+  await acceptOffers(c, caseId, mediatorTokens);
   const scheduling = api(c, SchedulingService, desk);
   const wanted = { caseId, kind: SessionKind.JOINT_MEETING, mode: SessionMode.VIDEO, durationMinutes: 120 };
   const { slots } = await scheduling.findSlots(wanted);

@@ -14,8 +14,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { after, before, test } from "node:test";
 
-import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
-import type { Download, Page } from "playwright-core";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Download } from "playwright-core";
 
 import { AllocationRole, AllocationService, AllocationState, DeclineReason } from "@gen/ppa/mediation/v1/allocation_pb";
 import { CaseState, Criterion, CriterionAnswer, Profession, Role, SessionMode } from "@gen/ppa/mediation/v1/common_pb";
@@ -27,24 +27,30 @@ import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
 import {
   api,
   assertAccessible,
+  cardRows,
   type Console,
+  type Day,
+  expectBannerHeading,
+  fillDate,
   heading,
   issue,
-  mediatorInit,
+  keyboardDate,
+  keyboardSignedIn,
+  londonTime,
+  londonToday,
+  longDate,
+  plusDays,
   registerNorthshire,
+  registerWorkingMediator,
   screenshots,
   signedIn,
   startConsole,
   stopConsole,
+  summaryProblems,
+  summaryRows,
   tableRows,
   tabTo,
 } from "./console_support";
-
-interface Day {
-  year: number;
-  month: number;
-  day: number;
-}
 
 interface Mediator {
   id: bigint;
@@ -65,42 +71,9 @@ let dee: Mediator;
 
 // ---- Dates and times as the console writes them -----------------------------------------------
 
-function londonToday(): Day {
-  const [day, month, year] = new Intl.DateTimeFormat("en-GB", {
-    timeZone: "Europe/London",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  })
-    .format(new Date())
-    .split("/")
-    .map(Number);
-  return { year, month, day };
-}
-
-function plusDays(d: Day, days: number): Day {
-  const t = new Date(Date.UTC(d.year, d.month - 1, d.day + days));
-  return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() };
-}
-
 function dayOf(iso: string): Day {
   const [year, month, day] = iso.slice(0, 10).split("-").map(Number);
   return { year, month, day };
-}
-
-// "27 March 2027".
-function long(d: Day | undefined): string {
-  if (!d) return "Not known";
-  return new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeZone: "UTC" }).format(
-    new Date(Date.UTC(d.year, d.month - 1, d.day)),
-  );
-}
-
-// "27 March 2027 at 09:00" in London.
-function londonTime(t: Timestamp | undefined): string {
-  return new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "Europe/London" }).format(
-    timestampDate(t!),
-  );
 }
 
 // A session's time as the console writes it: "27 March 2027 at 09:00 to 11:00".
@@ -111,16 +84,9 @@ function timeRange(s: Session): string {
 
 // ---- The cases the tests need, made through the API -------------------------------------------
 
+// A mediator working Monday to Friday, 09:00 to 17:00, with its token.
 async function registerMediator(name: string, email: string): Promise<Mediator> {
-  const admin = api(c, MediatorService, c.adminSecret);
-  const { mediator } = await admin.registerMediator({ mediator: mediatorInit(name, email) });
-  const id = mediator!.id;
-  // Monday to Friday, 09:00 to 17:00.
-  await admin.setWorkingPattern({
-    mediatorId: id,
-    hours: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: { hours: 9, minutes: 0 }, end: { hours: 17, minutes: 0 } })),
-  });
-  return { id, name, token: await issue(c, Role.MEDIATOR, `${name}'s token`, { mediatorId: id }) };
+  return { name, ...(await registerWorkingMediator(c, name, email)) };
 }
 
 // A referral of two doctors at Northshire, screened and found suitable.
@@ -173,51 +139,6 @@ async function bookedCase(summary: string, parties: Array<[string, string]>, lea
 }
 
 // ---- Reading the page ---------------------------------------------------------------------------
-
-// The rows of the summary list inside `scope` as [key, value].
-async function summaryRows(page: Page, scope = "main"): Promise<string[][]> {
-  return page
-    .locator(`${scope} dl.nhsuk-summary-list`)
-    .first()
-    .locator(".nhsuk-summary-list__row")
-    .evaluateAll((rows) =>
-      rows.map((row) => [
-        (row.querySelector("dt")?.textContent ?? "").trim(),
-        (row.querySelector("dd")?.textContent ?? "").trim(),
-      ]),
-    );
-}
-
-// The rows of an NHS responsive table, without the column heading each cell repeats for narrow
-// screens.
-async function cardRows(page: Page, caption: string): Promise<string[][]> {
-  const table = page.locator("table", { has: page.locator("caption", { hasText: caption }) });
-  return table.locator("tbody tr").evaluateAll((rows) =>
-    rows.map((row) =>
-      Array.from(row.querySelectorAll("td")).map((td) => {
-        const cell = td.cloneNode(true) as HTMLElement;
-        cell.querySelector(".nhsuk-table__heading")?.remove();
-        return (cell.textContent ?? "").trim();
-      }),
-    ),
-  );
-}
-
-async function summaryProblems(page: Page): Promise<Array<[string, string | null]>> {
-  await page.locator(".nhsuk-error-summary").waitFor();
-  return page
-    .locator(".nhsuk-error-summary li")
-    .evaluateAll((items) =>
-      items.map((li): [string, string | null] => [(li.textContent ?? "").trim(), li.querySelector("a")?.getAttribute("href") ?? null]),
-    );
-}
-
-// Waits for the success banner whose heading is `text`.
-async function banner(page: Page, text: string): Promise<void> {
-  const heading = page.locator("#success-banner .nhsuk-notification-banner__heading", { hasText: text });
-  await heading.waitFor();
-  assert.equal(((await heading.textContent()) ?? "").trim(), text);
-}
 
 // The text of a downloaded file.
 async function downloaded(download: Download): Promise<string> {
@@ -277,9 +198,9 @@ test("offers as the API shows them before acceptance: a decline refused without 
     assert.deepEqual(view.parties.map((p) => [p.contact?.name, p.contact?.email, p.profession]), made.parties.map((p) => [p.contact?.name, "", Profession.DOCTOR]));
     const card = `#offer-${id}`;
     assert.equal((await page.locator(`${card} h3`).textContent())?.trim(), `Case ${made.reference}: lead mediator`);
-    assert.deepEqual(await summaryRows(page, card), [
+    assert.deepEqual(await summaryRows(page, `${card} .nhsuk-summary-list`), [
       ["Role", "Lead mediator"],
-      ["Proposed dates", a.proposedFirstDay ? `${long(a.proposedFirstDay)} to ${long(a.proposedLastDay)}` : "Not given"],
+      ["Proposed dates", a.proposedFirstDay ? `${longDate(a.proposedFirstDay)} to ${longDate(a.proposedLastDay)}` : "Not given"],
       ["Offered", londonTime(a.offeredAt)],
       ["Referring organisation", `Organisation ${view.organisationId}`],
     ]);
@@ -311,7 +232,7 @@ test("offers as the API shows them before acceptance: a decline refused without 
   assert.equal(await page.locator(`#decline-${declineId}-conflict_party_id-group`).isVisible(), false);
   await page.fill(`#decline-${declineId}-note`, "I am away for most of those weeks.");
   await page.click(`#decline-${declineId}-submit`);
-  await banner(page, `You declined the offer of case ${first.reference}.`);
+  await expectBannerHeading(page, `You declined the offer of case ${first.reference}.`);
   assert.equal(await page.locator(`#offer-${declineId}`).count(), 0);
   const declined = (await allocations.listAllocations({ mediatorId: ana.id, includeClosed: true })).allocations.find((a) => a.id === declineId)!;
   assert.deepEqual(
@@ -323,7 +244,7 @@ test("offers as the API shows them before acceptance: a decline refused without 
 
   // Accept the other.
   await page.click(`#accept-${acceptId}-submit`);
-  await banner(page, `You accepted the lead mediator role on case ${second.reference}.`);
+  await expectBannerHeading(page, `You accepted the lead mediator role on case ${second.reference}.`);
   assert.equal(await page.locator("#no-offers").count(), 1);
   const accepted = (await allocations.listAllocations({ mediatorId: ana.id, includeClosed: true })).allocations;
   assert.deepEqual(accepted.map((a) => [a.id, a.state]), [
@@ -361,7 +282,7 @@ test("a decline for a conflict discovered on seeing the names puts the conflict 
   await page.check(`#decline-${allocationId}-conflict_party_id`); // Dr Rhys Owen
   await page.fill(`#decline-${allocationId}-note`, "Dr Owen is my brother-in-law.");
   await page.click(`#decline-${allocationId}-submit`);
-  await banner(page, `You declined the offer of case ${made.reference}.`);
+  await expectBannerHeading(page, `You declined the offer of case ${made.reference}.`);
   await assertAccessible(page, "declined for a conflict");
 
   // The API: the offer declined for a conflict, and the person on the mediator's record.
@@ -568,7 +489,7 @@ test("the mediator's availability: working pattern, leave over a booked session 
   await page.fill("#hours-5-end", "13:00");
   await page.click("#working-pattern-submit");
   await page.waitForURL(`${c.baseUrl}/app/availability`);
-  await banner(page, "The working pattern is saved.");
+  await expectBannerHeading(page, "The working pattern is saved.");
   assert.deepEqual((await tableRows(page, "Working hours, UK time")).at(-1), ["Saturday", "09:00", "13:00"]);
   assert.deepEqual(
     (await mediators.getMediator({ mediatorId: ana.id })).mediator!.workingPattern.map((w) => [w.weekday, w.start?.hours, w.end?.hours]),
@@ -581,15 +502,11 @@ test("the mediator's availability: working pattern, leave over a booked session 
   await page.click("#add-leave");
   await heading(page, "Add leave");
   await assertAccessible(page, "leave form");
-  for (const id of ["leave-first_day", "leave-last_day"]) {
-    await page.fill(`#${id}`, String(day.day));
-    await page.fill(`#${id}-month`, String(day.month));
-    await page.fill(`#${id}-year`, String(day.year));
-  }
+  for (const id of ["leave-first_day", "leave-last_day"]) await fillDate(page, id, day);
   await page.fill("#leave-note", "Ill health");
   await page.click("#leave-submit");
   await page.waitForURL(`${c.baseUrl}/app/availability`);
-  await banner(page, `Leave from ${long(day)} to ${long(day)} is added.`);
+  await expectBannerHeading(page, `Leave from ${longDate(day)} to ${longDate(day)} is added.`);
   const marked = (await api(c, SchedulingService, desk).getSession({ sessionId: mine.s.id })).session!;
   assert.equal(marked.needsRescheduling, true);
   assert.equal((await page.locator("#collisions p").textContent())?.trim(), "1 booked session now needs rescheduling:");
@@ -601,7 +518,7 @@ test("the mediator's availability: working pattern, leave over a booked session 
   ]);
   const [leave] = (await mediators.getMediator({ mediatorId: ana.id })).mediator!.leave;
   assert.deepEqual([leave.firstDay?.year, leave.firstDay?.month, leave.firstDay?.day, leave.lastDay?.day, leave.note], [day.year, day.month, day.day, day.day, "Ill health"]);
-  assert.deepEqual(await cardRows(page, "Leave (whole days)"), [[long(day), long(day), "Ill health", `Remove leave from ${long(day)} to ${long(day)}`]]);
+  assert.deepEqual(await cardRows(page, "Leave (whole days)"), [[longDate(day), longDate(day), "Ill health", `Remove leave from ${longDate(day)} to ${longDate(day)}`]]);
   await assertAccessible(page, "availability with the collision");
   await screenshots(page, "mediator-leave-collision");
 
@@ -652,7 +569,7 @@ test("the mediator's availability: working pattern, leave over a booked session 
   await page.fill("#conflict-note", "We trained together.");
   await page.click("#conflict-submit");
   await page.waitForURL(`${c.baseUrl}/app/availability`);
-  await banner(page, "The conflict of interest with Dr Pat Lowe, pat.lowe@example.org is declared.");
+  await expectBannerHeading(page, "The conflict of interest with Dr Pat Lowe, pat.lowe@example.org is declared.");
   const declared = (await mediators.getMediator({ mediatorId: ana.id })).mediator!.conflicts.find((x) => x.source === ConflictSource.DECLARED)!;
   assert.deepEqual(
     [declared.kind, declared.personName, declared.personEmail, declared.note],
@@ -679,15 +596,7 @@ test("decline and accept offers, open the case, the calendar and add leave, with
   const declineId = await offer(declining.id, ana);
   const acceptId = await offer(accepting.id, ana, AllocationRole.CO_MEDIATOR);
 
-  const context = await c.browser.newContext();
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${c.baseUrl}/app/sign-in`);
-  await tabTo(page, "#token");
-  await page.keyboard.type(ana.token);
-  await page.keyboard.press("Enter");
-  await heading(page, "Your cases");
+  const { context, page, errors } = await keyboardSignedIn(c, ana.token, "Your cases");
 
   // Decline: open the details, choose "Another reason" with the arrow keys, write the note.
   await tabTo(page, `#decline-${declineId}-details summary`);
@@ -700,12 +609,12 @@ test("decline and accept offers, open the case, the calendar and add leave, with
   await page.keyboard.type("I mediated for this department last year.");
   await tabTo(page, `#decline-${declineId}-submit`);
   await page.keyboard.press("Enter");
-  await banner(page, `You declined the offer of case ${declining.reference}.`);
+  await expectBannerHeading(page, `You declined the offer of case ${declining.reference}.`);
 
   // Accept.
   await tabTo(page, `#accept-${acceptId}-submit`);
   await page.keyboard.press("Enter");
-  await banner(page, `You accepted the co-mediator role on case ${accepting.reference}.`);
+  await expectBannerHeading(page, `You accepted the co-mediator role on case ${accepting.reference}.`);
   const answered = (await api(c, AllocationService, ana.token).listAllocations({ mediatorId: ana.id, includeClosed: true })).allocations;
   const byId = (id: bigint) => answered.find((a) => a.id === id)!;
   assert.deepEqual(
@@ -744,19 +653,12 @@ test("decline and accept offers, open the case, the calendar and add leave, with
   await heading(page, "Add leave");
   const first = plusDays(londonToday(), 120);
   const last = plusDays(londonToday(), 121);
-  for (const [id, day] of [["leave-first_day", first], ["leave-last_day", last]] as const) {
-    await tabTo(page, `#${id}`);
-    await page.keyboard.type(String(day.day));
-    await page.keyboard.press("Tab");
-    await page.keyboard.type(String(day.month));
-    await page.keyboard.press("Tab");
-    await page.keyboard.type(String(day.year));
-  }
+  for (const [id, day] of [["leave-first_day", first], ["leave-last_day", last]] as const) await keyboardDate(page, id, day);
   await tabTo(page, "#leave-note");
   await page.keyboard.type("Training course");
   await tabTo(page, "#leave-submit");
   await page.keyboard.press("Enter");
-  await banner(page, `Leave from ${long(first)} to ${long(last)} is added.`);
+  await expectBannerHeading(page, `Leave from ${longDate(first)} to ${longDate(last)} is added.`);
   const leave = (await api(c, MediatorService, ana.token).getMediator({ mediatorId: ana.id })).mediator!.leave.find((l) => l.note === "Training course");
   assert.deepEqual([leave?.firstDay?.day, leave?.firstDay?.month, leave?.lastDay?.day], [first.day, first.month, last.day]);
   assert.deepEqual(errors, []);

@@ -16,20 +16,17 @@
 // and CHROMIUM set.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 
 import { ConnectError, Code } from "@connectrpc/connect";
-import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Page } from "playwright-core";
 
 import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
 import { AgreementService, Outcome } from "@gen/ppa/mediation/v1/agreement_pb";
 import { AllocationRole, AllocationService, AllocationState } from "@gen/ppa/mediation/v1/allocation_pb";
 import { CaseState, Criterion, CriterionAnswer, Profession, Role, SessionMode } from "@gen/ppa/mediation/v1/common_pb";
-import { MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { NotesService, NoteVisibility } from "@gen/ppa/mediation/v1/notes_pb";
 import { type Case, ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 import { SchedulingService, type Session, SessionKind } from "@gen/ppa/mediation/v1/scheduling_pb";
@@ -39,15 +36,22 @@ import { differences } from "../src/mediator_work_diff";
 import {
   api,
   assertAccessible,
+  cardRows,
   type Console,
+  expectBanner,
+  fillDate,
   heading,
   issue,
-  mediatorInit,
+  londonTime,
+  longDate,
   registerNorthshire,
+  registerWorkingMediator,
   screenshots,
   signedIn,
-  startConsole,
+  startConsoleWithClock,
   stopConsole,
+  summaryProblems,
+  summaryRows,
   tableRows,
   tabTo,
 } from "./console_support";
@@ -55,9 +59,8 @@ import {
 let c: Console;
 let desk = "";
 let adviser = "";
-let clockDir = "";
-// The file libfaketime reads the server's clock offset from ("+<seconds>").
-let clockFile = "";
+// Moves the server's clock (startConsoleWithClock).
+let moveClock: (seconds: number) => Promise<void>;
 const tokens = { lead: "", co: "", other: "" };
 const ids = { lead: 0n, co: 0n, other: 0n };
 
@@ -74,24 +77,10 @@ const kXss = "<img src=x onerror=alert(1)>";
 
 // ---- Set-up ---------------------------------------------------------------------------------
 
-function fakeTimeLibrary(): string {
-  for (const dir of readdirSync("/usr/lib")) {
-    const lib = `/usr/lib/${dir}/faketime/libfaketimeMT.so.1`;
-    if (existsSync(lib)) return lib;
-  }
-  throw new Error("libfaketime is not installed (deploy/install-deps.sh installs it)");
-}
-
+// A mediator working Monday to Friday, 09:00 to 17:00: its id and its token.
 async function registerMediator(name: string, email: string): Promise<[bigint, string]> {
-  const mediators = api(c, MediatorService, c.adminSecret);
-  const { mediator } = await mediators.registerMediator({ mediator: mediatorInit(name, email) });
-  const id = mediator?.id ?? 0n;
-  // Monday to Friday, 09:00 to 17:00.
-  await mediators.setWorkingPattern({
-    mediatorId: id,
-    hours: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: { hours: 9, minutes: 0 }, end: { hours: 17, minutes: 0 } })),
-  });
-  return [id, await issue(c, Role.MEDIATOR, `${name}'s token`, { mediatorId: id })];
+  const { id, token } = await registerWorkingMediator(c, name, email);
+  return [id, token];
 }
 
 // A screened, suitable case referred by Northshire.
@@ -138,24 +127,8 @@ async function bookedCase(summary: string, parties: Array<[string, string]>): Pr
 }
 
 before(async () => {
-  // The server under libfaketime, its clock offset read from clockFile (at most a second old).
-  const real = process.env.MEDIATION_SERVER ?? "";
-  clockDir = mkdtempSync(join(tmpdir(), "mediator-work-clock-"));
-  clockFile = join(clockDir, "offset");
-  writeFileSync(clockFile, "+0\n");
-  const wrapper = join(clockDir, "mediation-server.sh");
-  writeFileSync(
-    wrapper,
-    `#!/bin/sh\nexec env LD_PRELOAD='${fakeTimeLibrary()}' FAKETIME_TIMESTAMP_FILE='${clockFile}' ` +
-      `FAKETIME_CACHE_DURATION=1 FAKETIME_DONT_FAKE_MONOTONIC=1 '${real}' "$@"\n`,
-    { mode: 0o755 },
-  );
-  process.env.MEDIATION_SERVER = wrapper;
-  try {
-    c = await startConsole(["--maintenance_interval_seconds=1"]);
-  } finally {
-    process.env.MEDIATION_SERVER = real;
-  }
+  // The server under libfaketime: its clock moves when the tests say.
+  ({ console: c, moveClock } = await startConsoleWithClock(["--maintenance_interval_seconds=1"]));
   desk = await issue(c, Role.CASE_SUPPORT, "Robin Desk");
   adviser = await issue(c, Role.SENIOR_ADVISER, "Sam Adviser");
   await registerNorthshire(c, desk);
@@ -180,21 +153,9 @@ before(async () => {
 
 after(async () => {
   await stopConsole(c);
-  if (clockDir) rmSync(clockDir, { recursive: true, force: true });
 });
 
 // ---- What the tests read ------------------------------------------------------------------
-
-// A timestamp as the console shows it: "7 December 2026 at 10:00", Europe/London.
-function london(t: Timestamp | undefined): string {
-  return new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "Europe/London" }).format(
-    timestampDate(t!),
-  );
-}
-
-function longDate(d: { year: number; month: number; day: number }, style: "long" | "full" = "long"): string {
-  return new Intl.DateTimeFormat("en-GB", { dateStyle: style, timeZone: "UTC" }).format(new Date(Date.UTC(d.year, d.month - 1, d.day, 12)));
-}
 
 // The Europe/London day of an instant, `plus` days later.
 function londonDay(at: Date, plus = 0): { year: number; month: number; day: number } {
@@ -202,45 +163,6 @@ function londonDay(at: Date, plus = 0): { year: number; month: number; day: numb
   const part = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const utc = new Date(Date.UTC(part("year"), part("month") - 1, part("day") + plus, 12));
   return { year: utc.getUTCFullYear(), month: utc.getUTCMonth() + 1, day: utc.getUTCDate() };
-}
-
-// The rows of an NHS responsive table (with this caption), without the column heading each cell
-// repeats for narrow screens.
-async function cardRows(page: Page, caption: string): Promise<string[][]> {
-  const table = page.locator("table", { has: page.locator("caption", { hasText: caption }) });
-  return table.locator("tbody tr").evaluateAll((rows) =>
-    rows.map((row) =>
-      Array.from(row.querySelectorAll("td")).map((td) => {
-        const cell = td.cloneNode(true) as HTMLElement;
-        cell.querySelector(".nhsuk-table__heading")?.remove();
-        return (cell.textContent ?? "").trim();
-      }),
-    ),
-  );
-}
-
-async function summaryRows(page: Page, selector = "main .nhsuk-summary-list"): Promise<string[][]> {
-  return page
-    .locator(selector)
-    .first()
-    .locator(".nhsuk-summary-list__row")
-    .evaluateAll((rows) =>
-      rows.map((row) => [row.querySelector("dt")?.textContent?.trim() ?? "", row.querySelector("dd")?.textContent?.trim() ?? ""]),
-    );
-}
-
-async function expectBanner(page: Page, text: string): Promise<void> {
-  const banner = page.locator("#success-banner", { hasText: text });
-  await banner.waitFor();
-  assert.equal(((await banner.locator(".nhsuk-notification-banner__content").textContent()) ?? "").trim(), text);
-}
-
-// The error summary once it names `first`: each problem's text and link.
-async function problems(page: Page, first: string): Promise<Array<[string, string | null]>> {
-  await page.locator(".nhsuk-error-summary li", { hasText: first }).first().waitFor();
-  return page
-    .locator(".nhsuk-error-summary li")
-    .evaluateAll((items) => items.map((li): [string, string | null] => [li.textContent?.trim() ?? "", li.querySelector("a")?.getAttribute("href") ?? null]));
 }
 
 async function paragraphsOf(page: Page, selector: string): Promise<string[]> {
@@ -305,7 +227,7 @@ test("notes: a case note and session notes, private and shared; the co-mediator'
   const caseId = main.c.id;
   const [, mia] = main.c.parties;
   const path = `/app/cases/${caseId}/notes`;
-  const sessionText = `Joint meeting, ${london(main.session.start)}`;
+  const sessionText = `Joint meeting, ${londonTime(main.session.start)}`;
   const { context, page, errors } = await signedIn(c, tokens.lead, path);
   const dialogs: string[] = [];
   page.on("dialog", (dialog) => {
@@ -321,7 +243,7 @@ test("notes: a case note and session notes, private and shared; the co-mediator'
 
   // Refused: no text and no visibility; the server names both fields.
   await page.click("#add-note-submit");
-  assert.deepEqual(await problems(page, "Who can read it?"), [
+  assert.deepEqual(await summaryProblems(page, "Who can read it?"), [
     ["Who can read it?: required", "#visibility"],
     ["Note: required", "#text"],
   ]);
@@ -358,7 +280,7 @@ test("notes: a case note and session notes, private and shared; the co-mediator'
       [3n, ids.lead, main.session.id, 0n, NoteVisibility.SHARED, sessionNote],
     ],
   );
-  const written = notes.map((n) => london(n.createdAt));
+  const written = notes.map((n) => londonTime(n.createdAt));
   assert.deepEqual(await cardRows(page, "Notes on this case"), [
     ["Note 1", written[0], "The case as a whole", "You and your co-mediator", "You", "Current", caseNote],
     ["Note 2", written[1], `${sessionText}; concerns Dr Mia Ross`, "Only you", "You", "Current", privateNote],
@@ -412,7 +334,7 @@ test("notes: a case note and session notes, private and shared; the co-mediator'
       [5n, 4n, 0n, correctedAgain, 0n, NoteVisibility.SHARED],
     ],
   );
-  const at = new Map(chain.map((n) => [n.id, london(n.createdAt)]));
+  const at = new Map(chain.map((n) => [n.id, londonTime(n.createdAt)]));
   assert.deepEqual(await cardRows(page, "This note and its corrections"), [
     ["Note 1", at.get(1n), "Corrected by note 4"],
     ["Note 4", at.get(4n), "Correction of note 1; corrected by note 5"],
@@ -576,16 +498,14 @@ test("the agreement: two versions and their differences, a party's signature and
   await page.fill("#content-items-0-commitment", itemA);
   await page.check("#content-items-0-party_ids");
   await page.check("#content-items-0-party_ids-2");
-  await page.fill("#content-items-0-review_date", "2");
-  await page.fill("#content-items-0-review_date-month", "3");
-  await page.fill("#content-items-0-review_date-year", "2027");
+  await fillDate(page, "content-items-0-review_date", { day: 2, month: 3, year: 2027 });
   await page.click("#add-item");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "content-items-1-commitment");
   await page.keyboard.type(itemB);
   await page.fill("#content-free_text", text1.join("\n"));
   await assertAccessible(page, "drafting version 1");
   await page.click("#draft-submit");
-  assert.deepEqual(await problems(page, "at least one party"), [["Commitment 2 whom does it bind?: at least one party", "#content-items-1-party_ids"]]);
+  assert.deepEqual(await summaryProblems(page, "at least one party"), [["Commitment 2 whom does it bind?: at least one party", "#content-items-1-party_ids"]]);
   assert.equal((await agreement.getAgreement({ caseId })).versions.length, 0);
   await assertAccessible(page, "a draft refused");
   await page.check("#content-items-1-party_ids-2");
@@ -612,7 +532,7 @@ test("the agreement: two versions and their differences, a party's signature and
     ["Dr Kai Lund", "Not signed", "", ""],
     ["Dr Mia Ross", "Not signed", "", ""],
   ]);
-  assert.deepEqual(await cardRows(page, "Every version"), [["Version 1", london(versions[0].createdAt), "Nobody yet", "Latest draft"]]);
+  assert.deepEqual(await cardRows(page, "Every version"), [["Version 1", londonTime(versions[0].createdAt), "Nobody yet", "Latest draft"]]);
   assert.equal(await page.locator("#compare").count(), 0);
   await assertAccessible(page, "version 1");
 
@@ -637,9 +557,7 @@ test("the agreement: two versions and their differences, a party's signature and
   await page.click("#add-item");
   await page.fill("#content-items-3-commitment", itemC);
   await page.check("#content-items-3-party_ids");
-  await page.fill("#content-items-3-review_date", "1");
-  await page.fill("#content-items-3-review_date-month", "6");
-  await page.fill("#content-items-3-review_date-year", "2027");
+  await fillDate(page, "content-items-3-review_date", { day: 1, month: 6, year: 2027 });
   await page.click("#remove-item-2");
   assert.equal(await page.locator("#items > fieldset").count(), 3);
   assert.equal(await page.inputValue("#content-items-2-commitment"), itemC);
@@ -695,7 +613,7 @@ test("the agreement: two versions and their differences, a party's signature and
   await page.waitForURL(`${c.baseUrl}${path}?version=1`);
   await page.locator("#version-heading", { hasText: "Version 1 Draft" }).waitFor();
   assert.deepEqual(await summaryRows(page, "#version .nhsuk-summary-list"), [
-    ["Saved", london(versions[0].createdAt)],
+    ["Saved", londonTime(versions[0].createdAt)],
     ["Status", "An earlier draft: only the latest version can be signed"],
     ["Signed by", "Nobody yet"],
   ]);
@@ -714,14 +632,14 @@ test("the agreement: two versions and their differences, a party's signature and
   await heading(page, "Agreement");
   versions = (await agreement.getAgreement({ caseId })).versions;
   assert.deepEqual(await tableRows(page, "Signatures on version 2"), [
-    ["Dr Kai Lund", london(versions[1].signatures[0].signedAt), "In the console, by the party", "Yes"],
+    ["Dr Kai Lund", londonTime(versions[1].signatures[0].signedAt), "In the console, by the party", "Yes"],
     ["Dr Mia Ross", "Not signed", "", ""],
   ]);
   // Dr Ross signed on paper: without saying what she said about sharing, the form asks.
   assert.deepEqual(await page.locator("#paper-signature label[for^='party_id']").allTextContents(), ["Dr Mia Ross"]);
   await page.check("#party_id");
   await page.click("#paper-signature-submit");
-  assert.deepEqual(await problems(page, "about sharing"), [
+  assert.deepEqual(await summaryProblems(page, "about sharing"), [
     [
       "On the paper they signed, did they consent to the organisation seeing the agreement?: say what the party said on paper about sharing",
       "#consent_to_share",
@@ -743,7 +661,7 @@ test("the agreement: two versions and their differences, a party's signature and
   assert.equal((await page.locator("#version-heading").textContent())?.trim(), "Version 2 (the latest) Final");
   assert.deepEqual((await tableRows(page, "Signatures on version 2"))[1], [
     "Dr Mia Ross",
-    london(versions[1].signatures[1].signedAt),
+    londonTime(versions[1].signatures[1].signedAt),
     "On paper, recorded by a mediator",
     "Yes",
   ]);
@@ -764,8 +682,8 @@ test("the agreement: two versions and their differences, a party's signature and
   });
   await page.fill("#content-free_text", "A change made on an old copy.");
   await page.click("#draft-submit");
-  const stale = `version 3 was saved on ${london(v3?.createdAt)} by a mediator of this case since this page read the agreement (at version 2); nothing is saved. Open the agreement to read version 3, then draft from it.`;
-  assert.deepEqual(await problems(page, "was saved on"), [[stale, null]]);
+  const stale = `version 3 was saved on ${londonTime(v3?.createdAt)} by a mediator of this case since this page read the agreement (at version 2); nothing is saved. Open the agreement to read version 3, then draft from it.`;
+  assert.deepEqual(await summaryProblems(page, "was saved on"), [[stale, null]]);
   assert.deepEqual((await agreement.getAgreement({ caseId })).versions.map((v) => v.version), [1, 2, 3]);
   await assertAccessible(page, "a stale save refused");
 
@@ -778,7 +696,7 @@ test("the agreement: two versions and their differences, a party's signature and
   await page.check("#party_id");
   await page.check("#consent_to_share-2");
   await page.click("#paper-signature-submit");
-  assert.deepEqual(await problems(page, "not the latest"), [["version 3 is not the latest (version 4 is); read it and sign that one", null]]);
+  assert.deepEqual(await summaryProblems(page, "not the latest"), [["version 3 is not the latest (version 4 is); read it and sign that one", null]]);
   versions = (await agreement.getAgreement({ caseId })).versions;
   assert.deepEqual(versions.map((v) => [v.version, v.signatures.length, v.final]), [
     [1, 0, false],
@@ -883,7 +801,7 @@ test("the outcome, the follow-up and its review; the case's notes are then destr
   // The server's clock moves to three hours after the joint meeting started; maintenance moves
   // the case to IN_MEDIATION. (The browser's session ends with the jump: sign in again.)
   const offset = Math.ceil((timestampDate(main.session.start!).getTime() - Date.now()) / 1000) + 3 * 3600;
-  writeFileSync(clockFile, `+${offset}\n`);
+  await moveClock(offset);
   const referrals = api(c, ReferralService, desk);
   for (let i = 0; i < 100; ++i) {
     if ((await referrals.getCase({ caseId })).case?.state === CaseState.IN_MEDIATION) break;
@@ -896,7 +814,7 @@ test("the outcome, the follow-up and its review; the case's notes are then destr
   await assertAccessible(page, "outcome in mediation");
   // Nothing chosen: the server names the field.
   await page.click("#outcome-form-submit");
-  assert.deepEqual(await problems(page, "What was the outcome?"), [["What was the outcome?: required", "#outcome"]]);
+  assert.deepEqual(await summaryProblems(page, "What was the outcome?"), [["What was the outcome?: required", "#outcome"]]);
   await assertAccessible(page, "an outcome refused");
   assert.deepEqual(
     await page.locator("#outcome-form label").allTextContents(),
@@ -910,7 +828,7 @@ test("the outcome, the follow-up and its review; the case's notes are then destr
   assert.equal((await referrals.getCase({ caseId })).case?.state, CaseState.OUTCOME_RECORDED);
   assert.deepEqual((await summaryRows(page, "#outcome-summary")).slice(0, 3), [
     ["Outcome", "Full agreement"],
-    ["Outcome recorded", london(outcome.outcomeRecordedAt)],
+    ["Outcome recorded", londonTime(outcome.outcomeRecordedAt)],
     ["Follow-up review", "Not scheduled"],
   ]);
   assert.equal(await page.locator("#outcome-form").count(), 0);
@@ -925,16 +843,12 @@ test("the outcome, the follow-up and its review; the case's notes are then destr
   assert.equal((await referrals.getCase({ caseId })).case?.state, CaseState.FOLLOW_UP);
   assert.deepEqual((await summaryRows(page, "#outcome-summary"))[2], ["Follow-up review", longDate(defaultDay, "full")]);
   // Moved a week later: a date that is not real is refused first.
-  await page.fill("#review_date", "31");
-  await page.fill("#review_date-month", "2");
-  await page.fill("#review_date-year", "2027");
+  await fillDate(page, "review_date", { day: 31, month: 2, year: 2027 });
   await page.click("#follow-up-form-submit");
-  assert.deepEqual(await problems(page, "Date of the review"), [["Date of the review: enter a real date, for example 27 3 2027", "#review_date"]]);
+  assert.deepEqual(await summaryProblems(page, "Date of the review"), [["Date of the review: enter a real date, for example 27 3 2027", "#review_date"]]);
   await assertAccessible(page, "a follow-up date refused");
   const moved = londonDay(new Date(Date.UTC(defaultDay.year, defaultDay.month - 1, defaultDay.day, 12)), 7);
-  await page.fill("#review_date", String(moved.day));
-  await page.fill("#review_date-month", String(moved.month));
-  await page.fill("#review_date-year", String(moved.year));
+  await fillDate(page, "review_date", moved);
   await page.click("#follow-up-form-submit");
   await expectBanner(page, `The follow-up review is on ${longDate(moved, "full")}.`);
   outcome = await agreements.getOutcome({ caseId });
@@ -952,9 +866,9 @@ test("the outcome, the follow-up and its review; the case's notes are then destr
   assert.equal((await referrals.getCase({ caseId })).case?.state, CaseState.CLOSED);
   assert.deepEqual(await summaryRows(page, "#outcome-summary"), [
     ["Outcome", "Full agreement"],
-    ["Outcome recorded", london(outcome.outcomeRecordedAt)],
+    ["Outcome recorded", londonTime(outcome.outcomeRecordedAt)],
     ["Follow-up review", longDate(moved, "full")],
-    ["Review held", london(outcome.reviewedAt)],
+    ["Review held", londonTime(outcome.reviewedAt)],
     ["Notes from the review", reviewNotes],
     ["Agreement shared with the organisation", shared],
   ]);
@@ -989,7 +903,7 @@ test("the outcome, the follow-up and its review; the case's notes are then destr
     destroyed.map((n) => [
       `Note ${n.id}`,
       "Destroyed",
-      `Destroyed on ${london(n.destroyedAt)}, after the case's retention period. Only its details are kept.`,
+      `Destroyed on ${londonTime(n.destroyedAt)}, after the case's retention period. Only its details are kept.`,
     ]),
   );
   assert.equal(await page.locator("#add-note").count(), 0);
@@ -1003,7 +917,7 @@ test("the outcome, the follow-up and its review; the case's notes are then destr
   assert.deepEqual((await summaryRows(page)).at(-1), ["Status", "Destroyed"]);
   assert.equal(
     (await page.locator("main .nhsuk-inset-text").textContent())?.trim(),
-    `Information: Destroyed on ${london(destroyed[0].destroyedAt)}, after the case's retention period. Only its details are kept.Its key was erased when the retention period ended, so its text is gone for good.`,
+    `Information: Destroyed on ${londonTime(destroyed[0].destroyedAt)}, after the case's retention period. Only its details are kept.Its key was erased when the retention period ended, so its text is gone for good.`,
   );
   assert.equal(await page.locator("#correct-note").count(), 0);
   await assertAccessible(page, "a destroyed note");

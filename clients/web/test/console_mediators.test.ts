@@ -12,8 +12,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
-import type { Page } from "playwright-core";
-
 import {
   CareSetting,
   Nation,
@@ -29,50 +27,27 @@ import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 import {
   api,
   assertAccessible,
+  cardRows,
   type Console,
+  expectBanner,
+  fillDate,
   heading,
   issue,
+  keyboardDate,
+  londonToday,
+  longDate,
   mediatorInit,
+  plusDays,
   registerNorthshire,
   screenshots,
   signedIn,
   startConsole,
   stopConsole,
+  summaryProblems,
+  summaryValue,
   tableRows,
   tabTo,
 } from "./console_support";
-
-interface Day {
-  year: number;
-  month: number;
-  day: number;
-}
-
-// Today in Europe/London, and days from it, as the console counts them.
-function londonToday(): Day {
-  const [day, month, year] = new Intl.DateTimeFormat("en-GB", {
-    timeZone: "Europe/London",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  })
-    .format(new Date())
-    .split("/")
-    .map(Number);
-  return { year, month, day };
-}
-
-function plusDays(d: Day, days: number): Day {
-  const t = new Date(Date.UTC(d.year, d.month - 1, d.day + days));
-  return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() };
-}
-
-// "27 March 2027".
-function long(d: Day): string {
-  return new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeZone: "UTC" }).format(
-    new Date(Date.UTC(d.year, d.month - 1, d.day)),
-  );
-}
 
 const today = londonToday();
 const inTwoYears = plusDays(today, 730);
@@ -117,47 +92,10 @@ after(async () => {
   await stopConsole(c);
 });
 
-// The error summary's problems: their texts and where each links.
-async function summaryProblems(page: Page): Promise<Array<[string, string | null]>> {
-  await page.locator(".nhsuk-error-summary").waitFor();
-  return page
-    .locator(".nhsuk-error-summary li")
-    .evaluateAll((items) =>
-      items.map((li): [string, string | null] => [(li.textContent ?? "").trim(), li.querySelector("a")?.getAttribute("href") ?? null]),
-    );
-}
-
-// Waits for the success banner saying `text`, and checks it says exactly that.
-async function expectBanner(page: Page, text: string): Promise<void> {
-  const banner = page.locator("#success-banner", { hasText: text });
-  await banner.waitFor();
-  assert.equal(((await banner.locator(".nhsuk-notification-banner__content").textContent()) ?? "").trim(), text);
-}
-
-// The rows of an NHS responsive table (with this caption), cell by cell, without the column
-// heading each cell repeats for narrow screens.
-async function cardRows(page: Page, caption: string | RegExp): Promise<string[][]> {
-  const table = page.locator("table", { has: page.locator("caption", { hasText: caption }) });
-  return table.locator("tbody tr").evaluateAll((rows) =>
-    rows.map((row) =>
-      Array.from(row.querySelectorAll("td")).map((td) => {
-        const cell = td.cloneNode(true) as HTMLElement;
-        cell.querySelector(".nhsuk-table__heading")?.remove();
-        return (cell.textContent ?? "").trim();
-      }),
-    ),
-  );
-}
-
-async function summaryValue(page: Page, key: string): Promise<string> {
-  const row = page.locator(".nhsuk-summary-list__row", { has: page.locator("dt", { hasText: key }) }).first();
-  return ((await row.locator("dd").textContent()) ?? "").trim();
-}
-
 test("case support registers an organisation: the server's field errors, then what the API holds", async () => {
   const { context, page, errors } = await signedIn(c, deskSecret, "/app/organisations");
   await heading(page, "Organisations");
-  const registeredOn = long(today);
+  const registeredOn = longDate(today);
   assert.deepEqual(await cardRows(page, "Registered organisations"), [
     ["Northshire Hospitals NHS Trust", "NHS trust", "England", "None", registeredOn],
   ]);
@@ -280,9 +218,9 @@ test("the registry flags accreditation or insurance expiring within 60 days, and
   // Case support reads the registry; only administrators change it.
   assert.equal(await page.locator("#register-mediator").count(), 0);
   assert.equal(await page.locator("#import-mediators").count(), 0);
-  const archer = ["Dr Ann Archer", "Civil Mediation Council, Registered Mediator", long(plusDays(today, 30)), long(inTwoYears), "England", "0 of 4", "Accreditation expiring"];
-  const booth = ["Ben Booth", "Civil Mediation Council, Registered Mediator", long(inTwoYears), long(inTwoYears), "Wales", "0 of 4", "None"];
-  const cole = ["Cara Cole", "Civil Mediation Council, Registered Mediator", long(inTwoYears), long(plusDays(today, -1)), "England, Wales", "0 of 4", "Insurance expired"];
+  const archer = ["Dr Ann Archer", "Civil Mediation Council, Registered Mediator", longDate(plusDays(today, 30)), longDate(inTwoYears), "England", "0 of 4", "Accreditation expiring"];
+  const booth = ["Ben Booth", "Civil Mediation Council, Registered Mediator", longDate(inTwoYears), longDate(inTwoYears), "Wales", "0 of 4", "None"];
+  const cole = ["Cara Cole", "Civil Mediation Council, Registered Mediator", longDate(inTwoYears), longDate(plusDays(today, -1)), "England, Wales", "0 of 4", "Insurance expired"];
   assert.deepEqual(await cardRows(page, "Mediators"), [archer, booth, cole]);
   assert.deepEqual(await page.locator("#mediators .nhsuk-tag").allTextContents(), ["Accreditation expiring", "Insurance expired"]);
   assert.deepEqual(
@@ -319,7 +257,7 @@ test("the registry flags accreditation or insurance expiring within 60 days, and
   assert.deepEqual(await page.locator("#mediator-flags .nhsuk-tag").allTextContents(), ["Accreditation expiring"]);
   assert.equal(
     (await page.locator(".nhsuk-warning-callout li").textContent())?.trim(),
-    `The accreditation expires on ${long(plusDays(today, 30))}, in 30 days.`,
+    `The accreditation expires on ${longDate(plusDays(today, 30))}, in 30 days.`,
   );
   assert.equal(await summaryValue(page, "Experience"), "Doctor: 3 cases");
   assert.equal(await page.locator("#no-working-hours").count(), 1);
@@ -427,24 +365,19 @@ test("an administrator sets the working pattern, leave and conflicts; a stale ch
   await assertAccessible(page, "leave form");
   const first = plusDays(today, 100);
   const last = plusDays(today, 104);
-  const fillDate = async (id: string, d: Day) => {
-    await page.fill(`#${id}`, String(d.day));
-    await page.fill(`#${id}-month`, String(d.month));
-    await page.fill(`#${id}-year`, String(d.year));
-  };
-  await fillDate("leave-first_day", last);
-  await fillDate("leave-last_day", first);
+  await fillDate(page, "leave-first_day", last);
+  await fillDate(page, "leave-last_day", first);
   await page.fill("#leave-note", "Annual leave");
   await page.click("#leave-submit");
   assert.deepEqual(await summaryProblems(page), [
     ["Last day of leave: must not be before first_day", "#leave-last_day"],
   ]);
   await assertAccessible(page, "leave form with an error");
-  await fillDate("leave-first_day", first);
-  await fillDate("leave-last_day", last);
+  await fillDate(page, "leave-first_day", first);
+  await fillDate(page, "leave-last_day", last);
   await page.click("#leave-submit");
   await page.waitForURL(`${c.baseUrl}/app/mediators/${boothId}`);
-  await expectBanner(page, `Leave from ${long(first)} to ${long(last)} is added.`);
+  await expectBanner(page, `Leave from ${longDate(first)} to ${longDate(last)} is added.`);
   await assertAccessible(page, "mediator page with leave");
   const [leave] = (await mediators.getMediator({ mediatorId: boothId })).mediator!.leave;
   assert.deepEqual(
@@ -452,10 +385,10 @@ test("an administrator sets the working pattern, leave and conflicts; a stale ch
     [first.year, first.month, first.day, last.day, "Annual leave"],
   );
   assert.deepEqual(await cardRows(page, "Leave (whole days)"), [
-    [long(first), long(last), "Annual leave", `Remove leave from ${long(first)} to ${long(last)}`],
+    [longDate(first), longDate(last), "Annual leave", `Remove leave from ${longDate(first)} to ${longDate(last)}`],
   ]);
   await page.click(`#remove-leave-${leave.id}`);
-  await expectBanner(page, `Leave from ${long(first)} to ${long(last)} removed.`);
+  await expectBanner(page, `Leave from ${longDate(first)} to ${longDate(last)} removed.`);
   assert.equal(await page.locator("#no-leave").count(), 1);
   await assertAccessible(page, "mediator page after removing leave");
   assert.deepEqual((await mediators.getMediator({ mediatorId: boothId })).mediator!.leave, []);
@@ -741,19 +674,12 @@ test("an organisation, a working pattern, leave, a conflict and a CSV import wit
   await tabTo(page, "#add-leave");
   await page.keyboard.press("Enter");
   await heading(page, "Add leave for Cara Cole");
-  for (const [id, day] of [["leave-first_day", first], ["leave-last_day", last]] as const) {
-    await tabTo(page, `#${id}`);
-    await page.keyboard.type(String(day.day));
-    await page.keyboard.press("Tab");
-    await page.keyboard.type(String(day.month));
-    await page.keyboard.press("Tab");
-    await page.keyboard.type(String(day.year));
-  }
+  for (const [id, day] of [["leave-first_day", first], ["leave-last_day", last]] as const) await keyboardDate(page, id, day);
   await tabTo(page, "#leave-note");
   await page.keyboard.type("Training course");
   await tabTo(page, "#leave-submit");
   await page.keyboard.press("Enter");
-  await expectBanner(page, `Leave from ${long(first)} to ${long(last)} is added.`);
+  await expectBanner(page, `Leave from ${longDate(first)} to ${longDate(last)} is added.`);
   const [leave] = (await mediators.getMediator({ mediatorId: coleId })).mediator!.leave;
   assert.deepEqual(
     [leave.firstDay?.year, leave.firstDay?.month, leave.firstDay?.day, leave.lastDay?.day, leave.note],

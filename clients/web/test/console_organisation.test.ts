@@ -16,11 +16,10 @@ import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Timestamp, timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Page } from "playwright-core";
 
 import { AgreementService, Outcome } from "@gen/ppa/mediation/v1/agreement_pb";
-import { AllocationRole, AllocationService, AllocationState } from "@gen/ppa/mediation/v1/allocation_pb";
+import { AllocationRole, AllocationService } from "@gen/ppa/mediation/v1/allocation_pb";
 import { CaseService } from "@gen/ppa/mediation/v1/case_pb";
 import { ChargesService } from "@gen/ppa/mediation/v1/charges_pb";
 import {
@@ -29,7 +28,6 @@ import {
   ConcernLevel,
   Criterion,
   CriterionAnswer,
-  type Date as DateMessage,
   Nation,
   OrganisationKind,
   Profession,
@@ -39,24 +37,33 @@ import {
   Suitability,
   WithdrawnBy,
 } from "@gen/ppa/mediation/v1/common_pb";
-import { MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
 import { ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 import { SchedulingService, SessionKind, SessionState } from "@gen/ppa/mediation/v1/scheduling_pb";
 import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
 
 import {
+  acceptOffers,
   api,
   assertAccessible,
+  cardRows,
   type Console,
+  expectBanner,
   heading,
   issue,
-  mediatorInit,
+  keyboardSignedIn,
+  londonTime,
+  longDate,
+  pounds,
   registerNorthshire,
+  registerWorkingMediator,
   screenshots,
   signedIn,
   startConsole,
   stopConsole,
+  summaryProblems,
+  summaryRows,
+  summaryValue,
   tableRows,
   tabTo,
 } from "./console_support";
@@ -78,16 +85,10 @@ let northshireId = 0n;
 let cardiffId = 0n;
 const mediatorTokens = new Map<bigint, string>();
 
+// A mediator working Monday to Friday, 09:00 to 17:00, with its token kept in mediatorTokens.
 async function registerMediator(name: string, email: string): Promise<void> {
-  const mediators = api(c, MediatorService, c.adminSecret);
-  const { mediator } = await mediators.registerMediator({ mediator: mediatorInit(name, email) });
-  const id = mediator!.id;
-  // Monday to Friday, 09:00 to 17:00.
-  await mediators.setWorkingPattern({
-    mediatorId: id,
-    hours: [1, 2, 3, 4, 5].map((weekday) => ({ weekday, start: { hours: 9, minutes: 0 }, end: { hours: 17, minutes: 0 } })),
-  });
-  mediatorTokens.set(id, await issue(c, Role.MEDIATOR, `${name}'s token`, { mediatorId: id }));
+  const { id, token } = await registerWorkingMediator(c, name, email);
+  mediatorTokens.set(id, token);
 }
 
 before(async () => {
@@ -117,23 +118,6 @@ after(async () => {
 });
 
 // ---- Helpers -------------------------------------------------------------------------------
-
-// A timestamp as the console writes it: "7 December 2026 at 14:05", London time.
-function londonTime(t: Timestamp | undefined): string {
-  return new Intl.DateTimeFormat("en-GB", { dateStyle: "long", timeStyle: "short", timeZone: "Europe/London" }).format(
-    timestampDate(t!),
-  );
-}
-
-// A date as the console writes it in full: "Monday 7 December 2026".
-function fullDate(d: DateMessage | undefined): string {
-  const date = new Date(Date.UTC(d!.year, d!.month - 1, d!.day, 12));
-  return new Intl.DateTimeFormat("en-GB", { dateStyle: "full", timeZone: "UTC" }).format(date);
-}
-
-function pounds(pence: bigint | undefined): string {
-  return new Intl.NumberFormat("en-GB", { style: "currency", currency: "GBP" }).format(Number(pence ?? 0n) / 100);
-}
 
 // A referral made by Northshire's own token through the API; returns the case.
 async function referredByNorthshire(summary: string, second = "Dr Jo Reed") {
@@ -178,17 +162,6 @@ async function screen(caseId: bigint, partyIds: bigint[], special: Map<Criterion
   }
 }
 
-async function acceptOffers(caseId: bigint): Promise<void> {
-  for (const [mediatorId, token] of mediatorTokens) {
-    const { allocations } = await api(c, AllocationService, token).listAllocations({ mediatorId });
-    for (const a of allocations) {
-      if (a.caseId === caseId && a.state === AllocationState.PENDING) {
-        await api(c, AllocationService, token).respondToAllocation({ allocationId: a.id, accept: true });
-      }
-    }
-  }
-}
-
 // Books the earliest two-hour video session of `kind` (with `partyId` for an individual meeting).
 async function book(caseId: bigint, kind: SessionKind, videoLink: string, partyId = 0n) {
   const scheduling = api(c, SchedulingService, desk);
@@ -224,50 +197,6 @@ async function pageText(page: Page): Promise<string> {
   return page.evaluate(() => document.body.textContent ?? "");
 }
 
-async function summaryValue(page: Page, section: string, key: string): Promise<string> {
-  const row = page
-    .locator(`${section} .nhsuk-summary-list__row`, { has: page.locator("dt", { hasText: new RegExp(`^${key}$`) }) })
-    .first();
-  return ((await row.locator("dd").textContent()) ?? "").trim();
-}
-
-// The rows of the summary list in `scope`, as [key, value].
-async function summaryRows(page: Page, scope: string): Promise<string[][]> {
-  return page
-    .locator(`${scope} .nhsuk-summary-list__row`)
-    .evaluateAll((rows) => rows.map((row) => [row.querySelector("dt"), row.querySelector("dd")].map((e) => (e?.textContent ?? "").trim())));
-}
-
-// The rows of an NHS responsive table (with this caption), without the column heading each cell
-// repeats for narrow screens.
-async function cardRows(page: Page, caption: string | RegExp): Promise<string[][]> {
-  const table = page.locator("table", { has: page.locator("caption", { hasText: caption }) });
-  return table.locator("tbody tr").evaluateAll((rows) =>
-    rows.map((row) =>
-      Array.from(row.querySelectorAll("td")).map((td) => {
-        const cell = td.cloneNode(true) as HTMLElement;
-        cell.querySelector(".nhsuk-table__heading")?.remove();
-        return (cell.textContent ?? "").trim();
-      }),
-    ),
-  );
-}
-
-async function summaryProblems(page: Page): Promise<Array<[string, string | null]>> {
-  await page.locator(".nhsuk-error-summary").waitFor();
-  return page
-    .locator(".nhsuk-error-summary li")
-    .evaluateAll((items) =>
-      items.map((li): [string, string | null] => [(li.textContent ?? "").trim(), li.querySelector("a")?.getAttribute("href") ?? null]),
-    );
-}
-
-async function expectBanner(page: Page, text: string): Promise<void> {
-  const banner = page.locator("#success-banner", { hasText: text });
-  await banner.waitFor();
-  assert.equal(((await banner.locator(".nhsuk-notification-banner__content").textContent()) ?? "").trim(), text);
-}
-
 // Draws the case page again (a reload) and waits for it.
 async function reloadCase(page: Page, reference: string): Promise<void> {
   await page.reload();
@@ -294,7 +223,7 @@ test("the organisation refers a case: the server's field errors, then the case a
   await page.click("#refer-case");
   await heading(page, "Refer a case");
   // The organisation is the token's, shown as text: there is nothing to choose.
-  assert.deepEqual(await summaryRows(page, "#referring-organisation"), [["Referring organisation", "Northshire Hospitals NHS Trust"]]);
+  assert.deepEqual(await summaryRows(page, "#referring-organisation .nhsuk-summary-list"), [["Referring organisation", "Northshire Hospitals NHS Trust"]]);
   assert.equal(await page.locator("#organisation_id").count(), 0);
   await assertAccessible(page, "referral form");
 
@@ -346,12 +275,12 @@ test("the organisation refers a case: the server's field errors, then the case a
     ],
   );
   // The page shows it as the organisation's API answer has it.
-  assert.deepEqual(await summaryRows(page, "#case-status"), [
+  assert.deepEqual(await summaryRows(page, "#case-status .nhsuk-summary-list"), [
     ["State", "Referred"],
     ["Referred on", londonTime(made.createdAt)],
     ["Last changed", londonTime(made.updatedAt)],
   ]);
-  assert.deepEqual(await summaryRows(page, "#referral"), [
+  assert.deepEqual(await summaryRows(page, "#referral .nhsuk-summary-list"), [
     ["Referred by", "Priya Shah (priya.shah@northshire.example)"],
     ["What the conflict is about", "Two anaesthetists disagree about the theatre rota and no longer speak."],
     ["Concern level", "Mid"],
@@ -452,13 +381,13 @@ test("the organisation follows its case through screening, charges, a hold, sess
     await assert.rejects(read(), (e: ConnectError) => e.code === Code.PermissionDenied);
   }
   await reloadCase(page, made.reference);
-  assert.equal(await summaryValue(page, "#case-status", "State"), "Screening");
+  assert.equal(await summaryValue(page, /^State$/, "#case-status"), "Screening");
   assert.equal(await page.locator("#no-decision").count(), 1);
   await api(c, ScreeningService, adviser).recordScreeningDecision({ caseId });
   const suitable = (await api(c, ReferralService, northshire).getCase({ caseId })).case!;
   assert.equal(suitable.state, CaseState.SUITABLE);
   await reloadCase(page, made.reference);
-  assert.deepEqual(await summaryRows(page, "#screening"), [
+  assert.deepEqual(await summaryRows(page, "#screening .nhsuk-summary-list"), [
     ["Decision", "Suitable"],
     ["Decided on", londonTime(suitable.screening?.decidedAt)],
   ]);
@@ -491,7 +420,7 @@ test("the organisation follows its case through screening, charges, a hold, sess
   assert.deepEqual([held.state, held.holdReason, held.heldFromState], [CaseState.ON_HOLD, "", CaseState.SUITABLE]);
   assert.equal((await api(c, ReferralService, desk).getCase({ caseId })).case?.holdReason, kHoldReason);
   await reloadCase(page, made.reference);
-  assert.equal(await summaryValue(page, "#case-status", "State"), "On hold");
+  assert.equal(await summaryValue(page, /^State$/, "#case-status"), "On hold");
   assert.equal((await page.locator("#state-note").textContent())?.trim(), "Information: The case is on hold. It will resume at suitable.");
   assert.ok(!(await pageText(page)).includes(kHoldReason), "the hold reason is not on the page");
   await assertAccessible(page, "on hold");
@@ -501,7 +430,7 @@ test("the organisation follows its case through screening, charges, a hold, sess
   const [lead, co] = [...mediatorTokens.keys()];
   await api(c, AllocationService, desk).allocateMediator({ caseId, mediatorId: lead, role: AllocationRole.LEAD });
   await api(c, AllocationService, desk).allocateMediator({ caseId, mediatorId: co, role: AllocationRole.CO_MEDIATOR });
-  await acceptOffers(caseId);
+  await acceptOffers(c, caseId, mediatorTokens);
   const individual = await book(caseId, SessionKind.INDIVIDUAL_MEETING, "https://video.example/rooms/morgan", partyIds[0]);
   const joint = await book(caseId, SessionKind.JOINT_MEETING, "https://video.example/rooms/joint");
   // The API gives the organisation the joint meeting's date, kind and state only.
@@ -512,8 +441,8 @@ test("the organisation follows its case through screening, charges, a hold, sess
   );
   await assert.rejects(api(c, SchedulingService, northshire).getSession({ sessionId: individual.id }), (e: ConnectError) => e.code === Code.NotFound);
   await reloadCase(page, made.reference);
-  assert.equal(await summaryValue(page, "#case-status", "State"), "Sessions scheduled");
-  assert.deepEqual(await tableRows(page, "Joint meetings and reviews booked"), [[fullDate(sessions[0].localDate), "Joint meeting", "Scheduled"]]);
+  assert.equal(await summaryValue(page, /^State$/, "#case-status"), "Sessions scheduled");
+  assert.deepEqual(await tableRows(page, "Joint meetings and reviews booked"), [[longDate(sessions[0].localDate, "full"), "Joint meeting", "Scheduled"]]);
   const booked = await pageText(page);
   // (The charges name "Individual meetings" as an item; the meeting itself is not listed.)
   for (const hidden of [kHealthNote, kHoldReason, "video.example", londonTime(joint.start), "Ana Lead", "Ben Second", "Robin Desk", "Sam Adviser"]) {
@@ -605,12 +534,12 @@ test("a case found not suitable: the failed criteria and their signposting, neve
 
   const { context, page, errors } = await signedIn(c, northshire, `/app/cases/${caseId}`);
   await heading(page, `Case ${made.reference}`);
-  assert.equal(await summaryValue(page, "#case-status", "State"), "Not suitable");
+  assert.equal(await summaryValue(page, /^State$/, "#case-status"), "Not suitable");
   assert.equal(
     (await page.locator("#state-note").textContent())?.trim(),
     "Information: The case is not suitable for mediation. The screening decision says where to turn instead.",
   );
-  assert.deepEqual(await summaryRows(page, "#screening"), [
+  assert.deepEqual(await summaryRows(page, "#screening .nhsuk-summary-list"), [
     ["Decision", "Not suitable"],
     ["Decided on", londonTime(decided.screening?.decidedAt)],
   ]);
@@ -652,7 +581,7 @@ test("the organisation withdraws a case: refused without a reason, then withdraw
   await page.fill("#withdraw-reason", kWithdrawReason);
   await page.click("#withdraw-form-submit");
   await expectBanner(page, "The case is withdrawn.");
-  assert.equal(await summaryValue(page, "#case-status", "State"), "Withdrawn");
+  assert.equal(await summaryValue(page, /^State$/, "#case-status"), "Withdrawn");
   assert.equal((await page.locator("#state-note").textContent())?.trim(), "Information: Mediation is not possible for this case.");
   assert.equal(await page.locator("#withdraw").count(), 0);
   assert.ok(!(await pageText(page)).includes(kWithdrawReason), "the reason is not shown back");
@@ -714,15 +643,7 @@ test("another organisation's case id shows the same Not found page as a case tha
 });
 
 test("sign in, refer a case and withdraw it with the keyboard alone", async () => {
-  const context = await c.browser.newContext();
-  const page = await context.newPage();
-  const errors: string[] = [];
-  page.on("pageerror", (e) => errors.push(e.message));
-  await page.goto(`${c.baseUrl}/app/sign-in`);
-  await tabTo(page, "#token");
-  await page.keyboard.type(northshire);
-  await page.keyboard.press("Enter");
-  await heading(page, "Your cases");
+  const { context, page, errors } = await keyboardSignedIn(c, northshire, "Your cases");
 
   await tabTo(page, "#refer-case");
   await page.keyboard.press("Enter");
