@@ -110,6 +110,20 @@ absl::Status DraftAgreement(CallContext& call, const v1::DraftAgreementRequest& 
     if (absl::Status s = RequireAgreementsOpen(c, "drafted"); !s.ok()) return s;
     absl::StatusOr<v1::AgreementContent> content = ValidateAgreementContent(r.content(), c);
     if (!content.ok()) return content.status();
+    if (r.has_expected_latest_version()) {
+      absl::StatusOr<std::vector<storage::AgreementVersionRecord>> versions =
+          storage::ListAgreementVersions(tx, c.id);
+      if (!versions.ok()) return versions.status();
+      const int latest = versions->empty() ? 0 : versions->back().version;
+      if (latest != r.expected_latest_version()) {
+        return absl::AbortedError(
+            absl::StrCat("version ", latest, " of the agreement was saved since you read ",
+                         r.expected_latest_version() == 0
+                             ? std::string("it (before any version)")
+                             : absl::StrCat("version ", r.expected_latest_version()),
+                         "; nothing is saved: read version ", latest, " and draft from it"));
+      }
+    }
     const std::string bytes = CanonicalAgreementContent(*content);
     storage::AgreementVersionRecord v{.case_id = c.id,
                                       .content = bytes,

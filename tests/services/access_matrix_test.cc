@@ -379,6 +379,19 @@ class AccessMatrixTest : public ::testing::TestWithParam<Via> {
       v1::GetCaseHistoryResponse out;
       return server_.cases().GetCaseHistory(ctx().get(), r, &out);
     }
+    if (method == svc + "CaseService/IssuePartySignInLink") {
+      v1::IssuePartySignInLinkRequest r;
+      r.set_case_id(case_.id());
+      r.set_party_id(case_.parties(0).id());
+      v1::IssuePartySignInLinkResponse out;
+      return server_.cases().IssuePartySignInLink(ctx().get(), r, &out);
+    }
+    if (method == svc + "CaseService/ListPartySignInLinks") {
+      v1::ListPartySignInLinksRequest r;
+      r.set_case_id(case_.id());
+      v1::ListPartySignInLinksResponse out;
+      return server_.cases().ListPartySignInLinks(ctx().get(), r, &out);
+    }
     if (method == svc + "ChargesService/GetFeeSchedule") {
       v1::GetFeeScheduleResponse out;
       return server_.charges().GetFeeSchedule(ctx().get(), {}, &out);
@@ -803,6 +816,10 @@ const Row kMatrix[] = {
     {"/ppa.mediation.v1.CaseService/ReopenCase", {UNAUTH, DENIED, OK, OK, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.CaseService/GetCaseHistory",
      {UNAUTH, DENIED, OK, OK, NOT_FOUND, OK, DENIED}},
+    {"/ppa.mediation.v1.CaseService/IssuePartySignInLink",
+     {UNAUTH, DENIED, OK, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.CaseService/ListPartySignInLinks",
+     {UNAUTH, DENIED, OK, OK, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.ChargesService/GetFeeSchedule",
      {UNAUTH, OK, OK, OK, DENIED, DENIED, DENIED}},
     {"/ppa.mediation.v1.ChargesService/SetFeeSchedule",

@@ -139,6 +139,27 @@ TEST_F(AgreementServiceTest, AStaleVersionAWrongHashOrASecondSignatureIsRefused)
   EXPECT_EQ(server_.CountRows("agreement_signatures"), 1);
 }
 
+TEST_F(AgreementServiceTest, ADraftMadeOnAStaleReadIsAbortedAndSavesNothing) {
+  const v1::AgreementVersion first = Draft("We will speak first, then email.");
+  v1::DraftAgreementRequest r;
+  r.set_case_id(case_.id());
+  v1::AgreementItem* item = r.mutable_content()->add_items();
+  item->set_commitment("We will speak first, by phone.");
+  item->add_party_ids(case_.parties(0).id());
+  r.set_expected_latest_version(0);  // Read before version 1 was saved.
+  v1::DraftAgreementResponse out;
+  grpc::Status s = server_.agreements().DraftAgreement(WithToken(lead_token_).get(), r, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(s.error_message(),
+            "version 1 of the agreement was saved since you read it (before any version); nothing "
+            "is saved: read version 1 and draft from it");
+  EXPECT_EQ(server_.CountRows("agreement_versions"), 1);
+
+  r.set_expected_latest_version(first.version());
+  ASSERT_TRUE(server_.agreements().DraftAgreement(WithToken(lead_token_).get(), r, &out).ok());
+  EXPECT_EQ(out.version().version(), 2);
+}
+
 TEST_F(AgreementServiceTest, TheOrganisationSeesTheAgreementOnlyWhenEveryPartyConsented) {
   const std::string org = server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_);
   const v1::AgreementVersion v = Draft("We will meet monthly.");

@@ -1,17 +1,15 @@
 // Drafting the agreement (/app/cases/<id>/agreement/draft): the commitments (the parties' words,
 // whom each binds, a review date) and the free text, starting from the latest version; each save
-// is a new version (DraftAgreement). A save is refused when another version was saved since the
-// page read the agreement, so nobody's version is silently passed over: DraftAgreement takes no
-// expected version, so the page reads the agreement again just before saving (a version saved in
-// the moment between that read and the save is not caught).
+// is a new version (DraftAgreement). The save carries the version the page started from, and
+// the server refuses it (ABORTED) when another version was saved since, so nobody's version is
+// silently passed over.
 import type { MessageInitShape } from "@bufbuild/protobuf";
-import { Code, ConnectError } from "@connectrpc/connect";
 
 import { type AgreementItem, type AgreementItemSchema, AgreementService } from "@gen/ppa/mediation/v1/agreement_pb";
 import { CaseState } from "@gen/ppa/mediation/v1/common_pb";
 
 import { client } from "./api";
-import { navigate, type PageContext, when, words } from "./app";
+import { navigate, type PageContext, words } from "./app";
 import { loadCase } from "./cases";
 import { h, inset, link, warningCallout } from "./dom";
 import { actionForm, checkboxes, checkedValues, dateInput, dateOf, kDateHint, localProblems, textarea, valueOf } from "./forms";
@@ -145,15 +143,14 @@ export async function draftPage(context: PageContext): Promise<HTMLElement> {
       });
       if (local.length > 0) throw localProblems(local);
       const agreement = client(AgreementService);
-      const now = (await agreement.getAgreement({ caseId: c.id })).versions.at(-1);
-      if ((now?.version ?? 0) !== basedOn) {
-        throw new ConnectError(
-          `version ${now?.version} was saved on ${when(now?.createdAt)} by a mediator of this case since this page read the agreement (${basedOn ? `at version ${basedOn}` : "before any version"}); nothing is saved. Open the agreement to read version ${now?.version}, then draft from it.`,
-          Code.Aborted,
-        );
-      }
       const saved = await agreement
-        .draftAgreement({ caseId: c.id, content: { items, freeText: valueOf(form, "content-free_text") }, idempotencyKey: key })
+        .draftAgreement({
+          caseId: c.id,
+          content: { items, freeText: valueOf(form, "content-free_text") },
+          // The server refuses the save (ABORTED) if a version was saved since this page read it.
+          expectedLatestVersion: basedOn,
+          idempotencyKey: key,
+        })
         .catch((error: unknown) => {
           throw renameFields(error, (field) =>
             field === "content"
