@@ -279,7 +279,7 @@ absl::Status IssuePartySignInLink(CallContext& call, const v1::IssuePartySignInL
     fresh.issued_by_token_id = call.principal().token_id;
     fresh.issued_at = call.now();
     fresh.expires_at = call.now() + kPartyLinkLifetime;
-    absl::StatusOr<storage::PartyLinkRecord> link = storage::ReplacePartyLink(tx, std::move(fresh));
+    absl::StatusOr<storage::PartyLinkRecord> link = IssuePartyLink(tx, std::move(fresh));
     if (!link.ok()) return link.status();
     call.AddObject("party_sign_in_link", link->id);
     ToProto(*link, call.now(), response.mutable_link());

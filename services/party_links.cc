@@ -36,12 +36,28 @@ void ToProto(const storage::PartyLinkRecord& link, absl::Time now, v1::PartySign
   out->set_party_token_id(link.used_token_id);
 }
 
+absl::StatusOr<storage::PartyLinkRecord> IssuePartyLink(storage::Tx& tx,
+                                                        storage::PartyLinkRecord link) {
+  absl::StatusOr<std::vector<storage::PartyLinkRecord>> earlier =
+      storage::ListPartyLinks(tx, link.case_id);
+  if (!earlier.ok()) return earlier.status();
+  for (const storage::PartyLinkRecord& e : *earlier) {
+    if (e.party_id != link.party_id || e.used_token_id == 0) continue;
+    absl::StatusOr<storage::TokenRecord> token = storage::GetToken(tx, e.used_token_id);
+    if (!token.ok()) return token.status();
+    if (token->revoked_at.has_value()) continue;
+    if (absl::Status s = storage::SetTokenRevoked(tx, token->id, link.issued_at); !s.ok()) {
+      return s;
+    }
+  }
+  return storage::ReplacePartyLink(tx, std::move(link));
+}
+
 absl::StatusOr<UsedPartyLink> UsePartyLink(storage::Tx& tx, absl::string_view code, absl::Time now,
                                            absl::Duration token_lifetime, int64_t* link_id) {
   absl::StatusOr<storage::PartyLinkRecord> link = storage::FindPartyLink(tx, Sha256(code));
   if (absl::IsNotFound(link.status())) {
-    return absl::UnauthenticatedError(
-        "this sign-in link is not one the service issued: check that the whole link was copied");
+    return absl::UnauthenticatedError(kUnknownPartyLink);
   }
   if (!link.ok()) return link.status();
   *link_id = link->id;

@@ -21,6 +21,10 @@ namespace v1 = ::ppa::mediation::v1;
 // How long a link can be used after it is issued.
 inline constexpr absl::Duration kPartyLinkLifetime = absl::Hours(72);
 
+// The refusal of a code that no link has.
+inline constexpr char kUnknownPartyLink[] =
+    "this sign-in link is not one the service issued: check that the whole link was copied";
+
 // The link's path: the code goes after '#', which browsers never send to a server.
 inline constexpr char kPartyLinkPath[] = "/app/join#";
 
@@ -32,6 +36,12 @@ struct UsedPartyLink {
   storage::PartyLinkRecord link;
   storage::TokenRecord token;  // The new PARTY token; its secret was never kept.
 };
+
+// Issues a link for the party: earlier unused links are revoked, and so are the PARTY tokens
+// that earlier links became (ending the sessions they hold), so only the newest link lets the
+// party in. REQUIRES: a write transaction.
+absl::StatusOr<storage::PartyLinkRecord> IssuePartyLink(storage::Tx& tx,
+                                                        storage::PartyLinkRecord link);
 
 // Uses the link whose code is `code` at `now`: a new PARTY token bound to its case and party,
 // expiring after `token_lifetime`, and the link marked used, in the caller's write transaction.

@@ -21,6 +21,7 @@
 #include "services/party_links.h"
 #include "storage/audit.h"
 #include "storage/browser_sessions.h"
+#include "storage/party_links.h"
 #include "storage/tokens.h"
 
 namespace mediation {
@@ -528,29 +529,36 @@ absl::StatusOr<CallPipeline::SignedIn> CallPipeline::SignInWithPartyLink(storage
                    settings_, TransportName(input.transport));
   int64_t link_id = 0;
   SignedIn signed_in{.session = *std::move(session)};
-  absl::Status status = call.Write([&](storage::Tx& tx) -> absl::Status {
-    absl::StatusOr<UsedPartyLink> used =
-        UsePartyLink(tx, code, now, settings_.browser_session_lifetime, &link_id);
-    if (!used.ok()) return used.status();
-    signed_in.principal = Principal{.token_id = used->token.id,
-                                    .role = v1::ROLE_PARTY,
-                                    .case_id = used->token.case_id,
-                                    .party_id = used->token.party_id,
-                                    .by_session = true};
-    signed_in.expires_at = *used->token.expires_at;
-    absl::StatusOr<storage::BrowserSessionRecord> row =
-        storage::InsertBrowserSession(tx, {.id_sha256 = Sha256(signed_in.session),
-                                           .token_id = used->token.id,
-                                           .created_at = now,
-                                           .last_seen_at = now,
-                                           .expires_at = signed_in.expires_at});
-    if (!row.ok()) return row.status();
-    call.AddObject("case", used->link.case_id);
-    call.AddObject("party_sign_in_link", link_id);
-    call.AddObject("token", used->token.id);
-    call.AddObject("browser_session", row->id);
-    return absl::OkStatus();
+  // A code never issued is refused after a read, so guessing never holds up writers.
+  absl::Status status = store.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::PartyLinkRecord> found = storage::FindPartyLink(tx, Sha256(code));
+    if (absl::IsNotFound(found.status())) return absl::UnauthenticatedError(kUnknownPartyLink);
+    return found.status();
   });
+  if (status.ok())
+    status = call.Write([&](storage::Tx& tx) -> absl::Status {
+      absl::StatusOr<UsedPartyLink> used =
+          UsePartyLink(tx, code, now, settings_.browser_session_lifetime, &link_id);
+      if (!used.ok()) return used.status();
+      signed_in.principal = Principal{.token_id = used->token.id,
+                                      .role = v1::ROLE_PARTY,
+                                      .case_id = used->token.case_id,
+                                      .party_id = used->token.party_id,
+                                      .by_session = true};
+      signed_in.expires_at = *used->token.expires_at;
+      absl::StatusOr<storage::BrowserSessionRecord> row =
+          storage::InsertBrowserSession(tx, {.id_sha256 = Sha256(signed_in.session),
+                                             .token_id = used->token.id,
+                                             .created_at = now,
+                                             .last_seen_at = now,
+                                             .expires_at = signed_in.expires_at});
+      if (!row.ok()) return row.status();
+      call.AddObject("case", used->link.case_id);
+      call.AddObject("party_sign_in_link", link_id);
+      call.AddObject("token", used->token.id);
+      call.AddObject("browser_session", row->id);
+      return absl::OkStatus();
+    });
   if (absl::IsUnauthenticated(status)) {
     status = RefuseUnauthenticated(store, kPartyLink, input, 0, status, outcome->call_id, now,
                                    &outcome->retry_after_seconds);

@@ -551,11 +551,22 @@ TEST_F(HttpTest, APartyLinkSignsThePartyInOnceByPostAndIsReplacedOrExpires) {
   EXPECT_EQ(link.link().expires_at().seconds() - link.link().issued_at().seconds(), 72 * 3600);
   EXPECT_EQ(server_.DiskBytes().find(link.code()), std::string::npos);
 
+  auto states = [&] {
+    v1::ListPartySignInLinksRequest list;
+    list.set_case_id(c.id());
+    v1::ListPartySignInLinksResponse links;
+    EXPECT_TRUE(server_.cases()
+                    .ListPartySignInLinks(WithToken(server_.case_support()).get(), list, &links)
+                    .ok());
+    return links;
+  };
+
   // Opening the link's page uses nothing.
   absl::StatusOr<HttpReply> page = SendHttp(port(), {.method = "GET", .target = "/app/join"});
   ASSERT_TRUE(page.ok());
   EXPECT_EQ(page->status, 200);
-  EXPECT_EQ(server_.CountRows("browser_sessions"), 0);
+  ASSERT_EQ(states().links_size(), 1);
+  EXPECT_EQ(states().links(0).state(), v1::PARTY_SIGN_IN_LINK_STATE_ACTIVE);
 
   // The POST signs the party in: a PARTY token bound to the case and the party.
   const int64_t tokens = server_.CountRows("access_tokens");
@@ -581,6 +592,13 @@ TEST_F(HttpTest, APartyLinkSignsThePartyInOnceByPostAndIsReplacedOrExpires) {
   EXPECT_EQ(again.Header("set-cookie"), "");
   EXPECT_EQ(server_.CountRows("access_tokens"), tokens + 1);
 
+  // A new link for the same party ends the access the used one gave, at once.
+  const auto [reissued, fresh] = issue(first, server_.case_support());
+  ASSERT_TRUE(reissued.ok());
+  EXPECT_EQ(CookieCall("/ppa.mediation.v1.IdentityService/WhoAmI", "{}", cookie).status, 401);
+  const HttpReply back = use(fresh.code());
+  ASSERT_EQ(back.status, 200) << back.body;
+
   // A second link for the other party, replaced by a third before use.
   const auto [ok2, replaced] = issue(second, server_.case_support());
   const auto [ok3, newest] = issue(second, server_.case_support());
@@ -600,18 +618,14 @@ TEST_F(HttpTest, APartyLinkSignsThePartyInOnceByPostAndIsReplacedOrExpires) {
   EXPECT_EQ(CodeOf(late), "failed_precondition");
   EXPECT_TRUE(absl::StrContains(late.body, "expired")) << late.body;
 
-  v1::ListPartySignInLinksRequest list;
-  list.set_case_id(c.id());
-  v1::ListPartySignInLinksResponse links;
-  ASSERT_TRUE(server_.cases()
-                  .ListPartySignInLinks(WithToken(server_.case_support()).get(), list, &links)
-                  .ok());
-  ASSERT_EQ(links.links_size(), 3);
+  const v1::ListPartySignInLinksResponse links = states();
+  ASSERT_EQ(links.links_size(), 4);
   EXPECT_EQ(links.links(0).state(), v1::PARTY_SIGN_IN_LINK_STATE_EXPIRED);
   EXPECT_EQ(links.links(1).state(), v1::PARTY_SIGN_IN_LINK_STATE_REPLACED);
   EXPECT_EQ(links.links(1).replaced_at().seconds(), links.links(0).issued_at().seconds());
   EXPECT_EQ(links.links(2).state(), v1::PARTY_SIGN_IN_LINK_STATE_USED);
-  EXPECT_EQ(links.links(2).party_token_id(), std::stoll(who["token"]["id"].get<std::string>()));
+  EXPECT_EQ(links.links(3).state(), v1::PARTY_SIGN_IN_LINK_STATE_USED);
+  EXPECT_EQ(links.links(3).party_token_id(), std::stoll(who["token"]["id"].get<std::string>()));
 
   // Each use is audited: the success with its token, the refusals with their link.
   auto db = server_.OpenDb();
@@ -622,8 +636,8 @@ TEST_F(HttpTest, APartyLinkSignsThePartyInOnceByPostAndIsReplacedOrExpires) {
   while (audit.executeStep()) {
     rows.emplace_back(audit.getColumn(0).getString(), audit.getColumn(1).getString());
   }
-  const std::string used_id = std::to_string(links.links(2).id());
-  ASSERT_EQ(rows.size(), 4u);
+  const std::string used_id = std::to_string(links.links(3).id());
+  ASSERT_EQ(rows.size(), 5u);
   EXPECT_EQ(rows[0].first, "OK");
   EXPECT_TRUE(absl::StrContains(rows[0].second, absl::StrCat("party_sign_in_link:", used_id)))
       << rows[0].second;
@@ -632,8 +646,9 @@ TEST_F(HttpTest, APartyLinkSignsThePartyInOnceByPostAndIsReplacedOrExpires) {
       << rows[0].second;
   EXPECT_EQ(rows[1], std::make_pair(std::string("FAILED_PRECONDITION"),
                                     absl::StrCat("party_sign_in_link:", used_id)));
-  EXPECT_EQ(rows[2].second, absl::StrCat("party_sign_in_link:", links.links(1).id()));
-  EXPECT_EQ(rows[3].second, absl::StrCat("party_sign_in_link:", links.links(0).id()));
+  EXPECT_EQ(rows[2].first, "OK");
+  EXPECT_EQ(rows[3].second, absl::StrCat("party_sign_in_link:", links.links(1).id()));
+  EXPECT_EQ(rows[4].second, absl::StrCat("party_sign_in_link:", links.links(0).id()));
 }
 
 TEST_F(HttpTest, SigningOutEndsTheSessionsOpenStreamAtOnce) {

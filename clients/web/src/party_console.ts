@@ -19,7 +19,7 @@ import { client, messageOf, signInWithLink } from "./api";
 import { frame, type PageContext, rerender, type Route, when, words } from "./app";
 import { kWithdrawable } from "./cases";
 import { dateText } from "./dates";
-import { backLink, details, h, inset, link, summaryList, table, tag, warningCallout } from "./dom";
+import { backLink, details, errorSummary, h, inset, link, summaryList, table, tag, warningCallout } from "./dom";
 import { actionForm, localProblems, radios, textarea, valueOf } from "./forms";
 import { icsButton, timeRange } from "./scheduling";
 
@@ -59,40 +59,67 @@ const kRefusalHeadings: Record<string, string> = {
   resource_exhausted: "Too many attempts",
 };
 
-// Drawn without a session. The code stays in the address's fragment (never sent to a server)
-// until Continue sends it in the body of a POST; then the address loses it.
+// A refusal that settles the link's fate: the page says so and the code is forgotten. Any other
+// failure (the network, a busy server) leaves Continue to try again.
+const kFinalRefusals = new Set(["failed_precondition", "unauthenticated", "resource_exhausted"]);
+
+// The code of the link this tab opened, kept in memory only: the address loses it at once.
+let linkCode = "";
+
+// Drawn without a session. The code comes in the address's fragment (never sent to a server),
+// is taken out of the address (and so out of the history) as the page opens, and is sent only in
+// the body of Continue's POST.
 export function joinPage(): HTMLElement {
-  const code = window.location.hash.slice(1);
-  if (!code) {
+  if (window.location.hash.length > 1) {
+    linkCode = window.location.hash.slice(1);
+    window.history.replaceState({}, "", "/app/join");
+  }
+  if (!linkCode) {
     return frame(
       "Sign-in link",
       undefined,
       h("h1", {}, "This sign-in link is incomplete"),
       paragraph(
-        "The link you opened has no code at its end. Copy the whole link from the message you were sent, or ask the case support team for a new link.",
+        "The link you opened has no code at its end. Open the whole link from the message you were sent (each link opens once), or ask the case support team for a new link.",
         "problem",
       ),
     );
   }
   const body = h("div", {});
+  const problems = h("div", {});
   const go = h("button", { class: "nhsuk-button", type: "button", id: "continue" }, "Continue") as HTMLButtonElement;
+  const tryAgain = (text: string) => {
+    go.disabled = false;
+    const summary = errorSummary([{ text }]);
+    problems.replaceChildren(summary);
+    summary.focus();
+  };
   go.addEventListener("click", () => {
     go.disabled = true;
-    void signInWithLink(code).then((refusal) => {
-      window.history.replaceState({}, "", refusal ? "/app/join" : "/app");
-      if (!refusal) {
-        // No token to sign in with again: the sign-in page will say to ask for a new link.
-        sessionStorage.setItem("signed-in", "party");
-        void rerender();
-        return;
-      }
-      const heading = kRefusalHeadings[refusal.code ?? ""] ?? "Signing in did not work";
-      document.title = `${heading} - Assisted mediation`;
-      body.replaceChildren(h("h1", {}, heading), paragraph(sentence(refusal.message ?? ""), "problem"));
-      document.getElementById("main-content")?.focus();
-    });
+    signInWithLink(linkCode)
+      .then((refusal) => {
+        if (!refusal) {
+          linkCode = "";
+          // No token to sign in with again: the sign-in page will say to ask for a new link.
+          sessionStorage.setItem("signed-in", "party");
+          window.history.replaceState({}, "", "/app");
+          void rerender();
+          return;
+        }
+        if (!kFinalRefusals.has(refusal.code ?? "")) {
+          tryAgain(`${sentence(refusal.message ?? "")} Select Continue to try again.`);
+          return;
+        }
+        linkCode = "";
+        const heading = kRefusalHeadings[refusal.code ?? ""];
+        document.title = `${heading} - Assisted mediation`;
+        body.replaceChildren(h("h1", {}, heading), paragraph(sentence(refusal.message ?? ""), "problem"));
+        document.getElementById("main-content")?.focus();
+      })
+      .catch(() => tryAgain("The service could not be reached. Check your connection, then select Continue to try again."));
   });
   body.append(
+    problems,
     h("h1", {}, "Your mediation"),
     paragraph(
       "The case support team sent you this link so that you can see your mediation meetings, read and sign your agreement, and withdraw from mediation if you choose to.",

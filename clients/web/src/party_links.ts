@@ -31,7 +31,7 @@ function linkState(link: PartySignInLink | undefined): Node | string {
   return h("span", {}, tag(text, colour), ` ${detail}`);
 }
 
-function issueButton(c: Case, partyId: bigint, name: string, shown: HTMLElement): HTMLElement {
+function issueButton(c: Case, partyId: bigint, name: string, shown: HTMLElement, state: HTMLElement): HTMLElement {
   const button = h(
     "button",
     { class: "nhsuk-button nhsuk-button--secondary nhsuk-u-margin-bottom-0", type: "button", id: `issue-link-${partyId}` },
@@ -44,6 +44,7 @@ function issueButton(c: Case, partyId: bigint, name: string, shown: HTMLElement)
       .issuePartySignInLink({ caseId: c.id, partyId })
       .then(({ link, path }) => {
         const expires = link?.expiresAt ? when(link.expiresAt) : "";
+        state.replaceChildren(linkState(link));
         shown.replaceChildren(
           h("h3", { id: "new-link-heading", tabindex: "-1" }, `Sign-in link for ${name}`),
           copyBox(
@@ -75,8 +76,9 @@ export async function partyLinksSection(c: Case, role: Role): Promise<HTMLElemen
   const shown = h("div", { id: "issued-link" });
   const rows = c.parties.map((p) => {
     const name = p.contact?.name || `Party ${p.id}`;
-    const row: Array<Node | string> = [name, linkState(latest(p.id))];
-    if (role === Role.CASE_SUPPORT) row.push(issueButton(c, p.id, name, shown));
+    const state = h("span", {}, linkState(latest(p.id)));
+    const row: Array<Node | string> = [name, state];
+    if (role === Role.CASE_SUPPORT) row.push(issueButton(c, p.id, name, shown, state));
     return row;
   });
   const linksTable = table(

@@ -169,6 +169,7 @@ test("a one-time link: issued once from the case page, used once by its Continue
   assert.match(link, new RegExp(`^${c.baseUrl}/app/join#[A-Za-z0-9_-]{43}$`));
   assert.equal(staff.page.url(), `${c.baseUrl}/app/cases/${m.c.id}`, "the link is never in the address");
   assert.equal(await staff.page.locator("#new-link-heading").textContent(), "Sign-in link for Dr Kai Lund");
+  assert.match((await tableRows(staff.page, "Sign-in links"))[0][1], /^Not used yet until /);
   await assertAccessible(staff.page, "sign-in link issued");
   await screenshots(staff.page, "party-link-issued");
   assert.deepEqual(await linkStates(m.c.id), [[kai.id, PartySignInLinkState.ACTIVE]]);
@@ -180,6 +181,7 @@ test("a one-time link: issued once from the case page, used once by its Continue
   // The party opens it: the page only offers Continue; the link is still unused.
   const party = await openLink(link);
   await heading(party.page, "Your mediation");
+  assert.equal(party.page.url(), `${c.baseUrl}/app/join`, "the code leaves the address as the page opens");
   assert.equal(await party.page.title(), "Sign in to your mediation - Assisted mediation");
   assert.deepEqual(await linkStates(m.c.id), [[kai.id, PartySignInLinkState.ACTIVE]]);
   await assertAccessible(party.page, "sign-in link page");
@@ -248,7 +250,6 @@ test("a one-time link: issued once from the case page, used once by its Continue
     await again.page.locator("#problem").textContent(),
     "This sign-in link has already been used, and a link works only once: ask the case support team for a new link (they can issue one from the case page).",
   );
-  assert.equal(again.page.url(), `${c.baseUrl}/app/join`, "the code leaves the address");
   assert.equal((await api(c, CaseService, desk).listPartySignInLinks({ caseId: m.c.id })).links[0].partyTokenId, tokensBefore);
   await assertAccessible(again.page, "used link");
   await screenshots(again.page, "party-link-used");
@@ -375,13 +376,19 @@ test("a party reads and prints the agreement, a stale version is refused, and it
   await context.close();
 });
 
-test("a party withdraws from mediation without giving a reason", async () => {
+test("a party signs in after the network failed once, and withdraws from mediation without giving a reason", async () => {
   const m = await mediation("A consultant and a registrar disagree about supervision.", [
     ["Dr Ray Cole", "ray.cole@northshire.example"],
     ["Dr Ann Day", "ann.day@northshire.example"],
   ]);
   const [, ann] = m.c.parties;
   const { context, page, errors } = await openLink(await issueLink(m.c.id, ann.id));
+  // The network fails once: the page says to try again, and the same link then works.
+  await page.route("**/auth/party-link", (route) => route.abort("internetdisconnected"), { times: 1 });
+  await page.click("#continue");
+  await page.locator(".nhsuk-error-summary", { hasText: "The service could not be reached" }).waitFor();
+  assert.equal(await page.locator("#continue").isEnabled(), true);
+  assert.deepEqual(await linkStates(m.c.id), [[ann.id, PartySignInLinkState.ACTIVE]]);
   await page.click("#continue");
   await page.locator("#meetings").waitFor();
   await page.click("#withdraw summary");

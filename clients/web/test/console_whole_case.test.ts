@@ -377,7 +377,9 @@ test("a case from the organisation's referral to closure, each role in its own b
 
   // ---- 7. The lead mediator drafts the agreement: two commitments and free text. ------------------
   const reviewOn = plusDays(londonToday(), 200);
+  // The lead's page is "Your cases" already: the link draws it again, with the meeting booked.
   await l.click("header a[href='/app']");
+  await l.locator("#cases tbody tr", { hasText: "Sessions scheduled" }).waitFor();
   await heading(l, "Your cases");
   assert.deepEqual(await tableRows(l, "Cases you have accepted"), [[ref, "Lead mediator", "Sessions scheduled", `${londonTime(joint.start)}, Joint meeting`]]);
   await l.click(`#cases a[href='/app/cases/${caseId}']`);
