@@ -66,7 +66,9 @@ const std::vector<Noun>& Catalog::Nouns() {
       {"audit", "The audit trail: list events and verify the hash chain (administrators)."},
       {"organisation", "Organisations that refer cases."},
       {"referral", "Referrals: create and update a case's referral; get and list cases."},
-      {"case", "Cases: get, list, hold, resume, withdraw, reopen, their state history, and the parties' one-time sign-in links."},
+      {"case",
+       "Cases: get, list, hold, resume, withdraw, reopen, their state history, and the parties' "
+       "one-time sign-in links."},
       {"screening", "Suitability screening against the six criteria, and the adviser's decision."},
       {"charges", "The fee schedule and itemised indications of charges."},
       {"mediator", "The mediator registry, working patterns, leave and conflicts; CSV import."},
