@@ -151,6 +151,16 @@ class IdempotencyTest : public ::testing::TestWithParam<std::string> {
       return Call(server_.referrals(), &v1::ReferralService::Stub::CreateReferral,
                   server_.case_support(), r, key, out);
     };
+    rpcs["CaseService/IssuePartySignInLink"] = {
+        .prepare = [this] { case_ = server_.CreateReferral(org_); },
+        .call =
+            [this](const std::string& key, bool vary, auto& out) {
+              v1::IssuePartySignInLinkRequest r;
+              r.set_case_id(case_.id());
+              r.set_party_id(case_.parties(vary ? 1 : 0).id());
+              return Call(server_.cases(), &v1::CaseService::Stub::IssuePartySignInLink,
+                          server_.case_support(), r, key, out);
+            }};
     rpcs["ScreeningService/RecordScreeningAnswer"] = {
         .prepare = [this] { case_ = server_.CreateReferral(org_); },
         .call =
@@ -347,6 +357,7 @@ std::vector<std::string> CreateRpcNames() {
   return {"AdminService/IssueToken",
           "OrganisationService/RegisterOrganisation",
           "ReferralService/CreateReferral",
+          "CaseService/IssuePartySignInLink",
           "ScreeningService/RecordScreeningAnswer",
           "ScreeningService/RecordScreeningDecision",
           "ChargesService/IndicateCharges",
