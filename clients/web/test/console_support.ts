@@ -81,8 +81,9 @@ function fakeTimeLibrary(): string {
 
 // A console whose server runs under libfaketime (as tests/walkthrough.sh does), so a test can
 // move the server's clock (not the browser's): moveClock(seconds) sets the server's time to real
-// time plus `seconds`, and returns once the server reads it (libfaketime reads its file at most a
-// second late). The tests move it forward only.
+// time plus `seconds`. libfaketime reads its file again about once a second per thread, so the
+// server's threads may lag a little: a test waits for an effect the server shows (a state that
+// depends on the time) before relying on the new time. The tests move it forward only.
 export async function startConsoleWithClock(
   extraArgs: string[] = [],
 ): Promise<{ console: Console; moveClock: (seconds: number) => Promise<void> }> {
