@@ -391,9 +391,10 @@ class Connection final : public ConnectionBase {
   // call counts as under way until then. 503 when the server is stopping.
   void Offload(std::function<Response(storage::Store&)> work) {
     server_.BeginCall();
+    const unsigned version = request_.version();
     const bool queued = server_.pipeline.pool().Submit(
-        [self = Self(), work = std::move(work)](storage::Store& store) {
-          Response res = work(store);
+        [self = Self(), work = std::move(work), version](storage::Store& store) {
+          Response res = Guarded(self->server_.pipeline, work, store, version);
           net::post(self->stream_.get_executor(), [self, res = std::move(res)]() mutable {
             self->server_.EndCall();
             self->Send(std::move(res), false);
@@ -403,6 +404,24 @@ class Connection final : public ConnectionBase {
       server_.EndCall();
       SendError(503, absl::UnavailableError("the server is shutting down"), true);
     }
+  }
+
+  // `work`'s answer; an exception it lets escape is logged under a new call id and answered 500
+  // INTERNAL naming only that id.
+  static Response Guarded(CallPipeline& pipeline,
+                          const std::function<Response(storage::Store&)>& work,
+                          storage::Store& store, unsigned version) {
+    std::string what;
+    try {
+      return work(store);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+      what = "an exception that is not a std::exception";
+    }
+    const absl::Status status = pipeline.Public(
+        absl::InternalError(absl::StrCat("uncaught exception: ", what)), pipeline.NextCallId());
+    return ErrorResponse(500, status, version);
   }
 
   void Unary(const MethodEntry& entry, Codec codec, CallInput input) {

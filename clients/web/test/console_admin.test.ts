@@ -696,6 +696,7 @@ test("backup, fee schedule, audit trail and statistics with the keyboard alone",
   const me = (await api(c, IdentityService, c.adminSecret).whoAmI({})).token!;
   await tabTo(page, home);
   await page.keyboard.press("Enter");
+  await heading(page, "Administration");
   await tabTo(page, "a.nhsuk-card__link[href='/app/admin/audit']");
   await page.keyboard.press("Enter");
   await heading(page, "Audit trail");
@@ -715,6 +716,7 @@ test("backup, fee schedule, audit trail and statistics with the keyboard alone",
   // Statistics from 1 January 2020: the day, month and year typed in turn.
   await tabTo(page, home);
   await page.keyboard.press("Enter");
+  await heading(page, "Administration");
   await tabTo(page, "a.nhsuk-card__link[href='/app/statistics']");
   await page.keyboard.press("Enter");
   await heading(page, "Statistics");
