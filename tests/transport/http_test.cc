@@ -651,6 +651,57 @@ TEST_F(HttpTest, APartyLinkSignsThePartyInOnceByPostAndIsReplacedOrExpires) {
   EXPECT_EQ(rows[4].second, absl::StrCat("party_sign_in_link:", links.links(0).id()));
 }
 
+TEST_F(HttpTest, APartyLinkIsUsedOnceWhenRacedAndNeverFromAnotherSite) {
+  const int64_t org = server_.RegisterOrganisation("Northshire");
+  const v1::Case c = server_.CreateReferral(org);
+  v1::IssuePartySignInLinkRequest request;
+  request.set_case_id(c.id());
+  request.set_party_id(c.parties(0).id());
+  v1::IssuePartySignInLinkResponse link;
+  ASSERT_TRUE(server_.cases()
+                  .IssuePartySignInLink(WithToken(server_.case_support()).get(), request, &link)
+                  .ok());
+  const std::string body = nlohmann::json{{"code", link.code()}}.dump();
+
+  // From another site's page, or as a form: refused before the code is looked at.
+  for (const auto& headers : std::vector<std::vector<std::pair<std::string, std::string>>>{
+           {{"Content-Type", "application/json"}, {"Origin", "https://evil.example"}},
+           {{"Content-Type", "application/x-www-form-urlencoded"}},
+           {{"Content-Type", "text/plain"}}}) {
+    absl::StatusOr<HttpReply> reply =
+        SendHttp(port(), {.target = "/auth/party-link", .headers = headers, .body = body});
+    ASSERT_TRUE(reply.ok());
+    EXPECT_TRUE(reply->status == 403 || reply->status == 415) << reply->status;
+    EXPECT_EQ(reply->Header("set-cookie"), "");
+  }
+  EXPECT_EQ(server_.CountRows("browser_sessions"), 0);
+
+  // Eight uses at once: exactly one signs in; the others are told it was used.
+  std::vector<std::thread> racers;
+  std::vector<HttpReply> replies(8);
+  for (size_t i = 0; i < replies.size(); ++i) {
+    racers.emplace_back([&, i] {
+      absl::StatusOr<HttpReply> reply =
+          SendHttp(port(), {.target = "/auth/party-link",
+                            .headers = {{"Content-Type", "application/json"}},
+                            .body = body});
+      if (reply.ok()) replies[i] = *reply;
+    });
+  }
+  for (std::thread& t : racers) t.join();
+  int signed_in = 0;
+  for (const HttpReply& reply : replies) {
+    if (reply.status == 200) {
+      ++signed_in;
+    } else {
+      EXPECT_EQ(CodeOf(reply), "failed_precondition") << reply.body;
+    }
+  }
+  EXPECT_EQ(signed_in, 1);
+  EXPECT_EQ(server_.CountRows("browser_sessions"), 1);
+  EXPECT_EQ(server_.CountRows("access_tokens", "role = 'ROLE_PARTY'"), 1);
+}
+
 TEST_F(HttpTest, SigningOutEndsTheSessionsOpenStreamAtOnce) {
   namespace beast = boost::beast;
   namespace bhttp = boost::beast::http;
