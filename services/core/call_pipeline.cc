@@ -523,8 +523,7 @@ absl::StatusOr<CallPipeline::SignedIn> CallPipeline::SignInWithPartyLink(storage
   outcome->call_id = NextCallId();
   absl::StatusOr<std::string> session = NewRandomCode();
   if (!session.ok()) return Public(session.status(), outcome->call_id);
-  // Who is signing in is known only once the link is found: the audit row names the new token
-  // among its objects.
+  // Who is signing in is known only once the link is found.
   CallContext call(store, kPartyLink, Principal{.role = v1::ROLE_PARTY}, outcome->call_id, now,
                    settings_, TransportName(input.transport));
   int64_t link_id = 0;
@@ -535,30 +534,34 @@ absl::StatusOr<CallPipeline::SignedIn> CallPipeline::SignInWithPartyLink(storage
     if (absl::IsNotFound(found.status())) return absl::UnauthenticatedError(kUnknownPartyLink);
     return found.status();
   });
-  if (status.ok())
-    status = call.Write([&](storage::Tx& tx) -> absl::Status {
-      absl::StatusOr<UsedPartyLink> used =
-          UsePartyLink(tx, code, now, settings_.browser_session_lifetime, &link_id);
-      if (!used.ok()) return used.status();
-      signed_in.principal = Principal{.token_id = used->token.id,
-                                      .role = v1::ROLE_PARTY,
-                                      .case_id = used->token.case_id,
-                                      .party_id = used->token.party_id,
-                                      .by_session = true};
-      signed_in.expires_at = *used->token.expires_at;
-      absl::StatusOr<storage::BrowserSessionRecord> row =
-          storage::InsertBrowserSession(tx, {.id_sha256 = Sha256(signed_in.session),
-                                             .token_id = used->token.id,
-                                             .created_at = now,
-                                             .last_seen_at = now,
-                                             .expires_at = signed_in.expires_at});
-      if (!row.ok()) return row.status();
-      call.AddObject("case", used->link.case_id);
-      call.AddObject("party_sign_in_link", link_id);
-      call.AddObject("token", used->token.id);
-      call.AddObject("browser_session", row->id);
-      return absl::OkStatus();
-    });
+  // Not call.Write: its audit row would carry the caller's token, and the caller has none until
+  // the link becomes one. The row written here carries the new token.
+  const auto use = [&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<UsedPartyLink> used =
+        UsePartyLink(tx, code, now, settings_.browser_session_lifetime, &link_id);
+    if (!used.ok()) return used.status();
+    signed_in.principal = Principal{.token_id = used->token.id,
+                                    .role = v1::ROLE_PARTY,
+                                    .case_id = used->token.case_id,
+                                    .party_id = used->token.party_id,
+                                    .by_session = true};
+    signed_in.expires_at = *used->token.expires_at;
+    absl::StatusOr<storage::BrowserSessionRecord> row =
+        storage::InsertBrowserSession(tx, {.id_sha256 = Sha256(signed_in.session),
+                                           .token_id = used->token.id,
+                                           .created_at = now,
+                                           .last_seen_at = now,
+                                           .expires_at = signed_in.expires_at});
+    if (!row.ok()) return row.status();
+    call.AddObject("case", used->link.case_id);
+    call.AddObject("party_sign_in_link", link_id);
+    call.AddObject("token", used->token.id);
+    call.AddObject("browser_session", row->id);
+    storage::AuditRecord audit = call.AuditRow("OK");
+    audit.token_id = used->token.id;
+    return storage::AppendAudit(tx, audit).status();
+  };
+  if (status.ok()) status = store.Write(use);
   if (absl::IsUnauthenticated(status)) {
     status = RefuseUnauthenticated(store, kPartyLink, input, 0, status, outcome->call_id, now,
                                    &outcome->retry_after_seconds);

@@ -630,15 +630,20 @@ TEST_F(HttpTest, APartyLinkSignsThePartyInOnceByPostAndIsReplacedOrExpires) {
   // Each use is audited: the success with its token, the refusals with their link.
   auto db = server_.OpenDb();
   SQLite::Statement audit(*db,
-                          "SELECT outcome, objects FROM audit_events WHERE method = "
-                          "'/auth/party-link' ORDER BY id");
+                          "SELECT outcome, objects, COALESCE(token_id, 0) FROM audit_events "
+                          "WHERE method = '/auth/party-link' ORDER BY id");
   std::vector<std::pair<std::string, std::string>> rows;
+  std::vector<int64_t> row_tokens;
   while (audit.executeStep()) {
     rows.emplace_back(audit.getColumn(0).getString(), audit.getColumn(1).getString());
+    row_tokens.push_back(audit.getColumn(2).getInt64());
   }
   const std::string used_id = std::to_string(links.links(3).id());
   ASSERT_EQ(rows.size(), 5u);
   EXPECT_EQ(rows[0].first, "OK");
+  // The sign-in is the new token's: filtering the audit trail by it finds it.
+  EXPECT_EQ(row_tokens[0], std::stoll(who["token"]["id"].get<std::string>()));
+  EXPECT_EQ(row_tokens[1], 0);
   EXPECT_TRUE(absl::StrContains(rows[0].second, absl::StrCat("party_sign_in_link:", used_id)))
       << rows[0].second;
   EXPECT_TRUE(absl::StrContains(rows[0].second,
