@@ -36,6 +36,7 @@ import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
 import { StatisticsService } from "@gen/ppa/mediation/v1/statistics_pb";
 
 import {
+  answerAllMet,
   api,
   assertAccessible,
   type Console,
@@ -438,15 +439,8 @@ test("statistics: charts of the referrals, with the figures in their tables", as
   const suitable = await refer(northshireId, [Profession.DOCTOR, Profession.DOCTOR], 1);
   const unsuitable = await refer(northshireId, [Profession.PHARMACIST, Profession.MANAGER], 2);
   await refer(valley!.id, [Profession.DENTIST, Profession.OTHER_HEALTHCARE_STAFF], 3);
+  await answerAllMet(c, desk, suitable);
   const screening = api(c, ScreeningService, desk);
-  for (const criterion of [Criterion.JOINT_PROBLEM, Criterion.WILLING, Criterion.FIT_TO_ATTEND]) {
-    for (const party of suitable.parties) {
-      await screening.recordScreeningAnswer({ caseId: suitable.id, criterion, partyId: party.id, answer: CriterionAnswer.MET });
-    }
-  }
-  for (const criterion of [Criterion.NOT_CONTRACTUAL, Criterion.NO_FORMAL_PROCESS, Criterion.NO_RELATIONSHIP]) {
-    await screening.recordScreeningAnswer({ caseId: suitable.id, criterion, answer: CriterionAnswer.MET });
-  }
   for (const criterion of [Criterion.NOT_CONTRACTUAL, Criterion.NO_FORMAL_PROCESS]) {
     await screening.recordScreeningAnswer({
       caseId: unsuitable.id,

@@ -20,8 +20,6 @@ import {
   CareSetting,
   CaseState,
   ConcernLevel,
-  Criterion,
-  CriterionAnswer,
   Nation,
   OrganisationKind,
   Profession,
@@ -36,6 +34,7 @@ import { SchedulingService, SessionKind, SessionState } from "@gen/ppa/mediation
 
 import {
   acceptOffers,
+  answerAllMet,
   api,
   assertAccessible,
   type Console,
@@ -49,6 +48,7 @@ import {
   signedIn,
   startConsole,
   stopConsole,
+  suitableCase,
   tableRows,
   tabTo,
 } from "./console_support";
@@ -420,14 +420,7 @@ test("the adviser decides and quotes, and case support allocates and books, with
     ],
   });
   const id = made!.id;
-  for (const criterion of [Criterion.JOINT_PROBLEM, Criterion.WILLING, Criterion.FIT_TO_ATTEND]) {
-    for (const party of made!.parties) {
-      await api(c, ScreeningService, desk).recordScreeningAnswer({ caseId: id, criterion, partyId: party.id, answer: CriterionAnswer.MET });
-    }
-  }
-  for (const criterion of [Criterion.NOT_CONTRACTUAL, Criterion.NO_FORMAL_PROCESS, Criterion.NO_RELATIONSHIP]) {
-    await api(c, ScreeningService, desk).recordScreeningAnswer({ caseId: id, criterion, answer: CriterionAnswer.MET });
-  }
+  await answerAllMet(c, desk, made!);
 
   // The adviser: confirm (the first choice), then quote in person for one day.
   const adviserSession = await signedIn(c, adviser, `/app/cases/${id}/decision`);
@@ -490,26 +483,10 @@ test("the adviser decides and quotes, and case support allocates and books, with
 // A case with both mediators allocated and a two-hour joint meeting by video booked at the
 // earliest free time, made through the API; returns the case and session ids.
 async function bookedJointMeeting(summary: string): Promise<{ caseId: bigint; sessionId: bigint }> {
-  const { case: made } = await api(c, ReferralService, desk).createReferral({
-    organisationId: 1n,
-    referrer: { name: "Sam Okafor", email: "sam.okafor@northshire.example" },
-    summary,
-    parties: [
-      { contact: { name: "Dr Kai Lund", email: "kai.lund@northshire.example" }, profession: Profession.DOCTOR },
-      { contact: { name: "Dr Mia Ross", email: "mia.ross@northshire.example" }, profession: Profession.DOCTOR },
-    ],
-  });
-  const caseId = made!.id;
-  const screening = api(c, ScreeningService, desk);
-  for (const criterion of [Criterion.JOINT_PROBLEM, Criterion.WILLING, Criterion.FIT_TO_ATTEND]) {
-    for (const party of made!.parties) {
-      await screening.recordScreeningAnswer({ caseId, criterion, partyId: party.id, answer: CriterionAnswer.MET });
-    }
-  }
-  for (const criterion of [Criterion.NOT_CONTRACTUAL, Criterion.NO_FORMAL_PROCESS, Criterion.NO_RELATIONSHIP]) {
-    await screening.recordScreeningAnswer({ caseId, criterion, answer: CriterionAnswer.MET });
-  }
-  await api(c, ScreeningService, adviser).recordScreeningDecision({ caseId });
+  const { id: caseId } = await suitableCase(c, { desk, adviser }, 1n, summary, [
+    ["Dr Kai Lund", "kai.lund@northshire.example"],
+    ["Dr Mia Ross", "mia.ross@northshire.example"],
+  ]);
   const [lead, co] = [...mediatorTokens.keys()];
   const allocation = api(c, AllocationService, desk);
   await allocation.allocateMediator({ caseId, mediatorId: lead, role: AllocationRole.LEAD });

@@ -18,11 +18,10 @@ import { timestampDate } from "@bufbuild/protobuf/wkt";
 import type { Download } from "playwright-core";
 
 import { AllocationRole, AllocationService, AllocationState, DeclineReason } from "@gen/ppa/mediation/v1/allocation_pb";
-import { CaseState, Criterion, CriterionAnswer, Profession, Role, SessionMode } from "@gen/ppa/mediation/v1/common_pb";
+import { CaseState, Profession, Role, SessionMode } from "@gen/ppa/mediation/v1/common_pb";
 import { ConflictKind, ConflictSource, MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { type Case, ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 import { SchedulingService, type Session, SessionKind } from "@gen/ppa/mediation/v1/scheduling_pb";
-import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
 
 import {
   api,
@@ -46,6 +45,7 @@ import {
   signedIn,
   startConsole,
   stopConsole,
+  suitableCase,
   summaryProblems,
   summaryRows,
   tableRows,
@@ -90,25 +90,8 @@ async function registerMediator(name: string, email: string): Promise<Mediator> 
 }
 
 // A referral of two doctors at Northshire, screened and found suitable.
-async function suitableCase(summary: string, parties: Array<[string, string]>): Promise<Case> {
-  const { case: made } = await api(c, ReferralService, desk).createReferral({
-    organisationId: northshire,
-    referrer: { name: "Sam Okafor", email: "sam.okafor@northshire.example" },
-    summary,
-    parties: parties.map(([name, email]) => ({ contact: { name, email }, profession: Profession.DOCTOR })),
-  });
-  const caseId = made!.id;
-  const screening = api(c, ScreeningService, desk);
-  for (const criterion of [Criterion.JOINT_PROBLEM, Criterion.WILLING, Criterion.FIT_TO_ATTEND]) {
-    for (const party of made!.parties) {
-      await screening.recordScreeningAnswer({ caseId, criterion, partyId: party.id, answer: CriterionAnswer.MET });
-    }
-  }
-  for (const criterion of [Criterion.NOT_CONTRACTUAL, Criterion.NO_FORMAL_PROCESS, Criterion.NO_RELATIONSHIP]) {
-    await screening.recordScreeningAnswer({ caseId, criterion, answer: CriterionAnswer.MET });
-  }
-  await api(c, ScreeningService, adviser).recordScreeningDecision({ caseId });
-  return (await api(c, ReferralService, desk).getCase({ caseId })).case!;
+function suitable(summary: string, parties: Array<[string, string]>): Promise<Case> {
+  return suitableCase(c, { desk, adviser }, northshire, summary, parties);
 }
 
 // Offers `role` on the case to `m` (case support); returns the allocation's id.
@@ -124,7 +107,7 @@ async function accept(allocationId: bigint, m: Mediator): Promise<void> {
 // A case with `lead` and `co` allocated and a two-hour joint meeting by video at the earliest
 // free time.
 async function bookedCase(summary: string, parties: Array<[string, string]>, lead: Mediator, co: Mediator): Promise<{ c: Case; s: Session }> {
-  const made = await suitableCase(summary, parties);
+  const made = await suitable(summary, parties);
   await accept(await offer(made.id, lead, AllocationRole.LEAD), lead);
   await accept(await offer(made.id, co, AllocationRole.CO_MEDIATOR), co);
   const scheduling = api(c, SchedulingService, desk);
@@ -166,11 +149,11 @@ after(async () => {
 });
 
 test("offers as the API shows them before acceptance: a decline refused without a reason, then declined; another accepted", async () => {
-  const first = await suitableCase("Two anaesthetists disagree about list allocation.", [
+  const first = await suitable("Two anaesthetists disagree about list allocation.", [
     ["Dr Nell Hart", "nell.hart@northshire.example"],
     ["Dr Omar Said", "omar.said@northshire.example"],
   ]);
-  const second = await suitableCase("A surgeon and a registrar no longer speak.", [
+  const second = await suitable("A surgeon and a registrar no longer speak.", [
     ["Dr Iris Vale", "iris.vale@northshire.example"],
     ["Dr Leo Park", "leo.park@northshire.example"],
   ]);
@@ -259,7 +242,7 @@ test("offers as the API shows them before acceptance: a decline refused without 
 });
 
 test("a decline for a conflict discovered on seeing the names puts the conflict on the mediator's record", async () => {
-  const made = await suitableCase("Two GPs disagree about on-call cover.", [
+  const made = await suitable("Two GPs disagree about on-call cover.", [
     ["Dr Rhys Owen", "rhys.owen@northshire.example"],
     ["Dr Zara Khan", "zara.khan@northshire.example"],
   ]);
@@ -585,11 +568,11 @@ test("the mediator's availability: working pattern, leave over a booked session 
 });
 
 test("decline and accept offers, open the case, the calendar and add leave, with the keyboard alone", async () => {
-  const declining = await suitableCase("A pharmacist and a GP disagree over prescribing reviews.", [
+  const declining = await suitable("A pharmacist and a GP disagree over prescribing reviews.", [
     ["Dr Lin Wu", "lin.wu@northshire.example"],
     ["Dr Tom Baker", "tom.baker@northshire.example"],
   ]);
-  const accepting = await suitableCase("Two radiologists disagree about reporting lists.", [
+  const accepting = await suitable("Two radiologists disagree about reporting lists.", [
     ["Dr Amy Cole", "amy.cole@northshire.example"],
     ["Dr Raj Nair", "raj.nair@northshire.example"],
   ]);

@@ -26,11 +26,10 @@ import type { Page } from "playwright-core";
 import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
 import { AgreementService, Outcome } from "@gen/ppa/mediation/v1/agreement_pb";
 import { AllocationRole, AllocationService, AllocationState } from "@gen/ppa/mediation/v1/allocation_pb";
-import { CaseState, Criterion, CriterionAnswer, Profession, Role, SessionMode } from "@gen/ppa/mediation/v1/common_pb";
+import { CaseState, Role, SessionMode } from "@gen/ppa/mediation/v1/common_pb";
 import { NotesService, NoteVisibility } from "@gen/ppa/mediation/v1/notes_pb";
 import { type Case, ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 import { SchedulingService, type Session, SessionKind } from "@gen/ppa/mediation/v1/scheduling_pb";
-import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
 
 import { differences } from "../src/mediator_work_diff";
 import {
@@ -50,6 +49,7 @@ import {
   signedIn,
   startConsoleWithClock,
   stopConsole,
+  suitableCase,
   summaryProblems,
   summaryRows,
   tableRows,
@@ -84,24 +84,8 @@ async function registerMediator(name: string, email: string): Promise<[bigint, s
 }
 
 // A screened, suitable case referred by Northshire.
-async function suitableCase(summary: string, parties: Array<[string, string]>): Promise<Case> {
-  const { case: made } = await api(c, ReferralService, desk).createReferral({
-    organisationId: 1n,
-    referrer: { name: "Sam Okafor", email: "sam.okafor@northshire.example" },
-    summary,
-    parties: parties.map(([name, email]) => ({ contact: { name, email }, profession: Profession.DOCTOR })),
-  });
-  const screening = api(c, ScreeningService, desk);
-  for (const criterion of [Criterion.JOINT_PROBLEM, Criterion.WILLING, Criterion.FIT_TO_ATTEND]) {
-    for (const party of made!.parties) {
-      await screening.recordScreeningAnswer({ caseId: made!.id, criterion, partyId: party.id, answer: CriterionAnswer.MET });
-    }
-  }
-  for (const criterion of [Criterion.NOT_CONTRACTUAL, Criterion.NO_FORMAL_PROCESS, Criterion.NO_RELATIONSHIP]) {
-    await screening.recordScreeningAnswer({ caseId: made!.id, criterion, answer: CriterionAnswer.MET });
-  }
-  await api(c, ScreeningService, adviser).recordScreeningDecision({ caseId: made!.id });
-  return made!;
+function suitable(summary: string, parties: Array<[string, string]>): Promise<Case> {
+  return suitableCase(c, { desk, adviser }, 1n, summary, parties);
 }
 
 // Offers `role` on the case to the mediator, who accepts with its own token.
@@ -114,7 +98,7 @@ async function allocate(caseId: bigint, mediatorId: bigint, token: string, role:
 // A case with the lead and co-mediator accepted and a two-hour joint meeting by video booked at
 // the earliest free time.
 async function bookedCase(summary: string, parties: Array<[string, string]>): Promise<Booked> {
-  const made = await suitableCase(summary, parties);
+  const made = await suitable(summary, parties);
   await allocate(made.id, ids.lead, tokens.lead, AllocationRole.LEAD);
   await allocate(made.id, ids.co, tokens.co, AllocationRole.CO_MEDIATOR);
   const scheduling = api(c, SchedulingService, desk);
@@ -140,7 +124,7 @@ before(async () => {
     ["Dr Mia Ross", "mia.ross@northshire.example"],
   ]);
   // Cal Other's case (case 2): Cal accepted its lead role.
-  const others = await suitableCase("A pharmacist and a GP disagree about repeat prescriptions.", [
+  const others = await suitable("A pharmacist and a GP disagree about repeat prescriptions.", [
     ["Tom Baker", "tom.baker@northshire.example"],
     ["Dr Lin Wu", "lin.wu@northshire.example"],
   ]);

@@ -15,11 +15,10 @@ import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
 import { AgreementService } from "@gen/ppa/mediation/v1/agreement_pb";
 import { AllocationRole, AllocationService, AllocationState } from "@gen/ppa/mediation/v1/allocation_pb";
 import { CaseService, PartySignInLinkState } from "@gen/ppa/mediation/v1/case_pb";
-import { CaseState, Criterion, CriterionAnswer, Profession, Role, SessionMode, WithdrawnBy } from "@gen/ppa/mediation/v1/common_pb";
+import { CaseState, Role, SessionMode, WithdrawnBy } from "@gen/ppa/mediation/v1/common_pb";
 import { MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { type Case, ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
 import { SchedulingService, type Session, SessionKind } from "@gen/ppa/mediation/v1/scheduling_pb";
-import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
 
 import {
   api,
@@ -33,6 +32,7 @@ import {
   signedIn,
   startConsoleWithClock,
   stopConsole,
+  suitableCase,
   summaryRows,
   tableRows,
   tabTo,
@@ -65,23 +65,8 @@ async function registerMediator(name: string, email: string): Promise<void> {
 // A case through screening, the decision and allocation, with an individual video meeting for
 // each party and a joint one, booked at the earliest free times.
 async function mediation(summary: string, parties: Array<[string, string]>): Promise<Mediation> {
-  const { case: made } = await api(c, ReferralService, desk).createReferral({
-    organisationId: 1n,
-    referrer: { name: "Sam Okafor", email: "sam.okafor@northshire.example" },
-    summary,
-    parties: parties.map(([name, email]) => ({ contact: { name, email }, profession: Profession.DOCTOR })),
-  });
-  const caseId = made!.id;
-  const screening = api(c, ScreeningService, desk);
-  for (const criterion of [Criterion.JOINT_PROBLEM, Criterion.WILLING, Criterion.FIT_TO_ATTEND]) {
-    for (const party of made!.parties) {
-      await screening.recordScreeningAnswer({ caseId, criterion, partyId: party.id, answer: CriterionAnswer.MET });
-    }
-  }
-  for (const criterion of [Criterion.NOT_CONTRACTUAL, Criterion.NO_FORMAL_PROCESS, Criterion.NO_RELATIONSHIP]) {
-    await screening.recordScreeningAnswer({ caseId, criterion, answer: CriterionAnswer.MET });
-  }
-  await api(c, ScreeningService, adviser).recordScreeningDecision({ caseId });
+  const made = await suitableCase(c, { desk, adviser }, 1n, summary, parties);
+  const caseId = made.id;
   const allocation = api(c, AllocationService, desk);
   for (const [i, role] of [AllocationRole.LEAD, AllocationRole.CO_MEDIATOR].entries()) {
     await allocation.allocateMediator({ caseId, mediatorId: mediators[i].id, role });
@@ -97,7 +82,7 @@ async function mediation(summary: string, parties: Array<[string, string]>): Pro
     return (await scheduling.bookSession({ ...wanted, start: slots[0].start, videoLink })).session!;
   };
   const individual = [];
-  for (const [i, party] of made!.parties.entries()) {
+  for (const [i, party] of made.parties.entries()) {
     individual.push(await book(SessionKind.INDIVIDUAL_MEETING, party.id, `https://video.example/rooms/${caseId}-${i}`));
   }
   const joint = await book(SessionKind.JOINT_MEETING, 0n, `https://video.example/rooms/${caseId}-joint`);

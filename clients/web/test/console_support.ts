@@ -19,6 +19,8 @@ import { type Browser, type BrowserContext, chromium, type Page } from "playwrig
 import { AdminService } from "@gen/ppa/mediation/v1/admin_pb";
 import {
   CareSetting,
+  Criterion,
+  CriterionAnswer,
   type Date as DateMessage,
   Nation,
   OrganisationKind,
@@ -29,6 +31,8 @@ import {
 import { AllocationService, AllocationState } from "@gen/ppa/mediation/v1/allocation_pb";
 import { AccreditationBody, MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { OrganisationService } from "@gen/ppa/mediation/v1/organisation_pb";
+import { type Case, ReferralService } from "@gen/ppa/mediation/v1/referral_pb";
+import { ScreeningService } from "@gen/ppa/mediation/v1/screening_pb";
 
 import { ServerProcess } from "./server_process";
 import { connectTransport } from "./transport";
@@ -206,6 +210,40 @@ export async function acceptOffers(c: Console, caseId: bigint, tokens: Map<bigin
       }
     }
   }
+}
+
+// Records every screening criterion of `made` as MET with case support's `desk` token: the
+// per-party criteria for each party, the case's own once. The adviser's decision is not made.
+export async function answerAllMet(c: Console, desk: string, made: Case): Promise<void> {
+  const screening = api(c, ScreeningService, desk);
+  for (const criterion of [Criterion.JOINT_PROBLEM, Criterion.WILLING, Criterion.FIT_TO_ATTEND]) {
+    for (const party of made.parties) {
+      await screening.recordScreeningAnswer({ caseId: made.id, criterion, partyId: party.id, answer: CriterionAnswer.MET });
+    }
+  }
+  for (const criterion of [Criterion.NOT_CONTRACTUAL, Criterion.NO_FORMAL_PROCESS, Criterion.NO_RELATIONSHIP]) {
+    await screening.recordScreeningAnswer({ caseId: made.id, criterion, answer: CriterionAnswer.MET });
+  }
+}
+
+// A referral by `organisationId` of the doctors `parties` ([name, email]), every criterion met
+// and confirmed suitable by the Senior Adviser (`adviser`): the case as the API then holds it.
+export async function suitableCase(
+  c: Console,
+  tokens: { desk: string; adviser: string },
+  organisationId: bigint,
+  summary: string,
+  parties: Array<[string, string]>,
+): Promise<Case> {
+  const { case: made } = await api(c, ReferralService, tokens.desk).createReferral({
+    organisationId,
+    referrer: { name: "Sam Okafor", email: "sam.okafor@northshire.example" },
+    summary,
+    parties: parties.map(([name, email]) => ({ contact: { name, email }, profession: Profession.DOCTOR })),
+  });
+  await answerAllMet(c, tokens.desk, made!);
+  await api(c, ScreeningService, tokens.adviser).recordScreeningDecision({ caseId: made!.id });
+  return (await api(c, ReferralService, tokens.desk).getCase({ caseId: made!.id })).case!;
 }
 
 // A fresh browser context signed in with `secret`, on `path` (default the home page). Page
