@@ -129,7 +129,8 @@ export function frame(
           h(
             "li",
             { class: "nhsuk-header__account-item", id: "signed-in-as" },
-            `${me.label} (${words(Role[me.role])})`,
+            // A party's token is the service's, made from their link: its label means nothing to them.
+            me.role === Role.PARTY ? "Signed in with your link" : `${me.label} (${words(Role[me.role])})`,
           ),
           h("li", { class: "nhsuk-header__account-item" }, signOutButton()),
         ),

@@ -222,6 +222,8 @@ async function homePage(context: PageContext): Promise<HTMLElement> {
           ]),
           { id: "meetings" },
         );
+  // The section's heading names the table; its caption stays for screen readers.
+  if (sessions.length > 0) meetings.querySelector("caption")?.classList.add("nhsuk-u-visually-hidden");
   return context.frame(
     "Your mediation",
     h("span", { class: "nhsuk-caption-l" }, `Case ${c.reference}`),
