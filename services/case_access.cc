@@ -7,6 +7,7 @@
 #include "services/core/validation.h"
 #include "storage/allocations.h"
 #include "storage/cases.h"
+#include "storage/organisations.h"
 #include "storage/screening.h"
 
 namespace mediation {
@@ -133,6 +134,20 @@ void ToOfferView(const storage::CaseRecord& c, v1::Case* out) {
   }
 }
 
+namespace {
+
+// The referring organisation's name, beside its id, where the view gives the id.
+absl::Status AddOrganisationName(storage::Tx& tx, v1::Case* out) {
+  if (out->organisation_id() == 0) return absl::OkStatus();
+  absl::StatusOr<storage::OrganisationRecord> org =
+      storage::GetOrganisation(tx, out->organisation_id());
+  if (!org.ok()) return org.status();
+  out->set_organisation_name(org->name);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status WriteCaseView(storage::Tx& tx, const Principal& who, const storage::CaseRecord& c,
                            v1::Case* out) {
   if (who.role == v1::ROLE_MEDIATOR) {
@@ -140,14 +155,14 @@ absl::Status WriteCaseView(storage::Tx& tx, const Principal& who, const storage:
     if (!accepted.ok()) return accepted.status();
     if (std::find(accepted->begin(), accepted->end(), who.mediator_id) == accepted->end()) {
       ToOfferView(c, out);
-      return absl::OkStatus();
+      return AddOrganisationName(tx, out);
     }
   }
   absl::StatusOr<std::optional<storage::ScreeningDecisionRecord>> decision =
       storage::LatestScreeningDecision(tx, c.id);
   if (!decision.ok()) return decision.status();
   ToCaseView(who, c, *decision, out);
-  return absl::OkStatus();
+  return AddOrganisationName(tx, out);
 }
 
 }  // namespace mediation

@@ -98,6 +98,7 @@ absl::Status CreateReferral(CallContext& call, const v1::CreateReferralRequest& 
     if (!stored.ok()) return stored.status();
     call.AddObject("case", stored->id);
     ToCaseView(who, *stored, std::nullopt, response.mutable_case_());
+    response.mutable_case_()->set_organisation_name(org->name);
     return absl::OkStatus();
   });
 }

@@ -681,6 +681,8 @@ TEST_F(AllocationServiceTest, BeforeAcceptingAMediatorSeesOnlyWhatRecognisesACon
   v1::GetCaseResponse pending;
   ASSERT_TRUE(server_.referrals().GetCase(WithToken(tokens_[ids_[0]]).get(), r, &pending).ok());
   EXPECT_EQ(pending.case_().organisation_id(), org_);
+  // By name: a mediator may not read organisations, and a conflict is with a name, not an id.
+  EXPECT_EQ(pending.case_().organisation_name(), "Northshire Hospitals NHS Trust");
   ASSERT_EQ(pending.case_().parties_size(), 2);
   EXPECT_EQ(pending.case_().parties(0).contact().name(), "Dr Alex Morgan");
   EXPECT_EQ(pending.case_().parties(0).profession(), v1::PROFESSION_DOCTOR);

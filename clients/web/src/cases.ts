@@ -415,7 +415,6 @@ async function queuePage(context: PageContext): Promise<HTMLElement> {
     pageToken,
   });
   const cases = queue.keep ? await queue.keep(listed.cases) : listed.cases;
-  const orgs = await organisations();
   const next = new URLSearchParams(context.query);
   next.set("page", listed.nextPageToken);
   const first = new URLSearchParams(context.query);
@@ -432,7 +431,7 @@ async function queuePage(context: PageContext): Promise<HTMLElement> {
           ["Case", "Organisation", "Referred on", "Concern level", "State"],
           cases.map((c) => [
             link(`/app/cases/${c.id}`, c.reference),
-            orgs.get(c.organisationId)?.name ?? `Organisation ${c.organisationId}`,
+            c.organisationName,
             when(c.createdAt),
             words(ConcernLevel[c.concernLevel]),
             stateTag(c.state),
@@ -621,17 +620,15 @@ function nextStep(c: Case, role: Role): HTMLElement | null {
 
 async function casePage(context: PageContext): Promise<HTMLElement> {
   const c = await loadCase(context.match[1]);
-  const [history, orgs, mediators, links] = await Promise.all([
+  const [history, mediators, links] = await Promise.all([
     client(CaseService).getCaseHistory({ caseId: c.id }),
-    organisations(),
     mediatorNames(),
     partyLinksSection(c, context.me.role),
   ]);
-  const organisation = orgs.get(c.organisationId);
   const rows: Array<[string, string]> = [
     ["Reference", c.reference],
     ["State", words(CaseState[c.state])],
-    ["Organisation", organisation?.name ?? `Organisation ${c.organisationId}`],
+    ["Organisation", c.organisationName],
     ["Referred by", `${c.referrer?.name ?? ""} (${c.referrer?.email ?? ""})`],
     ["Referred on", when(c.createdAt)],
     ["Concern level", words(ConcernLevel[c.concernLevel])],

@@ -140,7 +140,7 @@ function offerCard(a: Allocation, c: Case | undefined): HTMLElement {
         ["Role", roleText(a.role)],
         ["Proposed dates", proposedDates(a)],
         ["Offered", when(a.offeredAt)],
-        ["Referring organisation", c ? `Organisation ${c.organisationId}` : "Not known"],
+        ["Referring organisation", c?.organisationName || "Not known"],
       ]),
       offeredParties(c?.parties ?? [], `offer-${a.id}-parties`),
       acceptForm(a, c, problems),

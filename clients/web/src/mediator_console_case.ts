@@ -46,7 +46,7 @@ function caseRows(c: Case, mine: Allocation): Array<[string, string]> {
     ["Reference", c.reference],
     ["Your role", roleText(mine.role)],
     ["State", words(CaseState[c.state])],
-    ["Referring organisation", `Organisation ${c.organisationId}`],
+    ["Referring organisation", c.organisationName],
     ["Referred by", [c.referrer?.name, c.referrer?.email].filter(Boolean).join(", ") || "Not known"],
     ["Referred on", when(c.createdAt)],
     ["Concern level", words(ConcernLevel[c.concernLevel])],

@@ -149,6 +149,7 @@ test("a referral with six MET criteria, confirmed by a Senior Adviser, is SUITAB
       id: 1n,
       reference: `AM-${year}-000001`,
       organisationId: 1n,
+      organisationName: "Northshire Hospitals NHS Trust",
       state,
       referrer,
       summary,

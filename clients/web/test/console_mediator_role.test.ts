@@ -185,7 +185,7 @@ test("offers as the API shows them before acceptance: a decline refused without 
       ["Role", "Lead mediator"],
       ["Proposed dates", a.proposedFirstDay ? `${longDate(a.proposedFirstDay)} to ${longDate(a.proposedLastDay)}` : "Not given"],
       ["Offered", londonTime(a.offeredAt)],
-      ["Referring organisation", `Organisation ${view.organisationId}`],
+      ["Referring organisation", "Northshire Hospitals NHS Trust"],
     ]);
     assert.deepEqual(
       await page.locator(`${card} table tbody tr`).evaluateAll((rows) => rows.map((r) => Array.from(r.querySelectorAll("td")).map((td) => td.textContent))),
@@ -333,7 +333,7 @@ test("the mediator's case, session, week calendar and .ics files; another mediat
     ["Reference", view.reference],
     ["Your role", "Lead mediator"],
     ["State", "Sessions scheduled"],
-    ["Referring organisation", `Organisation ${northshire}`],
+    ["Referring organisation", "Northshire Hospitals NHS Trust"],
     ["Referred by", "Sam Okafor, sam.okafor@northshire.example"],
     ["Referred on", londonTime(view.createdAt)],
     ["Concern level", "Not known"],
