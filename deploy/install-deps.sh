@@ -34,6 +34,9 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # iCalendar export is checked with a standards-following parser in the tests.
   libical-dev
+  # Email (the notification outbox sends over SMTP with libcurl); the tests record what is sent
+  # with a real SMTP server on loopback (aiosmtpd).
+  libcurl4-openssl-dev python3-aiosmtpd
   # The Python client: Debian's gRPC and protobuf runtimes (stubs come from grpc_python_plugin,
   # which protobuf-compiler-grpc ships).
   python3 python3-grpcio python3-protobuf

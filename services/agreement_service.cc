@@ -8,6 +8,7 @@
 #include "services/case_transitions.h"
 #include "services/convert.h"
 #include "services/core/validation.h"
+#include "services/notifications/notifier.h"
 #include "services/rules/london.h"
 #include "storage/agreements.h"
 #include "storage/cases.h"
@@ -133,7 +134,11 @@ absl::Status DraftAgreement(CallContext& call, const v1::DraftAgreementRequest& 
     absl::StatusOr<storage::AgreementVersionRecord> stored = storage::InsertAgreementVersion(tx, v);
     if (!stored.ok()) return stored.status();
     call.AddObject("agreement_version", stored->id);
-    return ToProto(*stored, response.mutable_version());
+    if (absl::Status s = ToProto(*stored, response.mutable_version()); !s.ok()) return s;
+    if (const notifications::Notifier* notifier = call.settings().notifier) {
+      return notifier->AgreementReady(tx, c.id, stored->version, call.now());
+    }
+    return absl::OkStatus();
   });
 }
 

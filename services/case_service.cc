@@ -8,6 +8,7 @@
 #include "services/convert.h"
 #include "services/core/secrets.h"
 #include "services/core/validation.h"
+#include "services/notifications/notifier.h"
 #include "services/party_links.h"
 #include "services/rules/allocation.h"
 #include "services/rules/lifecycle.h"
@@ -285,6 +286,10 @@ absl::Status IssuePartySignInLink(CallContext& call, const v1::IssuePartySignInL
     ToProto(*link, call.now(), response.mutable_link());
     response.set_code(*code);
     response.set_path(absl::StrCat(kPartyLinkPath, *code));
+    if (const notifications::Notifier* notifier = call.settings().notifier) {
+      return notifier->PartySignInLink(tx, c, r.party_id(), response.path(), link->expires_at,
+                                       call.now());
+    }
     return absl::OkStatus();
   });
 }

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "storage/data_keys.h"
 #include "storage/notes.h"
+#include "storage/outbox.h"
 #include "storage/sql_util.h"
 #include "storage/tokens.h"
 
@@ -97,6 +98,7 @@ absl::StatusOr<Anonymised> AnonymiseCase(Tx& tx, int64_t case_id, absl::Time at)
     return absl::OkStatus();
   });
   if (!written.ok()) return written;
+  if (absl::Status s = ForgetOutboxOfCase(tx, case_id, at); !s.ok()) return s;
   return done;
 }
 

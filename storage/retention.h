@@ -30,7 +30,8 @@ struct Anonymised {
 // become kRemoved; its record and notes keys are destroyed (every sealed text of the case, and
 // its notes' ciphertexts, are gone for good); the party tokens bound to it are revoked and their
 // labels removed; a mediator's conflict with one of its parties (discovered on declining its
-// offer) keeps only that it existed; the case records anonymised_at. FAILED_PRECONDITION for a case
+// offer) keeps only that it existed; its outbox messages lose their address (storage/outbox.h);
+// the case records anonymised_at. FAILED_PRECONDITION for a case
 // not finished; a case already anonymised is left as it is.
 absl::StatusOr<Anonymised> AnonymiseCase(Tx& tx, int64_t case_id, absl::Time at);
 

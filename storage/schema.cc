@@ -769,6 +769,43 @@ CREATE TABLE party_sign_in_links (
 );
 CREATE INDEX party_sign_in_links_by_case ON party_sign_in_links (case_id, party_id);
 )sql"},
+
+    {14, "the notification outbox and reminder preferences", R"sql(
+-- Messages written in the transaction of the change that causes them, sent by the delivery
+-- worker (storage/outbox.h). `message` is the whole RFC 5322 text, sealed with the case's record
+-- key. Times in micros.
+CREATE TABLE outbox (
+  id INTEGER PRIMARY KEY,
+  message_id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  session_id INTEGER REFERENCES sessions (id),
+  recipient_role TEXT NOT NULL,
+  recipient_id INTEGER,
+  recipient_email TEXT NOT NULL,
+  recipient_key TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  message NOT NULL,
+  created_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  next_attempt_at INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  last_attempt_at INTEGER,
+  last_response TEXT NOT NULL,
+  sent_at INTEGER
+);
+CREATE INDEX outbox_pending ON outbox (state, next_attempt_at);
+CREATE INDEX outbox_by_case ON outbox (case_id, id);
+CREATE INDEX outbox_by_session ON outbox (session_id) WHERE session_id IS NOT NULL;
+CREATE INDEX outbox_by_recipient ON outbox (recipient_key);
+
+-- People who asked for no reminders, by folded email.
+CREATE TABLE reminder_opt_outs (
+  person_key TEXT PRIMARY KEY,
+  opted_out_at INTEGER NOT NULL
+);
+)sql"},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(

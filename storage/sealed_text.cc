@@ -44,6 +44,7 @@ const std::vector<Column>& Columns() {
       {"allocations", "response_note", "t.case_id", "", ""},
       {"session_changes", "reason", "s.case_id", "JOIN sessions s ON s.id = t.session_id", ""},
       {"agreement_versions", "content", "t.case_id", "", "content_sealed"},
+      {"outbox", "message", "t.case_id", "", ""},
       {"mediator_leave", "note", "0", "", "", KeyPurpose::kRegistry},
       {"mediator_conflicts", "note", "0", "", "", KeyPurpose::kRegistry},
   };

@@ -1,5 +1,8 @@
 #include "services/core/host_port.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
@@ -20,6 +23,17 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view listen, absl::string_vi
   }
   parsed.host = std::string(host);
   return parsed;
+}
+
+bool IsLoopbackAddress(absl::string_view listen) {
+  absl::StatusOr<HostPort> parsed = ParseHostPort(listen, "");
+  if (!parsed.ok()) return false;
+  const std::string& host = parsed->host;
+  if (host == "localhost") return true;
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
 }
 
 }  // namespace mediation

@@ -18,6 +18,9 @@ struct HostPort {
 // otherwise.
 absl::StatusOr<HostPort> ParseHostPort(absl::string_view listen, absl::string_view flag);
 
+// Whether `listen` (host:port) names a loopback address ("localhost", 127.0.0.0/8, ::1).
+bool IsLoopbackAddress(absl::string_view listen);
+
 }  // namespace mediation
 
 #endif  // MEDIATION_SERVICES_CORE_HOST_PORT_H_

@@ -192,6 +192,23 @@ constexpr MethodPolicy kPolicies[] = {
     {"/ppa.mediation.v1.StatisticsService/GetStatistics",
      Access::kRead,
      {ROLE_ADMIN, ROLE_CASE_SUPPORT, ROLE_SENIOR_ADVISER}},
+
+    // Email.
+    {"/ppa.mediation.v1.NotificationService/ListNotifications",
+     Access::kRead,
+     {ROLE_ADMIN, ROLE_CASE_SUPPORT}},
+    {"/ppa.mediation.v1.NotificationService/GetNotification",
+     Access::kRead,
+     {ROLE_ADMIN, ROLE_CASE_SUPPORT}},
+    {"/ppa.mediation.v1.NotificationService/ResendNotification",
+     Access::kWrite,
+     {ROLE_ADMIN, ROLE_CASE_SUPPORT}},
+    {"/ppa.mediation.v1.NotificationService/SetReminderPreference",
+     Access::kWrite,
+     {ROLE_ADMIN, ROLE_CASE_SUPPORT, ROLE_MEDIATOR, ROLE_PARTY}},
+    {"/ppa.mediation.v1.NotificationService/GetReminderPreference",
+     Access::kRead,
+     {ROLE_ADMIN, ROLE_CASE_SUPPORT, ROLE_MEDIATOR, ROLE_PARTY}},
 };
 
 }  // namespace

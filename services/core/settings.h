@@ -10,6 +10,9 @@ namespace mediation {
 
 class ClientIdentities;
 class KeyRotationControl;
+namespace notifications {
+class Notifier;
+}
 
 struct ServiceSettings {
   // Free time kept between one person's sessions.
@@ -43,6 +46,9 @@ struct ServiceSettings {
   // after sign-in whatever the activity (--session_idle_minutes; 12 hours).
   absl::Duration browser_session_idle = absl::Minutes(30);
   absl::Duration browser_session_lifetime = absl::Hours(12);
+  // Writes the messages a change causes into the outbox, in the change's transaction (not
+  // owned; set by the server at start-up; null: no messages, for tests of other things).
+  const notifications::Notifier* notifier = nullptr;
 };
 
 }  // namespace mediation

@@ -95,14 +95,40 @@ std::string FoldLine(absl::string_view line) {
   return out;
 }
 
-std::string RenderCalendar(const std::vector<CalendarEvent>& events) {
+namespace {
+
+// A CN parameter value: a quoted string, which may hold neither quotes nor control characters.
+std::string ParamText(absl::string_view text) {
+  std::string out;
+  for (const char c : text) {
+    if (c == '"' || static_cast<unsigned char>(c) < 0x20 || c == 0x7F) continue;
+    out.push_back(c);
+  }
+  return out;
+}
+
+// A mailto: address: nothing that could end the line or the value.
+std::string MailtoText(absl::string_view email) {
+  std::string out;
+  for (const char c : email) {
+    if (static_cast<unsigned char>(c) <= 0x20 || c == 0x7F || c == '"' || c == ';' || c == ':' ||
+        c == ',') {
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string Render(const std::vector<CalendarEvent>& events, absl::string_view method,
+                   const CalendarPerson& organizer, const std::vector<CalendarPerson>& attendees) {
   std::string out;
   auto line = [&](absl::string_view text) { out += FoldLine(text); };
   line("BEGIN:VCALENDAR");
   line("VERSION:2.0");
   line("PRODID:-//Practitioner Performance Advice//Assisted mediation//EN");
   line("CALSCALE:GREGORIAN");
-  line("METHOD:PUBLISH");
+  line(absl::StrCat("METHOD:", method));
   for (absl::string_view tz : kLondonTimeZone) line(tz);
   for (const CalendarEvent& e : events) {
     line("BEGIN:VEVENT");
@@ -116,9 +142,13 @@ std::string RenderCalendar(const std::vector<CalendarEvent>& events) {
     line(absl::StrCat("SEQUENCE:", e.sequence));
     line(absl::StrCat("STATUS:", e.cancelled ? "CANCELLED" : "CONFIRMED"));
     // iTIP (RFC 5546) requires an organiser for a published event: the service's mailbox.
-    line(
-        "ORGANIZER;CN=Practitioner Performance "
-        "Advice:mailto:assisted.mediations@resolution.nhs.uk");
+    line(absl::StrCat("ORGANIZER;CN=\"", ParamText(organizer.name),
+                      "\":mailto:", MailtoText(organizer.email)));
+    for (const CalendarPerson& a : attendees) {
+      line(absl::StrCat(
+          "ATTENDEE;CN=\"", ParamText(a.name),
+          "\";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:", MailtoText(a.email)));
+    }
     line(absl::StrCat("SUMMARY:", EscapeText(e.summary)));
     if (!e.location.empty()) line(absl::StrCat("LOCATION:", EscapeText(e.location)));
     if (!e.description.empty()) line(absl::StrCat("DESCRIPTION:", EscapeText(e.description)));
@@ -127,6 +157,18 @@ std::string RenderCalendar(const std::vector<CalendarEvent>& events) {
   }
   line("END:VCALENDAR");
   return out;
+}
+
+}  // namespace
+
+std::string RenderCalendar(const std::vector<CalendarEvent>& events) {
+  return Render(events, "PUBLISH",
+                {"Practitioner Performance Advice", "assisted.mediations@resolution.nhs.uk"}, {});
+}
+
+std::string RenderInvitation(const CalendarEvent& event, const CalendarPerson& organizer,
+                             const std::vector<CalendarPerson>& attendees) {
+  return Render({event}, event.cancelled ? "CANCEL" : "REQUEST", organizer, attendees);
 }
 
 }  // namespace mediation::rules

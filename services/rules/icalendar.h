@@ -31,8 +31,20 @@ std::string EscapeText(absl::string_view text);
 // ends it with CRLF.
 std::string FoldLine(absl::string_view line);
 
-// The whole calendar, CRLF line ends.
+// The whole calendar, CRLF line ends (METHOD:PUBLISH, a file to import).
 std::string RenderCalendar(const std::vector<CalendarEvent>& events);
+
+// An iTIP (RFC 5546) message for one event, for email: METHOD:REQUEST (a new or changed event;
+// calendar programs update the event with the same UID when SEQUENCE is higher) or, when
+// `event.cancelled`, METHOD:CANCEL with STATUS:CANCELLED. The organiser is the service's
+// mailbox; each attendee gets an ATTENDEE line (give only the recipient's own: one message per
+// recipient, and no other address in it).
+struct CalendarPerson {
+  std::string name;
+  std::string email;
+};
+std::string RenderInvitation(const CalendarEvent& event, const CalendarPerson& organizer,
+                             const std::vector<CalendarPerson>& attendees);
 
 }  // namespace mediation::rules
 

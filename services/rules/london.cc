@@ -88,6 +88,27 @@ std::string LondonRfc3339(Instant t) {
                          std::abs(offset) / 3600, std::abs(offset) / 60 % 60);
 }
 
+std::string LondonHumanText(Instant t) {
+  static constexpr const char* kWeekdays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
+                                              "Thursday", "Friday", "Saturday"};
+  static constexpr const char* kMonths[] = {"January",   "February", "March",    "April",
+                                            "May",       "June",     "July",     "August",
+                                            "September", "October",  "November", "December"};
+  const date::sys_seconds instant{std::chrono::seconds{t}};
+  const date::sys_info info = London()->get_info(instant);
+  const date::local_seconds local = London()->to_local(instant);
+  const date::local_days day = date::floor<date::days>(local);
+  const date::year_month_day ymd{day};
+  const date::weekday weekday{day};
+  const int64_t seconds = (local - day).count();
+  const int64_t offset = info.offset.count();
+  return absl::StrFormat(
+      "%s %u %s %d, %02d:%02d %s (UTC%c%02d:%02d)", kWeekdays[weekday.c_encoding()],
+      static_cast<unsigned>(ymd.day()), kMonths[static_cast<unsigned>(ymd.month()) - 1],
+      static_cast<int>(ymd.year()), seconds / 3600, seconds / 60 % 60, info.abbrev,
+      offset < 0 ? '-' : '+', std::abs(offset) / 3600, std::abs(offset) / 60 % 60);
+}
+
 Day LondonDayOf(Instant t) {
   const date::local_seconds local = London()->to_local(date::sys_seconds{std::chrono::seconds{t}});
   return static_cast<Day>(date::floor<date::days>(local).time_since_epoch().count());

@@ -38,6 +38,9 @@ std::string LondonLocalText(Instant t);
 // RFC 3339 local time in Europe/London with its offset: "2027-10-31T01:30:00+01:00" then
 // "2027-10-31T01:30:00+00:00", so the repeated hour is never ambiguous (what responses carry).
 std::string LondonRfc3339(Instant t);
+// For people: "Tuesday 9 March 2027, 10:00 GMT (UTC+00:00)", the zone's abbreviation and
+// offset always given (what emails say).
+std::string LondonHumanText(Instant t);
 // Whether Europe/London's wall-clock time at `t` happens twice (the autumn change's hour).
 bool LondonTimeIsAmbiguous(Instant t);
 

@@ -21,10 +21,19 @@ using scheduling::LoadSessionFor;
 using scheduling::Seconds;
 using scheduling::VisibleSession;
 
+void SetCalendar(std::string ics, v1::CalendarExport* out) {
+  out->set_content_type("text/calendar");
+  out->set_ics(std::move(ics));
+}
+
+}  // namespace
+
 // The calendar entry for a session: the case reference and the kind of meeting, never names
 // or anything said in the case.
-absl::StatusOr<rules::CalendarEvent> EventOf(storage::Tx& tx, const storage::CaseRecord& c,
-                                             const storage::SessionRecord& s, absl::Time now) {
+absl::StatusOr<rules::CalendarEvent> SessionCalendarEvent(storage::Tx& tx,
+                                                          const storage::CaseRecord& c,
+                                                          const storage::SessionRecord& s,
+                                                          absl::Time now) {
   rules::CalendarEvent e{
       .uid = absl::StrCat("session-", s.id, "@mediation.ppa.nhs.uk"),
       .start = s.start_at,
@@ -47,13 +56,6 @@ absl::StatusOr<rules::CalendarEvent> EventOf(storage::Tx& tx, const storage::Cas
   return e;
 }
 
-void SetCalendar(std::string ics, v1::CalendarExport* out) {
-  out->set_content_type("text/calendar");
-  out->set_ics(std::move(ics));
-}
-
-}  // namespace
-
 absl::Status ExportSessionCalendar(CallContext& call, const v1::ExportSessionCalendarRequest& r,
                                    v1::ExportSessionCalendarResponse& response) {
   Validator v;
@@ -63,7 +65,8 @@ absl::Status ExportSessionCalendar(CallContext& call, const v1::ExportSessionCal
   return call.Read([&](storage::Tx& tx) -> absl::Status {
     absl::StatusOr<VisibleSession> found = LoadSessionFor(tx, call.principal(), r.session_id());
     if (!found.ok()) return found.status();
-    absl::StatusOr<rules::CalendarEvent> event = EventOf(tx, found->c, found->session, call.now());
+    absl::StatusOr<rules::CalendarEvent> event =
+        SessionCalendarEvent(tx, found->c, found->session, call.now());
     if (!event.ok()) return event.status();
     SetCalendar(rules::RenderCalendar({*event}), response.mutable_calendar());
     return absl::OkStatus();
@@ -93,7 +96,7 @@ absl::Status ExportMediatorCalendar(CallContext& call, const v1::ExportMediatorC
     for (const auto& s : *sessions) {
       absl::StatusOr<storage::CaseRecord> c = storage::GetCase(tx, s.case_id);
       if (!c.ok()) return c.status();
-      absl::StatusOr<rules::CalendarEvent> e = EventOf(tx, *c, s, call.now());
+      absl::StatusOr<rules::CalendarEvent> e = SessionCalendarEvent(tx, *c, s, call.now());
       if (!e.ok()) return e.status();
       events.push_back(*std::move(e));
     }

@@ -21,6 +21,7 @@
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "services/core/validation.h"
 #include "services/server/server.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
@@ -148,10 +149,96 @@ ABSL_FLAG(int, reopen_period_days, 90,
 ABSL_FLAG(int, note_retention_days, 0,
           "Days a finished case's notes are kept before they are destroyed (0: at once).");
 
+ABSL_FLAG(std::string, smtp_url, "",
+          "The mail server for notifications: smtp://host:port (STARTTLS required unless "
+          "--smtp_allow_plaintext) or smtps://host:port. Empty: messages are written to the "
+          "outbox and marked 'not sent: no mail server configured' when due.");
+ABSL_FLAG(bool, smtp_allow_plaintext, false,
+          "Allow smtp:// without STARTTLS; only to a loopback host (a local relay).");
+ABSL_FLAG(std::string, smtp_from, "mediation@localhost",
+          "The service's mailbox: the From of every message and the ORGANIZER of invitations.");
+ABSL_FLAG(std::string, smtp_from_name, "Practitioner Performance Advice",
+          "The display name of --smtp_from.");
+ABSL_FLAG(std::string, smtp_credentials_file, "",
+          "A file (mode 0600) holding one line, username:password, for the mail server.");
+ABSL_FLAG(std::string, case_support_email, "",
+          "The case support team's mailbox (answers to allocation offers). Default: --smtp_from.");
+ABSL_FLAG(std::string, public_url, "",
+          "The web console's address as people reach it, for links in messages "
+          "(https://mediation.example.nhs.uk). Default: http:// and --http_listen.");
+ABSL_FLAG(std::string, reminder_hours, "48,2",
+          "Reminders before each session, in hours (decimals allowed); empty: none.");
+ABSL_FLAG(int, smtp_max_attempts, 8,
+          "Tries before a message is given up (DEAD_LETTER, for an administrator to resend).");
+ABSL_FLAG(int, smtp_retry_seconds, 30,
+          "The wait after a message's first failed try; it doubles after each, with jitter.");
+ABSL_FLAG(int, smtp_retry_max_seconds, 3600, "The longest wait between two tries of a message.");
+ABSL_FLAG(int, smtp_timeout_seconds, 30, "How long one message may take to send.");
+ABSL_FLAG(int, outbox_poll_seconds, 5,
+          "How often the delivery worker looks for due messages when nothing new wakes it.");
+
 namespace {
 
 // --help lists this program's flags (they live in services/server/), not the libraries'.
 bool OwnFlags(absl::string_view file) { return absl::StrContains(file, "services/server/"); }
+
+// The email flags into `options` (after --http_listen); INVALID_ARGUMENT naming the flag.
+absl::Status EmailOptions(mediation::ServerOptions& options) {
+  namespace n = mediation::notifications;
+  n::NotificationSettings& mail = options.notifications;
+  mail.from = {absl::GetFlag(FLAGS_smtp_from_name), absl::GetFlag(FLAGS_smtp_from)};
+  // A local part and a domain (a single-label one, such as localhost, is allowed here).
+  const size_t at = mail.from.email.find('@');
+  if (at == std::string::npos || at == 0 || at + 1 == mail.from.email.size() ||
+      mail.from.email.find_first_of(" \t\r\n<>\",;:") != std::string::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--smtp_from: '", mail.from.email, "' is not an email address"));
+  }
+  mail.case_support_email = absl::GetFlag(FLAGS_case_support_email);
+  if (!mail.case_support_email.empty() && !mediation::IsPlausibleEmail(mail.case_support_email)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--case_support_email: '", mail.case_support_email, "' is not an email address"));
+  }
+  mail.public_url = absl::GetFlag(FLAGS_public_url);
+  if (mail.public_url.empty()) {
+    mail.public_url = absl::StrCat(
+        "http://", options.http_listen.empty() ? "127.0.0.1:8080" : options.http_listen);
+  }
+  if (!absl::StartsWith(mail.public_url, "https://") &&
+      !absl::StartsWith(mail.public_url, "http://")) {
+    return absl::InvalidArgumentError(absl::StrCat("--public_url: '", mail.public_url,
+                                                   "' must start with https:// (or http://)"));
+  }
+  while (absl::EndsWith(mail.public_url, "/")) mail.public_url.pop_back();
+  absl::StatusOr<std::vector<absl::Duration>> leads =
+      n::ParseReminderHours(absl::GetFlag(FLAGS_reminder_hours));
+  if (!leads.ok()) return absl::InvalidArgumentError(absl::StrCat("--", leads.status().message()));
+  mail.reminder_leads = *std::move(leads);
+
+  n::DeliverySettings& delivery = options.delivery;
+  delivery.max_attempts = absl::GetFlag(FLAGS_smtp_max_attempts);
+  delivery.retry_base = absl::Seconds(absl::GetFlag(FLAGS_smtp_retry_seconds));
+  delivery.retry_max = absl::Seconds(absl::GetFlag(FLAGS_smtp_retry_max_seconds));
+  delivery.poll = absl::Seconds(absl::GetFlag(FLAGS_outbox_poll_seconds));
+  if (delivery.max_attempts < 1 || delivery.retry_base < absl::Seconds(1) ||
+      delivery.retry_max < delivery.retry_base || delivery.poll < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "--smtp_max_attempts, --smtp_retry_seconds and --outbox_poll_seconds must be at least 1, "
+        "and --smtp_retry_max_seconds at least --smtp_retry_seconds");
+  }
+  const std::string url = absl::GetFlag(FLAGS_smtp_url);
+  if (url.empty()) return absl::OkStatus();
+  n::SmtpSettings smtp{.url = url,
+                       .allow_plaintext = absl::GetFlag(FLAGS_smtp_allow_plaintext),
+                       .timeout = absl::Seconds(absl::GetFlag(FLAGS_smtp_timeout_seconds))};
+  if (const std::string path = absl::GetFlag(FLAGS_smtp_credentials_file); !path.empty()) {
+    if (absl::Status s = n::SmtpMailer::ReadCredentials(path, smtp); !s.ok()) return s;
+  }
+  // The URL and the plaintext rule, checked now rather than after the database is opened.
+  if (absl::Status s = n::SmtpMailer::Create(smtp).status(); !s.ok()) return s;
+  options.smtp = std::move(smtp);
+  return absl::OkStatus();
+}
 
 int Run() {
   // The database, its WAL and the token file hold personal data: readable by this user only.
@@ -242,6 +329,10 @@ int Run() {
       options.settings.minimum_notice < absl::ZeroDuration()) {
     std::cerr << "mediation-server: --session_buffer_minutes and --minimum_notice_hours must not "
                  "be negative\n";
+    return 2;
+  }
+  if (absl::Status s = EmailOptions(options); !s.ok()) {
+    std::cerr << "mediation-server: " << s.message() << "\n";
     return 2;
   }
   absl::StatusOr<mediation::LogFormat> format =

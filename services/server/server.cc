@@ -35,6 +35,8 @@
 #include "services/identity_keys.h"
 #include "services/mediator_service.h"
 #include "services/notes_service.h"
+#include "services/notification_service.h"
+#include "services/notifications/notifying_store.h"
 #include "services/organisation_service.h"
 #include "services/referral_service.h"
 #include "services/retention.h"
@@ -249,17 +251,6 @@ void TuneProcessForServing() {
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
 }
 
-bool IsLoopbackAddress(absl::string_view listen) {
-  absl::StatusOr<HostPort> parsed = ParseHostPort(listen, "");
-  if (!parsed.ok()) return false;
-  const std::string& host = parsed->host;
-  if (host == "localhost") return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
-}
-
 absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOptions options) {
   if (absl::Status checked = CheckOptions(options); !checked.ok()) return checked;
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials = GrpcCredentials(options);
@@ -291,6 +282,7 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   if (absl::Status listening = server->Listen(*credentials); !listening.ok()) return listening;
   if (absl::Status listening = server->ListenHttp(); !listening.ok()) return listening;
   server->StartMaintenanceThread();
+  server->delivery_->Start();
   const ServerOptions& opts = server->options_;
   server->log_->Info(absl::StrCat("serving ppa.mediation.v1 on port ", server->port_,
                                   opts.tls_cert_path.empty()        ? " (plaintext)"
@@ -557,6 +549,18 @@ absl::Status MediationServer::StartWorkers(
       return wrap(*std::move(inner));
     };
   }
+  // Every write writes the messages its changes cause, in its own transaction.
+  notifier_ = std::make_unique<notifications::Notifier>(options.notifications);
+  options.settings.notifier = notifier_.get();
+  factory = [inner_factory = factory, notifier = notifier_.get(), clock = options.clock,
+             this]() -> absl::StatusOr<std::unique_ptr<storage::Store>> {
+    absl::StatusOr<std::unique_ptr<storage::Store>> inner = inner_factory();
+    if (!inner.ok()) return inner.status();
+    return std::make_unique<notifications::NotifyingStore>(
+        *std::move(inner), *notifier, clock, [this] {
+          if (notifications::DeliveryWorker* d = delivery_wake_.load()) d->Wake();
+        });
+  };
   absl::StatusOr<std::unique_ptr<WorkerPool>> pool = WorkerPool::Start(options.workers, factory);
   if (!pool.ok()) return pool.status();
   pool_ = *std::move(pool);
@@ -571,6 +575,16 @@ absl::Status MediationServer::StartWorkers(
   }
   pipeline_ = std::make_unique<CallPipeline>(*pool_, *log_, options.clock, options.settings, &hub_);
   runner_ = std::make_unique<RpcRunner>(*pipeline_);
+  std::optional<notifications::SmtpMailer> mailer;
+  if (options.smtp.has_value()) {
+    absl::StatusOr<notifications::SmtpMailer> created =
+        notifications::SmtpMailer::Create(*options.smtp);
+    if (!created.ok()) return created.status();
+    mailer = *std::move(created);
+  }
+  delivery_ = std::make_unique<notifications::DeliveryWorker>(
+      *pool_, *notifier_, std::move(mailer), options.delivery, options.clock, *log_);
+  delivery_wake_ = delivery_.get();
   return absl::OkStatus();
 }
 
@@ -590,6 +604,7 @@ void MediationServer::AddServices(bool benchmark_service) {
   services_.push_back(std::make_unique<AgreementServiceImpl>(runner));
   services_.push_back(std::make_unique<CaseEventServiceImpl>(runner));
   services_.push_back(std::make_unique<StatisticsServiceImpl>(runner));
+  services_.push_back(std::make_unique<NotificationServiceImpl>(runner));
   if (benchmark_service) services_.push_back(std::make_unique<BenchmarkServiceImpl>());
 }
 
@@ -803,6 +818,10 @@ void MediationServer::Shutdown() {
       if (http_drain.joinable()) http_drain.join();
     }
     if (rotator_ != nullptr) rotator_->Stop();  // Before the workers it runs on stop.
+    if (delivery_ != nullptr) {                 // Likewise; a send under way is abandoned.
+      delivery_wake_ = nullptr;
+      delivery_->Stop();
+    }
     // The counts of calls refused without a token since the last maintenance.
     if (pool_ != nullptr && runner_ != nullptr) {
       auto written = std::make_shared<std::promise<void>>();

@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -21,6 +22,8 @@
 #include "services/core/event_hub.h"
 #include "services/core/rpc_runner.h"
 #include "services/http/http_server.h"
+#include "services/notifications/delivery.h"
+#include "services/notifications/notifier.h"
 #include "services/server/grpc_acceptor.h"
 #include "services/server/key_rotation.h"
 #include "services/server/key_setup.h"
@@ -111,6 +114,11 @@ struct ServerOptions {
   // For tests: if positive, the most pages the database may grow to through the workers'
   // connections, so a write past it meets a real SQLITE_FULL (a full disk).
   int64_t max_page_count = 0;
+  // Email (services/notifications/): what messages say and link to, and how they are sent.
+  // Without smtp, messages are written and marked NOT_SENT when due.
+  notifications::NotificationSettings notifications;
+  std::optional<notifications::SmtpSettings> smtp;
+  notifications::DeliverySettings delivery;
   // Wraps each worker's store (a SQLite connection to db_path). Tests use it to inject faults.
   std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> store_wrapper;
 };
@@ -192,6 +200,10 @@ class MediationServer {
   EventHub hub_;
   std::shared_ptr<storage::CommitGroup> commit_group_;
   std::unique_ptr<WorkerPool> pool_;
+  std::unique_ptr<notifications::Notifier> notifier_;
+  std::unique_ptr<notifications::DeliveryWorker> delivery_;
+  // What the workers' stores wake after a commit that wrote messages (null until it starts).
+  std::atomic<notifications::DeliveryWorker*> delivery_wake_{nullptr};
   std::unique_ptr<CallPipeline> pipeline_;
   std::unique_ptr<RpcRunner> runner_;
   std::vector<std::unique_ptr<grpc::Service>> services_;
@@ -217,9 +229,6 @@ class MediationServer {
 // - Turns off Abseil's mutex deadlock detection, which Debian's Abseil leaves on: it keeps a
 //   global graph of every lock gRPC takes, on every call.
 void TuneProcessForServing();
-
-// Whether `listen` (host:port) names a loopback address.
-bool IsLoopbackAddress(absl::string_view listen);
 
 }  // namespace mediation
 

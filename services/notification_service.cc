@@ -1,0 +1,185 @@
+#include "services/notification_service.h"
+
+#include "absl/strings/str_cat.h"
+#include "services/convert.h"
+#include "services/core/paging.h"
+#include "services/core/validation.h"
+#include "services/rules/identity.h"
+#include "storage/cases.h"
+#include "storage/mediators.h"
+#include "storage/outbox.h"
+
+namespace mediation {
+namespace {
+
+void ToProto(const storage::OutboxRecord& m, v1::Notification* out) {
+  out->set_id(m.id);
+  out->set_kind(m.kind);
+  out->set_state(m.state);
+  out->set_message_id(m.message_id);
+  out->set_case_id(m.case_id);
+  out->set_case_reference(m.case_reference);
+  out->set_session_id(m.session_id);
+  out->set_recipient_role(m.recipient_role);
+  out->set_recipient_id(m.recipient_id);
+  out->set_recipient_email(m.recipient_email);
+  out->set_subject(m.subject);
+  mediation::ToProto(m.created_at, out->mutable_created_at());
+  mediation::ToProto(m.due_at, out->mutable_due_at());
+  if (m.state == v1::NOTIFICATION_STATE_PENDING) {
+    mediation::ToProto(m.next_attempt_at, out->mutable_next_attempt_at());
+  }
+  out->set_attempts(m.attempts);
+  if (m.last_attempt_at.has_value()) {
+    mediation::ToProto(*m.last_attempt_at, out->mutable_last_attempt_at());
+  }
+  out->set_last_response(m.last_response);
+  if (m.sent_at.has_value()) mediation::ToProto(*m.sent_at, out->mutable_sent_at());
+}
+
+absl::Status ListNotifications(CallContext& call, const v1::ListNotificationsRequest& request,
+                               v1::ListNotificationsResponse& response) {
+  Validator v;
+  v.Enum("state", request.state(), v1::NotificationState_IsValid, /*required=*/false);
+  if (request.case_id() < 0) v.Fail("case_id", "must not be negative");
+  if (!v.ok()) return v.status();
+  absl::StatusOr<storage::PageCursor> cursor =
+      PageCursorFor("ListNotifications", request.page_size(), request.page_token());
+  if (!cursor.ok()) return cursor.status();
+  if (request.case_id() > 0) call.AddObject("case", request.case_id());
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    if (request.case_id() > 0) {
+      if (absl::Status s = storage::GetCase(tx, request.case_id()).status(); !s.ok()) return s;
+    }
+    // Newest first: the cursor's id is the last (lowest) one of the previous page.
+    absl::StatusOr<std::vector<storage::OutboxRecord>> messages = storage::ListOutboxMessages(
+        tx, cursor->after_id, request.state(), request.case_id(), cursor->limit);
+    if (!messages.ok()) return messages.status();
+    response.set_next_page_token(
+        FinishPage("ListNotifications", *cursor, *messages, [](const auto& m) { return m.id; }));
+    for (const storage::OutboxRecord& m : *messages) ToProto(m, response.add_notifications());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status GetNotification(CallContext& call, const v1::GetNotificationRequest& request,
+                             v1::GetNotificationResponse& response) {
+  Validator v;
+  v.PositiveId("notification_id", request.notification_id());
+  if (!v.ok()) return v.status();
+  call.AddObject("notification", request.notification_id());
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::OutboxRecord> m =
+        storage::GetOutboxMessage(tx, request.notification_id());
+    if (!m.ok()) return m.status();
+    ToProto(*m, response.mutable_notification());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status ResendNotification(CallContext& call, const v1::ResendNotificationRequest& request,
+                                v1::ResendNotificationResponse& response) {
+  Validator v;
+  v.PositiveId("notification_id", request.notification_id());
+  if (!v.ok()) return v.status();
+  call.AddObject("notification", request.notification_id());
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<storage::OutboxRecord> m =
+        storage::ResendOutboxMessage(tx, request.notification_id(), call.now());
+    if (!m.ok()) return m.status();
+    call.AddObject("case", m->case_id);
+    ToProto(*m, response.mutable_notification());
+    return absl::OkStatus();
+  });
+}
+
+// The folded email whose preference the call is about: the caller's own (a mediator's record,
+// a party's contact), or for staff the `email` they name.
+absl::StatusOr<std::string> PersonKey(CallContext& call, storage::Tx& tx,
+                                      const std::string& email) {
+  const Principal& who = call.principal();
+  if (who.role == v1::ROLE_MEDIATOR || who.role == v1::ROLE_PARTY) {
+    std::string own;
+    if (who.role == v1::ROLE_MEDIATOR) {
+      absl::StatusOr<storage::MediatorRecord> m = storage::GetMediator(tx, who.mediator_id);
+      if (!m.ok()) return m.status();
+      own = m->contact.email;
+    } else {
+      absl::StatusOr<storage::CaseRecord> c = storage::GetCase(tx, who.case_id);
+      if (!c.ok()) return c.status();
+      for (const storage::PartyRecord& p : c->parties) {
+        if (p.id == who.party_id) own = p.contact.email;
+      }
+    }
+    if (!email.empty() && rules::EmailKey(email) != rules::EmailKey(own)) {
+      return absl::PermissionDeniedError(
+          "email: a mediator or party sets only its own preference; leave email empty");
+    }
+    if (own.empty()) {
+      return absl::FailedPreconditionError("this token's person has no email address on record");
+    }
+    return rules::EmailKey(own);
+  }
+  return rules::EmailKey(email);
+}
+
+absl::Status ValidateEmailFor(CallContext& call, const std::string& email) {
+  const v1::Role role = call.principal().role;
+  if (role == v1::ROLE_MEDIATOR || role == v1::ROLE_PARTY) return absl::OkStatus();
+  Validator v;
+  v.Email("email", email, /*required=*/true);
+  return v.status();
+}
+
+absl::Status SetReminderPreference(CallContext& call,
+                                   const v1::SetReminderPreferenceRequest& request,
+                                   v1::SetReminderPreferenceResponse& response) {
+  if (absl::Status s = ValidateEmailFor(call, request.email()); !s.ok()) return s;
+  return call.Write([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<std::string> key = PersonKey(call, tx, request.email());
+    if (!key.ok()) return key.status();
+    if (absl::Status s = storage::SetWantsReminders(tx, *key, request.reminders(), call.now());
+        !s.ok()) {
+      return s;
+    }
+    int removed = 0;
+    if (!request.reminders()) {
+      absl::StatusOr<int> n = storage::RemovePendingRemindersTo(tx, *key);
+      if (!n.ok()) return n.status();
+      removed = *n;
+    }
+    response.set_reminders(request.reminders());
+    response.set_removed_reminders(removed);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status GetReminderPreference(CallContext& call,
+                                   const v1::GetReminderPreferenceRequest& request,
+                                   v1::GetReminderPreferenceResponse& response) {
+  if (absl::Status s = ValidateEmailFor(call, request.email()); !s.ok()) return s;
+  return call.Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<std::string> key = PersonKey(call, tx, request.email());
+    if (!key.ok()) return key.status();
+    absl::StatusOr<bool> wants = storage::WantsReminders(tx, *key);
+    if (!wants.ok()) return wants.status();
+    response.set_reminders(*wants);
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
+MEDIATION_UNARY_RPC(NotificationService, ListNotifications)
+
+MEDIATION_UNARY_RPC(NotificationService, GetNotification)
+
+MEDIATION_UNARY_RPC(NotificationService, ResendNotification)
+
+MEDIATION_UNARY_RPC(NotificationService, SetReminderPreference)
+
+MEDIATION_UNARY_RPC(NotificationService, GetReminderPreference)
+
+MEDIATION_SERVICE(NotificationService)
+
+}  // namespace mediation
