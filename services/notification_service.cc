@@ -4,6 +4,7 @@
 #include "services/convert.h"
 #include "services/core/paging.h"
 #include "services/core/validation.h"
+#include "services/notifications/notifier.h"
 #include "services/rules/identity.h"
 #include "storage/cases.h"
 #include "storage/mediators.h"
@@ -89,6 +90,9 @@ absl::Status ResendNotification(CallContext& call, const v1::ResendNotificationR
     if (!m.ok()) return m.status();
     call.AddObject("case", m->case_id);
     ToProto(*m, response.mutable_notification());
+    if (const notifications::Notifier* notifier = call.settings().notifier) {
+      notifier->RequestWake();
+    }
     return absl::OkStatus();
   });
 }

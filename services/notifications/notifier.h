@@ -55,6 +55,8 @@ class Notifier {
   // Whether a message was written since the last call (a hint for the delivery worker to look
   // now; a message it misses is found at its next poll).
   bool TakeWake() const { return wake_.exchange(false); }
+  // Asks for that look after the next commit (a message was made due again).
+  void RequestWake() const { wake_ = true; }
 
   const NotificationSettings& settings() const { return settings_; }
 

@@ -144,5 +144,45 @@ TEST(ICalendarTest, LibicalParsesTheCalendarAndAgreesOnTheTimes) {
   icalcomponent_free(calendar);
 }
 
+TEST(ICalendarTest, InvitationsAreITipRequestsAndCancellations) {
+  const CalendarPerson organizer{"Practitioner Performance Advice", "mediation@ppa.example"};
+  // A name that would break a quoted parameter, and an address with a line break in it.
+  const std::vector<CalendarPerson> attendee = {{"Dr \"Jo\" Reed", "jo.reed@example.org\r\nX:1"}};
+  const std::string request = RenderInvitation(Event(), organizer, attendee);
+  icalcomponent* calendar = icalparser_parse_string(request.c_str());
+  ASSERT_NE(calendar, nullptr);
+  icalrestriction_check(calendar);
+  EXPECT_EQ(icalcomponent_count_errors(calendar), 0) << icalcomponent_as_ical_string(calendar);
+  EXPECT_EQ(icalcomponent_get_method(calendar), ICAL_METHOD_REQUEST);
+  icalcomponent* event = icalcomponent_get_first_component(calendar, ICAL_VEVENT_COMPONENT);
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(std::string(icalcomponent_get_uid(event)), "session-7@mediation.ppa.nhs.uk");
+  EXPECT_EQ(icalcomponent_get_sequence(event), 2);
+  icalproperty* org = icalcomponent_get_first_property(event, ICAL_ORGANIZER_PROPERTY);
+  ASSERT_NE(org, nullptr);
+  EXPECT_EQ(std::string(icalproperty_get_organizer(org)), "mailto:mediation@ppa.example");
+  EXPECT_EQ(icalcomponent_count_properties(event, ICAL_ATTENDEE_PROPERTY), 1);
+  icalproperty* who = icalcomponent_get_first_property(event, ICAL_ATTENDEE_PROPERTY);
+  EXPECT_EQ(std::string(icalproperty_get_attendee(who)), "mailto:jo.reed@example.orgX1");
+  icalparameter* cn = icalproperty_get_first_parameter(who, ICAL_CN_PARAMETER);
+  ASSERT_NE(cn, nullptr);
+  EXPECT_EQ(std::string(icalparameter_get_cn(cn)), "Dr Jo Reed");
+  EXPECT_EQ(request.find("\nX:1"), std::string::npos);
+  icalcomponent_free(calendar);
+
+  CalendarEvent cancelled = Event();
+  cancelled.cancelled = true;
+  cancelled.sequence = 3;
+  const std::string cancel = RenderInvitation(cancelled, organizer, attendee);
+  calendar = icalparser_parse_string(cancel.c_str());
+  ASSERT_NE(calendar, nullptr);
+  EXPECT_EQ(icalcomponent_get_method(calendar), ICAL_METHOD_CANCEL);
+  event = icalcomponent_get_first_component(calendar, ICAL_VEVENT_COMPONENT);
+  EXPECT_EQ(icalcomponent_get_status(event), ICAL_STATUS_CANCELLED);
+  EXPECT_EQ(icalcomponent_get_sequence(event), 3);
+  EXPECT_EQ(std::string(icalcomponent_get_uid(event)), "session-7@mediation.ppa.nhs.uk");
+  icalcomponent_free(calendar);
+}
+
 }  // namespace
 }  // namespace mediation::rules

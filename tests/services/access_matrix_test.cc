@@ -3,9 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "services/core/policy.h"
@@ -728,6 +730,52 @@ class AccessMatrixTest : public ::testing::TestWithParam<Via> {
       }
       return status;
     }
+    if (method == svc + "NotificationService/ListNotifications") {
+      v1::ListNotificationsResponse out;
+      grpc::Status status = server_.notifications().ListNotifications(ctx().get(), {}, &out);
+      if (status.ok()) {
+        EXPECT_GT(out.notifications_size(), 0);
+      }
+      return status;
+    }
+    if (method == svc + "NotificationService/GetNotification") {
+      v1::GetNotificationRequest r;
+      r.set_notification_id(1);
+      v1::GetNotificationResponse out;
+      grpc::Status status = server_.notifications().GetNotification(ctx().get(), r, &out);
+      if (status.ok()) {
+        EXPECT_EQ(out.notification().kind(), v1::NOTIFICATION_KIND_CASE_STATE_CHANGED);
+      }
+      return status;
+    }
+    if (method == svc + "NotificationService/ResendNotification") {
+      // A message the worker marked NOT_SENT (no mail server here), a new one for each caller.
+      v1::ResendNotificationRequest r;
+      r.set_notification_id(NotSentMessage());
+      v1::ResendNotificationResponse out;
+      grpc::Status status = server_.notifications().ResendNotification(ctx().get(), r, &out);
+      if (status.ok()) {
+        EXPECT_EQ(out.notification().state(), v1::NOTIFICATION_STATE_PENDING);
+      }
+      return status;
+    }
+    if (method == svc + "NotificationService/SetReminderPreference") {
+      v1::SetReminderPreferenceRequest r;
+      r.set_reminders(true);
+      if (caller != kMediator && caller != kParty) r.set_email("someone@example.org");
+      v1::SetReminderPreferenceResponse out;
+      return server_.notifications().SetReminderPreference(ctx().get(), r, &out);
+    }
+    if (method == svc + "NotificationService/GetReminderPreference") {
+      v1::GetReminderPreferenceRequest r;
+      if (caller != kMediator && caller != kParty) r.set_email("someone@example.org");
+      v1::GetReminderPreferenceResponse out;
+      grpc::Status status = server_.notifications().GetReminderPreference(ctx().get(), r, &out);
+      if (status.ok()) {
+        EXPECT_TRUE(out.reminders());
+      }
+      return status;
+    }
     if (method == svc + "StatisticsService/GetStatistics") {
       v1::GetStatisticsResponse out;
       grpc::Status status = server_.statistics().GetStatistics(ctx().get(), {}, &out);
@@ -740,7 +788,27 @@ class AccessMatrixTest : public ::testing::TestWithParam<Via> {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "");
   }
 
+  // The id of a NOT_SENT message not resent yet (waiting for the delivery worker to mark one).
+  int64_t NotSentMessage() {
+    for (int tries = 0; tries < 100; ++tries) {
+      v1::ListNotificationsRequest r;
+      r.set_state(v1::NOTIFICATION_STATE_NOT_SENT);
+      r.set_page_size(500);
+      v1::ListNotificationsResponse out;
+      EXPECT_TRUE(server_.notifications()
+                      .ListNotifications(WithToken(server_.admin_secret()).get(), r, &out)
+                      .ok());
+      for (const v1::Notification& n : out.notifications()) {
+        if (resent_.insert(n.id()).second) return n.id();
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "no NOT_SENT message to resend";
+    return 0;
+  }
+
   std::shared_ptr<std::atomic<int64_t>> offset_;
+  std::set<int64_t> resent_;
   TestServer server_;
   int64_t org_ = 0;
   int64_t mediator_ = 0;
@@ -902,6 +970,18 @@ const Row kMatrix[] = {
     {"/ppa.mediation.v1.CaseEventService/StreamCaseEvents", {UNAUTH, DENIED, OK, OK, OK, OK, OK}},
     {"/ppa.mediation.v1.StatisticsService/GetStatistics",
      {UNAUTH, OK, OK, OK, DENIED, DENIED, DENIED}},
+    // The outbox for administrators and case support; reminder preferences for the people
+    // who get reminders, and for staff acting on their behalf.
+    {"/ppa.mediation.v1.NotificationService/ListNotifications",
+     {UNAUTH, OK, OK, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.NotificationService/GetNotification",
+     {UNAUTH, OK, OK, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.NotificationService/ResendNotification",
+     {UNAUTH, OK, OK, DENIED, DENIED, DENIED, DENIED}},
+    {"/ppa.mediation.v1.NotificationService/SetReminderPreference",
+     {UNAUTH, OK, OK, DENIED, OK, DENIED, OK}},
+    {"/ppa.mediation.v1.NotificationService/GetReminderPreference",
+     {UNAUTH, OK, OK, DENIED, OK, DENIED, OK}},
 };
 
 TEST_P(AccessMatrixTest, EveryRpcGivesTheExpectedCodeForEveryRole) {

@@ -117,6 +117,7 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure, Via via) {
   agreements_ = v1::AgreementService::NewStub(channel_);
   events_ = v1::CaseEventService::NewStub(channel_);
   statistics_ = v1::StatisticsService::NewStub(channel_);
+  notifications_ = v1::NotificationService::NewStub(channel_);
 }
 
 TestServer::~TestServer() {

@@ -18,6 +18,7 @@
 #include "ppa/mediation/v1/events.grpc.pb.h"
 #include "ppa/mediation/v1/mediator.grpc.pb.h"
 #include "ppa/mediation/v1/notes.grpc.pb.h"
+#include "ppa/mediation/v1/notification.grpc.pb.h"
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
 #include "ppa/mediation/v1/scheduling.grpc.pb.h"
@@ -70,6 +71,7 @@ class TestServer {
   v1::AgreementService::Stub& agreements() { return *agreements_; }
   v1::CaseEventService::Stub& events() { return *events_; }
   v1::StatisticsService::Stub& statistics() { return *statistics_; }
+  v1::NotificationService::Stub& notifications() { return *notifications_; }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
 
   // Issues a token through the API with the ADMIN token and returns its secret. Fails the
@@ -143,6 +145,7 @@ class TestServer {
   std::unique_ptr<v1::AgreementService::Stub> agreements_;
   std::unique_ptr<v1::CaseEventService::Stub> events_;
   std::unique_ptr<v1::StatisticsService::Stub> statistics_;
+  std::unique_ptr<v1::NotificationService::Stub> notifications_;
   std::string admin_secret_;
   std::string case_support_;
   std::string senior_adviser_;
