@@ -17,6 +17,7 @@
 #include "ppa/mediation/v1/events.pb.h"
 #include "ppa/mediation/v1/mediator.pb.h"
 #include "ppa/mediation/v1/notes.pb.h"
+#include "ppa/mediation/v1/notification.pb.h"
 #include "ppa/mediation/v1/organisation.pb.h"
 #include "ppa/mediation/v1/referral.pb.h"
 #include "ppa/mediation/v1/scheduling.pb.h"
@@ -35,7 +36,8 @@ std::set<std::string> DeclaredMethods() {
         v1::ScreeningAnswer::descriptor(), v1::HoldCaseRequest::descriptor(),
         v1::FeeSchedule::descriptor(), v1::Mediator::descriptor(), v1::Allocation::descriptor(),
         v1::Session::descriptor(), v1::Note::descriptor(), v1::AgreementVersion::descriptor(),
-        v1::CaseEvent::descriptor(), v1::GetStatisticsResponse::descriptor()}) {
+        v1::CaseEvent::descriptor(), v1::GetStatisticsResponse::descriptor(),
+        v1::Notification::descriptor()}) {
     (void)d;
   }
   std::set<std::string> methods;

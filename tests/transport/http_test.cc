@@ -191,7 +191,7 @@ TEST_F(HttpTest, EveryRpcOfTheRegistryAnswersUnauthenticatedWithoutCredentials) 
        {"AdminService", "IdentityService", "OrganisationService", "ReferralService",
         "ScreeningService", "CaseService", "ChargesService", "MediatorService", "AllocationService",
         "SchedulingService", "NotesService", "AgreementService", "CaseEventService",
-        "StatisticsService"}) {
+        "StatisticsService", "NotificationService"}) {
     const google::protobuf::ServiceDescriptor* s =
         pool->FindServiceByName(absl::StrCat("ppa.mediation.v1.", service));
     ASSERT_NE(s, nullptr) << service;
