@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "storage/outbox.h"
+
 namespace mediation {
 
 void ToProto(absl::Time t, google::protobuf::Timestamp* out) {
@@ -129,6 +131,31 @@ void ToProto(const std::vector<storage::WithheldField>& withheld,
                       ? v1::WITHHELD_REASON_DESTROYED
                       : v1::WITHHELD_REASON_UNREADABLE);
   }
+}
+
+void ToProto(const storage::OutboxRecord& m, v1::Notification* out) {
+  out->set_id(m.id);
+  out->set_kind(m.kind);
+  out->set_state(m.state);
+  out->set_message_id(m.message_id);
+  out->set_case_id(m.case_id);
+  out->set_case_reference(m.case_reference);
+  out->set_session_id(m.session_id);
+  out->set_recipient_role(m.recipient_role);
+  out->set_recipient_id(m.recipient_id);
+  out->set_recipient_email(m.recipient_email);
+  out->set_subject(m.subject);
+  ToProto(m.created_at, out->mutable_created_at());
+  ToProto(m.due_at, out->mutable_due_at());
+  if (m.state == v1::NOTIFICATION_STATE_PENDING) {
+    ToProto(m.next_attempt_at, out->mutable_next_attempt_at());
+  }
+  out->set_attempts(m.attempts);
+  if (m.last_attempt_at.has_value()) {
+    ToProto(*m.last_attempt_at, out->mutable_last_attempt_at());
+  }
+  out->set_last_response(m.last_response);
+  if (m.sent_at.has_value()) ToProto(*m.sent_at, out->mutable_sent_at());
 }
 
 }  // namespace mediation

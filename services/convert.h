@@ -11,9 +11,14 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "ppa/mediation/v1/admin.pb.h"
+#include "ppa/mediation/v1/notification.pb.h"
 #include "ppa/mediation/v1/organisation.pb.h"
 #include "ppa/mediation/v1/referral.pb.h"
 #include "storage/records.h"
+
+namespace mediation::storage {
+struct OutboxRecord;
+}
 
 namespace mediation {
 
@@ -35,6 +40,8 @@ void ToProto(const storage::AuditRecord& a, v1::AuditEvent* out);
 void ToProto(const storage::OrganisationRecord& o, v1::Organisation* out);
 void ToProto(const storage::PartyRecord& p, v1::Party* out);
 void ToProto(const storage::CaseRecord& c, v1::Case* out);
+// Without the message's text.
+void ToProto(const storage::OutboxRecord& m, v1::Notification* out);
 
 // Lists the sealed texts that could not be given back, except the fields in `hidden` (those the
 // caller's view leaves out, whose absence must not show either).

@@ -13,31 +13,6 @@
 namespace mediation {
 namespace {
 
-void ToProto(const storage::OutboxRecord& m, v1::Notification* out) {
-  out->set_id(m.id);
-  out->set_kind(m.kind);
-  out->set_state(m.state);
-  out->set_message_id(m.message_id);
-  out->set_case_id(m.case_id);
-  out->set_case_reference(m.case_reference);
-  out->set_session_id(m.session_id);
-  out->set_recipient_role(m.recipient_role);
-  out->set_recipient_id(m.recipient_id);
-  out->set_recipient_email(m.recipient_email);
-  out->set_subject(m.subject);
-  mediation::ToProto(m.created_at, out->mutable_created_at());
-  mediation::ToProto(m.due_at, out->mutable_due_at());
-  if (m.state == v1::NOTIFICATION_STATE_PENDING) {
-    mediation::ToProto(m.next_attempt_at, out->mutable_next_attempt_at());
-  }
-  out->set_attempts(m.attempts);
-  if (m.last_attempt_at.has_value()) {
-    mediation::ToProto(*m.last_attempt_at, out->mutable_last_attempt_at());
-  }
-  out->set_last_response(m.last_response);
-  if (m.sent_at.has_value()) mediation::ToProto(*m.sent_at, out->mutable_sent_at());
-}
-
 absl::Status ListNotifications(CallContext& call, const v1::ListNotificationsRequest& request,
                                v1::ListNotificationsResponse& response) {
   Validator v;

@@ -10,12 +10,14 @@
 #include "services/convert.h"
 #include "services/core/principal.h"
 #include "services/mediator_service.h"
+#include "services/rules/identity.h"
 #include "services/scheduling/session_view.h"
 #include "services/screening_service.h"
 #include "storage/agreements.h"
 #include "storage/cases.h"
 #include "storage/mediators.h"
 #include "storage/organisations.h"
+#include "storage/outbox.h"
 #include "storage/screening.h"
 #include "storage/sessions.h"
 #include "storage/subject_access.h"
@@ -129,6 +131,16 @@ absl::Status BuildPersonExport(storage::Tx& tx, absl::string_view email, absl::T
       c.clear_note();
     }
     out.mutable_as_mediator()->clear_withheld();
+  }
+  const std::string key = rules::EmailKey(email);
+  if (!key.empty()) {
+    absl::StatusOr<std::vector<storage::OutboxRecord>> messages =
+        storage::ListOutboxMessagesTo(tx, key, 10000);
+    if (!messages.ok()) return messages.status();
+    for (const storage::OutboxRecord& m : *messages) ToProto(m, out.add_messages());
+    absl::StatusOr<bool> wants = storage::WantsReminders(tx, key);
+    if (!wants.ok()) return wants.status();
+    out.set_reminders_off(!*wants);
   }
   out.add_exclusions(kNotesExclusion);
   out.add_exclusions(kOtherPeopleExclusion);

@@ -98,6 +98,20 @@ absl::StatusOr<std::vector<OutboxRecord>> ListOutboxMessages(Tx& tx, int64_t bef
   });
 }
 
+absl::StatusOr<std::vector<OutboxRecord>> ListOutboxMessagesTo(Tx& tx,
+                                                               const std::string& recipient_key,
+                                                               int limit) {
+  return Guard("list outbox of person", [&]() -> absl::StatusOr<std::vector<OutboxRecord>> {
+    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, kFrom,
+                                       " WHERE o.recipient_key = ? ORDER BY o.id DESC LIMIT ?"));
+    st.bind(1, recipient_key);
+    st.bind(2, limit);
+    std::vector<OutboxRecord> out;
+    while (st.executeStep()) out.push_back(ReadMessage(st));
+    return out;
+  });
+}
+
 absl::StatusOr<OutboxRecord> GetOutboxMessage(Tx& tx, int64_t id) {
   return Guard("get outbox message", [&]() -> absl::StatusOr<OutboxRecord> {
     Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, kFrom, " WHERE o.id = ?"));

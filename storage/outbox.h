@@ -56,6 +56,12 @@ absl::StatusOr<std::vector<OutboxRecord>> ListOutboxMessages(
     Tx& tx, int64_t before_id, ppa::mediation::v1::NotificationState state, int64_t case_id,
     int limit);
 
+// The messages to the person with folded email `recipient_key`, newest first, at most `limit`,
+// without their text (for a subject access export).
+absl::StatusOr<std::vector<OutboxRecord>> ListOutboxMessagesTo(Tx& tx,
+                                                               const std::string& recipient_key,
+                                                               int limit);
+
 // One message without its text; NOT_FOUND naming the id.
 absl::StatusOr<OutboxRecord> GetOutboxMessage(Tx& tx, int64_t id);
 

@@ -199,6 +199,15 @@ TEST_F(PersonExportTest, APartyOfTwoCasesGetsExactlyTheirOwnData) {
   EXPECT_EQ(in_b.screening_answers_size(), 0);
   EXPECT_EQ(out.as_referrer_size(), 0);
   EXPECT_FALSE(out.has_as_mediator());
+  // The emails written to them (their invitations and reminders), and nobody else's.
+  ASSERT_GT(out.messages_size(), 0);
+  for (const v1::Notification& m : out.messages()) {
+    EXPECT_EQ(m.recipient_email(), "alex.morgan@example.nhs.uk");
+    EXPECT_EQ(m.recipient_role(), v1::RECIPIENT_ROLE_PARTY);
+  }
+  EXPECT_EQ(server_.CountRows("outbox", "recipient_key = 'alex.morgan@example.nhs.uk'"),
+            out.messages_size());
+  EXPECT_FALSE(out.reminders_off());
   // Nothing of anyone else: not the other parties, their needs or answers, nor the summary.
   const std::string all = out.DebugString();
   for (const char* other : {"Jo Reed", "jo.reed@", "About Jo", "Pat Lee", "pat.lee@", "step-free",
