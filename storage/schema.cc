@@ -775,7 +775,7 @@ CREATE INDEX party_sign_in_links_by_case ON party_sign_in_links (case_id, party_
 -- worker (storage/outbox.h). `message` is the whole RFC 5322 text, sealed with the case's record
 -- key. Times in micros.
 CREATE TABLE outbox (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT,  -- Never reused, not even a removed reminder's.
   message_id TEXT NOT NULL UNIQUE,
   kind TEXT NOT NULL,
   state TEXT NOT NULL,

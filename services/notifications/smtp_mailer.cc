@@ -33,7 +33,8 @@ int KeepAnswer(CURL*, curl_infotype type, char* data, size_t size, void* user) {
   if (type != CURLINFO_HEADER_IN) return 0;
   std::string line(data, size);
   absl::StripTrailingAsciiWhitespace(&line);
-  if (!line.empty()) *static_cast<std::string*>(user) = line;
+  // Not "221 Bye": curl ends a refused transaction with QUIT, whose answer is not the refusal.
+  if (!line.empty() && !absl::StartsWith(line, "221")) *static_cast<std::string*>(user) = line;
   return 0;
 }
 
