@@ -84,6 +84,10 @@ const std::vector<Noun>& Catalog::Nouns() {
       {"database", "Online backups of the server's database (administrators)."},
       {"key", "The master key: rotate it while serving, and the rotation's progress."},
       {"person", "Subject access: everything held about one person, as JSON."},
+      {"notification",
+       "Emails the service sends: list them by state or case, read one, send one again "
+       "(administrators and case support)."},
+      {"reminders", "Whether a person gets email reminders before their sessions."},
   };
   return nouns;
 }
@@ -162,6 +166,11 @@ const std::vector<Command>& Catalog::Commands() {
       {"key", "rotate", "AdminService/RotateMasterKey"},
       {"key", "status", "AdminService/GetKeyRotation"},
       {"person", "export", "AdminService/ExportPersonData"},
+      {"notification", "list", "NotificationService/ListNotifications"},
+      {"notification", "get", "NotificationService/GetNotification"},
+      {"notification", "resend", "NotificationService/ResendNotification"},
+      {"reminders", "set", "NotificationService/SetReminderPreference"},
+      {"reminders", "get", "NotificationService/GetReminderPreference"},
   };
   return commands;
 }

@@ -104,6 +104,22 @@ void Flatten(const Message& m, const std::string& prefix, int depth,
              std::vector<SubTable>* tables = nullptr) {
   std::vector<const FieldDescriptor*> fields;
   m.GetReflection()->ListFields(m, &fields);
+  // An answer's own yes/no fields are shown when false too ("reminders: no"), not left out as
+  // proto3 leaves out a default value: an answer of "ok" would not say which.
+  if (depth == 0) {
+    const Descriptor* d = m.GetDescriptor();
+    for (int i = 0; i < d->field_count(); ++i) {
+      const FieldDescriptor* f = d->field(i);
+      if (f->cpp_type() == FieldDescriptor::CPPTYPE_BOOL && !f->is_repeated() &&
+          !f->has_presence() && std::find(fields.begin(), fields.end(), f) == fields.end()) {
+        fields.push_back(f);
+      }
+    }
+    // In field number order, as ListFields gives them.
+    std::sort(fields.begin(), fields.end(), [](const FieldDescriptor* a, const FieldDescriptor* b) {
+      return a->number() < b->number();
+    });
+  }
   for (const FieldDescriptor* f : fields) {
     const std::string path = prefix + f->name();
     const Reflection* r = m.GetReflection();

@@ -1,6 +1,6 @@
 // mediationctl, run as a program against the real server in-process: help at every level,
 // JSON output, exit codes, settings from flags, environment and config file, CSV import,
-// calendar files, and times printed by one command given to another.
+// calendar files, times printed by one command given to another, and the email commands.
 #include <google/protobuf/descriptor.h>
 #include <gtest/gtest.h>
 #include <libical/ical.h>
@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 #include "ppa/mediation/v1/api_files.h"
 #include "tests/support/faulty_store.h"
@@ -95,6 +96,20 @@ class MediationctlTest : public ::testing::Test {
       ADD_FAILURE() << "not JSON (" << e.what() << "): " << r.out;
       return Json();
     }
+  }
+
+  // Waits until the delivery worker has dealt with every message due (with no mail server it
+  // marks them NOT_SENT, a write of its own); a test that plans a fault for the next write does
+  // this first.
+  void AwaitOutbox() {
+    for (int i = 0; i < 200; ++i) {
+      if (server_.CountRows("outbox", "state = 'NOTIFICATION_STATE_PENDING' AND due_at <= " +
+                                          std::to_string(absl::ToUnixMicros(absl::Now()))) == 0) {
+        return;
+      }
+      usleep(25'000);
+    }
+    ADD_FAILURE() << "messages still due after 5 seconds";
   }
 
   // Transparent until a test plans a fault.
@@ -502,6 +517,96 @@ TEST_F(MediationctlSchedulingTest, CalendarExportsAreICalendarFilesThatParse) {
   }
 }
 
+TEST_F(MediationctlTest, NotificationCommandsListReadAndResendAMessageNotSent) {
+  const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
+  const v1::Case c = server_.CreateReferral(org);
+  // The referral's message to the organisation: NOT_SENT (no mail server) once the worker saw it.
+  AwaitOutbox();
+  const Json listed = ParseJson(Desk({"notification", "list", "--state=not-sent",
+                                      absl::StrCat("--case-id=", c.id()), "--output=json"}));
+  ASSERT_EQ(listed["notifications"].size(), 1u) << listed;
+  const Json& m = listed["notifications"][0];
+  EXPECT_EQ(m["kind"], "NOTIFICATION_KIND_CASE_STATE_CHANGED");
+  EXPECT_EQ(m["recipient_email"], "priya.shah@example.nhs.uk");
+  EXPECT_EQ(m["last_response"], "not sent: no mail server configured");
+  const std::string id = m["id"];
+  // Enum values are written as help spells them; a tail of a name is not one.
+  EXPECT_EQ(ParseJson(Desk({"notification", "list", "--state=dead-letter", "--output=json"})),
+            Json::object());
+  Result r = Desk({"notification", "list", "--state=dead"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--state: one of: pending, sent, dead-letter, not-sent"), std::string::npos)
+      << r.err;
+
+  r = Desk({"notification", "get", "--notification-id=" + id});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("notification.state: NOT_SENT\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("notification.subject: " + c.reference() + ": referred"), std::string::npos)
+      << r.out;
+
+  // Sent again: PENDING, no tries, the same Message-ID; then NOT_SENT again.
+  const Json resent =
+      ParseJson(Desk({"notification", "resend", "--notification-id=" + id, "--output=json"}));
+  EXPECT_EQ(resent["notification"]["state"], "NOTIFICATION_STATE_PENDING");
+  EXPECT_EQ(resent["notification"]["message_id"], m["message_id"]);
+  EXPECT_FALSE(resent["notification"].contains("attempts")) << resent;
+  EXPECT_EQ(resent["notification"]["last_response"], "resent");
+  AwaitOutbox();
+  const Json again =
+      ParseJson(Desk({"notification", "get", "--notification-id=" + id, "--output=json"}));
+  EXPECT_EQ(again["notification"]["state"], "NOTIFICATION_STATE_NOT_SENT");
+  EXPECT_EQ(again["notification"]["last_response"], "not sent: no mail server configured");
+}
+
+TEST_F(MediationctlTest, RemindersAreSetAndReadAsYesOrNo) {
+  const int64_t mediator =
+      server_.RegisterMediator(ValidMediator("Ana Mediator", "ana@mediators.example"));
+  const std::string addr = absl::StrCat("--addr=127.0.0.1:", server_.server().port());
+  const std::string own = "--token=" + server_.IssueToken(v1::ROLE_MEDIATOR, mediator);
+  // The mediator's own preference (no --email); a false answer is printed, not left out.
+  Result r = Run({"reminders", "get", addr, own});
+  EXPECT_EQ(r.out, "reminders: yes\n") << r.err;
+  r = Run({"reminders", "set", "--reminders=false", addr, own});
+  EXPECT_EQ(r.out, "reminders: no\n") << r.err;
+  // Case support reads and sets anyone's, by address.
+  r = Desk({"reminders", "get", "--email=ana@mediators.example"});
+  EXPECT_EQ(r.out, "reminders: no\n") << r.err;
+  r = Desk({"reminders", "set", "--reminders", "--email=ana@mediators.example"});
+  EXPECT_EQ(r.out, "reminders: yes\n") << r.err;
+  r = Run({"reminders", "get", addr, own});
+  EXPECT_EQ(r.out, "reminders: yes\n") << r.err;
+  r = Desk({"reminders", "get"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "error: INVALID_ARGUMENT: email: required\n");
+}
+
+TEST_F(MediationctlSchedulingTest, AReminderNotYetDueCannotBeResent) {
+  const Json slots = ParseJson(
+      Desk({"session", "find-slots", absl::StrCat("--case-id=", case_.id()), "--kind=joint-meeting",
+            "--mode=video", "--duration-minutes=120", "--output=json"}));
+  ParseJson(Desk(Book(slots["slots"][0]["start"])));
+  AwaitOutbox();
+  // Each attendee's reminders wait for their time (48 and 2 hours before the session); the
+  // latest is days away.
+  const Json pending = ParseJson(Desk({"notification", "list", "--state=pending",
+                                       absl::StrCat("--case-id=", case_.id()), "--output=json"}));
+  ASSERT_GE(pending["notifications"].size(), 1u) << pending;
+  std::string latest;
+  std::string latest_due;
+  for (const Json& m : pending["notifications"]) {
+    EXPECT_EQ(m["kind"], "NOTIFICATION_KIND_SESSION_REMINDER");
+    if (m["due_at"].get<std::string>() > latest_due) {
+      latest_due = m["due_at"];
+      latest = m["id"];
+    }
+  }
+  const Result r = Desk({"notification", "resend", "--notification-id=" + latest});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "error: FAILED_PRECONDITION: notification " + latest +
+                       " is NOTIFICATION_STATE_PENDING: only a DEAD_LETTER or NOT_SENT message "
+                       "can be resent\n");
+}
+
 TEST_F(MediationctlTest, NoServerToReachIsExitCodeThreeNotARefusal) {
   // A port with nothing listening: bound, then closed.
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -533,6 +638,7 @@ TEST_F(MediationctlTest, NoServerToReachIsExitCodeThreeNotARefusal) {
 TEST_F(MediationctlTest, TheServersOwnUnavailableIsARefusalNotUnreachable) {
   const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
   const v1::Case c = server_.CreateReferral(org);
+  AwaitOutbox();  // The delivery worker's write would take the fault.
   // Not retried (no idempotency key): the server's UNAVAILABLE reaches the user.
   plan_->FailWrite(1, SqliteFailure(SQLITE_BUSY, "database is locked"));
   const Result r =

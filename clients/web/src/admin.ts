@@ -16,6 +16,7 @@ const kSections: Array<[string, string, string]> = [
   ["/app/admin/backup", "Back up the database", "Make a copy of the database while the service keeps running."],
   ["/app/admin/fee-schedule", "Fee schedule", "See and change the fees an indication of charges is worked out from."],
   ["/app/mediators", "Mediators", "Register mediators and keep their accreditation, insurance and availability up to date."],
+  ["/app/notifications", "Emails", "See the emails the service sent or could not send, and send one again."],
   ["/app/statistics", "Statistics", "See referrals, screening decisions, outcomes and waiting times, with no names."],
 ];
 

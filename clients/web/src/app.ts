@@ -89,6 +89,8 @@ function sections(role: Role): Array<[string, string]> {
   if (role === Role.ADMIN) {
     list.push(["/app/admin", "Administration"], ["/app/mediators", "Mediators"]);
   }
+  // The emails the service sends (NotificationService lists them for these two roles).
+  if (role === Role.CASE_SUPPORT || role === Role.ADMIN) list.push(["/app/notifications", "Emails"]);
   if (kEveryStaffRole.includes(role)) list.push(["/app/statistics", "Statistics"]);
   if (role === Role.ORGANISATION) list.push(["/app", "Your cases"], ["/app/referrals/new", "Refer a case"]);
   if (role === Role.MEDIATOR) {

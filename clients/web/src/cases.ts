@@ -674,6 +674,10 @@ async function casePage(context: PageContext): Promise<HTMLElement> {
     summaryList(rows),
     parties,
     links,
+    // The emails about the case (NotificationService: case support, not the Senior Adviser).
+    context.me.role === Role.CASE_SUPPORT
+      ? h("p", { class: "nhsuk-body" }, link(`/app/notifications?case=${c.id}`, "Emails about this case", { id: "case-emails" }))
+      : null,
     caseActions(c),
     h("section", { "aria-labelledby": "history-heading" }, h("h2", { id: "history-heading" }, "History"), timeline),
   );

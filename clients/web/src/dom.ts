@@ -18,8 +18,9 @@ export function h(
   return element;
 }
 
-// An NHS summary list (nhsuk-summary-list) of label and value rows.
-export function summaryList(rows: Array<[string, string]>): HTMLElement {
+// An NHS summary list (nhsuk-summary-list) of label and value rows (a value is text, or an
+// element such as a link or a tag).
+export function summaryList(rows: Array<[string, string | Node]>): HTMLElement {
   return h(
     "dl",
     { class: "nhsuk-summary-list" },

@@ -15,6 +15,7 @@ import { errorSummary, h } from "./dom";
 import { mediatorConsoleRoutes } from "./mediator_console";
 import { mediatorWorkRoutes } from "./mediator_work";
 import { mediatorRoutes } from "./mediators";
+import { notificationRoutes } from "./notifications";
 import { organisationConsoleRoutes } from "./organisation_console";
 import { organisationRoutes } from "./organisations";
 import { joinPage, partyRoutes } from "./party_console";
@@ -30,6 +31,7 @@ const kRoutes: Route[] = [
   ...mediatorRoutes,
   ...mediatorWorkRoutes,
   ...adminRoutes,
+  ...notificationRoutes,
   ...mediatorConsoleRoutes,
   ...organisationConsoleRoutes,
   ...partyRoutes,

@@ -6,8 +6,8 @@
 //   /app/sessions/<id>                    one of its sessions (mediator_console_case.ts)
 //   /app/calendar?week=YYYY-MM-DD         its week, and its calendar as an .ics file
 //   /app/availability[/working-pattern|/leave/new|/conflicts/new]
-//                                         its working pattern, leave and conflicts
-//                                         (mediator_console_calendar.ts)
+//                                         its working pattern, leave and conflicts, and
+//                                         email reminders (mediator_console_calendar.ts)
 // The server decides what the mediator sees: an offered case shows only what it needs to spot a
 // conflict of interest (the organisation, the parties' names and professions) until accepted.
 import {

@@ -1,6 +1,7 @@
 // A mediator's week calendar (/app/calendar) with its sessions as an .ics file, and its own
 // availability (/app/availability): working pattern, leave and conflicts of interest, changed
-// with the administrator's pages (mediator_availability.ts) for the record the token is bound to.
+// with the administrator's pages (mediator_availability.ts) for the record the token is bound to,
+// and whether it is emailed reminders before its sessions (reminders.ts).
 import { Role } from "@gen/ppa/mediation/v1/common_pb";
 import { MediatorService } from "@gen/ppa/mediation/v1/mediator_pb";
 import { SchedulingService, SessionKind } from "@gen/ppa/mediation/v1/scheduling_pb";
@@ -12,6 +13,7 @@ import { h, link, table } from "./dom";
 import { conflictPage, leavePage, workingPatternPage } from "./mediator_availability";
 import { availabilitySections } from "./mediator_page";
 import { takeNotice } from "./page_parts";
+import { remindersSection } from "./reminders";
 import { calendarDownloadButton, calendarWeek, weekView } from "./scheduling";
 
 const kMediator = [Role.MEDIATOR];
@@ -71,9 +73,10 @@ async function needingRescheduling(): Promise<HTMLElement | null> {
 }
 
 async function availabilityPage(context: PageContext): Promise<HTMLElement> {
-  const [{ mediator: m }, rescheduling] = await Promise.all([
+  const [{ mediator: m }, rescheduling, reminders] = await Promise.all([
     client(MediatorService).getMediator({ mediatorId: context.me.mediatorId }),
     needingRescheduling(),
+    remindersSection(kAvailability),
   ]);
   if (!m) throw new Error("the server did not return your record");
   const problems = h("div", {});
@@ -90,6 +93,7 @@ async function availabilityPage(context: PageContext): Promise<HTMLElement> {
     ),
     rescheduling,
     ...sections,
+    reminders,
   );
 }
 

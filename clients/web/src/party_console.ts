@@ -1,7 +1,8 @@
 // The parties' pages (role PARTY): a doctor, dentist, pharmacist or colleague in mediation,
 // signed in by a one-time link that case support issued for them.
 //   /app/join#<code>     the link: a Continue button uses the code (opening the page never does)
-//   /app                 their mediation: where it stands, their meetings, the agreement, withdrawing
+//   /app                 their mediation: where it stands, their meetings, email reminders, the
+//                        agreement, withdrawing
 //   /app/sessions/<id>   one of their meetings, with its calendar file
 //   /app/agreement       the latest agreement in full, printable, with its fingerprint; signing it
 // A party sees only what the API gives a PARTY token: its own case's reference and state, the
@@ -21,6 +22,8 @@ import { kWithdrawable } from "./cases";
 import { dateText } from "./dates";
 import { backLink, details, errorSummary, h, inset, link, summaryList, table, tag, warningCallout } from "./dom";
 import { actionForm, localProblems, radios, textarea, valueOf } from "./forms";
+import { takeNotice } from "./page_parts";
+import { remindersSection } from "./reminders";
 import { icsButton, timeRange } from "./scheduling";
 
 const kParty = [Role.PARTY];
@@ -202,10 +205,11 @@ function withdrawSection(caseId: bigint): HTMLElement {
 
 async function homePage(context: PageContext): Promise<HTMLElement> {
   const me = context.me;
-  const [{ case: c }, { sessions }, { versions }] = await Promise.all([
+  const [{ case: c }, { sessions }, { versions }, reminders] = await Promise.all([
     client(ReferralService).getCase({ caseId: me.caseId }),
     client(SchedulingService).listSessions({ caseId: me.caseId }),
     client(AgreementService).getAgreement({ caseId: me.caseId }),
+    remindersSection("/app"),
   ]);
   if (!c) throw new Error("the server returned no case");
   const meetings =
@@ -226,6 +230,7 @@ async function homePage(context: PageContext): Promise<HTMLElement> {
   if (sessions.length > 0) meetings.querySelector("caption")?.classList.add("nhsuk-u-visually-hidden");
   return context.frame(
     "Your mediation",
+    takeNotice("/app"),
     h("span", { class: "nhsuk-caption-l" }, `Case ${c.reference}`),
     h("h1", {}, "Your mediation"),
     summaryList([
@@ -233,6 +238,7 @@ async function homePage(context: PageContext): Promise<HTMLElement> {
       ["Where it stands", kStateWords[c.state] ?? words(CaseState[c.state])],
     ]),
     h("section", { "aria-labelledby": "meetings-heading" }, h("h2", { id: "meetings-heading" }, "Your meetings"), meetings),
+    reminders,
     agreementSection(versions, me),
     kWithdrawable.includes(c.state) || c.state === CaseState.ON_HOLD ? withdrawSection(c.id) : null,
   );

@@ -1,7 +1,8 @@
 // The case page's sign-in links for the parties (CaseService.IssuePartySignInLink): for each
 // party, the state of its latest link and, for case support, a button that issues a new one.
-// The new link is shown once, in place, to copy into a message to the party: it is never put in
-// an address, a title or browser storage, and a reload does not show it again.
+// The server emails the new link to the party; it is also shown once, in place, to copy into a
+// message to the party should that email not be sent: it is never put in an address, a title or
+// browser storage, and a reload does not show it again.
 import { CaseService, type PartySignInLink, PartySignInLinkState } from "@gen/ppa/mediation/v1/case_pb";
 import type { Case } from "@gen/ppa/mediation/v1/referral_pb";
 import { Role } from "@gen/ppa/mediation/v1/common_pb";
@@ -50,7 +51,7 @@ function issueButton(c: Case, partyId: bigint, name: string, shown: HTMLElement,
           copyBox(
             "new-link",
             "Copy the link now",
-            `It is shown only this once and works once, until ${expires}. Send it to ${name} alone. Any earlier link for them no longer works.`,
+            `It is shown only this once and works once, until ${expires}. The service emails it to ${name} too; if that email was not sent (see the case's emails), send this link to ${name} alone. Any earlier link for them no longer works.`,
             `${window.location.origin}${path}`,
             "Copy the link",
           ),

@@ -78,6 +78,7 @@ test("an administrator issues an organisation's token, copies it once, and revok
     "Back up the database",
     "Fee schedule",
     "Mediators",
+    "Emails",
     "Statistics",
   ]);
   assert.equal(await page.title(), "Administration - Assisted mediation");
