@@ -159,7 +159,10 @@ absl::StatusOr<bool> RecordOutboxAttempt(Tx& tx, int64_t id, int attempts_before
     Statement st(tx.db(),
                  "UPDATE outbox SET state = ?1, attempts = attempts + ?2, last_attempt_at = ?3, "
                  "next_attempt_at = ?4, last_response = ?5, "
-                 "sent_at = CASE WHEN ?1 = 'NOTIFICATION_STATE_SENT' THEN ?3 ELSE sent_at END "
+                 "sent_at = CASE WHEN ?1 = 'NOTIFICATION_STATE_SENT' THEN ?3 ELSE sent_at END, "
+                 // A sign-in link's code is kept no longer than it takes to send it.
+                 "message = CASE WHEN ?1 = 'NOTIFICATION_STATE_SENT' AND "
+                 "kind = 'NOTIFICATION_KIND_PARTY_SIGN_IN_LINK' THEN '' ELSE message END "
                  "WHERE id = ?6 AND state = 'NOTIFICATION_STATE_PENDING' AND attempts = ?7");
     st.bind(1, v1::NotificationState_Name(a.state));
     st.bind(2, a.counts_as_try ? 1 : 0);

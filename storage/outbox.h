@@ -73,7 +73,8 @@ absl::StatusOr<std::vector<OutboxRecord>> DueOutboxMessages(Tx& tx, absl::Time n
 absl::StatusOr<std::optional<absl::Time>> NextOutboxDue(Tx& tx);
 
 // Records a try of message `id`, made when it had `attempts_before` tries: its new state,
-// attempts_before + 1 tries, the answer, and (PENDING) when to try again. Returns false, changing
+// attempts_before + 1 tries, the answer, and (PENDING) when to try again. A sign-in link's text
+// (it holds the link's code) is erased once it is SENT. Returns false, changing
 // nothing, when the message is no longer PENDING with that many tries (resent or removed
 // meanwhile).
 struct OutboxAttempt {

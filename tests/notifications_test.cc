@@ -5,6 +5,7 @@
 // a refused change tells nobody; the iTIP invitations as libical reads them, across both clock
 // changes; a mail server that is down, refuses for now or refuses for good; no mail server at
 // all; reminders; and that nothing confidential is ever in a message.
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -1194,8 +1195,16 @@ TEST_F(NotificationsTest, SignInLinksAndAgreementVersionsGoToTheParties) {
   const std::string link = absl::StrCat(kPublicUrl, path);
   EXPECT_TRUE(absl::StrContains(MailOf(w[0])["text"].get<std::string>(), link));
   EXPECT_TRUE(absl::StrContains(MailOf(w[0])["html"].get<std::string>(), link));
-  // The subject, which the outbox keeps readable, never holds the code.
+  // The subject, which the outbox keeps readable, never holds the code; the sealed text, which
+  // does, is erased once it is sent.
   EXPECT_FALSE(absl::StrContains(w[0].subject(), path.substr(10)));
+  {
+    SQLite::Database db(dir_.File("mediation.db"), SQLite::OPEN_READONLY);
+    SQLite::Statement kept(db, "SELECT length(message) FROM outbox WHERE id = ?");
+    kept.bind(1, static_cast<int64_t>(w[0].id()));
+    ASSERT_TRUE(kept.executeStep());
+    EXPECT_EQ(kept.getColumn(0).getInt(), 0);
+  }
 
   // Not a party of the case: refused, nobody told.
   EXPECT_EQ(IssueLink(c, c.parties(1).id() + 1000).error_code(),
