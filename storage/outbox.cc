@@ -142,6 +142,26 @@ absl::StatusOr<std::vector<OutboxRecord>> DueOutboxMessages(Tx& tx, absl::Time n
   });
 }
 
+absl::StatusOr<OutboxSendCheck> CheckOutboxBeforeSend(Tx& tx, int64_t id, int attempts,
+                                                      absl::Time now) {
+  return Guard("check outbox message", [&]() -> absl::StatusOr<OutboxSendCheck> {
+    Statement st(tx.db(),
+                 "SELECT o.state, o.attempts, o.kind, s.start_at FROM outbox o "
+                 "LEFT JOIN sessions s ON s.id = o.session_id WHERE o.id = ?");
+    st.bind(1, static_cast<int64_t>(id));
+    if (!st.executeStep()) return OutboxSendCheck::kGone;
+    if (st.getColumn(0).getString() != "NOTIFICATION_STATE_PENDING" ||
+        st.getColumn(1).getInt() != attempts) {
+      return OutboxSendCheck::kGone;
+    }
+    if (st.getColumn(2).getString() == "NOTIFICATION_KIND_SESSION_REMINDER" &&
+        !st.getColumn(3).isNull() && st.getColumn(3).getInt64() <= absl::ToUnixSeconds(now)) {
+      return OutboxSendCheck::kSessionStarted;
+    }
+    return OutboxSendCheck::kSend;
+  });
+}
+
 absl::StatusOr<std::optional<absl::Time>> NextOutboxDue(Tx& tx) {
   return Guard("next outbox due", [&]() -> absl::StatusOr<std::optional<absl::Time>> {
     Statement st(tx.db(),
@@ -160,8 +180,9 @@ absl::StatusOr<bool> RecordOutboxAttempt(Tx& tx, int64_t id, int attempts_before
                  "UPDATE outbox SET state = ?1, attempts = attempts + ?2, last_attempt_at = ?3, "
                  "next_attempt_at = ?4, last_response = ?5, "
                  "sent_at = CASE WHEN ?1 = 'NOTIFICATION_STATE_SENT' THEN ?3 ELSE sent_at END, "
-                 // A sign-in link's code is kept no longer than it takes to send it.
-                 "message = CASE WHEN ?1 = 'NOTIFICATION_STATE_SENT' AND "
+                 // A sign-in link's code is kept no longer than it takes to try to send it:
+                 // such an email is never sent again (a new link is issued instead).
+                 "message = CASE WHEN ?1 <> 'NOTIFICATION_STATE_PENDING' AND "
                  "kind = 'NOTIFICATION_KIND_PARTY_SIGN_IN_LINK' THEN '' ELSE message END "
                  "WHERE id = ?6 AND state = 'NOTIFICATION_STATE_PENDING' AND attempts = ?7");
     st.bind(1, v1::NotificationState_Name(a.state));
@@ -184,6 +205,12 @@ absl::StatusOr<OutboxRecord> ResendOutboxMessage(Tx& tx, int64_t id, absl::Time 
     return absl::FailedPreconditionError(
         absl::StrCat("notification ", id, " is ", v1::NotificationState_Name(m->state),
                      ": only a DEAD_LETTER or NOT_SENT message can be resent"));
+  }
+  if (m->kind == v1::NOTIFICATION_KIND_PARTY_SIGN_IN_LINK) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "notification ", id,
+        " is a sign-in link, whose email is never sent again (its code is not kept): issue the "
+        "party a new link (CaseService.IssuePartySignInLink), which emails it"));
   }
   if (m->recipient_email.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -69,12 +69,19 @@ absl::StatusOr<OutboxRecord> GetOutboxMessage(Tx& tx, int64_t id);
 // their message text opened.
 absl::StatusOr<std::vector<OutboxRecord>> DueOutboxMessages(Tx& tx, absl::Time now, int limit);
 
+// Just before message `id` (read with `attempts` tries) is sent: whether it still is to be: kGone
+// when it was resent, removed or marked meanwhile; kSessionStarted for a reminder whose session
+// has started at `now` (a reminder late after an outage says nothing useful).
+enum class OutboxSendCheck { kSend, kGone, kSessionStarted };
+absl::StatusOr<OutboxSendCheck> CheckOutboxBeforeSend(Tx& tx, int64_t id, int attempts,
+                                                      absl::Time now);
+
 // When the next PENDING message is due (nullopt when none is).
 absl::StatusOr<std::optional<absl::Time>> NextOutboxDue(Tx& tx);
 
 // Records a try of message `id`, made when it had `attempts_before` tries: its new state,
 // attempts_before + 1 tries, the answer, and (PENDING) when to try again. A sign-in link's text
-// (it holds the link's code) is erased once it is SENT. Returns false, changing
+// (it holds the link's code) is erased once it leaves PENDING. Returns false, changing
 // nothing, when the message is no longer PENDING with that many tries (resent or removed
 // meanwhile).
 struct OutboxAttempt {
@@ -88,7 +95,8 @@ absl::StatusOr<bool> RecordOutboxAttempt(Tx& tx, int64_t id, int attempts_before
                                          const OutboxAttempt& attempt);
 
 // Makes a DEAD_LETTER or NOT_SENT message PENDING again, due at `now` with no tries.
-// FAILED_PRECONDITION in any other state; NOT_FOUND for an unknown id.
+// FAILED_PRECONDITION in any other state, for a sign-in link (its text is gone once tried) and
+// once the case's personal data was removed; NOT_FOUND for an unknown id.
 absl::StatusOr<OutboxRecord> ResendOutboxMessage(Tx& tx, int64_t id, absl::Time now);
 
 // Removes the PENDING reminders of session `session_id`; returns how many.

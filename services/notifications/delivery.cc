@@ -14,6 +14,7 @@ namespace {
 namespace v1 = ::ppa::mediation::v1;
 
 constexpr char kNoMailServer[] = "not sent: no mail server configured";
+constexpr char kSessionStarted[] = "not sent: the session had already started";
 constexpr char kWithheld[] =
     "not sent: the message could not be opened (its case's records were destroyed)";
 
@@ -56,7 +57,10 @@ void DeliveryWorker::Start() {
       }
       if (handled.ok() && *handled >= settings_.batch) continue;  // More may be due.
       absl::Duration wait = settings_.poll;
-      if (const std::optional<absl::Time> next = NextDue(); next.has_value()) {
+      // After a failed pass (the database refusing writes, say), wait the whole poll interval:
+      // never round again at once.
+      if (const std::optional<absl::Time> next = handled.ok() ? NextDue() : std::nullopt;
+          next.has_value()) {
         wait = std::clamp(*next - clock_(), absl::Milliseconds(10), settings_.poll);
       }
       std::unique_lock lock(mu_);
@@ -106,7 +110,29 @@ std::optional<absl::Time> DeliveryWorker::NextDue() {
   return next;
 }
 
+absl::Status DeliveryWorker::Record(int64_t id, int attempts_before,
+                                    const storage::OutboxAttempt& attempt, bool* recorded) {
+  return OnWorker([&](storage::Store& store) {
+    return store.Write([&](storage::Tx& tx) -> absl::Status {
+      absl::StatusOr<bool> r = storage::RecordOutboxAttempt(tx, id, attempts_before, attempt);
+      if (!r.ok()) return r.status();
+      *recorded = *r;
+      return absl::OkStatus();
+    });
+  });
+}
+
 absl::StatusOr<int> DeliveryWorker::RunOnce() {
+  // Tries whose recording failed: recorded first, and never sent again meanwhile (a message the
+  // mail server accepted must not go out again on every pass while the database refuses writes).
+  for (auto it = unrecorded_.begin(); it != unrecorded_.end();) {
+    bool recorded = false;
+    if (absl::Status s = Record(it->first, it->second.first, it->second.second, &recorded);
+        !s.ok()) {
+      return s;
+    }
+    unrecorded_.erase(it++);
+  }
   std::vector<storage::OutboxRecord> due;
   const absl::Time started = clock_();
   if (absl::Status s = OnWorker([&](storage::Store& store) {
@@ -125,8 +151,28 @@ absl::StatusOr<int> DeliveryWorker::RunOnce() {
   int handled = 0;
   for (const storage::OutboxRecord& m : due) {
     if (stopping_) break;
+    if (unrecorded_.contains(m.id)) continue;
+    // Resent, removed (a cancelled session's reminder, an opt-out) or marked since it was read?
+    storage::OutboxSendCheck check = storage::OutboxSendCheck::kSend;
+    if (absl::Status s = OnWorker([&](storage::Store& store) {
+          return store.Read([&](storage::Tx& tx) -> absl::Status {
+            absl::StatusOr<storage::OutboxSendCheck> c =
+                storage::CheckOutboxBeforeSend(tx, m.id, m.attempts, clock_());
+            if (!c.ok()) return c.status();
+            check = *c;
+            return absl::OkStatus();
+          });
+        });
+        !s.ok()) {
+      return s;
+    }
+    if (check == storage::OutboxSendCheck::kGone) continue;
     storage::OutboxAttempt attempt;
-    if (m.message_withheld) {
+    if (check == storage::OutboxSendCheck::kSessionStarted) {
+      attempt.state = v1::NOTIFICATION_STATE_NOT_SENT;
+      attempt.response = kSessionStarted;
+      attempt.counts_as_try = false;
+    } else if (m.message_withheld) {
       attempt.state = v1::NOTIFICATION_STATE_DEAD_LETTER;
       attempt.response = kWithheld;
     } else if (!mailer_.has_value()) {
@@ -152,15 +198,10 @@ absl::StatusOr<int> DeliveryWorker::RunOnce() {
             ? attempt.at + RetryDelay(settings_, m.attempts + 1, absl::Uniform(random, 0.0, 1.0))
             : attempt.at;
     bool recorded = false;
-    absl::Status wrote = OnWorker([&](storage::Store& store) {
-      return store.Write([&](storage::Tx& tx) -> absl::Status {
-        absl::StatusOr<bool> r = storage::RecordOutboxAttempt(tx, m.id, m.attempts, attempt);
-        if (!r.ok()) return r.status();
-        recorded = *r;
-        return absl::OkStatus();
-      });
-    });
-    if (!wrote.ok()) return wrote;
+    if (absl::Status wrote = Record(m.id, m.attempts, attempt, &recorded); !wrote.ok()) {
+      unrecorded_.emplace(m.id, std::pair{m.attempts, attempt});
+      return wrote;
+    }
     ++handled;
     if (recorded && attempt.state != v1::NOTIFICATION_STATE_NOT_SENT) {
       log_.Info(absl::StrCat("outbox: notification ", m.id, " (", v1::NotificationKind_Name(m.kind),

@@ -4,6 +4,9 @@
 // temporary failure is tried again after an exponential backoff with jitter; a permanent
 // refusal, or the last allowed try, leaves it DEAD_LETTER.
 //
+// A reminder whose session has already started when its turn comes (after an outage, say) is
+// not sent: it becomes NOT_SENT, saying so.
+//
 // Thread-safe.
 #ifndef MEDIATION_SERVICES_NOTIFICATIONS_DELIVERY_H_
 #define MEDIATION_SERVICES_NOTIFICATIONS_DELIVERY_H_
@@ -15,12 +18,14 @@
 #include <optional>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/core/call_log.h"
 #include "services/core/worker_pool.h"
 #include "services/notifications/notifier.h"
 #include "services/notifications/smtp_mailer.h"
+#include "storage/outbox.h"
 
 namespace mediation::notifications {
 
@@ -62,6 +67,10 @@ class DeliveryWorker {
   absl::Status OnWorker(const std::function<absl::Status(storage::Store&)>& fn);
   // When the next message is due (nullopt: none is).
   std::optional<absl::Time> NextDue();
+  // Records a try of message `id` in a write of its own; `*recorded` says whether it still was
+  // PENDING with `attempts_before` tries.
+  absl::Status Record(int64_t id, int attempts_before, const storage::OutboxAttempt& attempt,
+                      bool* recorded);
 
   WorkerPool& pool_;
   const Notifier& notifier_;
@@ -69,6 +78,10 @@ class DeliveryWorker {
   const DeliverySettings settings_;
   std::function<absl::Time()> clock_;
   CallLog& log_;
+
+  // Tries made but not recorded (the write failed), by message id: recorded before anything is
+  // sent again. Touched only by the worker's thread (or RunOnce's caller).
+  absl::flat_hash_map<int64_t, std::pair<int, storage::OutboxAttempt>> unrecorded_;
 
   std::atomic<bool> stopping_{false};
   std::mutex mu_;

@@ -28,13 +28,25 @@ size_t ReadMessage(char* buffer, size_t size, size_t count, void* user) {
   return n;
 }
 
-// Keeps the server's last answer line (what it said to the message's data, or the refusal).
-int KeepAnswer(CURL*, curl_infotype type, char* data, size_t size, void* user) {
-  if (type != CURLINFO_HEADER_IN) return 0;
+// What the conversation was at: the last command sent and the last answer received.
+struct Conversation {
+  std::string command;  // "RCPT", "DATA", "MAIL", "AUTH", "EHLO"; empty before the first.
+  std::string answer;
+};
+
+// Keeps the server's last answer line (what it said to the message's data, or the refusal),
+// and the command it answered.
+int Follow(CURL*, curl_infotype type, char* data, size_t size, void* user) {
+  auto* talk = static_cast<Conversation*>(user);
   std::string line(data, size);
   absl::StripTrailingAsciiWhitespace(&line);
-  // Not "221 Bye": curl ends a refused transaction with QUIT, whose answer is not the refusal.
-  if (!line.empty() && !absl::StartsWith(line, "221")) *static_cast<std::string*>(user) = line;
+  if (type == CURLINFO_HEADER_OUT) {
+    // Never the QUIT that ends a refused transaction: its 221 is not the refusal.
+    if (!absl::StartsWith(line, "QUIT")) talk->command = line.substr(0, line.find(' '));
+    return 0;
+  }
+  if (type != CURLINFO_HEADER_IN) return 0;
+  if (!line.empty() && !absl::StartsWith(line, "221")) talk->answer = line;
   return 0;
 }
 
@@ -110,7 +122,7 @@ SendResult SmtpMailer::Send(const std::string& from, const std::string& to,
     return result;
   }
   Upload upload{&message};
-  std::string answer;
+  Conversation talk;
   char error[CURL_ERROR_SIZE] = {0};
   curl_slist* recipients = curl_slist_append(nullptr, to.c_str());
   curl_easy_setopt(curl, CURLOPT_URL, settings_.url.c_str());
@@ -127,9 +139,9 @@ SendResult SmtpMailer::Send(const std::string& from, const std::string& to,
                    static_cast<long>(absl::ToInt64Milliseconds(settings_.timeout)));
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, KeepAnswer);
-  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &answer);
-  curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);  // Feeds KeepAnswer; nothing is printed.
+  curl_easy_setopt(curl, CURLOPT_DEBUGFUNCTION, Follow);
+  curl_easy_setopt(curl, CURLOPT_DEBUGDATA, &talk);
+  curl_easy_setopt(curl, CURLOPT_VERBOSE, 1L);  // Feeds Follow; nothing is printed.
   curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, Progress);
   curl_easy_setopt(curl, CURLOPT_XFERINFODATA, const_cast<std::atomic<bool>*>(cancel));
   curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
@@ -144,12 +156,16 @@ SendResult SmtpMailer::Send(const std::string& from, const std::string& to,
   curl_easy_cleanup(curl);
   if (code == CURLE_OK) {
     result.sent = true;
-    result.response = answer.empty() ? std::string("250 accepted") : answer;
+    result.response = talk.answer.empty() ? std::string("250 accepted") : talk.answer;
     return result;
   }
-  result.permanent = smtp_code >= 500 && smtp_code < 600;
-  if (smtp_code >= 400 && !answer.empty()) {
-    result.response = answer;
+  // A 5xx to this recipient or to this message is for good. One to the greeting, the login or
+  // the sender (a relay's password expired, our sender refused) is the server's, not the
+  // message's: tried again later, so that every email is not given up at once.
+  const bool about_message = talk.command == "RCPT" || talk.command == "DATA";
+  result.permanent = about_message && smtp_code >= 500 && smtp_code < 600;
+  if (smtp_code >= 400 && !talk.answer.empty()) {
+    result.response = talk.answer;
   } else {
     result.response = absl::StrCat(curl_easy_strerror(code), error[0] != '\0' ? ": " : "", error);
   }

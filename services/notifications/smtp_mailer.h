@@ -26,7 +26,8 @@ struct SmtpSettings {
 struct SendResult {
   // Accepted (2xx to the message's data).
   bool sent = false;
-  // Refused for good (a 5xx answer): trying again will not help.
+  // Refused for good (a 5xx answer to the recipient or the message): trying again will not
+  // help. A 5xx to the greeting, the login or the sender is not (see Send).
   bool permanent = false;
   // The server's last answer ("250 2.0.0 Ok: queued as 4F2"), or why it could not be reached.
   std::string response;

@@ -162,7 +162,9 @@ TEST_F(NotificationServiceTest, AReferralTellsTheOrganisationsContactAndARefused
                 .CreateReferral(WithToken(server_.case_support()).get(), bad, &refused)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  // Rolled back after the work was done (the commit fails): no case, no message.
+  // Rolled back after the work was done (the commit fails): no case, no message. (The delivery
+  // worker's own writes go through the same faulty stores: let it finish first.)
+  WaitForDelivery();
   plan_->FailWrite(1, SqliteFailure(13, "database or disk is full"));
   v1::CreateReferralResponse failed;
   EXPECT_EQ(server_.referrals()
@@ -367,31 +369,30 @@ TEST_F(NotificationServiceTest, SignInLinksAndAgreementVersionsGoToTheParties) {
   EXPECT_EQ(all.back().recipient_id(), c.parties(1).id());
   // The code is in the sealed message, never in what an administrator reads.
   EXPECT_EQ(all.back().subject().find(issued.code()), std::string::npos);
-  std::string message;
-  ASSERT_TRUE(server_
-                  .ReadStore([&](storage::Tx& tx) -> absl::Status {
-                    absl::StatusOr<std::vector<storage::OutboxRecord>> due =
-                        storage::DueOutboxMessages(tx, absl::FromUnixSeconds(kNow), 500);
-                    if (!due.ok()) return due.status();
-                    for (const auto& m : *due) {
-                      if (m.id == all.back().id()) message = m.message;
-                    }
-                    return absl::OkStatus();
-                  })
-                  .ok());
-  // (Read before the worker marks it; when it already has, the message was still written.)
-  if (!message.empty()) {
-    EXPECT_NE(message.find("Message-ID: " + all.back().message_id()), std::string::npos);
-  }
   std::unique_ptr<SQLite::Database> db = server_.OpenDb();
   SQLite::Statement raw(*db, "SELECT message FROM outbox WHERE id = ?");
   raw.bind(1, static_cast<int64_t>(all.back().id()));
   ASSERT_TRUE(raw.executeStep());
   const SQLite::Column column = raw.getColumn(0);
   const std::string stored(static_cast<const char*>(column.getBlob()), column.getBytes());
-  EXPECT_TRUE(column.isBlob());
-  EXPECT_EQ(stored.find(issued.code()), std::string::npos);
-  EXPECT_EQ(stored.find("Dear"), std::string::npos);
+  // Sealed while it waits; erased once tried (here: not sent, for want of a mail server).
+  if (column.isBlob()) {
+    EXPECT_EQ(stored.find(issued.code()), std::string::npos);
+    EXPECT_EQ(stored.find("Dear"), std::string::npos);
+  }
+  WaitForDelivery();
+  EXPECT_EQ(server_.CountRows("outbox", absl::StrCat("id = ", all.back().id(),
+                                                     " AND state = 'NOTIFICATION_STATE_NOT_SENT'"
+                                                     " AND length(message) = 0")),
+            1);
+  // And it is never sent again: a new link is issued instead.
+  v1::ResendNotificationRequest resend;
+  resend.set_notification_id(all.back().id());
+  v1::ResendNotificationResponse resent;
+  const grpc::Status refused = server_.notifications().ResendNotification(
+      WithToken(server_.case_support()).get(), resend, &resent);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_THAT(refused.error_message(), ::testing::HasSubstr("issue the party a new link"));
 
   // A new agreement version: one message to each party.
   v1::DraftAgreementRequest draft;

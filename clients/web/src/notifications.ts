@@ -239,7 +239,10 @@ async function emailPage(context: PageContext): Promise<HTMLElement> {
     h("span", { class: "nhsuk-caption-l" }, `Case ${n.caseReference}`),
     h("h1", {}, `Email ${n.id}`),
     summaryList(rows),
-    canResend(n) && n.recipientEmail ? resendSection(n, path) : null,
+    canResend(n) && n.recipientEmail && n.kind !== NotificationKind.PARTY_SIGN_IN_LINK ? resendSection(n, path) : null,
+    canResend(n) && n.kind === NotificationKind.PARTY_SIGN_IN_LINK
+      ? inset("A sign-in link's email is not sent again: its code is not kept. Issue the party a new link on the case page, and it is emailed to them.")
+      : null,
     canResend(n) && !n.recipientEmail ? inset("It cannot be sent again: its case's personal data was removed.") : null,
     h("p", { class: "nhsuk-body" }, link(listAddress("", n.caseId), "Every email about this case", { id: "case-emails" })),
   );

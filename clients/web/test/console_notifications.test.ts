@@ -171,20 +171,26 @@ test("case support sees the emails a referral and a sign-in link caused, filters
   await assertAccessible(page, "an email not sent");
   await screenshots(page, "email");
 
-  // Sent again: queued at once, then (still no mail server) not sent again, under the same
-  // Message-ID, with its tries counted from none.
+  // A sign-in link's email is never sent again (its code is not kept): a new link is issued.
+  assert.equal(await page.locator("#resend-form-submit").count(), 0);
+  assert.equal(await page.locator("main").getByText("A sign-in link's email is not sent again").count(), 1);
+
+  // Another email sent again: queued at once, then (still no mail server) not sent again, under
+  // the same Message-ID, with its tries counted from none.
+  await page.goto(`${c.baseUrl}/app/notifications/${referred.id}`);
+  await heading(page, `Email ${referred.id}`);
   await page.click("#resend-form-submit");
-  await expectBanner(page, `Email ${link.id} is queued to be sent again.`);
+  await expectBanner(page, `Email ${referred.id} is queued to be sent again.`);
   assert.match(await summaryValue(page, "State"), /^(Waiting to send|Not sent) /);
   await assertAccessible(page, "an email sent again");
-  const again = await settledEmail(link.id);
+  const again = await settledEmail(referred.id);
   assert.deepEqual(
     [again.state, again.attempts, again.lastResponse, again.messageId],
-    [NotificationState.NOT_SENT, 0, kNotSent, link.messageId],
+    [NotificationState.NOT_SENT, 0, kNotSent, referred.messageId],
   );
-  assert.ok(micros(again.lastAttemptAt) > micros(link.lastAttemptAt), "a new try is recorded");
+  assert.ok(micros(again.lastAttemptAt) > micros(referred.lastAttemptAt), "a new try is recorded");
   await page.reload();
-  await heading(page, `Email ${link.id}`);
+  await heading(page, `Email ${referred.id}`);
   assert.equal(await summaryValue(page, "Last try"), londonTime(again.lastAttemptAt));
   assert.equal(await page.locator("#resend-form-submit").count(), 1);
 
@@ -258,7 +264,10 @@ test("an administrator pages through the emails, filters them and sends one agai
   for (let i = existing; i < 27; ++i) {
     await api(c, CaseService, desk).issuePartySignInLink({ caseId: made.id, partyId: made.parties[0].id });
   }
-  const all = await settled(0n, Math.max(existing, 27));
+  // The newest is the organisation's (a sign-in link's email is never sent again).
+  await api(c, CaseService, desk).holdCase({ caseId: made.id, reason: "Waiting for the rota review." });
+  const all = await settled(0n, Math.max(existing + 1, 28));
+  assert.equal(all[0].kind, NotificationKind.CASE_STATE_CHANGED);
 
   const { context, page, errors } = await keyboardSignedIn(c, c.adminSecret, "Administration");
   await tabTo(page, "header a[href='/app/notifications']");
