@@ -163,9 +163,14 @@ class SmtpSink {
   void Refuse(const std::string& reply, bool at_rcpt = false) {
     std::ofstream(absl::StrCat(dir_, at_rcpt ? "/refuse_rcpt" : "/refuse")) << reply << "\n";
   }
+  // Refuses the sender (MAIL FROM) with `reply`: the mail server's problem, not the message's.
+  void RefuseSender(const std::string& reply) {
+    std::ofstream(absl::StrCat(dir_, "/refuse_mail")) << reply << "\n";
+  }
   void Accept() {
     std::filesystem::remove(dir_ + "/refuse");
     std::filesystem::remove(dir_ + "/refuse_rcpt");
+    std::filesystem::remove(dir_ + "/refuse_mail");
   }
 
   // Every message accepted so far, in the order received.
@@ -1387,6 +1392,23 @@ TEST_F(NotificationsTest, AnUnreachableOrRefusingMailServerIsTriedAgainUntilItAc
   });
   EXPECT_GE(accepted.attempts(), 3);
   EXPECT_EQ(Copies(w[0].message_id()).size(), 1u);
+
+  // A 5xx to the sender (a relay that no longer takes our mailbox, an expired login) is the
+  // mail server's, not this message's: tried again, not given up, until it accepts.
+  sink_.RefuseSender("550 5.7.1 sender not allowed");
+  ASSERT_TRUE(Hold(c, "waiting for the rota review").ok());
+  w = Written();
+  ASSERT_EQ(w.size(), 1u);
+  const v1::Notification sender =
+      WaitUntil(w[0].id(), [](const v1::Notification& n) { return n.attempts() >= 2; });
+  EXPECT_EQ(sender.state(), v1::NOTIFICATION_STATE_PENDING);
+  EXPECT_EQ(sender.last_response(), "550 5.7.1 sender not allowed");
+  sink_.Accept();
+  const v1::Notification relayed = WaitUntil(w[0].id(), [](const v1::Notification& n) {
+    return n.state() == v1::NOTIFICATION_STATE_SENT;
+  });
+  EXPECT_EQ(Copies(w[0].message_id()).size(), 1u);
+  EXPECT_TRUE(absl::StartsWith(relayed.last_response(), "250")) << relayed.last_response();
   ExpectSinkMatchesOutbox();
 }
 

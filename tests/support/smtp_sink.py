@@ -17,7 +17,8 @@ half a file) holding:
 
 Faults without a restart: while D/refuse exists, DATA is answered with its content (say
 "451 4.3.0 try later" or "550 5.7.1 refused for test") and nothing is recorded; while
-D/refuse_rcpt exists, RCPT is answered with its content instead. SIGTERM and SIGINT stop it
+D/refuse_rcpt exists, RCPT is answered with its content instead, and while D/refuse_mail
+exists, MAIL FROM (the sender). SIGTERM and SIGINT stop it
 cleanly (exit 0).
 
 Uses Debian's python3-aiosmtpd only.
@@ -94,6 +95,14 @@ class Recorder:
         except FileNotFoundError:
             return None
         return reply or "451 4.3.0 refused for test"
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        reply = self._fault("refuse_mail")
+        if reply is not None:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         reply = self._fault("refuse_rcpt")
