@@ -1,10 +1,14 @@
 #include "services/notification_service.h"
 
+#include <string_view>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "services/convert.h"
 #include "services/core/paging.h"
 #include "services/core/validation.h"
 #include "services/notifications/notifier.h"
+#include "services/rules/email.h"
 #include "services/rules/identity.h"
 #include "storage/cases.h"
 #include "storage/mediators.h"
@@ -12,6 +16,22 @@
 
 namespace mediation {
 namespace {
+
+// `text` with every sign-in link's code replaced by "[withheld]": only its recipient may have it.
+std::string WithoutSignInCodes(std::string text) {
+  constexpr std::string_view kJoin = "/app/join#";
+  for (size_t at = text.find(kJoin); at != std::string::npos; at = text.find(kJoin, at)) {
+    const size_t code = at + kJoin.size();
+    size_t end = code;
+    while (end < text.size() && (absl::ascii_isalnum(static_cast<unsigned char>(text[end])) ||
+                                 text[end] == '-' || text[end] == '_')) {
+      ++end;
+    }
+    text.replace(code, end - code, "[withheld]");
+    at = code;
+  }
+  return text;
+}
 
 absl::Status ListNotifications(CallContext& call, const v1::ListNotificationsRequest& request,
                                v1::ListNotificationsResponse& response) {
@@ -49,6 +69,9 @@ absl::Status GetNotification(CallContext& call, const v1::GetNotificationRequest
         storage::GetOutboxMessage(tx, request.notification_id());
     if (!m.ok()) return m.status();
     ToProto(*m, response.mutable_notification());
+    absl::StatusOr<std::string> message = storage::OutboxMessageText(tx, m->id);
+    if (!message.ok()) return message.status();
+    response.mutable_notification()->set_text(WithoutSignInCodes(rules::PlainTextOf(*message)));
     return absl::OkStatus();
   });
 }

@@ -112,6 +112,17 @@ absl::StatusOr<std::vector<OutboxRecord>> ListOutboxMessagesTo(Tx& tx,
   });
 }
 
+absl::StatusOr<std::string> OutboxMessageText(Tx& tx, int64_t id) {
+  return Guard("read outbox message text", [&]() -> absl::StatusOr<std::string> {
+    Statement st(tx.db(), "SELECT case_id, message FROM outbox WHERE id = ?");
+    st.bind(1, static_cast<int64_t>(id));
+    if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("notification ", id));
+    std::vector<WithheldField> withheld;
+    return OpenText(tx, MessageField(st.getColumn(0).getInt64(), id), st.getColumn(1), "message",
+                    &withheld);
+  });
+}
+
 absl::StatusOr<OutboxRecord> GetOutboxMessage(Tx& tx, int64_t id) {
   return Guard("get outbox message", [&]() -> absl::StatusOr<OutboxRecord> {
     Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, kFrom, " WHERE o.id = ?"));

@@ -62,6 +62,9 @@ absl::StatusOr<std::vector<OutboxRecord>> ListOutboxMessagesTo(Tx& tx,
                                                                const std::string& recipient_key,
                                                                int limit);
 
+// The whole text of message `id` as written ('' once it is gone, or when it cannot be opened).
+absl::StatusOr<std::string> OutboxMessageText(Tx& tx, int64_t id);
+
 // One message without its text; NOT_FOUND naming the id.
 absl::StatusOr<OutboxRecord> GetOutboxMessage(Tx& tx, int64_t id);
 

@@ -197,8 +197,9 @@ constexpr MethodPolicy kPolicies[] = {
     {"/ppa.mediation.v1.NotificationService/ListNotifications",
      Access::kRead,
      {ROLE_ADMIN, ROLE_CASE_SUPPORT}},
+    // Audited: it gives an email's text (names, times, places).
     {"/ppa.mediation.v1.NotificationService/GetNotification",
-     Access::kRead,
+     Access::kAuditedRead,
      {ROLE_ADMIN, ROLE_CASE_SUPPORT}},
     {"/ppa.mediation.v1.NotificationService/ResendNotification",
      Access::kWrite,

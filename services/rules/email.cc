@@ -78,6 +78,23 @@ std::string Part(absl::string_view content_type, absl::string_view body) {
 
 }  // namespace
 
+std::string PlainTextOf(absl::string_view message) {
+  constexpr absl::string_view kPart = "Content-Type: text/plain; charset=UTF-8\r\n";
+  const size_t part = message.find(kPart);
+  if (part == absl::string_view::npos) return "";
+  const size_t body = message.find("\r\n\r\n", part);
+  if (body == absl::string_view::npos) return "";
+  const size_t end = message.find("\r\n--", body + 4);
+  if (end == absl::string_view::npos) return "";
+  std::string encoded;
+  for (const char c : message.substr(body + 4, end - body - 4)) {
+    if (c != '\r' && c != '\n') encoded.push_back(c);
+  }
+  std::string decoded;
+  if (!absl::Base64Unescape(encoded, &decoded)) return "";
+  return decoded;
+}
+
 std::string HeaderText(absl::string_view text) {
   const std::string clean = WithoutControls(text);
   if (IsAscii(clean)) return clean;

@@ -37,6 +37,9 @@ struct Email {
 // hashed), so the same message renders the same way.
 std::string RenderEmail(const Email& email, absl::string_view boundary_seed);
 
+// The decoded text/plain part of a message RenderEmail wrote ('' when it has none).
+std::string PlainTextOf(absl::string_view message);
+
 // A header value as it may be written: CR, LF and other control characters removed, and an
 // RFC 2047 "=?UTF-8?B?...?=" encoded word (split to keep lines short) when it is not ASCII.
 std::string HeaderText(absl::string_view text);

@@ -51,6 +51,8 @@ TEST(EmailTest, OneRecipientThreeAlternativesAndAnITipPart) {
   EXPECT_NE(m.find("\r\nMessage-ID: <0123@ppa.example>\r\n"), std::string::npos);
   EXPECT_NE(m.find("Content-Type: multipart/alternative; boundary="), std::string::npos);
   EXPECT_EQ(PartBody(m, "text/plain; charset=UTF-8"), "Dear Dr Zoë Reed,\nSee you then.");
+  EXPECT_EQ(PlainTextOf(m), "Dear Dr Zoë Reed,\nSee you then.");
+  EXPECT_EQ(PlainTextOf("no MIME here"), "");
   EXPECT_EQ(PartBody(m, "text/html; charset=UTF-8"), "<p>Dear Dr Zoë Reed,</p>");
   EXPECT_EQ(PartBody(m, "text/calendar; charset=UTF-8; method=REQUEST"),
             "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n");

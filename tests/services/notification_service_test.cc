@@ -216,6 +216,16 @@ TEST_F(NotificationServiceTest, WithoutAMailServerDueMessagesAreNotSentAndCanBeS
                   .GetNotification(WithToken(server_.case_support()).get(), get, &got)
                   .ok());
   EXPECT_EQ(got.notification().subject(), all[0].subject());
+  // Its plain text as written, through an audited read.
+  EXPECT_THAT(got.notification().text(),
+              ::testing::StartsWith("Dear Priya Shah,\n\nAssisted mediation case AM-"));
+  EXPECT_THAT(got.notification().text(),
+              ::testing::HasSubstr("referred by Northshire Hospitals NHS Trust"));
+  EXPECT_EQ(server_.CountRows("audit_events",
+                              "method = '/ppa.mediation.v1.NotificationService/GetNotification'"),
+            1);
+  // Lists never carry it.
+  for (const v1::Notification& n : All()) EXPECT_EQ(n.text(), "");
 }
 
 TEST_F(NotificationServiceTest, OffersAnswersSessionsRemindersAndTheirChanges) {
@@ -385,6 +395,14 @@ TEST_F(NotificationServiceTest, SignInLinksAndAgreementVersionsGoToTheParties) {
                                                      " AND state = 'NOTIFICATION_STATE_NOT_SENT'"
                                                      " AND length(message) = 0")),
             1);
+  // Nobody but the party reads its code: its text is gone once tried.
+  v1::GetNotificationRequest get;
+  get.set_notification_id(all.back().id());
+  v1::GetNotificationResponse got;
+  ASSERT_TRUE(server_.notifications()
+                  .GetNotification(WithToken(server_.case_support()).get(), get, &got)
+                  .ok());
+  EXPECT_EQ(got.notification().text(), "");
   // And it is never sent again: a new link is issued instead.
   v1::ResendNotificationRequest resend;
   resend.set_notification_id(all.back().id());

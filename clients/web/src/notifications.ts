@@ -239,6 +239,9 @@ async function emailPage(context: PageContext): Promise<HTMLElement> {
     h("span", { class: "nhsuk-caption-l" }, `Case ${n.caseReference}`),
     h("h1", {}, `Email ${n.id}`),
     summaryList(rows),
+    n.text
+      ? section("text", "What it said", h("pre", { class: "app-email-text", id: "email-text" }, n.text))
+      : inset("Its text is no longer kept: a sign-in link's is erased once it has been tried, and every email's at the end of its case's retention."),
     canResend(n) && n.recipientEmail && n.kind !== NotificationKind.PARTY_SIGN_IN_LINK ? resendSection(n, path) : null,
     canResend(n) && n.kind === NotificationKind.PARTY_SIGN_IN_LINK
       ? inset("A sign-in link's email is not sent again: its code is not kept. Issue the party a new link on the case page, and it is emailed to them.")

@@ -177,8 +177,13 @@ test("case support sees the emails a referral and a sign-in link caused, filters
 
   // Another email sent again: queued at once, then (still no mail server) not sent again, under
   // the same Message-ID, with its tries counted from none.
+  assert.equal(await page.locator("#email-text").count(), 0, "a tried sign-in link's text is gone");
   await page.goto(`${c.baseUrl}/app/notifications/${referred.id}`);
   await heading(page, `Email ${referred.id}`);
+  // What it said: its plain text as written.
+  const text = (await page.locator("#email-text").textContent()) ?? "";
+  assert.ok(text.startsWith("Dear Priya Shah,"), text);
+  assert.ok(text.includes(`Assisted mediation case ${made.reference}, referred by`), text);
   await page.click("#resend-form-submit");
   await expectBanner(page, `Email ${referred.id} is queued to be sent again.`);
   assert.match(await summaryValue(page, "State"), /^(Waiting to send|Not sent) /);
