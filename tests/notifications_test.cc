@@ -6,15 +6,9 @@
 // changes; a mail server that is down, refuses for now or refuses for good; no mail server at
 // all; reminders; and that nothing confidential is ever in a message.
 #include <SQLiteCpp/SQLiteCpp.h>
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <libical/ical.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -40,10 +34,9 @@
 #include "absl/time/time.h"
 #include "ppa/mediation/v1/notification.grpc.pb.h"
 #include "tests/support/server_process.h"
+#include "tests/support/smtp_sink.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_server.h"
-
-extern char** environ;
 
 namespace mediation {
 namespace {
@@ -51,6 +44,7 @@ namespace {
 namespace v1 = ::ppa::mediation::v1;
 using ::mediation::testing::ReadAll;
 using ::mediation::testing::ServerProcess;
+using ::mediation::testing::SmtpSink;
 using ::mediation::testing::TempDir;
 using ::mediation::testing::ValidMediator;
 using ::mediation::testing::ValidOrganisation;
@@ -77,121 +71,6 @@ bool WaitFor(const std::function<bool()>& done, absl::Duration timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
-
-// Whether the sink's output holds its whole "ready" line, after the port's.
-bool ReadyLine(const std::string& said) {
-  const size_t ready = said.find("\nready");
-  return ready != std::string::npos && said.find('\n', ready + 1) != std::string::npos;
-}
-
-// tests/support/smtp_sink.py as a child process: a real SMTP server on 127.0.0.1 that writes
-// each message it accepts to <dir>/NNNNNN.json.
-class SmtpSink {
- public:
-  SmtpSink(std::string dir, std::string log_path)
-      : dir_(std::move(dir)), log_path_(std::move(log_path)) {
-    std::filesystem::create_directories(dir_);
-  }
-  ~SmtpSink() { Stop(); }
-  SmtpSink(const SmtpSink&) = delete;
-  SmtpSink& operator=(const SmtpSink&) = delete;
-
-  // Starts it on `port` (0: a free one, kept for later starts); false if it did not say it was
-  // ready within 20 s.
-  bool Start(int port = 0) {
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return false;
-    std::vector<std::string> args = {"/usr/bin/python3",   SMTP_SINK_PATH, "--port",
-                                     std::to_string(port), "--dir",        dir_};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 2, log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0600);
-    const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    if (spawned != 0) {
-      pid_ = -1;
-      ::close(out[0]);
-      return false;
-    }
-    // "<port>\n" then "ready...\n".
-    std::string said;
-    const absl::Time end = absl::Now() + absl::Seconds(20);
-    while (!ReadyLine(said) && absl::Now() < end) {
-      pollfd p{out[0], POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buffer[256];
-      const ssize_t n = ::read(out[0], buffer, sizeof buffer);
-      if (n <= 0) break;
-      said.append(buffer, static_cast<size_t>(n));
-    }
-    ::close(out[0]);
-    if (!ReadyLine(said)) {
-      Stop();
-      return false;
-    }
-    port_ = std::stoi(said.substr(0, said.find('\n')));
-    return true;
-  }
-
-  // SIGTERM, then waits for it (SIGKILL after 10 s).
-  void Stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    const absl::Time end = absl::Now() + absl::Seconds(10);
-    while (::waitpid(pid_, &status, WNOHANG) == 0) {
-      if (absl::Now() > end) {
-        ::kill(pid_, SIGKILL);
-        ::waitpid(pid_, &status, 0);
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    pid_ = -1;
-  }
-
-  bool running() const { return pid_ > 0; }
-  int port() const { return port_; }
-
-  // From now on DATA (or RCPT) is answered with `reply` and nothing is recorded.
-  void Refuse(const std::string& reply, bool at_rcpt = false) {
-    std::ofstream(absl::StrCat(dir_, at_rcpt ? "/refuse_rcpt" : "/refuse")) << reply << "\n";
-  }
-  // Refuses the sender (MAIL FROM) with `reply`: the mail server's problem, not the message's.
-  void RefuseSender(const std::string& reply) {
-    std::ofstream(absl::StrCat(dir_, "/refuse_mail")) << reply << "\n";
-  }
-  void Accept() {
-    std::filesystem::remove(dir_ + "/refuse");
-    std::filesystem::remove(dir_ + "/refuse_rcpt");
-    std::filesystem::remove(dir_ + "/refuse_mail");
-  }
-
-  // Every message accepted so far, in the order received.
-  std::vector<Json> Messages() const {
-    std::vector<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
-      const std::string name = entry.path().filename().string();
-      if (absl::EndsWith(name, ".json") && name[0] != '.') names.push_back(entry.path().string());
-    }
-    std::sort(names.begin(), names.end());
-    std::vector<Json> messages;
-    for (const std::string& name : names) messages.push_back(Json::parse(ReadAll(name)));
-    return messages;
-  }
-
- private:
-  const std::string dir_;
-  const std::string log_path_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 // "SESSION_INVITATION to jo@example.org".
 std::string Line(v1::NotificationKind kind, const std::string& email) {
@@ -347,7 +226,7 @@ class NotificationsTest : public ::testing::Test {
 
   // Starts the sink (unless it runs), then the server sending to it, with `extra` flags.
   void StartWithSink(const std::vector<std::string>& extra = {}) {
-    if (!sink_.running()) {
+    if (!sink_.Alive()) {
       ASSERT_TRUE(sink_.Start()) << ReadAll(dir_.File("smtp_sink.log"));
     }
     std::vector<std::string> flags = {absl::StrCat("--smtp_url=smtp://127.0.0.1:", sink_.port()),

@@ -14,13 +14,8 @@
 //   build/tests/outbox_crash_test --rounds=50 --seed=7
 // It prints the rounds, messages, deliveries, duplicates and lost messages, and exits 1 on any
 // loss or other problem (--sabotage shows that it does).
-#include <fcntl.h>
 #include <grpcpp/grpcpp.h>
-#include <poll.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -50,6 +45,7 @@
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
 #include "tests/support/server_process.h"
+#include "tests/support/smtp_sink.h"
 #include "tests/support/temp_dir.h"
 
 ABSL_FLAG(int, rounds, 5, "How many times the server is killed and restarted.");
@@ -64,14 +60,13 @@ ABSL_FLAG(bool, sabotage, false,
           "Shows the checks can fail: before the last check, deletes the mail server's only copy "
           "of one message (the run must then report it lost and exit 1).");
 
-extern char** environ;
-
 namespace mediation {
 namespace {
 
 namespace v1 = ::ppa::mediation::v1;
 using ::mediation::testing::ReadAll;
 using ::mediation::testing::ServerProcess;
+using ::mediation::testing::SmtpSink;
 using Json = nlohmann::json;
 
 constexpr char kPublicUrl[] = "http://127.0.0.1:8080";
@@ -83,108 +78,30 @@ std::unique_ptr<grpc::ClientContext> WithToken(const std::string& secret) {
   return context;
 }
 
-// Whether the sink's output holds its whole "ready" line, after the port's.
-bool ReadyLine(const std::string& said) {
-  const size_t ready = said.find("\nready");
-  return ready != std::string::npos && said.find('\n', ready + 1) != std::string::npos;
+// Deletes the record of the first message `sink` received only once.
+void ForgetOne(const SmtpSink& sink) {
+  std::map<std::string, std::vector<std::string>> files;
+  for (const auto& entry : std::filesystem::directory_iterator(sink.dir())) {
+    const std::string name = entry.path().filename().string();
+    if (!absl::EndsWith(name, ".json") || name[0] == '.') continue;
+    files[Json::parse(ReadAll(entry.path().string()))["message_id"]].push_back(
+        entry.path().string());
+  }
+  for (const auto& [id, names] : files) {
+    if (names.size() != 1) continue;
+    std::filesystem::remove(names.front());
+    std::cerr << "outbox_crash_test: sabotage: forgot the delivery of " << id << "\n";
+    return;
+  }
 }
-
-// tests/support/smtp_sink.py as a child process on a free port of 127.0.0.1, writing each
-// message it accepts to <dir>/NNNNNN.json. (A smaller copy of notifications_test.cc's.)
-class SmtpSink {
- public:
-  explicit SmtpSink(std::string dir) : dir_(std::move(dir)) {
-    std::filesystem::create_directories(dir_);
-  }
-  ~SmtpSink() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    ::waitpid(pid_, &status, 0);
-  }
-
-  // False if it did not say it was ready within 20 s.
-  bool Start(const std::string& log_path) {
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return false;
-    std::vector<std::string> args = {
-        "/usr/bin/python3", SMTP_SINK_PATH, "--port", "0", "--dir", dir_};
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, out[1], 1);
-    posix_spawn_file_actions_addopen(&actions, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0600);
-    const int spawned = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    ::close(out[1]);
-    if (spawned != 0) pid_ = -1;
-    std::string said;
-    const absl::Time end = absl::Now() + absl::Seconds(20);
-    while (pid_ > 0 && !ReadyLine(said) && absl::Now() < end) {
-      pollfd p{out[0], POLLIN, 0};
-      if (::poll(&p, 1, 100) <= 0) continue;
-      char buffer[256];
-      const ssize_t n = ::read(out[0], buffer, sizeof buffer);
-      if (n <= 0) break;
-      said.append(buffer, static_cast<size_t>(n));
-    }
-    ::close(out[0]);
-    if (!ReadyLine(said)) return false;
-    port_ = std::stoi(said.substr(0, said.find('\n')));
-    return true;
-  }
-
-  // Whether it still runs.
-  bool Alive() const {
-    int status = 0;
-    return pid_ > 0 && ::waitpid(pid_, &status, WNOHANG) == 0;
-  }
-  int port() const { return port_; }
-
-  // Deletes the record of the first message received only once.
-  void ForgetOne() {
-    std::map<std::string, std::vector<std::string>> files;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
-      const std::string name = entry.path().filename().string();
-      if (!absl::EndsWith(name, ".json") || name[0] == '.') continue;
-      files[Json::parse(ReadAll(entry.path().string()))["message_id"]].push_back(
-          entry.path().string());
-    }
-    for (const auto& [id, names] : files) {
-      if (names.size() != 1) continue;
-      std::filesystem::remove(names.front());
-      std::cerr << "outbox_crash_test: sabotage: forgot the delivery of " << id << "\n";
-      return;
-    }
-  }
-
-  std::vector<Json> Messages() const {
-    std::vector<std::string> names;
-    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
-      const std::string name = entry.path().filename().string();
-      if (absl::EndsWith(name, ".json") && name[0] != '.') names.push_back(entry.path().string());
-    }
-    std::sort(names.begin(), names.end());
-    std::vector<Json> messages;
-    for (const std::string& name : names) messages.push_back(Json::parse(ReadAll(name)));
-    return messages;
-  }
-
- private:
-  const std::string dir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 class OutboxCrashTest {
  public:
-  OutboxCrashTest() : sink_(dir_.File("mail")), rng_(absl::GetFlag(FLAGS_seed)) {}
+  OutboxCrashTest()
+      : sink_(dir_.File("mail"), dir_.File("smtp_sink.log")), rng_(absl::GetFlag(FLAGS_seed)) {}
 
   int Run() {
-    if (!sink_.Start(dir_.File("smtp_sink.log"))) {
+    if (!sink_.Start()) {
       std::cerr << "outbox_crash_test: the SMTP sink did not start: "
                 << ReadAll(dir_.File("smtp_sink.log")) << "\n";
       return 1;
@@ -398,7 +315,7 @@ class OutboxCrashTest {
     std::map<std::string, std::vector<Json>> copies;
     std::map<std::string, std::set<std::string>> ids_of_link;
     const std::regex link_pattern("/app/join#([A-Za-z0-9_-]+)");
-    if (absl::GetFlag(FLAGS_sabotage)) sink_.ForgetOne();
+    if (absl::GetFlag(FLAGS_sabotage)) ForgetOne(sink_);
     const std::vector<Json> mail = sink_.Messages();
     deliveries_ = static_cast<int64_t>(mail.size());
     for (const Json& m : mail) {

@@ -1,4 +1,4 @@
-#!/usr/bin/python3
+#!/ usr / bin / python3
 """A real SMTP server on loopback that records every message it accepts, for the email tests.
 
     /usr/bin/python3 smtp_sink.py --port P --dir D
@@ -48,22 +48,24 @@ def _part_text(part):
 
 def describe(raw, mail_from, rcpt_tos, seq):
     message = email.message_from_bytes(raw, policy=email.policy.default)
-    # The headers exactly as written (the default policy would re-fold or re-parse them).
+#The headers exactly as written(the default policy would re - fold or re - parse them).
     plain = email.message_from_bytes(raw, policy=email.policy.compat32)
     message_id = re.sub(r"\s+", "", plain.get("Message-ID", "") or "")
     record = {
-        "seq": seq,
-        "received_at": time.time(),
-        "mail_from": mail_from,
-        "rcpt_tos": list(rcpt_tos),
-        "message_id": message_id,
-        "subject": str(message.get("Subject", "") or ""),
-        "to": str(message.get("To", "") or ""),
-        "text": "",
-        "html": "",
-        "calendar": "",
-        "calendar_method": "",
-        "raw": raw.decode("utf-8", errors="replace"),
+  "seq" : seq,
+          "received_at" : time.time(),
+          "mail_from" : mail_from,
+                        "rcpt_tos" : list(rcpt_tos),
+                                     "message_id" : message_id,
+                                                    "subject"
+      : str(message.get("Subject", "") or ""),
+        "to" : str(message.get("To", "") or ""),
+               "text" : "",
+                        "html" : "",
+                                 "calendar" : "",
+                                              "calendar_method"
+      : "",
+        "raw" : raw.decode("utf-8", errors = "replace"),
     }
     for part in message.walk():
         if part.is_multipart():
@@ -130,7 +132,7 @@ async def serve(port, directory):
     loop = asyncio.get_running_loop()
     recorder = Recorder(directory)
     server = await loop.create_server(
-        # A fixed hostname: the default looks up the machine's FQDN, which can take seconds.
+#A fixed hostname : the default looks up the machine's FQDN, which can take seconds.
         lambda: SMTP(recorder, hostname="smtp-sink.test", ident="smtp_sink"),
         host="127.0.0.1", port=port, reuse_address=True)
     stop = asyncio.Event()
@@ -140,7 +142,7 @@ async def serve(port, directory):
     sys.stdout.write("%d\nready: smtp_sink on 127.0.0.1:%d writing to %s\n"
                      % (chosen, chosen, directory))
     sys.stdout.flush()
-    # Whoever started it may stop reading once it is ready: nothing more goes to that pipe.
+#Whoever started it may stop reading once it is ready : nothing more goes to that pipe.
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
