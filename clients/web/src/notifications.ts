@@ -170,10 +170,10 @@ async function listPage(context: PageContext): Promise<HTMLElement> {
     h(
       "p",
       { class: "nhsuk-body" },
-      "Every email the service sends is kept here: who it is for, what it is about and how sending it went. Its text is not shown, as it can hold a party's sign-in link.",
+      "Every email the service sends is kept here: who it is for, what it is about and how sending it went. Open one to read what it said (a party's sign-in link is never shown).",
     ),
     inset(
-      "Failed: the mail server refused the email, or every try failed. Not sent: no mail server was set up when it was due. Either kind can be sent again from the email's page.",
+      "Failed: the mail server refused the email, or every try failed. Not sent: no mail server was set up when it was due, or it was a reminder for a session that had already started. Either kind can be sent again from the email's page, except a sign-in link: issue the party a new link on the case page instead.",
     ),
     filterForm(stateName, caseId),
     caseId ? h("p", { class: "nhsuk-body" }, link(listAddress(stateName, 0n), "Show emails about every case", { id: "every-case" })) : null,
