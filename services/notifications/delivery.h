@@ -40,6 +40,9 @@ struct DeliverySettings {
   absl::Duration poll = absl::Seconds(5);
   // Messages read per pass.
   int batch = 20;
+  // False: the server starts no delivery thread and messages stay PENDING (for tests whose fault
+  // plans count every write: a delivery write among them would take a fault meant for a call).
+  bool enabled = true;
 };
 
 // The wait before the try after `attempts` failed ones, with `jitter` in [0, 1).

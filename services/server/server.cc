@@ -282,7 +282,7 @@ absl::StatusOr<std::unique_ptr<MediationServer>> MediationServer::Start(ServerOp
   if (absl::Status listening = server->Listen(*credentials); !listening.ok()) return listening;
   if (absl::Status listening = server->ListenHttp(); !listening.ok()) return listening;
   server->StartMaintenanceThread();
-  server->delivery_->Start();
+  if (server->options_.delivery.enabled) server->delivery_->Start();
   const ServerOptions& opts = server->options_;
   server->log_->Info(absl::StrCat("serving ppa.mediation.v1 on port ", server->port_,
                                   opts.tls_cert_path.empty()        ? " (plaintext)"

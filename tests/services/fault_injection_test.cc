@@ -44,6 +44,7 @@ class FaultInjectionTest : public ::testing::Test {
 };
 
 TEST_F(FaultInjectionTest, AFullDiskIsResourceExhaustedAndLeavesNoPartialCase) {
+  server_.SettleOutbox();
   plan_->FailWrite(1, SqliteFailure(SQLITE_FULL, "database or disk is full"));
 
   grpc::Status status = CreateReferral();
@@ -77,6 +78,7 @@ TEST_F(FaultInjectionTest, AConfidentialReadIsNotAnsweredWhenItsAuditRowCannotBe
   ASSERT_TRUE(server_.notes().AddNote(WithToken(token).get(), add, &added).ok());
   const int64_t audit_rows = server_.CountRows("audit_events");
 
+  server_.SettleOutbox();
   plan_->FailWrite(1, SqliteFailure(SQLITE_FULL, "database or disk is full"));
   v1::GetNoteRequest get;
   get.set_note_id(added.note().id());
@@ -89,6 +91,7 @@ TEST_F(FaultInjectionTest, AConfidentialReadIsNotAnsweredWhenItsAuditRowCannotBe
 }
 
 TEST_F(FaultInjectionTest, AnInternalFailureIsLoggedWithItsCallIdAndAnsweredWithoutDetail) {
+  server_.SettleOutbox();
   plan_->FailWrite(1, SqliteFailure(SQLITE_IOERR, "disk I/O error at page 7"));
 
   grpc::Status status = CreateReferral();
@@ -105,6 +108,7 @@ TEST_F(FaultInjectionTest, AnInternalFailureIsLoggedWithItsCallIdAndAnsweredWith
 }
 
 TEST_F(FaultInjectionTest, ABusyDatabaseIsUnavailableAndTheNextTrySucceeds) {
+  server_.SettleOutbox();
   plan_->FailWrite(1, SqliteFailure(SQLITE_BUSY, "database is locked"));
   EXPECT_EQ(CreateReferral().error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(server_.CountRows("cases"), 0);

@@ -2,8 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -283,6 +286,25 @@ grpc::Status TestServer::Respond(const std::string& mediator_token, int64_t allo
   }
   v1::RespondToAllocationResponse out;
   return allocation_->RespondToAllocation(WithToken(mediator_token).get(), r, &out);
+}
+
+void TestServer::SettleOutbox() {
+  for (int tries = 0; tries < 400; ++tries) {
+    v1::ListNotificationsRequest r;
+    r.set_state(v1::NOTIFICATION_STATE_PENDING);
+    r.set_page_size(500);
+    v1::ListNotificationsResponse pending;
+    const grpc::Status s =
+        notifications_->ListNotifications(WithToken(admin_secret_).get(), r, &pending);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    const int64_t now = absl::ToUnixSeconds(server_->options().clock());
+    if (std::none_of(pending.notifications().begin(), pending.notifications().end(),
+                     [&](const v1::Notification& n) { return n.due_at().seconds() <= now; })) {
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ADD_FAILURE() << "emails due now are still waiting to be handled";
 }
 
 absl::Status TestServer::ReadStore(const storage::TxFn& fn) const {

@@ -111,6 +111,11 @@ class TestServer {
                        v1::DeclineReason reason = v1::DECLINE_REASON_UNSPECIFIED,
                        int64_t conflict_party_id = 0);
 
+  // Waits until the delivery worker has handled every email due now (none is PENDING and due),
+  // so that its writes are over: a test that plans a fault for "the next write" calls this first,
+  // or the worker's write could take the fault meant for the call.
+  void SettleOutbox();
+
   // Runs `fn` in a read transaction of a connection of its own that holds the server's master
   // keys, for assertions on sealed data through storage/.
   absl::Status ReadStore(const storage::TxFn& fn) const;
