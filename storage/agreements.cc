@@ -15,13 +15,12 @@ FieldRef ContentField(int64_t case_id, int64_t id) {
   return {.case_id = case_id, .table = "agreement_versions", .column = "content", .row = id};
 }
 
-AgreementVersionRecord ReadVersion(Tx& tx, SQLite::Statement& st) {
+AgreementVersionRecord ReadVersion(Tx& tx, Statement& st) {
   AgreementVersionRecord v;
   v.id = st.getColumn(0).getInt64();
   v.case_id = st.getColumn(1).getInt64();
   v.version = st.getColumn(2).getInt();
-  const std::string stored(static_cast<const char*>(st.getColumn(3).getBlob()),
-                           st.getColumn(3).getBytes());
+  const std::string stored = st.getColumn(3).getString();
   // Content from before schema version 9 is plain until start-up seals it.
   v.content = OpenStored(tx, ContentField(v.case_id, v.id), st.getColumn(8).getInt() != 0, stored,
                          "content", &v.withheld);
@@ -32,7 +31,7 @@ AgreementVersionRecord ReadVersion(Tx& tx, SQLite::Statement& st) {
   return v;
 }
 
-void ReadSignatures(SQLite::Database& db, AgreementVersionRecord& v) {
+void ReadSignatures(Tx& db, AgreementVersionRecord& v) {
   Statement st(db,
                "SELECT party_id, content_hash, signed_at, token_id, on_paper, "
                "consent_to_share FROM agreement_signatures WHERE version_id = ? ORDER BY "
@@ -53,7 +52,7 @@ void ReadSignatures(SQLite::Database& db, AgreementVersionRecord& v) {
 absl::StatusOr<AgreementVersionRecord> InsertAgreementVersion(Tx& tx, AgreementVersionRecord v) {
   if (absl::Status s = tx.RequireWritable("insert agreement version"); !s.ok()) return s;
   return Guard("insert agreement version", [&]() -> absl::StatusOr<AgreementVersionRecord> {
-    Statement next(tx.db(),
+    Statement next(tx,
                    "SELECT COALESCE(MAX(version), 0) + 1 FROM agreement_versions WHERE "
                    "case_id = ?");
     next.bind(1, static_cast<int64_t>(v.case_id));
@@ -61,7 +60,7 @@ absl::StatusOr<AgreementVersionRecord> InsertAgreementVersion(Tx& tx, AgreementV
     v.version = next.getColumn(0).getInt();
     // The content is sealed, bound to the row; its hash stays the hash of the plain text, so
     // a signature still names what the party read.
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO agreement_versions (case_id, version, content, content_sealed, "
                  "content_hash, created_at, created_by_token_id) VALUES (?, ?, X'', 1, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(v.case_id));
@@ -70,7 +69,7 @@ absl::StatusOr<AgreementVersionRecord> InsertAgreementVersion(Tx& tx, AgreementV
     st.bind(4, static_cast<int64_t>(ToMicros(v.created_at)));
     BindOptionalId(st, 5, v.created_by_token_id);
     st.exec();
-    v.id = tx.db().getLastInsertRowid();
+    v.id = tx.LastInsertId();
     if (absl::Status s =
             StoreSealedText(tx, ContentField(v.case_id, v.id), v.content, v.created_at);
         !s.ok()) {
@@ -82,14 +81,13 @@ absl::StatusOr<AgreementVersionRecord> InsertAgreementVersion(Tx& tx, AgreementV
 
 absl::StatusOr<AgreementVersionRecord> GetAgreementVersion(Tx& tx, int64_t id) {
   return Guard("get agreement version", [&]() -> absl::StatusOr<AgreementVersionRecord> {
-    Statement st(tx.db(),
-                 absl::StrCat("SELECT ", kColumns, " FROM agreement_versions WHERE id = ?"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, " FROM agreement_versions WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) {
       return absl::NotFoundError(absl::StrCat("agreement version ", id, " not found"));
     }
     AgreementVersionRecord v = ReadVersion(tx, st);
-    ReadSignatures(tx.db(), v);
+    ReadSignatures(tx, v);
     return v;
   });
 }
@@ -97,13 +95,13 @@ absl::StatusOr<AgreementVersionRecord> GetAgreementVersion(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<AgreementVersionRecord>> ListAgreementVersions(Tx& tx, int64_t case_id) {
   return Guard("list agreement versions",
                [&]() -> absl::StatusOr<std::vector<AgreementVersionRecord>> {
-                 Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
-                                                    " FROM agreement_versions WHERE case_id = ? "
-                                                    "ORDER BY version"));
+                 Statement st(tx, absl::StrCat("SELECT ", kColumns,
+                                               " FROM agreement_versions WHERE case_id = ? "
+                                               "ORDER BY version"));
                  st.bind(1, static_cast<int64_t>(case_id));
                  std::vector<AgreementVersionRecord> out;
                  while (st.executeStep()) out.push_back(ReadVersion(tx, st));
-                 for (auto& v : out) ReadSignatures(tx.db(), v);
+                 for (auto& v : out) ReadSignatures(tx, v);
                  return out;
                });
 }
@@ -111,7 +109,7 @@ absl::StatusOr<std::vector<AgreementVersionRecord>> ListAgreementVersions(Tx& tx
 absl::Status InsertSignature(Tx& tx, int64_t version_id, const SignatureRecord& s) {
   if (absl::Status st = tx.RequireWritable("insert signature"); !st.ok()) return st;
   return Guard("insert signature", [&]() -> absl::Status {
-    Statement existing(tx.db(),
+    Statement existing(tx,
                        "SELECT 1 FROM agreement_signatures WHERE version_id = ? AND "
                        "party_id = ?");
     existing.bind(1, static_cast<int64_t>(version_id));
@@ -120,7 +118,7 @@ absl::Status InsertSignature(Tx& tx, int64_t version_id, const SignatureRecord& 
       return absl::AlreadyExistsError(
           absl::StrCat("party ", s.party_id, " has already signed this version"));
     }
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO agreement_signatures (version_id, party_id, content_hash, "
                  "signed_at, token_id, on_paper, consent_to_share) VALUES (?, ?, ?, ?, ?, "
                  "?, ?)");
@@ -139,7 +137,7 @@ absl::Status InsertSignature(Tx& tx, int64_t version_id, const SignatureRecord& 
 absl::Status FinaliseAgreementVersion(Tx& tx, int64_t version_id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("finalise agreement"); !s.ok()) return s;
   return Guard("finalise agreement", [&]() -> absl::Status {
-    Statement st(tx.db(), "UPDATE agreement_versions SET finalised_at = ? WHERE id = ?");
+    Statement st(tx, "UPDATE agreement_versions SET finalised_at = ? WHERE id = ?");
     st.bind(1, static_cast<int64_t>(ToMicros(at)));
     st.bind(2, static_cast<int64_t>(version_id));
     st.exec();

@@ -11,7 +11,7 @@ constexpr char kColumns[] =
     "id, case_id, mediator_id, role, state, open, offered_at, offered_by_token_id, responded_at, "
     "responded_by_token_id, decline_reason, response_note, window_first_day, window_last_day";
 
-AllocationRecord ReadAllocation(Tx& tx, SQLite::Statement& st) {
+AllocationRecord ReadAllocation(Tx& tx, Statement& st) {
   AllocationRecord a;
   a.id = st.getColumn(0).getInt64();
   a.case_id = st.getColumn(1).getInt64();
@@ -37,9 +37,9 @@ AllocationRecord ReadAllocation(Tx& tx, SQLite::Statement& st) {
 absl::StatusOr<std::vector<AllocationRecord>> ListWhere(Tx& tx, const char* column, int64_t id,
                                                         bool include_closed) {
   return Guard("list allocations", [&]() -> absl::StatusOr<std::vector<AllocationRecord>> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM allocations WHERE ", column,
-                                       " = ? AND (? OR state IN ('ALLOCATION_STATE_PENDING', "
-                                       "'ALLOCATION_STATE_ACCEPTED')) ORDER BY id"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, " FROM allocations WHERE ", column,
+                                  " = ? AND (? OR state IN ('ALLOCATION_STATE_PENDING', "
+                                  "'ALLOCATION_STATE_ACCEPTED')) ORDER BY id"));
     st.bind(1, static_cast<int64_t>(id));
     st.bind(2, include_closed ? 1 : 0);
     std::vector<AllocationRecord> out;
@@ -53,7 +53,7 @@ absl::StatusOr<std::vector<AllocationRecord>> ListWhere(Tx& tx, const char* colu
 absl::StatusOr<AllocationRecord> InsertAllocation(Tx& tx, AllocationRecord a) {
   if (absl::Status s = tx.RequireWritable("insert allocation"); !s.ok()) return s;
   return Guard("insert allocation", [&]() -> absl::StatusOr<AllocationRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO allocations (case_id, mediator_id, role, state, open, "
                  "offered_at, offered_by_token_id, window_first_day, window_last_day) VALUES "
                  "(?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -69,8 +69,8 @@ absl::StatusOr<AllocationRecord> InsertAllocation(Tx& tx, AllocationRecord a) {
       st.bind(9, *a.window_last_day);
     }
     st.exec();
-    a.id = tx.db().getLastInsertRowid();
-    Statement last(tx.db(), "UPDATE mediators SET last_allocated_at = ? WHERE id = ?");
+    a.id = tx.LastInsertId();
+    Statement last(tx, "UPDATE mediators SET last_allocated_at = ? WHERE id = ?");
     last.bind(1, static_cast<int64_t>(ToMicros(a.offered_at)));
     last.bind(2, static_cast<int64_t>(a.mediator_id));
     last.exec();
@@ -80,7 +80,7 @@ absl::StatusOr<AllocationRecord> InsertAllocation(Tx& tx, AllocationRecord a) {
 
 absl::StatusOr<AllocationRecord> GetAllocation(Tx& tx, int64_t id) {
   return Guard("get allocation", [&]() -> absl::StatusOr<AllocationRecord> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM allocations WHERE id = ?"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, " FROM allocations WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) {
       return absl::NotFoundError(absl::StrCat("allocation ", id, " not found"));
@@ -106,7 +106,7 @@ absl::Status RecordAllocationResponse(Tx& tx, const AllocationRecord& a) {
       a.response_note, a.responded_at.value_or(a.offered_at));
   if (!note.ok()) return note.status();
   return Guard("respond to allocation", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "UPDATE allocations SET state = ?, open = ?, responded_at = ?, "
                  "responded_by_token_id = ?, decline_reason = ?, response_note = ? "
                  "WHERE id = ? AND state = 'ALLOCATION_STATE_PENDING'");
@@ -128,14 +128,14 @@ absl::Status RecordAllocationResponse(Tx& tx, const AllocationRecord& a) {
 absl::Status ReleaseAllocationsOfCase(Tx& tx, int64_t case_id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("release allocations"); !s.ok()) return s;
   return Guard("release allocations", [&]() -> absl::Status {
-    Statement pending(tx.db(),
+    Statement pending(tx,
                       "UPDATE allocations SET state = 'ALLOCATION_STATE_RELEASED', "
                       "closed_at = ? WHERE case_id = ? AND "
                       "state = 'ALLOCATION_STATE_PENDING'");
     pending.bind(1, static_cast<int64_t>(ToMicros(at)));
     pending.bind(2, static_cast<int64_t>(case_id));
     pending.exec();
-    Statement open(tx.db(),
+    Statement open(tx,
                    "UPDATE allocations SET open = 0, closed_at = COALESCE(closed_at, ?) "
                    "WHERE case_id = ? AND open = 1");
     open.bind(1, static_cast<int64_t>(ToMicros(at)));
@@ -149,12 +149,12 @@ absl::Status ReopenAllocationsOfCase(Tx& tx, int64_t case_id, bool keep_mediator
   if (absl::Status s = tx.RequireWritable("reopen allocations"); !s.ok()) return s;
   return Guard("reopen allocations", [&]() -> absl::Status {
     // Released now (the allocation event's time is closed_at), not when the case finished.
-    Statement st(tx.db(), keep_mediators
-                              ? "UPDATE allocations SET open = 1, closed_at = NULL WHERE case_id = "
-                                "?1 AND state = 'ALLOCATION_STATE_ACCEPTED'"
-                              : "UPDATE allocations SET state = 'ALLOCATION_STATE_RELEASED', "
-                                "closed_at = ?2 WHERE case_id = ?1 AND state = "
-                                "'ALLOCATION_STATE_ACCEPTED'");
+    Statement st(tx, keep_mediators
+                         ? "UPDATE allocations SET open = 1, closed_at = NULL WHERE case_id = "
+                           "?1 AND state = 'ALLOCATION_STATE_ACCEPTED'"
+                         : "UPDATE allocations SET state = 'ALLOCATION_STATE_RELEASED', "
+                           "closed_at = ?2 WHERE case_id = ?1 AND state = "
+                           "'ALLOCATION_STATE_ACCEPTED'");
     st.bind(1, static_cast<int64_t>(case_id));
     if (!keep_mediators) st.bind(2, static_cast<int64_t>(ToMicros(at)));
     st.exec();
@@ -164,7 +164,7 @@ absl::Status ReopenAllocationsOfCase(Tx& tx, int64_t case_id, bool keep_mediator
 
 absl::StatusOr<bool> MediatorHoldsCase(Tx& tx, int64_t case_id, int64_t mediator_id) {
   return Guard("mediator holds case", [&]() -> absl::StatusOr<bool> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT 1 FROM allocations WHERE case_id = ? AND mediator_id = ? AND "
                  "state IN ('ALLOCATION_STATE_PENDING', 'ALLOCATION_STATE_ACCEPTED') "
                  "LIMIT 1");

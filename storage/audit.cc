@@ -3,7 +3,6 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/sha.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <array>
@@ -35,23 +34,25 @@ void AppendText(std::string& out, absl::string_view v) {
 }
 void AppendNull(std::string& out) { out += "n;"; }
 
-void AppendColumn(std::string& out, const SQLite::Column& c) {
-  switch (c.getType()) {
-    case SQLITE_INTEGER:
+void AppendColumn(std::string& out, const Column& c) {
+  switch (c.type()) {
+    case ValueType::kInteger:
       AppendInteger(out, c.getInt64());
       break;
-    case SQLITE_TEXT:
-      AppendText(out, absl::string_view(c.getText(), c.getBytes()));
+    case ValueType::kText:
+      AppendText(out, c.getString());
       break;
-    case SQLITE_NULL:
+    case ValueType::kNull:
       AppendNull(out);
       break;
-    case SQLITE_FLOAT:
+    case ValueType::kFloat:
       absl::StrAppend(&out, "f", c.getString(), ";");
       break;
-    default:
-      absl::StrAppend(&out, "b", c.getBytes(), ":",
-                      absl::string_view(static_cast<const char*>(c.getBlob()), c.getBytes()), ";");
+    case ValueType::kBlob: {
+      const std::string bytes = c.getString();
+      absl::StrAppend(&out, "b", bytes.size(), ":", bytes, ";");
+      break;
+    }
   }
 }
 
@@ -72,7 +73,7 @@ std::string HeadMac(absl::string_view key, int64_t last_id, absl::string_view la
 }
 
 // The stored values of the row `st` is on (selected with kColumns first).
-std::string CanonicalStored(SQLite::Statement& st) {
+std::string CanonicalStored(Statement& st) {
   std::string out;
   for (int i = 0; i < kColumnCount; ++i) {
     if (i == kColumnCount - 1 && st.getColumn(i).isNull()) break;
@@ -100,7 +101,7 @@ std::string CanonicalBound(const AuditRecord& r) {
   return out;
 }
 
-AuditRecord ReadRow(SQLite::Statement& st) {
+AuditRecord ReadRow(Statement& st) {
   AuditRecord r;
   r.id = st.getColumn(0).getInt64();
   r.at = FromMicros(st.getColumn(1).getInt64());
@@ -114,9 +115,9 @@ AuditRecord ReadRow(SQLite::Statement& st) {
   return r;
 }
 
-std::string Blob(const SQLite::Column& c) {
+std::string Blob(const Column& c) {
   if (c.isNull()) return "";
-  return std::string(static_cast<const char*>(c.getBlob()), c.getBytes());
+  return c.getString();
 }
 
 absl::Status RequireKey(const Tx& tx, absl::string_view operation) {
@@ -129,7 +130,7 @@ absl::Status RequireKey(const Tx& tx, absl::string_view operation) {
 
 void WriteHead(Tx& tx, int64_t last_id, const std::string& last_hash) {
   const std::string mac = HeadMac(tx.audit_key(), last_id, last_hash);
-  Statement st(tx.db(),
+  Statement st(tx,
                "INSERT INTO audit_head (id, last_id, last_hash, mac) VALUES (1, ?, ?, ?) "
                "ON CONFLICT (id) DO UPDATE SET last_id = excluded.last_id, "
                "last_hash = excluded.last_hash, mac = excluded.mac");
@@ -149,10 +150,10 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
     // The new row follows the head, not whatever row is last now: if rows were cut off the end,
     // the next row still names the missing link, so the gap stays visible. A head that is
     // missing or does not verify (while rows exist) gives the genesis link: a visible break.
-    const int64_t last_row = SelectInt64(tx.db(), "SELECT COALESCE(MAX(id), 0) FROM audit_events");
+    const int64_t last_row = SelectInt64(tx, "SELECT COALESCE(MAX(id), 0) FROM audit_events");
     int64_t head_id = 0;
     std::string prev = Genesis();
-    Statement head(tx.db(), "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
+    Statement head(tx, "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
     if (head.executeStep()) {
       const int64_t id = head.getColumn(0).getInt64();
       const std::string hash = Blob(head.getColumn(1));
@@ -165,7 +166,7 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
     row.id = std::max(last_row, head_id) + 1;
     const std::string hash = Link(tx.audit_key(), prev, CanonicalBound(row));
     Statement st(
-        tx.db(),
+        tx,
         "INSERT INTO audit_events (id, at, call_id, token_id, role, method, "
         "objects, outcome, prev_hash, hash, transport) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
         "?)");
@@ -193,8 +194,8 @@ absl::StatusOr<int64_t> AppendAudit(Tx& tx, const AuditRecord& record) {
 absl::StatusOr<ChainCheck> VerifyAuditChain(Tx& tx) {
   if (absl::Status s = RequireKey(tx, "verify audit chain"); !s.ok()) return s;
   return Guard("verify audit chain", [&]() -> absl::StatusOr<ChainCheck> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
-                                       ", prev_hash, hash FROM audit_events ORDER BY id"));
+    Statement st(
+        tx, absl::StrCat("SELECT ", kColumns, ", prev_hash, hash FROM audit_events ORDER BY id"));
     ChainCheck check;
     auto broken = [&](int64_t row, std::string problem) {
       check.intact = false;
@@ -223,7 +224,7 @@ absl::StatusOr<ChainCheck> VerifyAuditChain(Tx& tx) {
     check.head_hash = absl::BytesToHexString(expected_prev);
     if (!check.intact) return check;
 
-    Statement head(tx.db(), "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
+    Statement head(tx, "SELECT last_id, last_hash, mac FROM audit_head WHERE id = 1");
     if (!head.executeStep()) {
       if (check.rows > 0) broken(prev_id, "the trail's head record is missing");
       return check;
@@ -245,13 +246,13 @@ absl::StatusOr<int64_t> LinkUnchainedAuditRows(Tx& tx) {
   if (absl::Status s = tx.RequireWritable("link audit rows"); !s.ok()) return s;
   if (absl::Status s = RequireKey(tx, "link audit rows"); !s.ok()) return s;
   return Guard("link audit rows", [&]() -> absl::StatusOr<int64_t> {
-    if (SelectInt64(tx.db(), "SELECT COUNT(*) FROM audit_events WHERE hash IS NOT NULL") > 0) {
+    if (SelectInt64(tx, "SELECT COUNT(*) FROM audit_events WHERE hash IS NOT NULL") > 0) {
       return 0;
     }
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM audit_events ORDER BY id"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, " FROM audit_events ORDER BY id"));
     std::vector<std::pair<int64_t, std::string>> rows;
     while (st.executeStep()) rows.emplace_back(st.getColumn(0).getInt64(), CanonicalStored(st));
-    Statement update(tx.db(), "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?");
+    Statement update(tx, "UPDATE audit_events SET prev_hash = ?, hash = ? WHERE id = ?");
     std::string prev = Genesis();
     for (const auto& [id, canonical] : rows) {
       const std::string hash = Link(tx.audit_key(), prev, canonical);
@@ -271,11 +272,10 @@ absl::StatusOr<std::vector<AuditRecord>> ListAudit(Tx& tx, const AuditFilter& fi
                                                    const PageCursor& cursor) {
   return Guard("list audit", [&]() -> absl::StatusOr<std::vector<AuditRecord>> {
     // The object filter matches whole words of the space-separated `objects` column.
-    Statement st(tx.db(),
-                 absl::StrCat("SELECT ", kColumns,
-                              " FROM audit_events WHERE (?1 = 0 OR id < ?1) AND (?2 = 0 OR "
-                              "token_id = ?2) AND (?3 = '' OR instr(' ' || objects || "
-                              "' ', ' ' || ?3 || ' ') > 0) ORDER BY id DESC LIMIT ?4"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns,
+                                  " FROM audit_events WHERE (?1 = 0 OR id < ?1) AND (?2 = 0 OR "
+                                  "token_id = ?2) AND (?3 = '' OR instr(' ' || objects || "
+                                  "' ', ' ' || ?3 || ' ') > 0) ORDER BY id DESC LIMIT ?4"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
     st.bind(2, static_cast<int64_t>(filter.token_id));
     st.bind(3, filter.object);

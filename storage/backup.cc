@@ -22,6 +22,7 @@
 #include "absl/time/clock.h"
 #include "storage/schema.h"
 #include "storage/sql_util.h"
+#include "storage/sqlite_connection.h"
 
 namespace mediation::storage {
 namespace {
@@ -88,7 +89,7 @@ absl::Status MakeDirectory(const std::string& dir) {
 // Copies the snapshot of `source` into the (empty) database file at `path`.
 absl::StatusOr<int64_t> CopyPages(SQLite::Database& source, const std::string& path,
                                   const BackupOptions& options) {
-  return Guard("back up the database", [&]() -> absl::StatusOr<int64_t> {
+  return SqliteGuard("back up the database", [&]() -> absl::StatusOr<int64_t> {
     SQLite::Database dest(path, SQLite::OPEN_READWRITE);
     auto backup = std::make_unique<SQLite::Backup>(dest, "main", source, "main");
     Backoff backoff(options.busy_limit);  // Counted from the last step that made progress.
@@ -183,11 +184,17 @@ std::string SanitizeBackupLabel(absl::string_view label) {
 }
 
 absl::StatusOr<BackupFile> BackupDatabase(Tx& tx, const BackupOptions& options) {
+  if (tx.engine() != Engine::kSqlite) {
+    return absl::FailedPreconditionError(
+        "this server stores its data in PostgreSQL, which it does not copy itself: back it up "
+        "with pg_dump or pg_basebackup and archive its write-ahead log (see deploy/postgresql/)");
+  }
+  SQLite::Database& db = SqliteDatabaseOf(tx);
   if (absl::Status made = MakeDirectory(options.dir); !made.ok()) return made;
 
   // The first read starts the transaction's snapshot: the copy is of that instant.
   absl::StatusOr<int> version =
-      RetryWhileBusy(options.busy_limit, [&] { return SchemaVersion(tx.db()); });
+      RetryWhileBusy(options.busy_limit, [&] { return SchemaVersion(db); });
   if (!version.ok()) return version.status();
 
   std::string temp = (std::filesystem::path(options.dir) / ".backup-XXXXXX.partial").string();
@@ -201,7 +208,7 @@ absl::StatusOr<BackupFile> BackupDatabase(Tx& tx, const BackupOptions& options) 
     }
   };
 
-  absl::StatusOr<int64_t> pages = CopyPages(tx.db(), temp, options);
+  absl::StatusOr<int64_t> pages = CopyPages(db, temp, options);
   if (!pages.ok()) return pages.status();
   absl::StatusOr<Digest> digest = SyncAndDigest(temp);
   if (!digest.ok()) return digest.status();

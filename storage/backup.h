@@ -54,8 +54,9 @@ std::string SanitizeBackupLabel(absl::string_view label);
 // Copies the database of `tx` as of its snapshot into a new file in `options.dir`.
 // REQUIRES: `tx` is a read transaction that has not read anything yet (its snapshot starts
 // here, so every write committed before the call is in the copy).
-// Errors: UNAVAILABLE when the database stayed busy past `busy_limit`; RESOURCE_EXHAUSTED when
-// the backup's disk is full; INTERNAL (with detail for the log) for anything else.
+// Errors: FAILED_PRECONDITION on PostgreSQL (its own tools back it up); UNAVAILABLE when the
+// database stayed busy past `busy_limit`; RESOURCE_EXHAUSTED when the backup's disk is full;
+// INTERNAL (with detail for the log) for anything else.
 absl::StatusOr<BackupFile> BackupDatabase(Tx& tx, const BackupOptions& options);
 
 // Removes a backup file (for a backup that must not stand, e.g. one whose audit row failed).

@@ -5,11 +5,11 @@
 namespace mediation::storage {
 namespace {
 
-BrowserSessionRecord ReadSession(SQLite::Statement& st) {
+BrowserSessionRecord ReadSession(Statement& st) {
   BrowserSessionRecord s;
   s.id = st.getColumn(0).getInt64();
-  const SQLite::Column hash = st.getColumn(1);
-  s.id_sha256.assign(static_cast<const char*>(hash.getBlob()), hash.getBytes());
+  const Column hash = st.getColumn(1);
+  s.id_sha256 = hash.getString();
   s.token_id = st.getColumn(2).getInt64();
   s.created_at = FromMicros(st.getColumn(3).getInt64());
   s.last_seen_at = FromMicros(st.getColumn(4).getInt64());
@@ -23,7 +23,7 @@ BrowserSessionRecord ReadSession(SQLite::Statement& st) {
 absl::StatusOr<BrowserSessionRecord> InsertBrowserSession(Tx& tx, BrowserSessionRecord session) {
   if (absl::Status s = tx.RequireWritable("insert browser session"); !s.ok()) return s;
   return Guard("insert browser session", [&]() -> absl::StatusOr<BrowserSessionRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO browser_sessions (id_sha256, token_id, created_at, last_seen_at, "
                  "expires_at, ended_at) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, session.id_sha256.data(), static_cast<int>(session.id_sha256.size()));
@@ -33,14 +33,14 @@ absl::StatusOr<BrowserSessionRecord> InsertBrowserSession(Tx& tx, BrowserSession
     st.bind(5, static_cast<int64_t>(ToMicros(session.expires_at)));
     BindOptionalTime(st, 6, session.ended_at);
     st.exec();
-    session.id = tx.db().getLastInsertRowid();
+    session.id = tx.LastInsertId();
     return session;
   });
 }
 
 absl::StatusOr<BrowserSessionRecord> FindBrowserSession(Tx& tx, absl::string_view id_sha256) {
   return Guard("find browser session", [&]() -> absl::StatusOr<BrowserSessionRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT id, id_sha256, token_id, created_at, last_seen_at, expires_at, ended_at "
                  "FROM browser_sessions WHERE id_sha256 = ?");
     st.bind(1, id_sha256.data(), static_cast<int>(id_sha256.size()));
@@ -52,7 +52,7 @@ absl::StatusOr<BrowserSessionRecord> FindBrowserSession(Tx& tx, absl::string_vie
 absl::Status TouchBrowserSession(Tx& tx, int64_t id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("touch browser session"); !s.ok()) return s;
   return Guard("touch browser session", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "UPDATE browser_sessions SET last_seen_at = MAX(last_seen_at, ?) "
                  "WHERE id = ?");
     st.bind(1, static_cast<int64_t>(ToMicros(at)));
@@ -65,8 +65,7 @@ absl::Status TouchBrowserSession(Tx& tx, int64_t id, absl::Time at) {
 absl::Status EndBrowserSession(Tx& tx, int64_t id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("end browser session"); !s.ok()) return s;
   return Guard("end browser session", [&]() -> absl::Status {
-    Statement st(tx.db(),
-                 "UPDATE browser_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL");
+    Statement st(tx, "UPDATE browser_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL");
     st.bind(1, static_cast<int64_t>(ToMicros(at)));
     st.bind(2, static_cast<int64_t>(id));
     st.exec();
@@ -77,7 +76,7 @@ absl::Status EndBrowserSession(Tx& tx, int64_t id, absl::Time at) {
 absl::StatusOr<int64_t> DeleteFinishedBrowserSessions(Tx& tx, absl::Time before) {
   if (absl::Status s = tx.RequireWritable("delete finished browser sessions"); !s.ok()) return s;
   return Guard("delete finished browser sessions", [&]() -> absl::StatusOr<int64_t> {
-    Statement st(tx.db(), "DELETE FROM browser_sessions WHERE ended_at < ?1 OR expires_at < ?1");
+    Statement st(tx, "DELETE FROM browser_sessions WHERE ended_at < ?1 OR expires_at < ?1");
     st.bind(1, static_cast<int64_t>(ToMicros(before)));
     return static_cast<int64_t>(st.exec());
   });

@@ -28,7 +28,7 @@ FieldRef PartyField(const PartyRecord& p, absl::string_view column) {
   return {.case_id = p.case_id, .table = "parties", .column = column, .row = p.id};
 }
 
-CaseRecord ReadCaseRow(Tx& tx, SQLite::Statement& st) {
+CaseRecord ReadCaseRow(Tx& tx, Statement& st) {
   CaseRecord c;
   c.id = st.getColumn(0).getInt64();
   c.reference = st.getColumn(1).getString();
@@ -91,7 +91,7 @@ std::vector<v1::AccessNeed> NeedsFromText(const std::string& text) {
 
 // Inserts the party with its sealed texts ('' first: they bind the row id), and sets p.id.
 absl::Status InsertParty(Tx& tx, PartyRecord& p, absl::Time now) {
-  SQLite::Database& db = tx.db();
+  Tx& db = tx;
   Statement party(db,
                   "INSERT INTO parties (case_id, position, name, email, phone, job_title, "
                   "profession, accessibility_needs, bringing_companion, "
@@ -110,7 +110,7 @@ absl::Status InsertParty(Tx& tx, PartyRecord& p, absl::Time now) {
   party.bind(11, p.person_key);
   party.bind(12, kIdentityKeysVersion);
   party.exec();
-  p.id = db.getLastInsertRowid();
+  p.id = db.LastInsertId();
   if (absl::Status s =
           StoreSealedText(tx, PartyField(p, "accessibility_needs"), p.accessibility_needs, now);
       !s.ok()) {
@@ -124,7 +124,7 @@ absl::Status InsertParty(Tx& tx, PartyRecord& p, absl::Time now) {
   return StoreSealedText(tx, PartyField(p, "typical_availability"), p.typical_availability, now);
 }
 
-void InsertLinks(SQLite::Database& db, int64_t case_id, const std::vector<std::string>& refs) {
+void InsertLinks(Tx& db, int64_t case_id, const std::vector<std::string>& refs) {
   Statement link(db, "INSERT INTO case_links (case_id, position, reference) VALUES (?, ?, ?)");
   for (size_t i = 0; i < refs.size(); ++i) {
     link.reset();
@@ -137,7 +137,7 @@ void InsertLinks(SQLite::Database& db, int64_t case_id, const std::vector<std::s
 
 // Fills in the parties and links of a case read by ReadCaseRow.
 void ReadCaseChildren(Tx& tx, CaseRecord& c) {
-  SQLite::Database& db = tx.db();
+  Tx& db = tx;
   Statement parties(db,
                     "SELECT id, position, name, email, phone, job_title, profession, "
                     "accessibility_needs, bringing_companion, typical_availability, person_key, "
@@ -176,7 +176,7 @@ void ReadCaseChildren(Tx& tx, CaseRecord& c) {
 absl::Status InsertHistory(Tx& tx, int64_t case_id, std::optional<v1::CaseState> from,
                            v1::CaseState to, absl::Time at, int64_t token_id,
                            absl::string_view reason) {
-  Statement history(tx.db(),
+  Statement history(tx,
                     "INSERT INTO case_state_history (case_id, from_state, to_state, at, "
                     "token_id, reason) VALUES (?, ?, ?, ?, ?, '')");
   history.bind(1, static_cast<int64_t>(case_id));
@@ -193,7 +193,7 @@ absl::Status InsertHistory(Tx& tx, int64_t case_id, std::optional<v1::CaseState>
                          {.case_id = case_id,
                           .table = "case_state_history",
                           .column = "reason",
-                          .row = tx.db().getLastInsertRowid()},
+                          .row = tx.LastInsertId()},
                          reason, at);
 }
 
@@ -202,7 +202,7 @@ absl::Status InsertHistory(Tx& tx, int64_t case_id, std::optional<v1::CaseState>
 absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
   if (absl::Status s = tx.RequireWritable("insert case"); !s.ok()) return s;
   return Guard("insert case", [&]() -> absl::StatusOr<CaseRecord> {
-    SQLite::Database& db = tx.db();
+    Tx& db = tx;
     Statement st(db,
                  "INSERT INTO cases (organisation_id, state, referrer_name, referrer_email, "
                  "referrer_phone, referrer_job_title, summary, concern_level, "
@@ -221,7 +221,7 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
     st.bind(11, static_cast<int64_t>(ToMicros(c.updated_at)));
     BindOptionalId(st, 12, c.created_by_token_id);
     st.exec();
-    c.id = db.getLastInsertRowid();
+    c.id = db.LastInsertId();
 
     c.reference = absl::StrFormat(
         "AM-%d-%06d", absl::ToCivilYear(c.created_at, absl::UTCTimeZone()).year(), c.id);
@@ -252,7 +252,7 @@ absl::StatusOr<CaseRecord> InsertCase(Tx& tx, CaseRecord c) {
 
 absl::StatusOr<CaseRecord> GetCase(Tx& tx, int64_t id) {
   return Guard("get case", [&]() -> absl::StatusOr<CaseRecord> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE id = ?"));
+    Statement st(tx, absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("case ", id, " not found"));
     CaseRecord c = ReadCaseRow(tx, st);
@@ -290,8 +290,8 @@ void BindCaseFilter(Statement& st, const CaseFilter& filter) {
 absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filter,
                                                   const PageCursor& cursor) {
   return Guard("list cases", [&]() -> absl::StatusOr<std::vector<CaseRecord>> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE ",
-                                       kCaseFilterWhere, " ORDER BY id DESC LIMIT ?8"));
+    Statement st(tx, absl::StrCat("SELECT ", kCaseColumns, " FROM cases WHERE ", kCaseFilterWhere,
+                                  " ORDER BY id DESC LIMIT ?8"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
     BindCaseFilter(st, filter);
     st.bind(8, cursor.limit);
@@ -304,7 +304,7 @@ absl::StatusOr<std::vector<CaseRecord>> ListCases(Tx& tx, const CaseFilter& filt
 
 absl::StatusOr<int64_t> CountCases(Tx& tx, const CaseFilter& filter) {
   return Guard("count cases", [&]() -> absl::StatusOr<int64_t> {
-    Statement st(tx.db(), absl::StrCat("SELECT COUNT(*) FROM cases WHERE ", kCaseFilterWhere));
+    Statement st(tx, absl::StrCat("SELECT COUNT(*) FROM cases WHERE ", kCaseFilterWhere));
     st.bind(1, static_cast<int64_t>(0));
     BindCaseFilter(st, filter);
     st.executeStep();
@@ -319,7 +319,7 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
       SealText(tx, CaseField(updated.id, "summary"), updated.summary, updated.updated_at);
   if (!summary.ok()) return summary.status();
   return Guard("update referral", [&]() -> absl::StatusOr<CaseRecord> {
-    SQLite::Database& db = tx.db();
+    Tx& db = tx;
     Statement st(db,
                  "UPDATE cases SET referrer_name = ?, referrer_email = ?, "
                  "referrer_phone = ?, referrer_job_title = ?, summary = ?, "
@@ -342,11 +342,9 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
                                              "again and reapply your change"));
     }
 
-    int next_position =
-        db
-            .execAndGet(absl::StrCat(
-                "SELECT COALESCE(MAX(position), 0) FROM parties WHERE case_id = ", updated.id))
-            .getInt();
+    int next_position = static_cast<int>(SelectInt64(
+        db, absl::StrCat("SELECT COALESCE(MAX(position), 0) FROM parties WHERE case_id = ",
+                         updated.id)));
     Statement party(db,
                     "UPDATE parties SET name = ?, email = ?, phone = ?, job_title = ?, "
                     "profession = ?, accessibility_needs = ?, bringing_companion = ?, "
@@ -403,7 +401,7 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
     rev.bind(3, static_cast<int64_t>(ToMicros(revision.at)));
     BindOptionalId(rev, 4, revision.token_id);
     rev.exec();
-    const int64_t rev_id = db.getLastInsertRowid();
+    const int64_t rev_id = db.LastInsertId();
     auto field = [&](absl::string_view column) {
       return FieldRef{
           .case_id = updated.id, .table = "referral_revisions", .column = column, .row = rev_id};
@@ -422,7 +420,7 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
 
 absl::StatusOr<std::string> ReferralDetailsBefore(Tx& tx, int64_t case_id, int64_t revision) {
   return Guard("referral details before", [&]() -> absl::StatusOr<std::string> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT id, previous, previous_sealed FROM referral_revisions WHERE case_id = ? "
                  "AND revision = ?");
     st.bind(1, static_cast<int64_t>(case_id));
@@ -430,8 +428,8 @@ absl::StatusOr<std::string> ReferralDetailsBefore(Tx& tx, int64_t case_id, int64
     if (!st.executeStep()) {
       return absl::NotFoundError(absl::StrCat("case ", case_id, " has no revision ", revision));
     }
-    const SQLite::Column previous = st.getColumn(1);
-    const std::string stored(static_cast<const char*>(previous.getBlob()), previous.getBytes());
+    const Column previous = st.getColumn(1);
+    const std::string stored = previous.getString();
     std::vector<WithheldField> withheld;
     std::string details = OpenStored(tx,
                                      {.case_id = case_id,
@@ -457,7 +455,7 @@ absl::Status ChangeCaseState(Tx& tx, const CaseRecord& c, const StateChangeRecor
       SealText(tx, CaseField(c.id, "withdrawal_reason"), change.withdrawal_reason, change.at);
   if (!withdrawal.ok()) return withdrawal.status();
   return Guard("change case state", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "UPDATE cases SET state = ?, held_from_state = ?, hold_reason = ?, "
                  "withdrawn_by = ?, withdrawal_reason = ?, updated_at = ? "
                  "WHERE id = ? AND state = ?");
@@ -485,10 +483,10 @@ namespace {
 
 // Runs one UPDATE of the case with `bind` filling its parameters; NOT_FOUND if no case.
 absl::Status UpdateCase(Tx& tx, absl::string_view operation, const char* sql, int64_t case_id,
-                        absl::FunctionRef<void(SQLite::Statement&)> bind) {
+                        absl::FunctionRef<void(Statement&)> bind) {
   if (absl::Status s = tx.RequireWritable(operation); !s.ok()) return s;
   return Guard(operation, [&]() -> absl::Status {
-    Statement st(tx.db(), sql);
+    Statement st(tx, sql);
     bind(st);
     if (st.exec() != 1) return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
     return absl::OkStatus();
@@ -499,7 +497,7 @@ absl::Status UpdateCase(Tx& tx, absl::string_view operation, const char* sql, in
 
 absl::Status SetCaseFinished(Tx& tx, int64_t case_id, std::optional<absl::Time> at) {
   return UpdateCase(tx, "set case finished", "UPDATE cases SET finished_at = ? WHERE id = ?",
-                    case_id, [&](SQLite::Statement& st) {
+                    case_id, [&](Statement& st) {
                       if (at.has_value()) {
                         st.bind(1, static_cast<int64_t>(ToMicros(*at)));
                       } else {
@@ -512,7 +510,7 @@ absl::Status SetCaseFinished(Tx& tx, int64_t case_id, std::optional<absl::Time> 
 absl::Status SetOutcome(Tx& tx, int64_t case_id, v1::Outcome outcome, absl::Time at) {
   return UpdateCase(tx, "set outcome",
                     "UPDATE cases SET outcome = ?, outcome_recorded_at = ? WHERE id = ?", case_id,
-                    [&](SQLite::Statement& st) {
+                    [&](Statement& st) {
                       st.bind(1, v1::Outcome_Name(outcome));
                       st.bind(2, static_cast<int64_t>(ToMicros(at)));
                       st.bind(3, static_cast<int64_t>(case_id));
@@ -521,7 +519,7 @@ absl::Status SetOutcome(Tx& tx, int64_t case_id, v1::Outcome outcome, absl::Time
 
 absl::Status SetReviewDate(Tx& tx, int64_t case_id, int32_t day) {
   return UpdateCase(tx, "set review date", "UPDATE cases SET review_date = ? WHERE id = ?", case_id,
-                    [&](SQLite::Statement& st) {
+                    [&](Statement& st) {
                       st.bind(1, day);
                       st.bind(2, static_cast<int64_t>(case_id));
                     });
@@ -532,7 +530,7 @@ absl::Status SetReviewed(Tx& tx, int64_t case_id, absl::Time at, absl::string_vi
   if (!sealed.ok()) return sealed.status();
   return UpdateCase(tx, "set reviewed",
                     "UPDATE cases SET reviewed_at = ?, review_notes = ? WHERE id = ?", case_id,
-                    [&](SQLite::Statement& st) {
+                    [&](Statement& st) {
                       st.bind(1, static_cast<int64_t>(ToMicros(at)));
                       BindSealed(st, 2, *sealed);
                       st.bind(3, static_cast<int64_t>(case_id));
@@ -543,14 +541,13 @@ absl::Status ClearReview(Tx& tx, int64_t case_id) {
   return UpdateCase(tx, "clear review",
                     "UPDATE cases SET review_date = NULL, reviewed_at = NULL, review_notes = '' "
                     "WHERE id = ?",
-                    case_id,
-                    [&](SQLite::Statement& st) { st.bind(1, static_cast<int64_t>(case_id)); });
+                    case_id, [&](Statement& st) { st.bind(1, static_cast<int64_t>(case_id)); });
 }
 
 absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("set mediators required"); !s.ok()) return s;
   return Guard("set mediators required", [&]() -> absl::Status {
-    Statement st(tx.db(), "UPDATE cases SET mediators_required = ?, updated_at = ? WHERE id = ?");
+    Statement st(tx, "UPDATE cases SET mediators_required = ?, updated_at = ? WHERE id = ?");
     st.bind(1, count);
     st.bind(2, static_cast<int64_t>(ToMicros(at)));
     st.bind(3, static_cast<int64_t>(case_id));
@@ -561,7 +558,7 @@ absl::Status SetMediatorsRequired(Tx& tx, int64_t case_id, int count, absl::Time
 
 absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) {
   return Guard("case history", [&]() -> absl::StatusOr<std::vector<HistoryRecord>> {
-    auto actor = [](SQLite::Statement& st, HistoryRecord& h, int first) {
+    auto actor = [](Statement& st, HistoryRecord& h, int first) {
       h.at = FromMicros(st.getColumn(first).getInt64());
       h.token_id = OptionalId(st.getColumn(first + 1));
       if (!st.getColumn(first + 2).isNull()) {
@@ -570,7 +567,7 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
       }
     };
     std::vector<HistoryRecord> states;
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT h.at, h.token_id, t.role, t.label, h.from_state, h.to_state, "
                  "h.reason, h.id FROM case_state_history h LEFT JOIN access_tokens t "
                  "ON t.id = h.token_id WHERE h.case_id = ? ORDER BY h.id");
@@ -591,7 +588,7 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
       states.push_back(std::move(h));
     }
     std::vector<HistoryRecord> revisions;
-    Statement rev(tx.db(),
+    Statement rev(tx,
                   "SELECT r.at, r.token_id, t.role, t.label, r.revision, "
                   "r.changed_fields, r.reason, r.id FROM referral_revisions r LEFT JOIN "
                   "access_tokens t ON t.id = r.token_id WHERE r.case_id = ? ORDER BY r.id");
@@ -615,7 +612,7 @@ absl::StatusOr<std::vector<HistoryRecord>> CaseHistory(Tx& tx, int64_t case_id) 
     // Each allocation is two events: the offer, and the response (if any).
     std::vector<HistoryRecord> allocations;
     std::vector<HistoryRecord> responses;
-    Statement alloc(tx.db(),
+    Statement alloc(tx,
                     "SELECT a.offered_at, a.offered_by_token_id, t.role, t.label, a.id, "
                     "a.mediator_id, a.role, a.state, a.responded_at, "
                     "a.responded_by_token_id, r.role, r.label, a.response_note "

@@ -6,7 +6,7 @@ namespace mediation::storage {
 
 absl::StatusOr<FeeScheduleRecord> CurrentFeeSchedule(Tx& tx) {
   return Guard("current fee schedule", [&]() -> absl::StatusOr<FeeScheduleRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT version, mediation_day_pence, individual_meeting_pence, "
                  "co_mediation_day_pence, venue_day_pence, travel_per_mediator_day_pence, "
                  "vat_basis_points, created_at, created_by_token_id FROM fee_schedules "
@@ -29,7 +29,7 @@ absl::StatusOr<FeeScheduleRecord> CurrentFeeSchedule(Tx& tx) {
 absl::StatusOr<FeeScheduleRecord> InsertFeeSchedule(Tx& tx, FeeScheduleRecord schedule) {
   if (absl::Status s = tx.RequireWritable("insert fee schedule"); !s.ok()) return s;
   return Guard("insert fee schedule", [&]() -> absl::StatusOr<FeeScheduleRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO fee_schedules (version, mediation_day_pence, "
                  "individual_meeting_pence, co_mediation_day_pence, venue_day_pence, "
                  "travel_per_mediator_day_pence, vat_basis_points, created_at, "
@@ -44,7 +44,7 @@ absl::StatusOr<FeeScheduleRecord> InsertFeeSchedule(Tx& tx, FeeScheduleRecord sc
     st.bind(7, static_cast<int64_t>(ToMicros(schedule.created_at)));
     BindOptionalId(st, 8, schedule.created_by_token_id);
     st.exec();
-    schedule.version = tx.db().getLastInsertRowid();
+    schedule.version = tx.LastInsertId();
     return schedule;
   });
 }
@@ -53,7 +53,7 @@ absl::StatusOr<ChargeIndicationRecord> InsertChargeIndication(Tx& tx,
                                                               ChargeIndicationRecord indication) {
   if (absl::Status s = tx.RequireWritable("insert charge indication"); !s.ok()) return s;
   return Guard("insert charge indication", [&]() -> absl::StatusOr<ChargeIndicationRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO charge_indications (case_id, schedule_version, parties, "
                  "days, mode, co_mediation, subtotal_pence, vat_pence, vat_basis_points, "
                  "total_pence, indicated_by_token_id, indicated_at) "
@@ -71,8 +71,8 @@ absl::StatusOr<ChargeIndicationRecord> InsertChargeIndication(Tx& tx,
     BindOptionalId(st, 11, indication.indicated_by_token_id);
     st.bind(12, static_cast<int64_t>(ToMicros(indication.indicated_at)));
     st.exec();
-    indication.id = tx.db().getLastInsertRowid();
-    Statement item(tx.db(),
+    indication.id = tx.LastInsertId();
+    Statement item(tx,
                    "INSERT INTO charge_items (indication_id, position, description, "
                    "quantity, unit_pence, amount_pence) VALUES (?, ?, ?, ?, ?, ?)");
     for (size_t i = 0; i < indication.items.size(); ++i) {
@@ -93,7 +93,7 @@ absl::StatusOr<ChargeIndicationRecord> InsertChargeIndication(Tx& tx,
 absl::StatusOr<std::vector<ChargeIndicationRecord>> ListChargeIndications(Tx& tx, int64_t case_id) {
   return Guard(
       "list charge indications", [&]() -> absl::StatusOr<std::vector<ChargeIndicationRecord>> {
-        Statement st(tx.db(),
+        Statement st(tx,
                      "SELECT id, case_id, schedule_version, parties, days, mode, co_mediation, "
                      "subtotal_pence, vat_pence, vat_basis_points, total_pence, "
                      "indicated_by_token_id, indicated_at FROM charge_indications "
@@ -118,7 +118,7 @@ absl::StatusOr<std::vector<ChargeIndicationRecord>> ListChargeIndications(Tx& tx
           r.indicated_at = FromMicros(st.getColumn(12).getInt64());
           out.push_back(std::move(r));
         }
-        Statement items(tx.db(),
+        Statement items(tx,
                         "SELECT description, quantity, unit_pence, amount_pence "
                         "FROM charge_items WHERE indication_id = ? "
                         "ORDER BY position");

@@ -26,9 +26,7 @@ absl::Status NoMasterKeys() {
   return absl::FailedPreconditionError("sealed data needs the master keys, which are not loaded");
 }
 
-std::string Blob(const SQLite::Column& c) {
-  return std::string(static_cast<const char*>(c.getBlob()), c.getBytes());
-}
+std::string Blob(const Column& c) { return c.getString(); }
 
 absl::string_view StateName(MasterKeyState state) {
   switch (state) {
@@ -73,7 +71,7 @@ absl::StatusOr<DataKey> GetDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id) 
   };
   absl::StatusOr<std::optional<Row>> row =
       Guard("get data key", [&]() -> absl::StatusOr<std::optional<Row>> {
-        Statement st(tx.db(),
+        Statement st(tx,
                      "SELECT master_key_id, wrap_format, wrapped, destroyed_at FROM data_keys "
                      "WHERE purpose = ? AND case_id = ?");
         st.bind(1, std::string(PurposeName(purpose)));
@@ -136,7 +134,7 @@ absl::Status InsertDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id, absl::st
       tx.master_keys()->Wrap(Binding(2, purpose, case_id), key);
   if (!wrapped.ok()) return wrapped.status();
   absl::Status inserted = Guard("insert data key", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO data_keys (purpose, case_id, master_key_id, wrap_format, wrapped, "
                  "created_at) VALUES (?, ?, ?, 2, ?, ?)");
     st.bind(1, std::string(PurposeName(purpose)));
@@ -164,7 +162,7 @@ absl::StatusOr<bool> DestroyDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id,
   }
   return Guard("destroy data key", [&]() -> absl::StatusOr<bool> {
     // A key never made is recorded as destroyed too, so none can be made afterwards.
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO data_keys (purpose, case_id, master_key_id, wrap_format, wrapped, "
                  "created_at, destroyed_at) VALUES (?, ?, NULL, 2, NULL, ?, ?) "
                  "ON CONFLICT (purpose, case_id) DO UPDATE SET wrapped = NULL, "
@@ -180,8 +178,7 @@ absl::StatusOr<bool> DestroyDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id,
 absl::Status ForgetDestroyedDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id) {
   if (absl::Status s = tx.RequireWritable("forget destroyed data key"); !s.ok()) return s;
   return Guard("forget destroyed data key", [&]() -> absl::Status {
-    Statement st(tx.db(),
-                 "DELETE FROM data_keys WHERE purpose = ? AND case_id = ? AND wrapped IS NULL");
+    Statement st(tx, "DELETE FROM data_keys WHERE purpose = ? AND case_id = ? AND wrapped IS NULL");
     st.bind(1, std::string(PurposeName(purpose)));
     st.bind(2, static_cast<int64_t>(case_id));
     st.exec();
@@ -191,7 +188,7 @@ absl::Status ForgetDestroyedDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id)
 
 absl::StatusOr<int64_t> CountDataKeysUnder(Tx& tx, int64_t master_key_id) {
   return Guard("count data keys", [&]() -> absl::StatusOr<int64_t> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT COUNT(*) FROM data_keys WHERE master_key_id = ? AND wrapped IS NOT NULL");
     st.bind(1, static_cast<int64_t>(master_key_id));
     st.executeStep();
@@ -201,7 +198,7 @@ absl::StatusOr<int64_t> CountDataKeysUnder(Tx& tx, int64_t master_key_id) {
 
 absl::StatusOr<int64_t> CountLiveDataKeys(Tx& tx) {
   return Guard("count data keys", [&]() -> absl::StatusOr<int64_t> {
-    Statement st(tx.db(), "SELECT COUNT(*) FROM data_keys WHERE wrapped IS NOT NULL");
+    Statement st(tx, "SELECT COUNT(*) FROM data_keys WHERE wrapped IS NOT NULL");
     st.executeStep();
     return st.getColumn(0).getInt64();
   });
@@ -219,7 +216,7 @@ absl::StatusOr<Rewrapped> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int
   };
   absl::StatusOr<std::vector<Row>> rows =
       Guard("list data keys to re-wrap", [&]() -> absl::StatusOr<std::vector<Row>> {
-        Statement st(tx.db(),
+        Statement st(tx,
                      "SELECT id, purpose, case_id, wrap_format, wrapped FROM data_keys "
                      "WHERE master_key_id = ? AND wrapped IS NOT NULL ORDER BY id LIMIT ?");
         st.bind(1, static_cast<int64_t>(from_master_key_id));
@@ -249,8 +246,7 @@ absl::StatusOr<Rewrapped> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int
       // Unusable already (altered in the database): marked damaged and moved past, so one bad
       // row does not hold the rotation up for ever. It reads as DATA_LOSS, as it did.
       absl::Status marked = Guard("mark data key damaged", [&]() -> absl::Status {
-        Statement st(tx.db(),
-                     "UPDATE data_keys SET master_key_id = ?, wrap_format = 0 WHERE id = ?");
+        Statement st(tx, "UPDATE data_keys SET master_key_id = ?, wrap_format = 0 WHERE id = ?");
         st.bind(1, static_cast<int64_t>(tx.master_keys()->wrapping()));
         st.bind(2, static_cast<int64_t>(r.id));
         st.exec();
@@ -266,7 +262,7 @@ absl::StatusOr<Rewrapped> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int
     Wipe(*key);
     if (!wrapped.ok()) return wrapped.status();
     absl::Status updated = Guard("re-wrap data key", [&]() -> absl::Status {
-      Statement st(tx.db(),
+      Statement st(tx,
                    "UPDATE data_keys SET master_key_id = ?, wrap_format = 2, wrapped = ? "
                    "WHERE id = ?");
       st.bind(1, static_cast<int64_t>(wrapped->master_key_id));
@@ -283,7 +279,7 @@ absl::StatusOr<Rewrapped> RewrapDataKeys(Tx& tx, int64_t from_master_key_id, int
 
 absl::StatusOr<std::vector<MasterKeyRecord>> ListMasterKeys(Tx& tx) {
   return Guard("list master keys", [&]() -> absl::StatusOr<std::vector<MasterKeyRecord>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT id, check_value, state, created_at, retired_at FROM master_keys "
                  "ORDER BY id");
     std::vector<MasterKeyRecord> out;
@@ -305,25 +301,24 @@ absl::StatusOr<int64_t> InsertMasterKey(Tx& tx, absl::string_view check, MasterK
                                         absl::Time at) {
   if (absl::Status s = tx.RequireWritable("insert master key"); !s.ok()) return s;
   return Guard("insert master key", [&]() -> absl::StatusOr<int64_t> {
-    Statement st(tx.db(),
-                 "INSERT INTO master_keys (check_value, state, created_at) VALUES (?, ?, ?)");
+    Statement st(tx, "INSERT INTO master_keys (check_value, state, created_at) VALUES (?, ?, ?)");
     st.bind(1, check.data(), static_cast<int>(check.size()));
     st.bind(2, std::string(StateName(state)));
     st.bind(3, static_cast<int64_t>(ToMicros(at)));
     st.exec();
-    return tx.db().getLastInsertRowid();
+    return tx.LastInsertId();
   });
 }
 
 absl::Status CompleteMasterKeyRotation(Tx& tx, int64_t from, int64_t to, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("complete key rotation"); !s.ok()) return s;
   return Guard("complete key rotation", [&]() -> absl::Status {
-    Statement retire(tx.db(),
+    Statement retire(tx,
                      "UPDATE master_keys SET state = 'retired', retired_at = ? WHERE id = ? "
                      "AND state = 'current'");
     retire.bind(1, static_cast<int64_t>(ToMicros(at)));
     retire.bind(2, static_cast<int64_t>(from));
-    Statement promote(tx.db(),
+    Statement promote(tx,
                       "UPDATE master_keys SET state = 'current' WHERE id = ? AND state = 'next'");
     promote.bind(1, static_cast<int64_t>(to));
     if (retire.exec() != 1 || promote.exec() != 1) {
@@ -340,7 +335,7 @@ constexpr char kRotationColumns[] =
     "id, from_master_key_id, to_master_key_id, started_at, started_by_token_id, keys_total, "
     "keys_rewrapped, completed_at, keys_damaged";
 
-KeyRotationRecord ReadRotation(SQLite::Statement& st) {
+KeyRotationRecord ReadRotation(Statement& st) {
   return {.id = st.getColumn(0).getInt64(),
           .from_master_key_id = st.getColumn(1).getInt64(),
           .to_master_key_id = st.getColumn(2).getInt64(),
@@ -380,7 +375,7 @@ absl::StatusOr<KeyRotationRecord> BeginKeyRotation(Tx& tx, absl::string_view key
   absl::StatusOr<int64_t> total = CountDataKeysUnder(tx, current);
   if (!total.ok()) return total.status();
   return Guard("begin key rotation", [&]() -> absl::StatusOr<KeyRotationRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO key_rotations (from_master_key_id, to_master_key_id, started_at, "
                  "started_by_token_id, keys_total) VALUES (?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(current));
@@ -389,7 +384,7 @@ absl::StatusOr<KeyRotationRecord> BeginKeyRotation(Tx& tx, absl::string_view key
     BindOptionalId(st, 4, token_id);
     st.bind(5, static_cast<int64_t>(*total));
     st.exec();
-    return KeyRotationRecord{.id = tx.db().getLastInsertRowid(),
+    return KeyRotationRecord{.id = tx.LastInsertId(),
                              .from_master_key_id = current,
                              .to_master_key_id = *next,
                              .started_at = at,
@@ -407,7 +402,7 @@ absl::StatusOr<int> ContinueKeyRotation(Tx& tx, const KeyRotationRecord& rotatio
   if (!left.ok()) return left.status();
   absl::Status counted = Guard("count re-wrapped keys", [&]() -> absl::Status {
     // The total grows if keys were made under the old key while the rotation was starting.
-    Statement st(tx.db(),
+    Statement st(tx,
                  "UPDATE key_rotations SET keys_rewrapped = keys_rewrapped + ?1, keys_damaged = "
                  "keys_damaged + ?2, keys_total = keys_rewrapped + ?1 + keys_damaged + ?2 + ?3 "
                  "WHERE id = ?4");
@@ -432,7 +427,7 @@ absl::StatusOr<bool> FinishKeyRotation(Tx& tx, const KeyRotationRecord& rotation
     return s;
   }
   absl::Status done = Guard("finish key rotation", [&]() -> absl::Status {
-    Statement st(tx.db(), "UPDATE key_rotations SET completed_at = ? WHERE id = ?");
+    Statement st(tx, "UPDATE key_rotations SET completed_at = ? WHERE id = ?");
     st.bind(1, static_cast<int64_t>(ToMicros(at)));
     st.bind(2, static_cast<int64_t>(rotation.id));
     st.exec();
@@ -444,8 +439,8 @@ absl::StatusOr<bool> FinishKeyRotation(Tx& tx, const KeyRotationRecord& rotation
 
 absl::StatusOr<std::optional<KeyRotationRecord>> LatestKeyRotation(Tx& tx) {
   return Guard("latest key rotation", [&]() -> absl::StatusOr<std::optional<KeyRotationRecord>> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kRotationColumns,
-                                       " FROM key_rotations ORDER BY id DESC LIMIT 1"));
+    Statement st(tx, absl::StrCat("SELECT ", kRotationColumns,
+                                  " FROM key_rotations ORDER BY id DESC LIMIT 1"));
     if (!st.executeStep()) return std::optional<KeyRotationRecord>();
     return std::optional<KeyRotationRecord>(ReadRotation(st));
   });
@@ -453,12 +448,10 @@ absl::StatusOr<std::optional<KeyRotationRecord>> LatestKeyRotation(Tx& tx) {
 
 absl::StatusOr<bool> HoldsDataUnderMasterKey(Tx& tx) {
   return Guard("look for data under the master key", [&]() -> absl::StatusOr<bool> {
-    return tx.db()
-               .execAndGet(
-                   "SELECT EXISTS (SELECT 1 FROM data_keys WHERE wrapped IS NOT NULL) OR "
-                   "EXISTS (SELECT 1 FROM idempotent_calls) OR EXISTS (SELECT 1 FROM "
-                   "audit_events WHERE hash IS NOT NULL)")
-               .getInt() != 0;
+    return SelectInt64(tx,
+                       "SELECT CASE WHEN EXISTS (SELECT 1 FROM data_keys WHERE wrapped IS NOT "
+                       "NULL) OR EXISTS (SELECT 1 FROM idempotent_calls) OR EXISTS (SELECT 1 "
+                       "FROM audit_events WHERE hash IS NOT NULL) THEN 1 ELSE 0 END") != 0;
   });
 }
 

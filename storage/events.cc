@@ -6,7 +6,7 @@ namespace mediation::storage {
 namespace {
 
 template <typename E, typename ParseFn>
-E OptionalEnum(const SQLite::Column& c, ParseFn parse_fn) {
+E OptionalEnum(const Column& c, ParseFn parse_fn) {
   if (c.isNull()) return E{};
   return EnumFromText<E>(c.getString(), parse_fn);
 }
@@ -17,7 +17,7 @@ absl::StatusOr<std::vector<CaseEventRecord>> ListCaseEvents(Tx& tx, int64_t afte
                                                             int limit) {
   return Guard("list case events", [&]() -> absl::StatusOr<std::vector<CaseEventRecord>> {
     Statement st(
-        tx.db(),
+        tx,
         "SELECT e.position, e.case_id, COALESCE(c.reference, ''), c.organisation_id, e.at, e.kind, "
         "e.from_state, e.to_state, e.allocation_id, e.mediator_id, e.allocation_role, "
         "e.allocation_state, e.session_id, e.session_kind, e.session_party_id, e.session_start, "
@@ -58,7 +58,7 @@ absl::StatusOr<std::vector<CaseEventRecord>> ListCaseEvents(Tx& tx, int64_t afte
 
 absl::StatusOr<int64_t> LastCaseEventPosition(Tx& tx) {
   return Guard("last case event", [&]() -> absl::StatusOr<int64_t> {
-    return SelectInt64(tx.db(), "SELECT COALESCE(MAX(position), 0) FROM case_events");
+    return SelectInt64(tx, "SELECT COALESCE(MAX(position), 0) FROM case_events");
   });
 }
 

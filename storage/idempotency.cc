@@ -20,9 +20,7 @@ std::string LegacyBinding(int64_t token_id, absl::string_view key) {
   return absl::StrCat("stored-response:", token_id, ":", key);
 }
 
-std::string Blob(const SQLite::Column& c) {
-  return std::string(static_cast<const char*>(c.getBlob()), c.getBytes());
-}
+std::string Blob(const Column& c) { return c.getString(); }
 
 }  // namespace
 
@@ -30,7 +28,7 @@ absl::StatusOr<std::optional<IdempotentCallRecord>> FindIdempotentCall(Tx& tx, i
                                                                        const std::string& key) {
   absl::StatusOr<std::optional<IdempotentCallRecord>> found =
       Guard("find idempotent call", [&]() -> absl::StatusOr<std::optional<IdempotentCallRecord>> {
-        Statement st(tx.db(),
+        Statement st(tx,
                      "SELECT method, request_sha256, sealed_response, created_at "
                      "FROM idempotent_calls WHERE token_id = ? AND idempotency_key = ?");
         st.bind(1, static_cast<int64_t>(token_id));
@@ -67,7 +65,7 @@ absl::Status InsertIdempotentCall(Tx& tx, const IdempotentCallRecord& record) {
   if (!data_key.ok()) return data_key.status();
   const std::string sealed = Seal(*data_key, record.response, Binding(record.token_id, record.key));
   return Guard("insert idempotent call", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO idempotent_calls (token_id, idempotency_key, method, "
                  "request_sha256, sealed_response, created_at) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(record.token_id));
@@ -84,7 +82,7 @@ absl::Status InsertIdempotentCall(Tx& tx, const IdempotentCallRecord& record) {
 absl::StatusOr<int> ForgetIdempotentCallsBefore(Tx& tx, absl::Time cutoff) {
   if (absl::Status s = tx.RequireWritable("forget idempotent calls"); !s.ok()) return s;
   return Guard("forget idempotent calls", [&]() -> absl::StatusOr<int> {
-    Statement st(tx.db(), "DELETE FROM idempotent_calls WHERE created_at < ?");
+    Statement st(tx, "DELETE FROM idempotent_calls WHERE created_at < ?");
     st.bind(1, static_cast<int64_t>(ToMicros(cutoff)));
     return st.exec();
   });
@@ -102,8 +100,7 @@ absl::StatusOr<int> ResealLegacyResponses(Tx& tx, int64_t master_key_id, absl::T
   };
   absl::StatusOr<std::vector<Row>> rows =
       Guard("list kept responses", [&]() -> absl::StatusOr<std::vector<Row>> {
-        Statement st(tx.db(),
-                     "SELECT token_id, idempotency_key, sealed_response FROM idempotent_calls");
+        Statement st(tx, "SELECT token_id, idempotency_key, sealed_response FROM idempotent_calls");
         std::vector<Row> out;
         while (st.executeStep()) {
           out.push_back(
@@ -123,7 +120,7 @@ absl::StatusOr<int> ResealLegacyResponses(Tx& tx, int64_t master_key_id, absl::T
     if (!response.ok()) continue;
     const std::string sealed = Seal(*data_key, *response, Binding(r.token_id, r.key));
     absl::Status updated = Guard("reseal kept response", [&]() -> absl::Status {
-      Statement st(tx.db(),
+      Statement st(tx,
                    "UPDATE idempotent_calls SET sealed_response = ? WHERE token_id = ? AND "
                    "idempotency_key = ?");
       st.bind(1, sealed.data(), static_cast<int>(sealed.size()));

@@ -1,10 +1,8 @@
 #include "storage/identity_keys.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include "storage/retention.h"
+#include "storage/sql.h"
 #include "storage/sql_util.h"
-#include "storage/statement_cache.h"
 
 namespace mediation::storage {
 
@@ -13,12 +11,10 @@ absl::StatusOr<int> RefreshIdentityKeys(Tx& tx, int limit, const IdentityFn& key
   return Guard("refresh identity keys", [&]() -> absl::StatusOr<int> {
     int done = 0;
     {
-      Statement read(tx.db(),
-                     "SELECT id, name, email FROM parties WHERE identity_version < ? LIMIT ?");
+      Statement read(tx, "SELECT id, name, email FROM parties WHERE identity_version < ? LIMIT ?");
       read.bind(1, kIdentityKeysVersion);
       read.bind(2, limit);
-      Statement write(tx.db(),
-                      "UPDATE parties SET person_key = ?, identity_version = ? WHERE id = ?");
+      Statement write(tx, "UPDATE parties SET person_key = ?, identity_version = ? WHERE id = ?");
       while (read.executeStep()) {
         const std::string email = read.getColumn(2).getString();
         write.reset();
@@ -32,12 +28,12 @@ absl::StatusOr<int> RefreshIdentityKeys(Tx& tx, int limit, const IdentityFn& key
       }
     }
     {
-      Statement read(tx.db(),
+      Statement read(tx,
                      "SELECT id, name, email FROM mediators WHERE identity_version < ? LIMIT ?");
       read.bind(1, kIdentityKeysVersion);
       read.bind(2, limit - done);
       Statement write(
-          tx.db(), "UPDATE mediators SET normalised_name = ?, identity_version = ? WHERE id = ?");
+          tx, "UPDATE mediators SET normalised_name = ?, identity_version = ? WHERE id = ?");
       while (read.executeStep()) {
         write.reset();
         write.bind(
@@ -49,12 +45,12 @@ absl::StatusOr<int> RefreshIdentityKeys(Tx& tx, int limit, const IdentityFn& key
       }
     }
     {
-      Statement read(tx.db(),
+      Statement read(tx,
                      "SELECT id, person_name, person_email FROM mediator_conflicts "
                      "WHERE identity_version < ? LIMIT ?");
       read.bind(1, kIdentityKeysVersion);
       read.bind(2, limit - done);
-      Statement write(tx.db(),
+      Statement write(tx,
                       "UPDATE mediator_conflicts SET normalised_name = ?, email_key = ?, "
                       "surname_key = ?, identity_version = ? WHERE id = ?");
       while (read.executeStep()) {

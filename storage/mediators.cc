@@ -30,7 +30,7 @@ uint32_t ProfessionMask(const std::vector<ExperienceRecord>& experience) {
   return mask;
 }
 
-MediatorRecord ReadProfile(SQLite::Statement& st) {
+MediatorRecord ReadProfile(Statement& st) {
   MediatorRecord m;
   m.id = st.getColumn(0).getInt64();
   m.contact.name = st.getColumn(1).getString();
@@ -62,7 +62,7 @@ MediatorRecord ReadProfile(SQLite::Statement& st) {
   return m;
 }
 
-void ReadExperienceAndLoad(SQLite::Database& db, MediatorRecord& m) {
+void ReadExperienceAndLoad(Tx& db, MediatorRecord& m) {
   Statement exp(db,
                 "SELECT profession, cases FROM mediator_experience WHERE mediator_id = ? "
                 "ORDER BY profession");
@@ -78,8 +78,7 @@ void ReadExperienceAndLoad(SQLite::Database& db, MediatorRecord& m) {
   m.current_cases = open.getColumn(0).getInt();
 }
 
-void WriteExperience(SQLite::Database& db, int64_t mediator_id,
-                     const std::vector<ExperienceRecord>& experience) {
+void WriteExperience(Tx& db, int64_t mediator_id, const std::vector<ExperienceRecord>& experience) {
   Statement clear(db, "DELETE FROM mediator_experience WHERE mediator_id = ?");
   clear.bind(1, static_cast<int64_t>(mediator_id));
   clear.exec();
@@ -96,7 +95,7 @@ void WriteExperience(SQLite::Database& db, int64_t mediator_id,
 }
 
 // Binds the profile columns shared by insert and update, from position 1.
-void BindProfile(SQLite::Statement& st, const MediatorRecord& m) {
+void BindProfile(Statement& st, const MediatorRecord& m) {
   st.bind(1, m.contact.name);
   st.bind(2, m.normalised_name);
   st.bind(3, m.contact.email);
@@ -116,7 +115,7 @@ void BindProfile(SQLite::Statement& st, const MediatorRecord& m) {
   st.bind(17, static_cast<int64_t>(ToMicros(m.updated_at)));
 }
 
-absl::Status EmailTaken(SQLite::Database& db, const std::string& email, int64_t except_id) {
+absl::Status EmailTaken(Tx& db, const std::string& email, int64_t except_id) {
   Statement st(db, "SELECT id FROM mediators WHERE email = ? AND id <> ?");
   st.bind(1, email);
   st.bind(2, static_cast<int64_t>(except_id));
@@ -134,8 +133,7 @@ FieldRef RegistryNote(absl::string_view table, int64_t row) {
 }
 
 // `tx` null: the note is not read (a check that needs only who and what).
-ConflictRecord ReadConflict(Tx* tx, SQLite::Statement& st,
-                            std::vector<WithheldField>* withheld = nullptr) {
+ConflictRecord ReadConflict(Tx* tx, Statement& st, std::vector<WithheldField>* withheld = nullptr) {
   ConflictRecord c;
   c.id = st.getColumn(0).getInt64();
   c.mediator_id = st.getColumn(1).getInt64();
@@ -167,8 +165,8 @@ constexpr char kConflictColumns[] =
 absl::StatusOr<MediatorRecord> InsertMediator(Tx& tx, MediatorRecord m) {
   if (absl::Status s = tx.RequireWritable("insert mediator"); !s.ok()) return s;
   return Guard("insert mediator", [&]() -> absl::StatusOr<MediatorRecord> {
-    if (absl::Status s = EmailTaken(tx.db(), m.contact.email, 0); !s.ok()) return s;
-    Statement st(tx.db(),
+    if (absl::Status s = EmailTaken(tx, m.contact.email, 0); !s.ok()) return s;
+    Statement st(tx,
                  "INSERT INTO mediators (name, normalised_name, email, phone, job_title, "
                  "accreditation_body, accreditation_level, registration_number, "
                  "accreditation_expires, insurance_expires, cpd_hours, nations, "
@@ -179,8 +177,8 @@ absl::StatusOr<MediatorRecord> InsertMediator(Tx& tx, MediatorRecord m) {
     st.bind(18, static_cast<int64_t>(ToMicros(m.created_at)));
     st.bind(19, kIdentityKeysVersion);
     st.exec();
-    m.id = tx.db().getLastInsertRowid();
-    WriteExperience(tx.db(), m.id, m.experience);
+    m.id = tx.LastInsertId();
+    WriteExperience(tx, m.id, m.experience);
     return m;
   });
 }
@@ -188,8 +186,8 @@ absl::StatusOr<MediatorRecord> InsertMediator(Tx& tx, MediatorRecord m) {
 absl::Status UpdateMediatorProfile(Tx& tx, const MediatorRecord& m) {
   if (absl::Status s = tx.RequireWritable("update mediator"); !s.ok()) return s;
   return Guard("update mediator", [&]() -> absl::Status {
-    if (absl::Status s = EmailTaken(tx.db(), m.contact.email, m.id); !s.ok()) return s;
-    Statement st(tx.db(),
+    if (absl::Status s = EmailTaken(tx, m.contact.email, m.id); !s.ok()) return s;
+    Statement st(tx,
                  "UPDATE mediators SET name = ?, normalised_name = ?, email = ?, phone = "
                  "?, job_title = ?, accreditation_body = ?, accreditation_level = ?, "
                  "registration_number = ?, accreditation_expires = ?, insurance_expires = "
@@ -205,14 +203,14 @@ absl::Status UpdateMediatorProfile(Tx& tx, const MediatorRecord& m) {
                                              " was changed by someone else meanwhile; read it "
                                              "again and reapply your change"));
     }
-    WriteExperience(tx.db(), m.id, m.experience);
+    WriteExperience(tx, m.id, m.experience);
     return absl::OkStatus();
   });
 }
 
 absl::StatusOr<MediatorRecord> GetMediator(Tx& tx, int64_t id) {
   return Guard("get mediator", [&]() -> absl::StatusOr<MediatorRecord> {
-    SQLite::Database& db = tx.db();
+    Tx& db = tx;
     Statement st(db, absl::StrCat("SELECT ", kProfileColumns, " FROM mediators WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("mediator ", id, " not found"));
@@ -252,17 +250,17 @@ absl::StatusOr<std::vector<MediatorRecord>> ListMediators(Tx& tx, bool active_on
                                                           v1::Nation nation,
                                                           const PageCursor& cursor) {
   return Guard("list mediators", [&]() -> absl::StatusOr<std::vector<MediatorRecord>> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kProfileColumns,
-                                       " FROM mediators WHERE id > ?1 AND (NOT ?2 OR "
-                                       "active = 1) AND (?3 = 0 OR (nations & ?3) <> 0) "
-                                       "ORDER BY id LIMIT ?4"));
+    Statement st(tx, absl::StrCat("SELECT ", kProfileColumns,
+                                  " FROM mediators WHERE id > ?1 AND (NOT ?2 OR "
+                                  "active = 1) AND (?3 = 0 OR (nations & ?3) <> 0) "
+                                  "ORDER BY id LIMIT ?4"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
     st.bind(2, active_only ? 1 : 0);
     st.bind(3, static_cast<int64_t>(nation == v1::NATION_UNSPECIFIED ? 0 : (1u << nation)));
     st.bind(4, cursor.limit);
     std::vector<MediatorRecord> out;
     while (st.executeStep()) out.push_back(ReadProfile(st));
-    for (MediatorRecord& m : out) ReadExperienceAndLoad(tx.db(), m);
+    for (MediatorRecord& m : out) ReadExperienceAndLoad(tx, m);
     return out;
   });
 }
@@ -272,7 +270,7 @@ absl::StatusOr<int64_t> ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
                                             int64_t expected_revision) {
   if (absl::Status s = tx.RequireWritable("set working hours"); !s.ok()) return s;
   return Guard("set working hours", [&]() -> absl::StatusOr<int64_t> {
-    Statement current(tx.db(), "SELECT revision FROM mediators WHERE id = ?");
+    Statement current(tx, "SELECT revision FROM mediators WHERE id = ?");
     current.bind(1, static_cast<int64_t>(mediator_id));
     if (!current.executeStep()) {
       return absl::NotFoundError(absl::StrCat("mediator ", mediator_id, " not found"));
@@ -287,14 +285,14 @@ absl::StatusOr<int64_t> ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
     uint32_t days = 0;
     for (const WorkingHoursRecord& h : hours) days |= 1u << (h.weekday - 1);
     Statement mediator(
-        tx.db(), "UPDATE mediators SET working_days = ?, revision = revision + 1 WHERE id = ?");
+        tx, "UPDATE mediators SET working_days = ?, revision = revision + 1 WHERE id = ?");
     mediator.bind(1, static_cast<int64_t>(days));
     mediator.bind(2, static_cast<int64_t>(mediator_id));
     mediator.exec();
-    Statement clear(tx.db(), "DELETE FROM working_hours WHERE mediator_id = ?");
+    Statement clear(tx, "DELETE FROM working_hours WHERE mediator_id = ?");
     clear.bind(1, static_cast<int64_t>(mediator_id));
     clear.exec();
-    Statement add(tx.db(),
+    Statement add(tx,
                   "INSERT INTO working_hours (mediator_id, weekday, start_minute, "
                   "end_minute) VALUES (?, ?, ?, ?)");
     for (const WorkingHoursRecord& h : hours) {
@@ -312,7 +310,7 @@ absl::StatusOr<int64_t> ReplaceWorkingHours(Tx& tx, int64_t mediator_id,
 absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("insert leave"); !s.ok()) return s;
   return Guard("insert leave", [&]() -> absl::StatusOr<LeaveRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO mediator_leave (mediator_id, first_day, last_day, note) "
                  "VALUES (?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(leave.mediator_id));
@@ -320,7 +318,7 @@ absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave, absl::Time at
     st.bind(3, leave.last_day);
     st.bind(4, std::string());  // Sealed below, bound to the id.
     st.exec();
-    leave.id = tx.db().getLastInsertRowid();
+    leave.id = tx.LastInsertId();
     if (absl::Status s =
             StoreSealedText(tx, RegistryNote("mediator_leave", leave.id), leave.note, at);
         !s.ok()) {
@@ -333,7 +331,7 @@ absl::StatusOr<LeaveRecord> InsertLeave(Tx& tx, LeaveRecord leave, absl::Time at
 absl::Status DeleteLeave(Tx& tx, int64_t mediator_id, int64_t leave_id) {
   if (absl::Status s = tx.RequireWritable("delete leave"); !s.ok()) return s;
   return Guard("delete leave", [&]() -> absl::Status {
-    Statement st(tx.db(), "DELETE FROM mediator_leave WHERE id = ? AND mediator_id = ?");
+    Statement st(tx, "DELETE FROM mediator_leave WHERE id = ? AND mediator_id = ?");
     st.bind(1, static_cast<int64_t>(leave_id));
     st.bind(2, static_cast<int64_t>(mediator_id));
     if (st.exec() != 1) {
@@ -347,7 +345,7 @@ absl::Status DeleteLeave(Tx& tx, int64_t mediator_id, int64_t leave_id) {
 absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord c) {
   if (absl::Status s = tx.RequireWritable("insert conflict"); !s.ok()) return s;
   return Guard("insert conflict", [&]() -> absl::StatusOr<ConflictRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO mediator_conflicts (mediator_id, kind, organisation_id, "
                  "person_name, normalised_name, person_email, case_id, source, note, "
                  "recorded_at, recorded_by_token_id, source_case_id, email_key, surname_key, "
@@ -368,7 +366,7 @@ absl::StatusOr<ConflictRecord> InsertConflict(Tx& tx, ConflictRecord c) {
     st.bind(14, c.surname_key);
     st.bind(15, kIdentityKeysVersion);
     st.exec();
-    c.id = tx.db().getLastInsertRowid();
+    c.id = tx.LastInsertId();
     if (absl::Status s =
             StoreSealedText(tx, RegistryNote("mediator_conflicts", c.id), c.note, c.recorded_at);
         !s.ok()) {
@@ -382,7 +380,7 @@ absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id,
                             bool allow_discovered) {
   if (absl::Status s = tx.RequireWritable("delete conflict"); !s.ok()) return s;
   return Guard("delete conflict", [&]() -> absl::Status {
-    Statement source(tx.db(),
+    Statement source(tx,
                      "SELECT source FROM mediator_conflicts WHERE id = ? AND "
                      "mediator_id = ?");
     source.bind(1, static_cast<int64_t>(conflict_id));
@@ -395,7 +393,7 @@ absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id,
                        " was recorded when declining an allocation; only an administrator may "
                        "remove it"));
     }
-    Statement st(tx.db(), "DELETE FROM mediator_conflicts WHERE id = ? AND mediator_id = ?");
+    Statement st(tx, "DELETE FROM mediator_conflicts WHERE id = ? AND mediator_id = ?");
     st.bind(1, static_cast<int64_t>(conflict_id));
     st.bind(2, static_cast<int64_t>(mediator_id));
     if (st.exec() != 1) {
@@ -409,7 +407,7 @@ absl::Status DeleteConflict(Tx& tx, int64_t mediator_id, int64_t conflict_id,
 absl::Status VisitMediatorSummaries(Tx& tx, int64_t only_id,
                                     absl::FunctionRef<void(MediatorSummary&&)> visit) {
   return Guard("mediator summaries", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT id, name, normalised_name, email, active, accreditation_expires, "
                  "insurance_expires, cpd_hours, nations, professions, "
                  "max_concurrent_cases, working_days, last_allocated_at FROM mediators "
@@ -438,7 +436,7 @@ absl::Status VisitMediatorSummaries(Tx& tx, int64_t only_id,
 
 absl::StatusOr<std::unordered_map<int64_t, int>> OpenAllocationCounts(Tx& tx) {
   return Guard("open allocation counts", [&]() -> absl::StatusOr<std::unordered_map<int64_t, int>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT mediator_id, COUNT(*) FROM allocations WHERE open = 1 "
                  "GROUP BY mediator_id");
     std::unordered_map<int64_t, int> counts;
@@ -450,7 +448,7 @@ absl::StatusOr<std::unordered_map<int64_t, int>> OpenAllocationCounts(Tx& tx) {
 absl::StatusOr<std::vector<LeaveRecord>> LeaveOverlapping(Tx& tx, int32_t first_day,
                                                           int32_t last_day) {
   return Guard("leave overlapping", [&]() -> absl::StatusOr<std::vector<LeaveRecord>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT id, mediator_id, first_day, last_day, note FROM mediator_leave "
                  "WHERE last_day >= ? AND first_day <= ?");
     st.bind(1, first_day);
@@ -487,7 +485,7 @@ absl::StatusOr<std::vector<ConflictRecord>> ConflictsTouching(
                       " FROM mediator_conflicts WHERE surname_key <> '' AND surname_key IN (",
                       placeholders(name_words.size()), ")");
     }
-    Statement st(tx.db(), sql);
+    Statement st(tx, sql);
     int index = 1;
     st.bind(index++, static_cast<int64_t>(organisation_id));
     st.bind(index++, static_cast<int64_t>(case_id));

@@ -12,7 +12,7 @@ constexpr char kColumns[] =
     "n.supersedes_id, n.sealed, n.created_at, n.destroyed_at, "
     "(SELECT MAX(s.id) FROM notes s WHERE s.supersedes_id = n.id)";
 
-NoteRecord ReadNote(SQLite::Statement& st) {
+NoteRecord ReadNote(Statement& st) {
   NoteRecord n;
   n.id = st.getColumn(0).getInt64();
   n.case_id = st.getColumn(1).getInt64();
@@ -23,8 +23,7 @@ NoteRecord ReadNote(SQLite::Statement& st) {
   n.party_id = OptionalId(st.getColumn(5));
   n.supersedes_id = OptionalId(st.getColumn(6));
   if (!st.getColumn(7).isNull()) {
-    n.sealed.assign(static_cast<const char*>(st.getColumn(7).getBlob()),
-                    st.getColumn(7).getBytes());
+    n.sealed = st.getColumn(7).getString();
   }
   n.created_at = FromMicros(st.getColumn(8).getInt64());
   n.destroyed_at = OptionalTime(st.getColumn(9));
@@ -37,7 +36,7 @@ NoteRecord ReadNote(SQLite::Statement& st) {
 absl::StatusOr<int64_t> ReserveNote(Tx& tx, const NoteRecord& n) {
   if (absl::Status s = tx.RequireWritable("reserve note"); !s.ok()) return s;
   return Guard("reserve note", [&]() -> absl::StatusOr<int64_t> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO notes (case_id, author_mediator_id, session_id, visibility, "
                  "party_id, supersedes_id, sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, "
                  "NULL, ?)");
@@ -49,14 +48,14 @@ absl::StatusOr<int64_t> ReserveNote(Tx& tx, const NoteRecord& n) {
     BindOptionalId(st, 6, n.supersedes_id);
     st.bind(7, static_cast<int64_t>(ToMicros(n.created_at)));
     st.exec();
-    return tx.db().getLastInsertRowid();
+    return tx.LastInsertId();
   });
 }
 
 absl::Status SealNote(Tx& tx, int64_t note_id, const std::string& sealed) {
   if (absl::Status s = tx.RequireWritable("seal note"); !s.ok()) return s;
   return Guard("seal note", [&]() -> absl::Status {
-    Statement st(tx.db(), "UPDATE notes SET sealed = ? WHERE id = ?");
+    Statement st(tx, "UPDATE notes SET sealed = ? WHERE id = ?");
     st.bind(1, sealed.data(), static_cast<int>(sealed.size()));
     st.bind(2, static_cast<int64_t>(note_id));
     if (st.exec() != 1) return absl::NotFoundError(absl::StrCat("note ", note_id, " not found"));
@@ -66,7 +65,7 @@ absl::Status SealNote(Tx& tx, int64_t note_id, const std::string& sealed) {
 
 absl::StatusOr<NoteRecord> GetNote(Tx& tx, int64_t id) {
   return Guard("get note", [&]() -> absl::StatusOr<NoteRecord> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM notes n WHERE n.id = ?"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, " FROM notes n WHERE n.id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("note ", id, " not found"));
     return ReadNote(st);
@@ -75,8 +74,8 @@ absl::StatusOr<NoteRecord> GetNote(Tx& tx, int64_t id) {
 
 absl::StatusOr<std::vector<NoteRecord>> ListNotes(Tx& tx, int64_t case_id) {
   return Guard("list notes", [&]() -> absl::StatusOr<std::vector<NoteRecord>> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
-                                       " FROM notes n WHERE n.case_id = ? ORDER BY n.id"));
+    Statement st(
+        tx, absl::StrCat("SELECT ", kColumns, " FROM notes n WHERE n.case_id = ? ORDER BY n.id"));
     st.bind(1, static_cast<int64_t>(case_id));
     std::vector<NoteRecord> out;
     while (st.executeStep()) out.push_back(ReadNote(st));
@@ -86,7 +85,7 @@ absl::StatusOr<std::vector<NoteRecord>> ListNotes(Tx& tx, int64_t case_id) {
 
 absl::StatusOr<std::vector<int64_t>> CasesDueForNoteDestruction(Tx& tx, absl::Time cutoff) {
   return Guard("cases due for note destruction", [&]() -> absl::StatusOr<std::vector<int64_t>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT c.id FROM cases c JOIN data_keys k ON k.case_id = c.id AND "
                  "k.purpose = 'notes' WHERE c.finished_at IS NOT NULL AND c.finished_at <= ? "
                  "AND k.destroyed_at IS NULL ORDER BY c.id");
@@ -100,7 +99,7 @@ absl::StatusOr<std::vector<int64_t>> CasesDueForNoteDestruction(Tx& tx, absl::Ti
 absl::StatusOr<int> DestroyCaseNotes(Tx& tx, int64_t case_id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("destroy notes"); !s.ok()) return s;
   return Guard("destroy notes", [&]() -> absl::StatusOr<int> {
-    Statement notes(tx.db(),
+    Statement notes(tx,
                     "UPDATE notes SET sealed = NULL, destroyed_at = ? WHERE case_id = ? "
                     "AND destroyed_at IS NULL");
     notes.bind(1, static_cast<int64_t>(ToMicros(at)));

@@ -10,7 +10,7 @@ constexpr char kColumns[] =
     "id, name, kind, nation, care_setting, sector, ods_code, contact_name, contact_email, "
     "contact_phone, contact_job_title, created_at";
 
-OrganisationRecord ReadOrganisation(SQLite::Statement& st) {
+OrganisationRecord ReadOrganisation(Statement& st) {
   OrganisationRecord o;
   o.id = st.getColumn(0).getInt64();
   o.name = st.getColumn(1).getString();
@@ -35,7 +35,7 @@ absl::StatusOr<OrganisationRecord> InsertOrganisation(Tx& tx, OrganisationRecord
   if (absl::Status s = tx.RequireWritable("insert organisation"); !s.ok()) return s;
   return Guard("insert organisation", [&]() -> absl::StatusOr<OrganisationRecord> {
     if (!org.ods_code.empty()) {
-      Statement existing(tx.db(), "SELECT id FROM organisations WHERE ods_code = ?");
+      Statement existing(tx, "SELECT id FROM organisations WHERE ods_code = ?");
       existing.bind(1, org.ods_code);
       if (existing.executeStep()) {
         return absl::AlreadyExistsError(absl::StrCat("organisation.ods_code: organisation ",
@@ -43,7 +43,7 @@ absl::StatusOr<OrganisationRecord> InsertOrganisation(Tx& tx, OrganisationRecord
                                                      " already has ODS code ", org.ods_code));
       }
     }
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO organisations (name, kind, nation, care_setting, sector, "
                  "ods_code, contact_name, contact_email, contact_phone, contact_job_title, "
                  "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -63,14 +63,14 @@ absl::StatusOr<OrganisationRecord> InsertOrganisation(Tx& tx, OrganisationRecord
     st.bind(10, org.contact.job_title);
     st.bind(11, static_cast<int64_t>(ToMicros(org.created_at)));
     st.exec();
-    org.id = tx.db().getLastInsertRowid();
+    org.id = tx.LastInsertId();
     return org;
   });
 }
 
 absl::StatusOr<OrganisationRecord> GetOrganisation(Tx& tx, int64_t id) {
   return Guard("get organisation", [&]() -> absl::StatusOr<OrganisationRecord> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM organisations WHERE id = ?"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, " FROM organisations WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) {
       return absl::NotFoundError(absl::StrCat("organisation ", id, " not found"));
@@ -82,9 +82,9 @@ absl::StatusOr<OrganisationRecord> GetOrganisation(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<OrganisationRecord>> ListOrganisations(Tx& tx, v1::Nation nation,
                                                                   const PageCursor& cursor) {
   return Guard("list organisations", [&]() -> absl::StatusOr<std::vector<OrganisationRecord>> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
-                                       " FROM organisations WHERE id > ?1 AND (?2 = '' OR nation = "
-                                       "?2) ORDER BY id LIMIT ?3"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns,
+                                  " FROM organisations WHERE id > ?1 AND (?2 = '' OR nation = "
+                                  "?2) ORDER BY id LIMIT ?3"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
     st.bind(2, nation == v1::NATION_UNSPECIFIED ? std::string() : v1::Nation_Name(nation));
     st.bind(3, cursor.limit);

@@ -15,7 +15,7 @@ constexpr char kColumns[] =
     "o.sent_at";
 constexpr char kFrom[] = " FROM outbox o JOIN cases c ON c.id = o.case_id";
 
-OutboxRecord ReadMessage(SQLite::Statement& st) {
+OutboxRecord ReadMessage(Statement& st) {
   OutboxRecord m;
   m.id = st.getColumn(0).getInt64();
   m.message_id = st.getColumn(1).getString();
@@ -51,7 +51,7 @@ FieldRef MessageField(int64_t case_id, int64_t id) {
 absl::StatusOr<int64_t> AddOutboxMessage(Tx& tx, const OutboxRecord& m, absl::Time now) {
   if (absl::Status s = tx.RequireWritable("add outbox message"); !s.ok()) return s;
   absl::StatusOr<int64_t> id = Guard("add outbox message", [&]() -> absl::StatusOr<int64_t> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO outbox (message_id, kind, state, case_id, session_id, "
                  "recipient_role, recipient_id, recipient_email, recipient_key, subject, message, "
                  "created_at, due_at, next_attempt_at, attempts, last_response) "
@@ -70,7 +70,7 @@ absl::StatusOr<int64_t> AddOutboxMessage(Tx& tx, const OutboxRecord& m, absl::Ti
     st.bind(11, static_cast<int64_t>(ToMicros(m.due_at)));
     st.bind(12, static_cast<int64_t>(ToMicros(m.due_at)));
     st.exec();
-    return tx.db().getLastInsertRowid();
+    return tx.LastInsertId();
   });
   if (!id.ok()) return id.status();
   if (absl::Status s = StoreSealedText(tx, MessageField(m.case_id, *id), m.message, now); !s.ok()) {
@@ -83,10 +83,10 @@ absl::StatusOr<std::vector<OutboxRecord>> ListOutboxMessages(Tx& tx, int64_t bef
                                                              v1::NotificationState state,
                                                              int64_t case_id, int limit) {
   return Guard("list outbox", [&]() -> absl::StatusOr<std::vector<OutboxRecord>> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, kFrom,
-                                       " WHERE (?1 = 0 OR o.id < ?1) AND (?2 = '' OR o.state = ?2)"
-                                       " AND (?3 = 0 OR o.case_id = ?3) ORDER BY o.id DESC "
-                                       "LIMIT ?4"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, kFrom,
+                                  " WHERE (?1 = 0 OR o.id < ?1) AND (?2 = '' OR o.state = ?2)"
+                                  " AND (?3 = 0 OR o.case_id = ?3) ORDER BY o.id DESC "
+                                  "LIMIT ?4"));
     st.bind(1, static_cast<int64_t>(before_id));
     st.bind(2, state == v1::NOTIFICATION_STATE_UNSPECIFIED ? std::string()
                                                            : v1::NotificationState_Name(state));
@@ -102,8 +102,8 @@ absl::StatusOr<std::vector<OutboxRecord>> ListOutboxMessagesTo(Tx& tx,
                                                                const std::string& recipient_key,
                                                                int limit) {
   return Guard("list outbox of person", [&]() -> absl::StatusOr<std::vector<OutboxRecord>> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, kFrom,
-                                       " WHERE o.recipient_key = ? ORDER BY o.id DESC LIMIT ?"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, kFrom,
+                                  " WHERE o.recipient_key = ? ORDER BY o.id DESC LIMIT ?"));
     st.bind(1, recipient_key);
     st.bind(2, limit);
     std::vector<OutboxRecord> out;
@@ -114,7 +114,7 @@ absl::StatusOr<std::vector<OutboxRecord>> ListOutboxMessagesTo(Tx& tx,
 
 absl::StatusOr<std::string> OutboxMessageText(Tx& tx, int64_t id) {
   return Guard("read outbox message text", [&]() -> absl::StatusOr<std::string> {
-    Statement st(tx.db(), "SELECT case_id, message FROM outbox WHERE id = ?");
+    Statement st(tx, "SELECT case_id, message FROM outbox WHERE id = ?");
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("notification ", id));
     std::vector<WithheldField> withheld;
@@ -125,7 +125,7 @@ absl::StatusOr<std::string> OutboxMessageText(Tx& tx, int64_t id) {
 
 absl::StatusOr<OutboxRecord> GetOutboxMessage(Tx& tx, int64_t id) {
   return Guard("get outbox message", [&]() -> absl::StatusOr<OutboxRecord> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, kFrom, " WHERE o.id = ?"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, kFrom, " WHERE o.id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("notification ", id));
     return ReadMessage(st);
@@ -134,10 +134,10 @@ absl::StatusOr<OutboxRecord> GetOutboxMessage(Tx& tx, int64_t id) {
 
 absl::StatusOr<std::vector<OutboxRecord>> DueOutboxMessages(Tx& tx, absl::Time now, int limit) {
   return Guard("due outbox messages", [&]() -> absl::StatusOr<std::vector<OutboxRecord>> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, ", o.message", kFrom,
-                                       " WHERE o.state = 'NOTIFICATION_STATE_PENDING' AND "
-                                       "o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id "
-                                       "LIMIT ?"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, ", o.message", kFrom,
+                                  " WHERE o.state = 'NOTIFICATION_STATE_PENDING' AND "
+                                  "o.next_attempt_at <= ? ORDER BY o.next_attempt_at, o.id "
+                                  "LIMIT ?"));
     st.bind(1, static_cast<int64_t>(ToMicros(now)));
     st.bind(2, limit);
     std::vector<OutboxRecord> out;
@@ -156,7 +156,7 @@ absl::StatusOr<std::vector<OutboxRecord>> DueOutboxMessages(Tx& tx, absl::Time n
 absl::StatusOr<OutboxSendCheck> CheckOutboxBeforeSend(Tx& tx, int64_t id, int attempts,
                                                       absl::Time now) {
   return Guard("check outbox message", [&]() -> absl::StatusOr<OutboxSendCheck> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT o.state, o.attempts, o.kind, s.start_at FROM outbox o "
                  "LEFT JOIN sessions s ON s.id = o.session_id WHERE o.id = ?");
     st.bind(1, static_cast<int64_t>(id));
@@ -175,7 +175,7 @@ absl::StatusOr<OutboxSendCheck> CheckOutboxBeforeSend(Tx& tx, int64_t id, int at
 
 absl::StatusOr<std::optional<absl::Time>> NextOutboxDue(Tx& tx) {
   return Guard("next outbox due", [&]() -> absl::StatusOr<std::optional<absl::Time>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT MIN(next_attempt_at) FROM outbox "
                  "WHERE state = 'NOTIFICATION_STATE_PENDING'");
     st.executeStep();
@@ -187,7 +187,7 @@ absl::StatusOr<bool> RecordOutboxAttempt(Tx& tx, int64_t id, int attempts_before
                                          const OutboxAttempt& a) {
   if (absl::Status s = tx.RequireWritable("record outbox attempt"); !s.ok()) return s;
   return Guard("record outbox attempt", [&]() -> absl::StatusOr<bool> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "UPDATE outbox SET state = ?1, attempts = attempts + ?2, last_attempt_at = ?3, "
                  "next_attempt_at = ?4, last_response = ?5, "
                  "sent_at = CASE WHEN ?1 = 'NOTIFICATION_STATE_SENT' THEN ?3 ELSE sent_at END, "
@@ -228,7 +228,7 @@ absl::StatusOr<OutboxRecord> ResendOutboxMessage(Tx& tx, int64_t id, absl::Time 
         "notification ", id, " cannot be resent: its case's personal data was removed"));
   }
   absl::Status updated = Guard("resend outbox message", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "UPDATE outbox SET state = 'NOTIFICATION_STATE_PENDING', attempts = 0, "
                  "next_attempt_at = ?, last_response = 'resent' WHERE id = ?");
     st.bind(1, static_cast<int64_t>(ToMicros(now)));
@@ -243,7 +243,7 @@ absl::StatusOr<OutboxRecord> ResendOutboxMessage(Tx& tx, int64_t id, absl::Time 
 absl::StatusOr<int> RemovePendingReminders(Tx& tx, int64_t session_id) {
   if (absl::Status s = tx.RequireWritable("remove reminders"); !s.ok()) return s;
   return Guard("remove reminders", [&]() -> absl::StatusOr<int> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "DELETE FROM outbox WHERE session_id = ? AND state = "
                  "'NOTIFICATION_STATE_PENDING' AND kind = 'NOTIFICATION_KIND_SESSION_REMINDER'");
     st.bind(1, static_cast<int64_t>(session_id));
@@ -254,7 +254,7 @@ absl::StatusOr<int> RemovePendingReminders(Tx& tx, int64_t session_id) {
 absl::StatusOr<int> RemovePendingRemindersTo(Tx& tx, const std::string& recipient_key) {
   if (absl::Status s = tx.RequireWritable("remove reminders"); !s.ok()) return s;
   return Guard("remove reminders", [&]() -> absl::StatusOr<int> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "DELETE FROM outbox WHERE recipient_key = ? AND state = "
                  "'NOTIFICATION_STATE_PENDING' AND kind = 'NOTIFICATION_KIND_SESSION_REMINDER'");
     st.bind(1, recipient_key);
@@ -264,7 +264,7 @@ absl::StatusOr<int> RemovePendingRemindersTo(Tx& tx, const std::string& recipien
 
 absl::StatusOr<bool> WantsReminders(Tx& tx, const std::string& key) {
   return Guard("read reminder preference", [&]() -> absl::StatusOr<bool> {
-    Statement st(tx.db(), "SELECT 1 FROM reminder_opt_outs WHERE person_key = ?");
+    Statement st(tx, "SELECT 1 FROM reminder_opt_outs WHERE person_key = ?");
     st.bind(1, key);
     return !st.executeStep();
   });
@@ -274,11 +274,11 @@ absl::Status SetWantsReminders(Tx& tx, const std::string& key, bool wants, absl:
   if (absl::Status s = tx.RequireWritable("set reminder preference"); !s.ok()) return s;
   return Guard("set reminder preference", [&]() -> absl::Status {
     if (wants) {
-      Statement st(tx.db(), "DELETE FROM reminder_opt_outs WHERE person_key = ?");
+      Statement st(tx, "DELETE FROM reminder_opt_outs WHERE person_key = ?");
       st.bind(1, key);
       st.exec();
     } else {
-      Statement st(tx.db(),
+      Statement st(tx,
                    "INSERT INTO reminder_opt_outs (person_key, opted_out_at) VALUES (?, ?) "
                    "ON CONFLICT (person_key) DO NOTHING");
       st.bind(1, key);
@@ -292,7 +292,7 @@ absl::Status SetWantsReminders(Tx& tx, const std::string& key, bool wants, absl:
 absl::Status ForgetOutboxOfCase(Tx& tx, int64_t case_id, absl::Time now) {
   if (absl::Status s = tx.RequireWritable("forget outbox of case"); !s.ok()) return s;
   return Guard("forget outbox of case", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "UPDATE outbox SET recipient_email = '', recipient_key = '', message = '', "
                  "state = CASE state WHEN 'NOTIFICATION_STATE_PENDING' THEN "
                  "'NOTIFICATION_STATE_DEAD_LETTER' ELSE state END, "

@@ -9,11 +9,11 @@ constexpr char kColumns[] =
     "id, code_sha256, case_id, party_id, issued_by_token_id, issued_at, expires_at, used_at, "
     "used_token_id, revoked_at";
 
-PartyLinkRecord ReadLink(SQLite::Statement& st) {
+PartyLinkRecord ReadLink(Statement& st) {
   PartyLinkRecord l;
   l.id = st.getColumn(0).getInt64();
-  const SQLite::Column hash = st.getColumn(1);
-  l.code_sha256.assign(static_cast<const char*>(hash.getBlob()), hash.getBytes());
+  const Column hash = st.getColumn(1);
+  l.code_sha256 = hash.getString();
   l.case_id = st.getColumn(2).getInt64();
   l.party_id = st.getColumn(3).getInt64();
   l.issued_by_token_id = st.getColumn(4).getInt64();
@@ -30,14 +30,14 @@ PartyLinkRecord ReadLink(SQLite::Statement& st) {
 absl::StatusOr<PartyLinkRecord> ReplacePartyLink(Tx& tx, PartyLinkRecord link) {
   if (absl::Status s = tx.RequireWritable("replace party link"); !s.ok()) return s;
   return Guard("replace party link", [&]() -> absl::StatusOr<PartyLinkRecord> {
-    Statement revoke(tx.db(),
+    Statement revoke(tx,
                      "UPDATE party_sign_in_links SET revoked_at = ? WHERE case_id = ? AND "
                      "party_id = ? AND used_at IS NULL AND revoked_at IS NULL");
     revoke.bind(1, static_cast<int64_t>(ToMicros(link.issued_at)));
     revoke.bind(2, static_cast<int64_t>(link.case_id));
     revoke.bind(3, static_cast<int64_t>(link.party_id));
     revoke.exec();
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO party_sign_in_links (code_sha256, case_id, party_id, "
                  "issued_by_token_id, issued_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)");
     st.bind(1, link.code_sha256.data(), static_cast<int>(link.code_sha256.size()));
@@ -47,15 +47,15 @@ absl::StatusOr<PartyLinkRecord> ReplacePartyLink(Tx& tx, PartyLinkRecord link) {
     st.bind(5, static_cast<int64_t>(ToMicros(link.issued_at)));
     st.bind(6, static_cast<int64_t>(ToMicros(link.expires_at)));
     st.exec();
-    link.id = tx.db().getLastInsertRowid();
+    link.id = tx.LastInsertId();
     return link;
   });
 }
 
 absl::StatusOr<PartyLinkRecord> FindPartyLink(Tx& tx, absl::string_view code_sha256) {
   return Guard("find party link", [&]() -> absl::StatusOr<PartyLinkRecord> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
-                                       " FROM party_sign_in_links WHERE code_sha256 = ?"));
+    Statement st(
+        tx, absl::StrCat("SELECT ", kColumns, " FROM party_sign_in_links WHERE code_sha256 = ?"));
     st.bind(1, code_sha256.data(), static_cast<int>(code_sha256.size()));
     if (!st.executeStep()) return absl::NotFoundError("no such sign-in link");
     return ReadLink(st);
@@ -65,7 +65,7 @@ absl::StatusOr<PartyLinkRecord> FindPartyLink(Tx& tx, absl::string_view code_sha
 absl::Status MarkPartyLinkUsed(Tx& tx, int64_t id, absl::Time at, int64_t token_id) {
   if (absl::Status s = tx.RequireWritable("use party link"); !s.ok()) return s;
   return Guard("use party link", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "UPDATE party_sign_in_links SET used_at = ?, used_token_id = ? "
                  "WHERE id = ? AND used_at IS NULL AND revoked_at IS NULL");
     st.bind(1, static_cast<int64_t>(ToMicros(at)));
@@ -81,9 +81,9 @@ absl::Status MarkPartyLinkUsed(Tx& tx, int64_t id, absl::Time at, int64_t token_
 
 absl::StatusOr<std::vector<PartyLinkRecord>> ListPartyLinks(Tx& tx, int64_t case_id) {
   return Guard("list party links", [&]() -> absl::StatusOr<std::vector<PartyLinkRecord>> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns,
-                                       " FROM party_sign_in_links WHERE case_id = ? "
-                                       "ORDER BY id DESC"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns,
+                                  " FROM party_sign_in_links WHERE case_id = ? "
+                                  "ORDER BY id DESC"));
     st.bind(1, static_cast<int64_t>(case_id));
     std::vector<PartyLinkRecord> links;
     while (st.executeStep()) links.push_back(ReadLink(st));

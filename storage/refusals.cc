@@ -7,7 +7,7 @@ namespace mediation::storage {
 absl::Status AddRefusedCalls(Tx& tx, const std::vector<RefusedCallCount>& counts) {
   if (absl::Status s = tx.RequireWritable("add refused calls"); !s.ok()) return s;
   return Guard("add refused calls", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO refused_anonymous_calls (peer, minute, calls, last_method) "
                  "VALUES (?, ?, ?, ?) ON CONFLICT (peer, minute) DO UPDATE SET "
                  "calls = calls + excluded.calls, last_method = excluded.last_method");
@@ -25,7 +25,7 @@ absl::Status AddRefusedCalls(Tx& tx, const std::vector<RefusedCallCount>& counts
 
 absl::StatusOr<std::vector<RefusedCallCount>> ListRefusedCalls(Tx& tx, int limit) {
   return Guard("list refused calls", [&]() -> absl::StatusOr<std::vector<RefusedCallCount>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT peer, minute, calls, last_method FROM refused_anonymous_calls "
                  "ORDER BY minute DESC, peer LIMIT ?");
     st.bind(1, limit);
@@ -41,7 +41,7 @@ absl::StatusOr<std::vector<RefusedCallCount>> ListRefusedCalls(Tx& tx, int limit
 absl::StatusOr<int> ForgetRefusedCallsBefore(Tx& tx, int64_t minute) {
   if (absl::Status s = tx.RequireWritable("forget refused calls"); !s.ok()) return s;
   return Guard("forget refused calls", [&]() -> absl::StatusOr<int> {
-    Statement st(tx.db(), "DELETE FROM refused_anonymous_calls WHERE minute < ?");
+    Statement st(tx, "DELETE FROM refused_anonymous_calls WHERE minute < ?");
     st.bind(1, static_cast<int64_t>(minute));
     return st.exec();
   });

@@ -12,7 +12,7 @@ namespace mediation::storage {
 absl::StatusOr<std::vector<int64_t>> CasesDueForAnonymisation(Tx& tx, absl::Time cutoff,
                                                               int limit) {
   return Guard("cases due for anonymisation", [&]() -> absl::StatusOr<std::vector<int64_t>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT id FROM cases WHERE finished_at IS NOT NULL AND anonymised_at IS NULL "
                  "AND finished_at <= ? ORDER BY finished_at, id LIMIT ?");
     st.bind(1, static_cast<int64_t>(ToMicros(cutoff)));
@@ -30,7 +30,7 @@ absl::StatusOr<Anonymised> AnonymiseCase(Tx& tx, int64_t case_id, absl::Time at)
     bool anonymised = false;
   };
   absl::StatusOr<State> state = Guard("anonymise case", [&]() -> absl::StatusOr<State> {
-    Statement st(tx.db(), "SELECT finished_at, anonymised_at FROM cases WHERE id = ?");
+    Statement st(tx, "SELECT finished_at, anonymised_at FROM cases WHERE id = ?");
     st.bind(1, static_cast<int64_t>(case_id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("case ", case_id, " not found"));
     return State{!st.getColumn(0).isNull(), !st.getColumn(1).isNull()};
@@ -45,8 +45,7 @@ absl::StatusOr<Anonymised> AnonymiseCase(Tx& tx, int64_t case_id, absl::Time at)
   // The party tokens first: revoking them tells every token cache.
   absl::StatusOr<std::vector<int64_t>> tokens =
       Guard("party tokens of case", [&]() -> absl::StatusOr<std::vector<int64_t>> {
-        Statement st(tx.db(),
-                     "SELECT id FROM access_tokens WHERE role = 'ROLE_PARTY' AND case_id = ?");
+        Statement st(tx, "SELECT id FROM access_tokens WHERE role = 'ROLE_PARTY' AND case_id = ?");
         st.bind(1, static_cast<int64_t>(case_id));
         std::vector<int64_t> out;
         while (st.executeStep()) out.push_back(st.getColumn(0).getInt64());
@@ -69,14 +68,14 @@ absl::StatusOr<Anonymised> AnonymiseCase(Tx& tx, int64_t case_id, absl::Time at)
     if (!destroyed.ok()) return destroyed.status();
   }
   absl::Status written = Guard("anonymise case", [&]() -> absl::Status {
-    Statement parties(tx.db(),
+    Statement parties(tx,
                       "UPDATE parties SET name = ?1, email = ?1, phone = ?1, job_title = ?1, "
                       "person_key = '' WHERE case_id = ?2");
     parties.bind(1, kRemoved);
     parties.bind(2, static_cast<int64_t>(case_id));
     done.parties = parties.exec();
     // A mediator's conflict with a party, discovered on this case, named the party.
-    Statement conflicts(tx.db(),
+    Statement conflicts(tx,
                         "UPDATE mediator_conflicts SET person_name = ?, normalised_name = '', "
                         "person_email = '', email_key = '', surname_key = '' "
                         "WHERE source_case_id = ?");
@@ -84,11 +83,11 @@ absl::StatusOr<Anonymised> AnonymiseCase(Tx& tx, int64_t case_id, absl::Time at)
     conflicts.bind(2, static_cast<int64_t>(case_id));
     conflicts.exec();
     Statement labels(
-        tx.db(), "UPDATE access_tokens SET label = ? WHERE role = 'ROLE_PARTY' AND case_id = ?");
+        tx, "UPDATE access_tokens SET label = ? WHERE role = 'ROLE_PARTY' AND case_id = ?");
     labels.bind(1, kRemoved);
     labels.bind(2, static_cast<int64_t>(case_id));
     labels.exec();
-    Statement c(tx.db(),
+    Statement c(tx,
                 "UPDATE cases SET referrer_name = ?1, referrer_email = ?1, referrer_phone = ?1, "
                 "referrer_job_title = ?1, anonymised_at = ?2 WHERE id = ?3");
     c.bind(1, kRemoved);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "storage/sql_util.h"
+#include "storage/sqlite_connection.h"
 
 namespace mediation::storage {
 namespace {
@@ -827,12 +828,13 @@ std::span<const Migration> Migrations() { return kMigrations; }
 int LatestSchemaVersion() { return kMigrations[std::size(kMigrations) - 1].version; }
 
 absl::StatusOr<int> SchemaVersion(SQLite::Database& db) {
-  return Guard("read schema version", [&]() -> absl::StatusOr<int> { return RecordedVersion(db); });
+  return SqliteGuard("read schema version",
+                     [&]() -> absl::StatusOr<int> { return RecordedVersion(db); });
 }
 
 absl::StatusOr<MigrationResult> Migrate(SQLite::Database& db, int target_version) {
   if (target_version == 0) target_version = LatestSchemaVersion();
-  return Guard("migrate schema", [&]() -> absl::StatusOr<MigrationResult> {
+  return SqliteGuard("migrate schema", [&]() -> absl::StatusOr<MigrationResult> {
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     MigrationResult result;
     result.from_version = RecordedVersion(db);

@@ -12,7 +12,7 @@ constexpr char kAnswerColumns[] =
     "id, case_id, criterion, party_id, answer, note, recorded_by_token_id, recorded_at, "
     "superseded_by";
 
-ScreeningAnswerRecord ReadAnswer(Tx& tx, SQLite::Statement& st) {
+ScreeningAnswerRecord ReadAnswer(Tx& tx, Statement& st) {
   ScreeningAnswerRecord a;
   a.id = st.getColumn(0).getInt64();
   a.case_id = st.getColumn(1).getInt64();
@@ -33,7 +33,7 @@ constexpr char kDecisionColumns[] =
     "id, case_id, evaluated, decision, overridden, justification, high_concern_confirmed, "
     "failed_criteria, signposting, decided_by_token_id, decided_at";
 
-ScreeningDecisionRecord ReadDecision(Tx& tx, SQLite::Statement& st) {
+ScreeningDecisionRecord ReadDecision(Tx& tx, Statement& st) {
   ScreeningDecisionRecord d;
   d.id = st.getColumn(0).getInt64();
   d.case_id = st.getColumn(1).getInt64();
@@ -66,7 +66,7 @@ ScreeningDecisionRecord ReadDecision(Tx& tx, SQLite::Statement& st) {
 absl::StatusOr<ScreeningAnswerRecord> InsertScreeningAnswer(Tx& tx, ScreeningAnswerRecord answer) {
   if (absl::Status s = tx.RequireWritable("insert screening answer"); !s.ok()) return s;
   return Guard("insert screening answer", [&]() -> absl::StatusOr<ScreeningAnswerRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO screening_answers (case_id, criterion, party_id, answer, "
                  "note, recorded_by_token_id, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)");
     st.bind(1, static_cast<int64_t>(answer.case_id));
@@ -77,7 +77,7 @@ absl::StatusOr<ScreeningAnswerRecord> InsertScreeningAnswer(Tx& tx, ScreeningAns
     BindOptionalId(st, 6, answer.recorded_by_token_id);
     st.bind(7, static_cast<int64_t>(ToMicros(answer.recorded_at)));
     st.exec();
-    answer.id = tx.db().getLastInsertRowid();
+    answer.id = tx.LastInsertId();
     if (absl::Status s = StoreSealedText(tx,
                                          {.case_id = answer.case_id,
                                           .table = "screening_answers",
@@ -88,7 +88,7 @@ absl::StatusOr<ScreeningAnswerRecord> InsertScreeningAnswer(Tx& tx, ScreeningAns
       return s;
     }
 
-    Statement supersede(tx.db(),
+    Statement supersede(tx,
                         "UPDATE screening_answers SET superseded_by = ?1 WHERE case_id = "
                         "?2 AND criterion = ?3 AND party_id IS ?4 AND id <> ?1 AND "
                         "superseded_by IS NULL");
@@ -105,9 +105,9 @@ absl::StatusOr<std::vector<ScreeningAnswerRecord>> ListScreeningAnswers(Tx& tx, 
                                                                         bool include_superseded) {
   return Guard(
       "list screening answers", [&]() -> absl::StatusOr<std::vector<ScreeningAnswerRecord>> {
-        Statement st(tx.db(), absl::StrCat("SELECT ", kAnswerColumns,
-                                           " FROM screening_answers WHERE case_id = ? AND (? OR "
-                                           "superseded_by IS NULL) ORDER BY id DESC"));
+        Statement st(tx, absl::StrCat("SELECT ", kAnswerColumns,
+                                      " FROM screening_answers WHERE case_id = ? AND (? OR "
+                                      "superseded_by IS NULL) ORDER BY id DESC"));
         st.bind(1, static_cast<int64_t>(case_id));
         st.bind(2, include_superseded ? 1 : 0);
         std::vector<ScreeningAnswerRecord> answers;
@@ -122,7 +122,7 @@ absl::StatusOr<ScreeningDecisionRecord> InsertScreeningDecision(Tx& tx,
   return Guard("insert screening decision", [&]() -> absl::StatusOr<ScreeningDecisionRecord> {
     std::vector<std::string> failed;
     for (v1::Criterion c : decision.failed_criteria) failed.push_back(v1::Criterion_Name(c));
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO screening_decisions (case_id, evaluated, decision, "
                  "overridden, justification, high_concern_confirmed, failed_criteria, "
                  "signposting, decided_by_token_id, decided_at) "
@@ -138,7 +138,7 @@ absl::StatusOr<ScreeningDecisionRecord> InsertScreeningDecision(Tx& tx,
     BindOptionalId(st, 9, decision.decided_by_token_id);
     st.bind(10, static_cast<int64_t>(ToMicros(decision.decided_at)));
     st.exec();
-    decision.id = tx.db().getLastInsertRowid();
+    decision.id = tx.LastInsertId();
     if (absl::Status s = StoreSealedText(tx,
                                          {.case_id = decision.case_id,
                                           .table = "screening_decisions",
@@ -156,9 +156,9 @@ absl::StatusOr<std::vector<ScreeningDecisionRecord>> ListScreeningDecisions(Tx& 
                                                                             int64_t case_id) {
   return Guard("list screening decisions",
                [&]() -> absl::StatusOr<std::vector<ScreeningDecisionRecord>> {
-                 Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
-                                                    " FROM screening_decisions WHERE case_id = ? "
-                                                    "ORDER BY id DESC"));
+                 Statement st(tx, absl::StrCat("SELECT ", kDecisionColumns,
+                                               " FROM screening_decisions WHERE case_id = ? "
+                                               "ORDER BY id DESC"));
                  st.bind(1, static_cast<int64_t>(case_id));
                  std::vector<ScreeningDecisionRecord> decisions;
                  while (st.executeStep()) decisions.push_back(ReadDecision(tx, st));
@@ -170,9 +170,9 @@ absl::StatusOr<std::optional<ScreeningDecisionRecord>> LatestScreeningDecision(T
                                                                                int64_t case_id) {
   return Guard("latest screening decision",
                [&]() -> absl::StatusOr<std::optional<ScreeningDecisionRecord>> {
-                 Statement st(tx.db(), absl::StrCat("SELECT ", kDecisionColumns,
-                                                    " FROM screening_decisions WHERE case_id = ? "
-                                                    "ORDER BY id DESC LIMIT 1"));
+                 Statement st(tx, absl::StrCat("SELECT ", kDecisionColumns,
+                                               " FROM screening_decisions WHERE case_id = ? "
+                                               "ORDER BY id DESC LIMIT 1"));
                  st.bind(1, static_cast<int64_t>(case_id));
                  if (!st.executeStep()) return std::optional<ScreeningDecisionRecord>();
                  return std::optional<ScreeningDecisionRecord>(ReadDecision(tx, st));

@@ -17,7 +17,7 @@ std::string Binding(const FieldRef& where) {
 }
 
 // A sealed column, and how to find the case of each of its rows.
-struct Column {
+struct SealedColumnSpec {
   absl::string_view table;
   absl::string_view column;
   absl::string_view case_id;  // SQL over `t` (the table) and its join.
@@ -26,8 +26,8 @@ struct Column {
   KeyPurpose purpose = KeyPurpose::kRecord;
 };
 
-const std::vector<Column>& Columns() {
-  static const std::vector<Column>* const columns = new std::vector<Column>{
+const std::vector<SealedColumnSpec>& Columns() {
+  static const std::vector<SealedColumnSpec>* const columns = new std::vector<SealedColumnSpec>{
       {"cases", "summary", "t.id", "", ""},
       {"cases", "hold_reason", "t.id", "", ""},
       {"cases", "withdrawal_reason", "t.id", "", ""},
@@ -52,27 +52,30 @@ const std::vector<Column>& Columns() {
 }
 
 // Seals the plain values of one column, up to `limit`; returns how many.
-absl::StatusOr<int> SealColumn(Tx& tx, const Column& c, int limit, absl::Time now) {
+absl::StatusOr<int> SealColumn(Tx& tx, const SealedColumnSpec& c, int limit, absl::Time now) {
   struct Row {
     int64_t id;
     int64_t case_id;
     std::string text;
   };
+  // PostgreSQL's sealed columns are BYTEA: text written behind the server's back cannot be told
+  // from a damaged ciphertext there, and reads as withheld (OpenStored).
+  if (c.flag.empty() && tx.engine() != Engine::kSqlite) return 0;
   absl::StatusOr<std::vector<Row>> rows =
       Guard("find plain text", [&]() -> absl::StatusOr<std::vector<Row>> {
         const std::string plain =
             c.flag.empty()
                 ? absl::StrCat("typeof(t.", c.column, ") = 'text' AND t.", c.column, " <> ''")
                 : absl::StrCat("t.", c.flag, " = 0");
-        Statement st(tx.db(),
-                     absl::StrCat("SELECT t.id, ", c.case_id, ", t.", c.column, " FROM ", c.table,
-                                  " t ", c.join, " WHERE ", plain, " ORDER BY t.id LIMIT ?"));
+        Statement st(
+            tx, absl::StrCat("SELECT t.id, ", c.case_id, ", t.", c.column, " FROM ", c.table, " t ",
+                             c.join, " WHERE ", plain, " ORDER BY t.id LIMIT ?"));
         st.bind(1, limit);
         std::vector<Row> out;
         while (st.executeStep()) {
-          const SQLite::Column value = st.getColumn(2);
-          out.push_back({st.getColumn(0).getInt64(), st.getColumn(1).getInt64(),
-                         std::string(static_cast<const char*>(value.getBlob()), value.getBytes())});
+          const Column value = st.getColumn(2);
+          out.push_back(
+              {st.getColumn(0).getInt64(), st.getColumn(1).getInt64(), value.getString()});
         }
         return out;
       });
@@ -93,9 +96,9 @@ absl::StatusOr<int> SealColumn(Tx& tx, const Column& c, int limit, absl::Time no
     }
     Wipe(r.text);
     absl::Status updated = Guard("seal plain text", [&]() -> absl::Status {
-      Statement st(tx.db(), absl::StrCat("UPDATE ", c.table, " SET ", c.column, " = ?",
-                                         c.flag.empty() ? "" : absl::StrCat(", ", c.flag, " = 1"),
-                                         " WHERE id = ?"));
+      Statement st(tx, absl::StrCat("UPDATE ", c.table, " SET ", c.column, " = ?",
+                                    c.flag.empty() ? "" : absl::StrCat(", ", c.flag, " = 1"),
+                                    " WHERE id = ?"));
       if (c.flag.empty()) {
         BindSealed(st, 1, stored);
       } else {
@@ -120,7 +123,7 @@ absl::StatusOr<std::string> SealText(Tx& tx, const FieldRef& where, absl::string
   return Seal(*key, text, Binding(where));
 }
 
-void BindSealed(SQLite::Statement& st, int index, const std::string& stored) {
+void BindSealed(Statement& st, int index, const std::string& stored) {
   if (stored.empty()) {
     st.bind(index, std::string());
   } else {
@@ -133,7 +136,7 @@ absl::Status StoreSealedText(Tx& tx, const FieldRef& where, absl::string_view te
   absl::StatusOr<std::string> stored = SealText(tx, where, text, now);
   if (!stored.ok()) return stored.status();
   return Guard("store sealed text", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  absl::StrCat("UPDATE ", where.table, " SET ", where.column, " = ? WHERE id = ?"));
     BindSealed(st, 1, *stored);
     st.bind(2, static_cast<int64_t>(where.row));
@@ -163,19 +166,15 @@ std::string OpenStored(Tx& tx, const FieldRef& where, bool is_sealed, const std:
   return *std::move(text);
 }
 
-std::string OpenText(Tx& tx, const FieldRef& where, const SQLite::Column& column,
-                     absl::string_view field, std::vector<WithheldField>* withheld) {
-  const bool blob = column.isBlob();
-  const std::string stored =
-      blob ? std::string(static_cast<const char*>(column.getBlob()), column.getBytes())
-           : column.getString();
-  return OpenStored(tx, where, blob, stored, field, withheld);
+std::string OpenText(Tx& tx, const FieldRef& where, const Column& column, absl::string_view field,
+                     std::vector<WithheldField>* withheld) {
+  return OpenStored(tx, where, column.isBlob(), column.getString(), field, withheld);
 }
 
 absl::StatusOr<int> SealPlainText(Tx& tx, int limit, absl::Time now) {
   if (absl::Status s = tx.RequireWritable("seal plain text"); !s.ok()) return s;
   int sealed = 0;
-  for (const Column& c : Columns()) {
+  for (const SealedColumnSpec& c : Columns()) {
     if (sealed >= limit) break;
     absl::StatusOr<int> n = SealColumn(tx, c, limit - sealed, now);
     if (!n.ok()) return n.status();
@@ -187,7 +186,7 @@ absl::StatusOr<int> SealPlainText(Tx& tx, int limit, absl::Time now) {
 const std::vector<SealedColumn>& SealedColumns() {
   static const std::vector<SealedColumn>* const columns = [] {
     auto* out = new std::vector<SealedColumn>;
-    for (const Column& c : Columns()) out->push_back({c.table, c.column});
+    for (const SealedColumnSpec& c : Columns()) out->push_back({c.table, c.column});
     return out;
   }();
   return *columns;

@@ -3,8 +3,6 @@
 #ifndef MEDIATION_STORAGE_SEALED_TEXT_INTERNAL_H_
 #define MEDIATION_STORAGE_SEALED_TEXT_INTERNAL_H_
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,6 +13,7 @@
 #include "storage/data_keys.h"
 #include "storage/records.h"
 #include "storage/sealed_text.h"
+#include "storage/sql.h"
 #include "storage/tx.h"
 
 namespace mediation::storage {
@@ -35,7 +34,7 @@ absl::StatusOr<std::string> SealText(Tx& tx, const FieldRef& where, absl::string
                                      absl::Time now);
 
 // Binds a value SealText gave: '' as text, a ciphertext as a BLOB.
-void BindSealed(SQLite::Statement& st, int index, const std::string& stored);
+void BindSealed(Statement& st, int index, const std::string& stored);
 
 // Seals `text` and stores it in `where` (UPDATE table SET column = ? WHERE id = row). For values
 // whose row id is known only after the row is inserted (with '' in the column).
@@ -44,8 +43,8 @@ absl::Status StoreSealedText(Tx& tx, const FieldRef& where, absl::string_view te
 // The text stored in `column` at `where`: '' stays '', a BLOB is opened, TEXT (not sealed yet)
 // is read as it is. When it cannot be opened it reads as '' and `field` is added to `withheld`:
 // kDestroyed when the case's record key was destroyed, kUnreadable otherwise.
-std::string OpenText(Tx& tx, const FieldRef& where, const SQLite::Column& column,
-                     absl::string_view field, std::vector<WithheldField>* withheld);
+std::string OpenText(Tx& tx, const FieldRef& where, const Column& column, absl::string_view field,
+                     std::vector<WithheldField>* withheld);
 // The same for a value already read; `is_sealed` says whether `stored` is a ciphertext.
 std::string OpenStored(Tx& tx, const FieldRef& where, bool is_sealed, const std::string& stored,
                        absl::string_view field, std::vector<WithheldField>* withheld);

@@ -1,7 +1,5 @@
 #include "storage/sessions.h"
 
-#include <sqlite3.h>
-
 #include "absl/strings/str_cat.h"
 #include "storage/sealed_text_internal.h"
 #include "storage/sql_util.h"
@@ -13,7 +11,7 @@ constexpr char kSessionColumns[] =
     "id, case_id, kind, mode, party_id, start_at, end_at, state, venue_id, video_link, sequence, "
     "created_at, updated_at, needs_rescheduling, needs_rescheduling_at";
 
-SessionRecord ReadSession(SQLite::Statement& st) {
+SessionRecord ReadSession(Statement& st) {
   SessionRecord s;
   s.id = st.getColumn(0).getInt64();
   s.case_id = st.getColumn(1).getInt64();
@@ -34,7 +32,7 @@ SessionRecord ReadSession(SQLite::Statement& st) {
 }
 
 void ReadSessionChildren(Tx& tx, SessionRecord& s) {
-  SQLite::Database& db = tx.db();
+  Tx& db = tx;
   Statement b(db,
               "SELECT id, resource, resource_id, for_party_id, start_at, end_at FROM "
               "bookings WHERE session_id = ? AND (active = 1 OR ?) ORDER BY id");
@@ -81,7 +79,7 @@ constexpr char kHolderSql[] =
 // ABORTED when the database's own guard (the bookings_no_overlap triggers) refuses a booking:
 // another session holds the same person or room then. The service checks first; this is for a
 // race or a code path that forgot to.
-absl::Status InsertBookings(SQLite::Database& db, int64_t session_id,
+absl::Status InsertBookings(Tx& db, int64_t session_id,
                             const std::vector<BookingRecord>& bookings) {
   Statement st(db, absl::StrCat("INSERT INTO bookings (session_id, resource, resource_id, "
                                 "for_party_id, start_at, end_at, active, holder) VALUES "
@@ -97,8 +95,9 @@ absl::Status InsertBookings(SQLite::Database& db, int64_t session_id,
     st.bind(6, static_cast<int64_t>(b.end_at));
     try {
       st.exec();
-    } catch (const SQLite::Exception& e) {
-      if (e.getExtendedErrorCode() != SQLITE_CONSTRAINT_TRIGGER) throw;
+    } catch (const StorageError& e) {
+      // SQLite's bookings_no_overlap triggers, or PostgreSQL's exclusion constraint.
+      if (e.engine_code() != "1811" && e.engine_code() != "23P01") throw;
       return absl::AbortedError(
           absl::StrCat(b.resource, " ", b.resource_id,
                        " was booked into another session at that time meanwhile; nothing was "
@@ -108,7 +107,7 @@ absl::Status InsertBookings(SQLite::Database& db, int64_t session_id,
   return absl::OkStatus();
 }
 
-int64_t CaseOfSession(SQLite::Database& db, int64_t session_id) {
+int64_t CaseOfSession(Tx& db, int64_t session_id) {
   Statement st(db, "SELECT case_id FROM sessions WHERE id = ?");
   st.bind(1, static_cast<int64_t>(session_id));
   return st.executeStep() ? st.getColumn(0).getInt64() : 0;
@@ -117,7 +116,7 @@ int64_t CaseOfSession(SQLite::Database& db, int64_t session_id) {
 // Records a change of the session, its reason sealed with the case's record key.
 absl::Status InsertChange(Tx& tx, int64_t case_id, int64_t session_id,
                           const SessionChangeRecord& c) {
-  Statement st(tx.db(),
+  Statement st(tx,
                "INSERT INTO session_changes (session_id, at, token_id, change, "
                "previous_start, previous_end, reason) VALUES (?, ?, ?, ?, ?, ?, ?)");
   st.bind(1, static_cast<int64_t>(session_id));
@@ -137,11 +136,11 @@ absl::Status InsertChange(Tx& tx, int64_t case_id, int64_t session_id,
                          {.case_id = case_id,
                           .table = "session_changes",
                           .column = "reason",
-                          .row = tx.db().getLastInsertRowid()},
+                          .row = tx.LastInsertId()},
                          c.reason, c.at);
 }
 
-std::vector<RoomRecord> ReadRooms(SQLite::Database& db, int64_t venue_id) {
+std::vector<RoomRecord> ReadRooms(Tx& db, int64_t venue_id) {
   Statement st(db, "SELECT id, name, kind, features FROM rooms WHERE venue_id = ? ORDER BY id");
   st.bind(1, static_cast<int64_t>(venue_id));
   std::vector<RoomRecord> rooms;
@@ -159,14 +158,13 @@ std::vector<RoomRecord> ReadRooms(SQLite::Database& db, int64_t venue_id) {
 absl::StatusOr<VenueRecord> InsertVenue(Tx& tx, VenueRecord venue) {
   if (absl::Status s = tx.RequireWritable("insert venue"); !s.ok()) return s;
   return Guard("insert venue", [&]() -> absl::StatusOr<VenueRecord> {
-    Statement st(tx.db(), "INSERT INTO venues (name, address, created_at) VALUES (?, ?, ?)");
+    Statement st(tx, "INSERT INTO venues (name, address, created_at) VALUES (?, ?, ?)");
     st.bind(1, venue.name);
     st.bind(2, venue.address);
     st.bind(3, static_cast<int64_t>(ToMicros(venue.created_at)));
     st.exec();
-    venue.id = tx.db().getLastInsertRowid();
-    Statement room(tx.db(),
-                   "INSERT INTO rooms (venue_id, name, kind, features) VALUES (?, ?, ?, ?)");
+    venue.id = tx.LastInsertId();
+    Statement room(tx, "INSERT INTO rooms (venue_id, name, kind, features) VALUES (?, ?, ?, ?)");
     for (RoomRecord& r : venue.rooms) {
       room.reset();
       room.bind(1, static_cast<int64_t>(venue.id));
@@ -175,7 +173,7 @@ absl::StatusOr<VenueRecord> InsertVenue(Tx& tx, VenueRecord venue) {
       room.bind(4,
                 EnumListText(r.features, [](v1::AccessNeed n) { return v1::AccessNeed_Name(n); }));
       room.exec();
-      r.id = tx.db().getLastInsertRowid();
+      r.id = tx.LastInsertId();
       r.venue_id = venue.id;
     }
     return venue;
@@ -184,21 +182,21 @@ absl::StatusOr<VenueRecord> InsertVenue(Tx& tx, VenueRecord venue) {
 
 absl::StatusOr<VenueRecord> GetVenue(Tx& tx, int64_t id) {
   return Guard("get venue", [&]() -> absl::StatusOr<VenueRecord> {
-    Statement st(tx.db(), "SELECT id, name, address, created_at FROM venues WHERE id = ?");
+    Statement st(tx, "SELECT id, name, address, created_at FROM venues WHERE id = ?");
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("venue ", id, " not found"));
     VenueRecord v{.id = st.getColumn(0).getInt64(),
                   .name = st.getColumn(1).getString(),
                   .address = st.getColumn(2).getString(),
                   .created_at = FromMicros(st.getColumn(3).getInt64())};
-    v.rooms = ReadRooms(tx.db(), v.id);
+    v.rooms = ReadRooms(tx, v.id);
     return v;
   });
 }
 
 absl::StatusOr<std::vector<VenueRecord>> ListVenues(Tx& tx) {
   return Guard("list venues", [&]() -> absl::StatusOr<std::vector<VenueRecord>> {
-    Statement st(tx.db(), "SELECT id, name, address, created_at FROM venues ORDER BY id");
+    Statement st(tx, "SELECT id, name, address, created_at FROM venues ORDER BY id");
     std::vector<VenueRecord> out;
     while (st.executeStep()) {
       out.push_back({.id = st.getColumn(0).getInt64(),
@@ -206,7 +204,7 @@ absl::StatusOr<std::vector<VenueRecord>> ListVenues(Tx& tx) {
                      .address = st.getColumn(2).getString(),
                      .created_at = FromMicros(st.getColumn(3).getInt64())});
     }
-    for (VenueRecord& v : out) v.rooms = ReadRooms(tx.db(), v.id);
+    for (VenueRecord& v : out) v.rooms = ReadRooms(tx, v.id);
     return out;
   });
 }
@@ -215,10 +213,10 @@ absl::Status ReplacePartyAvailability(Tx& tx, int64_t party_id,
                                       const std::vector<std::pair<int64_t, int64_t>>& windows) {
   if (absl::Status s = tx.RequireWritable("set party availability"); !s.ok()) return s;
   return Guard("set party availability", [&]() -> absl::Status {
-    Statement clear(tx.db(), "DELETE FROM party_availability WHERE party_id = ?");
+    Statement clear(tx, "DELETE FROM party_availability WHERE party_id = ?");
     clear.bind(1, static_cast<int64_t>(party_id));
     clear.exec();
-    Statement add(tx.db(),
+    Statement add(tx,
                   "INSERT INTO party_availability (party_id, start_at, end_at) "
                   "VALUES (?, ?, ?)");
     for (const auto& [start, end] : windows) {
@@ -237,7 +235,7 @@ absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> PartyAvailability(Tx& t
                                                                            int64_t to) {
   return Guard("party availability",
                [&]() -> absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> {
-                 Statement st(tx.db(),
+                 Statement st(tx,
                               "SELECT start_at, end_at FROM party_availability WHERE "
                               "party_id = ? AND start_at < ? AND end_at > ? "
                               "ORDER BY start_at");
@@ -254,7 +252,7 @@ absl::StatusOr<std::vector<std::pair<int64_t, int64_t>>> PartyAvailability(Tx& t
 
 absl::StatusOr<bool> PartyHasAvailability(Tx& tx, int64_t party_id) {
   return Guard("party has availability", [&]() -> absl::StatusOr<bool> {
-    Statement st(tx.db(), "SELECT 1 FROM party_availability WHERE party_id = ? LIMIT 1");
+    Statement st(tx, "SELECT 1 FROM party_availability WHERE party_id = ? LIMIT 1");
     st.bind(1, static_cast<int64_t>(party_id));
     return st.executeStep();
   });
@@ -262,7 +260,7 @@ absl::StatusOr<bool> PartyHasAvailability(Tx& tx, int64_t party_id) {
 
 absl::StatusOr<std::string> HolderOf(Tx& tx, const std::string& resource, int64_t resource_id) {
   return Guard("booking holder", [&]() -> absl::StatusOr<std::string> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kHolderSql));
+    Statement st(tx, absl::StrCat("SELECT ", kHolderSql));
     st.bind(1, resource);
     st.bind(2, static_cast<int64_t>(resource_id));
     st.executeStep();
@@ -275,7 +273,7 @@ absl::StatusOr<std::vector<BookingRecord>> ActiveBookings(Tx& tx, const std::str
   return Guard("active bookings", [&]() -> absl::StatusOr<std::vector<BookingRecord>> {
     // Sessions are at most a day long, so a booking overlapping [from, to) starts after
     // from - 1 day: the index range stays narrow.
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT b.id, b.session_id, b.for_party_id, b.start_at, b.end_at, b.resource, "
                  "b.resource_id, s.case_id FROM bookings b JOIN sessions s ON s.id = b.session_id "
                  "WHERE b.holder = ?1 AND b.active = 1 AND "
@@ -304,7 +302,7 @@ absl::StatusOr<std::vector<BookingRecord>> ActiveBookings(Tx& tx, const std::str
 
 absl::StatusOr<std::optional<BookingRecord>> PartyBookingClash(Tx& tx, int64_t party_id) {
   return Guard("party booking clash", [&]() -> absl::StatusOr<std::optional<BookingRecord>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT o.session_id, o.start_at, o.end_at, s.case_id FROM bookings p "
                  "JOIN bookings o ON o.holder = p.holder AND o.active = 1 AND "
                  "o.session_id <> p.session_id AND o.start_at >= p.start_at - 86400 AND "
@@ -327,7 +325,7 @@ absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord s,
                                             const SessionChangeRecord& booked) {
   if (absl::Status st = tx.RequireWritable("insert session"); !st.ok()) return st;
   return Guard("insert session", [&]() -> absl::StatusOr<SessionRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO sessions (case_id, kind, mode, party_id, start_at, end_at, "
                  "state, venue_id, video_link, sequence, created_at, updated_at) VALUES "
                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -344,8 +342,8 @@ absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord s,
     st.bind(11, static_cast<int64_t>(ToMicros(s.created_at)));
     st.bind(12, static_cast<int64_t>(ToMicros(s.updated_at)));
     st.exec();
-    s.id = tx.db().getLastInsertRowid();
-    if (absl::Status st = InsertBookings(tx.db(), s.id, s.bookings); !st.ok()) return st;
+    s.id = tx.LastInsertId();
+    if (absl::Status st = InsertBookings(tx, s.id, s.bookings); !st.ok()) return st;
     if (absl::Status st = InsertChange(tx, s.case_id, s.id, booked); !st.ok()) return st;
     return GetSession(tx, s.id);
   });
@@ -353,7 +351,7 @@ absl::StatusOr<SessionRecord> InsertSession(Tx& tx, SessionRecord s,
 
 absl::StatusOr<SessionRecord> GetSession(Tx& tx, int64_t id) {
   return Guard("get session", [&]() -> absl::StatusOr<SessionRecord> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kSessionColumns, " FROM sessions WHERE id = ?"));
+    Statement st(tx, absl::StrCat("SELECT ", kSessionColumns, " FROM sessions WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("session ", id, " not found"));
     SessionRecord s = ReadSession(st);
@@ -365,10 +363,10 @@ absl::StatusOr<SessionRecord> GetSession(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfCase(Tx& tx, int64_t case_id,
                                                               bool include_cancelled) {
   return Guard("list sessions", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kSessionColumns,
-                                       " FROM sessions WHERE case_id = ? AND (? OR state "
-                                       "= 'SESSION_STATE_SCHEDULED') ORDER BY start_at, "
-                                       "id"));
+    Statement st(tx, absl::StrCat("SELECT ", kSessionColumns,
+                                  " FROM sessions WHERE case_id = ? AND (? OR state "
+                                  "= 'SESSION_STATE_SCHEDULED') ORDER BY start_at, "
+                                  "id"));
     st.bind(1, static_cast<int64_t>(case_id));
     st.bind(2, include_cancelled ? 1 : 0);
     std::vector<SessionRecord> out;
@@ -381,7 +379,7 @@ absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfCase(Tx& tx, int64_t ca
 absl::StatusOr<std::vector<SessionRecord>> ListSessionsOfMediator(Tx& tx, int64_t mediator_id,
                                                                   int64_t from, int64_t to) {
   return Guard("mediator sessions", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  absl::StrCat("SELECT ", kSessionColumns,
                               " FROM sessions WHERE id IN (SELECT session_id FROM bookings WHERE "
                               "resource = 'mediator' AND resource_id = ? AND start_at >= ? AND "
@@ -400,7 +398,7 @@ absl::StatusOr<std::vector<SessionRecord>> ListSessionsStarting(Tx& tx, int64_t 
                                                                 int64_t from, int64_t to,
                                                                 bool include_cancelled) {
   return Guard("sessions in a window", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  absl::StrCat("SELECT ", kSessionColumns,
                               " FROM sessions WHERE start_at >= ?2 AND start_at < ?3 AND (?4 OR "
                               "state = 'SESSION_STATE_SCHEDULED') AND (?1 = 0 OR id IN (SELECT "
@@ -422,7 +420,7 @@ absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_
                                const SessionChangeRecord& change) {
   if (absl::Status s = tx.RequireWritable("reschedule session"); !s.ok()) return s;
   return Guard("reschedule session", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "UPDATE sessions SET start_at = ?, end_at = ?, sequence = sequence + 1, "
                  "updated_at = ?, needs_rescheduling = '', needs_rescheduling_at = NULL "
                  "WHERE id = ? AND state = 'SESSION_STATE_SCHEDULED'");
@@ -433,18 +431,18 @@ absl::Status RescheduleSession(Tx& tx, int64_t session_id, int64_t start, int64_
     if (st.exec() != 1) {
       return absl::AbortedError(absl::StrCat("session ", session_id, " changed meanwhile"));
     }
-    Statement drop(tx.db(), "DELETE FROM bookings WHERE session_id = ?");
+    Statement drop(tx, "DELETE FROM bookings WHERE session_id = ?");
     drop.bind(1, static_cast<int64_t>(session_id));
     drop.exec();
-    if (absl::Status st = InsertBookings(tx.db(), session_id, bookings); !st.ok()) return st;
-    return InsertChange(tx, CaseOfSession(tx.db(), session_id), session_id, change);
+    if (absl::Status st = InsertBookings(tx, session_id, bookings); !st.ok()) return st;
+    return InsertChange(tx, CaseOfSession(tx, session_id), session_id, change);
   });
 }
 
 absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord& change) {
   if (absl::Status s = tx.RequireWritable("cancel session"); !s.ok()) return s;
   return Guard("cancel session", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "UPDATE sessions SET state = 'SESSION_STATE_CANCELLED', sequence = "
                  "sequence + 1, updated_at = ?, needs_rescheduling = '', needs_rescheduling_at = "
                  "NULL WHERE id = ? AND state = 'SESSION_STATE_SCHEDULED'");
@@ -453,10 +451,10 @@ absl::Status CancelSession(Tx& tx, int64_t session_id, const SessionChangeRecord
     if (st.exec() != 1) {
       return absl::AbortedError(absl::StrCat("session ", session_id, " changed meanwhile"));
     }
-    Statement release(tx.db(), "UPDATE bookings SET active = 0 WHERE session_id = ?");
+    Statement release(tx, "UPDATE bookings SET active = 0 WHERE session_id = ?");
     release.bind(1, static_cast<int64_t>(session_id));
     release.exec();
-    return InsertChange(tx, CaseOfSession(tx.db(), session_id), session_id, change);
+    return InsertChange(tx, CaseOfSession(tx, session_id), session_id, change);
   });
 }
 
@@ -464,7 +462,7 @@ absl::StatusOr<int> CancelSessionsOfCaseAfter(Tx& tx, int64_t case_id, int64_t a
                                               SessionChangeRecord change) {
   if (absl::Status s = tx.RequireWritable("cancel sessions of case"); !s.ok()) return s;
   return Guard("cancel sessions of case", [&]() -> absl::StatusOr<int> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT id, start_at, end_at FROM sessions WHERE case_id = ? AND state = "
                  "'SESSION_STATE_SCHEDULED' AND start_at > ?");
     st.bind(1, static_cast<int64_t>(case_id));
@@ -489,7 +487,7 @@ absl::StatusOr<std::vector<SessionRecord>> ScheduledSessionsHolding(Tx& tx,
                                                                     int64_t resource_id,
                                                                     int64_t from) {
   return Guard("sessions holding", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  absl::StrCat("SELECT ", kSessionColumns,
                               " FROM sessions WHERE id IN (SELECT session_id FROM bookings WHERE "
                               "active = 1 AND resource = ? AND resource_id = ? AND start_at >= ?) "
@@ -508,7 +506,7 @@ absl::Status MarkNeedsRescheduling(Tx& tx, int64_t session_id, const std::string
                                    absl::Time at) {
   if (absl::Status s = tx.RequireWritable("mark session"); !s.ok()) return s;
   return Guard("mark session", [&]() -> absl::Status {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "UPDATE sessions SET needs_rescheduling = ?, needs_rescheduling_at = ? "
                  "WHERE id = ? AND needs_rescheduling = '' AND state = 'SESSION_STATE_SCHEDULED'");
     st.bind(1, why);
@@ -525,12 +523,11 @@ absl::StatusOr<std::vector<SessionRecord>> SessionsNeedingRescheduling(Tx& tx, i
   return Guard(
       "sessions needing rescheduling", [&]() -> absl::StatusOr<std::vector<SessionRecord>> {
         Statement st(
-            tx.db(),
-            absl::StrCat("SELECT ", kSessionColumns,
-                         " FROM sessions WHERE needs_rescheduling <> '' AND state = "
-                         "'SESSION_STATE_SCHEDULED' AND start_at > ?4 AND id > ?1 AND (?2 = 0 "
-                         "OR id IN (SELECT session_id FROM bookings WHERE active = 1 AND "
-                         "resource = 'mediator' AND resource_id = ?2)) ORDER BY id LIMIT ?3"));
+            tx, absl::StrCat("SELECT ", kSessionColumns,
+                             " FROM sessions WHERE needs_rescheduling <> '' AND state = "
+                             "'SESSION_STATE_SCHEDULED' AND start_at > ?4 AND id > ?1 AND (?2 = 0 "
+                             "OR id IN (SELECT session_id FROM bookings WHERE active = 1 AND "
+                             "resource = 'mediator' AND resource_id = ?2)) ORDER BY id LIMIT ?3"));
         st.bind(1, static_cast<int64_t>(cursor.after_id));
         st.bind(2, static_cast<int64_t>(mediator_id));
         st.bind(3, cursor.limit);
@@ -544,7 +541,7 @@ absl::StatusOr<std::vector<SessionRecord>> SessionsNeedingRescheduling(Tx& tx, i
 
 absl::StatusOr<std::vector<int64_t>> CasesWithStartedSessions(Tx& tx, int64_t now) {
   return Guard("cases with started sessions", [&]() -> absl::StatusOr<std::vector<int64_t>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT DISTINCT s.case_id FROM sessions s JOIN cases c ON c.id = "
                  "s.case_id WHERE s.state = 'SESSION_STATE_SCHEDULED' AND s.start_at <= "
                  "? AND c.state = 'CASE_STATE_SESSIONS_SCHEDULED' ORDER BY s.case_id");

@@ -2,8 +2,6 @@
 #ifndef MEDIATION_STORAGE_SQL_UTIL_H_
 #define MEDIATION_STORAGE_SQL_UTIL_H_
 
-#include <SQLiteCpp/SQLiteCpp.h>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -16,19 +14,19 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "storage/statement_cache.h"
+#include "storage/sql.h"
 #include "storage/tx.h"
 
 namespace mediation::storage {
 
-// Runs `body` and turns a SQLite exception into a status, so none crosses the storage boundary.
+// Runs `body` and turns a StorageError into a status, so none crosses the storage boundary.
 // `body` returns absl::Status or absl::StatusOr<T>.
 template <typename Fn>
 auto Guard(absl::string_view operation, Fn&& body) -> decltype(body()) {
   try {
     return body();
-  } catch (const SQLite::Exception& e) {
-    return StatusFromSqlite(e, operation);
+  } catch (const StorageError& e) {
+    return StatusFromStorageError(e, operation);
   }
 }
 
@@ -36,7 +34,7 @@ auto Guard(absl::string_view operation, Fn&& body) -> decltype(body()) {
 inline int64_t ToMicros(absl::Time t) { return absl::ToUnixMicros(t); }
 inline absl::Time FromMicros(int64_t us) { return absl::FromUnixMicros(us); }
 
-inline void BindOptionalTime(SQLite::Statement& st, int index, const std::optional<absl::Time>& t) {
+inline void BindOptionalTime(Statement& st, int index, const std::optional<absl::Time>& t) {
   if (t.has_value()) {
     st.bind(index, static_cast<int64_t>(ToMicros(*t)));
   } else {
@@ -44,13 +42,13 @@ inline void BindOptionalTime(SQLite::Statement& st, int index, const std::option
   }
 }
 
-inline std::optional<absl::Time> OptionalTime(const SQLite::Column& c) {
+inline std::optional<absl::Time> OptionalTime(const Column& c) {
   if (c.isNull()) return std::nullopt;
   return FromMicros(c.getInt64());
 }
 
 // Binds 0 as NULL: ids are positive, and 0 means "not set".
-inline void BindOptionalId(SQLite::Statement& st, int index, int64_t id) {
+inline void BindOptionalId(Statement& st, int index, int64_t id) {
   if (id > 0) {
     st.bind(index, static_cast<int64_t>(id));
   } else {
@@ -58,7 +56,7 @@ inline void BindOptionalId(SQLite::Statement& st, int index, int64_t id) {
   }
 }
 
-inline int64_t OptionalId(const SQLite::Column& c) { return c.isNull() ? 0 : c.getInt64(); }
+inline int64_t OptionalId(const Column& c) { return c.isNull() ? 0 : c.getInt64(); }
 
 // Enums are stored by their API name (e.g. "ROLE_ADMIN", written with the generated Foo_Name);
 // `parse_fn` is the generated Foo_Parse. An unknown stored name is corruption: it throws.
@@ -66,7 +64,7 @@ template <typename E, typename ParseFn>
 E EnumFromText(const std::string& text, ParseFn parse_fn) {
   E value{};
   if (!parse_fn(text, &value)) {
-    throw SQLite::Exception(absl::StrCat("unknown stored enum value '", text, "'"));
+    throw StorageError(absl::StrCat("unknown stored enum value '", text, "'"));
   }
   return value;
 }

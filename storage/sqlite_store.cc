@@ -4,16 +4,19 @@
 #include <sqlite3.h>
 
 #include <exception>
+#include <utility>
 #include <vector>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "storage/sql_util.h"
+#include "storage/sqlite_connection.h"
 #include "storage/tokens.h"
 
 namespace mediation::storage {
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptions& options) {
-  return Guard(
+  return SqliteGuard(
       absl::StrCat("open database ", options.path),
       [&]() -> absl::StatusOr<std::unique_ptr<SqliteStore>> {
         auto db = std::make_unique<SQLite::Database>(
@@ -44,7 +47,7 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const SqliteOptio
 
 SqliteStore::SqliteStore(std::unique_ptr<SQLite::Database> db, const SqliteOptions& options)
     : db_(std::move(db)),
-      statements_(std::make_unique<StatementCache>(*db_)),
+      conn_(std::make_unique<SqliteConnection>(*db_)),
       audit_key_(options.audit_key),
       master_keys_(options.master_keys),
       commit_group_(options.commit_group) {}
@@ -62,19 +65,25 @@ absl::Status SqliteStore::Write(const TxFn& fn) {
 namespace {
 
 // Runs a statement without results (BEGIN, COMMIT, SAVEPOINT...), prepared once per connection.
-absl::Status Exec(SQLite::Database& db, const char* sql) {
-  return Guard(sql, [&]() -> absl::Status {
-    Statement(db, sql).exec();
+absl::Status Exec(SqlConnection& conn, const char* sql) {
+  try {
+    StatementImpl* st = conn.Acquire(sql);
+    absl::Cleanup release = [&] { conn.Release(st); };
+    st->Exec();
     return absl::OkStatus();
-  });
+  } catch (const StorageError& e) {
+    return StatusFromStorageError(e, sql);
+  }
 }
 
 // Runs `fn`, turning anything it throws into a status.
 absl::Status RunFn(const TxFn& fn, Tx& tx) {
   try {
     return fn(tx);
+  } catch (const StorageError& e) {
+    return StatusFromStorageError(e, "transaction");
   } catch (const SQLite::Exception& e) {
-    return StatusFromSqlite(e, "transaction");
+    return StatusFromStorageError(FromSqliteException(e), "transaction");
   } catch (const std::exception& e) {
     return absl::InternalError(absl::StrCat("transaction threw: ", e.what()));
   } catch (...) {
@@ -86,23 +95,23 @@ bool InTransaction(SQLite::Database& db) { return sqlite3_get_autocommit(db.getH
 
 // Rolls back what is left of a failed transaction. SQLite may already have rolled back by
 // itself (for example after SQLITE_FULL).
-void RollBack(SQLite::Database& db) {
-  if (InTransaction(db)) (void)Exec(db, "ROLLBACK");
+void RollBack(SqliteConnection& conn) {
+  if (InTransaction(conn.db())) (void)Exec(conn, "ROLLBACK");
 }
 
 }  // namespace
 
 absl::Status SqliteStore::Run(const TxFn& fn, bool writable) {
-  absl::Status status = Exec(*db_, writable ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
+  absl::Status status = Exec(*conn_, writable ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
   if (!status.ok()) return status;
   // The token changes this transaction begins end with it (storage/tokens.h). A write
   // transaction holds the write lock, so no other begins any meanwhile.
   const uint64_t tokens_before = TokenChangesBegun();
-  Tx tx(*db_, writable, audit_key_, master_keys_.get());
+  Tx tx(*conn_, writable, audit_key_, master_keys_.get());
   status = RunFn(fn, tx);
   const uint64_t token_changes = TokenChangesBegun() - tokens_before;
-  if (status.ok()) status = Exec(*db_, "COMMIT");
-  if (!status.ok()) RollBack(*db_);
+  if (status.ok()) status = Exec(*conn_, "COMMIT");
+  if (!status.ok()) RollBack(*conn_);
   EndTokenChanges(token_changes);
   return status;
 }
@@ -114,7 +123,7 @@ void SqliteStore::RunBatch(absl::Span<CommitGroup::Request* const> batch) {
   }
   size_t next = 0;
   while (next < batch.size()) {
-    if (absl::Status begun = Exec(*db_, "BEGIN IMMEDIATE"); !begun.ok()) {
+    if (absl::Status begun = Exec(*conn_, "BEGIN IMMEDIATE"); !begun.ok()) {
       for (; next < batch.size(); ++next) batch[next]->status = begun;
       return;
     }
@@ -124,12 +133,12 @@ void SqliteStore::RunBatch(absl::Span<CommitGroup::Request* const> batch) {
     absl::Status broken;  // Set when the transaction as a whole was lost.
     for (; next < batch.size() && broken.ok(); ++next) {
       CommitGroup::Request& request = *batch[next];
-      request.status = Exec(*db_, "SAVEPOINT call");
+      request.status = Exec(*conn_, "SAVEPOINT call");
       if (!request.status.ok()) {
         broken = request.status;
         continue;
       }
-      Tx tx(*db_, /*writable=*/true, audit_key_, master_keys_.get());
+      Tx tx(*conn_, /*writable=*/true, audit_key_, master_keys_.get());
       request.status = RunFn(*request.fn, tx);
       if (!InTransaction(*db_)) {
         // SQLite rolled the whole transaction back (a full disk, an I/O error): the writes
@@ -141,7 +150,7 @@ void SqliteStore::RunBatch(absl::Span<CommitGroup::Request* const> batch) {
         continue;
       }
       if (request.status.ok()) {
-        broken = Exec(*db_, "RELEASE call");
+        broken = Exec(*conn_, "RELEASE call");
         if (broken.ok()) {
           held.push_back(&request);
         } else {
@@ -150,13 +159,13 @@ void SqliteStore::RunBatch(absl::Span<CommitGroup::Request* const> batch) {
         continue;
       }
       // Only this function's writes are undone; the savepoint then ends.
-      broken = Exec(*db_, "ROLLBACK TO call");
-      if (broken.ok()) broken = Exec(*db_, "RELEASE call");
+      broken = Exec(*conn_, "ROLLBACK TO call");
+      if (broken.ok()) broken = Exec(*conn_, "RELEASE call");
     }
     const uint64_t token_changes = TokenChangesBegun() - tokens_before;
-    const absl::Status committed = broken.ok() ? Exec(*db_, "COMMIT") : broken;
+    const absl::Status committed = broken.ok() ? Exec(*conn_, "COMMIT") : broken;
     if (!committed.ok()) {
-      RollBack(*db_);
+      RollBack(*conn_);
       for (CommitGroup::Request* r : held) r->status = committed;
     }
     EndTokenChanges(token_changes);
@@ -164,7 +173,7 @@ void SqliteStore::RunBatch(absl::Span<CommitGroup::Request* const> batch) {
 }
 
 absl::StatusOr<bool> SqliteStore::TruncateLog() {
-  return Guard("truncate the write-ahead log", [&]() -> absl::StatusOr<bool> {
+  return SqliteGuard("truncate the write-ahead log", [&]() -> absl::StatusOr<bool> {
     // The first column is 1 when a reader or writer kept the checkpoint from finishing.
     SQLite::Statement st(*db_, "PRAGMA wal_checkpoint(TRUNCATE)");
     if (!st.executeStep()) return false;
@@ -185,6 +194,12 @@ absl::Status SqliteStore::CheckSchemaIsCurrent() {
                                                       LatestSchemaVersion()));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> SqliteMaintenance::ForgetDeletedRows() {
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(options_);
+  if (!store.ok()) return store.status();
+  return (*store)->TruncateLog();
 }
 
 StoreFactory SqliteStoreFactory(SqliteOptions options) {

@@ -7,12 +7,13 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/statusor.h"
 #include "storage/commit_group.h"
 #include "storage/master_keys.h"
 #include "storage/schema.h"
-#include "storage/statement_cache.h"
+#include "storage/sqlite_connection.h"
 #include "storage/store.h"
 
 namespace SQLite {
@@ -48,7 +49,9 @@ class SqliteStore final : public Store {
 
   absl::Status Read(const TxFn& fn) override;
   absl::Status Write(const TxFn& fn) override;
-  absl::StatusOr<bool> TruncateLog() override;
+  // Copies the write-ahead log into the database file and truncates it; false when a reader
+  // kept it from being truncated now. See DatabaseMaintenance::ForgetDeletedRows.
+  absl::StatusOr<bool> TruncateLog();
 
   // For the start-up connection, opened before the master key (and so the audit key) is read.
   void SetAuditKey(std::string key) { audit_key_ = std::move(key); }
@@ -71,10 +74,20 @@ class SqliteStore final : public Store {
 
   std::unique_ptr<SQLite::Database> db_;
   // Declared after db_: its statements are finalized before the connection closes.
-  std::unique_ptr<StatementCache> statements_;
+  std::unique_ptr<SqliteConnection> conn_;
   std::string audit_key_;
   std::shared_ptr<const MasterKeys> master_keys_;
   std::shared_ptr<CommitGroup> commit_group_;
+};
+
+// SQLite's DatabaseMaintenance: truncates the log through a connection of its own.
+class SqliteMaintenance final : public DatabaseMaintenance {
+ public:
+  explicit SqliteMaintenance(SqliteOptions options) : options_(std::move(options)) {}
+  absl::StatusOr<bool> ForgetDeletedRows() override;
+
+ private:
+  SqliteOptions options_;
 };
 
 // A factory for per-thread connections to `options.path`, each checked against the schema.

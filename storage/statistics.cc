@@ -10,7 +10,7 @@ namespace {
 
 // Runs `sql` (which selects a key and a count, with ?1 and ?2 the period's bounds).
 Counts Grouped(Tx& tx, const std::string& sql, int64_t from, int64_t to) {
-  Statement st(tx.db(), sql);
+  Statement st(tx, sql);
   st.bind(1, from);
   st.bind(2, to);
   Counts out;
@@ -38,8 +38,7 @@ absl::StatusOr<CaseStatistics> ComputeCaseStatistics(Tx& tx, absl::Time from_tim
     const int64_t to = ToMicros(to_time);
     CaseStatistics s;
     {
-      Statement st(tx.db(),
-                   "SELECT COUNT(*) FROM cases WHERE created_at >= ?1 AND created_at < ?2");
+      Statement st(tx, "SELECT COUNT(*) FROM cases WHERE created_at >= ?1 AND created_at < ?2");
       st.bind(1, from);
       st.bind(2, to);
       st.executeStep();
@@ -56,7 +55,7 @@ absl::StatusOr<CaseStatistics> ComputeCaseStatistics(Tx& tx, absl::Time from_tim
                 from, to);
     {
       Statement st(
-          tx.db(),
+          tx,
           "SELECT d.decision, d.failed_criteria FROM screening_decisions d "
           "JOIN cases c ON c.id = d.case_id WHERE c.created_at >= ?1 AND c.created_at < ?2 "
           "AND d.id = (SELECT MAX(id) FROM screening_decisions WHERE case_id = d.case_id)");
@@ -76,7 +75,7 @@ absl::StatusOr<CaseStatistics> ComputeCaseStatistics(Tx& tx, absl::Time from_tim
       s.failed_criteria.assign(failed.begin(), failed.end());
     }
     {
-      Statement st(tx.db(),
+      Statement st(tx,
                    "SELECT c.created_at, MIN(h.at) FROM cases c JOIN case_state_history h "
                    "ON h.case_id = c.id AND h.to_state = 'CASE_STATE_MEDIATORS_ALLOCATED' "
                    "WHERE c.created_at >= ?1 AND c.created_at < ?2 GROUP BY c.id");
@@ -88,7 +87,7 @@ absl::StatusOr<CaseStatistics> ComputeCaseStatistics(Tx& tx, absl::Time from_tim
       }
     }
     {
-      Statement st(tx.db(),
+      Statement st(tx,
                    "SELECT c.created_at, MIN(s.start_at) FROM cases c JOIN sessions s "
                    "ON s.case_id = c.id AND s.state <> 'SESSION_STATE_CANCELLED' "
                    "WHERE c.created_at >= ?1 AND c.created_at < ?2 GROUP BY c.id");

@@ -12,11 +12,11 @@ constexpr char kColumns[] =
     "id, sha256, role, label, mediator_id, organisation_id, case_id, party_id, created_at, "
     "expires_at, revoked_at, issued_by_token_id";
 
-TokenRecord ReadToken(SQLite::Statement& st) {
+TokenRecord ReadToken(Statement& st) {
   TokenRecord t;
   t.id = st.getColumn(0).getInt64();
-  const SQLite::Column hash = st.getColumn(1);
-  t.sha256.assign(static_cast<const char*>(hash.getBlob()), hash.getBytes());
+  const Column hash = st.getColumn(1);
+  t.sha256 = hash.getString();
   t.role = EnumFromText<v1::Role>(st.getColumn(2).getString(), v1::Role_Parse);
   t.label = st.getColumn(3).getString();
   t.mediator_id = OptionalId(st.getColumn(4));
@@ -59,7 +59,7 @@ absl::StatusOr<TokenRecord> InsertToken(Tx& tx, TokenRecord token) {
   if (absl::Status s = tx.RequireWritable("insert token"); !s.ok()) return s;
   BeginTokenChange();
   return Guard("insert token", [&]() -> absl::StatusOr<TokenRecord> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "INSERT INTO access_tokens (sha256, role, label, mediator_id, "
                  "organisation_id, case_id, party_id, created_at, expires_at, revoked_at, "
                  "issued_by_token_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -75,15 +75,14 @@ absl::StatusOr<TokenRecord> InsertToken(Tx& tx, TokenRecord token) {
     BindOptionalTime(st, 10, token.revoked_at);
     BindOptionalId(st, 11, token.issued_by_token_id);
     st.exec();
-    token.id = tx.db().getLastInsertRowid();
+    token.id = tx.LastInsertId();
     return token;
   });
 }
 
 absl::StatusOr<TokenRecord> FindTokenByHash(Tx& tx, absl::string_view sha256) {
   return Guard("find token", [&]() -> absl::StatusOr<TokenRecord> {
-    Statement st(tx.db(),
-                 absl::StrCat("SELECT ", kColumns, " FROM access_tokens WHERE sha256 = ?"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, " FROM access_tokens WHERE sha256 = ?"));
     st.bind(1, sha256.data(), static_cast<int>(sha256.size()));
     if (!st.executeStep()) return absl::NotFoundError("no such token");
     return ReadToken(st);
@@ -92,7 +91,7 @@ absl::StatusOr<TokenRecord> FindTokenByHash(Tx& tx, absl::string_view sha256) {
 
 absl::StatusOr<TokenRecord> GetToken(Tx& tx, int64_t id) {
   return Guard("get token", [&]() -> absl::StatusOr<TokenRecord> {
-    Statement st(tx.db(), absl::StrCat("SELECT ", kColumns, " FROM access_tokens WHERE id = ?"));
+    Statement st(tx, absl::StrCat("SELECT ", kColumns, " FROM access_tokens WHERE id = ?"));
     st.bind(1, static_cast<int64_t>(id));
     if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("token ", id, " not found"));
     return ReadToken(st);
@@ -102,7 +101,7 @@ absl::StatusOr<TokenRecord> GetToken(Tx& tx, int64_t id) {
 absl::StatusOr<std::vector<TokenRecord>> ListTokens(Tx& tx, bool include_inactive, absl::Time now,
                                                     const PageCursor& cursor) {
   return Guard("list tokens", [&]() -> absl::StatusOr<std::vector<TokenRecord>> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  absl::StrCat("SELECT ", kColumns,
                               " FROM access_tokens WHERE (?1 = 0 OR id < ?1) AND (?2 OR "
                               "(revoked_at IS NULL AND (expires_at IS NULL OR expires_at > ?3))) "
@@ -121,7 +120,7 @@ absl::Status SetTokenRevoked(Tx& tx, int64_t id, absl::Time at) {
   if (absl::Status s = tx.RequireWritable("revoke token"); !s.ok()) return s;
   BeginTokenChange();
   return Guard("revoke token", [&]() -> absl::Status {
-    Statement st(tx.db(), "UPDATE access_tokens SET revoked_at = ? WHERE id = ?");
+    Statement st(tx, "UPDATE access_tokens SET revoked_at = ? WHERE id = ?");
     st.bind(1, static_cast<int64_t>(ToMicros(at)));
     st.bind(2, static_cast<int64_t>(id));
     if (st.exec() != 1) return absl::NotFoundError(absl::StrCat("token ", id, " not found"));
@@ -131,7 +130,7 @@ absl::Status SetTokenRevoked(Tx& tx, int64_t id, absl::Time at) {
 
 absl::StatusOr<int64_t> CountActiveTokens(Tx& tx, v1::Role role, absl::Time now) {
   return Guard("count tokens", [&]() -> absl::StatusOr<int64_t> {
-    Statement st(tx.db(),
+    Statement st(tx,
                  "SELECT COUNT(*) FROM access_tokens WHERE role = ? AND revoked_at IS NULL "
                  "AND (expires_at IS NULL OR expires_at > ?)");
     st.bind(1, v1::Role_Name(role));
@@ -143,7 +142,7 @@ absl::StatusOr<int64_t> CountActiveTokens(Tx& tx, v1::Role role, absl::Time now)
 
 absl::StatusOr<int64_t> CountAllTokens(Tx& tx) {
   return Guard("count tokens", [&]() -> absl::StatusOr<int64_t> {
-    return SelectInt64(tx.db(), "SELECT COUNT(*) FROM access_tokens");
+    return SelectInt64(tx, "SELECT COUNT(*) FROM access_tokens");
   });
 }
 

@@ -11,28 +11,34 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
-namespace SQLite {
-class Database;
-class Exception;
-}  // namespace SQLite
-
 namespace mediation::storage {
 
 class MasterKeys;
+class SqlConnection;
+
+// The database engines a Store can run on.
+enum class Engine { kSqlite, kPostgres };
 
 class Tx {
  public:
   // `audit_key` (not owned, may be empty) keys the audit trail's links; see storage/audit.h.
   // `master_keys` (not owned, may be null) unwrap data keys; see storage/data_keys.h. Without
   // them, operations on sealed data fail with FAILED_PRECONDITION.
-  Tx(SQLite::Database& db, bool writable, absl::string_view audit_key = {},
+  Tx(SqlConnection& connection, bool writable, absl::string_view audit_key = {},
      const MasterKeys* master_keys = nullptr)
-      : db_(db), writable_(writable), audit_key_(audit_key), master_keys_(master_keys) {}
+      : connection_(connection),
+        writable_(writable),
+        audit_key_(audit_key),
+        master_keys_(master_keys) {}
   ~Tx();
   Tx(const Tx&) = delete;
   Tx& operator=(const Tx&) = delete;
 
-  SQLite::Database& db() { return db_; }
+  // The connection its statements run on (storage/sql.h).
+  SqlConnection& connection() { return connection_; }
+  Engine engine() const;
+  // The id the last INSERT of this transaction gave its row.
+  int64_t LastInsertId();
   bool writable() const { return writable_; }
   absl::string_view audit_key() const { return audit_key_; }
   const MasterKeys* master_keys() const { return master_keys_; }
@@ -45,22 +51,18 @@ class Tx {
   absl::Status RequireWritable(absl::string_view operation) const;
 
  private:
-  SQLite::Database& db_;
+  SqlConnection& connection_;
   bool writable_;
   absl::string_view audit_key_;
   const MasterKeys* master_keys_;
   std::map<std::pair<int, int64_t>, std::string> unwrapped_keys_;
 };
 
-// Statuses made from SQLite errors carry this payload. Their messages hold SQLite's own text,
-// which belongs in the server log, not in an answer to a caller.
-inline constexpr absl::string_view kStorageErrorPayload = "mediation.storage/sqlite";
+// Statuses made from database errors carry this payload. Their messages hold the engine's own
+// text, which belongs in the server log, not in an answer to a caller.
+inline constexpr absl::string_view kStorageErrorPayload = "mediation.storage/engine";
 
-// Maps a SQLite error to a status: UNAVAILABLE for a busy or locked database, RESOURCE_EXHAUSTED
-// for a full disk, ABORTED for a violated constraint, INTERNAL otherwise.
-absl::Status StatusFromSqlite(const SQLite::Exception& e, absl::string_view operation);
-
-// True for a status made by StatusFromSqlite.
+// True for a status made by StatusFromStorageError (storage/sql.h).
 bool IsStorageError(const absl::Status& status);
 
 }  // namespace mediation::storage

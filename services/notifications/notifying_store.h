@@ -21,7 +21,6 @@ class NotifyingStore : public storage::Store {
 
   absl::Status Read(const storage::TxFn& fn) override { return inner_->Read(fn); }
   absl::Status Write(const storage::TxFn& fn) override;
-  absl::StatusOr<bool> TruncateLog() override { return inner_->TruncateLog(); }
 
  private:
   std::unique_ptr<storage::Store> inner_;

@@ -541,6 +541,8 @@ absl::Status MediationServer::StartWorkers(
                                    .commit_group = commit_group_,
                                    .max_page_count = options.max_page_count});
   storage::StoreFactory factory = sqlite;
+  maintenance_db_ = std::make_unique<storage::SqliteMaintenance>(storage::SqliteOptions{
+      .path = options.db_path, .busy_timeout = absl::ToChronoMilliseconds(options.busy_timeout)});
   if (options.store_wrapper) {
     factory = [sqlite,
                wrap = options.store_wrapper]() -> absl::StatusOr<std::unique_ptr<storage::Store>> {
@@ -737,7 +739,7 @@ absl::StatusOr<int> MediationServer::RunMaintenance() {
           truncate_log_pending_ = true;
         }
         if (truncate_log_pending_) {
-          absl::StatusOr<bool> truncated = store.TruncateLog();
+          absl::StatusOr<bool> truncated = maintenance_db_->ForgetDeletedRows();
           note(truncated.status(), "truncating the write-ahead log");
           if (truncated.ok() && *truncated) {
             truncate_log_pending_ = false;

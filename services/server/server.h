@@ -218,6 +218,8 @@ class MediationServer {
   // Set when notes were destroyed or responses forgotten but the write-ahead log could not be
   // truncated yet. Touched only by maintenance, which runs one job at a time.
   std::atomic<bool> truncate_log_pending_{false};
+  // Forgets deleted rows' bytes (storage::DatabaseMaintenance), for maintenance.
+  std::unique_ptr<storage::DatabaseMaintenance> maintenance_db_;
   bool stopping_ = false;  // Guarded by maintenance_mu_.
   std::thread maintenance_;
 };

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "absl/time/clock.h"
+#include "storage/sqlite_connection.h"
 #include "tests/support/temp_dir.h"
 
 namespace mediation::storage {
@@ -63,7 +64,8 @@ class BusyBackupTest : public ::testing::Test {
 
 TEST_F(BusyBackupTest, ADatabaseBusyPastTheLimitIsUnavailableAndLeavesNoFile) {
   source_.exec("BEGIN");
-  Tx tx(source_, /*writable=*/false);
+  SqliteConnection conn(source_);
+  Tx tx(conn, /*writable=*/false);
   const absl::Time start = absl::Now();
   absl::StatusOr<BackupFile> file = BackupDatabase(tx, Options());
   const absl::Duration waited = absl::Now() - start;
@@ -83,7 +85,8 @@ TEST_F(BusyBackupTest, ABackupWaitsOutAShortLockAndCopiesWhatWasCommitted) {
     locker_.exec("COMMIT");
   });
   source_.exec("BEGIN");
-  Tx tx(source_, /*writable=*/false);
+  SqliteConnection conn(source_);
+  Tx tx(conn, /*writable=*/false);
   absl::StatusOr<BackupFile> file = BackupDatabase(tx, Options());
   source_.exec("ROLLBACK");
   release.join();

@@ -29,7 +29,8 @@ class CommitGroupTest : public ::testing::Test {
     }
     ASSERT_TRUE(stores_[0]
                     ->Write([](Tx& tx) -> absl::Status {
-                      tx.db().exec("CREATE TABLE t (name TEXT PRIMARY KEY, data BLOB)");
+                      SqliteDatabaseOf(tx).exec(
+                          "CREATE TABLE t (name TEXT PRIMARY KEY, data BLOB)");
                       return absl::OkStatus();
                     })
                     .ok());
@@ -37,7 +38,7 @@ class CommitGroupTest : public ::testing::Test {
 
   static TxFn Insert(const std::string& name) {
     return [name](Tx& tx) -> absl::Status {
-      SQLite::Statement st(tx.db(), "INSERT INTO t (name) VALUES (?)");
+      SQLite::Statement st(SqliteDatabaseOf(tx), "INSERT INTO t (name) VALUES (?)");
       st.bind(1, name);
       st.exec();
       return absl::OkStatus();
@@ -120,7 +121,7 @@ TEST_F(SmallCommitGroupTest, BatchesHoldAtMostMaxBatchWritesInArrivalOrder) {
 
 TEST_F(CommitGroupTest, AFailedWriteIsUndoneAloneAndTheOthersInItsBatchCommit) {
   const TxFn half_then_refused = [](Tx& tx) -> absl::Status {
-    tx.db().exec("INSERT INTO t (name) VALUES ('c1')");
+    SqliteDatabaseOf(tx).exec("INSERT INTO t (name) VALUES ('c1')");
     return absl::FailedPreconditionError("refused after writing");
   };
   const TxFn constraint = Insert("b");  // A duplicate of the batch-mate before it.
@@ -140,8 +141,8 @@ TEST_F(CommitGroupTest, AWriteThatEndsTheWholeTransactionFailsOnlyItsUncommitted
   // What SQLite does after some I/O errors: the transaction is gone, with the batch-mates'
   // writes in it. They must hear of it, not be told their writes were saved.
   const TxFn abandon = [](Tx& tx) -> absl::Status {
-    tx.db().exec("INSERT INTO t (name) VALUES ('c')");
-    tx.db().exec("ROLLBACK");
+    SqliteDatabaseOf(tx).exec("INSERT INTO t (name) VALUES ('c')");
+    SqliteDatabaseOf(tx).exec("ROLLBACK");
     return absl::OkStatus();
   };
 
@@ -156,16 +157,18 @@ TEST_F(CommitGroupTest, AWriteThatEndsTheWholeTransactionFailsOnlyItsUncommitted
 
 TEST_F(CommitGroupTest, AFullDatabaseFailsTheWritesSharingTheTransactionAndNoOthers) {
   for (auto& store : stores_) {
-    ASSERT_TRUE(store
-                    ->Write([](Tx& tx) -> absl::Status {
-                      const int64_t pages = tx.db().execAndGet("PRAGMA page_count").getInt64();
-                      tx.db().exec("PRAGMA max_page_count = " + std::to_string(pages + 8));
-                      return absl::OkStatus();
-                    })
-                    .ok());
+    ASSERT_TRUE(
+        store
+            ->Write([](Tx& tx) -> absl::Status {
+              const int64_t pages = SqliteDatabaseOf(tx).execAndGet("PRAGMA page_count").getInt64();
+              SqliteDatabaseOf(tx).exec("PRAGMA max_page_count = " + std::to_string(pages + 8));
+              return absl::OkStatus();
+            })
+            .ok());
   }
   const TxFn too_big = [](Tx& tx) -> absl::Status {
-    SQLite::Statement st(tx.db(), "INSERT INTO t (name, data) VALUES ('big', zeroblob(1000000))");
+    SQLite::Statement st(SqliteDatabaseOf(tx),
+                         "INSERT INTO t (name, data) VALUES ('big', zeroblob(1000000))");
     st.exec();
     return absl::OkStatus();
   };

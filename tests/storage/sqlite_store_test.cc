@@ -67,9 +67,10 @@ TEST_F(SqliteStoreTest, OpensInWalModeWithFullSyncAndForeignKeys) {
   std::string journal;
   ASSERT_TRUE(store_
                   ->Read([&](Tx& tx) -> absl::Status {
-                    journal = tx.db().execAndGet("PRAGMA journal_mode").getString();
-                    synchronous = tx.db().execAndGet("PRAGMA synchronous").getInt64();
-                    foreign_keys = tx.db().execAndGet("PRAGMA foreign_keys").getInt64();
+                    journal = SqliteDatabaseOf(tx).execAndGet("PRAGMA journal_mode").getString();
+                    synchronous = SqliteDatabaseOf(tx).execAndGet("PRAGMA synchronous").getInt64();
+                    foreign_keys =
+                        SqliteDatabaseOf(tx).execAndGet("PRAGMA foreign_keys").getInt64();
                     return absl::OkStatus();
                   })
                   .ok());
@@ -91,7 +92,7 @@ TEST_F(SqliteStoreTest, AFailedWriteRollsBackEverythingItWrote) {
 TEST_F(SqliteStoreTest, AnExceptionInsideAWriteRollsBackAndBecomesAStatus) {
   absl::Status status = store_->Write([&](Tx& tx) -> absl::Status {
     (void)InsertOrganisation(tx, Org("First"));
-    tx.db().exec("INSERT INTO no_such_table VALUES (1)");
+    SqliteDatabaseOf(tx).exec("INSERT INTO no_such_table VALUES (1)");
     return absl::OkStatus();
   });
 

@@ -2,6 +2,7 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "storage/sqlite_connection.h"
 #include "storage/sqlite_store.h"
 
 namespace mediation::testing {
@@ -66,7 +67,8 @@ std::function<std::unique_ptr<storage::Store>(std::unique_ptr<storage::Store>)> 
 }
 
 absl::Status SqliteFailure(int sqlite_code, const std::string& message) {
-  return storage::StatusFromSqlite(SQLite::Exception(message, sqlite_code), "injected");
+  return storage::StatusFromStorageError(
+      storage::FromSqliteException(SQLite::Exception(message, sqlite_code)), "injected");
 }
 
 }  // namespace mediation::testing

@@ -45,7 +45,6 @@ class FaultyStore final : public storage::Store {
 
   absl::Status Read(const storage::TxFn& fn) override;
   absl::Status Write(const storage::TxFn& fn) override;
-  absl::StatusOr<bool> TruncateLog() override { return inner_->TruncateLog(); }
 
  private:
   std::unique_ptr<storage::Store> inner_;
