@@ -9,8 +9,9 @@ packages=(
   build-essential cmake pkg-config ccache clang-format
   # gRPC and Protocol Buffers (C++ libraries, compilers and the gRPC plugin).
   libgrpc++-dev libgrpc-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
-  # Storage.
-  libsqlitecpp-dev libsqlite3-dev
+  # Storage: SQLite (the embedded default) and PostgreSQL (the second engine, through libpqxx;
+  # the tests start a throw-away PostgreSQL cluster of their own, and btree_gist comes with it).
+  libsqlitecpp-dev libsqlite3-dev libpqxx-dev postgresql
   # The sqlite3 shell: deploy/restore-backup.sh checks and installs backups with it.
   sqlite3
   # Time zones: Howard Hinnant's date with tz, reading the system tz database.

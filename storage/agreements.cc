@@ -60,10 +60,12 @@ absl::StatusOr<AgreementVersionRecord> InsertAgreementVersion(Tx& tx, AgreementV
     v.version = next.getColumn(0).getInt();
     // The content is sealed, bound to the row; its hash stays the hash of the plain text, so
     // a signature still names what the party read.
-    Statement st(tx,
-                 "INSERT INTO agreement_versions (case_id, version, content, content_sealed, "
-                 "content_hash, created_at, created_by_token_id) VALUES (?, ?, X'', 1, ?, ?, ?)");
+    Statement st(
+        tx,
+        "INSERT INTO agreement_versions (case_id, version, content, content_sealed, "
+        "content_hash, created_at, created_by_token_id) VALUES (?1, ?2, ?6, 1, ?3, ?4, ?5)");
     st.bind(1, static_cast<int64_t>(v.case_id));
+    st.bindBlob(6, "");  // An empty BLOB (BYTEA), sealed below.
     st.bind(2, v.version);
     st.bind(3, v.content_hash);
     st.bind(4, static_cast<int64_t>(ToMicros(v.created_at)));

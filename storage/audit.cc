@@ -272,10 +272,14 @@ absl::StatusOr<std::vector<AuditRecord>> ListAudit(Tx& tx, const AuditFilter& fi
                                                    const PageCursor& cursor) {
   return Guard("list audit", [&]() -> absl::StatusOr<std::vector<AuditRecord>> {
     // The object filter matches whole words of the space-separated `objects` column.
+    // SQLite's instr() is PostgreSQL's strpos().
+    const char* position = tx.engine() == Engine::kSqlite ? "instr" : "strpos";
     Statement st(tx, absl::StrCat("SELECT ", kColumns,
                                   " FROM audit_events WHERE (?1 = 0 OR id < ?1) AND (?2 = 0 OR "
-                                  "token_id = ?2) AND (?3 = '' OR instr(' ' || objects || "
-                                  "' ', ' ' || ?3 || ' ') > 0) ORDER BY id DESC LIMIT ?4"));
+                                  "token_id = ?2) AND (?3 = '' OR ",
+                                  position,
+                                  "(' ' || objects || ' ', ' ' || ?3 || ' ') > 0) ORDER BY id "
+                                  "DESC LIMIT ?4"));
     st.bind(1, static_cast<int64_t>(cursor.after_id));
     st.bind(2, static_cast<int64_t>(filter.token_id));
     st.bind(3, filter.object);

@@ -395,8 +395,9 @@ absl::StatusOr<CaseRecord> UpdateReferralDetails(Tx& tx, CaseRecord updated,
     Statement rev(db,
                   "INSERT INTO referral_revisions (case_id, revision, at, token_id, "
                   "reason, changed_fields, previous, previous_sealed) "
-                  "VALUES (?, ?, ?, ?, '', '', X'', 1)");
+                  "VALUES (?1, ?2, ?3, ?4, '', '', ?5, 1)");
     rev.bind(1, static_cast<int64_t>(updated.id));
+    rev.bindBlob(5, "");  // An empty BLOB (BYTEA), sealed below.
     rev.bind(2, static_cast<int64_t>(revision.revision));
     rev.bind(3, static_cast<int64_t>(ToMicros(revision.at)));
     BindOptionalId(rev, 4, revision.token_id);

@@ -34,7 +34,7 @@ absl::StatusOr<FeeScheduleRecord> InsertFeeSchedule(Tx& tx, FeeScheduleRecord sc
                  "individual_meeting_pence, co_mediation_day_pence, venue_day_pence, "
                  "travel_per_mediator_day_pence, vat_basis_points, created_at, "
                  "created_by_token_id) SELECT COALESCE(MAX(version), 0) + 1, ?, ?, ?, ?, "
-                 "?, ?, ?, ? FROM fee_schedules");
+                 "?, ?, ?, ? FROM fee_schedules RETURNING version");
     st.bind(1, static_cast<int64_t>(schedule.mediation_day_pence));
     st.bind(2, static_cast<int64_t>(schedule.individual_meeting_pence));
     st.bind(3, static_cast<int64_t>(schedule.co_mediation_day_pence));
@@ -43,8 +43,8 @@ absl::StatusOr<FeeScheduleRecord> InsertFeeSchedule(Tx& tx, FeeScheduleRecord sc
     st.bind(6, schedule.vat_basis_points);
     st.bind(7, static_cast<int64_t>(ToMicros(schedule.created_at)));
     BindOptionalId(st, 8, schedule.created_by_token_id);
-    st.exec();
-    schedule.version = tx.LastInsertId();
+    if (!st.executeStep()) throw StorageError("INSERT ... RETURNING gave no row");
+    schedule.version = st.getColumn(0).getInt64();
     return schedule;
   });
 }

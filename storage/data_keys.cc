@@ -166,7 +166,7 @@ absl::StatusOr<bool> DestroyDataKey(Tx& tx, KeyPurpose purpose, int64_t case_id,
                  "INSERT INTO data_keys (purpose, case_id, master_key_id, wrap_format, wrapped, "
                  "created_at, destroyed_at) VALUES (?, ?, NULL, 2, NULL, ?, ?) "
                  "ON CONFLICT (purpose, case_id) DO UPDATE SET wrapped = NULL, "
-                 "destroyed_at = excluded.destroyed_at WHERE wrapped IS NOT NULL");
+                 "destroyed_at = excluded.destroyed_at WHERE data_keys.wrapped IS NOT NULL");
     st.bind(1, std::string(PurposeName(purpose)));
     st.bind(2, static_cast<int64_t>(case_id));
     st.bind(3, static_cast<int64_t>(ToMicros(at)));

@@ -10,7 +10,8 @@ absl::Status AddRefusedCalls(Tx& tx, const std::vector<RefusedCallCount>& counts
     Statement st(tx,
                  "INSERT INTO refused_anonymous_calls (peer, minute, calls, last_method) "
                  "VALUES (?, ?, ?, ?) ON CONFLICT (peer, minute) DO UPDATE SET "
-                 "calls = calls + excluded.calls, last_method = excluded.last_method");
+                 "calls = refused_anonymous_calls.calls + excluded.calls, last_method = "
+                 "excluded.last_method");
     for (const RefusedCallCount& c : counts) {
       st.reset();
       st.bind(1, c.peer);

@@ -88,10 +88,11 @@ absl::StatusOr<ScreeningAnswerRecord> InsertScreeningAnswer(Tx& tx, ScreeningAns
       return s;
     }
 
-    Statement supersede(tx,
-                        "UPDATE screening_answers SET superseded_by = ?1 WHERE case_id = "
-                        "?2 AND criterion = ?3 AND party_id IS ?4 AND id <> ?1 AND "
-                        "superseded_by IS NULL");
+    Statement supersede(
+        tx,
+        "UPDATE screening_answers SET superseded_by = ?1 WHERE case_id = "
+        "?2 AND criterion = ?3 AND party_id IS NOT DISTINCT FROM ?4 AND id <> ?1 AND "
+        "superseded_by IS NULL");
     supersede.bind(1, static_cast<int64_t>(answer.id));
     supersede.bind(2, static_cast<int64_t>(answer.case_id));
     supersede.bind(3, v1::Criterion_Name(answer.criterion));

@@ -11,6 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "storage/commit_group.h"
+#include "storage/database.h"
 #include "storage/master_keys.h"
 #include "storage/schema.h"
 #include "storage/sqlite_connection.h"
@@ -40,7 +41,7 @@ struct SqliteOptions {
   int64_t max_page_count = 0;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public EngineStore {
  public:
   // Opens (creating if absent) the database file. Does not migrate: see OpenAndMigrate.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const SqliteOptions& options);
@@ -54,8 +55,12 @@ class SqliteStore final : public Store {
   absl::StatusOr<bool> TruncateLog();
 
   // For the start-up connection, opened before the master key (and so the audit key) is read.
-  void SetAuditKey(std::string key) { audit_key_ = std::move(key); }
-  void SetMasterKeys(std::shared_ptr<const MasterKeys> keys) { master_keys_ = std::move(keys); }
+  void SetAuditKey(std::string key) override { audit_key_ = std::move(key); }
+  void SetMasterKeys(std::shared_ptr<const MasterKeys> keys) override {
+    master_keys_ = std::move(keys);
+  }
+  absl::StatusOr<MigrationResult> MigrateToLatest() override { return Migrate(); }
+  Engine engine() const override { return Engine::kSqlite; }
 
   // Applies pending migrations; see storage/schema.h.
   absl::StatusOr<MigrationResult> Migrate(int target_version = 0);

@@ -24,22 +24,25 @@
 // returns. Transactions behave as if run one after another:
 // - SQLite: BEGIN IMMEDIATE takes the single write lock before the first read, so at most one
 //   write transaction runs at a time and it reads the latest committed state.
-// - PostgreSQL: SERIALIZABLE isolation. The database detects any interleaving that could not
-//   have happened one after another and aborts one side, which is run again.
-// Three behaviours need more than "as if one after another" in a client/server database, and
-// each is kept by the database itself, not by the timing of the servers:
+// - PostgreSQL: each write takes one advisory lock (kWriteLock, storage/pg_store.h) before its
+//   transaction begins, so its snapshot is taken after every earlier write committed, in this
+//   server process or any other on the same database; the transaction is SERIALIZABLE besides,
+//   and one that still loses a race (SQLSTATE 40001/40P01) is run again.
+// Three behaviours rely on writes being serialised, and each is also kept by the database itself,
+// so that a code path that got it wrong would be refused rather than believed:
 // - The booking check (services/scheduling/booking.h): a holder (mediator, room, party) cannot
 //   gain two overlapping active bookings. SQLite: the bookings_no_overlap triggers (schema
 //   version 10). PostgreSQL: the bookings_no_overlap exclusion constraint (btree_gist, `&&` on
-//   the booking's time range). Either refuses the second booking whatever code path writes it;
-//   BookSession turns that refusal into ABORTED ("find a slot again").
+//   the booking's time range), checked at commit. Either refuses the second booking whatever
+//   code path writes it: ABORTED.
 // - The audit chain (storage/audit.h): each row's link covers the previous row's, which must
-//   still be the last row when this one is appended. PostgreSQL: the append takes a
-//   transaction-level advisory lock (kAuditChainLock) before it reads the head.
+//   still be the last row when this one is appended. Both engines: the head row (audit_head) is
+//   read and rewritten in the appending transaction; two appends from one snapshot cannot both
+//   commit (SQLite: one writer at a time; PostgreSQL: the lock, and SERIALIZABLE behind it).
 // - Case event positions (storage/events.h): a reader resuming after position N must never
-//   miss a lower position committed later. PostgreSQL hands out sequence values out of commit
-//   order, so an event append takes a transaction-level advisory lock (kCaseEventsLock) first:
-//   positions are then taken and committed in one order.
+//   miss a lower position committed later. SQLite: AUTOINCREMENT under its single writer.
+//   PostgreSQL: positions come from a sequence, drawn under the write lock, so they are
+//   committed in the order they are drawn.
 //
 // Errors from the database: UNAVAILABLE when it is busy past the busy timeout (SQLite) or
 // unreachable (PostgreSQL: the connection was lost, or no server accepts writes; the next call

@@ -181,7 +181,7 @@ std::string RetiredKeyPath(const std::string& key_path, int64_t id) {
   return absl::StrCat(key_path, ".retired-", id);
 }
 
-absl::StatusOr<KeySetup> SetUpKeys(storage::SqliteStore& store, const std::string& key_path,
+absl::StatusOr<KeySetup> SetUpKeys(storage::EngineStore& store, const std::string& key_path,
                                    absl::Time now, CallLog& log) {
   if (!storage::CryptoReady()) return absl::InternalError("libsodium failed to initialise");
   std::vector<MasterKeyRecord> rows;

@@ -19,8 +19,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "services/core/call_log.h"
+#include "storage/database.h"
 #include "storage/master_keys.h"
-#include "storage/sqlite_store.h"
 
 namespace mediation {
 
@@ -38,7 +38,7 @@ std::string NextKeyPath(const std::string& key_path);
 std::string RetiredKeyPath(const std::string& key_path, int64_t id);
 
 // REQUIRES: `store` is migrated. Sets its master keys and audit key.
-absl::StatusOr<KeySetup> SetUpKeys(storage::SqliteStore& store, const std::string& key_path,
+absl::StatusOr<KeySetup> SetUpKeys(storage::EngineStore& store, const std::string& key_path,
                                    absl::Time now, CallLog& log);
 
 }  // namespace mediation

@@ -28,7 +28,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051",
           "host:port to listen on. Plaintext is allowed only on loopback addresses unless "
           "--allow_insecure_remote is given.");
 ABSL_FLAG(std::string, db, "var/mediation.db",
-          "SQLite database file; it and its directory are created on first start.");
+          "The database: a SQLite file (it and its directory are created on first start), or a "
+          "PostgreSQL URI, postgresql://user@host[,host2]/dbname[?target_session_attrs=read-write] "
+          "(the database must exist; see deploy/postgresql/README.md).");
 ABSL_FLAG(std::string, admin_token_file, "",
           "Where the first ADMIN token's secret is written on first start "
           "(default: admin.token beside --db).");
@@ -343,7 +345,7 @@ int Run() {
   }
   options.log_format = *format;
 
-  const std::filesystem::path dir = std::filesystem::path(options.db_path).parent_path();
+  const std::filesystem::path dir = mediation::StateDirectory(options.db_path);
   std::error_code ec;
   if (!dir.empty()) std::filesystem::create_directories(dir, ec);
   if (ec) {

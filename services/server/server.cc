@@ -51,12 +51,13 @@
 #include "storage/audit.h"
 #include "storage/browser_sessions.h"
 #include "storage/data_keys.h"
+#include "storage/database.h"
 #include "storage/idempotency.h"
 #include "storage/identity_keys.h"
 #include "storage/notes.h"
+#include "storage/pg_store.h"
 #include "storage/refusals.h"
 #include "storage/sealed_text.h"
-#include "storage/sqlite_store.h"
 #include "storage/tokens.h"
 
 namespace mediation {
@@ -73,7 +74,7 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view 
 // Runs `batch` in write transactions of its own until it does nothing; returns how much it did.
 // A stop in the middle loses nothing: the next start goes on.
 absl::StatusOr<int64_t> RunInBatches(
-    storage::SqliteStore& store, const std::function<absl::StatusOr<int>(storage::Tx&)>& batch) {
+    storage::Store& store, const std::function<absl::StatusOr<int>(storage::Tx&)>& batch) {
   int64_t total = 0;
   for (;;) {
     int n = 0;
@@ -90,7 +91,7 @@ absl::StatusOr<int64_t> RunInBatches(
 }
 
 // Identity keys written by an older computation (or before schema version 10) are recomputed.
-absl::Status RefreshIdentityKeysAtStart(storage::SqliteStore& store, CallLog& log) {
+absl::Status RefreshIdentityKeysAtStart(storage::Store& store, CallLog& log) {
   absl::StatusOr<int64_t> refreshed = RunInBatches(store, [](storage::Tx& tx) {
     return storage::RefreshIdentityKeys(tx, /*limit=*/500, IdentityKeysOf);
   });
@@ -102,7 +103,8 @@ absl::Status RefreshIdentityKeysAtStart(storage::SqliteStore& store, CallLog& lo
   return absl::OkStatus();
 }
 
-absl::Status SealPlainTextAtStart(storage::SqliteStore& store, absl::Time now, CallLog& log) {
+absl::Status SealPlainTextAtStart(storage::EngineStore& store, const storage::DatabaseOptions& db,
+                                  absl::Time now, CallLog& log) {
   absl::StatusOr<int64_t> done = RunInBatches(
       store, [now](storage::Tx& tx) { return storage::SealPlainText(tx, /*limit=*/500, now); });
   if (!done.ok()) return done.status();
@@ -110,7 +112,7 @@ absl::Status SealPlainTextAtStart(storage::SqliteStore& store, absl::Time now, C
   if (sealed == 0) return absl::OkStatus();
   // The plain text is overwritten in the file (secure_delete); the log's copies of those pages
   // go with the log.
-  absl::StatusOr<bool> truncated = store.TruncateLog();
+  absl::StatusOr<bool> truncated = storage::MaintenanceFor(db)->ForgetDeletedRows();
   if (!truncated.ok()) return truncated.status();
   log.Info(absl::StrCat("sealed ", sealed,
                         " confidential text(s) stored in plain text by an "
@@ -447,9 +449,34 @@ absl::Status MediationServer::ListenHttp() {
   return absl::OkStatus();
 }
 
+std::filesystem::path StateDirectory(const std::string& db) {
+  if (storage::IsPostgresUri(db)) return "var";
+  return std::filesystem::path(db).parent_path();
+}
+
+std::string DatabaseName(const std::string& db) {
+  if (!storage::IsPostgresUri(db)) return db;
+  // postgresql://user:secret@host/... : the password never reaches the log.
+  const size_t scheme = db.find("://") + 3;
+  const size_t at = db.find('@', scheme);
+  const size_t colon = db.find(':', scheme);
+  std::string out = db;
+  if (at != std::string::npos && colon != std::string::npos && colon < at) {
+    out = absl::StrCat(db.substr(0, colon), ":[hidden]", db.substr(at));
+  }
+  // ...?password=secret likewise.
+  const size_t password = out.find("password=");
+  if (password != std::string::npos) {
+    const size_t end = out.find('&', password);
+    out = absl::StrCat(out.substr(0, password), "password=[hidden]",
+                       end == std::string::npos ? "" : out.substr(end));
+  }
+  return out;
+}
+
 absl::Status MediationServer::CheckOptions(ServerOptions& options) {
   if (options.db_path.empty()) return absl::InvalidArgumentError("--db: required");
-  const std::filesystem::path dir = std::filesystem::path(options.db_path).parent_path();
+  const std::filesystem::path dir = StateDirectory(options.db_path);
   if (options.admin_token_path.empty()) options.admin_token_path = (dir / "admin.token").string();
   if (options.master_key_path.empty()) options.master_key_path = (dir / "master.key").string();
   if (options.backup_dir.empty()) options.backup_dir = (dir / "backups").string();
@@ -478,12 +505,13 @@ absl::StatusOr<std::optional<storage::KeyRotationRecord>> MediationServer::Prepa
   CallLog& log = *log_;
   // Migrate and bootstrap on a connection of their own, closed before the workers open theirs.
   std::optional<storage::KeyRotationRecord> interrupted_rotation;
-  absl::StatusOr<std::unique_ptr<storage::SqliteStore>> store =
-      storage::SqliteStore::Open({.path = options.db_path});
+  absl::StatusOr<std::unique_ptr<storage::EngineStore>> store =
+      storage::OpenDatabase({.db = options.db_path});
   if (!store.ok()) return store.status();
-  absl::StatusOr<storage::MigrationResult> migrated = (*store)->Migrate();
+  absl::StatusOr<storage::MigrationResult> migrated = (*store)->MigrateToLatest();
   if (!migrated.ok()) return migrated.status();
-  log.Info(absl::StrCat("database ", options.db_path, " at schema version ", migrated->to_version,
+  log.Info(absl::StrCat("database ", DatabaseName(options.db_path), " at schema version ",
+                        migrated->to_version,
                         migrated->from_version == migrated->to_version
                             ? std::string()
                             : absl::StrCat(" (migrated from ", migrated->from_version, ")")));
@@ -505,7 +533,9 @@ absl::StatusOr<std::optional<storage::KeyRotationRecord>> MediationServer::Prepa
   // Confidential text written before it was sealed (schema versions up to 8) is sealed now,
   // in batches, each its own transaction, so a stop in the middle loses nothing and the next
   // start goes on.
-  if (absl::Status sealed = SealPlainTextAtStart(**store, options.clock(), log); !sealed.ok()) {
+  if (absl::Status sealed =
+          SealPlainTextAtStart(**store, {.db = options.db_path}, options.clock(), log);
+      !sealed.ok()) {
     return sealed;
   }
   if (absl::Status refreshed = RefreshIdentityKeysAtStart(**store, log); !refreshed.ok()) {
@@ -533,16 +563,16 @@ absl::Status MediationServer::StartWorkers(
   // poll SQLite's lock, but each commits on its own.
   commit_group_ =
       std::make_shared<storage::CommitGroup>(options.group_commit ? SIZE_MAX : size_t{1});
-  storage::StoreFactory sqlite =
-      storage::SqliteStoreFactory({.path = options.db_path,
-                                   .busy_timeout = absl::ToChronoMilliseconds(options.busy_timeout),
-                                   .audit_key = keys_.audit_key,
-                                   .master_keys = keys_.master_keys,
-                                   .commit_group = commit_group_,
-                                   .max_page_count = options.max_page_count});
+  const storage::DatabaseOptions database{
+      .db = options.db_path,
+      .audit_key = keys_.audit_key,
+      .master_keys = keys_.master_keys,
+      .busy_timeout = absl::ToChronoMilliseconds(options.busy_timeout),
+      .commit_group = commit_group_,
+      .max_page_count = options.max_page_count};
+  storage::StoreFactory sqlite = storage::DatabaseStoreFactory(database);
   storage::StoreFactory factory = sqlite;
-  maintenance_db_ = std::make_unique<storage::SqliteMaintenance>(storage::SqliteOptions{
-      .path = options.db_path, .busy_timeout = absl::ToChronoMilliseconds(options.busy_timeout)});
+  maintenance_db_ = storage::MaintenanceFor(database);
   if (options.store_wrapper) {
     factory = [sqlite,
                wrap = options.store_wrapper]() -> absl::StatusOr<std::unique_ptr<storage::Store>> {

@@ -9,6 +9,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -223,6 +224,13 @@ class MediationServer {
   bool stopping_ = false;  // Guarded by maintenance_mu_.
   std::thread maintenance_;
 };
+
+// The directory files default to beside the database (admin.token, master.key, backups/): the
+// SQLite file's own, or var/ for a PostgreSQL database.
+std::filesystem::path StateDirectory(const std::string& db);
+
+// `db` as it may be logged: a PostgreSQL URI's password is hidden.
+std::string DatabaseName(const std::string& db);
 
 // Process-wide tuning for serving; call once at start-up, before any thread starts.
 // - Keeps large, short-lived allocations (an allocation proposal holds facts about every

@@ -11,6 +11,7 @@
 
 #include "absl/strings/match.h"
 #include "services/core/policy.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -988,7 +989,13 @@ TEST_P(AccessMatrixTest, EveryRpcGivesTheExpectedCodeForEveryRole) {
   for (const Row& row : kMatrix) {
     for (Caller caller : kCallers) {
       grpc::Status status = Call(row.method, caller);
-      EXPECT_EQ(status.error_code(), row.expected[caller])
+      grpc::StatusCode expected = row.expected[caller];
+      // PostgreSQL is backed up with its own tools: an administrator's backup is refused there.
+      if (testing::OnPostgres() && row.method == "/ppa.mediation.v1.AdminService/BackupDatabase" &&
+          expected == grpc::StatusCode::OK) {
+        expected = grpc::StatusCode::FAILED_PRECONDITION;
+      }
+      EXPECT_EQ(status.error_code(), expected)
           << row.method << " called by " << CallerName(caller) << ": " << status.error_message();
     }
   }

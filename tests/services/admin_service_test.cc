@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "services/core/secrets.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -45,6 +46,7 @@ class AdminServiceTest : public ::testing::Test {
 };
 
 TEST_F(AdminServiceTest, AnIssuedTokenCarriesItsRoleAndIsStoredOnlyAsItsHash) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   v1::IssueTokenResponse issued;
   ASSERT_TRUE(
       IssueAs(server_.admin_secret(), Issue(v1::ROLE_SENIOR_ADVISER, "Dr Lee"), &issued).ok());
@@ -280,6 +282,7 @@ TEST_F(AdminServiceTest, TokensPageNewestFirstWithoutGapsOrRepeats) {
 }
 
 TEST_F(AdminServiceTest, MutatingAndRefusedCallsAreAuditedButSuccessfulReadsAreNot) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   const int64_t before = server_.CountRows("audit_events");
   v1::IssueTokenResponse issued;
   ASSERT_TRUE(IssueAs(server_.admin_secret(), Issue(v1::ROLE_CASE_SUPPORT), &issued).ok());

@@ -7,6 +7,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -89,6 +90,7 @@ class AgreementServiceTest : public ::testing::Test {
 };
 
 TEST_F(AgreementServiceTest, EveryPartySigningMakesTheVersionFinalAndUnchangeable) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   const v1::AgreementVersion v1_ = Draft("We will speak first, then email.");
   EXPECT_EQ(v1_.version(), 1);
   EXPECT_EQ(v1_.content_hash().size(), 64u);
@@ -337,6 +339,7 @@ TEST_F(AgreementServiceTest, NothingIsSignedOnAHeldOrWithdrawnCase) {
 }
 
 TEST_F(AgreementServiceTest, AVersionAlteredInTheDatabaseIsWithheldAndCannotBeSigned) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   const v1::AgreementVersion draft = Draft("We will speak first.");
   ASSERT_EQ(server_.OpenDbForTampering()->exec(
                 "UPDATE agreement_versions SET content = CAST('altered' AS BLOB)"),

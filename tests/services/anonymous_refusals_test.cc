@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -23,6 +24,7 @@ int64_t FileSize(const std::string& path) {
 }
 
 TEST(AnonymousRefusalsTest, TenThousandCallsWithoutATokenGrowTheDatabaseByLessThan64KiB) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   TestServer server;
   const std::string desk = server.case_support();
   ASSERT_TRUE(server.server().RunMaintenance().ok());

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -46,6 +47,7 @@ TEST_F(AuditChainTest, TheChainOfRealCallsIsIntact) {
 }
 
 TEST_F(AuditChainTest, AnEditedRowIsFound) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   // An edit that hides who acted: row 5 now names another token.
   ASSERT_EQ(server_.OpenDbForTampering()->exec(
                 "UPDATE audit_events SET token_id = token_id + 1 WHERE id = 5"),
@@ -57,6 +59,7 @@ TEST_F(AuditChainTest, AnEditedRowIsFound) {
 }
 
 TEST_F(AuditChainTest, TheLastRowDeletedIsFound) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   ASSERT_EQ(server_.OpenDbForTampering()->exec(
                 absl::StrCat("DELETE FROM audit_events WHERE id = ", rows_)),
             1);
@@ -69,6 +72,7 @@ TEST_F(AuditChainTest, TheLastRowDeletedIsFound) {
 }
 
 TEST_F(AuditChainTest, ADeletedRowIsFound) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   ASSERT_EQ(server_.OpenDbForTampering()->exec("DELETE FROM audit_events WHERE id = 3"), 1);
   const v1::VerifyAuditChainResponse r = Verify();
   EXPECT_FALSE(r.intact());
@@ -78,6 +82,7 @@ TEST_F(AuditChainTest, ADeletedRowIsFound) {
 }
 
 TEST_F(AuditChainTest, ReorderedRowsAreFound) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   auto db = server_.OpenDbForTampering();
   // Swap rows 3 and 4 whole (contents and links), as if they had been written the other way.
   ASSERT_EQ(db->exec("UPDATE audit_events SET id = -3 WHERE id = 3"), 1);
@@ -89,6 +94,7 @@ TEST_F(AuditChainTest, ReorderedRowsAreFound) {
 }
 
 TEST_F(AuditChainTest, RowsAppendedAfterTamperingDoNotHideIt) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   ASSERT_EQ(server_.OpenDbForTampering()->exec("UPDATE audit_events SET method = 'x' WHERE id = 2"),
             1);
   server_.CreateReferral(server_.RegisterOrganisation("Another Trust"));

@@ -25,6 +25,7 @@
 #include "absl/strings/strip.h"
 #include "services/core/secrets.h"
 #include "storage/schema.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -184,6 +185,7 @@ class BackupTest : public ::testing::Test {
 };
 
 TEST_F(BackupTest, ABackupUnderLoadRestoresAsTheSameDatabaseWithEveryEarlierWrite) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   std::atomic<bool> backup_started{false}, stop{false};
   std::vector<std::thread> writers;
   for (int w = 0; w < 4; ++w) {
@@ -308,6 +310,7 @@ TEST_F(BackupTest, ABackupUnderLoadRestoresAsTheSameDatabaseWithEveryEarlierWrit
 }
 
 TEST_F(BackupTest, TheRestoreScriptRefusesADatabaseInUseAndABrokenBackup) {
+  MEDIATION_SQLITE_ONLY("backs up the SQLite file");
   v1::BackupDatabaseResponse backup;
   ASSERT_TRUE(Backup(server_.admin_secret(), "", &backup).ok());
   const int64_t cases = server_.CountRows("cases");
@@ -335,6 +338,7 @@ TEST_F(BackupTest, TheRestoreScriptRefusesADatabaseInUseAndABrokenBackup) {
 }
 
 TEST_F(BackupTest, OnlyAnAdministratorMayBackUpAndRefusalsWriteNothing) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   for (const std::string& token :
        {server_.case_support(), server_.senior_adviser(), mediator_token_,
         server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_)}) {
@@ -354,6 +358,7 @@ TEST_F(BackupTest, OnlyAnAdministratorMayBackUpAndRefusalsWriteNothing) {
 }
 
 TEST_F(BackupTest, ABadLabelIsRefusedNamingTheField) {
+  MEDIATION_SQLITE_ONLY("backs up the SQLite file");
   v1::BackupDatabaseResponse out;
   grpc::Status status = Backup(server_.admin_secret(), "!!!", &out);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -365,6 +370,7 @@ TEST_F(BackupTest, ABadLabelIsRefusedNamingTheField) {
 }
 
 TEST_F(BackupTest, EveryBackupIsAuditedAndNoneReplacesAnother) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   v1::BackupDatabaseResponse first, second;
   ASSERT_TRUE(Backup(server_.admin_secret(), "nightly", &first).ok());
   ASSERT_TRUE(Backup(server_.admin_secret(), "nightly", &second).ok());
@@ -387,6 +393,7 @@ TEST_F(BackupTest, EveryBackupIsAuditedAndNoneReplacesAnother) {
 }
 
 TEST_F(BackupTest, TwoBackupsInTheSameSecondGetDistinctNames) {
+  MEDIATION_SQLITE_ONLY("backs up the SQLite file");
   TestServer fixed([](ServerOptions& o) {
     o.clock = [] {
       return absl::FromCivil(absl::CivilSecond(2026, 12, 1, 9, 30, 0), absl::UTCTimeZone());

@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "tests/support/faulty_store.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -44,6 +45,7 @@ class FaultInjectionTest : public ::testing::Test {
 };
 
 TEST_F(FaultInjectionTest, AFullDiskIsResourceExhaustedAndLeavesNoPartialCase) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   server_.SettleOutbox();
   plan_->FailWrite(1, SqliteFailure(SQLITE_FULL, "database or disk is full"));
 

@@ -17,6 +17,8 @@
 #include "absl/strings/str_join.h"
 #include "ppa/mediation/v1/api_files.h"
 #include "services/core/policy.h"
+#include "storage/sql.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -39,30 +41,42 @@ constexpr int64_t kDay = 86400;
 // must not write again), not how their delivery is going, which the delivery worker changes
 // meanwhile.
 std::map<std::string, std::vector<std::string>> Contents(const TestServer& server) {
-  auto db = server.OpenDb();
-  std::vector<std::string> tables;
-  {
-    SQLite::Statement st(*db,
-                         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN "
-                         "('audit_events', 'audit_head', 'idempotent_calls', 'sqlite_sequence')");
-    while (st.executeStep()) tables.push_back(st.getColumn(0).getString());
-  }
   std::map<std::string, std::vector<std::string>> out;
-  for (const std::string& table : tables) {
-    SQLite::Statement st(*db, table == "outbox"
-                                  ? "SELECT id, message_id, kind, case_id, session_id, "
-                                    "recipient_email, subject, due_at FROM outbox"
-                                  : "SELECT * FROM " + table);
-    std::vector<std::string>& rows = out[table];
-    while (st.executeStep()) {
-      std::string row;
-      for (int i = 0; i < st.getColumnCount(); ++i) {
-        absl::StrAppend(&row, st.getColumn(i).isNull() ? "NULL" : st.getColumn(i).getString(), "|");
+  const absl::Status read = server.ReadStore([&](storage::Tx& tx) -> absl::Status {
+    std::vector<std::string> tables;
+    {
+      storage::Statement st(
+          tx, tx.engine() == storage::Engine::kSqlite
+                  ? "SELECT name FROM sqlite_master WHERE type = 'table'"
+                  : "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                    "'public' AND table_type = 'BASE TABLE'");
+      while (st.executeStep()) {
+        const std::string name = st.getColumn(0).getString();
+        if (name != "audit_events" && name != "audit_head" && name != "idempotent_calls" &&
+            name != "sqlite_sequence") {
+          tables.push_back(name);
+        }
       }
-      rows.push_back(std::move(row));
     }
-    std::sort(rows.begin(), rows.end());
-  }
+    for (const std::string& table : tables) {
+      storage::Statement st(tx, table == "outbox"
+                                    ? "SELECT id, message_id, kind, case_id, session_id, "
+                                      "recipient_email, subject, due_at FROM outbox"
+                                    : "SELECT * FROM " + table);
+      std::vector<std::string>& rows = out[table];
+      while (st.executeStep()) {
+        std::string row;
+        for (int i = 0; i < st.getColumnCount(); ++i) {
+          absl::StrAppend(&row, st.getColumn(i).isNull() ? "NULL" : st.getColumn(i).getString(),
+                          "|");
+        }
+        rows.push_back(std::move(row));
+      }
+      std::sort(rows.begin(), rows.end());
+    }
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(read.ok()) << read;
   return out;
 }
 
@@ -508,6 +522,7 @@ TEST_F(IdempotencyRulesTest, ConcurrentRepeatsCreateOnceAndAllGetTheSameAnswer) 
 }
 
 TEST_F(IdempotencyRulesTest, TheKeptResponseIsSealedNotStoredInTheClear) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   v1::IssueTokenRequest r;
   r.set_role(v1::ROLE_CASE_SUPPORT);
   r.set_label("Sealed");

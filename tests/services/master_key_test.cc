@@ -16,6 +16,7 @@
 #include "storage/master_keys.h"
 #include "storage/sqlite_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_database.h"
 
 namespace mediation {
 namespace {
@@ -101,6 +102,7 @@ TEST_F(MasterKeyTest, AKeyFileThatIsASymbolicLinkIsRefused) {
 }
 
 TEST_F(MasterKeyTest, ALostKeyCheckDoesNotLetANewKeyReplaceTheOld) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   ASSERT_TRUE(Start().ok());  // The first start writes the bootstrap audit row, linked by the key.
   {
     SQLite::Database db(dir_.File("m.db"), SQLite::OPEN_READWRITE);

@@ -6,6 +6,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -77,6 +78,7 @@ class NotesServiceTest : public ::testing::Test {
 };
 
 TEST_F(NotesServiceTest, TheCanaryNeverReachesTheDatabaseOrItsWal) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   v1::Note note;
   ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_PRIVATE, kCanary, &note).ok());
   EXPECT_EQ(note.text(), "");  // Not sent back: the writer has it.
@@ -163,6 +165,7 @@ TEST_F(NotesServiceTest, AMediatorOnlyOfferedTheCaseSeesTheCaseButNotItsNotes) {
 }
 
 TEST_F(NotesServiceTest, ACiphertextMovedToAnotherNoteFailsToDecryptWithAClearError) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   v1::Note first, second;
   ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_SHARED, "first", &first).ok());
   ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_SHARED, "second", &second).ok());
@@ -187,6 +190,7 @@ TEST_F(NotesServiceTest, ACiphertextMovedToAnotherNoteFailsToDecryptWithAClearEr
 }
 
 TEST_F(NotesServiceTest, APrivateNoteMadeSharedInTheDatabaseDoesNotDecrypt) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   v1::Note mine;
   ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_PRIVATE, "lead only", &mine).ok());
   ASSERT_EQ(
@@ -241,6 +245,7 @@ TEST_F(NotesServiceTest, ACorrectionSupersedesAndBothStay) {
 }
 
 TEST_F(NotesServiceTest, RetentionDestroysTheNotesAndTheAuditSaysSo) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   v1::Note note;
   ASSERT_TRUE(Add(tokens_[0], case_.id(), v1::NOTE_VISIBILITY_SHARED, kCanary, &note).ok());
   // The exact bytes that must not survive anywhere on disk: the wrapped key and the ciphertext.

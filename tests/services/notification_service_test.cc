@@ -15,6 +15,7 @@
 #include "services/notifications/delivery.h"
 #include "storage/outbox.h"
 #include "tests/support/faulty_store.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -362,6 +363,7 @@ TEST_F(NotificationServiceTest, OffersAnswersSessionsRemindersAndTheirChanges) {
 }
 
 TEST_F(NotificationServiceTest, SignInLinksAndAgreementVersionsGoToTheParties) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   const v1::Case c = Allocated();
   const size_t before = All(c.id()).size();
   v1::IssuePartySignInLinkRequest link;

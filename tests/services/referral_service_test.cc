@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "storage/cases.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -183,6 +184,7 @@ TEST_F(ReferralServiceTest, AnOrganisationListsOnlyItsOwnCases) {
 }
 
 TEST_F(ReferralServiceTest, ACreatedReferralIsAuditedWithItsCaseAndOrganisation) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   const v1::Case c = server_.CreateReferral(org_);
   auto db = server_.OpenDb();
   SQLite::Statement st(*db,
@@ -210,6 +212,7 @@ v1::UpdateReferralRequest UpdateOf(const v1::Case& c) {
 }
 
 TEST_F(ReferralServiceTest, UpdatingAReferralBumpsTheRevisionAndKeepsHistory) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file and its log");
   const v1::Case c = server_.CreateReferral(org_);
   v1::UpdateReferralRequest r = UpdateOf(c);
   r.set_summary("Communication breakdown, now also affecting the wider team.");

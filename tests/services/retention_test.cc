@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -54,6 +55,7 @@ bool HasWithheld(const google::protobuf::RepeatedPtrField<v1::WithheldField>& wi
 }
 
 TEST_F(RetentionTest, AfterThePeriodAFinishedCaseKeepsOnlyWhatTheStatisticsCount) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file and its log");
   const std::string desk = server_.case_support();
   const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
   const v1::Case c = server_.CreateReferral(org);  // Dr Alex Morgan and Dr Jo Reed.

@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -716,6 +717,7 @@ TEST_F(CrossCaseBookingTest, AnEmailChangeThatWouldDoubleBookThePersonIsRefused)
 }
 
 TEST_F(CrossCaseBookingTest, TheDatabaseRefusesAnOverlapWrittenBehindTheServicesBack) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   const v1::Case other = OtherCaseWithTheSamePerson();
   const int64_t wednesday_nine = kMonday + 2 * kDay + 9 * kHour;
   v1::Session first, second;

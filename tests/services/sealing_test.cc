@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "storage/sealed_text.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -94,6 +95,7 @@ class SealingTest : public ::testing::Test {
 };
 
 TEST_F(SealingTest, ACanaryInEveryConfidentialFieldIsInNoFileButReadsBack) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file and its log");
   const std::string desk = server_.case_support();
   const std::string adviser = server_.senior_adviser();
   const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
@@ -356,6 +358,7 @@ TEST_F(SealingTest, ACanaryInEveryConfidentialFieldIsInNoFileButReadsBack) {
 }
 
 TEST_F(SealingTest, ASealedValueCopiedToAnotherRowOrColumnDoesNotOpen) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
   const v1::Case c = server_.CreateReferral(org);
   server_.AnswerAll(c, v1::CRITERION_ANSWER_UNKNOWN);  // Every answer with a note.
@@ -407,6 +410,7 @@ TEST_F(SealingTest, ASealedValueCopiedToAnotherRowOrColumnDoesNotOpen) {
 // Plain text written into a sealed column behind the server's back (after start-up sealing) is
 // not shown as if it were the real text.
 TEST_F(SealingTest, PlainTextWrittenIntoASealedColumnReadsAsUnreadable) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
   const v1::Case c = server_.CreateReferral(org);
   {
@@ -427,6 +431,7 @@ TEST_F(SealingTest, PlainTextWrittenIntoASealedColumnReadsAsUnreadable) {
 }
 
 TEST(SealingUpgradeTest, ADatabaseWrittenByTheSchema8ServerIsSealedAtStart) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   TempDir dir;
   const std::filesystem::path fixture =
       std::filesystem::path(MEDIATION_SOURCE_DIR) / "tests/fixtures/schema-v8";

@@ -15,7 +15,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "storage/sql.h"
 #include "tests/support/faulty_store.h"
+#include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
 
 namespace mediation {
@@ -76,23 +78,31 @@ std::vector<Outcome> CreateReferralsConcurrently(TestServer& server, const std::
 // refused one left no row: the exact counts, and each referral by its referrer's address.
 void ExpectExactlyTheAcknowledgedReferrals(TestServer& server,
                                            const std::vector<Outcome>& outcomes) {
-  auto db = server.OpenDb();
   int64_t acknowledged = 0;
-  for (const Outcome& o : outcomes) {
-    SQLite::Statement q(*db, "SELECT id FROM cases WHERE referrer_email = ?");
-    q.bind(1, o.summary);
-    if (o.status.ok()) {
-      ++acknowledged;
-      ASSERT_TRUE(q.executeStep()) << "acknowledged but missing: " << o.summary.substr(0, 40);
-      EXPECT_EQ(q.getColumn(0).getInt64(), o.case_id);
-    } else {
-      EXPECT_FALSE(q.executeStep()) << "refused but stored: " << o.summary.substr(0, 40);
-    }
-  }
+  ASSERT_TRUE(server
+                  .ReadStore([&](storage::Tx& tx) -> absl::Status {
+                    for (const Outcome& o : outcomes) {
+                      storage::Statement q(tx, "SELECT id FROM cases WHERE referrer_email = ?");
+                      q.bind(1, o.summary);
+                      if (o.status.ok()) {
+                        ++acknowledged;
+                        EXPECT_TRUE(q.executeStep())
+                            << "acknowledged but missing: " << o.summary.substr(0, 40);
+                        EXPECT_EQ(q.getColumn(0).getInt64(), o.case_id);
+                      } else {
+                        EXPECT_FALSE(q.executeStep())
+                            << "refused but stored: " << o.summary.substr(0, 40);
+                      }
+                    }
+                    return absl::OkStatus();
+                  })
+                  .ok());
   EXPECT_EQ(server.CountRows("cases"), acknowledged);
   EXPECT_EQ(server.CountRows("parties"), 2 * acknowledged);
   EXPECT_EQ(server.CountRows("case_state_history"), acknowledged);
-  EXPECT_EQ(db->execAndGet("PRAGMA integrity_check").getString(), "ok");
+  if (!server.on_postgres()) {
+    EXPECT_EQ(server.OpenDb()->execAndGet("PRAGMA integrity_check").getString(), "ok");
+  }
 }
 
 // "<fixed text> (call id <id>)": the id, or "" when the message is not of that form.
@@ -135,6 +145,7 @@ TEST(StorageFaultsTest, AFailingWriteAmongConcurrentWritersLosesOnlyItself) {
 }
 
 TEST(StorageFaultsTest, AFullDiskIsResourceExhaustedAndNoRefusedWriteLeavesAnything) {
+  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   // The pages a new database takes, so the limit leaves room for a few referrals only.
   int64_t fresh_pages = 0;
   {
@@ -178,6 +189,7 @@ TEST(StorageFaultsTest, AFullDiskIsResourceExhaustedAndNoRefusedWriteLeavesAnyth
 }
 
 TEST(StorageFaultsTest, ADatabaseLockedElsewhereIsUnavailableAndChangesNothing) {
+  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   TestServer server([](ServerOptions& o) {
     o.workers = 4;
     o.busy_timeout = absl::Milliseconds(200);

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <iostream>
 #include <sstream>
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "storage/sqlite_store.h"
+#include "storage/database.h"
+#include "storage/sql.h"
 #include "tests/support/connect_forwarder.h"
 
 namespace mediation::testing {
@@ -85,6 +87,9 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure, Via via) {
   ServerOptions options;
   options.listen = "127.0.0.1:0";
   options.db_path = db_path();
+  options.admin_token_path = dir_.File("admin.token");
+  options.master_key_path = dir_.File("master.key");
+  options.backup_dir = dir_.File("backups");
   options.workers = 2;
   options.log_stream = log_;
   options.shutdown_grace = absl::Seconds(5);
@@ -125,6 +130,13 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure, Via via) {
 
 TestServer::~TestServer() {
   server_.reset();
+  // A failed test shows the errors the server logged (internal errors are logged, not answered).
+  if (::testing::Test::HasFailure() && log_ != nullptr) {
+    std::istringstream lines(Log());
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find(" error ") != std::string::npos) std::cerr << "server log: " << line << "\n";
+    }
+  }
   if (log_ != nullptr) std::fclose(log_);
 }
 
@@ -265,10 +277,13 @@ v1::Case TestServer::AllocatedCase(int64_t organisation_id, int64_t lead,
   if (co == 0) {
     EXPECT_TRUE(SetMediatorsRequired(c.id(), 1).ok());
   }
-  EXPECT_TRUE(Respond(lead_token, Allocate(c.id(), lead, v1::ALLOCATION_ROLE_LEAD), true).ok());
+  const grpc::Status lead_answer =
+      Respond(lead_token, Allocate(c.id(), lead, v1::ALLOCATION_ROLE_LEAD), true);
+  EXPECT_TRUE(lead_answer.ok()) << lead_answer.error_message();
   if (co != 0) {
-    EXPECT_TRUE(
-        Respond(co_token, Allocate(c.id(), co, v1::ALLOCATION_ROLE_CO_MEDIATOR), true).ok());
+    const grpc::Status co_answer =
+        Respond(co_token, Allocate(c.id(), co, v1::ALLOCATION_ROLE_CO_MEDIATOR), true);
+    EXPECT_TRUE(co_answer.ok()) << co_answer.error_message();
   }
   EXPECT_EQ(StateOf(c.id()), v1::CASE_STATE_MEDIATORS_ALLOCATED);
   return c;
@@ -308,8 +323,8 @@ void TestServer::SettleOutbox() {
 }
 
 absl::Status TestServer::ReadStore(const storage::TxFn& fn) const {
-  absl::StatusOr<std::unique_ptr<storage::SqliteStore>> store =
-      storage::SqliteStore::Open({.path = db_path(), .master_keys = server_->master_keys()});
+  absl::StatusOr<std::unique_ptr<storage::EngineStore>> store =
+      storage::OpenDatabase({.db = db_path(), .master_keys = server_->master_keys()});
   if (!store.ok()) return store.status();
   return (*store)->Read(fn);
 }
@@ -336,11 +351,15 @@ std::string TestServer::DiskBytes() const {
 }
 
 int64_t TestServer::CountRows(const std::string& table, const std::string& where) const {
-  auto db = OpenDb();
-  return db
-      ->execAndGet(absl::StrCat("SELECT COUNT(*) FROM ", table,
-                                where.empty() ? "" : absl::StrCat(" WHERE ", where)))
-      .getInt64();
+  int64_t count = -1;
+  absl::Status read = ReadStore([&](storage::Tx& tx) -> absl::Status {
+    count =
+        storage::SelectInt64(tx, absl::StrCat("SELECT COUNT(*) FROM ", table,
+                                              where.empty() ? "" : absl::StrCat(" WHERE ", where)));
+    return absl::OkStatus();
+  });
+  if (!read.ok()) ADD_FAILURE() << "counting " << table << ": " << read;
+  return count;
 }
 
 std::string TestServer::Log() const {

@@ -26,6 +26,7 @@
 #include "ppa/mediation/v1/statistics.grpc.pb.h"
 #include "services/server/server.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_database.h"
 
 namespace mediation::testing {
 
@@ -54,7 +55,10 @@ class TestServer {
 
   MediationServer& server() { return *server_; }
   const TempDir& dir() const { return dir_; }
-  std::string db_path() const { return dir_.File("mediation.db"); }
+  // What the server's --db is: the SQLite file, or a PostgreSQL URI
+  // (tests/support/test_database.h).
+  const std::string& db_path() const { return database_.db(); }
+  bool on_postgres() const { return database_.postgres(); }
   const std::string& admin_secret() const { return admin_secret_; }
 
   v1::AdminService::Stub& admin() { return *admin_; }
@@ -120,7 +124,8 @@ class TestServer {
   // keys, for assertions on sealed data through storage/.
   absl::Status ReadStore(const storage::TxFn& fn) const;
 
-  // A separate connection to the database file, for assertions on stored rows.
+  // A separate connection to the database file, for assertions on stored rows. SQLite only:
+  // tests that use it (and the two below) start with MEDIATION_SQLITE_ONLY.
   std::unique_ptr<SQLite::Database> OpenDb() const;
   // A writable one, for tests that tamper with rows the way an intruder with the file would.
   std::unique_ptr<SQLite::Database> OpenDbForTampering() const;
@@ -133,6 +138,7 @@ class TestServer {
 
  private:
   TempDir dir_;
+  TestDatabase database_{dir_.File("mediation.db")};
   std::FILE* log_ = nullptr;
   std::unique_ptr<MediationServer> server_;
   std::shared_ptr<grpc::Channel> channel_;

@@ -1,0 +1,47 @@
+#include "storage/database.h"
+
+#include <utility>
+
+#include "storage/pg_store.h"
+#include "storage/sqlite_store.h"
+
+namespace mediation::storage {
+namespace {
+
+SqliteOptions SqliteOptionsOf(const DatabaseOptions& o) {
+  return {.path = o.db,
+          .busy_timeout = o.busy_timeout,
+          .audit_key = o.audit_key,
+          .master_keys = o.master_keys,
+          .commit_group = o.commit_group,
+          .max_page_count = o.max_page_count};
+}
+
+PgOptions PgOptionsOf(const DatabaseOptions& o) {
+  return {.conninfo = o.db, .audit_key = o.audit_key, .master_keys = o.master_keys};
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<EngineStore>> OpenDatabase(const DatabaseOptions& options) {
+  if (IsPostgresUri(options.db)) {
+    absl::StatusOr<std::unique_ptr<PgStore>> store = PgStore::Open(PgOptionsOf(options));
+    if (!store.ok()) return store.status();
+    return std::unique_ptr<EngineStore>(std::move(*store));
+  }
+  absl::StatusOr<std::unique_ptr<SqliteStore>> store = SqliteStore::Open(SqliteOptionsOf(options));
+  if (!store.ok()) return store.status();
+  return std::unique_ptr<EngineStore>(std::move(*store));
+}
+
+StoreFactory DatabaseStoreFactory(const DatabaseOptions& options) {
+  if (IsPostgresUri(options.db)) return PgStoreFactory(PgOptionsOf(options));
+  return SqliteStoreFactory(SqliteOptionsOf(options));
+}
+
+std::unique_ptr<DatabaseMaintenance> MaintenanceFor(const DatabaseOptions& options) {
+  if (IsPostgresUri(options.db)) return std::make_unique<PgMaintenance>(options.db);
+  return std::make_unique<SqliteMaintenance>(SqliteOptionsOf(options));
+}
+
+}  // namespace mediation::storage
