@@ -44,4 +44,15 @@ std::unique_ptr<DatabaseMaintenance> MaintenanceFor(const DatabaseOptions& optio
   return std::make_unique<SqliteMaintenance>(SqliteOptionsOf(options));
 }
 
+std::unique_ptr<InstanceLock> InstanceLockFor(const DatabaseOptions& options, int64_t key) {
+  if (!IsPostgresUri(options.db)) return nullptr;
+  return std::make_unique<PgInstanceLock>(options.db, key);
+}
+
+std::unique_ptr<ChangeListener> ListenForChanges(const DatabaseOptions& options,
+                                                 std::function<void()> on_change) {
+  if (!IsPostgresUri(options.db)) return nullptr;
+  return std::make_unique<PgChangeListener>(options.db, std::move(on_change));
+}
+
 }  // namespace mediation::storage

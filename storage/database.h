@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,35 @@ StoreFactory DatabaseStoreFactory(const DatabaseOptions& options);
 
 // The engine's DatabaseMaintenance.
 std::unique_ptr<DatabaseMaintenance> MaintenanceFor(const DatabaseOptions& options);
+
+// A lock that at most one server process holds at a time, across every process on the database:
+// for work that must run exactly once however many instances serve (delivering the outbox,
+// maintenance). Thread-safe.
+class InstanceLock {
+ public:
+  virtual ~InstanceLock() = default;
+  // True while this process holds the lock: it takes it when free, and keeps it until the
+  // process ends or its connection to the database is lost (then another may take it).
+  virtual bool TryHold() = 0;
+};
+
+// PostgreSQL: a session advisory lock `key` on a connection of the lock's own. SQLite: null (one
+// process serves a file; nothing to share).
+std::unique_ptr<InstanceLock> InstanceLockFor(const DatabaseOptions& options, int64_t key);
+
+// Wakes this process when a write commits through any server process on the database
+// (PostgreSQL LISTEN/NOTIFY). Thread-safe; `on_change` runs on the listener's own thread, and
+// also after its connection was remade (changes may have been missed meanwhile).
+class ChangeListener {
+ public:
+  virtual ~ChangeListener() = default;
+  // Stops listening; `on_change` is not called after this returns.
+  virtual void Stop() = 0;
+};
+
+// PostgreSQL: a listener on a connection of its own. SQLite: null (no other process writes).
+std::unique_ptr<ChangeListener> ListenForChanges(const DatabaseOptions& options,
+                                                 std::function<void()> on_change);
 
 }  // namespace mediation::storage
 

@@ -135,6 +135,11 @@ absl::Status PgStore::RunOnce(const TxFn& fn, bool writable) {
   if (status.ok()) {
     Tx tx(conn, writable, options_.audit_key, options_.master_keys.get());
     status = RunFn(fn, tx);
+    // Other server processes on the database wake their event streams (PgChangeListener);
+    // the notification is delivered only if the transaction commits.
+    if (writable && status.ok() && conn.healthy()) {
+      status = Run(conn, absl::StrCat("NOTIFY ", kChangesChannel), "notify");
+    }
     if (status.ok() && conn.healthy()) {
       status = Run(conn, "COMMIT", "commit");
     } else if (status.ok()) {
@@ -240,6 +245,74 @@ absl::StatusOr<bool> PgMaintenance::ForgetDeletedRows() {
     return true;
   } catch (const StorageError& e) {
     return StatusFromStorageError(e, "vacuum");
+  }
+}
+
+PgInstanceLock::PgInstanceLock(std::string conninfo, int64_t key)
+    : conninfo_(std::move(conninfo)), key_(key) {}
+
+PgInstanceLock::~PgInstanceLock() = default;
+
+bool PgInstanceLock::TryHold() {
+  std::lock_guard lock(mu_);
+  try {
+    if (conn_ != nullptr && conn_->healthy() && held_) {
+      conn_->Run("SELECT 1");  // Still connected, so still held.
+      return true;
+    }
+    if (conn_ == nullptr || !conn_->healthy()) conn_ = std::make_unique<PgConnection>(conninfo_);
+    StatementImpl* st = conn_->Acquire(
+        absl::StrCat("SELECT CASE WHEN pg_try_advisory_lock(", key_, ") THEN 1 ELSE 0 END"));
+    held_ = st->Step() && st->Int64(0) == 1;
+    conn_->Release(st);
+    return held_;
+  } catch (const StorageError&) {
+    conn_.reset();  // The lock went with the connection.
+    held_ = false;
+    return false;
+  }
+}
+
+namespace {
+
+class Receiver final : public pqxx::notification_receiver {
+ public:
+  Receiver(pqxx::connection_base& conn, const std::function<void()>& on_change)
+      : pqxx::notification_receiver(conn, kChangesChannel), on_change_(on_change) {}
+  void operator()(const std::string& /*payload*/, int /*backend_pid*/) override { on_change_(); }
+
+ private:
+  const std::function<void()>& on_change_;
+};
+
+}  // namespace
+
+PgChangeListener::PgChangeListener(std::string conninfo, std::function<void()> on_change)
+    : conninfo_(std::move(conninfo)), on_change_(std::move(on_change)) {
+  thread_ = std::thread([this] { Run(); });
+}
+
+PgChangeListener::~PgChangeListener() { Stop(); }
+
+void PgChangeListener::Stop() {
+  stopping_ = true;
+  if (thread_.joinable()) thread_.join();
+}
+
+void PgChangeListener::Run() {
+  while (!stopping_) {
+    try {
+      pqxx::connection conn(conninfo_);
+      Receiver receiver(conn, on_change_);
+      conn.get_notifs();  // LISTEN is in place: anything missed before is read again below.
+      on_change_();
+      while (!stopping_) conn.await_notification(0, 200000);  // Wakes to see stopping_.
+    } catch (const std::exception&) {
+      // The connection was lost (or could not be made): try again shortly.
+      for (int i = 0; i < 10 && !stopping_; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+    }
   }
 }
 

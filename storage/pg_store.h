@@ -9,8 +9,12 @@
 #ifndef MEDIATION_STORAGE_PG_STORE_H_
 #define MEDIATION_STORAGE_PG_STORE_H_
 
+#include <atomic>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -91,6 +95,40 @@ class PgMaintenance final : public DatabaseMaintenance {
 
  private:
   std::string conninfo_;
+};
+
+// The channel every write NOTIFYs when it commits.
+inline constexpr char kChangesChannel[] = "mediation_changes";
+
+// PostgreSQL's InstanceLock: pg_try_advisory_lock on a connection of its own.
+class PgInstanceLock final : public InstanceLock {
+ public:
+  PgInstanceLock(std::string conninfo, int64_t key);
+  ~PgInstanceLock() override;
+  bool TryHold() override;
+
+ private:
+  const std::string conninfo_;
+  const int64_t key_;
+  std::mutex mu_;
+  std::unique_ptr<PgConnection> conn_;  // Guarded by mu_.
+  bool held_ = false;                   // Guarded by mu_.
+};
+
+// PostgreSQL's ChangeListener: LISTEN kChangesChannel on a connection of its own, on a thread.
+class PgChangeListener final : public ChangeListener {
+ public:
+  PgChangeListener(std::string conninfo, std::function<void()> on_change);
+  ~PgChangeListener() override;
+  void Stop() override;
+
+ private:
+  void Run();
+
+  const std::string conninfo_;
+  const std::function<void()> on_change_;
+  std::atomic<bool> stopping_{false};
+  std::thread thread_;
 };
 
 // The schema version of the PostgreSQL baseline (storage/pg_schema.sql).

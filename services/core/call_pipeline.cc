@@ -255,8 +255,10 @@ absl::StatusOr<Principal> CallPipeline::AuthenticateBearer(storage::Store& store
   const absl::string_view secret = absl::StripAsciiWhitespace(authorization.substr(kScheme.size()));
   const std::string sha256 = Sha256(secret);
   const storage::TokenChangeState before = storage::TokenChanges();
-  if (std::optional<storage::TokenRecord> kept = tokens_.Find(sha256, before); kept.has_value()) {
-    return PrincipalOf(*kept, now, known_token_id);
+  if (!settings_.shared_database) {
+    if (std::optional<storage::TokenRecord> kept = tokens_.Find(sha256, before); kept.has_value()) {
+      return PrincipalOf(*kept, now, known_token_id);
+    }
   }
   storage::TokenRecord token;
   absl::Status status = store.Read([&](storage::Tx& tx) -> absl::Status {
@@ -267,7 +269,7 @@ absl::StatusOr<Principal> CallPipeline::AuthenticateBearer(storage::Store& store
   });
   if (absl::IsNotFound(status)) return absl::UnauthenticatedError("unknown access token");
   if (!status.ok()) return status;
-  tokens_.Insert(sha256, token, before, storage::TokenChanges());
+  if (!settings_.shared_database) tokens_.Insert(sha256, token, before, storage::TokenChanges());
   return PrincipalOf(token, now, known_token_id);
 }
 

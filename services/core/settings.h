@@ -15,6 +15,10 @@ class Notifier;
 }
 
 struct ServiceSettings {
+  // Other server processes write to the same database (PostgreSQL): nothing read from it is
+  // kept between calls (access tokens are looked up on every call), so a token revoked through
+  // any instance is refused by every instance from the moment the revocation commits.
+  bool shared_database = false;
   // Free time kept between one person's sessions.
   absl::Duration session_buffer = absl::Minutes(30);
   // The earliest a session may start, counted from now.

@@ -123,6 +123,7 @@ absl::Status DeliveryWorker::Record(int64_t id, int attempts_before,
 }
 
 absl::StatusOr<int> DeliveryWorker::RunOnce() {
+  if (settings_.may_run && !settings_.may_run()) return 0;  // Another server process delivers.
   // Tries whose recording failed: recorded first, and never sent again meanwhile (a message the
   // mail server accepted must not go out again on every pass while the database refuses writes).
   for (auto it = unrecorded_.begin(); it != unrecorded_.end();) {

@@ -43,6 +43,9 @@ struct DeliverySettings {
   // False: the server starts no delivery thread and messages stay PENDING (for tests whose fault
   // plans count every write: a delivery write among them would take a fault meant for a call).
   bool enabled = true;
+  // Whether this process may deliver now. Several server processes on one database deliver one
+  // at a time (an InstanceLock, storage/database.h), so no email goes out twice. Empty: always.
+  std::function<bool()> may_run;
 };
 
 // The wait before the try after `attempts` failed ones, with `jitter` in [0, 1).

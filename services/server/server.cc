@@ -481,6 +481,7 @@ absl::Status MediationServer::CheckOptions(ServerOptions& options) {
   if (options.master_key_path.empty()) options.master_key_path = (dir / "master.key").string();
   if (options.backup_dir.empty()) options.backup_dir = (dir / "backups").string();
   options.settings.backup_dir = options.backup_dir;
+  options.settings.shared_database = storage::IsPostgresUri(options.db_path);
   if (!options.clock) options.clock = [] { return absl::Now(); };
   if (options.workers < 1) return absl::InvalidArgumentError("--workers: at least 1");
   // A malformed address is named as such, not as "not loopback" when credentials are chosen.
@@ -614,8 +615,17 @@ absl::Status MediationServer::StartWorkers(
     if (!created.ok()) return created.status();
     mailer = *std::move(created);
   }
-  delivery_ = std::make_unique<notifications::DeliveryWorker>(
-      *pool_, *notifier_, std::move(mailer), options.delivery, options.clock, *log_);
+  // Server processes sharing a database deliver, and maintain it, one at a time.
+  delivery_lock_ = storage::InstanceLockFor(database, kDeliveryLock);
+  maintenance_lock_ = storage::InstanceLockFor(database, kMaintenanceLock);
+  notifications::DeliverySettings delivery = options.delivery;
+  if (delivery_lock_ != nullptr) {
+    delivery.may_run = [lock = delivery_lock_.get()] { return lock->TryHold(); };
+  }
+  delivery_ = std::make_unique<notifications::DeliveryWorker>(*pool_, *notifier_, std::move(mailer),
+                                                              delivery, options.clock, *log_);
+  // Writes through other server processes wake this one's event streams.
+  changes_ = storage::ListenForChanges(database, [this] { hub_.Notify(); });
   delivery_wake_ = delivery_.get();
   return absl::OkStatus();
 }
@@ -716,6 +726,8 @@ storage::CommitGroup::Stats MediationServer::commit_stats() const {
 }
 
 absl::StatusOr<int> MediationServer::RunMaintenance() {
+  // Another server process on the same database holds the maintenance lock: it maintains.
+  if (maintenance_lock_ != nullptr && !maintenance_lock_->TryHold()) return -1;
   struct Report {
     int started = 0;
     int destroyed = 0;
@@ -833,6 +845,7 @@ void MediationServer::Shutdown() {
     if (server_ != nullptr) {
       log_->Info("shutting down: refusing new calls, draining in-flight calls");
       // Event streams never end by themselves: end them now (UNAVAILABLE, resume later).
+      if (changes_ != nullptr) changes_->Stop();  // Nothing notifies the hub after it closes.
       hub_.Close();
       if (grpc::HealthCheckServiceInterface* health = server_->GetHealthCheckService()) {
         health->Shutdown();

@@ -29,6 +29,7 @@
 #include "services/server/key_rotation.h"
 #include "services/server/key_setup.h"
 #include "storage/commit_group.h"
+#include "storage/database.h"
 #include "storage/store.h"
 
 namespace mediation {
@@ -157,8 +158,9 @@ class MediationServer {
   // Runs the periodic work now and waits for it: cases whose first session has started move to
   // IN_MEDIATION, notes of cases finished longer ago than their retention period are destroyed,
   // and so is the personal data of cases finished longer ago than its retention period. Returns
-  // how many cases changed. The server also runs it every
-  // maintenance_interval.
+  // how many cases changed, or -1 when another server process on the same database holds the
+  // maintenance lock (it runs maintenance, and this process does not). The server also runs it
+  // every maintenance_interval.
   absl::StatusOr<int> RunMaintenance();
 
   // Graceful shutdown: health turns NOT_SERVING, no new calls are accepted, in-flight calls get
@@ -221,9 +223,19 @@ class MediationServer {
   std::atomic<bool> truncate_log_pending_{false};
   // Forgets deleted rows' bytes (storage::DatabaseMaintenance), for maintenance.
   std::unique_ptr<storage::DatabaseMaintenance> maintenance_db_;
+  // Held by one server process at a time on a shared database (null on SQLite): the one that
+  // delivers the outbox, and the one that runs maintenance.
+  std::unique_ptr<storage::InstanceLock> delivery_lock_;
+  std::unique_ptr<storage::InstanceLock> maintenance_lock_;
+  // Wakes the event streams on writes through other server processes (null on SQLite).
+  std::unique_ptr<storage::ChangeListener> changes_;
   bool stopping_ = false;  // Guarded by maintenance_mu_.
   std::thread maintenance_;
 };
+
+// The InstanceLock keys (PostgreSQL advisory locks) of the outbox's delivery and of maintenance.
+inline constexpr int64_t kDeliveryLock = 0x64656c69;     // "deli"
+inline constexpr int64_t kMaintenanceLock = 0x6d61696e;  // "main"
 
 // The directory files default to beside the database (admin.token, master.key, backups/): the
 // SQLite file's own, or var/ for a PostgreSQL database.

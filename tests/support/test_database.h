@@ -36,6 +36,12 @@ class TestDatabase {
     if (::mediation::testing::OnPostgres()) GTEST_SKIP() << "SQLite only: " << (why); \
   } while (0)
 
+// Skips the current test (from its body or SetUp) on SQLite, saying why.
+#define MEDIATION_POSTGRES_ONLY(why)                                                       \
+  do {                                                                                     \
+    if (!::mediation::testing::OnPostgres()) GTEST_SKIP() << "PostgreSQL only: " << (why); \
+  } while (0)
+
 }  // namespace mediation::testing
 
 #endif  // MEDIATION_TESTS_SUPPORT_TEST_DATABASE_H_

@@ -99,7 +99,7 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure, Via via) {
   if (!server.ok()) throw std::runtime_error(std::string(server.status().message()));
   server_ = *std::move(server);
 
-  std::ifstream token_file(dir_.File("admin.token"));
+  std::ifstream token_file(options.admin_token_path);
   std::getline(token_file, admin_secret_);
   if (via == Via::kConnect) {
     std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> forward;
@@ -126,6 +126,12 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure, Via via) {
   events_ = v1::CaseEventService::NewStub(channel_);
   statistics_ = v1::StatisticsService::NewStub(channel_);
   notifications_ = v1::NotificationService::NewStub(channel_);
+}
+
+void ShareDatabaseOf(const TestServer& first, ServerOptions& options) {
+  options.db_path = first.db_path();
+  options.master_key_path = first.dir().File("master.key");
+  options.admin_token_path = first.dir().File("admin.token");
 }
 
 TestServer::~TestServer() {

@@ -47,6 +47,13 @@ v1::Mediator ValidMediator(const std::string& name, const std::string& email);
 // listener (tests/support/connect_forwarder.h), with the same stubs.
 enum class Via { kGrpc, kConnect };
 
+class TestServer;
+
+// For a second server instance on the database of `first` (PostgreSQL: several instances share
+// one database): its database, master key and ADMIN token. Call it from the second TestServer's
+// `configure`.
+void ShareDatabaseOf(const TestServer& first, ServerOptions& options);
+
 class TestServer {
  public:
   // `configure` may adjust the options (clock, store factory, ...) before the server starts.
@@ -54,6 +61,9 @@ class TestServer {
   ~TestServer();
 
   MediationServer& server() { return *server_; }
+  // Stops and destroys the server (its connections close) but keeps its directory and
+  // database, for a second instance sharing them. Nothing but destruction may follow.
+  void StopServer() { server_.reset(); }
   const TempDir& dir() const { return dir_; }
   // What the server's --db is: the SQLite file, or a PostgreSQL URI
   // (tests/support/test_database.h).

@@ -1,0 +1,193 @@
+// Two server instances on one PostgreSQL database behave as one service: one winner among 50
+// clients spread over both booking one slot, a token revoked through one refused by the other at
+// once, an event committed through one streamed by the other, and maintenance run by one only.
+//
+// The instances are two MediationServers in this test's process (each with its own workers,
+// connections and event hub; what joins them is only the database), and for the token test the
+// built binary as a second process. On SQLite (one process per file) the tests are skipped.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "tests/support/server_process.h"
+#include "tests/support/test_database.h"
+#include "tests/support/test_server.h"
+
+namespace mediation {
+namespace {
+
+using ::mediation::testing::ServerProcess;
+using ::mediation::testing::ShareDatabaseOf;
+using ::mediation::testing::TestServer;
+using ::mediation::testing::ValidMediator;
+using ::mediation::testing::WithToken;
+
+constexpr int64_t kHour = 3600;
+constexpr int64_t kDay = 86400;
+// Monday 1 March 2027, 00:00 UTC.
+constexpr int64_t kMonday = 1803859200;
+
+std::function<void(ServerOptions&)> FixedClock() {
+  return [](ServerOptions& o) {
+    o.clock = [] { return absl::FromUnixSeconds(kMonday + 8 * kHour); };
+    o.workers = 4;
+  };
+}
+
+class MultiInstanceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    MEDIATION_POSTGRES_ONLY("several server processes share a PostgreSQL database, not a file");
+    first_ = std::make_unique<TestServer>(FixedClock());
+    second_ = std::make_unique<TestServer>([this](ServerOptions& o) {
+      FixedClock()(o);
+      ShareDatabaseOf(*first_, o);
+    });
+  }
+
+  std::unique_ptr<TestServer> first_;
+  std::unique_ptr<TestServer> second_;
+};
+
+TEST_F(MultiInstanceTest, FiftyClientsOverBothInstancesBookingOneSlotHaveExactlyOneWinner) {
+  TestServer& a = *first_;
+  const int64_t org = a.RegisterOrganisation("Northshire Hospitals NHS Trust");
+  const int64_t lead = a.RegisterMediator(ValidMediator("Ana Mediator", "ana@mediators.example"));
+  const std::string lead_token = a.IssueToken(v1::ROLE_MEDIATOR, lead);
+  std::vector<v1::Case> cases;
+  for (int i = 0; i < 5; ++i) cases.push_back(a.AllocatedCase(org, lead, lead_token));
+  // Wednesday 3 March, 09:00 UTC: the same hour for the one mediator all cases share.
+  const int64_t start = kMonday + 2 * kDay + 9 * kHour;
+
+  std::atomic<int> ok{0}, aborted{0}, other{0};
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 50; ++i) {
+    clients.emplace_back([&, i] {
+      TestServer& via = i % 2 == 0 ? *first_ : *second_;
+      v1::BookSessionRequest r;
+      r.set_case_id(cases[i % cases.size()].id());
+      r.set_kind(v1::SESSION_KIND_JOINT_MEETING);
+      r.set_mode(v1::SESSION_MODE_VIDEO);
+      r.set_video_link("https://video.example/room/42");
+      r.mutable_start()->set_seconds(start);
+      r.set_duration_minutes(60);
+      r.set_idempotency_key(absl::StrCat("client-", i));
+      v1::BookSessionResponse out;
+      const grpc::Status s =
+          via.scheduling().BookSession(WithToken(via.case_support()).get(), r, &out);
+      if (s.ok()) {
+        ++ok;
+      } else if (s.error_code() == grpc::StatusCode::ABORTED ||
+                 s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+        ++aborted;
+      } else {
+        ++other;
+        ADD_FAILURE() << s.error_code() << " " << s.error_message();
+      }
+    });
+  }
+  for (std::thread& t : clients) t.join();
+
+  EXPECT_EQ(ok.load(), 1);
+  EXPECT_EQ(aborted.load(), 49);
+  EXPECT_EQ(other.load(), 0);
+  EXPECT_EQ(a.CountRows("sessions"), 1);
+  EXPECT_EQ(a.CountRows("bookings", absl::StrCat("resource = 'mediator' AND resource_id = ", lead,
+                                                 " AND active = 1")),
+            1);
+}
+
+// The other instance is a separate server process here: what a process knows of token changes
+// (storage::TokenChanges) is its own, so two instances in one process would share it.
+TEST_F(MultiInstanceTest, ATokenRevokedThroughOneIsRefusedByAnotherServerProcessAtOnce) {
+  ServerProcess other(
+      {"--listen=127.0.0.1:0", "--http_listen=127.0.0.1:0", "--db=" + first_->db_path(),
+       "--master_key_file=" + first_->dir().File("master.key"),
+       "--admin_token_file=" + first_->dir().File("admin.token")},
+      first_->dir().File("other.log"));
+  const int port = other.WaitForPort();
+  ASSERT_GT(port, 0) << other.Log();
+  std::unique_ptr<v1::IdentityService::Stub> other_identity = v1::IdentityService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+
+  v1::IssueTokenRequest issue;
+  issue.set_role(v1::ROLE_CASE_SUPPORT);
+  issue.set_label("revoked through the first instance");
+  issue.set_idempotency_key("issue-1");
+  v1::IssueTokenResponse issued;
+  ASSERT_TRUE(
+      first_->admin().IssueToken(WithToken(first_->admin_secret()).get(), issue, &issued).ok());
+
+  v1::WhoAmIRequest who;
+  v1::WhoAmIResponse me;
+  // The other process has looked the token up (and would have kept it, were it caching).
+  for (int i = 0; i < 3; ++i) {
+    const grpc::Status s = other_identity->WhoAmI(WithToken(issued.secret()).get(), who, &me);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  v1::RevokeTokenRequest revoke;
+  revoke.set_token_id(issued.token().id());
+  v1::RevokeTokenResponse revoked;
+  ASSERT_TRUE(
+      first_->admin().RevokeToken(WithToken(first_->admin_secret()).get(), revoke, &revoked).ok());
+
+  const grpc::Status refused = other_identity->WhoAmI(WithToken(issued.secret()).get(), who, &me);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED) << refused.error_message();
+  EXPECT_EQ(other.SignalAndWait(SIGTERM), 0) << other.Log();
+}
+
+TEST_F(MultiInstanceTest, AnEventCommittedThroughOneIsStreamedByTheOther) {
+  const int64_t org = first_->RegisterOrganisation("Northshire Hospitals NHS Trust");
+  // A stream on the second instance that has sent everything so far and now waits.
+  const std::string token = second_->case_support();  // Issued before the stream starts.
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + token);
+  v1::StreamCaseEventsRequest request;
+  std::unique_ptr<grpc::ClientReader<v1::CaseEvent>> stream =
+      second_->events().StreamCaseEvents(&context, request);
+
+  // Committed through the first instance, after the stream started waiting.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const v1::Case created = first_->CreateReferral(org);
+
+  v1::CaseEvent event;
+  std::atomic<bool> got{false};
+  std::thread reader([&] { got = stream->Read(&event); });
+  for (int i = 0; i < 100 && !got; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  context.TryCancel();
+  reader.join();
+  ASSERT_TRUE(got.load()) << "the second instance streamed nothing within 5 s";
+  EXPECT_EQ(event.case_id(), created.id());
+  EXPECT_EQ(event.kind(), v1::CASE_EVENT_KIND_STATE_CHANGED);
+}
+
+TEST_F(MultiInstanceTest, MaintenanceRunsInOneInstanceOnly) {
+  // The first instance took the maintenance lock when it ran maintenance at start; the second
+  // skips maintenance for as long as the first holds the lock, that is until it stops.
+  absl::StatusOr<int> holder = first_->server().RunMaintenance();
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  EXPECT_GE(*holder, 0);
+  absl::StatusOr<int> skipped = second_->server().RunMaintenance();
+  ASSERT_TRUE(skipped.ok()) << skipped.status();
+  EXPECT_EQ(*skipped, -1);
+  first_->StopServer();  // Its connections close, and the lock with them.
+  // PostgreSQL releases the lock when the closed connection's backend has ended: soon after.
+  absl::StatusOr<int> ran = -1;
+  for (int tries = 0; tries < 100 && ran.ok() && *ran == -1; ++tries) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ran = second_->server().RunMaintenance();
+  }
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  EXPECT_GE(*ran, 0);
+}
+
+}  // namespace
+}  // namespace mediation
