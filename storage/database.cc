@@ -18,7 +18,10 @@ SqliteOptions SqliteOptionsOf(const DatabaseOptions& o) {
 }
 
 PgOptions PgOptionsOf(const DatabaseOptions& o) {
-  return {.conninfo = o.db, .audit_key = o.audit_key, .master_keys = o.master_keys};
+  return {.conninfo = o.db,
+          .audit_key = o.audit_key,
+          .master_keys = o.master_keys,
+          .lock_timeout = o.busy_timeout};
 }
 
 }  // namespace

@@ -31,7 +31,9 @@ StorageError::Kind KindOfSqlState(const std::string& state) {
   if (state == "53100") return StorageError::Kind::kFull;
   // Connection exceptions; the server shutting down or starting; a standby (read-only) where a
   // primary was expected, as after a failover until the connection is remade.
-  if (absl::StartsWith(state, "08") || absl::StartsWith(state, "57P") || state == "25006") {
+  // 08P01 (a protocol violation, such as a wrong parameter count) leaves the session usable.
+  if ((absl::StartsWith(state, "08") && state != "08P01") || absl::StartsWith(state, "57P") ||
+      state == "25006") {
     return StorageError::Kind::kConnection;
   }
   if (state == "55P03") return StorageError::Kind::kBusy;  // lock_not_available
@@ -246,12 +248,49 @@ void RethrowAsStorageError(PgConnection* conn) {
   }
 }
 
+namespace {
+
+// `text` with the password of `conninfo` (URI user:password@ or password=...) replaced: libpq's
+// messages about a malformed or refused connection can quote the connection string.
+std::string WithoutPassword(std::string text, const std::string& conninfo) {
+  std::vector<std::string> secrets;
+  const size_t scheme = conninfo.find("://");
+  if (scheme != std::string::npos) {
+    const size_t at = conninfo.find('@', scheme + 3);
+    const size_t colon = conninfo.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+      secrets.push_back(conninfo.substr(colon + 1, at - colon - 1));
+    }
+  }
+  for (size_t p = conninfo.find("password="); p != std::string::npos;
+       p = conninfo.find("password=", p + 1)) {
+    const size_t start = p + 9;
+    const size_t end = conninfo.find_first_of("& ", start);
+    secrets.push_back(conninfo.substr(start, end == std::string::npos ? end : end - start));
+  }
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t p = text.find(secret); p != std::string::npos; p = text.find(secret, p)) {
+      text.replace(p, secret.size(), "[hidden]");
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
 PgConnection::PgConnection(const std::string& conninfo) {
   try {
     conn_ = std::make_unique<pqxx::connection>(conninfo);
+    // Errors without DETAIL lines: those quote row values (a duplicate key's email, a failing
+    // row), which must not reach the server's log.
+    conn_->set_verbosity(pqxx::connection_base::terse);
     work_ = std::make_unique<pqxx::nontransaction>(*conn_, "mediation");
-  } catch (...) {
-    RethrowAsStorageError(this);
+  } catch (const std::exception& e) {
+    healthy_ = false;
+    throw StorageError(StorageError::Kind::kConnection,
+                       WithoutPassword(absl::StrCat("could not connect: ", e.what()), conninfo),
+                       "08001");
   }
 }
 

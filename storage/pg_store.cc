@@ -90,8 +90,21 @@ absl::Status PgStore::Connect() {
   conn_.reset();
   try {
     auto conn = std::make_unique<PgConnection>(options_.conninfo);
-    // Times are integers; nothing depends on the session's zone, but keep it fixed.
-    conn->Run("SET TIME ZONE 'UTC'");
+    // A standby (after a failover, with a URI that does not ask for a read-write server) takes
+    // no writes: refuse it, so the next call connects again.
+    StatementImpl* recovery =
+        conn->Acquire("SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END");
+    const bool standby = recovery->Step() && recovery->Int64(0) == 1;
+    conn->Release(recovery);
+    if (standby) {
+      return absl::UnavailableError(
+          "the PostgreSQL server reached is a standby (read-only); add "
+          "target_session_attrs=read-write to --db to reach the primary");
+    }
+    // Times are integers; nothing depends on the session's zone, but keep it fixed. A write
+    // waits for the write lock at most lock_timeout (then UNAVAILABLE, 55P03), never for ever.
+    conn->Run(absl::StrCat("SET TIME ZONE 'UTC'; SET bytea_output = 'hex'; SET lock_timeout = ",
+                           options_.lock_timeout.count()));
     conn_ = std::move(conn);
     return absl::OkStatus();
   } catch (const StorageError& e) {
@@ -148,12 +161,17 @@ absl::Status PgStore::RunOnce(const TxFn& fn, bool writable) {
   }
   if (!status.ok() && conn.healthy()) (void)Run(conn, "ROLLBACK", "roll back");
   if (writable) {
+    // Counted before the lock goes: no other write of this process has begun meanwhile.
+    const uint64_t token_changes = TokenChangesBegun() - tokens_before;
     if (conn.healthy()) {
       (void)Run(conn, absl::StrCat("SELECT pg_advisory_unlock(", kWriteLock, ")"),
                 "release the write lock");
     }
-    EndTokenChanges(TokenChangesBegun() - tokens_before);
+    EndTokenChanges(token_changes);
   }
+  // A connection an error called lost is closed now, not at the next call: if its session were
+  // in fact alive, it would hold the write lock (and a transaction) until then.
+  if (!conn.healthy()) conn_.reset();
   return status;
 }
 
@@ -241,7 +259,8 @@ absl::StatusOr<bool> PgMaintenance::ForgetDeletedRows() {
     // VACUUM cannot run inside a transaction block; the nontransaction runs it on its own.
     conn.Run(
         "VACUUM data_keys, notes, idempotent_calls, outbox, cases, parties, referral_revisions, "
-        "agreement_versions");
+        "agreement_versions, mediator_conflicts, access_tokens, bookings, party_sign_in_links, "
+        "browser_sessions");
     return true;
   } catch (const StorageError& e) {
     return StatusFromStorageError(e, "vacuum");

@@ -10,6 +10,7 @@
 #define MEDIATION_STORAGE_PG_STORE_H_
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,8 @@ struct PgOptions {
   std::shared_ptr<const MasterKeys> master_keys{};
   // How many times a write that lost a serialization race is run in all.
   int max_attempts = 8;
+  // How long a write waits for the write lock (or any row lock) before failing UNAVAILABLE.
+  std::chrono::milliseconds lock_timeout{5000};
 };
 
 class PgStore final : public EngineStore {

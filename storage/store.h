@@ -93,9 +93,10 @@ class DatabaseMaintenance {
   // the database's own files, as far as the engine can. SQLite: copies the write-ahead log into
   // the database file and truncates it (deleted content is already zeroed, secure_delete), so
   // those pages survive in neither; false when a reader still uses the log (try again later).
-  // PostgreSQL: VACUUMs the tables that hold keys and sealed text, so dead row versions are
-  // gone from their pages; what the write-ahead log, its archives and old base backups still
-  // hold is for the deployment to expire (deploy/postgresql/README.md).
+  // PostgreSQL: VACUUMs the tables that hold keys, sealed text and personal data, so the space
+  // of dead row versions is marked free (their bytes stay until the page is reused); what the
+  // write-ahead log, its archives and old base backups still hold is for the deployment to
+  // expire (deploy/postgresql/README.md).
   virtual absl::StatusOr<bool> ForgetDeletedRows() = 0;
 };
 

@@ -57,9 +57,13 @@ void DeliveryWorker::Start() {
       }
       if (handled.ok() && *handled >= settings_.batch) continue;  // More may be due.
       absl::Duration wait = settings_.poll;
+      // Another server process delivers: look again a poll interval later, not when the next
+      // email falls due.
+      const bool delivering = !settings_.may_run || settings_.may_run();
       // After a failed pass (the database refusing writes, say), wait the whole poll interval:
       // never round again at once.
-      if (const std::optional<absl::Time> next = handled.ok() ? NextDue() : std::nullopt;
+      if (const std::optional<absl::Time> next =
+              handled.ok() && delivering ? NextDue() : std::nullopt;
           next.has_value()) {
         wait = std::clamp(*next - clock_(), absl::Milliseconds(10), settings_.poll);
       }
@@ -152,6 +156,9 @@ absl::StatusOr<int> DeliveryWorker::RunOnce() {
   int handled = 0;
   for (const storage::OutboxRecord& m : due) {
     if (stopping_) break;
+    // The lock is checked again before each send: lost meanwhile (its connection dropped),
+    // another process may be delivering these very emails.
+    if (settings_.may_run && !settings_.may_run()) break;
     if (unrecorded_.contains(m.id)) continue;
     // Resent, removed (a cancelled session's reminder, an opt-out) or marked since it was read?
     storage::OutboxSendCheck check = storage::OutboxSendCheck::kSend;

@@ -11,11 +11,14 @@
 #include <atomic>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
+#include <iostream>
 #include <memory>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "storage/pg_connection.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
@@ -187,6 +190,53 @@ TEST_F(MultiInstanceTest, MaintenanceRunsInOneInstanceOnly) {
   }
   ASSERT_TRUE(ran.ok()) << ran.status();
   EXPECT_GE(*ran, 0);
+}
+
+// The database ends every server connection (as a restart or a failover does): calls on a lost
+// connection fail UNAVAILABLE and change nothing, later calls reconnect and succeed, and every
+// acknowledged write is there.
+TEST_F(MultiInstanceTest, ConnectionsEndedByTheDatabaseFailUnavailableThenReconnect) {
+  second_.reset();  // One instance is enough here.
+  const std::string token = first_->case_support();
+  auto register_one = [&](int n) {
+    v1::RegisterOrganisationRequest r;
+    *r.mutable_organisation() = testing::ValidOrganisation(absl::StrCat("Trust ", n));
+    r.set_idempotency_key(absl::StrCat("org-", n));
+    v1::RegisterOrganisationResponse out;
+    return first_->organisations().RegisterOrganisation(WithToken(token).get(), r, &out);
+  };
+  int acknowledged = 0;
+  for (int n = 0; n < 4; ++n) acknowledged += register_one(n).ok() ? 1 : 0;
+  ASSERT_EQ(acknowledged, 4);
+
+  // Every backend of the server's database, from a connection of the test's own.
+  const std::string db = first_->db_path();
+  const std::string name = db.substr(db.rfind('/') + 1, db.find('?') - db.rfind('/') - 1);
+  {
+    storage::PgConnection admin(std::getenv("MEDIATION_TEST_PG"));
+    admin.Run(
+        absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                     "datname = '",
+                     name, "' AND pid <> pg_backend_pid()"));
+  }
+
+  int unavailable = 0, ok_after = 0;
+  for (int n = 4; n < 24; ++n) {
+    const grpc::Status s = register_one(n);
+    if (s.ok()) {
+      ++acknowledged;
+      ++ok_after;
+    } else {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+      ++unavailable;
+    }
+  }
+  std::cout << "after the database ended its connections: " << unavailable
+            << " call(s) UNAVAILABLE, then " << ok_after << " of " << 20 - unavailable
+            << " acknowledged\n";
+  EXPECT_GE(unavailable, 1);        // The workers' connections were in fact lost.
+  EXPECT_GE(ok_after, 20 - 2 * 4);  // Each of the 4 workers fails at most a token read and a write.
+  EXPECT_EQ(first_->CountRows("organisations"), acknowledged);
 }
 
 }  // namespace
