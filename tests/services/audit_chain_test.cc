@@ -47,11 +47,8 @@ TEST_F(AuditChainTest, TheChainOfRealCallsIsIntact) {
 }
 
 TEST_F(AuditChainTest, AnEditedRowIsFound) {
-  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   // An edit that hides who acted: row 5 now names another token.
-  ASSERT_EQ(server_.OpenDbForTampering()->exec(
-                "UPDATE audit_events SET token_id = token_id + 1 WHERE id = 5"),
-            1);
+  ASSERT_EQ(server_.Tamper("UPDATE audit_events SET token_id = token_id + 1 WHERE id = 5"), 1);
   const v1::VerifyAuditChainResponse r = Verify();
   EXPECT_FALSE(r.intact());
   EXPECT_EQ(r.first_broken_row(), 5);
@@ -59,10 +56,7 @@ TEST_F(AuditChainTest, AnEditedRowIsFound) {
 }
 
 TEST_F(AuditChainTest, TheLastRowDeletedIsFound) {
-  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
-  ASSERT_EQ(server_.OpenDbForTampering()->exec(
-                absl::StrCat("DELETE FROM audit_events WHERE id = ", rows_)),
-            1);
+  ASSERT_EQ(server_.Tamper(absl::StrCat("DELETE FROM audit_events WHERE id = ", rows_)), 1);
   const v1::VerifyAuditChainResponse r = Verify();
   EXPECT_FALSE(r.intact());
   EXPECT_EQ(r.first_broken_row(), rows_);
@@ -72,8 +66,7 @@ TEST_F(AuditChainTest, TheLastRowDeletedIsFound) {
 }
 
 TEST_F(AuditChainTest, ADeletedRowIsFound) {
-  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
-  ASSERT_EQ(server_.OpenDbForTampering()->exec("DELETE FROM audit_events WHERE id = 3"), 1);
+  ASSERT_EQ(server_.Tamper("DELETE FROM audit_events WHERE id = 3"), 1);
   const v1::VerifyAuditChainResponse r = Verify();
   EXPECT_FALSE(r.intact());
   EXPECT_EQ(r.first_broken_row(), 4);
@@ -82,21 +75,17 @@ TEST_F(AuditChainTest, ADeletedRowIsFound) {
 }
 
 TEST_F(AuditChainTest, ReorderedRowsAreFound) {
-  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
-  auto db = server_.OpenDbForTampering();
   // Swap rows 3 and 4 whole (contents and links), as if they had been written the other way.
-  ASSERT_EQ(db->exec("UPDATE audit_events SET id = -3 WHERE id = 3"), 1);
-  ASSERT_EQ(db->exec("UPDATE audit_events SET id = 3 WHERE id = 4"), 1);
-  ASSERT_EQ(db->exec("UPDATE audit_events SET id = 4 WHERE id = -3"), 1);
+  ASSERT_EQ(server_.Tamper("UPDATE audit_events SET id = -3 WHERE id = 3"), 1);
+  ASSERT_EQ(server_.Tamper("UPDATE audit_events SET id = 3 WHERE id = 4"), 1);
+  ASSERT_EQ(server_.Tamper("UPDATE audit_events SET id = 4 WHERE id = -3"), 1);
   const v1::VerifyAuditChainResponse r = Verify();
   EXPECT_FALSE(r.intact());
   EXPECT_EQ(r.first_broken_row(), 3);
 }
 
 TEST_F(AuditChainTest, RowsAppendedAfterTamperingDoNotHideIt) {
-  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
-  ASSERT_EQ(server_.OpenDbForTampering()->exec("UPDATE audit_events SET method = 'x' WHERE id = 2"),
-            1);
+  ASSERT_EQ(server_.Tamper("UPDATE audit_events SET method = 'x' WHERE id = 2"), 1);
   server_.CreateReferral(server_.RegisterOrganisation("Another Trust"));
   const v1::VerifyAuditChainResponse r = Verify();
   EXPECT_FALSE(r.intact());

@@ -12,6 +12,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "storage/database.h"
+#include "storage/pg_connection.h"
 #include "storage/sql.h"
 #include "tests/support/connect_forwarder.h"
 
@@ -343,6 +344,15 @@ std::unique_ptr<SQLite::Database> TestServer::OpenDbForTampering() const {
   auto db = std::make_unique<SQLite::Database>(db_path(), SQLite::OPEN_READWRITE);
   db->setBusyTimeout(5000);
   return db;
+}
+
+int TestServer::Tamper(const std::string& sql) const {
+  if (!on_postgres()) return OpenDbForTampering()->exec(sql);
+  storage::PgConnection conn(db_path());
+  storage::StatementImpl* st = conn.Acquire(sql);
+  const int changed = st->Exec();
+  conn.Release(st);
+  return changed;
 }
 
 std::string TestServer::DiskBytes() const {

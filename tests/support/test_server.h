@@ -139,6 +139,10 @@ class TestServer {
   std::unique_ptr<SQLite::Database> OpenDb() const;
   // A writable one, for tests that tamper with rows the way an intruder with the file would.
   std::unique_ptr<SQLite::Database> OpenDbForTampering() const;
+  // Runs one statement on the database as an intruder with direct access would, outside the
+  // server (a connection of its own, committed at once); returns the rows it changed. Either
+  // engine. Throws what the database throws.
+  int Tamper(const std::string& sql) const;
   // The bytes of the database file and its WAL, as they are on disk now.
   std::string DiskBytes() const;
   // SELECT COUNT(*) FROM <table> [WHERE <where>].
