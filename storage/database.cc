@@ -1,6 +1,8 @@
 #include "storage/database.h"
 
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "storage/pg_store.h"
 #include "storage/sqlite_store.h"
@@ -25,6 +27,32 @@ PgOptions PgOptionsOf(const DatabaseOptions& o) {
 }
 
 }  // namespace
+
+std::string HidePassword(std::string text, absl::string_view conninfo) {
+  std::vector<std::string> secrets;
+  const size_t scheme = conninfo.find("://");
+  if (scheme != std::string::npos) {
+    const size_t at = conninfo.find('@', scheme + 3);
+    const size_t colon = conninfo.find(':', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at) {
+      secrets.emplace_back(conninfo.substr(colon + 1, at - colon - 1));
+    }
+  }
+  for (size_t p = conninfo.find("password="); p != std::string::npos;
+       p = conninfo.find("password=", p + 1)) {
+    const size_t start = p + 9;
+    const size_t end = conninfo.find_first_of("& ", start);
+    secrets.emplace_back(
+        conninfo.substr(start, end == absl::string_view::npos ? end : end - start));
+  }
+  for (const std::string& secret : secrets) {
+    if (secret.empty()) continue;
+    for (size_t p = text.find(secret); p != std::string::npos; p = text.find(secret, p)) {
+      text.replace(p, secret.size(), "[hidden]");
+    }
+  }
+  return text;
+}
 
 absl::StatusOr<std::unique_ptr<EngineStore>> OpenDatabase(const DatabaseOptions& options) {
   if (IsPostgresUri(options.db)) {

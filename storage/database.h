@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "storage/commit_group.h"
 #include "storage/master_keys.h"
 #include "storage/schema.h"
@@ -38,6 +39,11 @@ struct DatabaseOptions {
   std::shared_ptr<CommitGroup> commit_group{};
   int64_t max_page_count = 0;
 };
+
+// `text` with the password of `conninfo` (a URI's user:password@, or password=...) replaced by
+// "[hidden]": for log lines that name the database, and for libpq's messages, which can quote
+// the connection string.
+std::string HidePassword(std::string text, absl::string_view conninfo);
 
 // Opens one connection. Does not migrate.
 absl::StatusOr<std::unique_ptr<EngineStore>> OpenDatabase(const DatabaseOptions& options);

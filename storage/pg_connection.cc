@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "storage/database.h"
 
 namespace mediation::storage {
 namespace {
@@ -248,37 +249,6 @@ void RethrowAsStorageError(PgConnection* conn) {
   }
 }
 
-namespace {
-
-// `text` with the password of `conninfo` (URI user:password@ or password=...) replaced: libpq's
-// messages about a malformed or refused connection can quote the connection string.
-std::string WithoutPassword(std::string text, const std::string& conninfo) {
-  std::vector<std::string> secrets;
-  const size_t scheme = conninfo.find("://");
-  if (scheme != std::string::npos) {
-    const size_t at = conninfo.find('@', scheme + 3);
-    const size_t colon = conninfo.find(':', scheme + 3);
-    if (at != std::string::npos && colon != std::string::npos && colon < at) {
-      secrets.push_back(conninfo.substr(colon + 1, at - colon - 1));
-    }
-  }
-  for (size_t p = conninfo.find("password="); p != std::string::npos;
-       p = conninfo.find("password=", p + 1)) {
-    const size_t start = p + 9;
-    const size_t end = conninfo.find_first_of("& ", start);
-    secrets.push_back(conninfo.substr(start, end == std::string::npos ? end : end - start));
-  }
-  for (const std::string& secret : secrets) {
-    if (secret.empty()) continue;
-    for (size_t p = text.find(secret); p != std::string::npos; p = text.find(secret, p)) {
-      text.replace(p, secret.size(), "[hidden]");
-    }
-  }
-  return text;
-}
-
-}  // namespace
-
 PgConnection::PgConnection(const std::string& conninfo) {
   try {
     conn_ = std::make_unique<pqxx::connection>(conninfo);
@@ -289,7 +259,7 @@ PgConnection::PgConnection(const std::string& conninfo) {
   } catch (const std::exception& e) {
     healthy_ = false;
     throw StorageError(StorageError::Kind::kConnection,
-                       WithoutPassword(absl::StrCat("could not connect: ", e.what()), conninfo),
+                       HidePassword(absl::StrCat("could not connect: ", e.what()), conninfo),
                        "08001");
   }
 }

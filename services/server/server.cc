@@ -454,26 +454,6 @@ std::filesystem::path StateDirectory(const std::string& db) {
   return std::filesystem::path(db).parent_path();
 }
 
-std::string DatabaseName(const std::string& db) {
-  if (!storage::IsPostgresUri(db)) return db;
-  // postgresql://user:secret@host/... : the password never reaches the log.
-  const size_t scheme = db.find("://") + 3;
-  const size_t at = db.find('@', scheme);
-  const size_t colon = db.find(':', scheme);
-  std::string out = db;
-  if (at != std::string::npos && colon != std::string::npos && colon < at) {
-    out = absl::StrCat(db.substr(0, colon), ":[hidden]", db.substr(at));
-  }
-  // ...?password=secret likewise.
-  const size_t password = out.find("password=");
-  if (password != std::string::npos) {
-    const size_t end = out.find('&', password);
-    out = absl::StrCat(out.substr(0, password), "password=[hidden]",
-                       end == std::string::npos ? "" : out.substr(end));
-  }
-  return out;
-}
-
 absl::Status MediationServer::CheckOptions(ServerOptions& options) {
   if (options.db_path.empty()) return absl::InvalidArgumentError("--db: required");
   const std::filesystem::path dir = StateDirectory(options.db_path);
@@ -511,8 +491,8 @@ absl::StatusOr<std::optional<storage::KeyRotationRecord>> MediationServer::Prepa
   if (!store.ok()) return store.status();
   absl::StatusOr<storage::MigrationResult> migrated = (*store)->MigrateToLatest();
   if (!migrated.ok()) return migrated.status();
-  log.Info(absl::StrCat("database ", DatabaseName(options.db_path), " at schema version ",
-                        migrated->to_version,
+  log.Info(absl::StrCat("database ", storage::HidePassword(options.db_path, options.db_path),
+                        " at schema version ", migrated->to_version,
                         migrated->from_version == migrated->to_version
                             ? std::string()
                             : absl::StrCat(" (migrated from ", migrated->from_version, ")")));

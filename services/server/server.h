@@ -241,9 +241,6 @@ inline constexpr int64_t kMaintenanceLock = 0x6d61696e;  // "main"
 // SQLite file's own, or var/ for a PostgreSQL database.
 std::filesystem::path StateDirectory(const std::string& db);
 
-// `db` as it may be logged: a PostgreSQL URI's password is hidden.
-std::string DatabaseName(const std::string& db);
-
 // Process-wide tuning for serving; call once at start-up, before any thread starts.
 // - Keeps large, short-lived allocations (an allocation proposal holds facts about every
 //   mediator: megabytes with a large roster) on the heap instead of fresh mmap'd pages, so they
