@@ -700,7 +700,11 @@ test("an organisation, a working pattern, leave, a conflict and a CSV import wit
   const [conflict] = (await mediators.getMediator({ mediatorId: coleId })).mediator!.conflicts;
   assert.deepEqual([conflict.kind, conflict.organisationId], [ConflictKind.ORGANISATION, organisationId]);
 
-  // A CSV import: Space on the file field opens the file chooser.
+  // A CSV import: Space on the file field opens the file chooser. Playwright turns on file-chooser
+  // interception when the first listener is added, without waiting for the browser to confirm, so
+  // the listener goes on well before the key press; added with the press, the chooser could open
+  // before interception and never be reported.
+  const chooserOpened = page.waitForEvent("filechooser", { timeout: 60_000 });
   await tabTo(page, "nav[aria-label=Menu] a[href='/app/mediators']");
   await page.keyboard.press("Enter");
   await heading(page, "Mediators");
@@ -708,7 +712,8 @@ test("an organisation, a working pattern, leave, a conflict and a CSV import wit
   await page.keyboard.press("Enter");
   await heading(page, "Register mediators from a CSV file");
   await tabTo(page, "#csv-file");
-  const [chooser] = await Promise.all([page.waitForEvent("filechooser"), page.keyboard.press("Space")]);
+  await page.keyboard.press("Space");
+  const chooser = await chooserOpened;
   const y = inTwoYears.year;
   await chooser.setFiles({
     name: "one.csv",
