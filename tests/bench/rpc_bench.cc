@@ -17,9 +17,7 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
-#include <array>
 #include <atomic>
-#include <bit>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -41,6 +39,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "ppa/mediation/bench/v1/bench.grpc.pb.h"
+#include "tests/bench/latency.h"
 #include "tests/support/test_server.h"
 
 ABSL_FLAG(int, seconds, 5, "Measured seconds per scenario.");
@@ -60,47 +59,7 @@ namespace v1 = ::ppa::mediation::v1;
 namespace bench = ::ppa::mediation::bench::v1;
 using Clock = std::chrono::steady_clock;
 
-// Latencies in microseconds: exact below 32, then 32 buckets per power of two (within 3%).
-class Histogram {
- public:
-  void Add(uint64_t micros) {
-    ++counts_[Index(micros)];
-    ++total_;
-  }
-  void Merge(const Histogram& other) {
-    for (size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
-    total_ += other.total_;
-  }
-  uint64_t total() const { return total_; }
-  // The smallest latency at or above which lies (1 - q) of the calls, to the bucket's bound.
-  double QuantileMillis(double q) const {
-    if (total_ == 0) return 0;
-    const uint64_t rank = static_cast<uint64_t>(q * static_cast<double>(total_ - 1)) + 1;
-    uint64_t seen = 0;
-    for (size_t i = 0; i < counts_.size(); ++i) {
-      seen += counts_[i];
-      if (seen >= rank) return static_cast<double>(UpperBound(i)) / 1000.0;
-    }
-    return static_cast<double>(UpperBound(counts_.size() - 1)) / 1000.0;
-  }
-
- private:
-  static constexpr int kSub = 32;
-  static size_t Index(uint64_t v) {
-    if (v < kSub) return v;
-    const int shift = std::bit_width(v) - 6;  // v >> shift lies in [32, 64).
-    const size_t i = static_cast<size_t>(kSub * (shift + 1)) + ((v >> shift) - kSub);
-    return std::min(i, kBuckets - 1);
-  }
-  static uint64_t UpperBound(size_t i) {
-    if (i < kSub) return i;
-    const int shift = static_cast<int>(i / kSub) - 1;
-    return ((static_cast<uint64_t>(i % kSub) + kSub + 1) << shift) - 1;
-  }
-  static constexpr size_t kBuckets = kSub * 40;
-  std::array<uint64_t, kBuckets> counts_{};
-  uint64_t total_ = 0;
-};
+using testing::LatencyHistogram;
 
 struct Result {
   std::string name;
@@ -126,7 +85,7 @@ class Scenario {
   }
 
   struct Part {
-    Histogram latencies;
+    LatencyHistogram latencies;
     uint64_t failed = 0;
     std::string first_failure;
   };
@@ -169,7 +128,7 @@ class Scenario {
   const Clock::time_point from_;
   const Clock::time_point to_;
   absl::Mutex mu_;
-  Histogram all_;
+  LatencyHistogram all_;
   Result result_;
 };
 
