@@ -2,29 +2,25 @@
 // attacker without the key cannot hide.
 #include "storage/audit.h"
 
-#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
 #include "absl/strings/str_cat.h"
-#include "storage/sqlite_store.h"
-#include "tests/support/temp_dir.h"
+#include "storage/sql.h"
+#include "tests/storage/fresh_database.h"
 
 namespace mediation::storage {
 namespace {
-
-using ::mediation::testing::TempDir;
 
 const std::string kKey(32, 'k');
 
 class AuditTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open({.path = path_, .audit_key = kKey});
+    absl::StatusOr<std::unique_ptr<EngineStore>> store = db_.Open(kKey);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    ASSERT_TRUE(store_->Migrate().ok());
+    ASSERT_TRUE(store_->MigrateToLatest().ok());
   }
 
   void Append(int n) {
@@ -57,16 +53,12 @@ class AuditTest : public ::testing::Test {
     return check;
   }
 
-  // Runs `sql` through a connection of its own, as someone editing the file would, and returns
-  // how many rows it changed.
-  int Tamper(const std::string& sql) {
-    SQLite::Database db(path_, SQLite::OPEN_READWRITE);
-    return db.exec(sql);
-  }
+  // Runs `sql` through a connection of its own, as someone editing the database directly would,
+  // and returns how many rows it changed.
+  int Tamper(const std::string& sql) { return db_.Exec(sql); }
 
-  TempDir dir_;
-  std::string path_ = dir_.File("audit.db");
-  std::unique_ptr<SqliteStore> store_;
+  FreshDatabase db_;
+  std::unique_ptr<EngineStore> store_;
 };
 
 TEST_F(AuditTest, AnAppendedTrailVerifies) {
@@ -110,29 +102,32 @@ TEST_F(AuditTest, AChainRecomputedWithoutTheKeyIsFound) {
   // An attacker edits row 2 and recomputes every link after it with plain SHA-256: the best
   // anyone without the key file can do.
   ASSERT_EQ(Tamper("UPDATE audit_events SET outcome = 'PERMISSION_DENIED' WHERE id = 2"), 1);
-  SQLite::Database db(path_, SQLite::OPEN_READWRITE);
-  SQLite::Statement rows(db, "SELECT id, prev_hash, outcome FROM audit_events ORDER BY id");
-  std::string prev;
-  std::vector<std::pair<int64_t, std::string>> relinked;
-  while (rows.executeStep()) {
-    const int64_t id = rows.getColumn(0).getInt64();
-    if (id == 1) {
-      prev = std::string(32, '\0');
+  const TxFn relink = [](Tx& tx) -> absl::Status {
+    Statement rows(tx, "SELECT id, prev_hash, outcome FROM audit_events ORDER BY id");
+    std::string prev;
+    std::vector<std::pair<int64_t, std::string>> relinked;
+    while (rows.executeStep()) {
+      const int64_t id = rows.getColumn(0).getInt64();
+      if (id == 1) {
+        prev = std::string(32, '\0');
+      }
+      std::string data = absl::StrCat(prev, id, rows.getColumn(2).getString());
+      unsigned char digest[SHA256_DIGEST_LENGTH];
+      SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+      prev.assign(reinterpret_cast<const char*>(digest), sizeof digest);
+      relinked.emplace_back(id, prev);
     }
-    std::string data = absl::StrCat(prev, id, rows.getColumn(2).getString());
-    unsigned char digest[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-    prev.assign(reinterpret_cast<const char*>(digest), sizeof digest);
-    relinked.emplace_back(id, prev);
-  }
-  rows.reset();
-  for (const auto& [id, hash] : relinked) {
-    if (id < 2) continue;
-    SQLite::Statement update(db, "UPDATE audit_events SET hash = ? WHERE id = ?");
-    update.bind(1, hash.data(), static_cast<int>(hash.size()));
-    update.bind(2, static_cast<int64_t>(id));
-    ASSERT_EQ(update.exec(), 1);
-  }
+    rows.reset();
+    for (const auto& [id, hash] : relinked) {
+      if (id < 2) continue;
+      Statement update(tx, "UPDATE audit_events SET hash = ? WHERE id = ?");
+      update.bind(1, hash.data(), static_cast<int>(hash.size()));
+      update.bind(2, static_cast<int64_t>(id));
+      EXPECT_EQ(update.exec(), 1);
+    }
+    return absl::OkStatus();
+  };
+  ASSERT_TRUE(db_.WriteDirectly(relink).ok());
   const ChainCheck check = Verify();
   EXPECT_FALSE(check.intact);
   EXPECT_EQ(check.first_broken, 2);
@@ -140,6 +135,7 @@ TEST_F(AuditTest, AChainRecomputedWithoutTheKeyIsFound) {
 }
 
 TEST_F(AuditTest, TheSameDigitsStoredAsABlobAreAnEdit) {
+  MEDIATION_SQLITE_ONLY("only SQLite can store a blob in an integer column");
   Append(3);
   ASSERT_EQ(Tamper("UPDATE audit_events SET token_id = CAST('1' AS BLOB) WHERE id = 2"), 1);
   const ChainCheck check = Verify();
@@ -165,8 +161,7 @@ TEST_F(AuditTest, AnAlteredOrMissingHeadIsFound) {
 
 TEST_F(AuditTest, AnotherKeyDoesNotVerify) {
   Append(2);
-  absl::StatusOr<std::unique_ptr<SqliteStore>> other =
-      SqliteStore::Open({.path = path_, .audit_key = std::string(32, 'x')});
+  absl::StatusOr<std::unique_ptr<EngineStore>> other = db_.Open(std::string(32, 'x'));
   ASSERT_TRUE(other.ok());
   absl::StatusOr<ChainCheck> check;
   ASSERT_TRUE((*other)
@@ -181,7 +176,7 @@ TEST_F(AuditTest, AnotherKeyDoesNotVerify) {
 }
 
 TEST_F(AuditTest, WithoutAKeyNothingIsAppended) {
-  absl::StatusOr<std::unique_ptr<SqliteStore>> keyless = SqliteStore::Open({.path = path_});
+  absl::StatusOr<std::unique_ptr<EngineStore>> keyless = db_.Open();
   ASSERT_TRUE(keyless.ok());
   const absl::Status s = (*keyless)->Write([](Tx& tx) -> absl::Status {
     return AppendAudit(tx, {.call_id = "c", .method = "/m", .outcome = "OK"}).status();

@@ -1,4 +1,5 @@
-// Backups at the storage level: file names, and a database that stays busy.
+// Backups at the storage level: file names, a SQLite database that stays busy, and PostgreSQL,
+// which the server does not back up itself.
 #include "storage/backup.h"
 
 #include <SQLiteCpp/SQLiteCpp.h>
@@ -9,6 +10,7 @@
 
 #include "absl/time/clock.h"
 #include "storage/sqlite_connection.h"
+#include "tests/storage/fresh_database.h"
 #include "tests/support/temp_dir.h"
 
 namespace mediation::storage {
@@ -39,6 +41,8 @@ class BusyBackupTest : public ::testing::Test {
     locker_.exec("BEGIN EXCLUSIVE");
     locker_.exec("INSERT INTO schema_migrations VALUES (8, 0)");
   }
+
+  void SetUp() override { MEDIATION_SQLITE_ONLY("SQLite's online backup and its file locks"); }
 
   BackupOptions Options() {
     return {.dir = dir_.File("backups"),
@@ -99,6 +103,29 @@ TEST_F(BusyBackupTest, ABackupWaitsOutAShortLockAndCopiesWhatWasCommitted) {
   EXPECT_EQ(copy.execAndGet("SELECT COUNT(*) FROM schema_migrations").getInt(), 2);
   EXPECT_EQ(copy.execAndGet("PRAGMA integrity_check").getString(), "ok");
   EXPECT_EQ(copy.execAndGet("PRAGMA journal_mode").getString(), "delete");
+}
+
+// storage/store.h: backups are the engine's; on PostgreSQL they are pg_dump's or
+// pg_basebackup's, and BackupDatabase says so rather than write anything.
+TEST(PostgresBackupTest, IsRefusedAndWritesNothing) {
+  MEDIATION_POSTGRES_ONLY("SQLite's backups are tested above");
+  FreshDatabase db;
+  absl::StatusOr<std::unique_ptr<EngineStore>> store = db.Open();
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->MigrateToLatest().ok());
+  const std::string dir = db.dir().File("backups");
+  absl::StatusOr<BackupFile> file;
+  ASSERT_TRUE((*store)
+                  ->Read([&](Tx& tx) -> absl::Status {
+                    file = BackupDatabase(
+                        tx, {.dir = dir, .label = "nightly", .taken_at = absl::Now()});
+                    return absl::OkStatus();
+                  })
+                  .ok());
+
+  EXPECT_EQ(file.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(file.status().message().find("pg_dump"), std::string::npos) << file.status();
+  EXPECT_FALSE(std::filesystem::exists(dir));
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include "absl/synchronization/notification.h"
 #include "storage/sqlite_store.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_database.h"
 
 namespace mediation::storage {
 namespace {
@@ -21,6 +22,7 @@ using ::mediation::testing::TempDir;
 class CommitGroupTest : public ::testing::Test {
  protected:
   void SetUp() override {
+    MEDIATION_SQLITE_ONLY("group commit batches SQLite's writes; PostgreSQL has none");
     for (int i = 0; i < 4; ++i) {
       absl::StatusOr<std::unique_ptr<SqliteStore>> store =
           SqliteStore::Open({.path = path_, .commit_group = group_});

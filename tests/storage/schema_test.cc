@@ -3,90 +3,137 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "storage/pg_store.h"
+#include "storage/sql.h"
 #include "storage/sqlite_store.h"
-#include "tests/support/temp_dir.h"
+#include "tests/storage/fresh_database.h"
 
 namespace mediation::storage {
 namespace {
 
 using ::mediation::testing::TempDir;
 
-std::vector<std::string> Tables(SQLite::Database& db) {
-  std::vector<std::string> names;
-  SQLite::Statement st(db, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
-  while (st.executeStep()) names.push_back(st.getColumn(0).getString());
-  return names;
+// Schema tests run on the engine the run is for, through storage::OpenDatabase; a database is
+// migrated by MigrateToLatest (SQLite: storage/schema.h's migrations, one row each in
+// schema_migrations; PostgreSQL: storage/pg_schema.sql, recorded as version kPgBaselineVersion,
+// then the migrations after it).
+class SchemaTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<EngineStore> OpenStore() {
+    absl::StatusOr<std::unique_ptr<EngineStore>> store = db_.Open();
+    EXPECT_TRUE(store.ok()) << store.status();
+    return store.ok() ? *std::move(store) : nullptr;
+  }
+
+  // The rows schema_migrations holds once the latest version is in place.
+  int64_t MigrationRowsAtLatest() const {
+    return db_.postgres() ? LatestSchemaVersion() - kPgBaselineVersion + 1
+                          : static_cast<int64_t>(Migrations().size());
+  }
+
+  std::vector<std::string> Tables() {
+    std::vector<std::string> names;
+    EXPECT_TRUE(db_.Open()
+                    .value()
+                    ->Read([&](Tx& tx) -> absl::Status {
+                      Statement st(tx, tx.engine() == Engine::kPostgres
+                                           ? "SELECT CAST(tablename AS text) FROM pg_tables "
+                                             "WHERE schemaname = current_schema() ORDER BY 1"
+                                           : "SELECT name FROM sqlite_master WHERE type = "
+                                             "'table' ORDER BY name");
+                      while (st.executeStep()) names.push_back(st.getColumn(0).getString());
+                      return absl::OkStatus();
+                    })
+                    .ok());
+    return names;
+  }
+
+  FreshDatabase db_;
+};
+
+// Every table of the schema, on both engines (SQLite adds its own sqlite_sequence).
+std::vector<std::string> SchemaTables() {
+  return {"access_tokens",
+          "agreement_signatures",
+          "agreement_versions",
+          "allocations",
+          "audit_events",
+          "audit_head",
+          "bookings",
+          "browser_sessions",
+          "case_events",
+          "case_links",
+          "case_state_history",
+          "cases",
+          "charge_indications",
+          "charge_items",
+          "data_keys",
+          "fee_schedules",
+          "idempotent_calls",
+          "key_rotations",
+          "master_keys",
+          "mediator_conflicts",
+          "mediator_experience",
+          "mediator_leave",
+          "mediators",
+          "notes",
+          "organisations",
+          "outbox",
+          "parties",
+          "party_availability",
+          "party_sign_in_links",
+          "referral_revisions",
+          "refused_anonymous_calls",
+          "reminder_opt_outs",
+          "rooms",
+          "schema_migrations",
+          "screening_answers",
+          "screening_decisions",
+          "session_changes",
+          "sessions",
+          "venues",
+          "working_hours"};
 }
 
-TEST(SchemaTest, MigratesAnEmptyDatabaseToTheLatestVersion) {
-  TempDir dir;
-  SQLite::Database db(dir.File("m.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+TEST_F(SchemaTest, MigratesAnEmptyDatabaseToTheLatestVersion) {
+  std::unique_ptr<EngineStore> store = OpenStore();
+  ASSERT_NE(store, nullptr);
 
-  absl::StatusOr<MigrationResult> result = Migrate(db);
+  absl::StatusOr<MigrationResult> result = store->MigrateToLatest();
 
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(result->from_version, 0);
   EXPECT_EQ(result->to_version, LatestSchemaVersion());
-  EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM schema_migrations").getInt(),
-            static_cast<int>(Migrations().size()));
-  EXPECT_EQ(Tables(db), (std::vector<std::string>{"access_tokens",
-                                                  "agreement_signatures",
-                                                  "agreement_versions",
-                                                  "allocations",
-                                                  "audit_events",
-                                                  "audit_head",
-                                                  "bookings",
-                                                  "browser_sessions",
-                                                  "case_events",
-                                                  "case_links",
-                                                  "case_state_history",
-                                                  "cases",
-                                                  "charge_indications",
-                                                  "charge_items",
-                                                  "data_keys",
-                                                  "fee_schedules",
-                                                  "idempotent_calls",
-                                                  "key_rotations",
-                                                  "master_keys",
-                                                  "mediator_conflicts",
-                                                  "mediator_experience",
-                                                  "mediator_leave",
-                                                  "mediators",
-                                                  "notes",
-                                                  "organisations",
-                                                  "outbox",
-                                                  "parties",
-                                                  "party_availability",
-                                                  "party_sign_in_links",
-                                                  "referral_revisions",
-                                                  "refused_anonymous_calls",
-                                                  "reminder_opt_outs",
-                                                  "rooms",
-                                                  "schema_migrations",
-                                                  "screening_answers",
-                                                  "screening_decisions",
-                                                  "session_changes",
-                                                  "sessions",
-                                                  "sqlite_sequence",
-                                                  "venues",
-                                                  "working_hours"}));
+  EXPECT_EQ(db_.SelectOne("SELECT COUNT(*) FROM schema_migrations"), MigrationRowsAtLatest());
+  EXPECT_EQ(db_.SelectOne("SELECT MIN(version) FROM schema_migrations"),
+            db_.postgres() ? kPgBaselineVersion : 1);
+  std::vector<std::string> expected = SchemaTables();
+  if (!db_.postgres()) {
+    expected.insert(std::upper_bound(expected.begin(), expected.end(), "sqlite_sequence"),
+                    "sqlite_sequence");
+  }
+  EXPECT_EQ(Tables(), expected);
 }
 
-TEST(SchemaTest, MigratingTwiceChangesNothing) {
-  TempDir dir;
-  SQLite::Database db(dir.File("m.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-  ASSERT_TRUE(Migrate(db).ok());
+TEST_F(SchemaTest, MigratingTwiceChangesNothing) {
+  std::unique_ptr<EngineStore> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->MigrateToLatest().ok());
 
-  absl::StatusOr<MigrationResult> again = Migrate(db);
+  absl::StatusOr<MigrationResult> again = store->MigrateToLatest();
 
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->from_version, LatestSchemaVersion());
   EXPECT_EQ(again->to_version, LatestSchemaVersion());
-  EXPECT_EQ(db.execAndGet("SELECT COUNT(*) FROM schema_migrations").getInt(),
-            static_cast<int>(Migrations().size()));
+  EXPECT_EQ(db_.SelectOne("SELECT COUNT(*) FROM schema_migrations"), MigrationRowsAtLatest());
 }
 
-TEST(SchemaTest, MigratesFromAnOlderVersionKeepingItsRows) {
+TEST(SqliteSchemaTest, MigratesFromAnOlderVersionKeepingItsRows) {
+  MEDIATION_SQLITE_ONLY(
+      "PostgreSQL has no version before its baseline; "
+      "SchemaTest.PostgresRefusesAVersionOlderThanItsBaseline is its twin");
   TempDir dir;
   SQLite::Database db(dir.File("m.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
   ASSERT_TRUE(Migrate(db, /*target_version=*/1).ok());
@@ -108,23 +155,66 @@ TEST(SchemaTest, MigratesFromAnOlderVersionKeepingItsRows) {
             "Old Trust");
 }
 
-TEST(SchemaTest, RefusesADatabaseNewerThanTheBinaryAndLeavesItUnchanged) {
-  TempDir dir;
-  SQLite::Database db(dir.File("m.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
-  ASSERT_TRUE(Migrate(db).ok());
+TEST_F(SchemaTest, RefusesADatabaseNewerThanTheBinaryAndLeavesItUnchanged) {
+  std::unique_ptr<EngineStore> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->MigrateToLatest().ok());
   const int newer = LatestSchemaVersion() + 1;
-  db.exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (" +
-          std::to_string(newer) + ", 'from the future', 0)");
+  ASSERT_EQ(db_.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (" +
+                     std::to_string(newer) + ", 'from the future', 0)"),
+            1);
 
-  absl::StatusOr<MigrationResult> result = Migrate(db);
+  absl::StatusOr<MigrationResult> result = store->MigrateToLatest();
 
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(result.status().message().find("newer mediation-server"), std::string::npos)
       << result.status();
-  EXPECT_EQ(*SchemaVersion(db), newer);
+  EXPECT_EQ(db_.SelectOne("SELECT MAX(version) FROM schema_migrations"), newer);
+  EXPECT_EQ(db_.SelectOne("SELECT COUNT(*) FROM schema_migrations"), MigrationRowsAtLatest() + 1);
 }
 
-TEST(SchemaTest, WorkerConnectionsRefuseASchemaThatIsNotCurrent) {
+// PostgreSQL's first schema is the baseline (version 14): a lower recorded version was not made
+// by this server, and is refused rather than built upon.
+TEST_F(SchemaTest, PostgresRefusesAVersionOlderThanItsBaseline) {
+  MEDIATION_POSTGRES_ONLY(
+      "SQLite upgrades older versions (MigratesFromAnOlderVersionKeepingItsRows)");
+  ASSERT_EQ(db_.Exec("CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, "
+                     "name TEXT NOT NULL, applied_at BIGINT NOT NULL)"),
+            0);
+  ASSERT_EQ(db_.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (" +
+                     std::to_string(kPgBaselineVersion - 1) + ", 'from elsewhere', 0)"),
+            1);
+  std::unique_ptr<EngineStore> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+
+  absl::StatusOr<MigrationResult> result = store->MigrateToLatest();
+
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(result.status().message().find("older than PostgreSQL's first"), std::string::npos)
+      << result.status();
+  EXPECT_EQ(db_.SelectOne("SELECT MAX(version) FROM schema_migrations"), kPgBaselineVersion - 1);
+  EXPECT_EQ(Tables(), (std::vector<std::string>{"schema_migrations"}));
+}
+
+// Worker connections (DatabaseStoreFactory) never migrate: they refuse a database that has not
+// been migrated yet, or that a newer binary has migrated since.
+TEST_F(SchemaTest, WorkerConnectionsRefuseASchemaThatIsNotCurrent) {
+  const StoreFactory workers = DatabaseStoreFactory(db_.Options());
+  EXPECT_EQ(workers().status().code(), absl::StatusCode::kFailedPrecondition);
+
+  std::unique_ptr<EngineStore> store = OpenStore();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(store->MigrateToLatest().ok());
+  EXPECT_TRUE(workers().ok());
+
+  ASSERT_EQ(db_.Exec("INSERT INTO schema_migrations (version, name, applied_at) VALUES (" +
+                     std::to_string(LatestSchemaVersion() + 1) + ", 'from the future', 0)"),
+            1);
+  EXPECT_EQ(workers().status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(SqliteSchemaTest, WorkerConnectionsRefuseAnOlderSchema) {
+  MEDIATION_SQLITE_ONLY("PostgreSQL has no version before its baseline");
   TempDir dir;
   {
     SQLite::Database db(dir.File("m.db"), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);

@@ -1,29 +1,29 @@
-#include "storage/sqlite_store.h"
-
-#include <SQLiteCpp/SQLiteCpp.h>
+// The storage contract (storage/store.h) and the typed operations over it, on the engine the
+// run is for: every test here runs on SQLite and, as storage_tests' *.pg tests, on PostgreSQL,
+// but for the few about one engine's own settings.
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "storage/audit.h"
 #include "storage/cases.h"
 #include "storage/crypto.h"
 #include "storage/data_keys.h"
 #include "storage/organisations.h"
+#include "storage/pg_store.h"
+#include "storage/sql.h"
 #include "storage/tokens.h"
-#include "tests/support/temp_dir.h"
+#include "tests/storage/fresh_database.h"
 
 namespace mediation::storage {
 namespace {
 
-using ::mediation::testing::TempDir;
-
-class SqliteStoreTest : public ::testing::Test {
+class StoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::unique_ptr<SqliteStore>> store =
-        SqliteStore::Open({.path = path_, .audit_key = std::string(32, 'k')});
+    absl::StatusOr<std::unique_ptr<EngineStore>> store = db_.Open(std::string(32, 'k'));
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
-    ASSERT_TRUE(store_->Migrate().ok());
+    ASSERT_TRUE(store_->MigrateToLatest().ok());
     // A master key, as the server holds one: sealed texts (a case's summary) need it.
     const std::string key = NewKey();
     ASSERT_TRUE(store_
@@ -51,26 +51,27 @@ class SqliteStoreTest : public ::testing::Test {
     return o;
   }
 
+  // Counted through a connection of its own: what is committed, not what this one sees.
   int64_t Count(const std::string& table) {
-    SQLite::Database db(path_, SQLite::OPEN_READONLY);
-    return db.execAndGet("SELECT COUNT(*) FROM " + table).getInt64();
+    return db_.SelectOne(absl::StrCat("SELECT COUNT(*) FROM ", table));
   }
 
-  TempDir dir_;
-  std::string path_ = dir_.File("m.db");
+  FreshDatabase db_;
   std::shared_ptr<MasterKeys> keys_ = std::make_shared<MasterKeys>();
-  std::unique_ptr<SqliteStore> store_;
+  std::unique_ptr<EngineStore> store_;
 };
 
-TEST_F(SqliteStoreTest, OpensInWalModeWithFullSyncAndForeignKeys) {
+TEST_F(StoreTest, OpensInWalModeWithFullSyncAndForeignKeys) {
+  MEDIATION_SQLITE_ONLY(
+      "SQLite's pragmas; PostgresTransactionsHaveTheContractsIsolation is its twin");
   int64_t synchronous = -1, foreign_keys = -1;
   std::string journal;
   ASSERT_TRUE(store_
                   ->Read([&](Tx& tx) -> absl::Status {
-                    journal = SqliteDatabaseOf(tx).execAndGet("PRAGMA journal_mode").getString();
-                    synchronous = SqliteDatabaseOf(tx).execAndGet("PRAGMA synchronous").getInt64();
-                    foreign_keys =
-                        SqliteDatabaseOf(tx).execAndGet("PRAGMA foreign_keys").getInt64();
+                    Statement mode(tx, "PRAGMA journal_mode");
+                    if (mode.executeStep()) journal = mode.getColumn(0).getString();
+                    synchronous = SelectInt64(tx, "PRAGMA synchronous");
+                    foreign_keys = SelectInt64(tx, "PRAGMA foreign_keys");
                     return absl::OkStatus();
                   })
                   .ok());
@@ -79,7 +80,42 @@ TEST_F(SqliteStoreTest, OpensInWalModeWithFullSyncAndForeignKeys) {
   EXPECT_EQ(foreign_keys, 1);
 }
 
-TEST_F(SqliteStoreTest, AFailedWriteRollsBackEverythingItWrote) {
+// Reads see one snapshot and cannot write; writes are SERIALIZABLE and each holds the write lock
+// (kWriteLock) that serialises writes across server processes.
+TEST_F(StoreTest, PostgresTransactionsHaveTheContractsIsolation) {
+  MEDIATION_POSTGRES_ONLY("PostgreSQL's transaction settings; SQLite's are checked by its pragmas");
+  struct Seen {
+    std::string isolation, read_only;
+    int64_t write_locks = -1;
+  };
+  auto look = [](Seen& seen) {
+    return [&seen](Tx& tx) -> absl::Status {
+      Statement st(tx,
+                   "SELECT current_setting('transaction_isolation'), "
+                   "current_setting('transaction_read_only')");
+      if (!st.executeStep()) return absl::InternalError("no settings");
+      seen.isolation = st.getColumn(0).getString();
+      seen.read_only = st.getColumn(1).getString();
+      seen.write_locks = SelectInt64(
+          tx, absl::StrCat("SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND "
+                           "pid = pg_backend_pid() AND granted AND classid = 0 AND objsubid = 1 "
+                           "AND CAST(objid AS bigint) = ",
+                           kWriteLock));
+      return absl::OkStatus();
+    };
+  };
+  Seen read, write;
+  ASSERT_TRUE(store_->Read(look(read)).ok());
+  ASSERT_TRUE(store_->Write(look(write)).ok());
+  EXPECT_EQ(read.isolation, "repeatable read");
+  EXPECT_EQ(read.read_only, "on");
+  EXPECT_EQ(read.write_locks, 0);
+  EXPECT_EQ(write.isolation, "serializable");
+  EXPECT_EQ(write.read_only, "off");
+  EXPECT_EQ(write.write_locks, 1);
+}
+
+TEST_F(StoreTest, AFailedWriteRollsBackEverythingItWrote) {
   absl::Status status = store_->Write([&](Tx& tx) -> absl::Status {
     if (!InsertOrganisation(tx, Org("First")).ok()) return absl::InternalError("setup");
     return absl::FailedPreconditionError("changed my mind");
@@ -89,10 +125,10 @@ TEST_F(SqliteStoreTest, AFailedWriteRollsBackEverythingItWrote) {
   EXPECT_EQ(Count("organisations"), 0);
 }
 
-TEST_F(SqliteStoreTest, AnExceptionInsideAWriteRollsBackAndBecomesAStatus) {
+TEST_F(StoreTest, AnExceptionInsideAWriteRollsBackAndBecomesAStatus) {
   absl::Status status = store_->Write([&](Tx& tx) -> absl::Status {
     (void)InsertOrganisation(tx, Org("First"));
-    SqliteDatabaseOf(tx).exec("INSERT INTO no_such_table VALUES (1)");
+    Statement(tx, "INSERT INTO no_such_table VALUES (1)").exec();
     return absl::OkStatus();
   });
 
@@ -101,14 +137,14 @@ TEST_F(SqliteStoreTest, AnExceptionInsideAWriteRollsBackAndBecomesAStatus) {
   EXPECT_EQ(Count("organisations"), 0);
 }
 
-TEST_F(SqliteStoreTest, ReadTransactionsRefuseWrites) {
+TEST_F(StoreTest, ReadTransactionsRefuseWrites) {
   absl::Status status = store_->Read(
       [&](Tx& tx) -> absl::Status { return InsertOrganisation(tx, Org("First")).status(); });
   EXPECT_EQ(status.code(), absl::StatusCode::kInternal);
   EXPECT_EQ(Count("organisations"), 0);
 }
 
-TEST_F(SqliteStoreTest, DuplicateOdsCodeIsAlreadyExists) {
+TEST_F(StoreTest, DuplicateOdsCodeIsAlreadyExists) {
   ASSERT_TRUE(
       store_->Write([&](Tx& tx) { return InsertOrganisation(tx, Org("A", "Y123")).status(); })
           .ok());
@@ -118,7 +154,7 @@ TEST_F(SqliteStoreTest, DuplicateOdsCodeIsAlreadyExists) {
   EXPECT_EQ(Count("organisations"), 1);
 }
 
-TEST_F(SqliteStoreTest, CaseRoundTripsWithPartiesLinksReferenceAndHistory) {
+TEST_F(StoreTest, CaseRoundTripsWithPartiesLinksReferenceAndHistory) {
   CaseRecord stored;
   ASSERT_TRUE(store_
                   ->Write([&](Tx& tx) -> absl::Status {
@@ -175,7 +211,7 @@ TEST_F(SqliteStoreTest, CaseRoundTripsWithPartiesLinksReferenceAndHistory) {
   EXPECT_EQ(history[0].to, v1::CASE_STATE_REFERRED);
 }
 
-TEST_F(SqliteStoreTest, ForeignKeysRejectACaseOfAnUnknownOrganisation) {
+TEST_F(StoreTest, ForeignKeysRejectACaseOfAnUnknownOrganisation) {
   absl::Status status = store_->Write([&](Tx& tx) -> absl::Status {
     CaseRecord c;
     c.organisation_id = 999;
@@ -188,7 +224,7 @@ TEST_F(SqliteStoreTest, ForeignKeysRejectACaseOfAnUnknownOrganisation) {
 
 // Token caches rely on this (storage/tokens.h): a change to a token is in progress from when it
 // begins until its transaction has ended, committed or not.
-TEST_F(SqliteStoreTest, ATokenChangeIsInProgressUntilItsTransactionEnds) {
+TEST_F(StoreTest, ATokenChangeIsInProgressUntilItsTransactionEnds) {
   TokenRecord t;
   t.sha256 = std::string(32, 'x');
   t.role = v1::ROLE_CASE_SUPPORT;
@@ -222,7 +258,7 @@ TEST_F(SqliteStoreTest, ATokenChangeIsInProgressUntilItsTransactionEnds) {
   EXPECT_EQ(TokenChanges(), (TokenChangeState{.version = committed.version + 2, .in_progress = 0}));
 }
 
-TEST_F(SqliteStoreTest, TokensAreFoundByHashAndListedNewestFirstWithoutInactiveOnes) {
+TEST_F(StoreTest, TokensAreFoundByHashAndListedNewestFirstWithoutInactiveOnes) {
   const absl::Time now = absl::FromUnixSeconds(1800000000);
   auto token = [&](char fill, std::optional<absl::Time> expires,
                    std::optional<absl::Time> revoked) {
@@ -267,7 +303,7 @@ TEST_F(SqliteStoreTest, TokensAreFoundByHashAndListedNewestFirstWithoutInactiveO
   EXPECT_EQ(found.revoked_at, now - absl::Minutes(5));
 }
 
-TEST_F(SqliteStoreTest, AuditFilterMatchesWholeObjectWords) {
+TEST_F(StoreTest, AuditFilterMatchesWholeObjectWords) {
   ASSERT_TRUE(store_
                   ->Write([&](Tx& tx) -> absl::Status {
                     for (const char* objects : {"case:1", "case:12 organisation:3", "case:123"}) {
@@ -294,8 +330,8 @@ TEST_F(SqliteStoreTest, AuditFilterMatchesWholeObjectWords) {
   EXPECT_EQ(rows[0].objects, "case:12 organisation:3");
 }
 
-TEST_F(SqliteStoreTest, TwoConnectionsSeeEachOthersCommittedWrites) {
-  absl::StatusOr<std::unique_ptr<Store>> other = SqliteStoreFactory({.path = path_})();
+TEST_F(StoreTest, TwoConnectionsSeeEachOthersCommittedWrites) {
+  absl::StatusOr<std::unique_ptr<Store>> other = DatabaseStoreFactory(db_.Options())();
   ASSERT_TRUE(other.ok()) << other.status();
   ASSERT_TRUE(
       store_->Write([&](Tx& tx) { return InsertOrganisation(tx, Org("Seen")).status(); }).ok());
