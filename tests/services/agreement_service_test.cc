@@ -1,6 +1,7 @@
 // Agreements and outcomes through the real server, on a clock the test moves: drafting,
 // signing by hash (stale versions, double signing), finality, the organisation's view with and
 // without consent, and the outcome, follow-up and closure.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -16,6 +17,7 @@ namespace {
 using ::mediation::testing::TestServer;
 using ::mediation::testing::ValidMediator;
 using ::mediation::testing::WithToken;
+using ::testing::HasSubstr;
 
 constexpr int64_t kMonday = 1803859200;  // 2027-03-01 00:00 UTC.
 constexpr int64_t kHour = 3600;
@@ -90,7 +92,6 @@ class AgreementServiceTest : public ::testing::Test {
 };
 
 TEST_F(AgreementServiceTest, EveryPartySigningMakesTheVersionFinalAndUnchangeable) {
-  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   const v1::AgreementVersion v1_ = Draft("We will speak first, then email.");
   EXPECT_EQ(v1_.version(), 1);
   EXPECT_EQ(v1_.content_hash().size(), 64u);
@@ -107,15 +108,17 @@ TEST_F(AgreementServiceTest, EveryPartySigningMakesTheVersionFinalAndUnchangeabl
   grpc::Status again = Sign(jo_, v1_, false);
   EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_TRUE(absl::StrContains(again.error_message(), "is final"));
-  auto db = server_.OpenDbForTampering();
-  EXPECT_THROW(db->exec("UPDATE agreement_versions SET content = x'00' WHERE version = 1"),
-               SQLite::Exception);
-  EXPECT_THROW(db->exec("DELETE FROM agreement_signatures"), SQLite::Exception);
-  EXPECT_THROW(
-      db->exec(absl::StrCat("INSERT INTO agreement_signatures (version_id, party_id, content_hash, "
-                            "signed_at, on_paper, consent_to_share) VALUES (",
-                            v1_.id(), ", ", case_.parties(0).id(), ", 'x', 0, 0, 0)")),
-      SQLite::Exception);
+  EXPECT_THAT(server_.TamperRefused(absl::StrCat("UPDATE agreement_versions SET content = ",
+                                                 server_.BytesLiteral("x"), " WHERE version = 1")),
+              HasSubstr("agreement version is final"));
+  EXPECT_THAT(server_.TamperRefused("DELETE FROM agreement_signatures"),
+              HasSubstr("agreement version is final"));
+  EXPECT_THAT(server_.TamperRefused(absl::StrCat(
+                  "INSERT INTO agreement_signatures (version_id, party_id, content_hash, "
+                  "signed_at, on_paper, consent_to_share) VALUES (",
+                  v1_.id(), ", ", case_.parties(0).id(), ", 'x', 0, 0, 0)")),
+              HasSubstr("agreement version is final"));
+  EXPECT_EQ(server_.CountRows("agreement_signatures"), 2);
   // A change is a new version, needing new signatures.
   const v1::AgreementVersion v2 = Draft("We will speak first, then email, within two days.");
   EXPECT_EQ(v2.version(), 2);
@@ -339,10 +342,9 @@ TEST_F(AgreementServiceTest, NothingIsSignedOnAHeldOrWithdrawnCase) {
 }
 
 TEST_F(AgreementServiceTest, AVersionAlteredInTheDatabaseIsWithheldAndCannotBeSigned) {
-  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   const v1::AgreementVersion draft = Draft("We will speak first.");
-  ASSERT_EQ(server_.OpenDbForTampering()->exec(
-                "UPDATE agreement_versions SET content = CAST('altered' AS BLOB)"),
+  ASSERT_EQ(server_.Tamper(absl::StrCat("UPDATE agreement_versions SET content = ",
+                                        server_.BytesLiteral("altered"))),
             1);
   // The case's versions still answer, this one marked unreadable, its text not shown.
   v1::GetAgreementRequest get;

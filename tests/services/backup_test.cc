@@ -184,8 +184,29 @@ class BackupTest : public ::testing::Test {
   std::vector<Acknowledged> acknowledged_;  // Guarded by mu_.
 };
 
+// The server copies a SQLite database itself; PostgreSQL is backed up with its own tools (the
+// call says so: OnPostgreSQLTheCallSaysWhatToUseInsteadAndWritesNoFile).
+constexpr char kCopiesTheFile[] = "copies the SQLite file";
+
+TEST_F(BackupTest, OnPostgreSQLTheCallSaysWhatToUseInsteadAndWritesNoFile) {
+  MEDIATION_POSTGRES_ONLY("the refusal is PostgreSQL's");
+  v1::BackupDatabaseResponse out;
+  const grpc::Status status = Backup(server_.admin_secret(), "nightly", &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(status.error_message(),
+            "this server stores its data in PostgreSQL, which it does not copy itself: back it up "
+            "with pg_dump or pg_basebackup and archive its write-ahead log (see "
+            "deploy/postgresql/)");
+  EXPECT_EQ(out.file_name(), "");
+  EXPECT_EQ(BackupDirEntries(), std::vector<std::string>{});
+  EXPECT_EQ(server_.CountRows("audit_events",
+                              "method LIKE '%/BackupDatabase' AND outcome = "
+                              "'FAILED_PRECONDITION'"),
+            1);
+}
+
 TEST_F(BackupTest, ABackupUnderLoadRestoresAsTheSameDatabaseWithEveryEarlierWrite) {
-  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
+  MEDIATION_SQLITE_ONLY(kCopiesTheFile);
   std::atomic<bool> backup_started{false}, stop{false};
   std::vector<std::thread> writers;
   for (int w = 0; w < 4; ++w) {
@@ -310,7 +331,7 @@ TEST_F(BackupTest, ABackupUnderLoadRestoresAsTheSameDatabaseWithEveryEarlierWrit
 }
 
 TEST_F(BackupTest, TheRestoreScriptRefusesADatabaseInUseAndABrokenBackup) {
-  MEDIATION_SQLITE_ONLY("backs up the SQLite file");
+  MEDIATION_SQLITE_ONLY(kCopiesTheFile);
   v1::BackupDatabaseResponse backup;
   ASSERT_TRUE(Backup(server_.admin_secret(), "", &backup).ok());
   const int64_t cases = server_.CountRows("cases");
@@ -338,7 +359,6 @@ TEST_F(BackupTest, TheRestoreScriptRefusesADatabaseInUseAndABrokenBackup) {
 }
 
 TEST_F(BackupTest, OnlyAnAdministratorMayBackUpAndRefusalsWriteNothing) {
-  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   for (const std::string& token :
        {server_.case_support(), server_.senior_adviser(), mediator_token_,
         server_.IssueToken(v1::ROLE_ORGANISATION, 0, org_)}) {
@@ -350,15 +370,12 @@ TEST_F(BackupTest, OnlyAnAdministratorMayBackUpAndRefusalsWriteNothing) {
   v1::BackupDatabaseResponse out;
   EXPECT_EQ(Backup("", "", &out).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(BackupDirEntries(), std::vector<std::string>{});
-  auto db = server_.OpenDb();
-  EXPECT_EQ(db->execAndGet("SELECT COUNT(*) FROM audit_events WHERE method LIKE "
-                           "'%/BackupDatabase' AND outcome = 'PERMISSION_DENIED'")
-                .getInt(),
+  EXPECT_EQ(server_.CountRows("audit_events",
+                              "method LIKE '%/BackupDatabase' AND outcome = 'PERMISSION_DENIED'"),
             4);
 }
 
 TEST_F(BackupTest, ABadLabelIsRefusedNamingTheField) {
-  MEDIATION_SQLITE_ONLY("backs up the SQLite file");
   v1::BackupDatabaseResponse out;
   grpc::Status status = Backup(server_.admin_secret(), "!!!", &out);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -370,7 +387,7 @@ TEST_F(BackupTest, ABadLabelIsRefusedNamingTheField) {
 }
 
 TEST_F(BackupTest, EveryBackupIsAuditedAndNoneReplacesAnother) {
-  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
+  MEDIATION_SQLITE_ONLY(kCopiesTheFile);
   v1::BackupDatabaseResponse first, second;
   ASSERT_TRUE(Backup(server_.admin_secret(), "nightly", &first).ok());
   ASSERT_TRUE(Backup(server_.admin_secret(), "nightly", &second).ok());
@@ -393,7 +410,7 @@ TEST_F(BackupTest, EveryBackupIsAuditedAndNoneReplacesAnother) {
 }
 
 TEST_F(BackupTest, TwoBackupsInTheSameSecondGetDistinctNames) {
-  MEDIATION_SQLITE_ONLY("backs up the SQLite file");
+  MEDIATION_SQLITE_ONLY(kCopiesTheFile);
   TestServer fixed([](ServerOptions& o) {
     o.clock = [] {
       return absl::FromCivil(absl::CivilSecond(2026, 12, 1, 9, 30, 0), absl::UTCTimeZone());

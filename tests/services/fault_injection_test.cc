@@ -35,8 +35,7 @@ class FaultInjectionTest : public ::testing::Test {
   }
 
   std::string LastAuditOutcome() {
-    auto db = server_.OpenDb();
-    return db->execAndGet("SELECT outcome FROM audit_events ORDER BY id DESC LIMIT 1").getString();
+    return server_.QueryBytes("SELECT outcome FROM audit_events ORDER BY id DESC LIMIT 1");
   }
 
   std::shared_ptr<FaultPlan> plan_;
@@ -45,7 +44,6 @@ class FaultInjectionTest : public ::testing::Test {
 };
 
 TEST_F(FaultInjectionTest, AFullDiskIsResourceExhaustedAndLeavesNoPartialCase) {
-  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   server_.SettleOutbox();
   plan_->FailWrite(1, SqliteFailure(SQLITE_FULL, "database or disk is full"));
 
@@ -62,8 +60,7 @@ TEST_F(FaultInjectionTest, AFullDiskIsResourceExhaustedAndLeavesNoPartialCase) {
   EXPECT_EQ(LastAuditOutcome(), "RESOURCE_EXHAUSTED");
   // The refusal's audit row names the organisation asked for, not the case id that was rolled
   // back (and will be reused by the next case).
-  auto db = server_.OpenDb();
-  EXPECT_EQ(db->execAndGet("SELECT objects FROM audit_events ORDER BY id DESC LIMIT 1").getString(),
+  EXPECT_EQ(server_.QueryBytes("SELECT objects FROM audit_events ORDER BY id DESC LIMIT 1"),
             "organisation:" + std::to_string(org_));
 }
 

@@ -13,8 +13,10 @@
 #include "services/server/server.h"
 #include "storage/crypto.h"
 #include "storage/data_keys.h"
+#include "storage/database.h"
 #include "storage/master_keys.h"
-#include "storage/sqlite_store.h"
+#include "storage/pg_connection.h"
+#include "storage/sql.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_database.h"
 
@@ -28,7 +30,9 @@ class MasterKeyTest : public ::testing::Test {
   absl::StatusOr<std::unique_ptr<MediationServer>> Start() {
     ServerOptions o;
     o.listen = "127.0.0.1:0";
-    o.db_path = dir_.File("m.db");
+    o.db_path = database_.db();
+    o.master_key_path = dir_.File("master.key");
+    o.admin_token_path = dir_.File("admin.token");
     o.workers = 1;
     o.log_stream = log_;
     return MediationServer::Start(o);
@@ -36,8 +40,18 @@ class MasterKeyTest : public ::testing::Test {
   ~MasterKeyTest() override { std::fclose(log_); }
 
   TempDir dir_;
+  testing::TestDatabase database_{dir_.File("m.db")};
   std::FILE* log_ = std::fopen("/dev/null", "w");
 };
+
+int64_t CountMasterKeys(storage::Store& store) {
+  int64_t count = -1;
+  const absl::Status read = store.Read([&](storage::Tx& tx) {
+    count = storage::SelectInt64(tx, "SELECT COUNT(*) FROM master_keys");
+    return absl::OkStatus();
+  });
+  return read.ok() ? count : -1;
+}
 
 std::string FileBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -64,8 +78,8 @@ TEST_F(MasterKeyTest, TheFirstStartCreatesAPrivateKeyFileThatNeverEntersTheDatab
     auto keys = std::make_shared<storage::MasterKeys>();
     keys->Hold(1, key);
     keys->SetWrapping(1);
-    absl::StatusOr<std::unique_ptr<storage::SqliteStore>> store =
-        storage::SqliteStore::Open({.path = dir_.File("m.db"), .master_keys = keys});
+    absl::StatusOr<std::unique_ptr<storage::EngineStore>> store =
+        storage::OpenDatabase({.db = database_.db(), .master_keys = keys});
     ASSERT_TRUE(store.ok()) << store.status();
     ASSERT_TRUE((*store)
                     ->Read([&](storage::Tx& tx) -> absl::Status {
@@ -79,13 +93,16 @@ TEST_F(MasterKeyTest, TheFirstStartCreatesAPrivateKeyFileThatNeverEntersTheDatab
   }
   ASSERT_EQ(audit_key.size(), 32u);
   // While it runs (the write-ahead log holds the newest pages): in no file of the database,
-  // in neither form, nor the audit key it wraps.
-  std::string disk;
-  for (const char* file : {"m.db", "m.db-wal", "m.db-shm"}) disk += FileBytes(dir_.File(file));
-  ASSERT_GT(disk.size(), 4096u);
-  EXPECT_FALSE(absl::StrContains(disk, key));
-  EXPECT_FALSE(absl::StrContains(disk, encoded));
-  EXPECT_FALSE(absl::StrContains(disk, audit_key));
+  // in neither form, nor the audit key it wraps. SQLite's files: the tests through TestServer
+  // read PostgreSQL's (TestServer::DiskBytes).
+  if (!database_.postgres()) {
+    std::string disk;
+    for (const char* file : {"m.db", "m.db-wal", "m.db-shm"}) disk += FileBytes(dir_.File(file));
+    ASSERT_GT(disk.size(), 4096u);
+    EXPECT_FALSE(absl::StrContains(disk, key));
+    EXPECT_FALSE(absl::StrContains(disk, encoded));
+    EXPECT_FALSE(absl::StrContains(disk, audit_key));
+  }
   server->reset();
   // The same key starts it again.
   EXPECT_TRUE(Start().ok());
@@ -102,12 +119,23 @@ TEST_F(MasterKeyTest, AKeyFileThatIsASymbolicLinkIsRefused) {
 }
 
 TEST_F(MasterKeyTest, ALostKeyCheckDoesNotLetANewKeyReplaceTheOld) {
-  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
   ASSERT_TRUE(Start().ok());  // The first start writes the bootstrap audit row, linked by the key.
-  {
-    SQLite::Database db(dir_.File("m.db"), SQLite::OPEN_READWRITE);
+  // As an intruder with the database would: past the data keys' references to it (SQLite
+  // checks them only on connections that ask; PostgreSQL's superuser can switch them off).
+  if (database_.postgres()) {
+    storage::PgConnection db(database_.db());
+    db.Run("BEGIN");
+    db.Run("SET LOCAL session_replication_role = replica");
+    db.Run("DELETE FROM master_keys");
+    db.Run("COMMIT");
+  } else {
+    SQLite::Database db(database_.db(), SQLite::OPEN_READWRITE);
     ASSERT_EQ(db.exec("DELETE FROM master_keys"), 1);
   }
+  absl::StatusOr<std::unique_ptr<storage::EngineStore>> store =
+      storage::OpenDatabase({.db = database_.db()});
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ(CountMasterKeys(**store), 0);
   ASSERT_EQ(::unlink(dir_.File("master.key").c_str()), 0);
   absl::StatusOr<std::unique_ptr<MediationServer>> server = Start();
   EXPECT_EQ(server.status().code(), absl::StatusCode::kFailedPrecondition);

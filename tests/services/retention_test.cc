@@ -55,7 +55,6 @@ bool HasWithheld(const google::protobuf::RepeatedPtrField<v1::WithheldField>& wi
 }
 
 TEST_F(RetentionTest, AfterThePeriodAFinishedCaseKeepsOnlyWhatTheStatisticsCount) {
-  MEDIATION_SQLITE_ONLY("reads the SQLite file and its log");
   const std::string desk = server_.case_support();
   const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
   const v1::Case c = server_.CreateReferral(org);  // Dr Alex Morgan and Dr Jo Reed.
@@ -193,7 +192,10 @@ TEST_F(RetentionTest, AfterThePeriodAFinishedCaseKeepsOnlyWhatTheStatisticsCount
   for (const v1::Case& listed_case : cases.cases()) {
     if (listed_case.id() == c.id()) absl::StrAppend(&answers_text, listed_case.DebugString());
   }
-  const std::string disk = server_.DiskBytes();
+  // SQLite erases them from its file and log (secure_delete, checkpoint). PostgreSQL keeps old
+  // row versions until vacuumed, and its write-ahead log and archives: deploy/postgresql/
+  // README.md says what a deployment must do; here only the answers are checked.
+  const std::string disk = server_.on_postgres() ? "" : server_.DiskBytes();
   for (const std::string& personal :
        {std::string("Dr Alex Morgan"), std::string("alex.morgan@example.nhs.uk"),
         std::string("Dr Jo Reed"), std::string("jo.reed@example.nhs.uk"), std::string("Sam Okafor"),

@@ -95,7 +95,6 @@ class SealingTest : public ::testing::Test {
 };
 
 TEST_F(SealingTest, ACanaryInEveryConfidentialFieldIsInNoFileButReadsBack) {
-  MEDIATION_SQLITE_ONLY("reads the SQLite file and its log");
   const std::string desk = server_.case_support();
   const std::string adviser = server_.senior_adviser();
   const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
@@ -293,15 +292,17 @@ TEST_F(SealingTest, ACanaryInEveryConfidentialFieldIsInNoFileButReadsBack) {
   v1::WithdrawCaseResponse withdrawn;
   ASSERT_TRUE(server_.cases().WithdrawCase(WithToken(desk).get(), withdraw, &withdrawn).ok());
 
-  // Not in the database, its log or an online backup.
+  // Not in the database, its log or (SQLite) an online backup.
   ExpectNoCanary("the database and its log", server_.DiskBytes());
-  v1::BackupDatabaseRequest backup;
-  backup.set_label("canaries");
-  v1::BackupDatabaseResponse backed_up;
-  ASSERT_TRUE(server_.admin()
-                  .BackupDatabase(WithToken(server_.admin_secret()).get(), backup, &backed_up)
-                  .ok());
-  ExpectNoCanary("the backup", FileBytes(backed_up.path()));
+  if (!server_.on_postgres()) {
+    v1::BackupDatabaseRequest backup;
+    backup.set_label("canaries");
+    v1::BackupDatabaseResponse backed_up;
+    ASSERT_TRUE(server_.admin()
+                    .BackupDatabase(WithToken(server_.admin_secret()).get(), backup, &backed_up)
+                    .ok());
+    ExpectNoCanary("the backup", FileBytes(backed_up.path()));
+  }
 
   // Yet each reads back through the API, to those who may see it.
   v1::GetCaseRequest get;
@@ -358,24 +359,18 @@ TEST_F(SealingTest, ACanaryInEveryConfidentialFieldIsInNoFileButReadsBack) {
 }
 
 TEST_F(SealingTest, ASealedValueCopiedToAnotherRowOrColumnDoesNotOpen) {
-  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
   const v1::Case c = server_.CreateReferral(org);
   server_.AnswerAll(c, v1::CRITERION_ANSWER_UNKNOWN);  // Every answer with a note.
-  {
-    auto db = server_.OpenDbForTampering();
-    // The summary's ciphertext into the hold reason of the same case, and one answer's note
-    // into another answer of the same case.
-    ASSERT_EQ(db->exec("UPDATE cases SET hold_reason = summary"), 1);
-    SQLite::Statement first(*db, "SELECT MIN(id), MAX(id) FROM screening_answers");
-    ASSERT_TRUE(first.executeStep());
-    const int64_t from = first.getColumn(0).getInt64(), to = first.getColumn(1).getInt64();
-    first.reset();
-    ASSERT_EQ(db->exec(absl::StrCat("UPDATE screening_answers SET note = (SELECT note FROM "
-                                    "screening_answers WHERE id = ",
-                                    from, ") WHERE id = ", to)),
-              1);
-  }
+  // The summary's ciphertext into the hold reason of the same case, and one answer's note into
+  // another answer of the same case.
+  ASSERT_EQ(server_.Tamper("UPDATE cases SET hold_reason = summary"), 1);
+  const int64_t from = server_.QueryInt64("SELECT MIN(id) FROM screening_answers");
+  const int64_t to = server_.QueryInt64("SELECT MAX(id) FROM screening_answers");
+  ASSERT_EQ(server_.Tamper(absl::StrCat("UPDATE screening_answers SET note = (SELECT note FROM "
+                                        "screening_answers WHERE id = ",
+                                        from, ") WHERE id = ", to)),
+            1);
   v1::GetCaseRequest get;
   get.set_case_id(c.id());
   v1::GetCaseResponse got;
@@ -410,16 +405,13 @@ TEST_F(SealingTest, ASealedValueCopiedToAnotherRowOrColumnDoesNotOpen) {
 // Plain text written into a sealed column behind the server's back (after start-up sealing) is
 // not shown as if it were the real text.
 TEST_F(SealingTest, PlainTextWrittenIntoASealedColumnReadsAsUnreadable) {
-  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
   const v1::Case c = server_.CreateReferral(org);
-  {
-    auto db = server_.OpenDbForTampering();
-    ASSERT_EQ(db->exec(absl::StrCat("UPDATE cases SET summary = 'All resolved, close it' WHERE "
-                                    "id = ",
-                                    c.id())),
-              1);
-  }
+  // Text where the engine keeps bytes: SQLite stores it as TEXT, PostgreSQL as its bytes.
+  ASSERT_EQ(server_.Tamper(absl::StrCat("UPDATE cases SET summary = 'All resolved, close it' WHERE "
+                                        "id = ",
+                                        c.id())),
+            1);
   v1::GetCaseRequest get;
   get.set_case_id(c.id());
   v1::GetCaseResponse got;
@@ -431,7 +423,7 @@ TEST_F(SealingTest, PlainTextWrittenIntoASealedColumnReadsAsUnreadable) {
 }
 
 TEST(SealingUpgradeTest, ADatabaseWrittenByTheSchema8ServerIsSealedAtStart) {
-  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
+  MEDIATION_SQLITE_ONLY("the fixture is a SQLite file written by the schema 8 server");
   TempDir dir;
   const std::filesystem::path fixture =
       std::filesystem::path(MEDIATION_SOURCE_DIR) / "tests/fixtures/schema-v8";

@@ -3,6 +3,7 @@
 // locked. Each caller gets a clear code and a message without internals; every call answered OK
 // is on disk with its content, and every refused call left nothing.
 // (tests/services/fault_injection_test.cc covers the single-call cases.)
+#include <SQLiteCpp/SQLiteCpp.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
@@ -15,6 +16,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "storage/pg_connection.h"
+#include "storage/pg_store.h"
 #include "storage/sql.h"
 #include "tests/support/faulty_store.h"
 #include "tests/support/test_database.h"
@@ -145,7 +148,9 @@ TEST(StorageFaultsTest, AFailingWriteAmongConcurrentWritersLosesOnlyItself) {
 }
 
 TEST(StorageFaultsTest, AFullDiskIsResourceExhaustedAndNoRefusedWriteLeavesAnything) {
-  MEDIATION_SQLITE_ONLY("reads the SQLite file directly");
+  MEDIATION_SQLITE_ONLY(
+      "fills the database with SQLite's max_page_count; a full PostgreSQL disk maps to the same "
+      "status (storage/pg_connection.cc: SQLSTATE 53100) but is not simulated");
   // The pages a new database takes, so the limit leaves room for a few referrals only.
   int64_t fresh_pages = 0;
   {
@@ -188,8 +193,30 @@ TEST(StorageFaultsTest, AFullDiskIsResourceExhaustedAndNoRefusedWriteLeavesAnyth
   EXPECT_TRUE(server.identity().WhoAmI(WithToken(server.case_support()).get(), {}, &me).ok());
 }
 
+// Another connection holding the lock every write takes: SQLite's write lock (BEGIN IMMEDIATE),
+// or on PostgreSQL the servers' write lock (storage/pg_store.h), until destroyed.
+class WriteLockHeldElsewhere {
+ public:
+  explicit WriteLockHeldElsewhere(const TestServer& server) {
+    if (server.on_postgres()) {
+      pg_ = std::make_unique<storage::PgConnection>(server.db_path());
+      pg_->Run(absl::StrCat("SELECT pg_advisory_lock(", storage::kWriteLock, ")"));
+    } else {
+      sqlite_ = server.OpenDbForTampering();
+      sqlite_->exec("BEGIN IMMEDIATE");
+    }
+  }
+  ~WriteLockHeldElsewhere() {
+    if (pg_) pg_->Run(absl::StrCat("SELECT pg_advisory_unlock(", storage::kWriteLock, ")"));
+    if (sqlite_) sqlite_->exec("ROLLBACK");
+  }
+
+ private:
+  std::unique_ptr<SQLite::Database> sqlite_;
+  std::unique_ptr<storage::PgConnection> pg_;
+};
+
 TEST(StorageFaultsTest, ADatabaseLockedElsewhereIsUnavailableAndChangesNothing) {
-  MEDIATION_SQLITE_ONLY("tampers with the SQLite file");
   TestServer server([](ServerOptions& o) {
     o.workers = 4;
     o.busy_timeout = absl::Milliseconds(200);
@@ -200,15 +227,14 @@ TEST(StorageFaultsTest, ADatabaseLockedElsewhereIsUnavailableAndChangesNothing) 
   const int64_t audit_rows = server.CountRows("audit_events");
 
   // Another process holds the write lock for longer than the server waits.
-  auto other = server.OpenDbForTampering();
-  other->exec("BEGIN IMMEDIATE");
+  auto other = std::make_unique<WriteLockHeldElsewhere>(server);
   const absl::Time start = absl::Now();
   std::vector<Outcome> during = CreateReferralsConcurrently(server, "Locked", org, 4, 1);
   const absl::Duration took = absl::Now() - start;
-  // Reads go on: WAL readers never wait for a writer.
+  // Reads go on: readers never wait for a writer (WAL; PostgreSQL's snapshots).
   v1::WhoAmIResponse me;
   EXPECT_TRUE(server.identity().WhoAmI(WithToken(server.case_support()).get(), {}, &me).ok());
-  other->exec("ROLLBACK");
+  other.reset();
 
   ASSERT_EQ(during.size(), 4u);
   for (const Outcome& o : during) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -99,6 +100,7 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure, Via via) {
   absl::StatusOr<std::unique_ptr<MediationServer>> server = MediationServer::Start(options);
   if (!server.ok()) throw std::runtime_error(std::string(server.status().message()));
   server_ = *std::move(server);
+  if (on_postgres()) first_wal_file_ = QueryBytes("SELECT pg_walfile_name(pg_current_wal_lsn())");
 
   std::ifstream token_file(options.admin_token_path);
   std::getline(token_file, admin_secret_);
@@ -355,13 +357,105 @@ int TestServer::Tamper(const std::string& sql) const {
   return changed;
 }
 
+namespace {
+
+// Each statement's first column of its first row, on a connection of its own to `db`.
+std::vector<std::string> QueryOnce(const std::string& db, const std::vector<std::string>& sql) {
+  std::vector<std::string> values;
+  absl::StatusOr<std::unique_ptr<storage::EngineStore>> store = storage::OpenDatabase({.db = db});
+  if (!store.ok()) throw std::runtime_error(std::string(store.status().message()));
+  const absl::Status read = (*store)->Read([&](storage::Tx& tx) -> absl::Status {
+    for (const std::string& one : sql) {
+      storage::Statement st(tx, one);
+      if (!st.executeStep()) return absl::NotFoundError(absl::StrCat("no row: ", one));
+      values.push_back(st.getColumn(0).getString());
+    }
+    return absl::OkStatus();
+  });
+  if (!read.ok()) throw std::runtime_error(std::string(read.message()));
+  return values;
+}
+
+void AppendFile(const std::filesystem::path& path, std::string& all) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  all += bytes.str();
+}
+
+}  // namespace
+
+std::string TestServer::TamperRefused(const std::string& sql) const {
+  try {
+    Tamper(sql);
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+std::string TestServer::BytesLiteral(const std::string& text) const {
+  std::string hex;
+  for (unsigned char c : text) absl::StrAppend(&hex, absl::Hex(c, absl::kZeroPad2));
+  return on_postgres() ? absl::StrCat("'\\x", hex, "'::bytea") : absl::StrCat("x'", hex, "'");
+}
+
+int64_t TestServer::QueryInt64(const std::string& sql) const {
+  int64_t value = 0;
+  const absl::Status read = ReadStore([&](storage::Tx& tx) -> absl::Status {
+    value = storage::SelectInt64(tx, sql);
+    return absl::OkStatus();
+  });
+  if (!read.ok()) throw std::runtime_error(std::string(read.message()));
+  return value;
+}
+
+std::string TestServer::QueryBytes(const std::string& sql) const {
+  return QueryOnce(db_path(), {sql}).front();
+}
+
+std::vector<std::vector<std::string>> TestServer::QueryRows(const std::string& sql) const {
+  std::vector<std::vector<std::string>> rows;
+  const absl::Status read = ReadStore([&](storage::Tx& tx) -> absl::Status {
+    storage::Statement st(tx, sql);
+    while (st.executeStep()) {
+      std::vector<std::string>& row = rows.emplace_back();
+      for (int i = 0; i < st.getColumnCount(); ++i) {
+        row.push_back(st.isColumnNull(i) ? "NULL" : st.getColumn(i).getString());
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!read.ok()) throw std::runtime_error(std::string(read.message()));
+  return rows;
+}
+
+void TestServer::Checkpoint() const {
+  Tamper(on_postgres() ? "CHECKPOINT" : "PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
 std::string TestServer::DiskBytes() const {
   std::string all;
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::ifstream in(db_path() + suffix, std::ios::binary);
-    std::stringstream bytes;
-    bytes << in.rdbuf();
-    all += bytes.str();
+  if (!on_postgres()) {
+    for (const char* suffix : {"", "-wal", "-shm"}) AppendFile(db_path() + suffix, all);
+    return all;
+  }
+  Checkpoint();
+  const std::vector<std::string> found =
+      QueryOnce(db_path(), {"SHOW data_directory",
+                            "SELECT oid::text FROM pg_database WHERE datname = current_database()",
+                            "SELECT pg_walfile_name(pg_current_wal_lsn())"});
+  const std::filesystem::path data = found[0];
+  for (const auto& entry : std::filesystem::directory_iterator(data / "base" / found[1])) {
+    if (entry.is_regular_file()) AppendFile(entry.path(), all);
+  }
+  // WAL segment names sort in the order they were written (one timeline here).
+  for (const auto& entry : std::filesystem::directory_iterator(data / "pg_wal")) {
+    const std::string name = entry.path().filename().string();
+    if (entry.is_regular_file() && name.size() == 24 && name >= first_wal_file_ &&
+        name <= found[2]) {
+      AppendFile(entry.path(), all);
+    }
   }
   return all;
 }

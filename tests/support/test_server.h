@@ -143,7 +143,23 @@ class TestServer {
   // server (a connection of its own, committed at once); returns the rows it changed. Either
   // engine. Throws what the database throws.
   int Tamper(const std::string& sql) const;
-  // The bytes of the database file and its WAL, as they are on disk now.
+  // Tamper, for a statement the database must refuse: the database's error message, or "" if the
+  // statement ran.
+  std::string TamperRefused(const std::string& sql) const;
+  // An SQL literal of bytes (a BLOB on SQLite, a BYTEA on PostgreSQL) holding `text`.
+  std::string BytesLiteral(const std::string& text) const;
+  // The first column of the first row of `sql` (which must return one), read as an intruder
+  // would, on a connection of its own: an integer, or text or bytes. Either engine.
+  int64_t QueryInt64(const std::string& sql) const;
+  std::string QueryBytes(const std::string& sql) const;
+  // Every row of `sql`, each column as text (or bytes); NULL as "NULL".
+  std::vector<std::vector<std::string>> QueryRows(const std::string& sql) const;
+  // Writes what the database holds in memory to its files: SQLite moves its WAL into the main
+  // file and empties it (wal_checkpoint(TRUNCATE)); PostgreSQL runs CHECKPOINT.
+  void Checkpoint() const;
+  // The bytes the database has on disk now. SQLite: the file, its WAL and shared memory.
+  // PostgreSQL: this database's files (after a CHECKPOINT, so they hold every committed change)
+  // and the write-ahead log from this server's start (the cluster's, so other tests' too).
   std::string DiskBytes() const;
   // SELECT COUNT(*) FROM <table> [WHERE <where>].
   int64_t CountRows(const std::string& table, const std::string& where = "") const;
@@ -153,6 +169,7 @@ class TestServer {
  private:
   TempDir dir_;
   TestDatabase database_{dir_.File("mediation.db")};
+  std::string first_wal_file_;  // PostgreSQL: the WAL segment in use when this server started.
   std::FILE* log_ = nullptr;
   std::unique_ptr<MediationServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
