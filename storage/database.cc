@@ -80,6 +80,11 @@ std::unique_ptr<InstanceLock> InstanceLockFor(const DatabaseOptions& options, in
   return std::make_unique<PgInstanceLock>(options.db, key);
 }
 
+std::unique_ptr<InstanceRegistry> RegisterInstance(const DatabaseOptions& options, int64_t key) {
+  if (!IsPostgresUri(options.db)) return nullptr;
+  return std::make_unique<PgInstanceRegistry>(options.db, key);
+}
+
 std::unique_ptr<ChangeListener> ListenForChanges(const DatabaseOptions& options,
                                                  std::function<void()> on_change) {
   if (!IsPostgresUri(options.db)) return nullptr;

@@ -69,6 +69,21 @@ class InstanceLock {
 // process serves a file; nothing to share).
 std::unique_ptr<InstanceLock> InstanceLockFor(const DatabaseOptions& options, int64_t key);
 
+// Marks this process as one of the server processes on the database for as long as it runs,
+// and counts the others: for what only one process may do while others serve (a master key
+// rotation needs every process to hold the new key). Thread-safe.
+class InstanceRegistry {
+ public:
+  virtual ~InstanceRegistry() = default;
+  // How many other server processes are marked now (marking this one again first if its
+  // connection was lost). UNAVAILABLE when the database cannot be asked.
+  virtual absl::StatusOr<int> CountOthers() = 0;
+};
+
+// PostgreSQL: a shared advisory lock `key` on a connection of its own, counted in pg_locks for
+// this database. SQLite: null (one process serves a file).
+std::unique_ptr<InstanceRegistry> RegisterInstance(const DatabaseOptions& options, int64_t key);
+
 // Wakes this process when a write commits through any server process on the database
 // (PostgreSQL LISTEN/NOTIFY). Thread-safe; `on_change` runs on the listener's own thread, and
 // also after its connection was remade (changes may have been missed meanwhile).

@@ -292,6 +292,45 @@ bool PgInstanceLock::TryHold() {
   }
 }
 
+PgInstanceRegistry::PgInstanceRegistry(std::string conninfo, int64_t key)
+    : conninfo_(std::move(conninfo)), key_(key) {
+  std::lock_guard lock(mu_);
+  try {
+    Mark();
+  } catch (const StorageError&) {
+    conn_.reset();  // Marked at the first count instead.
+  }
+}
+
+PgInstanceRegistry::~PgInstanceRegistry() = default;
+
+void PgInstanceRegistry::Mark() {
+  if (conn_ != nullptr && conn_->healthy()) return;
+  conn_ = std::make_unique<PgConnection>(conninfo_);
+  conn_->Run(absl::StrCat("SELECT pg_advisory_lock_shared(", key_, ")"));
+}
+
+absl::StatusOr<int> PgInstanceRegistry::CountOthers() {
+  std::lock_guard lock(mu_);
+  try {
+    Mark();
+    // A bigint advisory key is held as (classid, objid) = (high, low 32 bits), objsubid 1.
+    StatementImpl* st = conn_->Acquire(absl::StrCat(
+        "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
+        "AND classid = ",
+        key_ >> 32, " AND objid = ", key_ & 0xffffffff,
+        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+        "AND pid <> pg_backend_pid()"));
+    const int others = st->Step() ? static_cast<int>(st->Int64(0)) : 0;
+    conn_->Release(st);
+    return others;
+  } catch (const StorageError&) {
+    conn_.reset();
+    return absl::UnavailableError(
+        "the database could not be asked which server processes share it; try again shortly");
+  }
+}
+
 namespace {
 
 class Receiver final : public pqxx::notification_receiver {

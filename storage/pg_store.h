@@ -118,6 +118,24 @@ class PgInstanceLock final : public InstanceLock {
   bool held_ = false;                   // Guarded by mu_.
 };
 
+// PostgreSQL's InstanceRegistry: pg_advisory_lock_shared(key) on a connection of its own.
+class PgInstanceRegistry final : public InstanceRegistry {
+ public:
+  // Marks this process (or, if the database cannot be reached now, at the first count).
+  PgInstanceRegistry(std::string conninfo, int64_t key);
+  ~PgInstanceRegistry() override;
+  absl::StatusOr<int> CountOthers() override;
+
+ private:
+  // Connects and takes the shared lock if the connection is gone. Throws StorageError.
+  void Mark();
+
+  const std::string conninfo_;
+  const int64_t key_;
+  std::mutex mu_;
+  std::unique_ptr<PgConnection> conn_;  // Guarded by mu_.
+};
+
 // PostgreSQL's ChangeListener: LISTEN kChangesChannel on a connection of its own, on a thread.
 class PgChangeListener final : public ChangeListener {
  public:

@@ -61,6 +61,18 @@ absl::StatusOr<KeyRotationControl::PreparedKey> KeyRotator::Prepare(
     busy_ = false;
     return status;
   };
+  if (count_others_) {
+    absl::StatusOr<int> others = count_others_();
+    if (!others.ok()) return give_up(others.status());
+    if (*others > 0) {
+      return give_up(absl::FailedPreconditionError(absl::StrCat(
+          *others,
+          " other server process(es) use this database, and each would need the new master "
+          "key: rotate it with this process alone. Stop the others; when GetKeyRotation shows "
+          "the rotation ended, copy the master key file to their machines and start them "
+          "again (deploy/postgresql/README.md)")));
+    }
+  }
   std::string key;
   if (new_key_file.empty()) {
     key = storage::NewKey();
@@ -113,7 +125,19 @@ void KeyRotator::Launch(const storage::KeyRotationRecord& rotation, std::string 
   Resume(rotation);
 }
 
+void KeyRotator::ShareDatabase(std::function<absl::StatusOr<int>()> count_others,
+                               std::function<bool()> hold_lock) {
+  count_others_ = std::move(count_others);
+  hold_lock_ = std::move(hold_lock);
+}
+
 void KeyRotator::Resume(const storage::KeyRotationRecord& rotation) {
+  if (hold_lock_ && !hold_lock_()) {
+    // Another process re-wraps (one started during the rotation holds both keys meanwhile).
+    log_.Info(absl::StrCat("master key rotation ", rotation.id,
+                           " is continued by another server process"));
+    return;
+  }
   std::thread finished;
   {
     std::lock_guard lock(mu_);

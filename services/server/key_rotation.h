@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -43,6 +44,12 @@ class KeyRotator final : public KeyRotationControl {
   std::string NextKeyFile() const override;
   std::string RetiredKeyFile(int64_t master_key_id) const override;
 
+  // Where other server processes share the database (PostgreSQL): how many there are now, and a
+  // lock only one process holds. A rotation is refused while others serve (each would need the
+  // new key), and only the lock's holder re-wraps. Call before serving.
+  void ShareDatabase(std::function<absl::StatusOr<int>()> count_others,
+                     std::function<bool()> hold_lock);
+
   // At start-up, for a rotation the database records as under way (its keys already held).
   void Resume(const storage::KeyRotationRecord& rotation);
 
@@ -52,6 +59,9 @@ class KeyRotator final : public KeyRotationControl {
 
  private:
   void Run(storage::KeyRotationRecord rotation);
+  // Null, or set by ShareDatabase.
+  std::function<absl::StatusOr<int>()> count_others_;
+  std::function<bool()> hold_lock_;
   // Runs `fn` in a write transaction on a worker and waits for it.
   absl::Status Write(const storage::TxFn& fn);
   void Finish(const storage::KeyRotationRecord& rotation);

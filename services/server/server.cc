@@ -581,6 +581,12 @@ absl::Status MediationServer::StartWorkers(
                                           options.clock, *log_, options.key_rotation_batch,
                                           options.key_rotation_pause);
   options.settings.key_rotation = rotator_.get();
+  instances_ = storage::RegisterInstance(database, kInstancesLock);
+  rotation_lock_ = storage::InstanceLockFor(database, kKeyRotationLock);
+  if (instances_ != nullptr) {
+    rotator_->ShareDatabase([registry = instances_.get()] { return registry->CountOthers(); },
+                            [lock = rotation_lock_.get()] { return lock->TryHold(); });
+  }
   if (interrupted_rotation.has_value() && !interrupted_rotation->completed_at.has_value()) {
     log_->Info(absl::StrCat("master key rotation ", interrupted_rotation->id,
                             " was under way at the last stop: resuming"));

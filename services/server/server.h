@@ -227,6 +227,9 @@ class MediationServer {
   // delivers the outbox, and the one that runs maintenance.
   std::unique_ptr<storage::InstanceLock> delivery_lock_;
   std::unique_ptr<storage::InstanceLock> maintenance_lock_;
+  // Shared databases: this process counted among the servers, and the key rotation's lock.
+  std::unique_ptr<storage::InstanceRegistry> instances_;
+  std::unique_ptr<storage::InstanceLock> rotation_lock_;
   // Wakes the event streams on writes through other server processes (null on SQLite).
   std::unique_ptr<storage::ChangeListener> changes_;
   bool stopping_ = false;  // Guarded by maintenance_mu_.
@@ -236,6 +239,8 @@ class MediationServer {
 // The InstanceLock keys (PostgreSQL advisory locks) of the outbox's delivery and of maintenance.
 inline constexpr int64_t kDeliveryLock = 0x64656c69;     // "deli"
 inline constexpr int64_t kMaintenanceLock = 0x6d61696e;  // "main"
+inline constexpr int64_t kInstancesLock = 0x73727672;    // "srvr"
+inline constexpr int64_t kKeyRotationLock = 0x726f7461;  // "rota"
 
 // The directory files default to beside the database (admin.token, master.key, backups/): the
 // SQLite file's own, or var/ for a PostgreSQL database.

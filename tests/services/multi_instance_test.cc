@@ -12,6 +12,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -190,6 +191,41 @@ TEST_F(MultiInstanceTest, MaintenanceRunsInOneInstanceOnly) {
   }
   ASSERT_TRUE(ran.ok()) << ran.status();
   EXPECT_GE(*ran, 0);
+}
+
+// Each server process must hold the master key, so a rotation is refused while another process
+// serves (and nothing is recorded or written), and runs once it is the only one.
+TEST_F(MultiInstanceTest, AKeyRotationIsRefusedWhileAnotherServerProcessServes) {
+  v1::RotateMasterKeyResponse rotated;
+  const grpc::Status refused =
+      first_->admin().RotateMasterKey(WithToken(first_->admin_secret()).get(), {}, &rotated);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(refused.error_message(),
+            "1 other server process(es) use this database, and each would need the new master "
+            "key: rotate it with this process alone. Stop the others; when GetKeyRotation shows "
+            "the rotation ended, copy the master key file to their machines and start them "
+            "again (deploy/postgresql/README.md)");
+  EXPECT_EQ(first_->CountRows("key_rotations"), 0);
+  EXPECT_EQ(first_->CountRows("master_keys"), 1);
+  EXPECT_FALSE(std::filesystem::exists(first_->dir().File("master.key.next")));
+  EXPECT_EQ(first_->CountRows("audit_events",
+                              "method LIKE '%/RotateMasterKey' AND outcome = "
+                              "'FAILED_PRECONDITION'"),
+            1);
+
+  second_.reset();  // The other process stops (its connections close).
+  ASSERT_TRUE(
+      first_->admin().RotateMasterKey(WithToken(first_->admin_secret()).get(), {}, &rotated).ok());
+  v1::GetKeyRotationResponse progress;
+  for (int i = 0; i < 100; ++i) {
+    ASSERT_TRUE(first_->admin()
+                    .GetKeyRotation(WithToken(first_->admin_secret()).get(), {}, &progress)
+                    .ok());
+    if (progress.rotation().has_completed_at()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(progress.rotation().has_completed_at()) << progress.DebugString();
+  EXPECT_EQ(first_->CountRows("master_keys", "state = 'current'"), 1);
 }
 
 // The database ends every server connection (as a restart or a failover does): calls on a lost
