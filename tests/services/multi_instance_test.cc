@@ -8,6 +8,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -15,6 +16,8 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -191,6 +194,69 @@ TEST_F(MultiInstanceTest, MaintenanceRunsInOneInstanceOnly) {
   }
   ASSERT_TRUE(ran.ok()) << ran.status();
   EXPECT_GE(*ran, 0);
+}
+
+// Event positions follow commit order across processes: a stream waiting on one instance while
+// both write receives every event, once, in the order a later reading from position 0 gives
+// (an event committed with a lower position after a higher one was sent would be skipped).
+TEST_F(MultiInstanceTest, AStreamOnOneInstanceGetsEveryEventWrittenThroughBothInOrder) {
+  const int64_t org = first_->RegisterOrganisation("Northshire Hospitals NHS Trust");
+  first_->case_support();  // Issued before the writers start.
+  second_->case_support();
+  constexpr int kWriters = 4, kEach = 10;
+
+  grpc::ClientContext live;
+  live.AddMetadata("authorization", "Bearer " + second_->case_support());
+  std::unique_ptr<grpc::ClientReader<v1::CaseEvent>> stream =
+      second_->events().StreamCaseEvents(&live, {});
+  std::vector<v1::CaseEvent> streamed;
+  std::thread reader([&] {
+    for (v1::CaseEvent e; streamed.size() < kWriters * kEach && stream->Read(&e);) {
+      streamed.push_back(e);
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // The stream waits.
+
+  std::mutex mu;
+  std::set<int64_t> created;
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      TestServer& via = w % 2 == 0 ? *first_ : *second_;
+      for (int i = 0; i < kEach; ++i) {
+        const v1::Case c = via.CreateReferral(org);
+        std::lock_guard lock(mu);
+        created.insert(c.id());
+      }
+    });
+  }
+  for (std::thread& t : writers) t.join();
+  for (int i = 0; i < 100 && streamed.size() < kWriters * kEach; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  live.TryCancel();
+  reader.join();
+
+  v1::StreamCaseEventsRequest all;
+  all.set_stop_at_end(true);
+  grpc::ClientContext later;
+  later.AddMetadata("authorization", "Bearer " + first_->case_support());
+  std::unique_ptr<grpc::ClientReader<v1::CaseEvent>> again =
+      first_->events().StreamCaseEvents(&later, all);
+  std::vector<int64_t> positions, streamed_positions;
+  std::set<int64_t> cases;
+  for (v1::CaseEvent e; again->Read(&e);) {
+    positions.push_back(e.position());
+    cases.insert(e.case_id());
+  }
+  ASSERT_TRUE(again->Finish().ok());
+  for (const v1::CaseEvent& e : streamed) streamed_positions.push_back(e.position());
+  ASSERT_EQ(created.size(), static_cast<size_t>(kWriters * kEach));
+  EXPECT_EQ(cases, created);
+  EXPECT_EQ(positions.size(), created.size());
+  EXPECT_TRUE(std::is_sorted(positions.begin(), positions.end()));
+  EXPECT_EQ(std::set<int64_t>(positions.begin(), positions.end()).size(), positions.size());
+  EXPECT_EQ(streamed_positions, positions);
 }
 
 // Each server process must hold the master key, so a rotation is refused while another process
