@@ -45,9 +45,10 @@ class PgStatement final : public StatementImpl {
  public:
   PgStatement(PgConnection& conn) : conn_(conn) {}
 
-  void Start(std::string name, std::string insert_table) {
+  void Start(std::string name, std::string insert_table, bool returns_id) {
     name_ = std::move(name);
     insert_table_ = std::move(insert_table);
+    returns_id_ = returns_id;
     params_.clear();
     Reset();
   }
@@ -63,7 +64,7 @@ class PgStatement final : public StatementImpl {
   bool Step() override {
     if (!executed_) Execute();
     ++row_;
-    return row_ < static_cast<int64_t>(result_.size());
+    return row_ < rows_;
   }
   int Exec() override {
     Execute();
@@ -125,6 +126,7 @@ class PgStatement final : public StatementImpl {
   void Reset() override {
     executed_ = false;
     row_ = -1;
+    rows_ = 0;
     result_ = pqxx::result();
   }
 
@@ -136,7 +138,7 @@ class PgStatement final : public StatementImpl {
   }
 
   pqxx::field Field(int index) const {
-    if (row_ < 0 || row_ >= static_cast<int64_t>(result_.size())) {
+    if (row_ < 0 || row_ >= rows_) {
       throw StorageError("no current row");
     }
     return result_[static_cast<pqxx::result::size_type>(row_)][index];
@@ -155,16 +157,27 @@ class PgStatement final : public StatementImpl {
     }
     executed_ = true;
     row_ = -1;
-    if (!insert_table_.empty()) conn_.Inserted(insert_table_);
+    rows_ = static_cast<int64_t>(result_.size());
+    if (insert_table_.empty()) return;
+    std::optional<int64_t> id;
+    if (returns_id_) {
+      // The ids the RETURNING added are this layer's, not rows of the statement (an INSERT
+      // gives none, as on SQLite).
+      if (rows_ > 0) id = result_[static_cast<pqxx::result::size_type>(rows_ - 1)][0].as<int64_t>();
+      rows_ = 0;
+    }
+    conn_.Inserted(insert_table_, id);
   }
 
   PgConnection& conn_;
   std::string name_;
   std::string insert_table_;
+  bool returns_id_ = false;
   std::vector<std::optional<std::string>> params_;
   pqxx::result result_;
   bool executed_ = false;
   int64_t row_ = -1;
+  int64_t rows_ = 0;  // The statement's own rows in result_.
 };
 
 // The table `sql` inserts into, or "" when it is not an INSERT.
@@ -273,13 +286,23 @@ PgConnection::~PgConnection() {
 StatementImpl* PgConnection::Acquire(const std::string& sql) {
   auto it = prepared_.find(sql);
   if (it == prepared_.end()) {
-    std::string name = absl::StrCat("s", prepared_.size() + 1);
+    Prepared prepared{.name = absl::StrCat("s", prepared_.size() + 1),
+                      .insert_table = InsertTable(sql)};
+    std::string text = PgPlaceholders(sql);
+    // An INSERT returns the id it made, saving LastInsertId a round trip.
+    if (!prepared.insert_table.empty() &&
+        absl::AsciiStrToUpper(sql).find("RETURNING") == std::string::npos) {
+      if (const std::string& column = IdentityColumn(prepared.insert_table); !column.empty()) {
+        absl::StrAppend(&text, " RETURNING ", column);
+        prepared.returns_id = true;
+      }
+    }
     try {
-      conn_->prepare(name, PgPlaceholders(sql));
+      conn_->prepare(prepared.name, text);
     } catch (...) {
       RethrowAsStorageError(this);
     }
-    it = prepared_.emplace(sql, Prepared{std::move(name), InsertTable(sql)}).first;
+    it = prepared_.emplace(sql, std::move(prepared)).first;
   }
   std::unique_ptr<StatementImpl> statement;
   if (idle_.empty()) {
@@ -288,7 +311,8 @@ StatementImpl* PgConnection::Acquire(const std::string& sql) {
     statement = std::move(idle_.back());
     idle_.pop_back();
   }
-  static_cast<PgStatement*>(statement.get())->Start(it->second.name, it->second.insert_table);
+  static_cast<PgStatement*>(statement.get())
+      ->Start(it->second.name, it->second.insert_table, it->second.returns_id);
   return statement.release();
 }
 
@@ -298,8 +322,24 @@ void PgConnection::Release(StatementImpl* statement) {
   idle_.push_back(std::move(owned));
 }
 
+const std::string& PgConnection::IdentityColumn(const std::string& table) {
+  auto it = identity_columns_.find(table);
+  if (it != identity_columns_.end()) return it->second;
+  std::string column;
+  try {
+    const pqxx::result r = work_->exec(
+        absl::StrCat("SELECT attname FROM pg_attribute WHERE attrelid = CAST(", work_->quote(table),
+                     " AS regclass) AND attidentity <> '' LIMIT 1"));
+    if (!r.empty()) column = r[0][0].c_str();
+  } catch (...) {
+    RethrowAsStorageError(this);
+  }
+  return identity_columns_.emplace(table, std::move(column)).first->second;
+}
+
 int64_t PgConnection::LastInsertId() {
   if (last_insert_table_.empty()) throw StorageError("LastInsertId before any INSERT");
+  if (last_insert_id_.has_value()) return *last_insert_id_;
   const std::string table = last_insert_table_;
   // The table's identity column (id, or fee_schedules' version).
   StatementImpl* st = Acquire(

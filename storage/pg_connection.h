@@ -8,6 +8,7 @@
 #define MEDIATION_STORAGE_PG_CONNECTION_H_
 
 #include <memory>
+#include <optional>
 #include <pqxx/pqxx>
 #include <string>
 #include <unordered_map>
@@ -42,9 +43,13 @@ class PgConnection final : public SqlConnection {
   void MarkBroken() { healthy_ = false; }
 
   pqxx::nontransaction& work() { return *work_; }
-  // Called by a statement that INSERTs into `table` when it runs (LastInsertId reads that
-  // table's id sequence: lastval() could be a trigger's insert into another table).
-  void Inserted(const std::string& table) { last_insert_table_ = table; }
+  // Called by a statement that INSERTs into `table` when it runs, with the id of the last row
+  // it inserted when its RETURNING gave one (LastInsertId then needs no round trip; otherwise
+  // it reads that table's id sequence: lastval() could be a trigger's insert into another table).
+  void Inserted(const std::string& table, std::optional<int64_t> id) {
+    last_insert_table_ = table;
+    last_insert_id_ = id;
+  }
   pqxx::connection& raw() { return *conn_; }
 
  private:
@@ -56,9 +61,16 @@ class PgConnection final : public SqlConnection {
   struct Prepared {
     std::string name;
     std::string insert_table;
+    // The INSERT was prepared with RETURNING its table's identity column.
+    bool returns_id = false;
   };
+  // The identity column of `table` ("" if it has none), looked up once per connection.
+  const std::string& IdentityColumn(const std::string& table);
+
   std::unordered_map<std::string, Prepared> prepared_;
+  std::unordered_map<std::string, std::string> identity_columns_;
   std::string last_insert_table_;
+  std::optional<int64_t> last_insert_id_;
   std::vector<std::unique_ptr<StatementImpl>> idle_;
 };
 

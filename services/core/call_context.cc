@@ -28,6 +28,10 @@ absl::Status CallContext::Write(const storage::TxFn& fn) {
   // name them (their ids will be reused).
   const std::string objects_before = objects_;
   absl::Status status = store_.Write([&](storage::Tx& tx) -> absl::Status {
+    // The store may run this again after losing a race (PostgreSQL): nothing of a rolled-back
+    // try stays named.
+    objects_ = objects_before;
+    replayed_response_.reset();
     if (absl::Status s = RecheckToken(tx); !s.ok()) return s;
     if (idempotency_.has_value()) {
       // A repeat that raced this call past ReplayIfRepeated and committed first.
