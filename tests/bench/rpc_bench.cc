@@ -12,6 +12,11 @@
 // call must succeed; a failed call is counted and the first failure printed. The "_json"
 // scenarios make the same calls over the Connect protocol with JSON on server A's HTTP listener
 // (a client thread per call in flight, each with a kept-alive HTTP/1.1 connection).
+//
+// With MEDIATION_TEST_PG naming a PostgreSQL cluster (as for the *.pg tests), the same runs on a
+// fresh database there, without the commit-per-call server (PostgreSQL commits each write), and
+// with two more scenarios, "read_two" and "create_two": a second server on the same database and
+// the calls spread over both in turn, as behind a load balancer.
 #include <fcntl.h>
 #include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
@@ -33,6 +38,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -49,7 +55,8 @@ ABSL_FLAG(int, mediators, 200, "Mediators on the roster that proposals rank.");
 ABSL_FLAG(int, workers, 64, "The servers' worker threads (mediation-server's default).");
 ABSL_FLAG(std::vector<std::string>, scenarios,
           std::vector<std::string>({"echo", "read", "read_json", "create", "create_json",
-                                    "create_per_call", "slots", "proposal"}),
+                                    "create_per_call", "slots", "proposal", "read_two",
+                                    "create_two"}),
           "Which scenarios to run, in this order.");
 
 namespace mediation {
@@ -275,6 +282,17 @@ void ConfigureFor(ServerOptions& o, bool group_commit) {
 int Run() {
   testing::TestServer server([](ServerOptions& o) { ConfigureFor(o, /*group_commit=*/true); });
   testing::TestServer baseline([](ServerOptions& o) { ConfigureFor(o, /*group_commit=*/false); });
+  // On PostgreSQL, a second server process's worth (its own workers, connections and listener)
+  // on the first one's database: the "_two" scenarios spread their calls over both.
+  std::unique_ptr<testing::TestServer> other;
+  if (server.on_postgres()) {
+    other = std::make_unique<testing::TestServer>([&](ServerOptions& o) {
+      ConfigureFor(o, /*group_commit=*/true);
+      testing::ShareDatabaseOf(server, o);
+    });
+  }
+  std::fprintf(stderr, "rpc_bench: on %s\n",
+               server.on_postgres() ? "PostgreSQL (MEDIATION_TEST_PG)" : "SQLite");
   std::fprintf(stderr, "rpc_bench: setting up (%d mediators)\n", absl::GetFlag(FLAGS_mediators));
 
   // A roster, a SUITABLE case to propose for, an allocated case to find slots for, and cases to
@@ -296,6 +314,11 @@ int Run() {
   const std::string& staff = server.case_support();
 
   auto echo = bench::BenchmarkService::NewStub(server.channel());
+  // The server of the `i`th call of a "_two" scenario: the two instances in turn.
+  std::atomic<uint64_t> turn{0};
+  auto either = [&]() -> testing::TestServer& {
+    return (turn.fetch_add(1) % 2 == 0 || other == nullptr) ? server : *other;
+  };
   CommitGroupStats commits;
   const std::map<std::string, std::function<Result()>> scenarios = {
       {"echo",
@@ -334,16 +357,17 @@ int Run() {
          v1::CreateReferralRequest referral = testing::ValidReferral(org);
          std::string json;
          (void)google::protobuf::util::MessageToJsonString(referral, &json);
-         return MeasureConnectJson("referral create, group commit, Connect JSON",
-                                   server.server().http_port(),
-                                   "/ppa.mediation.v1.ReferralService/CreateReferral", staff,
-                                   [&](int64_t) { return json; });
+         return MeasureConnectJson(
+             server.on_postgres() ? "referral create, Connect JSON"
+                                  : "referral create, group commit, Connect JSON",
+             server.server().http_port(), "/ppa.mediation.v1.ReferralService/CreateReferral", staff,
+             [&](int64_t) { return json; });
        }},
       {"create",
        [&] {
          commits.before = server.server().commit_stats();
          Result r = Measure<v1::CreateReferralRequest, v1::CreateReferralResponse>(
-             "referral create, group commit", staff,
+             server.on_postgres() ? "referral create" : "referral create, group commit", staff,
              [&](grpc::ClientContext* c, const v1::CreateReferralRequest& r,
                  grpc::CompletionQueue* cq) {
                return server.referrals().PrepareAsyncCreateReferral(c, r, cq);
@@ -392,6 +416,29 @@ int Run() {
                return r;
              });
        }},
+      {"read_two",
+       [&] {
+         return Measure<v1::GetCaseRequest, v1::GetCaseResponse>(
+             "case read (GetCase), two instances", staff,
+             [&](grpc::ClientContext* c, const v1::GetCaseRequest& r, grpc::CompletionQueue* cq) {
+               return either().referrals().PrepareAsyncGetCase(c, r, cq);
+             },
+             [&](int64_t i) {
+               v1::GetCaseRequest r;
+               r.set_case_id(cases[i % cases.size()]);
+               return r;
+             });
+       }},
+      {"create_two",
+       [&] {
+         return Measure<v1::CreateReferralRequest, v1::CreateReferralResponse>(
+             "referral create, two instances", staff,
+             [&](grpc::ClientContext* c, const v1::CreateReferralRequest& r,
+                 grpc::CompletionQueue* cq) {
+               return either().referrals().PrepareAsyncCreateReferral(c, r, cq);
+             },
+             [&](int64_t) { return testing::ValidReferral(org); });
+       }},
   };
   std::map<std::string, Result> results;
   std::vector<std::string> order;
@@ -401,6 +448,8 @@ int Run() {
       std::fprintf(stderr, "rpc_bench: no scenario '%s'\n", name.c_str());
       return 2;
     }
+    if (absl::EndsWith(name, "_two") && other == nullptr) continue;   // One process per file.
+    if (name == "create_per_call" && server.on_postgres()) continue;  // No group commit there.
     results[name] = it->second();
     order.push_back(name);
   }
@@ -422,7 +471,7 @@ int Run() {
   std::printf("\n%d calls in flight, %d s each after %d s of warm-up, %d workers.\n",
               absl::GetFlag(FLAGS_concurrency), absl::GetFlag(FLAGS_seconds),
               absl::GetFlag(FLAGS_warmup_seconds), absl::GetFlag(FLAGS_workers));
-  if (results.count("create") > 0) {
+  if (results.count("create") > 0 && !server.on_postgres()) {
     const uint64_t writes = commits.after.writes - commits.before.writes;
     const uint64_t batches = commits.after.batches - commits.before.batches;
     std::printf(
