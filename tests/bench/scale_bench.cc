@@ -10,17 +10,22 @@
 // organisations, mediators, cases along the lifecycle, sessions, allocations, agreements and a
 // valid audit chain; case events come from the schema's triggers). It checks what it seeded
 // (counts of rows and of cases per state) and times the seed. On PostgreSQL it then ANALYZEs,
-// as autovacuum would shortly after a bulk load. It runs the server's maintenance once, so that
-// cases finished longer ago than the retention period are anonymised, as they would be in a
-// database ten years old.
+// as autovacuum would shortly after a bulk load. With --maintenance it runs the server's
+// maintenance once, so that cases finished longer ago than the retention period are anonymised
+// as they would be in a database ten years old (a decade of retention at once: minutes).
 //
 // Then, through generated stubs with real tokens, one call at a time unless --concurrency says
 // otherwise, after a few unmeasured calls each: GetCase; ListCases filtered by state and
 // organisation, first page and a later page (page tokens), and by state alone, first page and a
 // deep page; FindSlots for allocated cases; ProposeAllocation over the whole roster;
-// GetStatistics. It prints calls, p50 and p99 and calls per second against the target (every
-// interactive call under 50 ms at p99). The batch operations are timed whole: the case event
-// stream from position 0 (time to the first event and to the end) and VerifyAuditChain.
+// GetStatistics over all time and over the last twelve months. It prints calls, p50 and p99 and
+// calls per second against the target (every interactive call under 50 ms at p99). The batch
+// operations are timed whole: the case event stream from position 0 (time to the first event
+// and to the end) and VerifyAuditChain.
+//
+// --reuse_db and --reuse_dir measure a database an earlier run seeded (kept by stopping that run
+// with SIGKILL during its --pause_seconds) without seeding again; that server keeps personal
+// data for a century, so that starting it does not run the decade's retention.
 //
 // Exit status 1 when any call fails, the chain is not intact, or what was seeded does not read
 // back as planned (CTest's scale_bench_smoke runs a tiny volume of it on both engines).
@@ -41,6 +46,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "services/convert.h"
+#include "services/rules/london.h"
 #include "storage/data_keys.h"
 #include "storage/database.h"
 #include "storage/pg_connection.h"
@@ -62,7 +69,16 @@ ABSL_FLAG(int, warmup_calls, 5, "Unmeasured calls before each.");
 ABSL_FLAG(int, concurrency, 1, "Calls in flight (client threads).");
 ABSL_FLAG(int, batch_runs, 3, "Runs of the event stream and of VerifyAuditChain.");
 ABSL_FLAG(int, workers, 64, "The server's worker threads (mediation-server's default).");
-ABSL_FLAG(bool, maintenance, true, "Run the server's maintenance (retention) once after seeding.");
+ABSL_FLAG(bool, maintenance, false,
+          "Run the server's maintenance once after seeding: cases finished more than the "
+          "retention period ago are anonymised (a decade's catch-up at once).");
+ABSL_FLAG(std::string, reuse_db, "",
+          "Measure a database seeded by an earlier run (its file or URI) instead of seeding one; "
+          "with --reuse_dir.");
+ABSL_FLAG(std::string, reuse_dir, "",
+          "The earlier run's server directory (its master.key and admin.token).");
+ABSL_FLAG(int, pause_seconds, 0,
+          "Before stopping, keep the server and its database this long (to inspect them).");
 
 namespace mediation {
 namespace {
@@ -233,7 +249,45 @@ void PrintSeed(testing::TestServer& server, const Seeded& s, absl::Duration anal
   }
 }
 
-int Run() {
+// What the calls are made on, read from the database: every case by state, and the
+// organisation with the most CLOSED cases (the filtered listing).
+struct Targets {
+  std::map<v1::CaseState, std::vector<int64_t>> cases;
+  int64_t busiest_organisation = 0;
+  int64_t mediators = 0;
+};
+
+absl::StatusOr<Targets> ReadTargets(testing::TestServer& server) {
+  // The server's database (with --reuse_db, not the TestServer's own).
+  absl::StatusOr<std::unique_ptr<storage::EngineStore>> store = storage::OpenDatabase(
+      {.db = server.server().options().db_path, .master_keys = server.server().master_keys()});
+  if (!store.ok()) return store.status();
+  Targets t;
+  absl::Status read = (*store)->Read([&](storage::Tx& tx) -> absl::Status {
+    storage::Statement cases(tx, "SELECT id, state FROM cases ORDER BY id");
+    while (cases.executeStep()) {
+      v1::CaseState state = v1::CASE_STATE_UNSPECIFIED;
+      v1::CaseState_Parse(cases.getColumn(1).getString(), &state);
+      t.cases[state].push_back(cases.getColumn(0).getInt64());
+    }
+    storage::Statement busiest(tx,
+                               "SELECT organisation_id FROM cases WHERE state = "
+                               "'CASE_STATE_CLOSED' GROUP BY organisation_id ORDER BY COUNT(*) "
+                               "DESC, organisation_id LIMIT 1");
+    if (busiest.executeStep()) t.busiest_organisation = busiest.getColumn(0).getInt64();
+    t.mediators = storage::SelectInt64(tx, "SELECT COUNT(*) FROM mediators");
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
+  if (t.cases.empty() || t.busiest_organisation == 0) {
+    return absl::FailedPreconditionError("the database has no cases, or none CLOSED");
+  }
+  return t;
+}
+
+// Seeds the server's database, checks it and prepares it as the file's header says; false after
+// printing what went wrong.
+bool SeedAndPrepare(testing::TestServer& server) {
   testing::ScaleVolume volume{.mediators = absl::GetFlag(FLAGS_mediators),
                               .cases = absl::GetFlag(FLAGS_cases),
                               .sessions = absl::GetFlag(FLAGS_sessions),
@@ -241,18 +295,10 @@ int Run() {
   volume.organisations = absl::GetFlag(FLAGS_organisations) > 0
                              ? absl::GetFlag(FLAGS_organisations)
                              : std::clamp(volume.cases / 50, 3, 300);
-  testing::TestServer server([](ServerOptions& o) {
-    o.workers = absl::GetFlag(FLAGS_workers);
-    o.maintenance_interval = absl::Hours(24 * 365);  // Run once below, not during the calls.
-  });
-  const std::string& staff = server.case_support();
-  (void)server.senior_adviser();
-  const std::string& admin = server.admin_secret();
-
   absl::StatusOr<Seeded> seeded = Seed(server, volume);
   if (!seeded.ok()) {
     std::printf("seeding failed: %s\n", seeded.status().ToString().c_str());
-    return 1;
+    return false;
   }
   absl::Duration analyze;
   if (server.on_postgres()) {
@@ -268,44 +314,64 @@ int Run() {
     maintenance = absl::Now() - t0;
     if (!ran.ok()) {
       std::printf("maintenance failed: %s\n", ran.status().ToString().c_str());
-      return 1;
+      return false;
     }
     changed = *ran;
   }
   PrintSeed(server, *seeded, analyze, maintenance, changed);
-  bool failed = !seeded->counts_ok;
+  return seeded->counts_ok;
+}
 
-  // What to call with.
-  const testing::SeedReport& report = seeded->report;
+int Run() {
+  const bool reuse = !absl::GetFlag(FLAGS_reuse_db).empty();
+  testing::TestServer server([&](ServerOptions& o) {
+    o.workers = absl::GetFlag(FLAGS_workers);
+    o.maintenance_interval = absl::Hours(24 * 365);  // Run once, if at all: not during the calls.
+    if (reuse) {
+      o.db_path = absl::GetFlag(FLAGS_reuse_db);
+      o.master_key_path = absl::StrCat(absl::GetFlag(FLAGS_reuse_dir), "/master.key");
+      o.admin_token_path = absl::StrCat(absl::GetFlag(FLAGS_reuse_dir), "/admin.token");
+      // The server runs maintenance as it starts: on a seeded database that would be the
+      // decade's retention at once (see --maintenance), not what is measured here.
+      o.settings.personal_data_retention = absl::Hours(24 * 365 * 100);
+    }
+  });
+  const std::string& staff = server.case_support();
+  (void)server.senior_adviser();
+  const std::string& admin = server.admin_secret();
+  bool failed = false;
+  if (reuse) {
+    std::printf("Measuring %s (seeded earlier)\n", absl::GetFlag(FLAGS_reuse_db).c_str());
+  } else if (!SeedAndPrepare(server)) {
+    failed = true;
+  }
+  absl::StatusOr<Targets> targets = ReadTargets(server);
+  if (!targets.ok()) {
+    std::printf("reading what to call: %s\n", targets.status().ToString().c_str());
+    return 1;
+  }
   auto ids = [&](std::initializer_list<v1::CaseState> states) {
     std::vector<int64_t> out;
     for (v1::CaseState s : states) {
-      auto it = report.case_ids_by_state.find(s);
-      if (it != report.case_ids_by_state.end())
-        out.insert(out.end(), it->second.begin(), it->second.end());
+      auto it = targets->cases.find(s);
+      if (it != targets->cases.end()) out.insert(out.end(), it->second.begin(), it->second.end());
     }
     return out;
   };
   std::vector<int64_t> all_cases;
-  for (const auto& [state, list] : report.case_ids_by_state) {
+  for (const auto& [state, list] : targets->cases) {
     all_cases.insert(all_cases.end(), list.begin(), list.end());
   }
   std::vector<int64_t> bookable =
       ids({v1::CASE_STATE_MEDIATORS_ALLOCATED, v1::CASE_STATE_SESSIONS_SCHEDULED,
            v1::CASE_STATE_IN_MEDIATION});
   std::vector<int64_t> suitable = ids({v1::CASE_STATE_SUITABLE});
+  const int64_t org = targets->busiest_organisation;
   if (suitable.empty()) {  // A tiny volume may have none: refer one through the API.
-    const v1::Case c = server.CreateReferral(report.organisation_ids.front());
+    const v1::Case c = server.CreateReferral(org);
     server.MakeSuitable(c);
     suitable.push_back(c.id());
   }
-  std::map<int, int64_t> per_org;
-  for (const testing::CasePlan& c : seeded->plan.cases) {
-    if (c.final_state == v1::CASE_STATE_CLOSED) ++per_org[c.organisation];
-  }
-  const auto busiest = std::max_element(per_org.begin(), per_org.end(),
-                                        [](auto& a, auto& b) { return a.second < b.second; });
-  const int64_t org = report.organisation_ids[busiest == per_org.end() ? 0 : busiest->first];
   std::mt19937_64 pick(7);
   std::vector<int64_t> random_cases;
   for (int i = 0; i < absl::GetFlag(FLAGS_calls) + absl::GetFlag(FLAGS_warmup_calls); ++i) {
@@ -358,8 +424,8 @@ int Run() {
       return server.scheduling().FindSlots(WithToken(staff).get(), r, &out);
     }));
   }
-  rows.push_back(
-      Measure(absl::StrCat("ProposeAllocation (", volume.mediators, " mediators)"), [&](int64_t i) {
+  rows.push_back(Measure(
+      absl::StrCat("ProposeAllocation (", targets->mediators, " mediators)"), [&](int64_t i) {
         v1::ProposeAllocationRequest r;
         r.set_case_id(suitable[i % suitable.size()]);
         v1::ProposeAllocationResponse out;
@@ -367,6 +433,12 @@ int Run() {
       }));
   rows.push_back(Measure("GetStatistics (all time)", [&](int64_t) {
     v1::GetStatisticsRequest r;
+    v1::GetStatisticsResponse out;
+    return server.statistics().GetStatistics(WithToken(staff).get(), r, &out);
+  }));
+  rows.push_back(Measure("GetStatistics (last 12 months)", [&](int64_t) {
+    v1::GetStatisticsRequest r;
+    DayToProto(rules::LondonDay(absl::Now()) - 365, r.mutable_referred_from());
     v1::GetStatisticsResponse out;
     return server.statistics().GetStatistics(WithToken(staff).get(), r, &out);
   }));
@@ -429,6 +501,12 @@ int Run() {
       absl::GetFlag(FLAGS_concurrency), absl::GetFlag(FLAGS_calls),
       absl::GetFlag(FLAGS_warmup_calls), absl::GetFlag(FLAGS_workers),
       std::thread::hardware_concurrency());
+  if (absl::GetFlag(FLAGS_pause_seconds) > 0) {
+    std::printf("Database: %s; pausing %d s.\n", server.db_path().c_str(),
+                absl::GetFlag(FLAGS_pause_seconds));
+    std::fflush(stdout);
+    std::this_thread::sleep_for(std::chrono::seconds(absl::GetFlag(FLAGS_pause_seconds)));
+  }
   return failed ? 1 : 0;
 }
 
@@ -437,6 +515,7 @@ int Run() {
 
 int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  mediation::TuneProcessForServing();  // As mediation-server does.
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // Each line as it is measured.
+  mediation::TuneProcessForServing();        // As mediation-server does.
   return mediation::Run();
 }
