@@ -63,6 +63,8 @@ class InstanceLock {
   // True while this process holds the lock: it takes it when free, and keeps it until the
   // process ends or its connection to the database is lost (then another may take it).
   virtual bool TryHold() = 0;
+  // Gives the lock up if this process holds it.
+  virtual void Release() = 0;
 };
 
 // PostgreSQL: a session advisory lock `key` on a connection of the lock's own. SQLite: null (one
@@ -78,6 +80,10 @@ class InstanceRegistry {
   // How many other server processes are marked now (marking this one again first if its
   // connection was lost). UNAVAILABLE when the database cannot be asked.
   virtual absl::StatusOr<int> CountOthers() = 0;
+  // Checks the mark is still there (a failover or restart of the database ends it with the
+  // connection) and makes it again if not. Each process calls this on every maintenance tick,
+  // so after such an event the count is complete again within one tick.
+  virtual void Refresh() = 0;
 };
 
 // PostgreSQL: a shared advisory lock `key` on a connection of its own, counted in pg_locks for

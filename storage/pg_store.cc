@@ -127,7 +127,7 @@ absl::Status PgStore::Write(const TxFn& fn) {
   return status;
 }
 
-absl::Status PgStore::RunOnce(const TxFn& fn, bool writable) {
+absl::Status PgStore::Begin(bool writable) {
   if (absl::Status s = Connect(); !s.ok()) return s;
   PgConnection& conn = *conn_;
   // A write takes the write lock before its transaction begins: its snapshot is then taken
@@ -139,10 +139,28 @@ absl::Status PgStore::RunOnce(const TxFn& fn, bool writable) {
         Run(conn, absl::StrCat("SELECT pg_advisory_lock(", kWriteLock, ")"), "take the write lock");
     if (!locked.ok()) return locked;
   }
-  absl::Status status = Run(conn,
-                            writable ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
-                                     : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                            "begin a transaction");
+  absl::Status begun = Run(conn,
+                           writable ? "BEGIN ISOLATION LEVEL SERIALIZABLE"
+                                    : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                           "begin a transaction");
+  if (!begun.ok() && writable && conn.healthy()) {
+    (void)Run(conn, absl::StrCat("SELECT pg_advisory_unlock(", kWriteLock, ")"),
+              "release the write lock");
+  }
+  return begun;
+}
+
+absl::Status PgStore::RunOnce(const TxFn& fn, bool writable) {
+  absl::Status status = Begin(writable);
+  // A connection found lost before anything of the transaction ran (the database restarted or
+  // failed over since this worker's last call): connect again once, rather than fail the call.
+  if (!status.ok() && conn_ != nullptr && !conn_->healthy()) {
+    conn_.reset();
+    status = Begin(writable);
+  }
+  if (conn_ == nullptr) return status;  // Not connected: nothing to end.
+  PgConnection& conn = *conn_;
+  if (!status.ok() && conn.healthy()) return status;  // Refused (the lock's timeout, say).
   // Write transactions of this process do not overlap (the lock), as SqliteStore's do not.
   const uint64_t tokens_before = writable ? TokenChangesBegun() : 0;
   if (status.ok()) {
@@ -282,8 +300,9 @@ bool PgInstanceLock::TryHold() {
     if (conn_ == nullptr || !conn_->healthy()) conn_ = std::make_unique<PgConnection>(conninfo_);
     StatementImpl* st = conn_->Acquire(
         absl::StrCat("SELECT CASE WHEN pg_try_advisory_lock(", key_, ") THEN 1 ELSE 0 END"));
+    const std::unique_ptr<StatementImpl, std::function<void(StatementImpl*)>> release(
+        st, [conn = conn_.get()](StatementImpl* s) { conn->Release(s); });
     held_ = st->Step() && st->Int64(0) == 1;
-    conn_->Release(st);
     return held_;
   } catch (const StorageError&) {
     conn_.reset();  // The lock went with the connection.
@@ -296,24 +315,40 @@ PgInstanceRegistry::PgInstanceRegistry(std::string conninfo, int64_t key)
     : conninfo_(std::move(conninfo)), key_(key) {
   std::lock_guard lock(mu_);
   try {
-    Mark();
+    Mark(/*check=*/false);
   } catch (const StorageError&) {
-    conn_.reset();  // Marked at the first count instead.
+    conn_.reset();  // Marked at the next refresh or count instead.
   }
 }
 
 PgInstanceRegistry::~PgInstanceRegistry() = default;
 
-void PgInstanceRegistry::Mark() {
+void PgInstanceRegistry::Mark(bool check) {
+  if (conn_ != nullptr && conn_->healthy() && check) {
+    try {
+      conn_->Run("SELECT 1");
+    } catch (const StorageError&) {
+      conn_.reset();
+    }
+  }
   if (conn_ != nullptr && conn_->healthy()) return;
   conn_ = std::make_unique<PgConnection>(conninfo_);
   conn_->Run(absl::StrCat("SELECT pg_advisory_lock_shared(", key_, ")"));
 }
 
+void PgInstanceRegistry::Refresh() {
+  std::lock_guard lock(mu_);
+  try {
+    Mark(/*check=*/true);
+  } catch (const StorageError&) {
+    conn_.reset();  // The database is away: marked again at the next refresh.
+  }
+}
+
 absl::StatusOr<int> PgInstanceRegistry::CountOthers() {
   std::lock_guard lock(mu_);
   try {
-    Mark();
+    Mark(/*check=*/true);
     // A bigint advisory key is held as (classid, objid) = (high, low 32 bits), objsubid 1.
     StatementImpl* st = conn_->Acquire(absl::StrCat(
         "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
@@ -321,13 +356,24 @@ absl::StatusOr<int> PgInstanceRegistry::CountOthers() {
         key_ >> 32, " AND objid = ", key_ & 0xffffffff,
         " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
         "AND pid <> pg_backend_pid()"));
-    const int others = st->Step() ? static_cast<int>(st->Int64(0)) : 0;
-    conn_->Release(st);
-    return others;
+    const std::unique_ptr<StatementImpl, std::function<void(StatementImpl*)>> release(
+        st, [conn = conn_.get()](StatementImpl* s) { conn->Release(s); });
+    return st->Step() ? static_cast<int>(st->Int64(0)) : 0;
   } catch (const StorageError&) {
     conn_.reset();
     return absl::UnavailableError(
         "the database could not be asked which server processes share it; try again shortly");
+  }
+}
+
+void PgInstanceLock::Release() {
+  std::lock_guard lock(mu_);
+  if (!held_ || conn_ == nullptr) return;
+  held_ = false;
+  try {
+    conn_->Run(absl::StrCat("SELECT pg_advisory_unlock(", key_, ")"));
+  } catch (const StorageError&) {
+    conn_.reset();  // Gone with the connection.
   }
 }
 

@@ -81,6 +81,9 @@ class PgStore final : public EngineStore {
 
   // Opens a new connection when there is none or the last one broke.
   absl::Status Connect();
+  // Connects if need be, takes the write lock (writes) and begins the transaction; on failure
+  // nothing is held.
+  absl::Status Begin(bool writable);
   absl::Status RunOnce(const TxFn& fn, bool writable);
 
   PgOptions options_;
@@ -109,6 +112,7 @@ class PgInstanceLock final : public InstanceLock {
   PgInstanceLock(std::string conninfo, int64_t key);
   ~PgInstanceLock() override;
   bool TryHold() override;
+  void Release() override;
 
  private:
   const std::string conninfo_;
@@ -125,10 +129,12 @@ class PgInstanceRegistry final : public InstanceRegistry {
   PgInstanceRegistry(std::string conninfo, int64_t key);
   ~PgInstanceRegistry() override;
   absl::StatusOr<int> CountOthers() override;
+  void Refresh() override;
 
  private:
-  // Connects and takes the shared lock if the connection is gone. Throws StorageError.
-  void Mark();
+  // Connects and takes the shared lock if the connection is gone; with `check`, first asks the
+  // database whether the connection is still there. Throws StorageError.
+  void Mark(bool check);
 
   const std::string conninfo_;
   const int64_t key_;

@@ -15,6 +15,8 @@
 #
 # The client side is build/tests/pg_drill (see its header): it starts the servers, writes,
 # runs the disruption, and checks every acknowledged write in the database and through each server.
+# DIR, if given, must be this user's own (scripts in it run as this user); only what the drill
+# makes in it is removed.
 # --short is CI's form (2 s of writes either side); the full form writes 10 s either side.
 # As root, the clusters run as the `postgres` user (PostgreSQL refuses root). Everything is made
 # in DIR (default: a new temporary directory) and removed afterwards unless --keep.
@@ -40,10 +42,17 @@ bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 
 owner=()
 [[ $(id -u) -eq 0 ]] && owner=(runuser -u postgres --)
-[[ -n "$dir" ]] || dir=$(mktemp -d /tmp/mediation-drill.XXXXXX)
-mkdir -p "$dir"
+made_dir=0
+if [[ -z "$dir" ]]; then
+  dir=$(mktemp -d /tmp/mediation-drill.XXXXXX)
+  made_dir=1
+else
+  mkdir -p "$dir"
+  # Scripts in it run as this user (and as root under CI): it must be this user's own.
+  [[ -O "$dir" && ! -L "$dir" ]] || { echo "$0: $dir is not a directory of this user's own" >&2; exit 1; }
+fi
 dir=$(cd "$dir" && pwd)
-chmod 755 "$dir"
+chmod 755 "$dir"  # The clusters' user (postgres, under root) must reach its subdirectories.
 standby_port=$((port + 1))
 
 stop_all() {
@@ -55,10 +64,16 @@ cleanup() {
   local status=$?
   stop_all
   if [[ $status -ne 0 ]]; then
-    echo "$0: failed; the clusters' logs:" >&2
-    tail -n 20 "$dir"/*/server.log >&2 2>/dev/null || true
+    echo "$0: failed; the clusters' and the servers' logs:" >&2
+    tail -n 20 "$dir"/primary/server.log "$dir"/standby/server.log "$dir"/servers/server-*.log >&2 2>/dev/null || true
   fi
-  if [[ $keep -eq 0 ]]; then rm -rf "$dir"; else echo "$0: kept $dir"; fi
+  if [[ $keep -eq 1 ]]; then
+    echo "$0: kept $dir"
+  elif [[ $made_dir -eq 1 ]]; then
+    rm -rf "$dir"
+  else  # Only what the drill made in a directory it was given.
+    rm -rf "$dir"/primary "$dir"/standby "$dir"/servers "$dir"/disrupt.sh
+  fi
 }
 trap cleanup EXIT
 stop_all  # One left by an interrupted run.
@@ -104,17 +119,17 @@ if [[ "$mode" == failover ]]; then
   cat >"$dir/disrupt.sh" <<SCRIPT
 #!/usr/bin/env bash
 set -e
-${owner[*]} $bindir/pg_ctl -D $dir/primary/data -m immediate -w stop >/dev/null
-${owner[*]} $bindir/pg_ctl -D $dir/standby/data -w -t 60 promote >/dev/null
+${owner[*]} "$bindir/pg_ctl" -D "$dir/primary/data" -m immediate -w stop >/dev/null
+${owner[*]} "$bindir/pg_ctl" -D "$dir/standby/data" -w -t 60 promote >/dev/null
 SCRIPT
 else
   echo "failover-drill: one cluster on $port, to be stopped at once and started again"
   cat >"$dir/disrupt.sh" <<SCRIPT
 #!/usr/bin/env bash
 set -e
-${owner[*]} $bindir/pg_ctl -D $dir/primary/data -m immediate -w stop >/dev/null
+${owner[*]} "$bindir/pg_ctl" -D "$dir/primary/data" -m immediate -w stop >/dev/null
 sleep 3
-${owner[*]} $bindir/pg_ctl -D $dir/primary/data -l $dir/primary/server.log -w -t 60 -o "$(options primary "$port")" start >/dev/null
+${owner[*]} "$bindir/pg_ctl" -D "$dir/primary/data" -l "$dir/primary/server.log" -w -t 60 -o "$(options primary "$port")" start >/dev/null
 SCRIPT
 fi
 chmod 755 "$dir/disrupt.sh"

@@ -8,7 +8,9 @@
 #
 # PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` user the
 # package made, and DIR is made theirs. The cluster is for tests: fsync stays on (the crash and
-# failover tests count on it), and it listens on loopback only.
+# failover tests count on it), it listens on loopback only, and it keeps 512 MB of write-ahead
+# log (wal_keep_size) so that the tests that look for secrets on disk read every segment written
+# since they began (tests/support/test_server.h, DiskBytes).
 set -euo pipefail
 
 bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -35,7 +37,7 @@ case "$cmd" in
     as_owner "$bindir/initdb" -D "$dir/data" --locale=C -E UTF8 -A trust -U postgres >"$dir/initdb.log" 2>&1 ||
       { cat "$dir/initdb.log" >&2; exit 1; }
     as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=128MB" \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=400 -c shared_buffers=128MB -c wal_keep_size=512MB" \
       start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
     uri="postgresql://postgres@127.0.0.1:$port/postgres"
     echo "$uri" | as_owner tee "$dir/uri"

@@ -61,8 +61,8 @@ absl::StatusOr<KeyRotationControl::PreparedKey> KeyRotator::Prepare(
     busy_ = false;
     return status;
   };
-  if (count_others_) {
-    absl::StatusOr<int> others = count_others_();
+  if (shared_.count_others) {
+    absl::StatusOr<int> others = shared_.count_others();
     if (!others.ok()) return give_up(others.status());
     if (*others > 0) {
       return give_up(absl::FailedPreconditionError(absl::StrCat(
@@ -71,6 +71,12 @@ absl::StatusOr<KeyRotationControl::PreparedKey> KeyRotator::Prepare(
           "key: rotate it with this process alone. Stop the others; when GetKeyRotation shows "
           "the rotation ended, copy the master key file to their machines and start them "
           "again (deploy/postgresql/README.md)")));
+    }
+    // Whoever starts the rotation re-wraps: it takes the lock before the rotation is recorded.
+    if (!shared_.hold_lock()) {
+      return give_up(absl::UnavailableError(
+          "another server process holds the key rotation's lock, or the database could not be "
+          "asked; try again shortly"));
     }
   }
   std::string key;
@@ -112,6 +118,7 @@ absl::StatusOr<KeyRotationControl::PreparedKey> KeyRotator::Prepare(
 
 void KeyRotator::Abandon() {
   ::unlink(NextKeyFile().c_str());
+  if (shared_.release_lock) shared_.release_lock();
   std::lock_guard lock(mu_);
   busy_ = false;
 }
@@ -125,19 +132,9 @@ void KeyRotator::Launch(const storage::KeyRotationRecord& rotation, std::string 
   Resume(rotation);
 }
 
-void KeyRotator::ShareDatabase(std::function<absl::StatusOr<int>()> count_others,
-                               std::function<bool()> hold_lock) {
-  count_others_ = std::move(count_others);
-  hold_lock_ = std::move(hold_lock);
-}
+void KeyRotator::ShareDatabase(SharedDatabase shared) { shared_ = std::move(shared); }
 
 void KeyRotator::Resume(const storage::KeyRotationRecord& rotation) {
-  if (hold_lock_ && !hold_lock_()) {
-    // Another process re-wraps (one started during the rotation holds both keys meanwhile).
-    log_.Info(absl::StrCat("master key rotation ", rotation.id,
-                           " is continued by another server process"));
-    return;
-  }
   std::thread finished;
   {
     std::lock_guard lock(mu_);
@@ -163,6 +160,27 @@ void KeyRotator::Stop() {
   if (running.joinable()) running.join();
 }
 
+absl::Status KeyRotator::Read(const storage::TxFn& fn) {
+  auto done = std::make_shared<std::promise<absl::Status>>();
+  std::future<absl::Status> result = done->get_future();
+  if (!pool_.Submit([fn, done](storage::Store& store) { done->set_value(store.Read(fn)); })) {
+    return absl::UnavailableError("the server is shutting down");
+  }
+  return result.get();
+}
+
+bool KeyRotator::Completed(int64_t id) {
+  bool completed = false;
+  const absl::Status read = Read([&](storage::Tx& tx) -> absl::Status {
+    absl::StatusOr<std::optional<storage::KeyRotationRecord>> latest =
+        storage::LatestKeyRotation(tx);
+    if (!latest.ok()) return latest.status();
+    completed = latest->has_value() && (*latest)->id == id && (*latest)->completed_at.has_value();
+    return absl::OkStatus();
+  });
+  return read.ok() && completed;
+}
+
 absl::Status KeyRotator::Write(const storage::TxFn& fn) {
   auto done = std::make_shared<std::promise<absl::Status>>();
   std::future<absl::Status> result = done->get_future();
@@ -181,14 +199,42 @@ void KeyRotator::Run(storage::KeyRotationRecord rotation) {
   const absl::Time began = absl::Now();
   int64_t rewrapped = 0;
   absl::Duration backoff = absl::Seconds(1);
+  bool announced = false;
   for (;;) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) return;  // Resumes at the next start.
     }
+    if (shared_.hold_lock && !shared_.hold_lock()) {
+      // Another process re-wraps (or the database is away): wait for the lock, or the end.
+      if (!announced) {
+        log_.Info(absl::StrCat("master key rotation ", rotation.id,
+                               " is being continued by another server process"));
+        announced = true;
+      }
+      if (Completed(rotation.id)) {
+        // This process's key files are renamed at its next start (key_setup).
+        log_.Info(absl::StrCat("master key rotation ", rotation.id,
+                               " was completed by another server process"));
+        std::lock_guard lock(mu_);
+        busy_ = false;
+        return;
+      }
+      if (!Pause(absl::Seconds(5))) return;
+      continue;
+    }
     int n = 0;
     bool finished = false;
     absl::Status status = Write([&](storage::Tx& tx) -> absl::Status {
+      // Another process that held the lock before may have ended it: once is enough.
+      absl::StatusOr<std::optional<storage::KeyRotationRecord>> latest =
+          storage::LatestKeyRotation(tx);
+      if (!latest.ok()) return latest.status();
+      if (latest->has_value() && (*latest)->id == rotation.id &&
+          (*latest)->completed_at.has_value()) {
+        finished = true;
+        return absl::OkStatus();
+      }
       absl::StatusOr<int> batch = storage::ContinueKeyRotation(tx, rotation, batch_);
       if (!batch.ok()) return batch.status();
       n = *batch;
@@ -228,6 +274,7 @@ void KeyRotator::Run(storage::KeyRotationRecord rotation) {
       "master key rotation ", rotation.id, " completed: ", rewrapped,
       " data key(s) re-wrapped by this run in ", absl::StrFormat("%.2f", seconds), " s (",
       seconds > 0 ? static_cast<int64_t>(rewrapped / seconds) : 0, " a second)"));
+  if (shared_.release_lock) shared_.release_lock();
   Finish(rotation);
 }
 

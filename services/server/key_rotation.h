@@ -46,9 +46,15 @@ class KeyRotator final : public KeyRotationControl {
 
   // Where other server processes share the database (PostgreSQL): how many there are now, and a
   // lock only one process holds. A rotation is refused while others serve (each would need the
-  // new key), and only the lock's holder re-wraps. Call before serving.
-  void ShareDatabase(std::function<absl::StatusOr<int>()> count_others,
-                     std::function<bool()> hold_lock);
+  // new key). The process that starts one takes the lock first and re-wraps; a process started
+  // during a rotation waits for the lock, so if the one re-wrapping stops, another carries on.
+  // Call before serving.
+  struct SharedDatabase {
+    std::function<absl::StatusOr<int>()> count_others;
+    std::function<bool()> hold_lock;  // True while this process holds the lock.
+    std::function<void()> release_lock;
+  };
+  void ShareDatabase(SharedDatabase shared);
 
   // At start-up, for a rotation the database records as under way (its keys already held).
   void Resume(const storage::KeyRotationRecord& rotation);
@@ -59,9 +65,12 @@ class KeyRotator final : public KeyRotationControl {
 
  private:
   void Run(storage::KeyRotationRecord rotation);
-  // Null, or set by ShareDatabase.
-  std::function<absl::StatusOr<int>()> count_others_;
-  std::function<bool()> hold_lock_;
+  // Runs `fn` in a read transaction on a worker and waits for it.
+  absl::Status Read(const storage::TxFn& fn);
+  // Whether rotation `id` is recorded as completed (by any process).
+  bool Completed(int64_t id);
+  // Empty unless ShareDatabase was called.
+  SharedDatabase shared_;
   // Runs `fn` in a write transaction on a worker and waits for it.
   absl::Status Write(const storage::TxFn& fn);
   void Finish(const storage::KeyRotationRecord& rotation);

@@ -584,8 +584,10 @@ absl::Status MediationServer::StartWorkers(
   instances_ = storage::RegisterInstance(database, kInstancesLock);
   rotation_lock_ = storage::InstanceLockFor(database, kKeyRotationLock);
   if (instances_ != nullptr) {
-    rotator_->ShareDatabase([registry = instances_.get()] { return registry->CountOthers(); },
-                            [lock = rotation_lock_.get()] { return lock->TryHold(); });
+    rotator_->ShareDatabase(
+        {.count_others = [registry = instances_.get()] { return registry->CountOthers(); },
+         .hold_lock = [lock = rotation_lock_.get()] { return lock->TryHold(); },
+         .release_lock = [lock = rotation_lock_.get()] { lock->Release(); }});
   }
   if (interrupted_rotation.has_value() && !interrupted_rotation->completed_at.has_value()) {
     log_->Info(absl::StrCat("master key rotation ", interrupted_rotation->id,
@@ -712,6 +714,8 @@ storage::CommitGroup::Stats MediationServer::commit_stats() const {
 }
 
 absl::StatusOr<int> MediationServer::RunMaintenance() {
+  // Every process, whichever runs the maintenance: its mark among the servers holds.
+  if (instances_ != nullptr) instances_->Refresh();
   // Another server process on the same database holds the maintenance lock: it maintains.
   if (maintenance_lock_ != nullptr && !maintenance_lock_->TryHold()) return -1;
   struct Report {

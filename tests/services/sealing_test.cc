@@ -94,6 +94,19 @@ class SealingTest : public ::testing::Test {
   std::vector<std::string> canaries_;
 };
 
+// The disk reader the canary tests rely on finds text that only the write-ahead log still holds:
+// written, overwritten, and (PostgreSQL) the table rewritten without the old row version.
+TEST_F(SealingTest, TheDiskReaderFindsTextOnlyTheWriteAheadLogStillHolds) {
+  const int64_t org = server_.RegisterOrganisation("Northshire Hospitals NHS Trust");
+  for (const char* name : {"CANARY-visible-5k2", "Northshire Hospitals NHS Trust"}) {
+    ASSERT_EQ(server_.Tamper(
+                  absl::StrCat("UPDATE organisations SET name = '", name, "' WHERE id = ", org)),
+              1);
+  }
+  if (server_.on_postgres()) server_.Tamper("VACUUM FULL organisations");
+  EXPECT_TRUE(absl::StrContains(server_.DiskBytes(), "CANARY-visible-5k2"));
+}
+
 TEST_F(SealingTest, ACanaryInEveryConfidentialFieldIsInNoFileButReadsBack) {
   const std::string desk = server_.case_support();
   const std::string adviser = server_.senior_adviser();

@@ -97,10 +97,15 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure, Via via) {
   options.shutdown_grace = absl::Seconds(5);
   if (configure) configure(options);
   if (via == Via::kConnect) options.http_listen = "127.0.0.1:0";
+  if (on_postgres()) {  // Before the server writes anything.
+    storage::PgConnection conn(db_path());
+    storage::StatementImpl* st = conn.Acquire("SELECT pg_walfile_name(pg_current_wal_lsn())");
+    if (st->Step()) first_wal_file_ = st->Text(0);
+    conn.Release(st);
+  }
   absl::StatusOr<std::unique_ptr<MediationServer>> server = MediationServer::Start(options);
   if (!server.ok()) throw std::runtime_error(std::string(server.status().message()));
   server_ = *std::move(server);
-  if (on_postgres()) first_wal_file_ = QueryBytes("SELECT pg_walfile_name(pg_current_wal_lsn())");
 
   std::ifstream token_file(options.admin_token_path);
   std::getline(token_file, admin_secret_);
@@ -440,15 +445,13 @@ std::string TestServer::DiskBytes() const {
     for (const char* suffix : {"", "-wal", "-shm"}) AppendFile(db_path() + suffix, all);
     return all;
   }
-  Checkpoint();
+  // The WAL first (the test cluster keeps segments: wal_keep_size), then this database's files
+  // once a CHECKPOINT has written every committed change to them.
   const std::vector<std::string> found =
       QueryOnce(db_path(), {"SHOW data_directory",
                             "SELECT oid::text FROM pg_database WHERE datname = current_database()",
                             "SELECT pg_walfile_name(pg_current_wal_lsn())"});
   const std::filesystem::path data = found[0];
-  for (const auto& entry : std::filesystem::directory_iterator(data / "base" / found[1])) {
-    if (entry.is_regular_file()) AppendFile(entry.path(), all);
-  }
   // WAL segment names sort in the order they were written (one timeline here).
   for (const auto& entry : std::filesystem::directory_iterator(data / "pg_wal")) {
     const std::string name = entry.path().filename().string();
@@ -456,6 +459,10 @@ std::string TestServer::DiskBytes() const {
         name <= found[2]) {
       AppendFile(entry.path(), all);
     }
+  }
+  Checkpoint();
+  for (const auto& entry : std::filesystem::directory_iterator(data / "base" / found[1])) {
+    if (entry.is_regular_file()) AppendFile(entry.path(), all);
   }
   return all;
 }
