@@ -2,6 +2,8 @@
 
 #include <google/protobuf/message.h>
 
+#include <memory>
+
 #include "absl/strings/str_cat.h"
 #include "storage/audit.h"
 #include "storage/idempotency.h"
@@ -27,11 +29,18 @@ absl::Status CallContext::Write(const storage::TxFn& fn) {
   // Objects named by a write that fails were never written: the refusal's audit row must not
   // name them (their ids will be reused).
   const std::string objects_before = objects_;
+  std::unique_ptr<google::protobuf::Message> response_before;
+  if (response_ != nullptr) {
+    response_before.reset(response_->New());
+    response_before->CopyFrom(*response_);
+  }
+  int runs = 0;
   absl::Status status = store_.Write([&](storage::Tx& tx) -> absl::Status {
     // The store may run this again after losing a race (PostgreSQL): nothing of a rolled-back
-    // try stays named.
+    // run stays named or answered.
     objects_ = objects_before;
     replayed_response_.reset();
+    if (runs++ > 0 && response_before != nullptr) response_->CopyFrom(*response_before);
     if (absl::Status s = RecheckToken(tx); !s.ok()) return s;
     if (idempotency_.has_value()) {
       // A repeat that raced this call past ReplayIfRepeated and committed first.

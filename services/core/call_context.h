@@ -68,6 +68,10 @@ class CallContext {
   void MakeIdempotent(std::string key, std::string request_sha256,
                       google::protobuf::Message* response);
 
+  // The message the handler answers in: a write that the store runs again (after a lost race)
+  // starts again from the response as it was before the write, not from the first run's.
+  void SetResponse(google::protobuf::Message* response) { response_ = response; }
+
   // Answers the call from a kept response before the handler runs, if there is one, so a repeat
   // is answered even when the handler would now refuse the request (a date has passed).
   // Returns whether it did. REQUIRES: MakeIdempotent was called.
@@ -87,6 +91,7 @@ class CallContext {
   const absl::Time now_;
   const ServiceSettings& settings_;
   const absl::string_view transport_;
+  google::protobuf::Message* response_ = nullptr;  // Set by SetResponse.
   std::string objects_;
   bool audited_ = false;
 

@@ -372,6 +372,7 @@ absl::Status CallPipeline::RunPermitted(CallContext& call, const MethodEntry& en
                                         google::protobuf::Message& response) {
   absl::StatusOr<std::string> key = IdempotencyKey(request);
   if (!key.ok()) return key.status();
+  call.SetResponse(&response);
   if (key->empty()) return entry.handler(call, request, response);
   call.MakeIdempotent(*key, RequestFingerprint(request), &response);
   absl::StatusOr<bool> replayed = call.ReplayIfRepeated();

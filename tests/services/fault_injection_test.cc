@@ -43,6 +43,43 @@ class FaultInjectionTest : public ::testing::Test {
   int64_t org_ = 0;
 };
 
+// PostgreSQL's store runs a write again when it loses a serialization race. The answer and the
+// audit row are those of the run that committed: nothing listed twice, no id of the rolled-back
+// run (on PostgreSQL its ids are not reused).
+TEST_F(FaultInjectionTest, AWriteRunAgainAnswersAndAuditsOnlyTheRunThatCommitted) {
+  const int64_t mediator = server_.RegisterMediator(
+      ::mediation::testing::ValidMediator("Lead Mediator", "lead@mediators.example"));
+  server_.SettleOutbox();
+  plan_->RepeatNextWrite();
+  v1::SetWorkingPatternRequest pattern;
+  pattern.set_mediator_id(mediator);
+  for (const int day : {1, 3}) {  // Monday and Wednesday.
+    v1::WorkingHours* h = pattern.add_hours();
+    h->set_weekday(day);
+    h->mutable_start()->set_hours(9);
+    h->mutable_end()->set_hours(13);
+  }
+  v1::SetWorkingPatternResponse set;
+  ASSERT_TRUE(server_.mediators()
+                  .SetWorkingPattern(WithToken(server_.admin_secret()).get(), pattern, &set)
+                  .ok());
+  EXPECT_EQ(set.hours_size(), 2);
+  EXPECT_EQ(server_.CountRows("working_hours", absl::StrCat("mediator_id = ", mediator)), 2);
+
+  server_.SettleOutbox();
+  plan_->RepeatNextWrite();
+  v1::CreateReferralResponse created;
+  ASSERT_TRUE(
+      server_.referrals()
+          .CreateReferral(WithToken(server_.case_support()).get(), ValidReferral(org_), &created)
+          .ok());
+  EXPECT_EQ(created.case_().parties_size(), 2);
+  EXPECT_EQ(server_.CountRows("cases"), 1);
+  EXPECT_EQ(server_.QueryBytes("SELECT objects FROM audit_events WHERE method LIKE "
+                               "'%/CreateReferral'"),
+            absl::StrCat("organisation:", org_, " case:", created.case_().id()));
+}
+
 TEST_F(FaultInjectionTest, AFullDiskIsResourceExhaustedAndLeavesNoPartialCase) {
   server_.SettleOutbox();
   plan_->FailWrite(1, SqliteFailure(SQLITE_FULL, "database or disk is full"));

@@ -2,6 +2,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include <utility>
+
 #include "storage/sqlite_connection.h"
 #include "storage/sqlite_store.h"
 
@@ -11,6 +13,16 @@ void FaultPlan::FailWrite(int n, absl::Status status) {
   std::lock_guard lock(mu_);
   writes_until_failure_ = n;
   failure_ = std::move(status);
+}
+
+void FaultPlan::RepeatNextWrite() {
+  std::lock_guard lock(mu_);
+  repeat_next_write_ = true;
+}
+
+bool FaultPlan::TakeRepeat() {
+  std::lock_guard lock(mu_);
+  return std::exchange(repeat_next_write_, false);
 }
 
 void FaultPlan::HoldNextRead() {
@@ -53,6 +65,15 @@ absl::Status FaultyStore::Read(const storage::TxFn& fn) {
 }
 
 absl::Status FaultyStore::Write(const storage::TxFn& fn) {
+  if (plan_->TakeRepeat()) {
+    // The first run loses its race: everything it wrote is rolled back; then the write runs
+    // again, as the engine's store would run it.
+    const absl::Status first = inner_->Write([&](storage::Tx& tx) -> absl::Status {
+      if (absl::Status s = fn(tx); !s.ok()) return s;
+      return absl::AbortedError("injected: lost a serialization race");
+    });
+    if (first.code() != absl::StatusCode::kAborted) return first;
+  }
   return inner_->Write([&](storage::Tx& tx) -> absl::Status {
     if (absl::Status s = fn(tx); !s.ok()) return s;
     return plan_->AfterWrite();  // Failing here makes the real store roll everything back.

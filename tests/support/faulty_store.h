@@ -19,6 +19,9 @@ class FaultPlan {
  public:
   // The `n`th write from now (1 = the next) fails with `status` after its work is done.
   void FailWrite(int n, absl::Status status);
+  // The next write runs twice, as PostgreSQL's store runs a write again after losing a
+  // serialization race: the first run is rolled back after its work is done.
+  void RepeatNextWrite();
   // The next read blocks until Release(); WaitUntilHeld() returns once it is blocked.
   void HoldNextRead();
   void WaitUntilHeld();
@@ -26,6 +29,7 @@ class FaultPlan {
 
   // Called by FaultyStore.
   absl::Status AfterWrite();
+  bool TakeRepeat();
   void BeforeRead();
 
  private:
@@ -33,6 +37,7 @@ class FaultPlan {
   std::condition_variable changed_;
   int writes_until_failure_ = 0;
   absl::Status failure_;
+  bool repeat_next_write_ = false;
   bool hold_next_read_ = false;
   bool holding_ = false;
   bool released_ = false;
