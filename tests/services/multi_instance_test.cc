@@ -302,6 +302,59 @@ TEST_F(MultiInstanceTest, AKeyRotationIsRefusedWhileAnotherServerProcessServes) 
   EXPECT_EQ(first_->CountRows("master_keys", "state = 'current'"), 1);
 }
 
+// A process started during a rotation (holding both key files) leaves the re-wrapping to the
+// process doing it, and carries it on when that one stops: the rotation completes once, and
+// every case opens.
+TEST_F(MultiInstanceTest, ARotationLeftByAStoppedProcessIsCarriedOnByAnother) {
+  const int64_t org = first_->RegisterOrganisation("Northshire Hospitals NHS Trust");
+  std::vector<v1::Case> cases;
+  for (int i = 0; i < 20; ++i) cases.push_back(first_->CreateReferral(org));
+  second_.reset();
+  first_->StopServer();  // Its database stays.
+  auto slow = std::make_unique<TestServer>([this](ServerOptions& o) {
+    FixedClock()(o);
+    ShareDatabaseOf(*first_, o);
+    o.key_rotation_batch = 1;  // One data key per transaction, 200 ms apart.
+    o.key_rotation_pause = absl::Milliseconds(200);
+  });
+  v1::RotateMasterKeyResponse rotating;
+  ASSERT_TRUE(
+      slow->admin().RotateMasterKey(WithToken(first_->admin_secret()).get(), {}, &rotating).ok());
+  ASSERT_GE(rotating.rotation().keys_total(), 20);
+  auto carrier = std::make_unique<TestServer>([this](ServerOptions& o) {
+    FixedClock()(o);
+    ShareDatabaseOf(*first_, o);
+  });
+  v1::GetKeyRotationResponse progress;
+  ASSERT_TRUE(
+      carrier->admin().GetKeyRotation(WithToken(first_->admin_secret()).get(), {}, &progress).ok());
+  ASSERT_FALSE(progress.rotation().has_completed_at()) << "the rotation ended too soon to test";
+  slow.reset();  // Stops in the middle; its lock goes with its connection.
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_TRUE(carrier->admin()
+                    .GetKeyRotation(WithToken(first_->admin_secret()).get(), {}, &progress)
+                    .ok());
+    if (progress.rotation().has_completed_at()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_TRUE(progress.rotation().has_completed_at()) << progress.DebugString();
+  EXPECT_EQ(
+      first_->CountRows("audit_events", absl::StrCat("method LIKE 'server: master key "
+                                                     "rotation ",
+                                                     rotating.rotation().id(), " completed%'")),
+      1);
+  EXPECT_EQ(first_->CountRows("master_keys", "state = 'current'"), 1);
+  for (const v1::Case& c : cases) {
+    v1::GetCaseRequest get;
+    get.set_case_id(c.id());
+    v1::GetCaseResponse got;
+    ASSERT_TRUE(
+        carrier->referrals().GetCase(WithToken(carrier->case_support()).get(), get, &got).ok());
+    EXPECT_EQ(got.case_().summary(), c.summary());
+    EXPECT_EQ(got.case_().withheld_size(), 0);
+  }
+}
+
 // The database ends every server connection (as a restart or a failover does): each worker finds
 // its connection lost when its next call begins, connects again and serves the call, so no call
 // fails, and every acknowledged write is there. (A call whose transaction was running when the

@@ -337,8 +337,8 @@ void TestServer::SettleOutbox() {
 }
 
 absl::Status TestServer::ReadStore(const storage::TxFn& fn) const {
-  absl::StatusOr<std::unique_ptr<storage::EngineStore>> store =
-      storage::OpenDatabase({.db = db_path(), .master_keys = server_->master_keys()});
+  absl::StatusOr<std::unique_ptr<storage::EngineStore>> store = storage::OpenDatabase(
+      {.db = db_path(), .master_keys = server_ ? server_->master_keys() : nullptr});
   if (!store.ok()) return store.status();
   return (*store)->Read(fn);
 }
