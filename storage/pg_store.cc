@@ -25,6 +25,7 @@ struct PgMigration {
 };
 constexpr PgMigration kPgMigrations[] = {
     {kPgBaselineVersion, "baseline (the SQLite schema at version 14)", ""},
+    {15, "bookings by resource, active or not", kBookingsByResourceSql},
 };
 
 // The lock migrations take, so servers starting together migrate one after the other.

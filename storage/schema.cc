@@ -807,6 +807,7 @@ CREATE TABLE reminder_opt_outs (
   opted_out_at INTEGER NOT NULL
 );
 )sql"},
+    {15, "bookings by resource, active or not", kBookingsByResourceSql},
 };
 
 constexpr absl::string_view kCreateMigrationsTable = R"sql(
