@@ -23,6 +23,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "storage/pg_connection.h"
+#include "tests/support/http_client.h"
 #include "tests/support/server_process.h"
 #include "tests/support/test_database.h"
 #include "tests/support/test_server.h"
@@ -45,6 +46,7 @@ std::function<void(ServerOptions&)> FixedClock() {
   return [](ServerOptions& o) {
     o.clock = [] { return absl::FromUnixSeconds(kMonday + 8 * kHour); };
     o.workers = 4;
+    o.http_listen = "127.0.0.1:0";
   };
 }
 
@@ -259,6 +261,54 @@ TEST_F(MultiInstanceTest, AStreamOnOneInstanceGetsEveryEventWrittenThroughBothIn
   EXPECT_TRUE(std::is_sorted(positions.begin(), positions.end()));
   EXPECT_EQ(std::set<int64_t>(positions.begin(), positions.end()).size(), positions.size());
   EXPECT_EQ(streamed_positions, positions);
+}
+
+// What a client keeps between calls is in the database, so any instance honours it: a browser
+// session made through one serves and ends through the other, and a referral repeated with its
+// idempotency key through the other is answered from the first, not made twice.
+TEST_F(MultiInstanceTest, ABrowserSessionAndAnIdempotencyKeyWorkOnEitherInstance) {
+  const int64_t org = first_->RegisterOrganisation("Northshire Hospitals NHS Trust");
+  v1::CreateReferralRequest create = testing::ValidReferral(org);
+  create.set_idempotency_key("referral-1");
+  v1::CreateReferralResponse made, repeated;
+  ASSERT_TRUE(first_->referrals()
+                  .CreateReferral(WithToken(first_->case_support()).get(), create, &made)
+                  .ok());
+  ASSERT_TRUE(second_->referrals()
+                  .CreateReferral(WithToken(first_->case_support()).get(), create, &repeated)
+                  .ok());
+  EXPECT_EQ(repeated.case_().id(), made.case_().id());
+  EXPECT_EQ(repeated.case_().reference(), made.case_().reference());
+  EXPECT_EQ(first_->CountRows("cases"), 1);
+  EXPECT_EQ(first_->CountRows("audit_events", "outcome = 'REPLAYED'"), 1);
+
+  const int first_port = first_->server().http_port();
+  const int second_port = second_->server().http_port();
+  absl::StatusOr<testing::HttpReply> signed_in = testing::SendHttp(
+      first_port, {.target = "/auth/sign-in",
+                   .headers = {{"Content-Type", "application/json"}},
+                   .body = absl::StrCat(R"({"token":")", first_->case_support(), R"("})")});
+  ASSERT_TRUE(signed_in.ok());
+  ASSERT_EQ(signed_in->status, 200) << signed_in->body;
+  const std::string set_cookie = signed_in->Header("set-cookie");
+  const std::string cookie = set_cookie.substr(0, set_cookie.find(';'));
+  auto get_case = [&](int port) {
+    absl::StatusOr<testing::HttpReply> reply = testing::SendHttp(
+        port, {.target = "/ppa.mediation.v1.ReferralService/GetCase",
+               .headers = {{"Content-Type", "application/json"},
+                           {"Connect-Protocol-Version", "1"},
+                           {"Cookie", cookie}},
+               .body = absl::StrCat(R"({"caseId":")", made.case_().id(), R"("})")});
+    return reply.ok() ? reply->status : 0;
+  };
+  EXPECT_EQ(get_case(second_port), 200);
+  absl::StatusOr<testing::HttpReply> out = testing::SendHttp(
+      second_port, {.target = "/auth/sign-out",
+                    .headers = {{"Content-Type", "application/json"}, {"Cookie", cookie}},
+                    .body = "{}"});
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->status, 200);
+  EXPECT_EQ(get_case(first_port), 401);  // Signed out through the other: at once, here too.
 }
 
 // Each server process must hold the master key, so a rotation is refused while another process
