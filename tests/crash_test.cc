@@ -33,7 +33,6 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "ppa/mediation/v1/admin.grpc.pb.h"
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
 #include "storage/database.h"
@@ -60,9 +59,7 @@ namespace mediation {
 namespace {
 
 using ::mediation::testing::AckedWrite;
-using ::mediation::testing::ReadAll;
 using ::mediation::testing::ServerProcess;
-using ::mediation::testing::WithBearer;
 
 namespace v1 = ::ppa::mediation::v1;
 
@@ -172,8 +169,9 @@ class CrashTest {
           const std::string tag =
               absl::StrCat("r", round, "w", w, "n", n, "s", round_seed % 100000);
           AckedWrite a;
-          const grpc::Status status = testing::WriteTagged(
-              *server.referrals, *server.organisations, desk_, organisation_, n % 4 == 3, tag, a);
+          const grpc::Status status =
+              testing::WriteTagged(*server.referrals, *server.organisations, writers_.desk,
+                                   writers_.organisation, n % 4 == 3, tag, a);
           if (status.ok()) {
             std::lock_guard lock(mu);
             acked.push_back(std::move(a));
@@ -229,12 +227,7 @@ class CrashTest {
       if (!Start(servers[i], i, absl::StrCat("r", round, "-restart"))) return false;
     }
     const int64_t problems_before = totals_.problems;
-    const testing::StoredCheck stored = testing::CheckStored(database_.db(), all_);
-    totals_.lost += stored.lost;
-    for (const std::string& problem : stored.problems) {
-      std::cerr << "crash_test: round " << round << ": " << problem << "\n";
-    }
-    totals_.problems += static_cast<int64_t>(stored.problems.size()) - stored.lost;
+    Count(round, testing::CheckStored(database_.db(), all_));
     for (const Instance& server : servers) CheckThroughTheServer(round, server.channel, acked);
     // Between rounds too: a kill while idle must lose nothing either.
     for (Instance& server : servers) server.process->Kill();
@@ -263,57 +256,31 @@ class CrashTest {
     }
   }
 
-  // First round: a case support token and an organisation to refer for.
+  // First round: the tokens and the organisation the writers use.
   bool SetUp(const std::shared_ptr<grpc::Channel>& channel) {
-    admin_ = ReadAll(dir_.File("admin.token"));
-    while (!admin_.empty() && (admin_.back() == '\n' || admin_.back() == '\r')) admin_.pop_back();
-    auto admin = v1::AdminService::NewStub(channel);
-    v1::IssueTokenRequest issue;
-    issue.set_role(v1::ROLE_CASE_SUPPORT);
-    issue.set_label("crash test desk");
-    v1::IssueTokenResponse issued;
-    grpc::Status s = admin->IssueToken(WithBearer(admin_).get(), issue, &issued);
-    if (!s.ok()) {
-      Problem("could not issue a token: " + s.error_message());
+    absl::StatusOr<testing::Writers> writers =
+        testing::SetUpWriters(channel, dir_.File("admin.token"));
+    if (!writers.ok()) {
+      Problem(std::string(writers.status().message()));
       return false;
     }
-    desk_ = issued.secret();
-    v1::RegisterOrganisationRequest org;
-    *org.mutable_organisation() = testing::TestOrganisation("Northshire Hospitals NHS Trust");
-    v1::RegisterOrganisationResponse registered;
-    s = v1::OrganisationService::NewStub(channel)->RegisterOrganisation(WithBearer(desk_).get(),
-                                                                        org, &registered);
-    if (!s.ok()) {
-      Problem("could not register the organisation: " + s.error_message());
-      return false;
-    }
-    organisation_ = registered.organisation().id();
+    writers_ = *std::move(writers);
     return true;
   }
 
   // A restarted (or surviving) server serves what was acknowledged, and the audit chain holds.
   void CheckThroughTheServer(int round, const std::shared_ptr<grpc::Channel>& channel,
                              const std::vector<AckedWrite>& acked) {
-    v1::VerifyAuditChainResponse chain;
-    grpc::Status s =
-        v1::AdminService::NewStub(channel)->VerifyAuditChain(WithBearer(admin_).get(), {}, &chain);
-    if (!s.ok() || !chain.intact()) {
-      Problem(absl::StrCat("round ", round, ": audit chain: ", s.error_message(), chain.problem()));
-    }
-    auto referrals = v1::ReferralService::NewStub(channel);
-    int checked = 0;
-    for (auto it = acked.rbegin(); it != acked.rend() && checked < 5; ++it) {
-      if (it->kind != AckedWrite::kReferral) continue;
-      ++checked;
-      v1::GetCaseRequest get;
-      get.set_case_id(it->id);
-      v1::GetCaseResponse got;
-      s = referrals->GetCase(WithBearer(desk_).get(), get, &got);
-      if (!s.ok() || got.case_().summary() != it->text || got.case_().parties_size() != 2) {
-        ++totals_.lost;
-        std::cerr << "crash_test: round " << round << ": case " << it->id
-                  << " does not read back through the server: " << s.error_message() << "\n";
-      }
+    const testing::StoredCheck served = testing::CheckThroughServer(channel, writers_, acked);
+    Count(round, served);
+  }
+
+  // Adds what a check found to the totals, and says it.
+  void Count(int round, const testing::StoredCheck& check) {
+    totals_.lost += check.lost;
+    totals_.problems += static_cast<int64_t>(check.problems.size()) - check.lost;
+    for (const std::string& problem : check.problems) {
+      std::cerr << "crash_test: round " << round << ": " << problem << "\n";
     }
   }
 
@@ -322,9 +289,7 @@ class CrashTest {
   std::mt19937_64 rng_;
   const int workers_;
   const int instances_;
-  std::string admin_;
-  std::string desk_;
-  int64_t organisation_ = 0;
+  testing::Writers writers_;
   std::vector<AckedWrite> all_;
   Totals totals_;
 };

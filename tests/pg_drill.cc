@@ -42,6 +42,7 @@
 #include "tests/support/acked_writes.h"
 #include "tests/support/server_process.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/test_server.h"
 
 ABSL_FLAG(std::string, db, "", "The postgresql:// URI the servers use (required).");
 ABSL_FLAG(std::string, disrupt, "", "The shell command that takes the database away (required).");
@@ -61,7 +62,6 @@ namespace {
 
 using ::mediation::testing::AckedWrite;
 using ::mediation::testing::ServerProcess;
-using ::mediation::testing::WithBearer;
 
 namespace v1 = ::ppa::mediation::v1;
 
@@ -134,11 +134,12 @@ class Drill {
     for (std::thread& t : writers) t.join();
 
     Report();
-    const testing::StoredCheck stored = testing::CheckStored(absl::GetFlag(FLAGS_db), acked_);
-    lost_ += stored.lost;
-    for (const std::string& problem : stored.problems) std::cerr << "pg_drill: " << problem << "\n";
-    problems_ += static_cast<int64_t>(stored.problems.size()) - stored.lost;
-    for (size_t i = 0; i < servers_.size(); ++i) CheckThroughTheServer(i);
+    Count("", testing::CheckStored(absl::GetFlag(FLAGS_db), acked_));
+    // Each server reads back the last cases acknowledged through any server.
+    for (size_t i = 0; i < servers_.size(); ++i) {
+      Count(absl::StrCat("server ", i, ": "),
+            testing::CheckThroughServer(servers_[i].channel, writers_, acked_));
+    }
     if (servers_.size() > 1) CheckEventsReachTheOtherServer();
     return Finish();
   }
@@ -186,30 +187,15 @@ class Drill {
     return true;
   }
 
-  // A case support token and an organisation to refer for, through the first server.
+  // The tokens and the organisation the writers use, through the first server.
   bool SetUp() {
-    admin_ = testing::ReadAll(dir_ + "/admin.token");
-    while (!admin_.empty() && (admin_.back() == '\n' || admin_.back() == '\r')) admin_.pop_back();
-    v1::IssueTokenRequest issue;
-    issue.set_role(v1::ROLE_CASE_SUPPORT);
-    issue.set_label("PostgreSQL drill desk");
-    v1::IssueTokenResponse issued;
-    grpc::Status s = v1::AdminService::NewStub(servers_[0].channel)
-                         ->IssueToken(WithBearer(admin_).get(), issue, &issued);
-    if (!s.ok()) {
-      Problem("could not issue a token: " + s.error_message());
+    absl::StatusOr<testing::Writers> writers =
+        testing::SetUpWriters(servers_[0].channel, dir_ + "/admin.token");
+    if (!writers.ok()) {
+      Problem(std::string(writers.status().message()));
       return false;
     }
-    desk_ = issued.secret();
-    v1::RegisterOrganisationRequest org;
-    *org.mutable_organisation() = testing::TestOrganisation("Northshire Hospitals NHS Trust");
-    v1::RegisterOrganisationResponse registered;
-    s = servers_[0].organisations->RegisterOrganisation(WithBearer(desk_).get(), org, &registered);
-    if (!s.ok()) {
-      Problem("could not register the organisation: " + s.error_message());
-      return false;
-    }
-    organisation_ = registered.organisation().id();
+    writers_ = *std::move(writers);
     return true;
   }
 
@@ -220,8 +206,9 @@ class Drill {
     for (int n = 0; !stop_.load(); ++n) {
       const std::string tag = absl::StrCat("d", writer, "n", n, "p", ::getpid() % 100000);
       AckedWrite a;
-      const grpc::Status status = testing::WriteTagged(*server.referrals, *server.organisations,
-                                                       desk_, organisation_, n % 4 == 3, tag, a);
+      const grpc::Status status =
+          testing::WriteTagged(*server.referrals, *server.organisations, writers_.desk,
+                               writers_.organisation, n % 4 == 3, tag, a);
       std::unique_lock lock(mu_);
       if (status.ok()) {
         acked_.push_back(std::move(a));
@@ -275,30 +262,14 @@ class Drill {
     }
   }
 
-  // The server reads back the last cases acknowledged through any server, and the chain holds.
-  void CheckThroughTheServer(size_t index) {
-    const std::shared_ptr<grpc::Channel>& channel = servers_[index].channel;
-    v1::VerifyAuditChainResponse chain;
-    grpc::Status s =
-        v1::AdminService::NewStub(channel)->VerifyAuditChain(WithBearer(admin_).get(), {}, &chain);
-    if (!s.ok() || !chain.intact()) {
-      Problem(
-          absl::StrCat("server ", index, ": audit chain: ", s.error_message(), chain.problem()));
+  // What the check found, added to the totals and said.
+  void Count(const std::string& where, const testing::StoredCheck& check) {
+    lost_ += check.lost;
+    for (const std::string& problem : check.problems) {
+      std::cerr << "pg_drill: " << where << problem << "\n";
     }
-    int checked = 0;
-    for (auto it = acked_.rbegin(); it != acked_.rend() && checked < 5; ++it) {
-      if (it->kind != AckedWrite::kReferral) continue;
-      ++checked;
-      v1::GetCaseRequest get;
-      get.set_case_id(it->id);
-      v1::GetCaseResponse got;
-      s = servers_[index].referrals->GetCase(WithBearer(desk_).get(), get, &got);
-      if (!s.ok() || got.case_().summary() != it->text || got.case_().parties_size() != 2) {
-        ++lost_;
-        std::cerr << "pg_drill: server " << index << ": case " << it->id
-                  << " does not read back: " << s.error_message() << "\n";
-      }
-    }
+    std::lock_guard lock(problem_mu_);
+    problems_ += static_cast<int64_t>(check.problems.size()) - check.lost;
   }
 
   // Each server's listener for other servers' commits (LISTEN) found the new database too: a
@@ -309,7 +280,8 @@ class Drill {
     {
       v1::StreamCaseEventsRequest request;
       request.set_stop_at_end(true);
-      auto context = WithBearer(desk_, 60);
+      auto context = testing::WithToken(writers_.desk);
+      context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
       std::unique_ptr<grpc::ClientReader<v1::CaseEvent>> sofar =
           events->StreamCaseEvents(context.get(), request);
       for (v1::CaseEvent event; sofar->Read(&event);) last = event.position();
@@ -320,14 +292,14 @@ class Drill {
     }
     v1::StreamCaseEventsRequest request;
     request.set_after_position(last);
-    auto context = WithBearer(desk_, 10);
+    auto context = testing::WithToken(writers_.desk);
     std::unique_ptr<grpc::ClientReader<v1::CaseEvent>> waiting =
         events->StreamCaseEvents(context.get(), request);
     std::this_thread::sleep_for(std::chrono::milliseconds(300));  // The stream is waiting.
     AckedWrite created;
     const grpc::Status wrote =
-        testing::WriteTagged(*servers_[0].referrals, *servers_[0].organisations, desk_,
-                             organisation_, false, "events-after", created);
+        testing::WriteTagged(*servers_[0].referrals, *servers_[0].organisations, writers_.desk,
+                             writers_.organisation, false, "events-after", created);
     if (!wrote.ok()) {
       Problem("a referral after the drill failed: " + wrote.error_message());
       return;
@@ -359,9 +331,7 @@ class Drill {
 
   const std::string dir_;
   std::vector<Instance> servers_;
-  std::string admin_;
-  std::string desk_;
-  int64_t organisation_ = 0;
+  testing::Writers writers_;
   std::atomic<bool> stop_{false};
   std::mutex mu_;  // Guards what follows, and each Instance's counts.
   Phase phase_ = Phase::kBefore;

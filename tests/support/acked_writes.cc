@@ -8,6 +8,8 @@
 #include "absl/strings/str_cat.h"
 #include "storage/database.h"
 #include "storage/sql.h"
+#include "tests/support/server_process.h"
+#include "tests/support/test_server.h"
 
 namespace mediation::testing {
 namespace {
@@ -19,20 +21,13 @@ std::string ReferrerEmail(const std::string& tag) {
   return absl::StrCat("sam.okafor+", absl::AsciiStrToLower(tag), "@example.nhs.uk");
 }
 
-v1::CreateReferralRequest TestReferral(int64_t organisation_id, const std::string& tag) {
-  v1::CreateReferralRequest r;
-  r.set_organisation_id(organisation_id);
-  r.mutable_referrer()->set_name("Sam Okafor");
+// ValidReferral, with `tag` in the parties' names, the summary and the referrer's address.
+v1::CreateReferralRequest TaggedReferral(int64_t organisation_id, const std::string& tag) {
+  v1::CreateReferralRequest r = ValidReferral(organisation_id);
   r.mutable_referrer()->set_email(ReferrerEmail(tag));
   r.set_summary(absl::StrCat("Crash test referral ", tag, ": a breakdown on the ward rota."));
-  r.set_concern_level(v1::CONCERN_LEVEL_MID);
-  r.set_concern_type(v1::CONCERN_TYPE_ACTIVE);
-  for (const char* who : {"Alex", "Jo"}) {
-    v1::Party* p = r.add_parties();
-    p->mutable_contact()->set_name(absl::StrCat("Dr ", who, " ", tag));
-    p->mutable_contact()->set_email(absl::StrCat(absl::AsciiStrToLower(who), "@example.nhs.uk"));
-    p->set_profession(v1::PROFESSION_DOCTOR);
-  }
+  r.mutable_parties(0)->mutable_contact()->set_name("Dr Alex " + tag);
+  r.mutable_parties(1)->mutable_contact()->set_name("Dr Jo " + tag);
   return r;
 }
 
@@ -44,23 +39,27 @@ struct StoredCase {
 
 }  // namespace
 
-std::unique_ptr<grpc::ClientContext> WithBearer(const std::string& secret, int seconds) {
-  auto context = std::make_unique<grpc::ClientContext>();
-  context->AddMetadata("authorization", "Bearer " + secret);
-  context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
-  return context;
-}
-
-v1::Organisation TestOrganisation(const std::string& name) {
-  v1::Organisation o;
-  o.set_name(name);
-  o.set_kind(v1::ORGANISATION_KIND_NHS_TRUST);
-  o.set_nation(v1::NATION_ENGLAND);
-  o.set_care_setting(v1::CARE_SETTING_SECONDARY);
-  o.set_sector(v1::SECTOR_PUBLIC);
-  o.mutable_contact()->set_name("Priya Shah");
-  o.mutable_contact()->set_email("priya.shah@example.nhs.uk");
-  return o;
+absl::StatusOr<Writers> SetUpWriters(const std::shared_ptr<grpc::Channel>& channel,
+                                     const std::string& admin_token_file) {
+  Writers writers{.admin = std::string(absl::StripAsciiWhitespace(ReadAll(admin_token_file)))};
+  v1::IssueTokenRequest issue;
+  issue.set_role(v1::ROLE_CASE_SUPPORT);
+  issue.set_label("writers' desk");
+  v1::IssueTokenResponse issued;
+  grpc::Status s = v1::AdminService::NewStub(channel)->IssueToken(WithToken(writers.admin).get(),
+                                                                  issue, &issued);
+  if (!s.ok()) return absl::UnavailableError("could not issue a token: " + s.error_message());
+  writers.desk = issued.secret();
+  v1::RegisterOrganisationRequest org;
+  *org.mutable_organisation() = ValidOrganisation("Northshire Hospitals NHS Trust");
+  v1::RegisterOrganisationResponse registered;
+  s = v1::OrganisationService::NewStub(channel)->RegisterOrganisation(WithToken(writers.desk).get(),
+                                                                      org, &registered);
+  if (!s.ok()) {
+    return absl::UnavailableError("could not register the organisation: " + s.error_message());
+  }
+  writers.organisation = registered.organisation().id();
+  return writers;
 }
 
 grpc::Status WriteTagged(v1::ReferralService::Stub& referrals,
@@ -69,17 +68,17 @@ grpc::Status WriteTagged(v1::ReferralService::Stub& referrals,
                          AckedWrite& write) {
   if (organisation) {
     v1::RegisterOrganisationRequest request;
-    *request.mutable_organisation() = TestOrganisation("Trust " + tag);
+    *request.mutable_organisation() = ValidOrganisation("Trust " + tag);
     v1::RegisterOrganisationResponse response;
     grpc::Status status =
-        organisations.RegisterOrganisation(WithBearer(token).get(), request, &response);
+        organisations.RegisterOrganisation(WithToken(token).get(), request, &response);
     write = {AckedWrite::kOrganisation, response.organisation().id(), "",
              request.organisation().name(), tag};
     return status;
   }
-  const v1::CreateReferralRequest request = TestReferral(organisation_id, tag);
+  const v1::CreateReferralRequest request = TaggedReferral(organisation_id, tag);
   v1::CreateReferralResponse response;
-  grpc::Status status = referrals.CreateReferral(WithBearer(token).get(), request, &response);
+  grpc::Status status = referrals.CreateReferral(WithToken(token).get(), request, &response);
   write = {AckedWrite::kReferral, response.case_().id(), response.case_().reference(),
            request.summary(), tag};
   return status;
@@ -169,6 +168,33 @@ StoredCheck CheckStored(const std::string& db, const std::vector<AckedWrite>& ac
       n != static_cast<int64_t>(organisations.size())) {
     check.problems.push_back(
         absl::StrCat(organisations.size(), " organisations but ", n, " audited registrations"));
+  }
+  return check;
+}
+
+StoredCheck CheckThroughServer(const std::shared_ptr<grpc::Channel>& channel,
+                               const Writers& writers, const std::vector<AckedWrite>& acked) {
+  StoredCheck check;
+  v1::VerifyAuditChainResponse chain;
+  grpc::Status s = v1::AdminService::NewStub(channel)->VerifyAuditChain(
+      WithToken(writers.admin).get(), {}, &chain);
+  if (!s.ok() || !chain.intact()) {
+    check.problems.push_back(absl::StrCat("audit chain: ", s.error_message(), chain.problem()));
+  }
+  auto referrals = v1::ReferralService::NewStub(channel);
+  int checked = 0;
+  for (auto it = acked.rbegin(); it != acked.rend() && checked < 5; ++it) {
+    if (it->kind != AckedWrite::kReferral) continue;
+    ++checked;
+    v1::GetCaseRequest get;
+    get.set_case_id(it->id);
+    v1::GetCaseResponse got;
+    s = referrals->GetCase(WithToken(writers.desk).get(), get, &got);
+    if (!s.ok() || got.case_().summary() != it->text || got.case_().parties_size() != 2) {
+      ++check.lost;
+      check.problems.push_back(absl::StrCat(
+          "case ", it->id, " does not read back through the server: ", s.error_message()));
+    }
   }
   return check;
 }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "ppa/mediation/v1/organisation.grpc.pb.h"
 #include "ppa/mediation/v1/referral.grpc.pb.h"
 
@@ -25,10 +26,15 @@ struct AckedWrite {
   std::string tag;        // Unique to the write: in the parties' names and the referrer's address.
 };
 
-// A call's context carrying `secret` as its bearer token, with a `seconds` deadline.
-std::unique_ptr<grpc::ClientContext> WithBearer(const std::string& secret, int seconds = 10);
-
-::ppa::mediation::v1::Organisation TestOrganisation(const std::string& name);
+// What the writers need, made through a server: the first ADMIN token (read from
+// `admin_token_file`), a CASE_SUPPORT token issued with it, and an organisation to refer for.
+struct Writers {
+  std::string admin;
+  std::string desk;
+  int64_t organisation = 0;
+};
+absl::StatusOr<Writers> SetUpWriters(const std::shared_ptr<grpc::Channel>& channel,
+                                     const std::string& admin_token_file);
 
 // Makes write `tag` through one server: an organisation's registration when `organisation`,
 // otherwise a referral for `organisation_id`. `write` holds what identifies it when it succeeded.
@@ -50,6 +56,11 @@ struct StoredCheck {
 // same transaction, and (SQLite) PRAGMA integrity_check is ok. A problem reading the database is
 // one of the problems.
 StoredCheck CheckStored(const std::string& db, const std::vector<AckedWrite>& acked);
+
+// Checks through a server that the audit chain verifies and that the last five referrals in
+// `acked` read back with their summary and both parties (a referral that does not is lost).
+StoredCheck CheckThroughServer(const std::shared_ptr<grpc::Channel>& channel,
+                               const Writers& writers, const std::vector<AckedWrite>& acked);
 
 }  // namespace mediation::testing
 
