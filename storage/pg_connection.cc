@@ -352,6 +352,15 @@ int64_t PgConnection::LastInsertId() {
   return st->Int64(0);
 }
 
+std::string PgConnection::SelectText(const std::string& sql) {
+  try {
+    const pqxx::result r = work_->exec(sql);
+    return r.empty() || r[0][0].is_null() ? std::string() : std::string(r[0][0].c_str());
+  } catch (...) {
+    RethrowAsStorageError(this);
+  }
+}
+
 void PgConnection::Run(const std::string& sql) {
   try {
     work_->exec(sql);

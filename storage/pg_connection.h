@@ -37,6 +37,9 @@ class PgConnection final : public SqlConnection {
 
   // Runs `sql` (no parameters, no rows wanted): BEGIN, COMMIT, ROLLBACK, SET ...
   void Run(const std::string& sql);
+  // Runs `sql` (no parameters) and returns the first column of its first row as text ("t" or
+  // "f" for a boolean); "" when there is no row or the value is NULL.
+  std::string SelectText(const std::string& sql);
 
   // False once an error said the connection is gone; the store then opens a new one.
   bool healthy() const { return healthy_; }

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "storage/pg_connection.h"
@@ -93,11 +94,7 @@ absl::Status PgStore::Connect() {
     auto conn = std::make_unique<PgConnection>(options_.conninfo);
     // A standby (after a failover, with a URI that does not ask for a read-write server) takes
     // no writes: refuse it, so the next call connects again.
-    StatementImpl* recovery =
-        conn->Acquire("SELECT CASE WHEN pg_is_in_recovery() THEN 1 ELSE 0 END");
-    const bool standby = recovery->Step() && recovery->Int64(0) == 1;
-    conn->Release(recovery);
-    if (standby) {
+    if (conn->SelectText("SELECT pg_is_in_recovery()") == "t") {
       return absl::UnavailableError(
           "the PostgreSQL server reached is a standby (read-only); add "
           "target_session_attrs=read-write to --db to reach the primary");
@@ -299,11 +296,7 @@ bool PgInstanceLock::TryHold() {
       return true;
     }
     if (conn_ == nullptr || !conn_->healthy()) conn_ = std::make_unique<PgConnection>(conninfo_);
-    StatementImpl* st = conn_->Acquire(
-        absl::StrCat("SELECT CASE WHEN pg_try_advisory_lock(", key_, ") THEN 1 ELSE 0 END"));
-    const std::unique_ptr<StatementImpl, std::function<void(StatementImpl*)>> release(
-        st, [conn = conn_.get()](StatementImpl* s) { conn->Release(s); });
-    held_ = st->Step() && st->Int64(0) == 1;
+    held_ = conn_->SelectText(absl::StrCat("SELECT pg_try_advisory_lock(", key_, ")")) == "t";
     return held_;
   } catch (const StorageError&) {
     conn_.reset();  // The lock went with the connection.
@@ -351,15 +344,16 @@ absl::StatusOr<int> PgInstanceRegistry::CountOthers() {
   try {
     Mark(/*check=*/true);
     // A bigint advisory key is held as (classid, objid) = (high, low 32 bits), objsubid 1.
-    StatementImpl* st = conn_->Acquire(absl::StrCat(
-        "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 1 "
-        "AND classid = ",
-        key_ >> 32, " AND objid = ", key_ & 0xffffffff,
-        " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-        "AND pid <> pg_backend_pid()"));
-    const std::unique_ptr<StatementImpl, std::function<void(StatementImpl*)>> release(
-        st, [conn = conn_.get()](StatementImpl* s) { conn->Release(s); });
-    return st->Step() ? static_cast<int>(st->Int64(0)) : 0;
+    int others = 0;
+    (void)absl::SimpleAtoi(
+        conn_->SelectText(absl::StrCat(
+            "SELECT COUNT(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = "
+            "1 AND classid = ",
+            key_ >> 32, " AND objid = ", key_ & 0xffffffff,
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+            "AND pid <> pg_backend_pid()")),
+        &others);
+    return others;
   } catch (const StorageError&) {
     conn_.reset();
     return absl::UnavailableError(

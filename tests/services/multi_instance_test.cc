@@ -426,16 +426,12 @@ TEST_F(MultiInstanceTest, ConnectionsEndedByTheDatabaseAreMadeAgainByTheNextCall
   // Every backend of the server's database, from a connection of the test's own.
   const std::string db = first_->db_path();
   const std::string name = db.substr(db.rfind('/') + 1, db.find('?') - db.rfind('/') - 1);
-  int64_t ended = 0;
-  {
-    storage::PgConnection admin(std::getenv("MEDIATION_TEST_PG"));
-    storage::StatementImpl* st = admin.Acquire(absl::StrCat(
-        "WITH victims AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE datname = '", name,
-        "') SELECT COUNT(*) FROM victims WHERE pg_terminate_backend(pid)"));
-    if (st->Step()) ended = st->Int64(0);
-    admin.Release(st);
-  }
-  EXPECT_GE(ended, 2);  // At least the workers' connections that served the calls above.
+  const std::string ended =
+      storage::PgConnection(std::getenv("MEDIATION_TEST_PG"))
+          .SelectText(absl::StrCat(
+              "WITH victims AS MATERIALIZED (SELECT pid FROM pg_stat_activity WHERE datname = '",
+              name, "') SELECT COUNT(*) FROM victims WHERE pg_terminate_backend(pid)"));
+  EXPECT_GE(std::stoi(ended), 2);  // At least the workers' connections that served the calls above.
 
   int ok_after = 0;
   for (int n = 4; n < 24; ++n) {

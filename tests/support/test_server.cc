@@ -98,10 +98,8 @@ TestServer::TestServer(std::function<void(ServerOptions&)> configure, Via via) {
   if (configure) configure(options);
   if (via == Via::kConnect) options.http_listen = "127.0.0.1:0";
   if (on_postgres()) {  // Before the server writes anything.
-    storage::PgConnection conn(db_path());
-    storage::StatementImpl* st = conn.Acquire("SELECT pg_walfile_name(pg_current_wal_lsn())");
-    if (st->Step()) first_wal_file_ = st->Text(0);
-    conn.Release(st);
+    first_wal_file_ =
+        storage::PgConnection(db_path()).SelectText("SELECT pg_walfile_name(pg_current_wal_lsn())");
   }
   absl::StatusOr<std::unique_ptr<MediationServer>> server = MediationServer::Start(options);
   if (!server.ok()) throw std::runtime_error(std::string(server.status().message()));
